@@ -1,0 +1,148 @@
+/**
+ * Seeded pseudo-random numbers shared by every sampler in genlab.
+ *
+ * One generator, xoshiro128** (Blackman & Vigna 2018), seeded through splitmix32, so that a seed gives the
+ * same stream on every backend and machine. Tensor-valued randomness is drawn from this stream too
+ * (see {@link Random.uniformArray}), never from `Math.random`, so runs reproduce on the CPU and WASM backends.
+ */
+
+/** Anything genlab accepts where a seed is expected: a number, or an existing generator to draw from. */
+export type SeedLike = number | Random;
+
+function splitmix32(state: number): () => number {
+  let s = state >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * A seeded generator (xoshiro128**). Cheap to create; `fork()` derives an independent child stream, which is
+ * how a model hands reproducible randomness to sub-computations.
+ */
+export class Random {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+  private spareNormal: number | null = null;
+  /** The seed this generator was created with. */
+  readonly seed: number;
+
+  /**
+   * @param seed Any finite number (its 32-bit pattern is used). Omit it for a seed drawn from `Math.random`,
+   *   which is then readable as `.seed` so the run can be repeated.
+   */
+  constructor(seed?: number) {
+    if (seed !== undefined && !Number.isFinite(seed)) {
+      throw new RangeError(`seed must be a finite number; got ${String(seed)}`);
+    }
+    this.seed = seed === undefined ? Math.floor(Math.random() * TWO_POW_32) : seed;
+    const init = splitmix32(Math.floor(this.seed) ^ Math.floor(this.seed / TWO_POW_32));
+    this.s0 = init();
+    this.s1 = init();
+    this.s2 = init();
+    this.s3 = init();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** A uniformly distributed unsigned 32-bit integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** A uniform double in [0, 1) with 32 random bits. */
+  next(): number {
+    return this.nextUint32() / TWO_POW_32;
+  }
+
+  /** A uniform double in (0, 1): safe to take the logarithm of. */
+  nextOpen(): number {
+    return (this.nextUint32() + 0.5) / TWO_POW_32;
+  }
+
+  /** A uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** A standard normal deviate (Marsaglia's polar method; the second deviate of each pair is kept). */
+  normal(): number {
+    if (this.spareNormal !== null) {
+      const v = this.spareNormal;
+      this.spareNormal = null;
+      return v;
+    }
+    let u: number;
+    let v: number;
+    let s: number;
+    do {
+      u = 2 * this.next() - 1;
+      v = 2 * this.next() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const f = Math.sqrt((-2 * Math.log(s)) / s);
+    this.spareNormal = v * f;
+    return u * f;
+  }
+
+  /** `n` uniform floats in [0, 1) as a Float32Array (e.g. to build a tensor of Bernoulli thresholds). */
+  uniformArray(n: number): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.nextUint32() / TWO_POW_32;
+    return out;
+  }
+
+  /** `n` standard normal deviates as a Float32Array. */
+  normalArray(n: number): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.normal();
+    return out;
+  }
+
+  /** A random permutation of 0..n-1 (Fisher-Yates). */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    return p;
+  }
+
+  /** A 31-bit integer seed for APIs that take one (for example tf.randomUniform or a child generator). */
+  seedInt(): number {
+    return this.nextUint32() >>> 1;
+  }
+
+  /** A new generator whose stream is independent of this one's continuation. */
+  fork(): Random {
+    return new Random(this.nextUint32() * TWO_POW_32 + this.nextUint32());
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** Turns a seed option into a generator: a number seeds a new one, a generator is used as it is. */
+export function toRandom(seed?: SeedLike): Random {
+  return seed instanceof Random ? seed : new Random(seed);
+}

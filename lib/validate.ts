@@ -1,0 +1,89 @@
+/**
+ * Argument checks at the public boundary. Every message names the argument, the value received and what
+ * was expected, e.g. `nHidden must be a positive integer; got 2.5`.
+ */
+import { tf } from './backend';
+
+/** Formats a received value for an error message without dumping huge objects. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (value === null || value === undefined) return String(value);
+  if (value instanceof tf.Tensor) return `a tensor of shape [${value.shape.join(', ')}]`;
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  return typeof value;
+}
+
+/** Throws unless `value` is an integer >= 1. */
+export function assertPositiveInteger(name: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer; got ${describeValue(value)}`);
+  }
+}
+
+/** Throws unless `value` is an integer >= 0. */
+export function assertNonNegativeInteger(name: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative integer; got ${describeValue(value)}`);
+  }
+}
+
+/** Throws unless `value` is a finite number, optionally within [min, max] (or (min, max) when `exclusive`). */
+export function assertFiniteNumber(
+  name: string,
+  value: unknown,
+  range: { min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean } = {},
+): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new RangeError(`${name} must be a finite number; got ${describeValue(value)}`);
+  }
+  const { min, max, exclusiveMin = false, exclusiveMax = false } = range;
+  const lowOk = min === undefined || (exclusiveMin ? value > min : value >= min);
+  const highOk = max === undefined || (exclusiveMax ? value < max : value <= max);
+  if (!lowOk || !highOk) {
+    const lo = min === undefined ? '(-inf' : `${exclusiveMin ? '(' : '['}${min}`;
+    const hi = max === undefined ? 'inf)' : `${max}${exclusiveMax ? ')' : ']'}`;
+    throw new RangeError(`${name} must be in ${lo}, ${hi}; got ${describeValue(value)}`);
+  }
+}
+
+/** Throws unless `value` is a finite number > 0. */
+export function assertPositiveNumber(name: string, value: unknown): asserts value is number {
+  assertFiniteNumber(name, value, { min: 0, exclusiveMin: true });
+}
+
+/** Throws unless `value` is one of `choices`. */
+export function assertOneOf<T extends string>(name: string, value: unknown, choices: readonly T[]): asserts value is T {
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw new RangeError(`${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}; got ${describeValue(value)}`);
+  }
+}
+
+/**
+ * Throws unless `x` is a rank-2 tensor, with `width` columns when given, at least one row, and (when
+ * `checkFinite`, the default) only finite values. The finiteness check reads the data once.
+ */
+export function assertMatrix(
+  name: string,
+  x: unknown,
+  opts: { width?: number; checkFinite?: boolean; range?: [number, number] } = {},
+): asserts x is tf.Tensor2D {
+  if (!(x instanceof tf.Tensor)) throw new TypeError(`${name} must be a tf.Tensor2D; got ${describeValue(x)}`);
+  if (x.rank !== 2) throw new RangeError(`${name} must be a rank-2 tensor [n, d]; got shape [${x.shape.join(', ')}]`);
+  if (x.shape[0] < 1) throw new RangeError(`${name} must have at least one row; got shape [${x.shape.join(', ')}]`);
+  if (opts.width !== undefined && x.shape[1] !== opts.width) {
+    throw new RangeError(`${name} must have ${opts.width} columns; got shape [${x.shape.join(', ')}]`);
+  }
+  if (opts.checkFinite !== false || opts.range) {
+    const [lo, hi, finite] = tf.tidy(() => {
+      const f = x.toFloat();
+      return [f.min().dataSync()[0], f.max().dataSync()[0], tf.all(tf.isFinite(f)).dataSync()[0]];
+    });
+    if (opts.checkFinite !== false && !finite) throw new RangeError(`${name} must contain only finite values; got NaN or Infinity`);
+    if (opts.range && (lo < opts.range[0] || hi > opts.range[1])) {
+      throw new RangeError(
+        `${name} must have values in [${opts.range[0]}, ${opts.range[1]}]; got values in [${lo}, ${hi}]`,
+      );
+    }
+  }
+}
