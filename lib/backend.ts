@@ -16,3 +16,20 @@ export function ready(): Promise<string> {
   if (!readyPromise) readyPromise = tf.setBackend('cpu').then(() => tf.getBackend());
   return readyPromise;
 }
+
+/**
+ * True when the environment variable `GENLAB_QUICK` is set to `1` (or `true`): notebooks then shrink epochs and
+ * data so the whole lecture runs in under a minute (CI uses this).
+ */
+export function isQuickMode(): boolean {
+  const v = (process.env.GENLAB_QUICK ?? '').toLowerCase();
+  return v === '1' || v === 'true' || v === 'yes';
+}
+
+/**
+ * Picks a setting by mode: `quick(10, 1)` is 10 normally and 1 in quick mode. Notebooks use it for epochs,
+ * sample counts and data sizes, so the full and the quick run are one code path.
+ */
+export function quick<T>(full: T, quickValue: T): T {
+  return isQuickMode() ? quickValue : full;
+}
