@@ -1,1 +1,507 @@
-export {};
+/**
+ * Faster kernels registered on the TensorFlow.js backends genlab runs on.
+ *
+ * Why: profiling CD-1 and VAE training on the WASM backend (bench/RESULTS.md) shows the matrix products
+ * dominate, and the WASM `BatchMatMul` with `transposeA`/`transposeB` set is 8-15x slower than transposing
+ * explicitly first. TensorFlow.js lets a program replace a backend's kernel (`tf.registerKernel`), so
+ * {@link registerFastKernels} swaps in:
+ *
+ * - `BatchMatMul` and `_FusedMatMul` on `wasm`: with the optional native addon (native/, OpenBLAS), the product
+ *   runs as `cblas_sgemm` directly on the WASM heap (no copies; transposes handled by BLAS); without it, a
+ *   transposed operand is transposed explicitly and the original kernel runs untransposed.
+ * - `BatchMatMul` and `_FusedMatMul` on `cpu`: with the addon only (the pure-JS product is ~100x slower).
+ * - `Conv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter` on `wasm` and `cpu`: with the addon only,
+ *   as im2col + `cblas_sgemm` (the WASM backend ships no `Conv2DBackpropFilter` at all).
+ *
+ * Every replacement computes the same function as the kernel it replaces (test/kernels.test.ts compares them
+ * on random shapes, transposes and batch dimensions); results differ only by float rounding.
+ *
+ * Environment: `GENLAB_FAST_KERNELS=0` disables all replacements, `GENLAB_NATIVE=0` disables only the
+ * addon, `GENLAB_BLAS_THREADS=n` sets OpenBLAS's thread count (default: OpenBLAS's own, one per core).
+ */
+import * as path from 'node:path';
+import { tf } from './backend';
+
+/** Options for {@link registerFastKernels}. */
+export interface FastKernelOptions {
+  /**
+   * Use the native OpenBLAS addon when it has been built (native/, built at install when libopenblas-dev is
+   * present). Default: true unless the environment sets `GENLAB_NATIVE=0`.
+   */
+  native?: boolean;
+  /**
+   * OpenBLAS threads for native products, an integer >= 1. Default: `GENLAB_BLAS_THREADS` if set, else
+   * OpenBLAS's default (one per core).
+   */
+  threads?: number;
+}
+
+/** What {@link registerFastKernels} did; also returned by {@link fastKernelReport}. */
+export interface FastKernelReport {
+  /** Whether any replacement is registered. */
+  active: boolean;
+  /** Replaced kernels as `backend/KernelName`, e.g. `wasm/BatchMatMul`. Empty when none. */
+  kernels: string[];
+  /** Whether products run through the native OpenBLAS addon. */
+  native: boolean;
+  /** OpenBLAS thread count when `native`, else 0. */
+  threads: number;
+  /** One line for people: what is active, or why the addon is not (e.g. "addon not built: ..."). */
+  note: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The native addon (optional)
+
+/** The functions native/src/genlab_native.c exports. */
+interface NativeAddon {
+  /** Batched row-major C_i[m,n] = op(A_i) op(B_i); strides of 0 broadcast; arrays may alias (one heap). */
+  sgemm(
+    A: Float32Array, aOff: number, aStride: number,
+    B: Float32Array, bOff: number, bStride: number,
+    C: Float32Array, cOff: number,
+    batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean,
+  ): void;
+  /** NHWC im2col: cols[b*outH*outW, fH*fW*inC] from x[b,inH,inW,inC] (zero padding). */
+  im2col(x: Float32Array, xOff: number, cols: Float32Array, geometry: Int32Array): void;
+  /** NHWC col2im: dx[b,inH,inW,inC] = sum of cols[b*outH*outW, fH*fW*inC] scattered back (dx zeroed first). */
+  col2im(cols: Float32Array, dx: Float32Array, dxOff: number, geometry: Int32Array): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  config(): string;
+}
+
+let addon: NativeAddon | null | undefined; // undefined: not tried yet
+let addonNote = '';
+
+/** Where scripts/build-native.js puts the addon, relative to this file (lib/ or dist/lib/). */
+function addonCandidates(): string[] {
+  const rel = path.join('native', 'build', 'Release', 'genlab_native.node');
+  return [path.resolve(__dirname, '..', rel), path.resolve(__dirname, '..', '..', rel)];
+}
+
+function loadAddon(): NativeAddon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  const reasons: string[] = [];
+  for (const file of addonCandidates()) {
+    try {
+      addon = require(file) as NativeAddon; // eslint-disable-line @typescript-eslint/no-require-imports
+      addonNote = `native OpenBLAS addon (${addon.config().trim()})`;
+      return addon;
+    } catch (err) {
+      const msg = (err as Error).message.split('\n')[0];
+      reasons.push(msg.includes('Cannot find module') ? `${file} absent` : `${file}: ${msg}`);
+    }
+  }
+  addonNote =
+    'native addon not built (run `node scripts/build-native.js`; needs libopenblas-dev): ' + reasons[0];
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Backend adapters: where a float32 tensor's values live, and how to allocate an output.
+
+type TensorInfo = tf.TensorInfo;
+
+interface WasmBackendLike {
+  wasm: { HEAPF32: Float32Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  disposeData(dataId: object): boolean;
+}
+
+interface CpuBackendLike {
+  data: { get(dataId: object): { values?: unknown } | undefined };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): TensorInfo;
+  disposeIntermediateTensorInfo(t: TensorInfo): void;
+}
+
+/** Uniform access to tensor memory on the wasm and cpu backends. */
+interface Adapter {
+  /** A float32 output tensor of this shape (contents unspecified). */
+  alloc(shape: number[]): TensorInfo;
+  /** The array holding `t`'s values and the index of its first value. Call after every alloc (heap moves). */
+  view(t: TensorInfo): [Float32Array, number];
+  dispose(t: TensorInfo): void;
+}
+
+function adapterFor(backendName: string, backend: unknown): Adapter | null {
+  if (backendName === 'wasm') {
+    const b = backend as WasmBackendLike;
+    return {
+      alloc: (shape) => b.makeOutput(shape, 'float32'),
+      view: (t) => [b.wasm.HEAPF32, (b.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset / 4],
+      dispose: (t) => void b.disposeData(t.dataId),
+    };
+  }
+  if (backendName === 'cpu') {
+    const b = backend as CpuBackendLike;
+    return {
+      alloc: (shape) => b.makeTensorInfo(shape, 'float32', new Float32Array(sizeOf(shape))),
+      view: (t) => {
+        const values = b.data.get(t.dataId)?.values;
+        if (!(values instanceof Float32Array)) throw new Error('genlab kernels: float32 values expected');
+        return [values, 0];
+      },
+      dispose: (t) => b.disposeIntermediateTensorInfo(t),
+    };
+  }
+  return null;
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Kernel bodies
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** Calls another kernel registered on the same backend (used to compose bias add and activations). */
+function callKernel(
+  name: string, backendName: string, backend: unknown, inputs: Record<string, TensorInfo>,
+  attrs: Record<string, unknown> = {},
+): TensorInfo {
+  const config = tf.getKernel(name, backendName);
+  if (!config) throw new Error(`genlab kernels: ${backendName} has no ${name} kernel`);
+  return config.kernelFunc({ inputs, backend, attrs } as unknown as KernelArgs) as TensorInfo;
+}
+
+/** Product geometry of matMul(a, b, transposeA, transposeB), or null when batch broadcasting is general. */
+function matMulGeometry(a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean) {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = tA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const kA = tA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kB = tB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = tB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (kA !== kB) {
+    throw new Error(
+      `Error in matMul: inner shapes (${kA}) and (${kB}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
+        `and transposeA=${tA} and transposeB=${tB} must match.`,
+    );
+  }
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = sizeOf(outerA);
+  const batchB = sizeOf(outerB);
+  // Supported: equal batch shapes, or one side without batch (size 1). Else null (the original kernel runs).
+  let outer: number[];
+  if (batchA === batchB && outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i])) {
+    outer = outerA;
+  } else if (batchB === 1 && outerB.length <= outerA.length) outer = outerA;
+  else if (batchA === 1 && outerA.length <= outerB.length) outer = outerB;
+  else return null;
+  return { m, n, k: kA, batchA, batchB, batch: Math.max(batchA, batchB), outShape: [...outer, m, n] };
+}
+
+/** op(a) @ op(b) through OpenBLAS on the backend's own memory; null when the shapes need the original. */
+function nativeMatMul(
+  lib: NativeAddon, ad: Adapter, a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean,
+): TensorInfo | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const g = matMulGeometry(a, b, tA, tB);
+  if (!g) return null;
+  const out = ad.alloc(g.outShape);
+  const [A, aOff] = ad.view(a);
+  const [B, bOff] = ad.view(b);
+  const [C, cOff] = ad.view(out);
+  // C_i[m,n] = op(A_i)[m,k] @ op(B_i)[k,n] for each batch entry i; stride 0 reuses an unbatched operand.
+  lib.sgemm(
+    A, aOff, g.batchA === 1 ? 0 : g.m * g.k,
+    B, bOff, g.batchB === 1 ? 0 : g.k * g.n,
+    C, cOff, g.batch, g.m, g.n, g.k, tA, tB,
+  );
+  return out;
+}
+
+/** Transposes the last two axes of x with the backend's Transpose kernel. */
+function transposeLast2(backendName: string, backend: unknown, x: TensorInfo): TensorInfo {
+  const r = x.shape.length;
+  const perm = [...Array(r - 2).keys(), r - 1, r - 2];
+  return callKernel('Transpose', backendName, backend, { x }, { perm });
+}
+
+/** Runs `orig` with transposeA/transposeB cleared, transposing the flagged operands explicitly first. */
+function explicitTranspose(config: tf.KernelConfig, args: KernelArgs, backendName: string): TensorInfo {
+  const inputs = args.inputs as Record<string, TensorInfo>;
+  const attrs = args.attrs as Record<string, unknown>;
+  const tA = attrs.transposeA === true;
+  const tB = attrs.transposeB === true;
+  if (!tA && !tB) return config.kernelFunc(args) as TensorInfo;
+  const ad = adapterFor(backendName, args.backend);
+  const a = tA ? transposeLast2(backendName, args.backend, inputs.a) : inputs.a;
+  const b = tB ? transposeLast2(backendName, args.backend, inputs.b) : inputs.b;
+  try {
+    return config.kernelFunc({
+      ...args, inputs: { ...inputs, a, b }, attrs: { ...attrs, transposeA: false, transposeB: false },
+    } as KernelArgs) as TensorInfo;
+  } finally {
+    if (tA) ad?.dispose(a);
+    if (tB) ad?.dispose(b);
+  }
+}
+
+const ACTIVATION_KERNELS: Record<string, string> = {
+  relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu',
+};
+
+/** _FusedMatMul = activation(op(a) op(b) + bias) composed from the native product and backend kernels. */
+function nativeFusedMatMul(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+  const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+  const attrs = args.attrs as Record<string, unknown>;
+  const ad = adapterFor(backendName, args.backend);
+  if (!ad) return null;
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  if (activation !== 'linear' && !(activation in ACTIVATION_KERNELS)) return null;
+  let current = nativeMatMul(
+    lib, ad, inputs.a as TensorInfo, inputs.b as TensorInfo, attrs.transposeA === true, attrs.transposeB === true,
+  );
+  if (!current) return null;
+  if (inputs.bias) {
+    const sum = callKernel('Add', backendName, args.backend, { a: current, b: inputs.bias });
+    ad.dispose(current);
+    current = sum;
+  }
+  if (activation !== 'linear') {
+    const name = ACTIVATION_KERNELS[activation];
+    const kernelInputs: Record<string, TensorInfo> = { x: current };
+    if (activation === 'prelu') kernelInputs.alpha = inputs.preluActivationWeights as TensorInfo;
+    const act = callKernel(name, backendName, args.backend, kernelInputs, { alpha: attrs.leakyreluAlpha });
+    ad.dispose(current);
+    current = act;
+  }
+  return current;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Convolutions (native only): NHWC, im2col + sgemm. Shapes follow tfjs's conv_util.computeConv2DInfo.
+
+/**
+ * Geometry for the addon's im2col/col2im, as Int32Array:
+ * [batch, inH, inW, inC, outH, outW, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft].
+ */
+function convGeometry(info: tf.backend_util.Conv2DInfo): Int32Array {
+  return Int32Array.from([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight,
+    info.dilationWidth, info.padInfo.top, info.padInfo.left,
+  ]);
+}
+
+/** Scratch buffer for im2col columns, grown as needed and reused across calls (one per process). */
+let scratch = new Float32Array(0);
+function cols(size: number): Float32Array {
+  if (scratch.length < size) scratch = new Float32Array(Math.max(size, Math.ceil(scratch.length * 1.5)));
+  return scratch;
+}
+
+function convInfo(
+  xShape: number[], filterShape: number[], attrs: Record<string, unknown>,
+): tf.backend_util.Conv2DInfo | null {
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') return null;
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    attrs.strides as number | [number, number], (attrs.dilations ?? 1) as number | [number, number],
+    attrs.pad as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined, false, 'channelsLast',
+  );
+}
+
+/** What the three native convolution kernels share: memory access, geometry and the im2col buffer. */
+interface ConvPlan {
+  ad: Adapter;
+  info: tf.backend_util.Conv2DInfo;
+  /** One im2col row per output pixel: batch * outH * outW. */
+  rows: number;
+  /** One im2col column per filter tap: fH * fW * inC. */
+  kk: number;
+  cols: Float32Array;
+  geometry: Int32Array;
+}
+
+function planConv(
+  args: KernelArgs, backendName: string, xShape: number[], filterShape: number[], operands: TensorInfo[],
+): ConvPlan | null {
+  const ad = adapterFor(backendName, args.backend);
+  const info = convInfo(xShape, filterShape, args.attrs as Record<string, unknown>);
+  if (!ad || !info || operands.some((t) => t.dtype !== 'float32')) return null;
+  const rows = info.batchSize * info.outHeight * info.outWidth;
+  const kk = info.filterHeight * info.filterWidth * info.inChannels;
+  return { ad, info, rows, kk, cols: cols(rows * kk), geometry: convGeometry(info) };
+}
+
+/** y[b,oh,ow,oc] = sum_{fh,fw,ic} x[b, oh*s+fh*d-pad, ow*s+fw*d-pad, ic] W[fh,fw,ic,oc]. */
+function nativeConv2D(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+  const { x, filter } = args.inputs as Record<string, TensorInfo>;
+  const p = planConv(args, backendName, x.shape, filter.shape, [x, filter]);
+  if (!p) return null;
+  const out = p.ad.alloc([p.info.batchSize, p.info.outHeight, p.info.outWidth, p.info.outChannels]);
+  lib.im2col(...p.ad.view(x), p.cols, p.geometry);
+  // Y[rows, outC] = cols[rows, kk] @ W[kk, outC]   (W is [fH,fW,inC,outC] = [kk, outC] row-major)
+  const [W, wOff] = p.ad.view(filter);
+  const [Y, yOff] = p.ad.view(out);
+  lib.sgemm(p.cols, 0, 0, W, wOff, 0, Y, yOff, 1, p.rows, p.info.outChannels, p.kk, false, false);
+  return out;
+}
+
+/** dx = col2im(dy[rows,outC] @ W[kk,outC]^T): the gradient of Conv2D w.r.t. its input (= transposed conv). */
+function nativeConv2DBackpropInput(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+  const { dy, filter } = args.inputs as Record<string, TensorInfo>;
+  const inputShape = (args.attrs as Record<string, unknown>).inputShape as number[];
+  const p = planConv(args, backendName, inputShape, filter.shape, [dy, filter]);
+  if (!p) return null;
+  const out = p.ad.alloc([p.info.batchSize, p.info.inHeight, p.info.inWidth, p.info.inChannels]);
+  // cols[rows, kk] = dy[rows, outC] @ W[kk, outC]^T; col2im then adds each entry back onto its input pixel.
+  const [DY, dyOff] = p.ad.view(dy);
+  const [W, wOff] = p.ad.view(filter);
+  lib.sgemm(DY, dyOff, 0, W, wOff, 0, p.cols, 0, 1, p.rows, p.kk, p.info.outChannels, false, true);
+  lib.col2im(p.cols, ...p.ad.view(out), p.geometry);
+  return out;
+}
+
+/** dW[kk,outC] = im2col(x)[rows,kk]^T @ dy[rows,outC]: the gradient of Conv2D w.r.t. its filter. */
+function nativeConv2DBackpropFilter(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+  const { x, dy } = args.inputs as Record<string, TensorInfo>;
+  const filterShape = (args.attrs as Record<string, unknown>).filterShape as number[];
+  const p = planConv(args, backendName, x.shape, filterShape, [x, dy]);
+  if (!p) return null;
+  const out = p.ad.alloc(filterShape);
+  lib.im2col(...p.ad.view(x), p.cols, p.geometry);
+  const [DY, dyOff] = p.ad.view(dy);
+  const [DW, dwOff] = p.ad.view(out);
+  lib.sgemm(p.cols, 0, 0, DY, dyOff, 0, DW, dwOff, 1, p.kk, p.info.outChannels, p.rows, true, false);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Registration
+
+/** Originals of replaced kernels, keyed `backend/KernelName` (undefined: the backend had none). */
+const originals = new Map<string, tf.KernelConfig | undefined>();
+let report: FastKernelReport = {
+  active: false, kernels: [], native: false, threads: 0, note: 'fast kernels not registered',
+};
+
+/**
+ * Replaces `kernelName` on `backendName` by `body`; `body` returns null to defer to the original (which must
+ * exist unless `body` never returns null).
+ */
+function replaceKernel(
+  kernelName: string, backendName: string,
+  body: (args: KernelArgs, original: tf.KernelConfig | undefined) => TensorInfo | null,
+): void {
+  const key = `${backendName}/${kernelName}`;
+  if (originals.has(key)) return;
+  const original = tf.getKernel(kernelName, backendName);
+  originals.set(key, original);
+  if (original) tf.unregisterKernel(kernelName, backendName);
+  tf.registerKernel({
+    kernelName,
+    backendName,
+    setupFunc: original?.setupFunc,
+    disposeFunc: original?.disposeFunc,
+    kernelFunc: ((args: KernelArgs) => {
+      const out = body(args, original);
+      if (out) return out;
+      if (!original) throw new Error(`genlab kernels: ${key} cannot handle these arguments`);
+      return original.kernelFunc(args);
+    }) as tf.KernelFunc,
+  });
+}
+
+/** Which backends' kernel tables are loaded (the wasm table exists once @tensorflow/tfjs-backend-wasm loads). */
+function loadedBackends(): string[] {
+  return ['wasm', 'cpu'].filter((name) => tf.getKernel('BatchMatMul', name) !== undefined);
+}
+
+function envFlag(name: string): boolean | undefined {
+  const v = (process.env[name] ?? '').toLowerCase();
+  if (v === '') return undefined;
+  return !(v === '0' || v === 'false' || v === 'no' || v === 'off');
+}
+
+/**
+ * Registers genlab's faster kernels on the loaded backends (idempotent; the platform's backend selection
+ * calls it, so users rarely need to). Results equal the original kernels' up to float rounding.
+ *
+ * @returns what is active, with a one-line note (e.g. why the native addon is not in use).
+ */
+export function registerFastKernels(options: FastKernelOptions = {}): FastKernelReport {
+  if (envFlag('GENLAB_FAST_KERNELS') === false) {
+    report = { active: false, kernels: [], native: false, threads: 0, note: 'disabled by GENLAB_FAST_KERNELS=0' };
+    return fastKernelReport();
+  }
+  const wantNative = options.native ?? envFlag('GENLAB_NATIVE') ?? true;
+  let lib: NativeAddon | null = null;
+  let note: string;
+  if (wantNative) {
+    lib = loadAddon();
+    note = addonNote;
+  } else {
+    note = 'native addon disabled' + (options.native === false ? '' : ' by GENLAB_NATIVE=0');
+  }
+  if (lib) {
+    const envThreads = Number(process.env.GENLAB_BLAS_THREADS ?? '');
+    const threads = options.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : undefined);
+    if (threads !== undefined) {
+      if (!Number.isInteger(threads) || threads < 1) {
+        throw new Error(`threads must be a positive integer; got ${threads}`);
+      }
+      lib.setThreads(threads);
+    }
+  }
+  const nativeLib = lib;
+  for (const backendName of loadedBackends()) {
+    if (nativeLib) {
+      replaceKernel('BatchMatMul', backendName, (args) => {
+        const ad = adapterFor(backendName, args.backend);
+        const { a, b } = args.inputs as Record<string, TensorInfo>;
+        const attrs = args.attrs as Record<string, unknown>;
+        return ad && nativeMatMul(nativeLib, ad, a, b, attrs.transposeA === true, attrs.transposeB === true);
+      });
+      replaceKernel('_FusedMatMul', backendName, (args) => nativeFusedMatMul(nativeLib, args, backendName));
+      replaceKernel('Conv2D', backendName, (args) => nativeConv2D(nativeLib, args, backendName));
+      replaceKernel('Conv2DBackpropInput', backendName, (args) =>
+        nativeConv2DBackpropInput(nativeLib, args, backendName),
+      );
+      replaceKernel('Conv2DBackpropFilter', backendName, (args) =>
+        nativeConv2DBackpropFilter(nativeLib, args, backendName),
+      );
+    } else if (backendName === 'wasm') {
+      // Without the addon only the WASM transposed products need help (measured 8-15x slower).
+      for (const name of ['BatchMatMul', '_FusedMatMul']) {
+        replaceKernel(name, backendName, (args, original) =>
+          original ? explicitTranspose(original, args, backendName) : null,
+        );
+      }
+    }
+  }
+  const kernels = [...originals.keys()];
+  report = {
+    active: kernels.length > 0,
+    kernels,
+    native: nativeLib !== null,
+    threads: nativeLib ? nativeLib.getThreads() : 0,
+    note,
+  };
+  return fastKernelReport();
+}
+
+/** Restores the original kernels (for comparisons and benchmarks: genlab before/after). */
+export function unregisterFastKernels(): void {
+  for (const [key, original] of originals) {
+    const [backendName, kernelName] = key.split('/');
+    tf.unregisterKernel(kernelName, backendName);
+    if (original) tf.registerKernel(original);
+  }
+  originals.clear();
+  report = { active: false, kernels: [], native: false, threads: 0, note: 'fast kernels not registered' };
+}
+
+/** What is currently registered (a copy). */
+export function fastKernelReport(): FastKernelReport {
+  return { ...report, kernels: [...report.kernels] };
+}

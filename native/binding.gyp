@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "genlab_native",
+      "sources": ["src/genlab_native.c"],
+      "cflags": ["-O3", "-std=c11"],
+      "libraries": ["-lopenblas"]
+    }
+  ]
+}

@@ -1,0 +1,240 @@
+/*
+ * genlab_native: an optional N-API addon that lets genlab's WASM backend hand matrix products to OpenBLAS.
+ *
+ * The WASM backend keeps every tensor in one linear memory (an ArrayBuffer). JavaScript passes a Float32Array
+ * over that memory plus element offsets; this addon runs cblas_sgemm directly on it, so no data is copied.
+ * Every function validates its arguments and throws a JavaScript error instead of touching memory out of range.
+ *
+ * Exports:
+ *   sgemm(A, aOff, aStride, B, bOff, bStride, C, cOff, batch, m, n, k, transA, transB): batched matrix
+ *       products on Float32Arrays (see below).
+ *   im2col(x, xOff, cols, geometry) / col2im(cols, dx, dxOff, geometry): NHWC convolution helpers.
+ *   setThreads(n) / getThreads(): OpenBLAS's thread count.
+ *   config(): OpenBLAS's build string (core and threading model).
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <cblas.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+extern void openblas_set_num_threads(int);
+extern int openblas_get_num_threads(void);
+extern char *openblas_get_config(void);
+
+#define CHECK(env, call)                                                    \
+  do {                                                                      \
+    if ((call) != napi_ok) {                                                \
+      napi_throw_error((env), NULL, "genlab_native: N-API call failed: " #call); \
+      return NULL;                                                          \
+    }                                                                       \
+  } while (0)
+
+static int get_i64(napi_env env, napi_value v, int64_t *out) {
+  return napi_get_value_int64(env, v, out) == napi_ok;
+}
+
+static int get_bool(napi_env env, napi_value v, int *out) {
+  bool b;
+  if (napi_get_value_bool(env, v, &b) != napi_ok) return 0;
+  *out = b ? 1 : 0;
+  return 1;
+}
+
+static napi_value throw_msg(napi_env env, const char *msg) {
+  napi_throw_error(env, NULL, msg);
+  return NULL;
+}
+
+/* Reads v as a typed array of the wanted type: data pointer and length in elements. */
+static int get_typed(napi_env env, napi_value v, napi_typedarray_type want, void **ptr, int64_t *len) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return 0;
+  napi_typedarray_type type;
+  size_t length;
+  napi_value ab;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, v, &type, &length, ptr, &ab, &byte_offset) != napi_ok) return 0;
+  *len = (int64_t)length;
+  return type == want;
+}
+
+static int get_f32(napi_env env, napi_value v, float **ptr, int64_t *len) {
+  return get_typed(env, v, napi_float32_array, (void **)ptr, len);
+}
+
+/*
+ * sgemm(A, aOff, aStride, B, bOff, bStride, C, cOff, batch, m, n, k, transA, transB)
+ *   for i in [0, batch): C_i[m,n] = op(A_i) @ op(B_i), op(A_i): [m,k], op(B_i): [k,n], row-major.
+ *   A_i = A[aOff + i*aStride ...] stored [k,m] when transA else [m,k]; B_i likewise ([n,k] when transB);
+ *   C_i = C[cOff + i*m*n ...]. A stride of 0 broadcasts that operand over the batch.
+ *   A, B and C may be the same Float32Array (the WASM heap).
+ */
+static napi_value sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 14;
+  napi_value argv[14];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 14) return throw_msg(env, "genlab_native.sgemm expects 14 arguments");
+  float *A, *B, *C;
+  int64_t lenA, lenB, lenC;
+  if (!get_f32(env, argv[0], &A, &lenA) || !get_f32(env, argv[3], &B, &lenB) || !get_f32(env, argv[6], &C, &lenC))
+    return throw_msg(env, "genlab_native.sgemm: A, B and C must be Float32Arrays");
+  int64_t aOff, aStride, bOff, bStride, cOff, batch, m, n, k;
+  int transA, transB;
+  if (!get_i64(env, argv[1], &aOff) || !get_i64(env, argv[2], &aStride) || !get_i64(env, argv[4], &bOff) ||
+      !get_i64(env, argv[5], &bStride) || !get_i64(env, argv[7], &cOff) || !get_i64(env, argv[8], &batch) ||
+      !get_i64(env, argv[9], &m) || !get_i64(env, argv[10], &n) || !get_i64(env, argv[11], &k) ||
+      !get_bool(env, argv[12], &transA) || !get_bool(env, argv[13], &transB))
+    return throw_msg(env, "genlab_native.sgemm: offsets and sizes must be integers, transposes booleans");
+  if (batch < 0 || m < 0 || n < 0 || k < 0 || aOff < 0 || bOff < 0 || cOff < 0 || aStride < 0 || bStride < 0)
+    return throw_msg(env, "genlab_native.sgemm: sizes and offsets must be non-negative");
+  if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX)
+    return throw_msg(env, "genlab_native.sgemm: matrix dimensions exceed 2^31-1");
+  if (batch == 0 || m == 0 || n == 0) return NULL;
+  /* Bounds: the last element each operand touches must lie inside its array. */
+  if (aOff + (batch - 1) * aStride + m * k > lenA || bOff + (batch - 1) * bStride + k * n > lenB ||
+      cOff + batch * m * n > lenC)
+    return throw_msg(env, "genlab_native.sgemm: an operand extends past the end of its array");
+
+  const int lda = transA ? (int)m : (int)k;
+  const int ldb = transB ? (int)k : (int)n;
+  for (int64_t i = 0; i < batch; i++) {
+    float *c = C + cOff + i * m * n;
+    if (k == 0) {
+      for (int64_t j = 0; j < m * n; j++) c[j] = 0.0f;
+      continue;
+    }
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)m,
+                (int)n, (int)k, 1.0f, A + aOff + i * aStride, lda, B + bOff + i * bStride, ldb, 0.0f, c, (int)n);
+  }
+  return NULL;
+}
+
+/*
+ * Convolution helpers (NHWC, as TensorFlow.js stores images). geometry is an Int32Array:
+ *   [batch, inH, inW, inC, outH, outW, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft].
+ * cols has one row per output pixel (b, oh, ow) and one column per filter tap (fh, fw, ic), matching the
+ * filter layout [fH, fW, inC, outC], so conv2d is cols[rows, fH*fW*inC] @ W[fH*fW*inC, outC].
+ */
+typedef struct {
+  int64_t batch, inH, inW, inC, outH, outW, fH, fW, sH, sW, dH, dW, padT, padL;
+} geom_t;
+
+static int get_geom(napi_env env, napi_value v, geom_t *g) {
+  void *data;
+  int64_t length;
+  if (!get_typed(env, v, napi_int32_array, &data, &length) || length != 14) return 0;
+  const int32_t *p = (const int32_t *)data;
+  for (int i = 0; i < 14; i++)
+    if (p[i] < 0 && i < 12) return 0;
+  g->batch = p[0]; g->inH = p[1]; g->inW = p[2]; g->inC = p[3]; g->outH = p[4]; g->outW = p[5];
+  g->fH = p[6]; g->fW = p[7]; g->sH = p[8]; g->sW = p[9]; g->dH = p[10]; g->dW = p[11];
+  g->padT = p[12]; g->padL = p[13];
+  return g->sH > 0 && g->sW > 0 && g->dH > 0 && g->dW > 0;
+}
+
+/* Checks the image array (from off) and the cols array are large enough for g; returns an error or NULL. */
+static const char *check_conv(const geom_t *g, int64_t imgLen, int64_t off, int64_t colsLen) {
+  if (off < 0) return "genlab_native: negative offset";
+  if (off + g->batch * g->inH * g->inW * g->inC > imgLen) return "genlab_native: image extends past its array";
+  if (g->batch * g->outH * g->outW * g->fH * g->fW * g->inC > colsLen) return "genlab_native: cols array too small";
+  return NULL;
+}
+
+/*
+ * Walks every (output pixel, filter tap) pair of g. gather: cols[(b,oh,ow), (fh,fw,ic)] = img[b, ih, iw, ic]
+ * (0 outside the image). scatter: img[b, ih, iw, ic] += cols[...] (taps outside the image are dropped).
+ */
+static void patches(const geom_t *g, float *img0, float *cols, int scatter) {
+  const int64_t kk = g->fH * g->fW * g->inC;
+  const size_t rowBytes = (size_t)g->inC * sizeof(float);
+  float *row = cols;
+  for (int64_t b = 0; b < g->batch; b++) {
+    float *img = img0 + b * g->inH * g->inW * g->inC;
+    for (int64_t oh = 0; oh < g->outH; oh++) {
+      for (int64_t ow = 0; ow < g->outW; ow++, row += kk) {
+        float *tap = row;
+        for (int64_t fh = 0; fh < g->fH; fh++) {
+          const int64_t ih = oh * g->sH + fh * g->dH - g->padT;
+          for (int64_t fw = 0; fw < g->fW; fw++, tap += g->inC) {
+            const int64_t iw = ow * g->sW + fw * g->dW - g->padL;
+            const int inside = ih >= 0 && ih < g->inH && iw >= 0 && iw < g->inW;
+            float *pixel = img + (ih * g->inW + iw) * g->inC;
+            if (scatter) {
+              if (inside)
+                for (int64_t c = 0; c < g->inC; c++) pixel[c] += tap[c];
+            } else if (inside) {
+              memcpy(tap, pixel, rowBytes);
+            } else {
+              memset(tap, 0, rowBytes);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* im2col(x, xOff, cols, geometry) and col2im(cols, dx, dxOff, geometry) (col2im zeroes dx first). */
+static napi_value im2col_or_col2im(napi_env env, napi_callback_info info, int scatter) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *img, *cols;
+  int64_t imgLen, colsLen, off;
+  geom_t g;
+  napi_value imgArg = argv[scatter ? 1 : 0], offArg = argv[scatter ? 2 : 1], colsArg = argv[scatter ? 0 : 2];
+  if (argc != 4 || !get_f32(env, imgArg, &img, &imgLen) || !get_i64(env, offArg, &off) ||
+      !get_f32(env, colsArg, &cols, &colsLen) || !get_geom(env, argv[3], &g))
+    return throw_msg(env, scatter ? "genlab_native.col2im expects (Float32Array, Float32Array, offset, Int32Array(14))"
+                                  : "genlab_native.im2col expects (Float32Array, offset, Float32Array, Int32Array(14))");
+  const char *err = check_conv(&g, imgLen, off, colsLen);
+  if (err) return throw_msg(env, err);
+  if (scatter) memset(img + off, 0, (size_t)(g.batch * g.inH * g.inW * g.inC) * sizeof(float));
+  patches(&g, img + off, cols, scatter);
+  return NULL;
+}
+
+static napi_value im2col(napi_env env, napi_callback_info info) { return im2col_or_col2im(env, info, 0); }
+static napi_value col2im(napi_env env, napi_callback_info info) { return im2col_or_col2im(env, info, 1); }
+
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t t;
+  if (argc != 1 || !get_i64(env, argv[0], &t) || t < 1 || t > 1024)
+    return throw_msg(env, "genlab_native.setThreads expects an integer in [1, 1024]");
+  openblas_set_num_threads((int)t);
+  return NULL;
+}
+
+static napi_value get_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK(env, napi_create_int32(env, openblas_get_num_threads(), &out));
+  return out;
+}
+
+static napi_value config(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK(env, napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"im2col", NULL, im2col, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"col2im", NULL, col2im, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  CHECK(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

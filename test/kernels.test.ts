@@ -1,0 +1,232 @@
+/**
+ * genlab's replacement kernels (lib/kernels.ts) compute the same functions as the kernels they replace.
+ *
+ * Reference: TensorFlow.js's own pure-JS CPU kernels (float32, straightforward loops), run with every genlab
+ * replacement unregistered. Each case is then recomputed on 'cpu' and 'wasm' with the replacements registered,
+ * with and without the native addon, and compared elementwise within float tolerance.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { tf, ready } from '../lib/backend';
+import { Random } from '../lib/random';
+import { registerFastKernels, unregisterFastKernels, fastKernelReport } from '../lib/kernels';
+import { assertNoLeak } from './helpers';
+
+/** Loads the WASM backend's kernel table if the platform's backend selection has not already. */
+function ensureWasmLoaded(): boolean {
+  if (tf.findBackendFactory('wasm')) return true;
+  try {
+    require('@tensorflow/tfjs-backend-wasm'); // eslint-disable-line @typescript-eslint/no-require-imports
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type Case = { name: string; run: (inputs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]; shapes: number[][] };
+
+/** Matrix products: rank 2 and 3, every transpose combination, broadcast batch, and fused bias+activation. */
+function matMulCases(rng: Random): Case[] {
+  const cases: Case[] = [];
+  for (let i = 0; i < 8; i++) {
+    const m = 1 + rng.int(40);
+    const k = 1 + rng.int(70);
+    const n = 1 + rng.int(40);
+    const tA = rng.next() < 0.5;
+    const tB = rng.next() < 0.5;
+    const batch = i % 3 === 0 ? [] : [1 + rng.int(3)];
+    const bBatch = i % 4 === 1 ? [] : batch; // broadcast an unbatched b over a's batch
+    const aShape = [...batch, ...(tA ? [k, m] : [m, k])];
+    const bShape = [...bBatch, ...(tB ? [n, k] : [k, n])];
+    cases.push({
+      name: `matMul ${aShape}${tA ? 'ᵀ' : ''} x ${bShape}${tB ? 'ᵀ' : ''}`,
+      shapes: [aShape, bShape],
+      run: ([a, b]) => tf.matMul(a, b, tA, tB),
+    });
+  }
+  for (const activation of ['linear', 'relu', 'sigmoid', 'elu'] as const) {
+    const tB = activation === 'relu';
+    cases.push({
+      name: `fused matMul + bias + ${activation}`,
+      shapes: [[17, 33], tB ? [25, 33] : [33, 25], [25]],
+      run: ([a, b, bias]) =>
+        tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeB: tB, bias, activation }),
+    });
+  }
+  // Gradients of a dense layer go through transposed products.
+  cases.push({
+    name: 'grads of sigmoid(x W + b)',
+    shapes: [[12, 30], [30, 9], [9]],
+    run: ([x, w, b]) =>
+      tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+        tf.sum(tf.fused.matMul({ a: xx as tf.Tensor2D, b: ww as tf.Tensor2D, bias: bb, activation: 'sigmoid' })),
+      )([x, w, b]),
+  });
+  return cases;
+}
+
+/** Convolutions as the conv VAE uses them: conv2d, conv2dTranspose, and their gradients. */
+function convCases(): Case[] {
+  const cases: Case[] = [];
+  const configs: Array<{ x: number[]; f: number[]; s: number; pad: 'same' | 'valid' }> = [
+    { x: [2, 9, 9, 3], f: [3, 3, 3, 4], s: 1, pad: 'same' },
+    { x: [3, 8, 8, 2], f: [3, 3, 2, 5], s: 2, pad: 'same' },
+    { x: [2, 7, 6, 1], f: [2, 3, 1, 3], s: 2, pad: 'valid' },
+  ];
+  for (const c of configs) {
+    cases.push({
+      name: `conv2d ${c.x} * ${c.f} stride ${c.s} ${c.pad} and its gradients`,
+      shapes: [c.x, c.f],
+      run: ([x, f]) => {
+        const y = tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad);
+        const [dx, df] = tf.grads((xx: tf.Tensor, ff: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, c.s, c.pad))),
+        )([x, f]);
+        return [y, dx, df];
+      },
+    });
+    const outH = c.pad === 'same' ? Math.ceil(c.x[1] / c.s) : Math.ceil((c.x[1] - c.f[0] + 1) / c.s);
+    const outW = c.pad === 'same' ? Math.ceil(c.x[2] / c.s) : Math.ceil((c.x[2] - c.f[1] + 1) / c.s);
+    const dyShape = [c.x[0], outH, outW, c.f[3]];
+    cases.push({
+      name: `conv2dTranspose ${dyShape} -> ${c.x} and its gradients`,
+      shapes: [dyShape, c.f],
+      run: ([dy, f]) => {
+        const tr = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, c.x as [number, number, number, number], c.s, c.pad);
+        const [da, db] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tr(a, b))))([dy, f]);
+        return [tr(dy, f), da, db];
+      },
+    });
+  }
+  return cases;
+}
+
+/** Runs one case on `backend` with inputs from `seed`; returns the flattened outputs. */
+async function evaluate(backend: string, c: Case, seed: number): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const rng = new Random(seed);
+  const inputs = c.shapes.map((s) => tf.tensor(rng.uniformArray(s.reduce((p, d) => p * d, 1)), s).sub(0.5));
+  const outs = tf.tidy(() => c.run(inputs));
+  const list = Array.isArray(outs) ? outs : [outs];
+  const values = list.map((t) => t.dataSync() as Float32Array);
+  tf.dispose([...inputs, ...list]);
+  return values;
+}
+
+function assertAllClose(actual: Float32Array[], expected: Float32Array[], what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: number of outputs`);
+  for (let o = 0; o < expected.length; o++) {
+    assert.equal(actual[o].length, expected[o].length, `${what}: output ${o} size`);
+    let scale = 1;
+    for (const v of expected[o]) scale = Math.max(scale, Math.abs(v));
+    for (let i = 0; i < expected[o].length; i++) {
+      const diff = Math.abs(actual[o][i] - expected[o][i]);
+      assert.ok(
+        diff <= 2e-5 * scale + 1e-6, // float32 rounding of sums of up to ~10^3 terms
+        `${what}: output ${o}[${i}] = ${actual[o][i]}, reference ${expected[o][i]} (diff ${diff}, scale ${scale})`,
+      );
+    }
+  }
+}
+
+/** Reference values for every case: CPU backend, original kernels only. */
+async function references(cases: Case[]): Promise<Float32Array[][]> {
+  unregisterFastKernels();
+  const out: Float32Array[][] = [];
+  for (const [i, c] of cases.entries()) out.push(await evaluate('cpu', c, 100 + i));
+  return out;
+}
+
+async function checkAgainst(cases: Case[], refs: Float32Array[][], backends: string[], label: string) {
+  for (const backend of backends) {
+    for (const [i, c] of cases.entries()) {
+      assertAllClose(await evaluate(backend, c, 100 + i), refs[i], `${label} ${backend}: ${c.name}`);
+    }
+  }
+}
+
+const rng = new Random(7);
+const cases = [...matMulCases(rng), ...convCases()];
+let refs: Float32Array[][] = [];
+let backends: string[] = ['cpu'];
+
+test('setup: references on the CPU backend with original kernels', async () => {
+  await ready();
+  if (ensureWasmLoaded()) backends = ['cpu', 'wasm'];
+  refs = await references(cases);
+  assert.equal(refs.length, cases.length);
+});
+
+test('replacement kernels without the native addon equal the originals', async () => {
+  const report = registerFastKernels({ native: false });
+  assert.equal(report.native, false);
+  if (backends.includes('wasm')) {
+    assert.deepEqual(report.kernels.sort(), ['wasm/BatchMatMul', 'wasm/_FusedMatMul']);
+  }
+  assert.match(report.note, /disabled/);
+  // Conv cases need a wasm Conv2DBackpropFilter, which only the native path or lib/wasm-conv-grad provides.
+  const wasmHasFilterGrad = tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined;
+  const usable = cases.filter((c) => !c.name.startsWith('conv') || wasmHasFilterGrad);
+  await checkAgainst(usable, refs.filter((_, i) => usable.includes(cases[i])), backends, 'no addon');
+  unregisterFastKernels();
+  assert.equal(fastKernelReport().active, false);
+});
+
+test('replacement kernels with the native addon (when built) equal the originals', async (t) => {
+  const report = registerFastKernels();
+  if (!report.native) {
+    t.skip(`native addon unavailable: ${report.note}`);
+    unregisterFastKernels();
+    return;
+  }
+  assert.ok(report.threads >= 1);
+  for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
+    for (const b of backends) assert.ok(report.kernels.includes(`${b}/${k}`), `${b}/${k} registered`);
+  }
+  await checkAgainst(cases, refs, backends, 'native');
+  // Idempotent: registering again changes nothing.
+  assert.deepEqual(registerFastKernels().kernels, report.kernels);
+});
+
+test('replacement kernels leak no tensors and no backend memory', async () => {
+  registerFastKernels();
+  for (const backend of backends) {
+    await tf.setBackend(backend);
+    const a = tf.randomUniform([3, 20, 30]);
+    const b = tf.randomUniform([30, 10]);
+    const x = tf.randomUniform([2, 8, 8, 3]);
+    const f = tf.randomUniform([3, 3, 3, 4]);
+    const step = () =>
+      tf.tidy(() => {
+        tf.grads((aa: tf.Tensor, ff: tf.Tensor) =>
+          tf.sum(tf.matMul(aa, b)).add(tf.sum(tf.conv2d(x as tf.Tensor4D, ff as tf.Tensor4D, 2, 'same'))),
+        )([a, f]);
+      });
+    step(); // warm up (first calls may allocate caches)
+    const bytes = tf.memory().numBytes;
+    await assertNoLeak(() => {
+      for (let i = 0; i < 5; i++) step();
+    }, `${backend} kernels`);
+    assert.equal(tf.memory().numBytes, bytes, `${backend}: bytes held by tensors`);
+    tf.dispose([a, b, x, f]);
+  }
+});
+
+test('without the addon genlab loads, says why in one line, and registers the portable kernels', () => {
+  // A fresh process where the addon is switched off, as on a machine where it could not be built.
+  const script = `
+    const k = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'kernels'))});
+    const r = k.registerFastKernels();
+    console.log(JSON.stringify(r));`;
+  const r = spawnSync(process.execPath, ['-e', script], {
+    env: { ...process.env, GENLAB_NATIVE: '0' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+  assert.equal(report.native, false);
+  assert.match(report.note, /GENLAB_NATIVE=0/);
+});
