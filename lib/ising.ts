@@ -1,1 +1,710 @@
-export {};
+/**
+ * The two-dimensional Ising model on an L x L periodic square lattice: Metropolis and Wolff sampling on
+ * typed arrays, exact results by enumeration for small lattices, Onsager's infinite-lattice solution, and
+ * thermodynamic estimates with autocorrelation-aware error bars.
+ *
+ * Conventions (k_B = 1, zero field):
+ *   H(s) = -J * sum_<ij> s_i s_j,  s_i in {-1, +1},  each nearest-neighbour bond counted once (2N bonds,
+ *   N = L^2; on a 2 x 2 torus a site's left and right neighbour coincide and that pair is counted twice).
+ *   Site i = row * L + col (row-major), the layout of every configuration genlab returns.
+ *   Per-spin observables: e = E / N, m = (1/N) sum_i s_i (signed).
+ *   Specific heat per spin  C = N * Var(e) / T^2  = Var(E) / (N T^2).
+ *   Susceptibility per spin chi = N * (<m^2> - <|m|>^2) / T  -- the finite-lattice convention with |m|
+ *   (Newman & Barkema 1999, eq. 3.53; Landau & Binder): in zero field on a finite lattice <m> = 0 by symmetry,
+ *   so N <m^2> / T (also reported, as `susceptibilityZeroField` in exact results) grows like N below Tc.
+ */
+import { autocorrelationTime, Estimate } from './diagnostics';
+import { Random, SeedLike, toRandom } from './random';
+import { assertFiniteNumber, assertNonNegativeInteger, assertOneOf, assertPositiveInteger, describeValue } from './validate';
+
+/** Onsager's critical temperature of the square-lattice Ising model for J = 1: 2 / ln(1 + sqrt 2) ~= 2.269185. */
+export const ISING_CRITICAL_TEMPERATURE = 2 / Math.log(1 + Math.SQRT2);
+
+/** The update algorithms of {@link IsingModel.sample}. */
+export type IsingAlgorithm = 'metropolis' | 'wolff';
+
+/** Options of the {@link IsingModel} constructor. */
+export interface IsingModelOptions {
+  /** Linear size: the lattice is L x L with periodic boundaries. Integer >= 2. */
+  L: number;
+  /** Coupling J (finite, non-zero). J > 0 ferromagnet (default 1); J < 0 antiferromagnet (Metropolis only). */
+  J?: number;
+  /** Seed (or generator) for the initial state and all updates. Same seed, same run. */
+  seed?: SeedLike;
+}
+
+/** Options of {@link IsingModel.sample}. */
+export interface IsingSampleOptions {
+  /** Temperature T > 0 (in units of J / k_B). Tc ~= 2.269 for J = 1. */
+  temperature: number;
+  /** Number of sweeps after burn-in (positive integer); a sample is recorded every `thin` sweeps. */
+  sweeps: number;
+  /** Sweeps run and discarded first to reach equilibrium (non-negative integer). Default 100. */
+  burnIn?: number;
+  /**
+   * 'metropolis' (default): single-spin flips; 'wolff': single-cluster updates (Wolff 1989), which beat
+   * critical slowing down near Tc and tunnel between +m and -m below it. Wolff needs J > 0.
+   */
+  algorithm?: IsingAlgorithm;
+  /** Record every `thin`-th sweep (positive integer). Default 1. */
+  thin?: number;
+  /**
+   * Starting state: 'current' (default; continue from the model's present state, which starts random --
+   * handy for lowering the temperature step by step), 'random' (infinite temperature), 'up' / 'down'
+   * (all +1 / all -1, zero temperature), or an Int8Array of N = L^2 spins +-1.
+   */
+  initial?: 'current' | 'random' | 'up' | 'down' | Int8Array;
+  /** Also return a copy of every recorded configuration (Int8Array of +-1, row-major). Default false. */
+  returnConfigurations?: boolean;
+}
+
+/** Result of {@link IsingModel.sample}: one entry per recorded sweep. */
+export interface IsingSampleResult {
+  /** Energy per spin e = E / N of each recorded configuration. */
+  energy: number[];
+  /** Signed magnetisation per spin m = (1/N) sum s_i of each recorded configuration. */
+  magnetization: number[];
+  /** The recorded configurations (Int8Array of N spins +-1), when `returnConfigurations` was set. */
+  configurations?: Int8Array[];
+  /** The temperature sampled. */
+  temperature: number;
+  /** Lattice size L. */
+  L: number;
+  /** Coupling J. */
+  J: number;
+  /** Algorithm used. */
+  algorithm: IsingAlgorithm;
+  /** Metropolis: fraction of accepted single-spin flips after burn-in. */
+  acceptanceRate?: number;
+  /** Wolff: mean number of spins per cluster (over burn-in and sampling). */
+  meanClusterSize?: number;
+  /** Wolff: cluster updates per sweep used after burn-in (see {@link IsingModel.sample}). */
+  clustersPerSweep?: number;
+}
+
+/** Neighbour table of an L x L torus: entries 4i..4i+3 are the right, left, down and up neighbours of site i. */
+function periodicNeighbours(L: number): Int32Array {
+  const nb = new Int32Array(4 * L * L);
+  for (let r = 0; r < L; r++) {
+    for (let c = 0; c < L; c++) {
+      const i = r * L + c;
+      nb[4 * i] = r * L + ((c + 1) % L);
+      nb[4 * i + 1] = r * L + ((c + L - 1) % L);
+      nb[4 * i + 2] = ((r + 1) % L) * L + c;
+      nb[4 * i + 3] = ((r + L - 1) % L) * L + c;
+    }
+  }
+  return nb;
+}
+
+/**
+ * An L x L periodic Ising model with state in an Int8Array of +-1 spins.
+ *
+ * What a sweep is:
+ * - Metropolis: N = L^2 single-spin attempts at uniformly random sites; a flip with energy change dE is
+ *   accepted with probability min(1, exp(-dE / T)), read from a table of the 5 possible dE = 2 J s_i h_i,
+ *   h_i in {-4, -2, 0, 2, 4}.
+ * - Wolff: a fixed number k of single-cluster updates chosen so that a sweep flips about N spins on average:
+ *   k = max(1, round(N / <cluster size>)), with the mean cluster size measured during burn-in (at least one
+ *   pilot pass of clusters totalling >= N spins is made, also when burnIn = 0). So a Wolff sweep touches as
+ *   many spins as a Metropolis sweep and autocorrelation times in sweeps are comparable ("time per spin").
+ *   k is fixed while measuring because stopping "when N spins have flipped" would bias measurements towards
+ *   states that grow large clusters.
+ */
+export class IsingModel {
+  /** Linear size L. */
+  readonly L: number;
+  /** Number of spins N = L^2. */
+  readonly N: number;
+  /** Coupling J. */
+  readonly J: number;
+  private readonly rng: Random;
+  private spins: Int8Array;
+  /** neighbours[4i .. 4i+3] = right, left, down, up of site i (periodic). */
+  private readonly neighbours: Int32Array;
+  private readonly stack: Int32Array;
+
+  constructor(options: IsingModelOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`options must be an object { L, J?, seed? }; got ${describeValue(options)}`);
+    }
+    const { L } = options;
+    assertPositiveInteger('L', L);
+    if (L < 2) throw new RangeError(`L must be an integer >= 2; got ${L}`);
+    if (L > 4096) throw new RangeError(`L must be at most 4096; got ${L}`);
+    const J = options.J ?? 1;
+    assertFiniteNumber('J', J);
+    if (J === 0) throw new RangeError('J must be a non-zero finite number; got 0');
+    this.L = L;
+    this.N = L * L;
+    this.J = J;
+    this.rng = toRandom(options.seed);
+    this.neighbours = periodicNeighbours(L);
+    this.stack = new Int32Array(this.N);
+    this.spins = new Int8Array(this.N);
+    this.randomize();
+  }
+
+  /** A copy of the current configuration (N spins +-1, row-major). */
+  getState(): Int8Array {
+    return this.spins.slice();
+  }
+
+  /** Sets the configuration: an Int8Array of N = L^2 values, each +1 or -1. */
+  setState(spins: Int8Array): void {
+    if (!(spins instanceof Int8Array) || spins.length !== this.N) {
+      throw new RangeError(`state must be an Int8Array of L*L = ${this.N} spins; got ${describeValue(spins)}${spins instanceof Int8Array ? ` of length ${spins.length}` : ''}`);
+    }
+    for (let i = 0; i < this.N; i++) {
+      if (spins[i] !== 1 && spins[i] !== -1) throw new RangeError(`state must contain only +1 and -1; got ${spins[i]} at site ${i}`);
+    }
+    this.spins = spins.slice();
+  }
+
+  /** Sets every spin independently to +-1 with probability 1/2 (infinite temperature). */
+  randomize(): void {
+    for (let i = 0; i < this.N; i++) this.spins[i] = this.rng.nextUint32() & 1 ? 1 : -1;
+  }
+
+  /** Energy per spin e = E / N of the current configuration. */
+  energy(): number {
+    return (-this.J * this.bondSum()) / this.N;
+  }
+
+  /** Signed magnetisation per spin of the current configuration. */
+  magnetization(): number {
+    let m = 0;
+    for (let i = 0; i < this.N; i++) m += this.spins[i];
+    return m / this.N;
+  }
+
+  /** sum over bonds of s_i s_j (each bond once: right and down neighbour of every site); an integer. */
+  private bondSum(): number {
+    const s = this.spins;
+    const nb = this.neighbours;
+    let b = 0;
+    for (let i = 0; i < this.N; i++) b += s[i] * (s[nb[4 * i]] + s[nb[4 * i + 2]]);
+    return b;
+  }
+
+  /**
+   * One sweep at `temperature` (see the class notes for what a sweep is). For Wolff, `clusters` cluster
+   * updates are made (default: enough to flip about N spins, decided by the running cluster sizes).
+   *
+   * @returns Metropolis: the number of accepted flips; Wolff: the number of spins flipped.
+   */
+  sweep(temperature: number, algorithm: IsingAlgorithm = 'metropolis', clusters?: number): number {
+    assertFiniteNumber('temperature', temperature, { min: 0, exclusiveMin: true });
+    assertOneOf('algorithm', algorithm, ['metropolis', 'wolff'] as const);
+    if (algorithm === 'metropolis') return this.metropolisSweep(metropolisTable(this.J, temperature));
+    this.checkWolff();
+    const p = 1 - Math.exp((-2 * this.J) / temperature);
+    if (clusters !== undefined) {
+      assertPositiveInteger('clusters', clusters);
+      let flipped = 0;
+      for (let k = 0; k < clusters; k++) flipped += this.wolffUpdate(p);
+      return flipped;
+    }
+    let flipped = 0;
+    while (flipped < this.N) flipped += this.wolffUpdate(p);
+    return flipped;
+  }
+
+  private checkWolff(): void {
+    if (this.J < 0) throw new RangeError(`algorithm 'wolff' needs a ferromagnetic coupling J > 0; got J = ${this.J}`);
+  }
+
+  /** N single-spin Metropolis attempts at random sites; `table[k]` = acceptance for s_i h_i = 2k - 4. */
+  private metropolisSweep(table: Float64Array): number {
+    const s = this.spins;
+    const nb = this.neighbours;
+    const rng = this.rng;
+    const n = this.N;
+    let accepted = 0;
+    for (let t = 0; t < n; t++) {
+      const i = rng.int(n);
+      const q = 4 * i;
+      // s_i h_i in {-4, -2, 0, 2, 4}; dE = 2 J s_i h_i.
+      const k = (s[i] * (s[nb[q]] + s[nb[q + 1]] + s[nb[q + 2]] + s[nb[q + 3]]) + 4) >> 1;
+      const a = table[k];
+      if (a >= 1 || rng.next() < a) {
+        s[i] = -s[i];
+        accepted++;
+      }
+    }
+    return accepted;
+  }
+
+  /**
+   * One Wolff cluster update: grow a cluster of aligned spins from a random seed site, adding each aligned
+   * neighbour with probability p = 1 - exp(-2 J / T), and flip it (spins are flipped as they join, so a
+   * flipped spin is never added twice). Always accepted. Returns the cluster size.
+   */
+  private wolffUpdate(p: number): number {
+    const s = this.spins;
+    const nb = this.neighbours;
+    const rng = this.rng;
+    const stack = this.stack;
+    const seed = rng.int(this.N);
+    const s0 = s[seed];
+    s[seed] = -s0;
+    let top = 0;
+    stack[top++] = seed;
+    let size = 1;
+    while (top > 0) {
+      const i = stack[--top];
+      for (let d = 0; d < 4; d++) {
+        const j = nb[4 * i + d];
+        if (s[j] === s0 && rng.next() < p) {
+          s[j] = -s0;
+          stack[top++] = j;
+          size++;
+        }
+      }
+    }
+    return size;
+  }
+
+  /**
+   * Samples the Boltzmann distribution exp(-H / T) / Z: `burnIn` sweeps, then `sweeps` sweeps recording the
+   * energy and signed magnetisation per spin (and optionally the configuration) after every `thin`-th.
+   * The model keeps its final state, so consecutive calls continue one chain (`initial: 'current'`).
+   *
+   * @example
+   * const model = new IsingModel({ L: 16, seed: 1 });
+   * const run = model.sample({ temperature: 2.3, sweeps: 2000, burnIn: 200, algorithm: 'wolff' });
+   * const th = isingThermodynamics(run); // energy, |m|, C and chi with error bars
+   */
+  sample(options: IsingSampleOptions): IsingSampleResult {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`options must be an object { temperature, sweeps, ... }; got ${describeValue(options)}`);
+    }
+    const { temperature, sweeps } = options;
+    assertFiniteNumber('temperature', temperature, { min: 0, exclusiveMin: true });
+    assertPositiveInteger('sweeps', sweeps);
+    const burnIn = options.burnIn ?? 100;
+    assertNonNegativeInteger('burnIn', burnIn);
+    const thin = options.thin ?? 1;
+    assertPositiveInteger('thin', thin);
+    const algorithm = options.algorithm ?? 'metropolis';
+    assertOneOf('algorithm', algorithm, ['metropolis', 'wolff'] as const);
+    if (algorithm === 'wolff') this.checkWolff();
+    const initial = options.initial ?? 'current';
+    if (initial instanceof Int8Array) this.setState(initial);
+    else {
+      assertOneOf('initial', initial, ['current', 'random', 'up', 'down'] as const);
+      if (initial === 'random') this.randomize();
+      else if (initial === 'up') this.spins.fill(1);
+      else if (initial === 'down') this.spins.fill(-1);
+    }
+    const keep = options.returnConfigurations ?? false;
+
+    const energy: number[] = [];
+    const magnetization: number[] = [];
+    const configurations: Int8Array[] | undefined = keep ? [] : undefined;
+    const record = (): void => {
+      energy.push(this.energy());
+      magnetization.push(this.magnetization());
+      if (configurations) configurations.push(this.spins.slice());
+    };
+    const result: IsingSampleResult = { energy, magnetization, temperature, L: this.L, J: this.J, algorithm };
+
+    if (algorithm === 'metropolis') {
+      const table = metropolisTable(this.J, temperature);
+      for (let t = 0; t < burnIn; t++) this.metropolisSweep(table);
+      let accepted = 0;
+      for (let t = 1; t <= sweeps; t++) {
+        accepted += this.metropolisSweep(table);
+        if (t % thin === 0) record();
+      }
+      result.acceptanceRate = accepted / (sweeps * this.N);
+    } else {
+      const p = 1 - Math.exp((-2 * this.J) / temperature);
+      // Burn-in (at least one pilot pass): flip clusters until ~N spins per sweep, measuring cluster sizes.
+      let clusters = 0;
+      let flippedTotal = 0;
+      for (let t = 0; t < Math.max(1, burnIn); t++) {
+        let flipped = 0;
+        while (flipped < this.N) {
+          flipped += this.wolffUpdate(p);
+          clusters++;
+        }
+        flippedTotal += flipped;
+      }
+      const perSweep = Math.max(1, Math.round((this.N * clusters) / flippedTotal));
+      for (let t = 1; t <= sweeps; t++) {
+        for (let k = 0; k < perSweep; k++) {
+          flippedTotal += this.wolffUpdate(p);
+          clusters++;
+        }
+        if (t % thin === 0) record();
+      }
+      result.meanClusterSize = flippedTotal / clusters;
+      result.clustersPerSweep = perSweep;
+    }
+    if (configurations) result.configurations = configurations;
+    return result;
+  }
+}
+
+/** Acceptance probabilities min(1, exp(-dE / T)) for dE = 2 J x, x = s_i h_i = 2k - 4, k = 0..4. */
+function metropolisTable(J: number, temperature: number): Float64Array {
+  const table = new Float64Array(5);
+  for (let k = 0; k < 5; k++) table[k] = Math.min(1, Math.exp((-2 * J * (2 * k - 4)) / temperature));
+  return table;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Measuring configurations (Monte Carlo or RBM samples)
+
+/** Options of {@link measureIsing}. */
+export interface MeasureIsingOptions {
+  /** Lattice size L (each configuration has L^2 values, row-major). */
+  L: number;
+  /** Coupling J. Default 1. */
+  J?: number;
+  /**
+   * How values encode spins: 'spin' (default) values are +-1; 'binary' values are 0/1 with 1 = spin up,
+   * the encoding of `isingConfigurations` and of RBM visible units (a value > 0.5 counts as up).
+   */
+  encoding?: 'spin' | 'binary';
+}
+
+/**
+ * Energy and magnetisation per spin of configurations stored back to back, e.g. `tensor.dataSync()` of a
+ * [n, L^2] batch of RBM samples, or a list of Int8Array configurations.
+ */
+export function measureIsing(
+  configurations: ArrayLike<number> | ArrayLike<number>[],
+  options: MeasureIsingOptions,
+): { energy: number[]; magnetization: number[] } {
+  const { L } = options;
+  assertPositiveInteger('L', L);
+  if (L < 2) throw new RangeError(`L must be an integer >= 2; got ${L}`);
+  const J = options.J ?? 1;
+  assertFiniteNumber('J', J);
+  const encoding = options.encoding ?? 'spin';
+  assertOneOf('encoding', encoding, ['spin', 'binary'] as const);
+  const N = L * L;
+  const rows: ArrayLike<number>[] = [];
+  if (Array.isArray(configurations) && configurations.length > 0 && typeof configurations[0] !== 'number') {
+    (configurations as ArrayLike<number>[]).forEach((c, r) => {
+      if (!c || c.length !== N) throw new RangeError(`configurations[${r}] must have L*L = ${N} values; got ${describeValue(c)}`);
+      rows.push(c);
+    });
+  } else {
+    const flat = configurations as ArrayLike<number>;
+    if (!flat || typeof flat.length !== 'number' || flat.length % N !== 0 || flat.length === 0) {
+      throw new RangeError(`configurations must hold a whole number of L*L = ${N} configurations; got ${describeValue(flat)} of length ${flat?.length}`);
+    }
+    const view = ArrayBuffer.isView(flat) ? (flat as unknown as Float32Array) : Float64Array.from(flat);
+    for (let r = 0; r < flat.length / N; r++) rows.push(view.subarray(r * N, (r + 1) * N));
+  }
+  const energy: number[] = [];
+  const magnetization: number[] = [];
+  const s = new Int8Array(N);
+  for (const row of rows) {
+    let m = 0;
+    for (let i = 0; i < N; i++) {
+      const v = row[i];
+      if (encoding === 'binary') s[i] = v > 0.5 ? 1 : -1;
+      else if (v === 1 || v === -1) s[i] = v;
+      else throw new RangeError(`configurations must contain only +1 and -1 with encoding 'spin'; got ${describeValue(v)}`);
+      m += s[i];
+    }
+    let b = 0;
+    for (let r = 0; r < L; r++) {
+      for (let c = 0; c < L; c++) {
+        const i = r * L + c;
+        b += s[i] * (s[r * L + ((c + 1) % L)] + s[((r + 1) % L) * L + c]);
+      }
+    }
+    energy.push((-J * b) / N);
+    magnetization.push(m / N);
+  }
+  return { energy, magnetization };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Thermodynamics with error bars
+
+/** Input of {@link isingThermodynamics}: a result of `IsingModel.sample`, or the same fields by hand. */
+export interface IsingSeries {
+  /** Energy per spin of each sample. */
+  energy: ArrayLike<number>;
+  /** Signed magnetisation per spin of each sample. */
+  magnetization: ArrayLike<number>;
+  /** Temperature the samples were drawn at (> 0). */
+  temperature: number;
+  /** Lattice size L (N = L^2 spins). */
+  L: number;
+}
+
+/** Thermodynamic estimates per spin, each with a one-sigma error bar; see {@link isingThermodynamics}. */
+export interface IsingThermodynamics {
+  /** <e> = <E> / N. */
+  energy: Estimate;
+  /** <|m|>. */
+  absMagnetization: Estimate;
+  /** <m^2>. */
+  magnetizationSquared: Estimate;
+  /** C = N * Var(e) / T^2. */
+  specificHeat: Estimate;
+  /** chi = N * (<m^2> - <|m|>^2) / T = N * Var(|m|) / T. */
+  susceptibility: Estimate;
+  /** Integrated autocorrelation time of the energy series, in recorded samples. */
+  tauEnergy: number;
+  /** Integrated autocorrelation time of the |m| series, in recorded samples. */
+  tauAbsMagnetization: number;
+  /** Number of samples. */
+  n: number;
+}
+
+/**
+ * Mean energy, |m|, m^2, specific heat and susceptibility per spin from energy and magnetisation series,
+ * with error bars that account for autocorrelation (Sokal's window, c = 5):
+ * - means: stderr = sqrt(Var * tau / n);
+ * - C = (N / T^2) * mean of y_i = (e_i - <e>)^2 and chi = (N / T) * mean of z_i = (|m_i| - <|m|>)^2, with
+ *   the error of those means computed from the autocorrelation time of the y and z series themselves.
+ * Conventions as in the module notes (chi uses |m|, the finite-lattice convention).
+ */
+export function isingThermodynamics(series: IsingSeries): IsingThermodynamics {
+  const { energy, magnetization, temperature, L } = series;
+  assertFiniteNumber('temperature', temperature, { min: 0, exclusiveMin: true });
+  assertPositiveInteger('L', L);
+  if (!energy || !magnetization || energy.length !== magnetization.length) {
+    throw new RangeError(`energy and magnetization must be series of the same length; got ${energy?.length} and ${magnetization?.length}`);
+  }
+  const N = L * L;
+  const n = energy.length;
+  const absM = Float64Array.from(magnetization, Math.abs);
+  const m2 = Float64Array.from(magnetization, (m) => m * m);
+  const e = autocorrelationTime(energy);
+  const a = autocorrelationTime(absM);
+  const q = autocorrelationTime(m2);
+  const y = Float64Array.from(energy, (v) => (v - e.mean) ** 2);
+  const z = Float64Array.from(absM, (v) => (v - a.mean) ** 2);
+  const cy = autocorrelationTime(y);
+  const cz = autocorrelationTime(z);
+  return {
+    energy: { value: e.mean, stderr: e.stderr },
+    absMagnetization: { value: a.mean, stderr: a.stderr },
+    magnetizationSquared: { value: q.mean, stderr: q.stderr },
+    specificHeat: { value: (N * cy.mean) / temperature ** 2, stderr: (N * cy.stderr) / temperature ** 2 },
+    susceptibility: { value: (N * cz.mean) / temperature, stderr: (N * cz.stderr) / temperature },
+    tauEnergy: e.tau,
+    tauAbsMagnetization: a.tau,
+    n,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Exact results
+
+/** Largest L for which {@link isingExact} enumerates (2^25 ~ 3.4e7 states, about a second, cached). */
+export const ISING_EXACT_MAX_L = 5;
+
+/** Exact thermodynamics of a finite L x L periodic lattice; per-spin quantities as in the module notes. */
+export interface IsingExactResult {
+  /** <E> / N. */
+  energy: number;
+  /** <|m|>. */
+  absMagnetization: number;
+  /** <m^2>. */
+  magnetizationSquared: number;
+  /** C = Var(E) / (N T^2). */
+  specificHeat: number;
+  /** chi = N (<m^2> - <|m|>^2) / T (finite-lattice convention). */
+  susceptibility: number;
+  /** N <m^2> / T (the zero-field susceptibility of the finite lattice, <m> = 0). */
+  susceptibilityZeroField: number;
+  /** log Z. */
+  logZ: number;
+  /** Free energy per spin f = -T log Z / N. */
+  freeEnergy: number;
+}
+
+/** The density of states g(E, M) of an L x L periodic lattice: every (E, M) that occurs and its count. */
+export interface IsingDensityOfStates {
+  /** L. */
+  L: number;
+  /** Total energy E / J = -sum_<ij> s_i s_j of each entry. */
+  energy: number[];
+  /** Total magnetisation M = sum_i s_i of each entry. */
+  magnetization: number[];
+  /** Number of configurations with that (E, M); they sum to 2^(L^2). */
+  count: number[];
+}
+
+const dosCache = new Map<number, IsingDensityOfStates>();
+
+/**
+ * Counts all 2^(L^2) configurations by total energy and magnetisation (L = 2..5). The enumeration walks a
+ * Gray code, so consecutive configurations differ by one spin and E, M update in O(1); cached per L.
+ */
+export function isingDensityOfStates(L: number): IsingDensityOfStates {
+  assertPositiveInteger('L', L);
+  if (L < 2 || L > ISING_EXACT_MAX_L) {
+    throw new RangeError(
+      `L must be an integer in [2, ${ISING_EXACT_MAX_L}] for exact enumeration (2^(L^2) states); got ${L}. ` +
+        'For larger lattices compare with onsagerEnergy / onsagerMagnetization (infinite lattice).',
+    );
+  }
+  const cached = dosCache.get(L);
+  if (cached) return cached;
+  const N = L * L;
+  const nb = periodicNeighbours(L);
+  // Histogram over b = sum_<ij> s_i s_j in [-2N, 2N] and M in [-N, N]: index (b + 2N) * (2N + 1) + (M + N).
+  const width = 2 * N + 1;
+  const hist = new Float64Array((4 * N + 1) * width);
+  const s = new Int8Array(N).fill(-1);
+  let b = 2 * N;
+  let M = -N;
+  hist[(b + 2 * N) * width + (M + N)] = 1;
+  const total = 2 ** N;
+  for (let k = 1; k < total; k++) {
+    const i = 31 - Math.clz32(k & -k); // Gray code: flip the lowest set bit's position of k
+    const q = 4 * i;
+    const si = s[i];
+    b -= 2 * si * (s[nb[q]] + s[nb[q + 1]] + s[nb[q + 2]] + s[nb[q + 3]]);
+    M -= 2 * si;
+    s[i] = -si;
+    hist[(b + 2 * N) * width + (M + N)]++;
+  }
+  const out: IsingDensityOfStates = { L, energy: [], magnetization: [], count: [] };
+  for (let bi = 0; bi <= 4 * N; bi++) {
+    for (let mi = 0; mi < width; mi++) {
+      const cnt = hist[bi * width + mi];
+      if (cnt > 0) {
+        out.energy.push(-(bi - 2 * N));
+        out.magnetization.push(mi - N);
+        out.count.push(cnt);
+      }
+    }
+  }
+  dosCache.set(L, out);
+  return out;
+}
+
+/**
+ * Exact equilibrium averages of the L x L periodic Ising model at `temperature`, by enumerating all 2^(L^2)
+ * configurations (L = 2..5; L = 5 takes about a second the first time, then the density of states is cached).
+ *
+ * @param L Lattice size, integer in [2, 5].
+ * @param temperature T > 0.
+ * @param J Coupling (finite, non-zero). Default 1.
+ */
+export function isingExact(L: number, temperature: number, J = 1): IsingExactResult {
+  assertFiniteNumber('temperature', temperature, { min: 0, exclusiveMin: true });
+  assertFiniteNumber('J', J);
+  if (J === 0) throw new RangeError('J must be a non-zero finite number; got 0');
+  const dos = isingDensityOfStates(L);
+  const N = L * L;
+  const beta = 1 / temperature;
+  // log weight of an entry: log g + (-beta * J * E_J), with E_J = E / J as stored; shift by the maximum.
+  const logw = dos.energy.map((e, k) => Math.log(dos.count[k]) - beta * J * e);
+  const shift = Math.max(...logw);
+  let z = 0;
+  let e1 = 0;
+  let e2 = 0;
+  let am = 0;
+  let m2 = 0;
+  dos.energy.forEach((eJ, k) => {
+    const w = Math.exp(logw[k] - shift);
+    const E = J * eJ;
+    const m = dos.magnetization[k] / N;
+    z += w;
+    e1 += w * E;
+    e2 += w * E * E;
+    am += w * Math.abs(m);
+    m2 += w * m * m;
+  });
+  e1 /= z;
+  e2 /= z;
+  am /= z;
+  m2 /= z;
+  const logZ = shift + Math.log(z);
+  return {
+    energy: e1 / N,
+    absMagnetization: am,
+    magnetizationSquared: m2,
+    specificHeat: (e2 - e1 * e1) / (N * temperature * temperature),
+    susceptibility: (N * (m2 - am * am)) / temperature,
+    susceptibilityZeroField: (N * m2) / temperature,
+    logZ,
+    freeEnergy: (-temperature * logZ) / N,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Onsager's solution for the infinite lattice
+
+/** Complete elliptic integrals K(k) and E(k) (modulus k, 0 <= k < 1) by the arithmetic-geometric mean. */
+function ellipticKE(k: number): { K: number; E: number } {
+  let a = 1;
+  let b = Math.sqrt(Math.max(0, 1 - k * k));
+  let c = k;
+  let sum = 0.5 * c * c; // sum_{n>=0} 2^(n-1) c_n^2
+  let pow = 0.5;
+  for (let it = 0; it < 60 && Math.abs(c) > 1e-16; it++) {
+    const an = (a + b) / 2;
+    const bn = Math.sqrt(a * b);
+    c = (a - b) / 2;
+    a = an;
+    b = bn;
+    pow *= 2;
+    sum += pow * c * c;
+  }
+  const K = Math.PI / (2 * a);
+  return { K, E: K * (1 - sum) };
+}
+
+function onsagerArgs(temperature: number, J: number): { bj: number; k: number; t2: number } {
+  assertFiniteNumber('temperature', temperature, { min: 0, exclusiveMin: true });
+  assertFiniteNumber('J', J, { min: 0, exclusiveMin: true });
+  const bj = (2 * J) / temperature; // 2 beta J
+  const k = Math.min(1, (2 * Math.sinh(bj)) / Math.cosh(bj) ** 2);
+  const t2 = Math.tanh(bj) ** 2;
+  return { bj, k, t2 };
+}
+
+/**
+ * Onsager's exact internal energy per spin of the infinite square lattice (zero field, J > 0):
+ *
+ *   u = -J coth(2 beta J) [1 + (2 / pi) (2 tanh^2(2 beta J) - 1) K(k)],   k = 2 sinh(2 beta J) / cosh^2(2 beta J),
+ *
+ * with K the complete elliptic integral of the first kind. u(Tc) = -sqrt(2) J.
+ */
+export function onsagerEnergy(temperature: number, J = 1): number {
+  const { bj, k, t2 } = onsagerArgs(temperature, J);
+  const f = 2 * t2 - 1;
+  if (Math.abs(f) < 1e-15) return -J / Math.tanh(bj);
+  return (-J / Math.tanh(bj)) * (1 + (2 / Math.PI) * f * ellipticKE(k).K);
+}
+
+/**
+ * Onsager's (and Yang's) spontaneous magnetisation per spin of the infinite lattice:
+ * m = (1 - sinh(2 beta J)^-4)^(1/8) below Tc = 2J / ln(1 + sqrt 2), and 0 above.
+ */
+export function onsagerMagnetization(temperature: number, J = 1): number {
+  const { bj } = onsagerArgs(temperature, J);
+  const x = 1 - Math.sinh(bj) ** -4;
+  return x > 0 ? x ** 0.125 : 0;
+}
+
+/**
+ * Onsager's specific heat per spin of the infinite lattice (k_B = 1), which diverges logarithmically at Tc:
+ *
+ *   c = (4 / pi) (beta J coth 2 beta J)^2 { K(k) - E(k) - (1 - tanh^2 2 beta J) [pi / 2 + (2 tanh^2 2 beta J - 1) K(k)] }
+ *
+ * (the temperature derivative of {@link onsagerEnergy}; E is the complete elliptic integral of the second kind).
+ *
+ * Returns Infinity exactly at Tc.
+ */
+export function onsagerSpecificHeat(temperature: number, J = 1): number {
+  const { bj, k, t2 } = onsagerArgs(temperature, J);
+  if (k >= 1) return Infinity;
+  const { K, E } = ellipticKE(k);
+  const pre = (4 / Math.PI) * ((bj / 2) / Math.tanh(bj)) ** 2;
+  return pre * (K - E - (1 - t2) * (Math.PI / 2 + (2 * t2 - 1) * K));
+}
