@@ -1,1 +1,283 @@
-export {};
+/**
+ * Atomic model files: a small, general checkpoint format shared by every genlab model.
+ *
+ * A checkpoint is a directory holding
+ * - `manifest.json`: `{ format, version, kind, config, payload, payloadBytes, payloadSha256, tensors: [...],
+ *   manifestSha256 }` -- the model kind (e.g. `'BernoulliRBM'`), its JSON configuration, and for every tensor its
+ *   name, dtype, shape, byte offset, byte length and SHA-256;
+ * - one binary payload file `tensors-<hash>.bin` with the tensors' little-endian bytes back to back.
+ *
+ * Saving is atomic. The new payload is written under a fresh name and flushed to disk, then a new manifest is
+ * written to a temporary file, flushed, and renamed over `manifest.json` (a rename within one directory is atomic
+ * on POSIX file systems). Only after that are payload files the new manifest does not name removed. A process
+ * that dies at any point therefore leaves either the previous checkpoint or the new one, never a mixture.
+ *
+ * Loading verifies everything it reads -- the manifest's own checksum, the payload's size and SHA-256, and each
+ * tensor's SHA-256 -- and refuses a corrupted or truncated checkpoint with an error naming the file.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { tf } from './backend';
+import { describeValue } from './validate';
+
+/** Any JSON value (what a checkpoint's `config` may hold). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Tensor dtypes a checkpoint stores. */
+export type CheckpointDtype = 'float32' | 'int32';
+
+/** What {@link saveCheckpoint} writes and {@link loadCheckpoint} returns. */
+export interface CheckpointData {
+  /** The model kind, e.g. `'BernoulliRBM'`; {@link loadCheckpoint} can insist on it. */
+  kind: string;
+  /** Model configuration (sizes, options): any JSON value. */
+  config: JsonValue;
+  /** Named tensors (weights, biases, ...), float32 or int32. On load the caller owns (must dispose) them. */
+  tensors: Record<string, tf.Tensor>;
+}
+
+/** One tensor's entry in the manifest. */
+export interface CheckpointTensorEntry {
+  name: string;
+  dtype: CheckpointDtype;
+  shape: number[];
+  /** Byte offset in the payload file. */
+  offset: number;
+  /** Byte length (4 bytes per element). */
+  byteLength: number;
+  /** Hex SHA-256 of the tensor's bytes. */
+  sha256: string;
+}
+
+/** The parsed `manifest.json`. */
+export interface CheckpointManifest {
+  format: typeof FORMAT;
+  version: number;
+  kind: string;
+  config: JsonValue;
+  /** File name of the binary payload, relative to the checkpoint directory. */
+  payload: string;
+  payloadBytes: number;
+  payloadSha256: string;
+  tensors: CheckpointTensorEntry[];
+  /** ISO time of the save (informational). */
+  savedAt: string;
+  /** Hex SHA-256 of the manifest's JSON without this field. */
+  manifestSha256: string;
+}
+
+/** Options for {@link saveCheckpoint}. */
+export interface SaveCheckpointOptions {
+  /**
+   * Test hook: called after the new payload and the temporary manifest are on disk and just before the manifest
+   * is swapped in. If it throws (or the process dies here), the previous checkpoint stays the one that loads.
+   */
+  beforeCommit?: () => void;
+}
+
+const FORMAT = 'genlab-checkpoint' as const;
+const VERSION = 1;
+const MANIFEST = 'manifest.json';
+const PAYLOAD_PATTERN = /^tensors-[0-9a-f]{16}\.bin$/;
+const TEMP_PATTERN = /\.tmp-[0-9a-f]+$/;
+
+function sha256(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Writes `bytes` to `file` and flushes it to the disk before returning. */
+function writeFileDurable(file: string, bytes: Uint8Array | string): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+    let written = 0;
+    while (written < buf.length) written += fs.writeSync(fd, buf, written, buf.length - written);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Flushes a directory entry (after a rename) where the platform allows it. */
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Not supported on every platform (e.g. Windows); the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** JSON of the manifest without its checksum field, with stable key order (as written). */
+function manifestBody(m: Omit<CheckpointManifest, 'manifestSha256'>): string {
+  return JSON.stringify({
+    format: m.format,
+    version: m.version,
+    kind: m.kind,
+    config: m.config,
+    payload: m.payload,
+    payloadBytes: m.payloadBytes,
+    payloadSha256: m.payloadSha256,
+    tensors: m.tensors,
+    savedAt: m.savedAt,
+  });
+}
+
+/**
+ * Saves `data` as a checkpoint directory `dir` (created if missing), atomically replacing a checkpoint already
+ * there. Refuses to write into an existing non-empty directory that is not a genlab checkpoint.
+ *
+ * @example
+ * await saveCheckpoint('models/rbm', { kind: 'BernoulliRBM', config: { nVisible: 784, nHidden: 16 }, tensors: { W } });
+ */
+export async function saveCheckpoint(dir: string, data: CheckpointData, options: SaveCheckpointOptions = {}): Promise<void> {
+  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty path string; got ${describeValue(dir)}`);
+  if (typeof data?.kind !== 'string' || data.kind.length === 0) {
+    throw new TypeError(`data.kind must be a non-empty string; got ${describeValue(data?.kind)}`);
+  }
+  if (data.tensors === null || typeof data.tensors !== 'object') {
+    throw new TypeError(`data.tensors must be an object of named tensors; got ${describeValue(data.tensors)}`);
+  }
+  const configJson = JSON.stringify(data.config ?? null);
+
+  // Gather the tensors' bytes (float32 / int32, 4 bytes per element, little-endian on every platform Node runs on).
+  const entries: CheckpointTensorEntry[] = [];
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, t] of Object.entries(data.tensors)) {
+    if (!(t instanceof tf.Tensor)) throw new TypeError(`data.tensors.${name} must be a tf.Tensor; got ${describeValue(t)}`);
+    if (t.dtype !== 'float32' && t.dtype !== 'int32') {
+      throw new TypeError(`data.tensors.${name} must have dtype float32 or int32; got ${t.dtype}`);
+    }
+    const values = (await t.data()) as Float32Array | Int32Array;
+    const bytes = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+    entries.push({ name, dtype: t.dtype, shape: [...t.shape], offset, byteLength: bytes.byteLength, sha256: sha256(bytes) });
+    chunks.push(bytes);
+    offset += bytes.byteLength;
+  }
+  const payloadBytes = Buffer.concat(chunks);
+  const payloadSha256 = sha256(payloadBytes);
+  const payloadName = `tensors-${payloadSha256.slice(0, 16)}.bin`;
+
+  // The target must be absent, empty, or a genlab checkpoint: never clobber someone else's files.
+  if (fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) throw new Error(`cannot save checkpoint: ${dir} exists and is not a directory`);
+    const present = fs.readdirSync(dir);
+    if (present.length > 0 && !present.includes(MANIFEST) && !present.every((f) => PAYLOAD_PATTERN.test(f) || TEMP_PATTERN.test(f))) {
+      throw new Error(`cannot save checkpoint: ${dir} is a non-empty directory without ${MANIFEST}; refusing to overwrite it`);
+    }
+  } else {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  const tag = randomBytes(6).toString('hex');
+  // 1. The payload under a temporary name, flushed, then renamed to its content-addressed name. If a file of that
+  //    name exists it has the same content (same hash), so the rename never changes what the old manifest reads.
+  const payloadTemp = path.join(dir, `${payloadName}.tmp-${tag}`);
+  writeFileDurable(payloadTemp, payloadBytes);
+  fs.renameSync(payloadTemp, path.join(dir, payloadName));
+
+  // 2. The manifest to a temporary file, flushed.
+  const body = {
+    format: FORMAT,
+    version: VERSION,
+    kind: data.kind,
+    config: JSON.parse(configJson) as JsonValue,
+    payload: payloadName,
+    payloadBytes: payloadBytes.byteLength,
+    payloadSha256,
+    tensors: entries,
+    savedAt: new Date().toISOString(),
+  };
+  const manifest: CheckpointManifest = { ...body, manifestSha256: sha256(manifestBody(body)) };
+  const manifestTemp = path.join(dir, `${MANIFEST}.tmp-${tag}`);
+  writeFileDurable(manifestTemp, JSON.stringify(manifest, null, 1) + '\n');
+  fsyncDir(dir);
+
+  try {
+    options.beforeCommit?.();
+  } catch (err) {
+    fs.rmSync(manifestTemp, { force: true });
+    throw err;
+  }
+
+  // 3. Commit: one atomic rename. From here on the new checkpoint is the one that loads.
+  fs.renameSync(manifestTemp, path.join(dir, MANIFEST));
+  fsyncDir(dir);
+
+  // 4. Tidy up payloads the new manifest does not reference and temporaries left by earlier crashed saves.
+  for (const f of fs.readdirSync(dir)) {
+    if ((PAYLOAD_PATTERN.test(f) && f !== payloadName) || TEMP_PATTERN.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+  }
+}
+
+function corrupt(file: string, why: string): Error {
+  return new Error(`corrupted checkpoint: ${file} ${why}; the file was damaged or only partly written -- save the model again`);
+}
+
+/** Reads and verifies `dir/manifest.json` (format, version, own checksum). */
+export function readCheckpointManifest(dir: string): CheckpointManifest {
+  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty path string; got ${describeValue(dir)}`);
+  const file = path.join(dir, MANIFEST);
+  if (!fs.existsSync(file)) {
+    throw new Error(`no checkpoint at ${dir}: ${file} not found (save a model there first, e.g. await model.save('${dir}'))`);
+  }
+  const text = fs.readFileSync(file, 'utf8');
+  let m: CheckpointManifest;
+  try {
+    m = JSON.parse(text) as CheckpointManifest;
+  } catch {
+    throw corrupt(file, `is not valid JSON (${text.length} bytes)`);
+  }
+  if (m === null || typeof m !== 'object' || m.format !== FORMAT) throw corrupt(file, `is not a ${FORMAT} manifest`);
+  if (m.version !== VERSION) throw new Error(`${file} has checkpoint format version ${String(m.version)}; this genlab reads version ${VERSION}`);
+  if (typeof m.manifestSha256 !== 'string' || sha256(manifestBody(m)) !== m.manifestSha256) {
+    throw corrupt(file, 'fails its checksum');
+  }
+  return m;
+}
+
+/**
+ * Loads and verifies a checkpoint written by {@link saveCheckpoint}. With `expectedKind`, refuses a checkpoint of
+ * another kind. The returned tensors belong to the caller (dispose them).
+ */
+export async function loadCheckpoint(dir: string, expectedKind?: string): Promise<CheckpointData & { manifest: CheckpointManifest }> {
+  const manifest = readCheckpointManifest(dir);
+  if (expectedKind !== undefined && manifest.kind !== expectedKind) {
+    throw new Error(`checkpoint at ${dir} holds a ${manifest.kind}, not a ${expectedKind}`);
+  }
+  if (typeof manifest.payload !== 'string' || !PAYLOAD_PATTERN.test(manifest.payload)) {
+    throw corrupt(path.join(dir, MANIFEST), `names an invalid payload file ${describeValue(manifest.payload)}`);
+  }
+  const payloadFile = path.join(dir, manifest.payload);
+  if (!fs.existsSync(payloadFile)) throw corrupt(payloadFile, 'is missing');
+  const bytes = fs.readFileSync(payloadFile);
+  if (bytes.byteLength !== manifest.payloadBytes) {
+    const how = bytes.byteLength < manifest.payloadBytes ? 'is truncated' : 'is too long';
+    throw corrupt(payloadFile, `${how}: expected ${manifest.payloadBytes} bytes, found ${bytes.byteLength}`);
+  }
+  if (sha256(bytes) !== manifest.payloadSha256) throw corrupt(payloadFile, 'fails its SHA-256 checksum');
+
+  const tensors: Record<string, tf.Tensor> = {};
+  try {
+    for (const e of manifest.tensors) {
+      const size = e.shape.reduce((p, d) => p * d, 1);
+      if (e.byteLength !== size * 4 || e.offset < 0 || e.offset + e.byteLength > bytes.byteLength) {
+        throw corrupt(payloadFile, `has an inconsistent entry for tensor '${e.name}'`);
+      }
+      const slice = bytes.subarray(e.offset, e.offset + e.byteLength);
+      if (sha256(slice) !== e.sha256) throw corrupt(payloadFile, `fails the checksum of tensor '${e.name}'`);
+      const copy = new Uint8Array(slice).buffer; // aligned copy
+      const values = e.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy);
+      tensors[e.name] = tf.tensor(values, e.shape, e.dtype);
+    }
+  } catch (err) {
+    for (const t of Object.values(tensors)) t.dispose();
+    throw err;
+  }
+  return { kind: manifest.kind, config: manifest.config, tensors, manifest };
+}

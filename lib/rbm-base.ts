@@ -1,0 +1,630 @@
+/**
+ * What every RBM in genlab shares: parameters, the CD-k / PCD training loop, Gibbs sampling, exact log Z by
+ * enumeration (chunked), AIS, checkpoints. {@link BernoulliRBM} and {@link GaussianBernoulliRBM} fill in the
+ * energy-specific parts (conditionals, free energy, sufficient statistics).
+ *
+ * Notation (shapes in brackets): visible v [n, nV], hidden h [n, nH], weights W [nV, nH], visible biases a [nV],
+ * hidden biases b [nH]. p(v, h) = exp(-E(v, h)) / Z, free energy F(v) = -log sum_h exp(-E(v, h)), so
+ * p(v) = exp(-F(v)) / Z. The log-likelihood gradient is a difference of expectations of the sufficient statistics
+ * s(v, h) = -dE/dtheta: d log p(v) / d theta = <s>_data - <s>_model (positive minus negative phase).
+ */
+import { tf } from './backend';
+import { Random, toRandom } from './random';
+import { assertFiniteNumber, assertPositiveInteger, describeValue } from './validate';
+import { createProgress, EpochMetrics } from './progress';
+import { AISOptions, AISResult, AISTarget, runAIS } from './ais';
+import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
+
+/** Largest layer `logPartition` enumerates (2^25 = 33.5 million states). */
+export const MAX_ENUMERATED_UNITS = 25;
+/** Elements per tensor in chunked computations (enumeration, pseudo-likelihood): bounds memory to ~16 MB. */
+const CHUNK_ELEMENTS = 1 << 22;
+
+/** Options shared by the RBM constructors. */
+export interface RBMOptions {
+  /** Number of visible units (input width); a positive integer. */
+  nVisible: number;
+  /** Number of binary hidden units; a positive integer. */
+  nHidden: number;
+  /** Seed for weights and sampling; same seed, same run on the CPU and WASM backends. Default: random. */
+  seed?: number;
+  /** Standard deviation of the initial weights, drawn from N(0, weightStd^2). Default 0.01 (Hinton's guide). */
+  weightStd?: number;
+}
+
+/** Training options of `fit`. */
+export interface RBMFitOptions<M = RBM> {
+  /** Passes over the data. Default 10; positive integer. */
+  epochs?: number;
+  /** Rows per mini-batch. Default 100; positive integer (the last batch of an epoch may be smaller). */
+  batchSize?: number;
+  /** Step size of the gradient ascent on the log-likelihood. Default 0.01; >= 0. */
+  learningRate?: number;
+  /** Gibbs steps per update: CD-k or PCD-k. Default 1; positive integer. */
+  k?: number;
+  /** `false` (default): contrastive divergence, chains restart at the data. `true`: persistent CD (PCD). */
+  persistent?: boolean;
+  /** PCD only: number of persistent chains (fantasy particles). Default `batchSize`. */
+  chains?: number;
+  /** Momentum in [0, 1): velocity = momentum * velocity + learningRate * gradient. Default 0. */
+  momentum?: number;
+  /** L2 penalty on W: gradient -= weightDecay * W. Default 0; >= 0. */
+  weightDecay?: number;
+  /** Shuffle the rows every epoch (seeded). Default true. */
+  shuffle?: boolean;
+  /**
+   * Initialise the visible biases from the data (log-odds of the pixel means, clipped, for binary units; the mean
+   * for Gaussian units). Default: true on the first `fit` of a freshly constructed model, false afterwards or after
+   * `setWeights` / `load`.
+   */
+  initVisibleBias?: boolean;
+  /**
+   * Called after every epoch (1-based) with that epoch's metrics and the model; may be async. Numbers it returns
+   * (e.g. `{ logLikelihood: model.logLikelihood(test) }`) are added to the metrics, the history and the progress.
+   */
+  onEpoch?: (epoch: number, metrics: EpochMetrics, model: M) => void | EpochMetrics | Promise<void | EpochMetrics>;
+  /** `'auto'` (default): live progress bar in notebooks, one line per epoch in terminals; `false`: silent. */
+  progress?: 'auto' | false;
+  /** Seed for this run's shuffling and sampling. Default: drawn from the model's generator. */
+  seed?: number;
+}
+
+/** What `fit` returns: like tf.History, one array per metric, one entry per epoch. */
+export interface RBMHistory {
+  /** Epoch numbers (1-based). */
+  epoch: number[];
+  /**
+   * `reconstructionError` (mean over rows of the squared error sum_i (v_i - E[v_i | h = P(h|v)])^2, mean-field),
+   * `seconds` (wall time of the epoch's training), and every metric `onEpoch` returned (NaN on epochs where it
+   * returned none, so every array has one entry per epoch).
+   */
+  history: Record<string, number[]>;
+}
+
+/** Parameters as tensors (the caller owns and must dispose them) -- see `getWeights`. */
+export interface RBMWeights {
+  /** Weights, [nVisible, nHidden]. */
+  W: tf.Tensor2D;
+  /** Visible biases a, [nVisible]. */
+  visibleBias: tf.Tensor1D;
+  /** Hidden biases b, [nHidden]. */
+  hiddenBias: tf.Tensor1D;
+}
+
+/** Values for `setWeights`: tensors or plain arrays; omitted fields keep their value. */
+export interface RBMWeightsInput {
+  /** [nVisible, nHidden] */
+  W?: tf.Tensor2D | number[][];
+  /** [nVisible] */
+  visibleBias?: tf.Tensor1D | number[] | Float32Array;
+  /** [nHidden] */
+  hiddenBias?: tf.Tensor1D | number[] | Float32Array;
+}
+
+/** Options of `sample`. */
+export interface RBMSampleOptions {
+  /** Number of independent chains (samples returned). Default 100. */
+  chains?: number;
+  /** Gibbs steps (v -> h -> v) from the start. Default 1000. */
+  steps?: number;
+  /** Seed (default: drawn from the model's generator). */
+  seed?: number;
+  /** Start states [chains, nVisible] (default: samples from the independent model given by the visible biases). */
+  init?: tf.Tensor2D;
+  /** Return E[v | h] of the last step instead of a sample (smoother images). Default false. */
+  meanField?: boolean;
+}
+
+/** The sufficient statistics of one batch, summed over rows; keys are parameter names. */
+export type RBMStats = Record<string, tf.Tensor>;
+
+/** A non-trainable variable holding `t`'s values; `t` is disposed (tf.variable keeps its argument alive otherwise). */
+export function ownedVariable<R extends tf.Rank>(t: tf.Tensor<R>): tf.Variable<R> {
+  const v = tf.variable(t, false);
+  t.dispose();
+  return v;
+}
+
+/** Bernoulli samples: 1 where u < p, with u uniform from the seeded generator. Call inside a tidy. */
+export function bernoulli(p: tf.Tensor2D, rng: Random): tf.Tensor2D {
+  const [n, m] = p.shape;
+  const u = tf.tensor2d(rng.uniformArray(n * m), [n, m]);
+  return tf.cast(tf.less(u, p), 'float32') as tf.Tensor2D;
+}
+
+/** Rows start .. start+count-1 of all 2^nBits binary vectors (bit j of the row index is column j), [count, nBits]. */
+export function binaryStates(nBits: number, start: number, count: number): tf.Tensor2D {
+  const out = new Float32Array(count * nBits);
+  for (let r = 0; r < count; r++) {
+    const x = start + r;
+    for (let j = 0; j < nBits; j++) out[r * nBits + j] = Math.floor(x / 2 ** j) % 2;
+  }
+  return tf.tensor2d(out, [count, nBits]);
+}
+
+/** log sum exp of numbers combined in double precision. */
+export function logSumExpNumbers(xs: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < xs.length; i++) m = Math.max(m, xs[i]);
+  if (!Number.isFinite(m)) return m;
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += Math.exp(xs[i] - m);
+  return m + Math.log(s);
+}
+
+function toTensor(name: string, value: unknown, shape: number[]): tf.Tensor {
+  let t: tf.Tensor;
+  if (value instanceof tf.Tensor) t = value.clone();
+  else if (Array.isArray(value) || value instanceof Float32Array) t = tf.tensor(value as number[]);
+  else throw new TypeError(`${name} must be a tensor or an array of shape [${shape.join(', ')}]; got ${describeValue(value)}`);
+  const ok = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+  if (!ok) {
+    const got = t.shape.join(', ');
+    t.dispose();
+    throw new RangeError(`${name} must have shape [${shape.join(', ')}]; got [${got}]`);
+  }
+  const finite = tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0]);
+  if (!finite) {
+    t.dispose();
+    throw new RangeError(`${name} must contain only finite values; got NaN or Infinity`);
+  }
+  return t;
+}
+
+/**
+ * The shared machinery of genlab's RBMs. Not constructed directly: use {@link BernoulliRBM} or
+ * {@link GaussianBernoulliRBM}.
+ */
+export abstract class RBM {
+  /** Number of visible units. */
+  readonly nVisible: number;
+  /** Number of hidden units. */
+  readonly nHidden: number;
+  /** The seed the model was created with. */
+  readonly seed: number;
+  /** Checkpoint kind and display name ('BernoulliRBM' or 'GaussianBernoulliRBM'). */
+  abstract readonly kind: string;
+
+  protected rng: Random;
+  /** W [nV, nH]. */
+  protected W: tf.Variable<tf.Rank.R2>;
+  /** a [nV]. */
+  protected a: tf.Variable<tf.Rank.R1>;
+  /** b [nH]. */
+  protected b: tf.Variable<tf.Rank.R1>;
+  /** Visible biases have been set (from data, setWeights or a checkpoint); fit then leaves them alone. */
+  protected biasesSet = false;
+  /** Base-rate visible biases from the first fit's data, for AIS. */
+  protected baseRate: Float32Array | null = null;
+  private disposed = false;
+
+  protected constructor(opts: RBMOptions) {
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
+    assertPositiveInteger('nVisible', opts.nVisible);
+    assertPositiveInteger('nHidden', opts.nHidden);
+    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    const weightStd = opts.weightStd ?? 0.01;
+    assertFiniteNumber('weightStd', weightStd, { min: 0 });
+    this.nVisible = opts.nVisible;
+    this.nHidden = opts.nHidden;
+    this.rng = toRandom(opts.seed);
+    this.seed = this.rng.seed;
+    const init = this.rng.fork();
+    const w = init.normalArray(this.nVisible * this.nHidden).map((x) => x * weightStd);
+    this.W = ownedVariable(tf.tensor2d(w, [this.nVisible, this.nHidden]));
+    this.a = ownedVariable(tf.zeros([this.nVisible]));
+    this.b = ownedVariable(tf.zeros([this.nHidden]));
+  }
+
+  // ---- energy-specific parts (implemented by the subclasses) ------------------------------------------------
+
+  /** Throws unless `x` is valid data for this model (width, finite, range). */
+  protected abstract checkData(name: string, x: unknown): asserts x is tf.Tensor2D;
+  /** Input to the hidden units, [n, nH]: b + v' W with v' = v (binary) or v / sigma^2 (Gaussian). */
+  protected abstract hiddenInput(v: tf.Tensor2D): tf.Tensor2D;
+  /** E[v | h], [n, nV]; `Wt` = W^T [nH, nV] computed once by the caller. */
+  protected abstract visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D): tf.Tensor2D;
+  /** A sample v ~ p(v | h), [n, nV]. */
+  protected abstract sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D, rng: Random): tf.Tensor2D;
+  /** Start states of chains: samples of the visible units with W = 0, [n, nV]. */
+  protected abstract independentVisible(n: number, rng: Random): tf.Tensor2D;
+  /** Sufficient statistics summed over rows: s(v, P(h|v)) for each trained parameter. */
+  protected abstract stats(v: tf.Tensor2D, ph: tf.Tensor2D, Wt: tf.Tensor2D): RBMStats;
+  /** The trained parameters by the names `stats` uses. */
+  protected abstract trainables(): Record<string, tf.Variable>;
+  /** Visible biases fitted to data (no weights), [nV]. */
+  protected abstract visibleBiasFromData(x: tf.Tensor2D): tf.Tensor1D;
+  /** Free energy per row, [n]. */
+  protected abstract freeEnergyUnchecked(v: tf.Tensor2D): tf.Tensor1D;
+  /** Exact log Z by enumeration (the caller checked the size). */
+  protected abstract logPartitionExact(): number;
+  /** The AIS base model and transitions. */
+  protected abstract aisTarget(baseVisibleBias: tf.Tensor1D): AISTarget;
+  /** Extra configuration stored in checkpoints. */
+  protected abstract extraConfig(): Record<string, JsonValue>;
+  /** Post-update projection (e.g. clamp log-variances); default none. */
+  protected constrain(): void {}
+
+  // ---- common API --------------------------------------------------------------------------------------------
+
+  /** P(h = 1 | v) for each row of `v` [n, nVisible]: [n, nHidden]. The caller owns the result. */
+  transform(v: tf.Tensor2D): tf.Tensor2D {
+    this.checkData('v', v);
+    return tf.tidy(() => tf.sigmoid(this.hiddenInput(v)));
+  }
+
+  /** Free energy F(v) per row, [n]: p(v) = exp(-F(v)) / Z. Numerically stable (softplus). */
+  freeEnergy(v: tf.Tensor2D): tf.Tensor1D {
+    this.checkData('v', v);
+    return tf.tidy(() => this.freeEnergyUnchecked(v));
+  }
+
+  /**
+   * Mean squared reconstruction error: mean over rows of sum_i (v_i - E[v_i | h = P(h|v)])^2 (deterministic
+   * mean-field pass v -> P(h|v) -> E[v|h]). The same quantity `fit` reports per epoch.
+   */
+  reconstructionError(v: tf.Tensor2D): number {
+    this.checkData('v', v);
+    return tf.tidy(() => this.reconstructionSum(v, tf.transpose(this.W)).div(v.shape[0]).dataSync()[0]);
+  }
+
+  /** Sum over rows of the mean-field squared reconstruction error (scalar tensor). */
+  protected reconstructionSum(v: tf.Tensor2D, Wt: tf.Tensor2D): tf.Scalar {
+    const recon = this.visibleMean(tf.sigmoid(this.hiddenInput(v)), Wt);
+    return tf.sum(tf.squaredDifference(v, recon));
+  }
+
+  /**
+   * Runs `steps` full Gibbs sweeps v -> h -> v from each row of `v` and returns the final visible sample
+   * [n, nVisible] (the caller owns it).
+   */
+  gibbs(v: tf.Tensor2D, steps = 1, opts: { seed?: number } = {}): tf.Tensor2D {
+    this.checkData('v', v);
+    assertPositiveInteger('steps', steps);
+    const rng = opts.seed === undefined ? this.rng : new Random(opts.seed);
+    return this.gibbsChain(v, steps, rng, false);
+  }
+
+  private gibbsChain(v: tf.Tensor2D, steps: number, rng: Random, meanField: boolean): tf.Tensor2D {
+    const Wt = tf.transpose(this.W);
+    let cur = v;
+    try {
+      for (let s = 0; s < steps; s++) {
+        const lastMean = meanField && s === steps - 1;
+        const next = tf.tidy(() => {
+          const h = bernoulli(tf.sigmoid(this.hiddenInput(cur)), rng);
+          return lastMean ? this.visibleMean(h, Wt) : this.sampleVisible(h, Wt, rng);
+        });
+        if (cur !== v) cur.dispose();
+        cur = next;
+      }
+    } finally {
+      Wt.dispose();
+    }
+    return cur === v ? v.clone() : cur;
+  }
+
+  /** Samples of the model ("fantasy particles") after `steps` Gibbs sweeps: [chains, nVisible], caller owns. */
+  sample(opts: RBMSampleOptions = {}): tf.Tensor2D {
+    const chains = opts.chains ?? 100;
+    const steps = opts.steps ?? 1000;
+    assertPositiveInteger('chains', chains);
+    assertPositiveInteger('steps', steps);
+    const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
+    let start: tf.Tensor2D;
+    if (opts.init !== undefined) {
+      this.checkData('init', opts.init);
+      if (opts.init.shape[0] !== chains && opts.chains !== undefined) {
+        throw new RangeError(`init must have chains = ${chains} rows; got shape [${opts.init.shape.join(', ')}]`);
+      }
+      start = opts.init;
+    } else start = this.independentVisible(chains, rng);
+    const out = this.gibbsChain(start, steps, rng, opts.meanField === true);
+    if (start !== opts.init) start.dispose();
+    return out;
+  }
+
+  /**
+   * Exact log Z (nats) by enumerating the states of the smaller binary layer in chunks (for Gaussian visible units
+   * the hidden layer is enumerated and the Gaussian integral is done in closed form). Refuses when the enumerated
+   * layer has more than 25 units: use {@link logPartitionAIS} then.
+   */
+  logPartition(): number {
+    const n = this.enumeratedUnits();
+    if (n > MAX_ENUMERATED_UNITS) {
+      throw new RangeError(
+        `logPartition enumerates 2^${n} states (the ${this.enumeratedLayerName()} layer has ${n} units); that is too many ` +
+          `(limit ${MAX_ENUMERATED_UNITS} units). Use logPartitionAIS({ runs: 100 }) for an estimate of log Z instead.`,
+      );
+    }
+    return this.logPartitionExact();
+  }
+
+  /** Units of the layer `logPartition` enumerates. */
+  protected enumeratedUnits(): number {
+    return Math.min(this.nVisible, this.nHidden);
+  }
+  protected enumeratedLayerName(): string {
+    return this.nHidden <= this.nVisible ? 'hidden' : 'visible';
+  }
+
+  /**
+   * log-sum-exp over all 2^nBits binary states of `score(states)` ([count] per chunk), chunked so that tensors stay
+   * below ~4M elements; chunk results are combined in double precision.
+   */
+  protected enumerate(nBits: number, width: number, score: (states: tf.Tensor2D) => tf.Tensor1D): number {
+    const total = 2 ** nBits;
+    const chunk = Math.max(1, Math.min(total, Math.floor(CHUNK_ELEMENTS / Math.max(width, nBits))));
+    const parts: number[] = [];
+    for (let start = 0; start < total; start += chunk) {
+      const count = Math.min(chunk, total - start);
+      parts.push(tf.tidy(() => tf.logSumExp(score(binaryStates(nBits, start, count))).dataSync()[0]));
+    }
+    return logSumExpNumbers(parts);
+  }
+
+  /**
+   * Estimate of log Z by annealed importance sampling (Salakhutdinov & Murray 2008) from a base-rate RBM with zero
+   * weights. Default 100 runs and the paper's schedule (14 501 inverse temperatures); see {@link AISOptions}.
+   * Returns `{ logZ, stderr, logZBase, logWeights }`.
+   */
+  async logPartitionAIS(opts: AISOptions = {}): Promise<AISResult> {
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
+    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
+    let base: tf.Tensor1D;
+    if (opts.data !== undefined) {
+      this.checkData('data', opts.data);
+      base = this.visibleBiasFromData(opts.data);
+    } else if (this.baseRate) base = tf.tensor1d(this.baseRate);
+    else base = this.a.clone();
+    try {
+      return await runAIS(this.aisTarget(base), opts, rng);
+    } finally {
+      base.dispose();
+    }
+  }
+
+  /**
+   * Mean log p(v) over the rows of `v`, in nats (a log density for Gaussian visible units):
+   * mean(-F(v)) - log Z. Without `logZ` the exact {@link logPartition} is used (small models only); pass an AIS
+   * estimate for large models.
+   */
+  logLikelihood(v: tf.Tensor2D, logZ?: number): number {
+    this.checkData('v', v);
+    if (logZ !== undefined) assertFiniteNumber('logZ', logZ);
+    const z = logZ ?? this.logPartition();
+    const meanNegF = tf.tidy(() => tf.mean(tf.neg(this.freeEnergyUnchecked(v))).dataSync()[0]);
+    return meanNegF - z;
+  }
+
+  /** Copies of the parameters as tensors: W [nVisible, nHidden], visibleBias [nVisible], hiddenBias [nHidden]. Caller owns them. */
+  getWeights(): RBMWeights {
+    return { W: this.W.clone(), visibleBias: this.a.clone(), hiddenBias: this.b.clone() };
+  }
+
+  /** Sets any of W, visibleBias, hiddenBias (tensors are copied, arrays converted); shapes and finiteness checked. */
+  setWeights(w: RBMWeightsInput): void {
+    if (w === null || typeof w !== 'object') throw new TypeError(`weights must be an object; got ${describeValue(w)}`);
+    const staged: [tf.Variable, tf.Tensor][] = [];
+    try {
+      if (w.W !== undefined) staged.push([this.W, toTensor('W', w.W, [this.nVisible, this.nHidden])]);
+      if (w.visibleBias !== undefined) staged.push([this.a, toTensor('visibleBias', w.visibleBias, [this.nVisible])]);
+      if (w.hiddenBias !== undefined) staged.push([this.b, toTensor('hiddenBias', w.hiddenBias, [this.nHidden])]);
+      this.setExtraWeights(w, staged);
+    } catch (err) {
+      for (const [, t] of staged) t.dispose();
+      throw err;
+    }
+    for (const [v, t] of staged) {
+      v.assign(t);
+      t.dispose();
+    }
+    if (w.visibleBias !== undefined) this.biasesSet = true;
+  }
+
+  /** Subclass hook for extra parameters in setWeights (validate and push onto `staged`). */
+  protected setExtraWeights(_w: RBMWeightsInput, _staged: [tf.Variable, tf.Tensor][]): void {}
+
+  /** Saves the model atomically to the directory `dir` (see lib/checkpoint). */
+  async save(dir: string): Promise<void> {
+    const tensors: Record<string, tf.Tensor> = { ...this.trainablesForSave() };
+    const config: Record<string, JsonValue> = { nVisible: this.nVisible, nHidden: this.nHidden, seed: this.seed, ...this.extraConfig() };
+    if (this.baseRate) tensors.baseRate = tf.tensor1d(this.baseRate);
+    try {
+      await saveCheckpoint(dir, { kind: this.kind, config, tensors });
+    } finally {
+      tensors.baseRate?.dispose();
+    }
+  }
+
+  /** Subclass hook: restores parameters beyond W, visibleBias, hiddenBias from checkpoint tensors. */
+  protected restoreExtra(_tensors: Record<string, tf.Tensor>, _dir: string): void {}
+
+  /** Parameters written by `save` (by name). */
+  protected trainablesForSave(): Record<string, tf.Tensor> {
+    return { W: this.W, visibleBias: this.a, hiddenBias: this.b };
+  }
+
+  /** Reads a checkpoint of this kind and hands config and tensors to `build` (used by the static `load`s). */
+  protected static async loadWith<T extends RBM>(
+    dir: string,
+    kind: string,
+    build: (config: Record<string, JsonValue>) => T,
+  ): Promise<T> {
+    const { config, tensors } = await loadCheckpoint(dir, kind);
+    try {
+      if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new Error(`checkpoint at ${dir} has no model config`);
+      const model = build(config);
+      for (const name of ['W', 'visibleBias', 'hiddenBias']) {
+        if (!tensors[name]) throw new Error(`checkpoint at ${dir} lacks tensor '${name}'`);
+      }
+      model.setWeights(tensors as RBMWeightsInput);
+      model.restoreExtra(tensors, dir);
+      if (tensors.baseRate) model.baseRate = tensors.baseRate.dataSync() as Float32Array;
+      return model;
+    } finally {
+      for (const t of Object.values(tensors)) t.dispose();
+    }
+  }
+
+  /** Frees the model's tensors. The model is unusable afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of new Set([this.W, this.a, this.b, ...Object.values(this.trainables())])) v.dispose();
+  }
+
+  // ---- training -----------------------------------------------------------------------------------------------
+
+  /**
+   * Trains by contrastive divergence (CD-k, `persistent: false`, default) or persistent contrastive divergence
+   * (PCD-k, `persistent: true`) with plain SGD plus optional momentum and weight decay. Reports progress, calls
+   * `onEpoch`, and stops with an error if the weights become NaN or infinite. Returns the per-epoch history.
+   */
+  async fit(x: tf.Tensor2D, opts: RBMFitOptions<this> = {}): Promise<RBMHistory> {
+    this.checkData('x', x);
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
+    const epochs = opts.epochs ?? 10;
+    const batchSize = opts.batchSize ?? 100;
+    const learningRate = opts.learningRate ?? 0.01;
+    const k = opts.k ?? 1;
+    const persistent = opts.persistent ?? false;
+    const chains = opts.chains ?? batchSize;
+    const momentum = opts.momentum ?? 0;
+    const weightDecay = opts.weightDecay ?? 0;
+    const shuffle = opts.shuffle ?? true;
+    assertPositiveInteger('epochs', epochs);
+    assertPositiveInteger('batchSize', batchSize);
+    assertFiniteNumber('learningRate', learningRate, { min: 0 });
+    assertPositiveInteger('k', k);
+    if (typeof persistent !== 'boolean') throw new TypeError(`persistent must be true or false; got ${describeValue(persistent)}`);
+    assertPositiveInteger('chains', chains);
+    assertFiniteNumber('momentum', momentum, { min: 0, max: 1, exclusiveMax: true });
+    assertFiniteNumber('weightDecay', weightDecay, { min: 0 });
+    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') {
+      throw new TypeError(`onEpoch must be a function; got ${describeValue(opts.onEpoch)}`);
+    }
+    const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
+    const n = x.shape[0];
+    const batches = Math.ceil(n / batchSize);
+
+    if (opts.initVisibleBias ?? !this.biasesSet) {
+      const a0 = this.visibleBiasFromData(x);
+      this.a.assign(a0);
+      this.baseRate ??= a0.dataSync() as Float32Array;
+      a0.dispose();
+      this.biasesSet = true;
+    }
+
+    const params = this.trainables();
+    const velocity: Record<string, tf.Variable> = {};
+    if (momentum > 0) for (const [name, p] of Object.entries(params)) velocity[name] = ownedVariable(tf.zerosLike(p));
+    let chain: tf.Tensor2D | null = persistent ? this.independentVisible(chains, rng) : null;
+    const progress = createProgress({
+      title: `${this.kind} ${persistent ? 'PCD' : 'CD'}-${k}`,
+      epochs,
+      batchesPerEpoch: batches,
+      mode: opts.progress ?? 'auto',
+    });
+    const result: RBMHistory = { epoch: [], history: {} };
+    const step = { learningRate, momentum, weightDecay, k };
+    try {
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        const t0 = Date.now();
+        const order = shuffle ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+        let reconSum: tf.Scalar = tf.scalar(0);
+        for (let bi = 0; bi < batches; bi++) {
+          const idx = order.subarray(bi * batchSize, Math.min(n, (bi + 1) * batchSize));
+          const out = tf.tidy(() => {
+            const v0 = tf.gather(x, tf.tensor1d(idx, 'int32')) as tf.Tensor2D;
+            const r = this.trainStep(v0, chain, params, velocity, step, rng);
+            return { chain: r.chain, recon: tf.add(reconSum, r.recon) as tf.Scalar };
+          });
+          reconSum.dispose();
+          reconSum = out.recon;
+          if (chain) {
+            chain.dispose();
+            chain = out.chain;
+          } else out.chain.dispose();
+          progress.batch(bi + 1);
+        }
+        const seconds = (Date.now() - t0) / 1000;
+        // One read per epoch: the reconstruction error and a finiteness check of every parameter.
+        const [recon, finite] = tf.tidy(() => {
+          const ok = Object.values(params).map((p) => tf.all(tf.isFinite(p)).cast('float32'));
+          return [reconSum.div(n).dataSync()[0], tf.min(tf.stack(ok)).dataSync()[0]];
+        });
+        reconSum.dispose();
+        if (!finite || !Number.isFinite(recon)) {
+          throw new Error(
+            `${this.kind}.fit diverged at epoch ${epoch}: the weights became NaN or infinite. ` +
+              `Lower learningRate (got ${learningRate}) or momentum (got ${momentum}), or scale the data.`,
+          );
+        }
+        const metrics: EpochMetrics = { reconstructionError: recon, seconds };
+        if (opts.onEpoch) {
+          const extra = await opts.onEpoch(epoch, { ...metrics }, this);
+          if (extra && typeof extra === 'object') Object.assign(metrics, extra);
+        }
+        // Metrics returned on some epochs only are padded with NaN so every array lines up with `epoch`.
+        result.epoch.push(epoch);
+        for (const key of Object.keys(metrics)) result.history[key] ??= new Array<number>(epoch - 1).fill(NaN);
+        for (const [key, values] of Object.entries(result.history)) values.push(metrics[key] ?? NaN);
+        progress.epoch(epoch, metrics);
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      progress.end();
+      chain?.dispose();
+      for (const v of Object.values(velocity)) v.dispose();
+    }
+    return result;
+  }
+
+  /**
+   * One CD-k / PCD-k update on the batch v0 [B, nV] (call inside a tidy). The negative chain starts at v0 (CD) or
+   * at the persistent `chain` [C, nV] (PCD) and runs k sweeps; the parameters move by
+   *   velocity = momentum * velocity + lr * ( <s>_data - <s>_chain - weightDecay * W ),   theta += velocity
+   * where <s> are the sufficient statistics averaged over rows, with P(h|v) in place of h (Rao-Blackwellised).
+   * Returns the chain's final visible state (the new persistent state) and the batch's summed reconstruction error.
+   */
+  protected trainStep(
+    v0: tf.Tensor2D,
+    chain: tf.Tensor2D | null,
+    params: Record<string, tf.Variable>,
+    velocity: Record<string, tf.Variable>,
+    opts: { learningRate: number; momentum: number; weightDecay: number; k: number },
+    rng: Random,
+  ): { chain: tf.Tensor2D; recon: tf.Scalar } {
+    const B = v0.shape[0];
+    const Wt = tf.transpose(this.W); // [nH, nV], explicit (a transposed matMul is slow on WASM)
+    const ph0 = tf.sigmoid(this.hiddenInput(v0)); // [B, nH] positive phase
+    const start = chain ?? v0;
+    let h = bernoulli(chain ? tf.sigmoid(this.hiddenInput(chain)) : ph0, rng); // [C, nH]
+    let v: tf.Tensor2D = start;
+    let phk: tf.Tensor2D = ph0;
+    for (let s = 0; s < opts.k; s++) {
+      v = this.sampleVisible(h, Wt, rng); // [C, nV]
+      phk = tf.sigmoid(this.hiddenInput(v)); // [C, nH]
+      if (s < opts.k - 1) h = bernoulli(phk, rng);
+    }
+    const C = v.shape[0];
+    const recon = tf.sum(tf.squaredDifference(v0, this.visibleMean(ph0, Wt)));
+    const pos = this.stats(v0, ph0, Wt);
+    const neg = this.stats(v, phk, Wt);
+    for (const [name, p] of Object.entries(params)) {
+      let grad = tf.sub(tf.div(pos[name], B), tf.div(neg[name], C));
+      if (name === 'W' && opts.weightDecay > 0) grad = tf.sub(grad, tf.mul(p, opts.weightDecay));
+      let delta = tf.mul(grad, opts.learningRate);
+      if (opts.momentum > 0) {
+        delta = tf.add(tf.mul(velocity[name], opts.momentum), delta);
+        velocity[name].assign(delta);
+      }
+      p.assign(tf.add(p, delta));
+    }
+    this.constrain();
+    return { chain: v, recon: recon as tf.Scalar };
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * Gaussian-Bernoulli RBM: real-valued visible units with per-unit standard deviations sigma_i, binary hidden units.
+ *
+ * Energy (the lectures' form; v in R^nV, h in {0,1}^nH):
+ *   E(v, h) = sum_i (v_i - a_i)^2 / (2 sigma_i^2) - b.h - sum_ij (v_i / sigma_i^2) W_ij h_j
+ * Conditionals:  P(h_j = 1 | v) = sigmoid(b_j + sum_i v_i W_ij / sigma_i^2),   v | h ~ N(a + W h, diag(sigma^2)).
+ * Free energy:   F(v) = sum_i (v_i - a_i)^2 / (2 sigma_i^2) - sum_j softplus(b_j + (v / sigma^2) W)_j.
+ * Partition function, integrating v in closed form for each hidden state (m = W h):
+ *   Z = (2 pi)^(nV/2) prod_i sigma_i * sum_h exp( b.h + sum_i (2 a_i m_i + m_i^2) / (2 sigma_i^2) ).
+ * Sufficient statistics s = -dE/dtheta, with z_i = log sigma_i^2 the learned variance parameter:
+ *   dW: (v / sigma^2) h^T,  da: (v - a) / sigma^2,  db: h,  dz_i: ((v_i - a_i)^2 / 2 - v_i (W h)_i) / sigma_i^2.
+ * Standardise continuous data (zero mean, unit variance per feature) before training with sigma = 1.
+ */
+import { tf } from './backend';
+import { Random } from './random';
+import { assertFiniteNumber, assertMatrix, describeValue } from './validate';
+import { AISTarget } from './ais';
+import { JsonValue } from './checkpoint';
+import { bernoulli, ownedVariable, RBM, RBMOptions, RBMStats, RBMWeights, RBMWeightsInput } from './rbm-base';
+
+/** Options of {@link GaussianBernoulliRBM}. */
+export interface GaussianBernoulliRBMOptions extends RBMOptions {
+  /** Standard deviation of the visible units: one number for all, or one per unit. Default 1 (standardised data). */
+  sigma?: number | number[];
+  /** Learn the log-variances log sigma_i^2 too (clamped to sigma in [1e-3, 1e3]). Default false. */
+  learnSigma?: boolean;
+}
+
+/** Parameters of a Gaussian-Bernoulli RBM (tensors owned by the caller). */
+export interface GaussianRBMWeights extends RBMWeights {
+  /** Standard deviations sigma_i, [nVisible]. */
+  sigma: tf.Tensor1D;
+}
+
+/** Values for {@link GaussianBernoulliRBM.setWeights}. */
+export interface GaussianRBMWeightsInput extends RBMWeightsInput {
+  /** Standard deviations sigma_i > 0, [nVisible]. */
+  sigma?: tf.Tensor1D | number[] | Float32Array;
+}
+
+const LOG_VAR_MIN = 2 * Math.log(1e-3);
+const LOG_VAR_MAX = 2 * Math.log(1e3);
+
+/**
+ * A Gaussian-Bernoulli RBM for continuous data (see the module doc for the energy).
+ *
+ * @example
+ * const rbm = new GaussianBernoulliRBM({ nVisible: 2, nHidden: 8, seed: 0 });
+ * await rbm.fit(standardisedData, { epochs: 50, batchSize: 50, learningRate: 0.005, k: 1, persistent: true });
+ */
+export class GaussianBernoulliRBM extends RBM {
+  /** 'GaussianBernoulliRBM'. */
+  readonly kind = 'GaussianBernoulliRBM';
+  /** Whether `fit` learns sigma. */
+  readonly learnSigma: boolean;
+  /** z = log sigma^2, [nV]. */
+  protected logVar: tf.Variable<tf.Rank.R1>;
+
+  /** See {@link GaussianBernoulliRBMOptions}. */
+  constructor(opts: GaussianBernoulliRBMOptions) {
+    super(GaussianBernoulliRBM.checkOptions(opts));
+    const sigma = opts.sigma ?? 1;
+    const sig = typeof sigma === 'number' ? new Array<number>(this.nVisible).fill(sigma) : sigma;
+    this.learnSigma = opts.learnSigma ?? false;
+    this.logVar = ownedVariable(tf.tensor1d(sig.map((s) => 2 * Math.log(s))));
+  }
+
+  /** Validates the Gaussian options before any tensor is made. */
+  private static checkOptions(opts: GaussianBernoulliRBMOptions): GaussianBernoulliRBMOptions {
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
+    const sigma = opts.sigma ?? 1;
+    const learnSigma = opts.learnSigma ?? false;
+    if (typeof learnSigma !== 'boolean') throw new TypeError(`learnSigma must be true or false; got ${describeValue(learnSigma)}`);
+    if (typeof sigma === 'number') assertFiniteNumber('sigma', sigma, { min: 0, exclusiveMin: true });
+    else if (Array.isArray(sigma) && sigma.length === opts.nVisible) {
+      sigma.forEach((s, i) => assertFiniteNumber(`sigma[${i}]`, s, { min: 0, exclusiveMin: true }));
+    } else {
+      throw new RangeError(`sigma must be a positive number or an array of nVisible = ${String(opts.nVisible)} positive numbers; got ${describeValue(sigma)}`);
+    }
+    return opts;
+  }
+
+  /** Loads a model saved with `save(dir)`. */
+  static async load(dir: string): Promise<GaussianBernoulliRBM> {
+    return RBM.loadWith(
+      dir,
+      'GaussianBernoulliRBM',
+      (c) => new GaussianBernoulliRBM({ nVisible: c.nVisible as number, nHidden: c.nHidden as number, seed: c.seed as number, learnSigma: c.learnSigma === true }),
+    );
+  }
+
+  protected override restoreExtra(tensors: Record<string, tf.Tensor>, dir: string): void {
+    const z = tensors.logVar;
+    if (!z || z.rank !== 1 || z.shape[0] !== this.nVisible) throw new Error(`checkpoint at ${dir} lacks a valid tensor 'logVar' [${this.nVisible}]`);
+    this.logVar.assign(z as tf.Tensor1D);
+  }
+
+  protected checkData(name: string, x: unknown): asserts x is tf.Tensor2D {
+    assertMatrix(name, x, { width: this.nVisible });
+  }
+
+  /** 1 / sigma^2, [nV]. */
+  private precision(): tf.Tensor1D {
+    return tf.exp(tf.neg(this.logVar));
+  }
+
+  protected hiddenInput(v: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(tf.matMul(tf.mul(v, this.precision()), this.W), this.b); // b + (v / sigma^2) W   [n, nH]
+  }
+
+  protected visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(tf.matMul(h, Wt), this.a); // a + W h   [n, nV]
+  }
+
+  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D, rng: Random): tf.Tensor2D {
+    const n = h.shape[0];
+    const eps = tf.tensor2d(rng.normalArray(n * this.nVisible), [n, this.nVisible]);
+    return tf.add(this.visibleMean(h, Wt), tf.mul(eps, tf.exp(tf.mul(this.logVar, 0.5))));
+  }
+
+  protected independentVisible(n: number, rng: Random): tf.Tensor2D {
+    return tf.tidy(() => {
+      const eps = tf.tensor2d(rng.normalArray(n * this.nVisible), [n, this.nVisible]);
+      return tf.add(this.a, tf.mul(eps, tf.exp(tf.mul(this.logVar, 0.5)))) as tf.Tensor2D;
+    });
+  }
+
+  protected stats(v: tf.Tensor2D, ph: tf.Tensor2D, Wt: tf.Tensor2D): RBMStats {
+    const prec = this.precision();
+    const vs = tf.mul(v, prec); // v / sigma^2   [n, nV]
+    const centred = tf.sub(v, this.a); // v - a   [n, nV]
+    const s: RBMStats = {
+      W: tf.matMul(tf.transpose(vs), ph), // [nV, nH]
+      visibleBias: tf.sum(tf.mul(centred, prec), 0), // [nV]
+      hiddenBias: tf.sum(ph, 0), // [nH]
+    };
+    if (this.learnSigma) {
+      // ((v - a)^2 / 2 - v (W h)) / sigma^2 with h -> P(h|v)
+      const quad = tf.sub(tf.mul(tf.square(centred), 0.5), tf.mul(v, tf.matMul(ph, Wt)));
+      s.logVar = tf.sum(tf.mul(quad, prec), 0);
+    }
+    return s;
+  }
+
+  protected trainables(): Record<string, tf.Variable> {
+    const t: Record<string, tf.Variable> = { W: this.W, visibleBias: this.a, hiddenBias: this.b };
+    if (this.learnSigma) t.logVar = this.logVar;
+    return t;
+  }
+
+  protected override constrain(): void {
+    if (this.learnSigma) this.logVar.assign(tf.clipByValue(this.logVar, LOG_VAR_MIN, LOG_VAR_MAX));
+  }
+
+  protected visibleBiasFromData(x: tf.Tensor2D): tf.Tensor1D {
+    return tf.mean(x, 0) as tf.Tensor1D;
+  }
+
+  protected freeEnergyUnchecked(v: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const quad = tf.mul(tf.sum(tf.mul(tf.square(tf.sub(v, this.a)), this.precision()), 1), 0.5); // [n]
+      return tf.sub(quad, tf.sum(tf.softplus(this.hiddenInput(v)), 1)) as tf.Tensor1D;
+    });
+  }
+
+  protected override enumeratedUnits(): number {
+    return this.nHidden;
+  }
+  protected override enumeratedLayerName(): string {
+    return 'hidden';
+  }
+
+  protected logPartitionExact(): number {
+    const Wt = tf.transpose(this.W);
+    const constant = tf.tidy(() => 0.5 * this.nVisible * Math.log(2 * Math.PI) + 0.5 * tf.sum(this.logVar).dataSync()[0]);
+    try {
+      return (
+        constant +
+        this.enumerate(this.nHidden, this.nVisible, (h) => {
+          const m = tf.matMul(h, Wt); // W h   [count, nV]
+          const gauss = tf.mul(tf.sum(tf.mul(tf.add(tf.mul(m, tf.mul(this.a, 2)), tf.square(m)), this.precision()), 1), 0.5);
+          return tf.add(tf.sum(tf.mul(h, this.b), 1), gauss) as tf.Tensor1D;
+        })
+      );
+    } finally {
+      Wt.dispose();
+    }
+  }
+
+  protected aisTarget(aA: tf.Tensor1D): AISTarget {
+    // Base A: W = 0, visible means aA, same sigma; log Z_A = nV/2 log(2 pi) + sum_i log sigma_i + nH log 2.
+    // log p*_beta(v) = -sum_i [(1-beta)(v_i - aA_i)^2 + beta (v_i - a_i)^2] / (2 sigma_i^2) + sum_j softplus(beta x_j),
+    // x = b + (v / sigma^2) W. Transition at beta: h ~ sigmoid(beta x), v ~ N((1-beta) aA + beta (a + W h), sigma^2).
+    const logZBase = tf.tidy(
+      () => 0.5 * this.nVisible * Math.log(2 * Math.PI) + 0.5 * tf.sum(this.logVar).dataSync()[0] + this.nHidden * Math.LN2,
+    );
+    const Wt = tf.transpose(this.W);
+    const prec = this.precision();
+    const std = tf.exp(tf.mul(this.logVar, 0.5));
+    const self = this;
+    const nV = this.nVisible;
+    return {
+      logZBase,
+      dispose() {
+        tf.dispose([Wt, prec, std]);
+      },
+      initial(runs, rng) {
+        return tf.tidy(() => tf.add(aA, tf.mul(tf.tensor2d(rng.normalArray(runs * nV), [runs, nV]), std)) as tf.Tensor2D);
+      },
+      step(v, betaPrev, beta, last, rng) {
+        return tf.tidy(() => {
+          const x = self.hiddenInput(v); // [R, nH]
+          // d/dbeta of the quadratic part: -[(v - a)^2 - (v - aA)^2] / (2 sigma^2)
+          const dq = tf.mul(tf.sum(tf.mul(tf.sub(tf.square(tf.sub(v, self.a)), tf.square(tf.sub(v, aA))), prec), 1), -0.5);
+          const dLogW = tf.add(
+            tf.mul(dq, beta - betaPrev),
+            tf.sum(tf.sub(tf.softplus(tf.mul(x, beta)), tf.softplus(tf.mul(x, betaPrev))), 1),
+          ) as tf.Tensor1D;
+          let next: tf.Tensor2D | undefined;
+          if (!last) {
+            const h = bernoulli(tf.sigmoid(tf.mul(x, beta)) as tf.Tensor2D, rng);
+            const mean = tf.add(tf.mul(aA, 1 - beta), tf.mul(tf.add(tf.matMul(h, Wt), self.a), beta));
+            next = tf.add(mean, tf.mul(tf.tensor2d(rng.normalArray(v.shape[0] * nV), [v.shape[0], nV]), std)) as tf.Tensor2D;
+          }
+          return { dLogW, v: next };
+        });
+      },
+    };
+  }
+
+  /** Copies of W, visibleBias, hiddenBias and sigma; the caller owns them. */
+  override getWeights(): GaussianRBMWeights {
+    return { ...super.getWeights(), sigma: tf.tidy(() => tf.exp(tf.mul(this.logVar, 0.5)) as tf.Tensor1D) };
+  }
+
+  /** Sets any of W, visibleBias, hiddenBias, sigma (checked). */
+  override setWeights(w: GaussianRBMWeightsInput): void {
+    super.setWeights(w);
+  }
+
+  protected override setExtraWeights(w: GaussianRBMWeightsInput, staged: [tf.Variable, tf.Tensor][]): void {
+    if (w.sigma === undefined) return;
+    const s = w.sigma instanceof tf.Tensor ? w.sigma.clone() : tf.tensor1d(Array.from(w.sigma as ArrayLike<number>));
+    const ok = s.rank === 1 && s.shape[0] === this.nVisible;
+    const positive = ok && tf.tidy(() => tf.all(tf.logicalAnd(tf.isFinite(s), tf.greater(s, 0))).dataSync()[0]);
+    if (!ok || !positive) {
+      const shape = s.shape.join(', ');
+      s.dispose();
+      throw new RangeError(`sigma must be ${this.nVisible} finite positive numbers; got shape [${shape}]${ok ? ' with values <= 0 or not finite' : ''}`);
+    }
+    staged.push([this.logVar, tf.tidy(() => tf.mul(tf.log(s), 2))]);
+    s.dispose();
+  }
+
+  protected override trainablesForSave(): Record<string, tf.Tensor> {
+    return { ...super.trainablesForSave(), logVar: this.logVar };
+  }
+
+  protected extraConfig(): Record<string, JsonValue> {
+    return { learnSigma: this.learnSigma };
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.logVar?.dispose();
+  }
+}

@@ -1,0 +1,362 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tf, ready } from '../lib/backend';
+import { BernoulliRBM } from '../lib/rbm';
+import { assertClose, assertNoLeak } from './helpers';
+import {
+  allStates,
+  barsAndStripes,
+  bruteDataExpectations,
+  bruteFreeEnergy,
+  bruteLogZ,
+  bruteModelExpectations,
+  bruteVisibleDistribution,
+  compareVectors,
+  randomRBM,
+  SmallRBM,
+} from './rbm-brute';
+
+function modelFrom(m: SmallRBM, seed = 1): BernoulliRBM {
+  const rbm = new BernoulliRBM({ nVisible: m.a.length, nHidden: m.b.length, seed });
+  rbm.setWeights({ W: m.W, visibleBias: m.a, hiddenBias: m.b });
+  return rbm;
+}
+
+const readArray = (t: tf.Tensor): number[] => {
+  const out = Array.from(t.dataSync());
+  t.dispose();
+  return out;
+};
+
+test('invalid arguments are named', async () => {
+  await ready();
+  assert.throws(() => new BernoulliRBM({ nVisible: 4, nHidden: 2.5 }), /nHidden must be a positive integer; got 2.5/);
+  assert.throws(() => new BernoulliRBM({ nVisible: 0, nHidden: 2 }), /nVisible/);
+  assert.throws(() => new BernoulliRBM({ nVisible: -3, nHidden: 2 }), /nVisible/);
+  const rbm = new BernoulliRBM({ nVisible: 4, nHidden: 2, seed: 0 });
+  const ok = tf.tensor2d([[0, 1, 1, 0]]);
+  const wide = tf.tensor2d([[0, 1, 1]]);
+  const nan = tf.tensor2d([[0, NaN, 1, 0]]);
+  const inf = tf.tensor2d([[0, Infinity, 1, 0]]);
+  const big = tf.tensor2d([[0, 2, 1, 0]]);
+  await assert.rejects(rbm.fit(wide, { progress: false }), /x must have 4 columns; got shape \[1, 3\]/);
+  await assert.rejects(rbm.fit(nan, { progress: false }), /x must contain only finite values/);
+  await assert.rejects(rbm.fit(inf, { progress: false }), /x must contain only finite values/);
+  await assert.rejects(rbm.fit(big, { progress: false }), /x must have values in \[0, 1\]; got values in \[0, 2\]/);
+  await assert.rejects(rbm.fit(ok, { batchSize: 0, progress: false }), /batchSize must be a positive integer; got 0/);
+  await assert.rejects(rbm.fit(ok, { epochs: 1.5, progress: false }), /epochs/);
+  await assert.rejects(rbm.fit(ok, { learningRate: NaN, progress: false }), /learningRate must be a finite number; got NaN/);
+  await assert.rejects(rbm.fit(ok, { momentum: 1, progress: false }), /momentum/);
+  await assert.rejects(rbm.fit(ok, { k: 0, progress: false }), /k must be a positive integer/);
+  await assert.rejects(rbm.fit(ok, { persistent: true, chains: -1, progress: false }), /chains/);
+  assert.throws(() => rbm.transform(wide), /v must have 4 columns/);
+  assert.throws(() => rbm.freeEnergy(big), /values in \[0, 1\]/);
+  assert.throws(() => rbm.sample({ chains: 0 }), /chains must be a positive integer; got 0/);
+  assert.throws(() => rbm.gibbs(ok, 0), /steps/);
+  assert.throws(() => rbm.setWeights({ W: [[1, 2]] }), /W must have shape \[4, 2\]; got \[1, 2\]/);
+  assert.throws(() => rbm.setWeights({ hiddenBias: [1, NaN] }), /hiddenBias must contain only finite values/);
+  await assert.rejects(rbm.logPartitionAIS({ runs: 0 }), /runs must be a positive integer; got 0/);
+  await assert.rejects(rbm.logPartitionAIS({ betas: [0, 0.7, 0.5, 1] }), /non-decreasing/);
+  tf.dispose([ok, wide, nan, inf, big]);
+  rbm.dispose();
+});
+
+test('free energy and log Z match brute force (both enumeration directions, large weights)', async () => {
+  await ready();
+  for (const [nV, nH] of [
+    [5, 3],
+    [3, 6],
+  ]) {
+    const m = randomRBM(nV, nH, 2, 10 + nV);
+    const rbm = modelFrom(m);
+    const vs = allStates(nV);
+    const x = tf.tensor2d(vs);
+    const f = readArray(rbm.freeEnergy(x));
+    vs.forEach((v, i) => assertClose(f[i], bruteFreeEnergy(m, v), 1e-4 * (1 + Math.abs(f[i])), `F(v) ${nV}x${nH}`));
+    const logZ = rbm.logPartition();
+    assertClose(logZ, bruteLogZ(m), 1e-4 * Math.abs(logZ) + 1e-5, `log Z ${nV}x${nH}`);
+    // The probabilities of all visible states sum to one.
+    const ll = rbm.logLikelihood(x, logZ) * vs.length; // sum_v log p(v)
+    assert.ok(Number.isFinite(ll));
+    const p = readArray(tf.tidy(() => tf.exp(tf.sub(tf.neg(rbm.freeEnergy(x)), logZ))));
+    assertClose(p.reduce((s, q) => s + q, 0), 1, 1e-4, 'sum_v p(v)');
+    x.dispose();
+    rbm.dispose();
+  }
+});
+
+test('logPartition refuses large models and points to AIS', async () => {
+  await ready();
+  const rbm = new BernoulliRBM({ nVisible: 40, nHidden: 30, seed: 0 });
+  assert.throws(() => rbm.logPartition(), /2\^30 states.*logPartitionAIS/);
+  rbm.dispose();
+});
+
+test('gradient of log Z equals the model expectation (finite differences)', async () => {
+  await ready();
+  const m = randomRBM(5, 4, 1, 3);
+  const exact = bruteModelExpectations(m);
+  const h = 1e-2;
+  const fd = (mut: (mm: SmallRBM, d: number) => void): number => {
+    const plus = structuredClone(m);
+    const minus = structuredClone(m);
+    mut(plus, h);
+    mut(minus, -h);
+    const rp = modelFrom(plus);
+    const rm = modelFrom(minus);
+    const g = (rp.logPartition() - rm.logPartition()) / (2 * h);
+    rp.dispose();
+    rm.dispose();
+    return g;
+  };
+  for (const [i, j] of [
+    [0, 0],
+    [2, 3],
+    [4, 1],
+  ]) {
+    assertClose(fd((mm, d) => (mm.W[i][j] += d)), exact.W[i][j], 2e-3, `d logZ / dW[${i}][${j}]`);
+  }
+  assertClose(fd((mm, d) => (mm.a[1] += d)), exact.a[1], 2e-3, 'd logZ / da[1]');
+  assertClose(fd((mm, d) => (mm.b[2] += d)), exact.b[2], 2e-3, 'd logZ / db[2]');
+});
+
+/** The update fit makes with plain SGD divided by the learning rate: the gradient estimate it used. */
+async function estimatedGradient(m: SmallRBM, data: number[][], opts: { k: number; persistent: boolean; epochs: number; chains?: number }): Promise<number[]> {
+  const rbm = modelFrom(m, 5);
+  const x = tf.tensor2d(data);
+  const lr = 1e-3;
+  const batchSize = opts.persistent ? Math.floor(data.length / 20) : data.length;
+  await rbm.fit(x, { epochs: opts.epochs, batchSize, learningRate: lr, k: opts.k, persistent: opts.persistent, chains: opts.chains, shuffle: true, progress: false, seed: 9 });
+  const { W, visibleBias, hiddenBias } = rbm.getWeights();
+  const steps = opts.epochs * Math.ceil(data.length / batchSize);
+  const after = [...readArray(W), ...readArray(visibleBias), ...readArray(hiddenBias)];
+  const before = [...m.W.flat(), ...m.a, ...m.b];
+  x.dispose();
+  rbm.dispose();
+  return after.map((v, i) => (v - before[i]) / (lr * steps));
+}
+
+test('CD-k with large k and PCD approach the exact gradient; CD-1 is biased', async () => {
+  await ready();
+  const m = randomRBM(6, 4, 1.5, 21);
+  // Data: 4000 rows drawn from a different distribution (3x3 bars and stripes would need 9 visible; use 6 bits).
+  const patterns = allStates(6).filter((v) => v.reduce((s, q) => s + q, 0) % 3 === 0);
+  const data = Array.from({ length: 4000 }, (_, i) => patterns[i % patterns.length]);
+  const pos = bruteDataExpectations(m, data);
+  const neg = bruteModelExpectations(m);
+  const exact = [
+    ...pos.W.flat().map((p, i) => p - neg.W.flat()[i]),
+    ...pos.a.map((p, i) => p - neg.a[i]),
+    ...pos.b.map((p, i) => p - neg.b[i]),
+  ];
+  const cd50 = compareVectors(await estimatedGradient(m, data, { k: 50, persistent: false, epochs: 1 }), exact);
+  const cd1 = compareVectors(await estimatedGradient(m, data, { k: 1, persistent: false, epochs: 1 }), exact);
+  const pcd = compareVectors(await estimatedGradient(m, data, { k: 5, persistent: true, epochs: 2, chains: 2000 }), exact);
+  assert.ok(cd50.cosine > 0.99 && cd50.relError < 0.1, `CD-50 vs exact gradient: ${JSON.stringify(cd50)}`);
+  assert.ok(pcd.cosine > 0.98 && pcd.relError < 0.2, `PCD-5 vs exact gradient: ${JSON.stringify(pcd)}`);
+  // CD-1 from the data is visibly further from the exact gradient than CD-50 (its known bias).
+  assert.ok(cd1.relError > 2 * cd50.relError, `CD-1 ${JSON.stringify(cd1)} should be worse than CD-50 ${JSON.stringify(cd50)}`);
+});
+
+test('Gibbs samples of a small RBM match its exact distribution (total variation)', async () => {
+  await ready();
+  const m = randomRBM(4, 3, 1.5, 7);
+  const exact = bruteVisibleDistribution(m);
+  const rbm = modelFrom(m);
+  const chains = 10000;
+  const samples = rbm.sample({ chains, steps: 30, seed: 3 });
+  const s = samples.arraySync();
+  samples.dispose();
+  const counts = new Array<number>(16).fill(0);
+  for (const v of s) counts[v.reduce((acc, bit, j) => acc + bit * 2 ** j, 0)]++;
+  const tv = 0.5 * counts.reduce((acc, c, x) => acc + Math.abs(c / chains - exact[x]), 0);
+  assert.ok(tv < 0.035, `TV(samples, exact) = ${tv}`);
+  // Power: a sampler that got the model slightly wrong (visible biases off by 0.5) is far beyond the threshold.
+  const wrong = bruteVisibleDistribution({ ...m, a: m.a.map((x) => x + 0.5) });
+  const tvWrong = 0.5 * wrong.reduce((acc, p, x) => acc + Math.abs(p - exact[x]), 0);
+  assert.ok(tvWrong > 0.1, `a biased sampler's TV ${tvWrong}`);
+  // gibbs() from data: one step keeps shape, values binary.
+  const v0 = tf.tensor2d([[1, 0, 1, 0]]);
+  const g = rbm.gibbs(v0, 3, { seed: 1 });
+  assert.deepEqual(g.shape, [1, 4]);
+  assert.ok(Array.from(g.dataSync()).every((q) => q === 0 || q === 1));
+  tf.dispose([v0, g]);
+  rbm.dispose();
+});
+
+test('pseudo-log-likelihood matches brute force; the one-unit estimate is unbiased', async () => {
+  await ready();
+  const m = randomRBM(5, 3, 1.2, 4);
+  const rbm = modelFrom(m);
+  const data = allStates(5).slice(3, 20);
+  let expected = 0;
+  for (const v of data) {
+    for (let i = 0; i < 5; i++) {
+      const flipped = v.slice();
+      flipped[i] = 1 - v[i];
+      const d = bruteFreeEnergy(m, flipped) - bruteFreeEnergy(m, v);
+      expected += -Math.log1p(Math.exp(-d)); // log sigmoid(d)
+    }
+  }
+  expected /= data.length;
+  const x = tf.tensor2d(data);
+  assertClose(rbm.pseudoLogLikelihood(x), expected, 1e-4, 'PLL (all units)');
+  const big = tf.tensor2d(Array.from({ length: 300 }, () => data).flat());
+  assertClose(rbm.pseudoLogLikelihood(big, { units: 'one', seed: 2 }), expected, 0.1, 'PLL (one unit, 5100 rows)');
+  tf.dispose([x, big]);
+  rbm.dispose();
+});
+
+test('no tensor leaks around fit (CD, PCD, momentum, onEpoch) and every metric', async () => {
+  await ready();
+  const bas = barsAndStripes(3);
+  const x = tf.tensor2d(bas);
+  const rbm = new BernoulliRBM({ nVisible: 9, nHidden: 6, seed: 1 });
+  await assertNoLeak(() => rbm.fit(x, { epochs: 2, batchSize: 5, progress: false }), 'fit CD-1');
+  await assertNoLeak(
+    () =>
+      rbm.fit(x, {
+        epochs: 2,
+        batchSize: 4,
+        k: 2,
+        persistent: true,
+        chains: 7,
+        momentum: 0.5,
+        weightDecay: 1e-4,
+        progress: false,
+        onEpoch: (_e, _m, model) => ({ ll: model.logLikelihood(x) }),
+      }),
+    'fit PCD-2 with momentum',
+  );
+  await assertNoLeak(() => rbm.transform(x).dispose(), 'transform');
+  await assertNoLeak(() => rbm.freeEnergy(x).dispose(), 'freeEnergy');
+  await assertNoLeak(() => rbm.reconstructionError(x), 'reconstructionError');
+  await assertNoLeak(() => rbm.pseudoLogLikelihood(x), 'pseudoLogLikelihood');
+  await assertNoLeak(() => rbm.pseudoLogLikelihood(x, { units: 'one' }), 'pseudoLogLikelihood one');
+  await assertNoLeak(() => rbm.logPartition(), 'logPartition');
+  await assertNoLeak(() => rbm.logLikelihood(x), 'logLikelihood');
+  await assertNoLeak(() => rbm.logPartitionAIS({ runs: 10, betas: 20 }), 'logPartitionAIS');
+  await assertNoLeak(() => rbm.logPartitionAIS({ runs: 10, betas: 20, data: x }), 'logPartitionAIS with data');
+  await assertNoLeak(() => rbm.sample({ chains: 3, steps: 4 }).dispose(), 'sample');
+  await assertNoLeak(() => rbm.sample({ chains: 3, steps: 2, meanField: true }).dispose(), 'sample meanField');
+  await assertNoLeak(() => rbm.gibbs(x, 2).dispose(), 'gibbs');
+  await assertNoLeak(() => tf.dispose(Object.values(rbm.getWeights())), 'getWeights');
+  await assertNoLeak(() => assert.throws(() => rbm.setWeights({ W: [[1]] })), 'failed setWeights');
+  await assertNoLeak(() => assert.rejects(rbm.fit(x, { batchSize: 0, progress: false })), 'rejected fit');
+  const before = tf.memory().numTensors;
+  const extra = new BernoulliRBM({ nVisible: 9, nHidden: 6, seed: 2 });
+  extra.dispose();
+  assert.equal(tf.memory().numTensors, before, 'construct + dispose');
+  x.dispose();
+  rbm.dispose();
+});
+
+test('training on bars-and-stripes raises the exact log-likelihood; history and onEpoch work', async () => {
+  await ready();
+  const x = tf.tensor2d(barsAndStripes(3));
+  const rbm = new BernoulliRBM({ nVisible: 9, nHidden: 8, seed: 4 });
+  const seen: number[] = [];
+  const hist = await rbm.fit(x, {
+    epochs: 300,
+    batchSize: 14,
+    learningRate: 0.5,
+    k: 1,
+    persistent: true,
+    progress: false,
+    onEpoch: async (epoch, metrics, model) => {
+      seen.push(epoch);
+      assert.ok(Number.isFinite(metrics.reconstructionError));
+      return epoch % 10 === 0 || epoch === 1 ? { logLikelihood: model.logLikelihood(x) } : undefined;
+    },
+  });
+  assert.deepEqual(hist.epoch, seen);
+  assert.equal(hist.history.logLikelihood.length, 300);
+  assert.equal(hist.history.reconstructionError.length, 300);
+  const ll = hist.history.logLikelihood;
+  assert.ok(Number.isNaN(ll[1]), 'epochs without the metric hold NaN');
+  // Uniform over the 14 patterns would be log(1/14) = -2.64; independent pixels (the initial model) about -6.2.
+  assert.ok(ll[299] > ll[0] + 0.8, `log-likelihood ${ll[0]} -> ${ll[299]}`);
+  // The history's value is measured during the last epoch (weights still moving), the method's after it.
+  const r = rbm.reconstructionError(x);
+  assertClose(hist.history.reconstructionError[299], r, 0.2 * r, 'reconstruction error: history vs method');
+  x.dispose();
+  rbm.dispose();
+});
+
+test('same seed, same run; different seeds differ', async () => {
+  await ready();
+  const x = tf.tensor2d(barsAndStripes(3));
+  const run = async (seed: number) => {
+    const rbm = new BernoulliRBM({ nVisible: 9, nHidden: 5, seed });
+    await rbm.fit(x, { epochs: 3, batchSize: 4, k: 1, persistent: true, progress: false });
+    const s = rbm.sample({ chains: 2, steps: 3 });
+    const w = [...readArray(rbm.getWeights().W), ...readArray(s)];
+    rbm.dispose();
+    return w;
+  };
+  assert.deepEqual(await run(11), await run(11));
+  assert.notDeepEqual(await run(11), await run(12));
+  x.dispose();
+});
+
+test('visible biases start at the data log-odds (clipped), weights at N(0, 0.01^2)', async () => {
+  await ready();
+  const rows = [
+    [1, 0, 1],
+    [1, 0, 0],
+    [1, 0, 1],
+    [1, 0, 0],
+  ];
+  const rbm = new BernoulliRBM({ nVisible: 3, nHidden: 400, seed: 1 });
+  const w = readArray(rbm.getWeights().W);
+  const std = Math.sqrt(w.reduce((s, q) => s + q * q, 0) / w.length);
+  assertClose(std, 0.01, 0.0005, 'initial weight std');
+  const x = tf.tensor2d(rows);
+  await rbm.fit(x, { epochs: 1, batchSize: 4, learningRate: 0, progress: false });
+  const a = readArray(rbm.getWeights().visibleBias);
+  assertClose(a[0], Math.log(0.999 / 0.001), 1e-3, 'a for an always-on pixel');
+  assertClose(a[1], Math.log(0.001 / 0.999), 1e-3, 'a for an always-off pixel');
+  assertClose(a[2], 0, 1e-5, 'a for a half-on pixel');
+  x.dispose();
+  rbm.dispose();
+});
+
+test('divergence stops with a clear error', async () => {
+  await ready();
+  const x = tf.tensor2d(barsAndStripes(3));
+  const rbm = new BernoulliRBM({ nVisible: 9, nHidden: 5, seed: 0 });
+  await assert.rejects(
+    rbm.fit(x, { epochs: 5, batchSize: 2, learningRate: 3e38, progress: false }),
+    /BernoulliRBM\.fit diverged at epoch \d: the weights became NaN or infinite/,
+  );
+  x.dispose();
+  rbm.dispose();
+});
+
+test('save / load round trip; wrong kind refused', async () => {
+  await ready();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-rbm-'));
+  const x = tf.tensor2d(barsAndStripes(3));
+  const rbm = new BernoulliRBM({ nVisible: 9, nHidden: 4, seed: 8 });
+  await rbm.fit(x, { epochs: 2, batchSize: 7, progress: false });
+  await rbm.save(path.join(dir, 'm'));
+  const back = await BernoulliRBM.load(path.join(dir, 'm'));
+  assert.equal(back.nVisible, 9);
+  assert.equal(back.nHidden, 4);
+  const a = rbm.getWeights();
+  const b = back.getWeights();
+  assert.deepEqual(Array.from(a.W.dataSync()), Array.from(b.W.dataSync()));
+  assert.deepEqual(Array.from(a.visibleBias.dataSync()), Array.from(b.visibleBias.dataSync()));
+  assert.deepEqual(Array.from(a.hiddenBias.dataSync()), Array.from(b.hiddenBias.dataSync()));
+  assert.equal(back.logPartition(), rbm.logPartition());
+  tf.dispose([...Object.values(a), ...Object.values(b)]);
+  const { GaussianBernoulliRBM } = await import('../lib/rbm');
+  await assert.rejects(GaussianBernoulliRBM.load(path.join(dir, 'm')), /holds a BernoulliRBM, not a GaussianBernoulliRBM/);
+  x.dispose();
+  rbm.dispose();
+  back.dispose();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
