@@ -1,20 +1,370 @@
 /**
  * The TensorFlow.js engine genlab runs on, and backend selection.
  *
- * SKELETON (platform issue #2 completes it): exports `tf` and `ready()`. Every genlab module imports `tf` from
- * here, never from '@tensorflow/tfjs' directly, so notebooks and the library share one engine and backend.
+ * Every genlab module imports `tf` from here, never from '@tensorflow/tfjs' directly, so notebooks and the library
+ * share one engine and one backend.
+ *
+ * Selection happens when this module is imported. In order of preference:
+ *   1. `tfjs-node-gpu`  native TensorFlow with CUDA (needs CUDA 11.2 + cuDNN 8.1 at install and run time),
+ *   2. `tfjs-node`      native TensorFlow on the CPU,
+ *   3. `wasm`           @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD; single-threaded in Node),
+ *   4. `cpu`            the pure-JavaScript backend (always there, slowest).
+ * `GENLAB_BACKEND=<choice>` forces one; an unknown or unavailable choice throws at import with the list of choices
+ * and why each unavailable one is unavailable. Initialisation is asynchronous: `await ready()` before computing.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
 /** The TensorFlow.js namespace genlab uses; import it from genlab so you share genlab's engine and backend. */
 export { tf };
 
-let readyPromise: Promise<string> | null = null;
+/** A backend genlab can select, best first. */
+export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
-/** Resolves once the selected backend is initialised; returns its name. Safe to call many times. */
+/** Every backend genlab knows, in order of preference (best first). */
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+
+/** Environment variable that forces a backend, e.g. `GENLAB_BACKEND=cpu`. */
+export const BACKEND_ENV_VAR = 'GENLAB_BACKEND';
+
+/** The name each choice registers in TensorFlow.js (what `tf.getBackend()` returns). */
+const TF_NAME: Record<BackendChoice, string> = {
+  'tfjs-node-gpu': 'tensorflow',
+  'tfjs-node': 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+/** A backend that was not selected, and why. */
+export interface SkippedBackend {
+  /** The backend that was passed over. */
+  choice: BackendChoice;
+  /** Why: not installed, an npm alias rather than the real package, failed to load, ... */
+  reason: string;
+}
+
+/** Result of probing one backend: either available (with its package version) or a reason why not. */
+type Probe = { ok: true; version: string } | { ok: false; reason: string };
+
+/** The outcome of the selection made at import (or by {@link useBackend}). */
+interface Selection {
+  choice: BackendChoice;
+  forced: boolean;
+  version: string;
+  skipped: SkippedBackend[];
+}
+
+/** First line of an error's message, for compact reasons. */
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0];
+}
+
+/**
+ * Probes a native binding package (`@tensorflow/tfjs-node` or `-gpu`). The package must be the REAL one: with the
+ * npm override that lets danfojs-node install, `node_modules/@tensorflow/tfjs-node` is an alias of plain
+ * `@tensorflow/tfjs`, which has no native code. Loading it must register the 'tensorflow' backend on genlab's own
+ * engine (a tfjs-node built against another copy of tfjs-core would register it elsewhere).
+ */
+function probeNative(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Probe {
+  let manifest: { name?: string; version?: string };
+  try {
+    manifest = JSON.parse(fs.readFileSync(require.resolve(`${pkg}/package.json`), 'utf8'));
+  } catch {
+    return { ok: false, reason: `${pkg} is not installed` };
+  }
+  if (manifest.name !== pkg) {
+    return {
+      ok: false,
+      reason: `node_modules/${pkg} is an npm alias of ${manifest.name}@${manifest.version}, not the native binding`,
+    };
+  }
+  if (!tf.findBackend('tensorflow')) {
+    try {
+      require(pkg);
+    } catch (e) {
+      return { ok: false, reason: `${pkg}@${manifest.version} failed to load: ${firstLine(e)}` };
+    }
+    if (!tf.findBackend('tensorflow')) {
+      return {
+        ok: false,
+        reason:
+          `${pkg}@${manifest.version} loaded but registered no 'tensorflow' backend on genlab's ` +
+          `@tensorflow/tfjs ${tf.version.tfjs} (it uses another copy of tfjs-core; install matching versions)`,
+      };
+    }
+  }
+  return { ok: true, version: manifest.version ?? 'unknown' };
+}
+
+/** Loads the WASM backend module (registers the 'wasm' backend) or says why it cannot. */
+function probeWasm(): Probe {
+  try {
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as { version_wasm: string };
+    // In Node the Emscripten loader reads the .wasm binaries with fs from the package's own dist/ folder, so no
+    // setWasmPaths is needed and nothing is fetched. The threaded build spawns a Worker from a blob: URL, which Node
+    // rejects: force the single-threaded SIMD binary.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    return { ok: true, version: wasm.version_wasm };
+  } catch (e) {
+    return { ok: false, reason: `@tensorflow/tfjs-backend-wasm failed to load: ${firstLine(e)}` };
+  }
+}
+
+function probe(choice: BackendChoice): Probe {
+  switch (choice) {
+    case 'tfjs-node-gpu':
+      return probeNative('@tensorflow/tfjs-node-gpu');
+    case 'tfjs-node':
+      return probeNative('@tensorflow/tfjs-node');
+    case 'wasm':
+      return probeWasm();
+    case 'cpu':
+      return { ok: true, version: tf.version_cpu };
+  }
+}
+
+/** Accepted spellings: the choices themselves plus a few obvious aliases. */
+const ALIASES: Record<string, BackendChoice> = {
+  gpu: 'tfjs-node-gpu',
+  'node-gpu': 'tfjs-node-gpu',
+  node: 'tfjs-node',
+  tensorflow: 'tfjs-node',
+};
+
+/** Parses a backend name (case-insensitive, aliases allowed); throws listing the choices when unknown. */
+export function parseBackendChoice(name: string): BackendChoice {
+  const key = name.trim().toLowerCase();
+  if ((BACKEND_CHOICES as readonly string[]).includes(key)) return key as BackendChoice;
+  if (key in ALIASES) return ALIASES[key];
+  throw new Error(
+    `Unknown genlab backend '${name}'. Choices: ${BACKEND_CHOICES.join(', ')} ` +
+      `(set ${BACKEND_ENV_VAR} to one of them, or unset it to pick the best available).`,
+  );
+}
+
+/**
+ * Decides the backend: the forced one if given (throws if unavailable, listing what is), otherwise the first
+ * available in {@link BACKEND_CHOICES} order.
+ */
+function select(forcedName: string | undefined): Selection {
+  const skipped: SkippedBackend[] = [];
+  if (forcedName !== undefined && forcedName.trim() !== '') {
+    const choice = parseBackendChoice(forcedName);
+    const p = probe(choice);
+    if (p.ok) return { choice, forced: true, version: p.version, skipped };
+    const others = BACKEND_CHOICES.filter((c) => c !== choice).map((c) => {
+      const q = probe(c);
+      return q.ok ? `${c} (available)` : `${c} (unavailable: ${q.reason})`;
+    });
+    throw new Error(
+      `genlab backend '${choice}' (forced by ${BACKEND_ENV_VAR}=${forcedName}) is unavailable: ${p.reason}. ` +
+        `Choices: ${others.join('; ')}. Unset ${BACKEND_ENV_VAR} to pick the best available.`,
+    );
+  }
+  for (const choice of BACKEND_CHOICES) {
+    const p = probe(choice);
+    if (p.ok) return { choice, forced: false, version: p.version, skipped };
+    skipped.push({ choice, reason: p.reason });
+  }
+  /* istanbul ignore next: the cpu backend ships with @tensorflow/tfjs */
+  throw new Error('genlab: no TensorFlow.js backend available (not even cpu)');
+}
+
+let selection: Selection = select(process.env[BACKEND_ENV_VAR]);
+let readyPromise: Promise<string> = initialise(selection);
+// Selection starts at import; a failure is reported by ready(), never as an unhandled rejection.
+readyPromise.catch(() => undefined);
+
+async function initialise(sel: Selection): Promise<string> {
+  const name = TF_NAME[sel.choice];
+  const ok = await tf.setBackend(name);
+  if (!ok) {
+    throw new Error(
+      `genlab: backend '${sel.choice}' failed to initialise (tf.setBackend('${name}') returned false). ` +
+        `Try ${BACKEND_ENV_VAR}=cpu.`,
+    );
+  }
+  return tf.getBackend();
+}
+
+/**
+ * Resolves once the selected backend is initialised; returns its TensorFlow.js name ('tensorflow', 'wasm' or
+ * 'cpu'). Safe to call many times. Call (and await) it before the first tensor operation.
+ */
 export function ready(): Promise<string> {
-  if (!readyPromise) readyPromise = tf.setBackend('cpu').then(() => tf.getBackend());
   return readyPromise;
+}
+
+/**
+ * Switches genlab (and every user of its `tf`) to another backend at run time, e.g. to compare speeds.
+ * Tensors created on the old backend stay there; dispose them or create new ones. Throws if unavailable.
+ * @param choice One of {@link BACKEND_CHOICES} (aliases 'gpu', 'node' accepted).
+ * @returns The TensorFlow.js backend name now active.
+ */
+export async function useBackend(choice: BackendChoice | string): Promise<string> {
+  await readyPromise.catch(() => undefined);
+  selection = select(choice);
+  readyPromise = initialise(selection);
+  return readyPromise;
+}
+
+/** Versions of the pieces genlab runs on. */
+export interface EnvironmentVersions {
+  /** genlab's own version (package.json). */
+  genlab: string;
+  /** @tensorflow/tfjs version. */
+  tfjs: string;
+  /** Version of the package providing the active backend (tfjs-node, tfjs-backend-wasm or tfjs-backend-cpu). */
+  backend: string;
+  /** Node.js version, e.g. 'v20.20.2'. */
+  node: string;
+}
+
+/** What {@link describeEnvironment} reports. */
+export interface EnvironmentDescription {
+  /** The genlab choice that is active: 'tfjs-node-gpu', 'tfjs-node', 'wasm' or 'cpu'. */
+  choice: BackendChoice;
+  /** TensorFlow.js's name for it (`tf.getBackend()`): 'tensorflow', 'wasm' or 'cpu'. */
+  backend: string;
+  /** True when forced by GENLAB_BACKEND rather than picked automatically. */
+  forced: boolean;
+  /** Versions of genlab, tfjs, the backend package and Node. */
+  versions: EnvironmentVersions;
+  /** Threads the backend computes with (1 for wasm in Node and for cpu; the core count for native TensorFlow). */
+  threads: number;
+  /** Whether the WASM backend runs its SIMD build (undefined for other backends). */
+  simd?: boolean;
+  /** True when computation runs on a GPU (tfjs-node-gpu). */
+  gpu: boolean;
+  /** True in quick mode (GENLAB_QUICK=1). */
+  quickMode: boolean;
+  /** Operating system and architecture, e.g. 'linux x64'. */
+  platform: string;
+  /** CPU model and logical core count, e.g. 'AMD EPYC 7B13 (2 cores)'. */
+  cpu: string;
+  /** Better backends that were passed over, with the reason (empty when forced or when the best one is used). */
+  skipped: SkippedBackend[];
+}
+
+let genlabVersion: string | undefined;
+/** Reads genlab's version from the package.json above this file (lib/ or dist/lib/). */
+function readGenlabVersion(): string {
+  if (genlabVersion) return genlabVersion;
+  genlabVersion = 'unknown';
+  for (let dir = __dirname, i = 0; i < 4; i++, dir = path.dirname(dir)) {
+    try {
+      const m = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (m.name === 'genlab') {
+        genlabVersion = m.version ?? 'unknown';
+        break;
+      }
+    } catch {
+      // keep climbing
+    }
+  }
+  return genlabVersion;
+}
+
+/**
+ * Describes the computing environment: backend (and why better ones were skipped), versions, threads, GPU use.
+ * Awaits {@link ready} first. For a notebook's first cell use {@link showEnvironment}.
+ */
+export async function describeEnvironment(): Promise<EnvironmentDescription> {
+  await ready();
+  const sel = selection;
+  let threads = 1;
+  let simd: boolean | undefined;
+  if (sel.choice === 'wasm') {
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number };
+    threads = wasm.getThreadsCount();
+    simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
+  } else if (sel.choice !== 'cpu') {
+    threads = os.availableParallelism();
+  }
+  const cpus = os.cpus();
+  return {
+    choice: sel.choice,
+    backend: tf.getBackend(),
+    forced: sel.forced,
+    versions: { genlab: readGenlabVersion(), tfjs: tf.version.tfjs, backend: sel.version, node: process.version },
+    threads,
+    simd,
+    gpu: sel.choice === 'tfjs-node-gpu',
+    quickMode: isQuickMode(),
+    platform: `${os.platform()} ${os.arch()}`,
+    cpu: `${cpus[0]?.model.trim() ?? 'unknown CPU'} (${os.availableParallelism()} cores)`,
+    skipped: sel.skipped,
+  };
+}
+
+/** Rows (label, value) shared by the text and HTML forms. */
+function environmentRows(env: EnvironmentDescription): [string, string][] {
+  const backend =
+    `${env.choice}${env.simd ? ' (SIMD)' : ''}${env.forced ? ` (forced by ${BACKEND_ENV_VAR})` : ''}` +
+    (env.gpu ? ' on GPU' : '');
+  const rows: [string, string][] = [
+    ['backend', backend],
+    ['threads', String(env.threads)],
+    ['GPU', env.gpu ? 'yes' : 'no'],
+    ['genlab', env.versions.genlab],
+    ['TensorFlow.js', `${env.versions.tfjs} (backend package ${env.versions.backend})`],
+    ['Node.js', env.versions.node],
+    ['machine', `${env.platform}, ${env.cpu}`],
+    ['quick mode', env.quickMode ? 'on (GENLAB_QUICK=1: small data, few epochs)' : 'off'],
+  ];
+  for (const s of env.skipped) rows.push([`skipped ${s.choice}`, s.reason]);
+  return rows;
+}
+
+/** The environment as aligned plain text (terminals, logs). */
+export function environmentText(env: EnvironmentDescription): string {
+  const rows = environmentRows(env);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The environment as a small HTML table (notebooks, exported pages). */
+export function environmentHtml(env: EnvironmentDescription): string {
+  const body = environmentRows(env)
+    .map(
+      ([k, v]) =>
+        `<tr><th style="text-align:left;padding-right:1em">${escapeHtml(k)}</th>` +
+        `<td style="text-align:left">${escapeHtml(v)}</td></tr>`,
+    )
+    .join('');
+  return `<table class="genlab-environment">${body}</table>`;
+}
+
+/** True inside a tslab kernel (its Jupyter module is loaded), where tslab.display works. */
+function insideTslab(): boolean {
+  const marker = path.join('tslab', 'dist', 'jupyter.js');
+  return Object.keys(require.cache).some((k) => k.endsWith(marker));
+}
+
+/**
+ * Shows the environment: an HTML table in a tslab notebook, aligned text elsewhere. Notebooks call it in their
+ * first code cell. Returns nothing, so the notebook shows the table only once.
+ */
+export async function showEnvironment(): Promise<void> {
+  const env = await describeEnvironment();
+  if (!insideTslab()) {
+    process.stdout.write(environmentText(env) + '\n');
+    return;
+  }
+  try {
+    // tslab's display works only inside the kernel; elsewhere it throws 'Not ready'.
+    const tslab = require('tslab') as { display: { html(s: string): void; text(s: string): void } };
+    tslab.display.html(environmentHtml(env));
+  } catch {
+    process.stdout.write(environmentText(env) + '\n');
+  }
 }
 
 /**

@@ -1,0 +1,246 @@
+/**
+ * Jupyter for genlab: find a Python with Jupyter (or install Debian's packages when we may), register the tslab
+ * kernel of THIS checkout, and build the environment every genlab command runs Jupyter with.
+ *
+ * The kernel is registered under the standard name `tslab` (what the notebooks' metadata says) in a kernel folder
+ * private to the checkout, `.cache/jupyter/share/jupyter/kernels/tslab`, which genlab's commands put first on
+ * JUPYTER_PATH. So every checkout runs its own tslab binary, whatever other tslab kernels the machine has; when
+ * the machine has no `tslab` kernel at all, it is also registered for the user so a JupyterLab started by hand
+ * finds it.
+ */
+import { spawnSync, SpawnSyncOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Repository root: the nearest folder above this file whose package.json is named genlab. */
+export function repoRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const m = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (m.name === 'genlab') return dir;
+    } catch {
+      // keep climbing
+    }
+    if (path.dirname(dir) === dir) throw new Error(`genlab: no genlab package.json above ${__dirname}`);
+  }
+}
+
+/** Python modules needed to execute and export notebooks. */
+export const EXECUTE_MODULES = ['jupyter_client', 'nbclient', 'nbconvert', 'nbformat'] as const;
+
+/** Debian packages that provide Jupyter (no JupyterLab in Debian 12: the classic Notebook is the UI). */
+export const DEBIAN_JUPYTER_PACKAGES = [
+  'jupyter-nbconvert',
+  'jupyter-notebook',
+  'jupyter-client',
+  'python3-nbclient',
+  'python3-ipykernel',
+] as const;
+
+/** The one-line fix printed when Jupyter is missing and cannot be installed automatically. */
+export const JUPYTER_FIX =
+  'Install Jupyter: `pip install jupyterlab` (or, on Debian/Ubuntu as root: `apt-get install ' +
+  DEBIAN_JUPYTER_PACKAGES.join(' ') +
+  '`), or point GENLAB_PYTHON at a python that has it.';
+
+/** Pythons tried, in order: $GENLAB_PYTHON alone if set, else Debian's, then whatever is on PATH. */
+export function pythonCandidates(): string[] {
+  const forced = process.env.GENLAB_PYTHON;
+  if (forced) return [forced];
+  return ['/usr/bin/python3', 'python3', 'python'];
+}
+
+/** True if `python` runs and imports every module in `modules`. */
+export function pythonHas(python: string, modules: readonly string[]): boolean {
+  const r = spawnSync(python, ['-c', `import ${modules.join(', ')}`], {
+    stdio: 'ignore',
+    env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
+  });
+  return r.status === 0;
+}
+
+/** The first candidate Python that imports `modules`, or undefined. */
+export function findPython(modules: readonly string[], candidates = pythonCandidates()): string | undefined {
+  return candidates.find((p) => pythonHas(p, modules));
+}
+
+/** How {@link ensureJupyter} may act; the defaults describe this machine. Tests inject fakes. */
+export interface EnsureOptions {
+  /** Pythons to try (default {@link pythonCandidates}). */
+  candidates?: string[];
+  /** The apt-get command (default 'apt-get'). */
+  aptGet?: string;
+  /** Whether we may install system packages (default: running as root). */
+  root?: boolean;
+  /** Whether this is Debian/Ubuntu (default: /etc/debian_version exists). */
+  debian?: boolean;
+  /** Where progress lines go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
+const isDebian = (): boolean => fs.existsSync('/etc/debian_version');
+const defaultLog = (line: string): void => void process.stderr.write(`genlab setup: ${line}\n`);
+
+/**
+ * Installs Debian packages with apt-get (non-interactive, no recommends), refreshing the package lists first when
+ * they are empty (a fresh container) and once more if the install fails (stale lists).
+ */
+export function aptInstall(packages: readonly string[], aptGet = 'apt-get', log = defaultLog): void {
+  const opts: SpawnSyncOptions = { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  const run = (args: string[]): number | null => spawnSync(aptGet, args, opts).status;
+  const listsDir = '/var/lib/apt/lists';
+  const haveLists = fs.existsSync(listsDir) && fs.readdirSync(listsDir).some((f) => f.endsWith('_Packages'));
+  if (!haveLists) {
+    log(`${aptGet} update (package lists are empty)`);
+    run(['update']);
+  }
+  log(`${aptGet} install -y --no-install-recommends ${packages.join(' ')}`);
+  const install = ['install', '-y', '--no-install-recommends', ...packages];
+  if (run(install) === 0) return;
+  log(`install failed; refreshing package lists and retrying`);
+  if (run(['update']) !== 0 || run(install) !== 0) {
+    throw new Error(`genlab setup: \`${aptGet} ${install.join(' ')}\` failed (see the apt output above).`);
+  }
+}
+
+/**
+ * Returns a Python that can execute and export notebooks. If none exists: on Debian as root, installs Debian's
+ * Jupyter packages and looks again; otherwise throws one message naming the fix ({@link JUPYTER_FIX}).
+ */
+export function ensureJupyter(opts: EnsureOptions = {}): string {
+  const candidates = opts.candidates ?? pythonCandidates();
+  const log = opts.log ?? defaultLog;
+  const found = findPython(EXECUTE_MODULES, candidates);
+  if (found) return found;
+  const tried = candidates.join(', ');
+  if (!(opts.root ?? isRoot()) || !(opts.debian ?? isDebian())) {
+    throw new Error(`genlab: Jupyter not found (no python among ${tried} imports ${EXECUTE_MODULES.join(', ')}). ${JUPYTER_FIX}`);
+  }
+  log(`Jupyter not found (tried ${tried}); installing Debian's Jupyter packages`);
+  aptInstall(DEBIAN_JUPYTER_PACKAGES, opts.aptGet, log);
+  const after = findPython(EXECUTE_MODULES, candidates);
+  if (!after) {
+    throw new Error(
+      `genlab: installed ${DEBIAN_JUPYTER_PACKAGES.join(' ')} but still no python among ${tried} imports ` +
+        `${EXECUTE_MODULES.join(', ')}. ${JUPYTER_FIX}`,
+    );
+  }
+  return after;
+}
+
+/** Where this checkout registers its kernel (a Jupyter data directory; kernels/ inside). */
+export function kernelDataDir(root = repoRoot()): string {
+  return path.join(root, '.cache', 'jupyter', 'share', 'jupyter');
+}
+
+/** The kernel name the notebooks' metadata uses. */
+export const KERNEL_NAME = 'tslab';
+
+/** The project's own tslab binary. */
+export function tslabBinary(root = repoRoot()): string {
+  return path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'tslab.cmd' : 'tslab');
+}
+
+/** The environment genlab runs Jupyter with: this checkout's kernel folder first on JUPYTER_PATH. */
+export function jupyterEnv(extra: NodeJS.ProcessEnv = {}, root = repoRoot()): NodeJS.ProcessEnv {
+  const prev = process.env.JUPYTER_PATH;
+  return {
+    ...process.env,
+    JUPYTER_PATH: prev ? `${kernelDataDir(root)}${path.delimiter}${prev}` : kernelDataDir(root),
+    PYDEVD_DISABLE_FILE_VALIDATION: '1', // silences a debugger warning Debian's Python prints on every start
+    ...extra,
+  };
+}
+
+/** Reads a kernel.json's argv[0], or undefined. */
+function kernelBinary(kernelJson: string): string | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(kernelJson, 'utf8')) as { argv?: string[] }).argv?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Registers this checkout's tslab kernel (name `tslab`) with `tslab install --prefix`, unless it already points at
+ * this checkout's binary (then it returns at once). Returns the kernel.json path.
+ */
+export function registerKernel(python: string, root = repoRoot(), log = defaultLog): string {
+  const binary = tslabBinary(root);
+  if (!fs.existsSync(binary)) {
+    throw new Error(`genlab: ${binary} is missing: run \`npm install\` in ${root} first.`);
+  }
+  const kernelJson = path.join(kernelDataDir(root), 'kernels', KERNEL_NAME, 'kernel.json');
+  if (kernelBinary(kernelJson) === binary) return kernelJson;
+  const prefix = path.join(root, '.cache', 'jupyter');
+  log(`registering the tslab kernel (${binary}) in ${kernelDataDir(root)}`);
+  const r = spawnSync(binary, ['install', `--python=${python}`, `--binary=${binary}`, `--prefix=${prefix}`], {
+    encoding: 'utf8',
+    env: jupyterEnv({}, root),
+  });
+  if (r.status !== 0 || kernelBinary(kernelJson) !== binary) {
+    throw new Error(`genlab: \`tslab install\` failed (exit ${r.status}): ${r.stderr || r.stdout}`);
+  }
+  // A JupyterLab started by hand (outside `npm run lab`) only sees kernels registered for the user or system:
+  // register there too when the machine has no tslab kernel at all.
+  const list = spawnSync(python, ['-m', 'jupyter', 'kernelspec', 'list', '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
+  });
+  try {
+    const specs = (JSON.parse(list.stdout) as { kernelspecs: Record<string, unknown> }).kernelspecs;
+    if (!(KERNEL_NAME in specs)) {
+      log('no tslab kernel registered for this user: registering this checkout\'s (tslab install --user)');
+      spawnSync(binary, ['install', `--python=${python}`, `--binary=${binary}`, '--user'], { stdio: 'ignore' });
+    }
+  } catch {
+    // listing failed: the private registration above is enough for genlab's own commands
+  }
+  return kernelJson;
+}
+
+/** What a genlab command needs from the system. */
+export type Need = 'jupyter' | 'chromium' | 'fashion-mnist' | 'peers';
+
+/** Debian packages behind the non-Jupyter needs, and how to tell whether each is present. */
+const SYSTEM_NEEDS: Record<Exclude<Need, 'jupyter'>, { packages: string[]; present: () => boolean; why: string }> = {
+  chromium: {
+    packages: ['chromium'],
+    present: () => fs.existsSync('/usr/bin/chromium'),
+    why: 'the export test opens the exported pages in headless Chromium',
+  },
+  'fashion-mnist': {
+    packages: ['dataset-fashion-mnist'],
+    present: () => fs.existsSync('/usr/share/datasets/fashion-mnist'),
+    why: 'Fashion-MNIST for the datasets and lectures',
+  },
+  peers: {
+    packages: ['python3-torch', 'libopenblas-dev'],
+    present: () => pythonHas('/usr/bin/python3', ['torch']) && fs.existsSync('/usr/include/x86_64-linux-gnu/cblas.h'),
+    why: 'PyTorch reference checks and benchmarks; OpenBLAS headers for the optional native kernels',
+  },
+};
+
+/**
+ * Makes sure the system has what `needs` lists: Jupyter plus the registered kernel (fatal if impossible) and
+ * Debian packages (installed when root on Debian, else a warning naming the command). Returns the Python that
+ * runs Jupyter. Fast when everything is already there.
+ */
+export function setup(needs: readonly Need[], opts: EnsureOptions = {}): string {
+  const log = opts.log ?? defaultLog;
+  const canInstall = (opts.root ?? isRoot()) && (opts.debian ?? isDebian());
+  const missing = needs.filter((n): n is Exclude<Need, 'jupyter'> => n !== 'jupyter' && !SYSTEM_NEEDS[n].present());
+  if (missing.length > 0) {
+    const pkgs = missing.flatMap((n) => SYSTEM_NEEDS[n].packages);
+    if (canInstall) {
+      aptInstall(pkgs, opts.aptGet, log);
+    } else {
+      for (const n of missing) log(`warning: missing ${SYSTEM_NEEDS[n].packages.join(' ')} (${SYSTEM_NEEDS[n].why})`);
+      log(`install with: sudo apt-get install ${pkgs.join(' ')}`);
+    }
+  }
+  const python = ensureJupyter(opts);
+  registerKernel(python, repoRoot(), log);
+  return python;
+}

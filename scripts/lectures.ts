@@ -1,0 +1,340 @@
+/**
+ * `npm run lectures [-- <filters...>] [--quick] [--timeout <s>] [--keep-going] [--no-export]`
+ *
+ * Executes every notebook in notebooks/ (sorted; filters keep those whose file name contains one of them) through
+ * Jupyter with this checkout's tslab kernel and writes, for each notebook NAME:
+ *   build/notebooks/NAME.ipynb      the executed notebook (also when a cell failed: outputs up to the error)
+ *   build/html/NAME.html            the page
+ *   build/slides/NAME.slides.html   reveal.js slides
+ * plus build/assets/ (reveal.js, MathJax, require.js, jQuery, plotly.js from node_modules), which the pages load
+ * by relative URLs: they work opened from disk or served, with no network.
+ *
+ * test/notebooks.test.ts and test/export.test.ts call the same functions (runNotebook, copyAssets).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { parseArgs } from 'node:util';
+import { ensureJupyter, jupyterEnv, KERNEL_NAME, registerKernel, repoRoot } from './jupyter';
+
+/** Options shared by {@link runNotebook} and {@link runLectures}. */
+export interface RunOptions {
+  /** Run in quick mode (GENLAB_QUICK=1 for the kernel). Default: inherit GENLAB_QUICK from the environment. */
+  quick?: boolean;
+  /** Seconds a single cell may run before the notebook fails. Default 600. */
+  timeout?: number;
+  /** Output folder. Default `<repo>/build`. */
+  outDir?: string;
+  /** Write HTML and slides (default true). */
+  export?: boolean;
+  /** Python with Jupyter. Default: found (or installed) by ensureJupyter. */
+  python?: string;
+  /** Progress lines go here. Default: stderr. */
+  log?: (line: string) => void;
+}
+
+/** A cell failed (or timed out, or the kernel died): names the notebook and the cell. */
+export class NotebookError extends Error {
+  constructor(
+    message: string,
+    /** Notebook file. */
+    readonly notebook: string,
+    /** Index of the failing cell among all cells (null when the kernel did not start). */
+    readonly cellIndex: number | null,
+    /** Error class reported by the kernel (e.g. 'TypeError', 'CellTimeoutError', 'NoSuchKernel'). */
+    readonly ename: string,
+    /** Error message reported by the kernel. */
+    readonly evalue: string,
+  ) {
+    super(message);
+    this.name = 'NotebookError';
+  }
+}
+
+/** Paths written for one notebook. */
+export interface NotebookOutputs {
+  notebook: string;
+  html?: string;
+  slides?: string;
+}
+
+/** Result of one notebook run. */
+export interface NotebookResult {
+  /** Source notebook path. */
+  source: string;
+  /** Wall time in seconds. */
+  seconds: number;
+  outputs: NotebookOutputs;
+}
+
+/** The notebooks folder of this checkout. */
+export function notebooksDir(root = repoRoot()): string {
+  return path.join(root, 'notebooks');
+}
+
+/**
+ * Every .ipynb in notebooks/, sorted by name; with filters, only those whose file name contains one of them
+ * (a filter that matches nothing is an error, so a typo is not silently a no-op).
+ */
+export function listNotebooks(filters: readonly string[] = [], dir = notebooksDir()): string[] {
+  const all = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort();
+  for (const f of filters) {
+    if (!all.some((n) => n.includes(f))) {
+      throw new Error(`No notebook in ${dir} matches '${f}'. Notebooks: ${all.join(', ') || '(none)'}`);
+    }
+  }
+  const chosen = filters.length === 0 ? all : all.filter((n) => filters.some((f) => n.includes(f)));
+  return chosen.map((n) => path.join(dir, n));
+}
+
+/** Which files of which npm package go where under build/assets. */
+const ASSETS: { pkg: string; from: string; to: string }[] = [
+  { pkg: 'reveal.js', from: 'dist', to: 'reveal.js/dist' },
+  { pkg: 'reveal.js', from: 'plugin', to: 'reveal.js/plugin' },
+  // MathJax 2: the combined CommonHTML config, its extensions, the TeX input and CommonHTML output jax, the TeX
+  // web fonts. `MathJax.js?config=TeX-AMS_CHTML-full,Safe` loads only these (latest.js would go to a CDN).
+  { pkg: 'mathjax', from: 'MathJax.js', to: 'mathjax/MathJax.js' },
+  { pkg: 'mathjax', from: 'config/TeX-AMS_CHTML-full.js', to: 'mathjax/config/TeX-AMS_CHTML-full.js' },
+  { pkg: 'mathjax', from: 'config/Safe.js', to: 'mathjax/config/Safe.js' },
+  { pkg: 'mathjax', from: 'extensions', to: 'mathjax/extensions' },
+  { pkg: 'mathjax', from: 'jax/input/TeX', to: 'mathjax/jax/input/TeX' },
+  { pkg: 'mathjax', from: 'jax/output/CommonHTML', to: 'mathjax/jax/output/CommonHTML' },
+  { pkg: 'mathjax', from: 'jax/element', to: 'mathjax/jax/element' },
+  { pkg: 'mathjax', from: 'fonts/HTML-CSS/TeX/woff', to: 'mathjax/fonts/HTML-CSS/TeX/woff' },
+  { pkg: 'requirejs', from: 'require.js', to: 'require.js' },
+  { pkg: 'jquery', from: 'dist/jquery.min.js', to: 'jquery.min.js' },
+  { pkg: 'plotly.js-dist', from: 'plotly.js', to: 'plotly.js' },
+];
+
+/**
+ * Copies reveal.js, MathJax, require.js, jQuery and plotly.js from node_modules into `<outDir>/assets` (skipped
+ * when the same package versions are already there). Returns the assets folder.
+ */
+export function copyAssets(outDir: string, root = repoRoot()): string {
+  const assets = path.join(outDir, 'assets');
+  const versions: Record<string, string> = {};
+  for (const { pkg } of ASSETS) {
+    const manifest = path.join(root, 'node_modules', pkg, 'package.json');
+    if (!fs.existsSync(manifest)) {
+      throw new Error(`genlab: node_modules/${pkg} is missing (needed for offline pages): run \`npm install\`.`);
+    }
+    versions[pkg] = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
+  }
+  const stamp = path.join(assets, 'versions.json');
+  const wanted = JSON.stringify(versions, null, 1);
+  // the stamp also covers the file list, so a change to ASSETS re-copies
+  const wantedStamp = wanted + JSON.stringify(ASSETS);
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === wantedStamp) return assets;
+  fs.rmSync(assets, { recursive: true, force: true });
+  for (const { pkg, from, to } of ASSETS) {
+    fs.cpSync(path.join(root, 'node_modules', pkg, from), path.join(assets, to), { recursive: true });
+  }
+  fs.writeFileSync(stamp, wantedStamp);
+  return assets;
+}
+
+/** Output paths for a notebook under `outDir`. */
+export function outputsFor(notebook: string, outDir: string, withExport = true): NotebookOutputs {
+  const name = path.basename(notebook, '.ipynb');
+  return {
+    notebook: path.join(outDir, 'notebooks', `${name}.ipynb`),
+    html: withExport ? path.join(outDir, 'html', `${name}.html`) : undefined,
+    slides: withExport ? path.join(outDir, 'slides', `${name}.slides.html`) : undefined,
+  };
+}
+
+/** Events printed by scripts/execute_notebook.py, one JSON object per line. */
+type DriverEvent =
+  | { event: 'start'; cells: number }
+  | { event: 'cell'; index: number; code_index: number; elapsed: number }
+  | {
+      event: 'error';
+      kind: 'cell' | 'timeout' | 'kernel';
+      index: number | null;
+      source: string | null;
+      ename: string;
+      evalue: string;
+      traceback: string;
+    }
+  | { event: 'done'; seconds: number };
+
+const defaultLog = (line: string): void => void process.stderr.write(`${line}\n`);
+
+function fmtSeconds(s: number): string {
+  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+/** Builds the loud message for a failed notebook. */
+function failureMessage(notebook: string, e: Extract<DriverEvent, { event: 'error' }>, partial: string, codeCells: number,
+  codeIndex: number | undefined, timeout: number): string {
+  const name = path.relative(process.cwd(), notebook) || notebook;
+  if (e.kind === 'kernel' && e.index === null) {
+    const fix =
+      e.ename === 'NoSuchKernel'
+        ? `the '${KERNEL_NAME}' kernel is not registered: run \`node dist/scripts/setup.js\` (npm test / npm run lectures do it first).`
+        : 'the kernel did not start or died; see the message above.';
+    return `Notebook ${name} could not run: ${e.ename}: ${e.evalue}\n  Fix: ${fix}`;
+  }
+  const where = codeIndex === undefined ? `cell ${e.index}` : `cell ${e.index} (code cell ${codeIndex + 1} of ${codeCells})`;
+  const lines = (e.source ?? '').split('\n');
+  const first = lines.find((l) => l.trim() !== '') ?? '';
+  const what =
+    e.kind === 'timeout'
+      ? `timed out after ${timeout} s (raise it with --timeout)`
+      : e.kind === 'kernel'
+        ? `killed the kernel: ${e.ename}: ${e.evalue}`
+        : `${e.ename}: ${e.evalue}`;
+  const tb = e.kind === 'cell' && e.traceback ? `\n${e.traceback.split('\n').slice(0, 20).map((l) => `    ${l}`).join('\n')}` : '';
+  return (
+    `Notebook ${name} failed in ${where}:\n` +
+    `  > ${first}${lines.length > 1 ? '  ...' : ''}\n` +
+    `  ${what}${tb}\n` +
+    `  Executed notebook with the outputs up to the error: ${path.relative(process.cwd(), partial)}`
+  );
+}
+
+/**
+ * Executes one notebook through Jupyter (tslab kernel, cwd = the notebook's folder) and, unless
+ * `export: false`, writes its HTML page and slides. Rejects with a {@link NotebookError} naming the cell.
+ */
+export async function runNotebook(notebook: string, opts: RunOptions = {}): Promise<NotebookResult> {
+  const root = repoRoot();
+  const outDir = opts.outDir ?? path.join(root, 'build');
+  const log = opts.log ?? defaultLog;
+  const timeout = opts.timeout ?? 600;
+  const python = opts.python ?? ensureJupyter();
+  const withExport = opts.export ?? true;
+  const out = outputsFor(notebook, outDir, withExport);
+  if (withExport) copyAssets(outDir, root);
+  const args = [
+    path.join(root, 'scripts', 'execute_notebook.py'),
+    notebook,
+    '--kernel', KERNEL_NAME,
+    '--timeout', String(timeout),
+    '--out-notebook', out.notebook,
+  ];
+  if (out.html && out.slides) args.push('--out-html', out.html, '--out-slides', out.slides, '--assets', '../assets');
+  const extra: NodeJS.ProcessEnv = {};
+  if (opts.quick !== undefined) extra.GENLAB_QUICK = opts.quick ? '1' : '0';
+  const child = spawn(python, args, { env: jupyterEnv(extra, root), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const name = path.basename(notebook);
+  const t0 = Date.now();
+  let codeCells = 0;
+  let error: Extract<DriverEvent, { event: 'error' }> | undefined;
+  const codeIndexOf = new Map<number, number>();
+  let lastCode = -1;
+  const lines = readline.createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    let ev: DriverEvent;
+    try {
+      ev = JSON.parse(line) as DriverEvent;
+    } catch {
+      log(`  ${line}`);
+      return;
+    }
+    if (ev.event === 'start') codeCells = ev.cells;
+    else if (ev.event === 'cell') {
+      codeIndexOf.set(ev.index, ev.code_index);
+      lastCode = ev.code_index;
+      log(`  ${name}: cell ${ev.code_index + 1}/${codeCells} done (${fmtSeconds(ev.elapsed)})`);
+    } else if (ev.event === 'error') error = ev;
+  });
+  const code: number | null = await new Promise((resolve) => child.on('close', resolve));
+  const seconds = (Date.now() - t0) / 1000;
+  if (error) {
+    const codeIndex = error.index === null ? undefined : (codeIndexOf.get(error.index) ?? lastCode + 1);
+    throw new NotebookError(
+      failureMessage(notebook, error, out.notebook, codeCells, codeIndex, timeout),
+      notebook,
+      error.index,
+      error.ename,
+      error.evalue,
+    );
+  }
+  if (code !== 0) {
+    throw new NotebookError(`Notebook ${name}: the Jupyter driver failed (exit ${code}):\n${stderr}`, notebook, null, 'DriverError', stderr);
+  }
+  return { source: notebook, seconds, outputs: out };
+}
+
+/** Runs the selected notebooks in order, logging progress; stops at the first failure unless `keepGoing`. */
+export async function runLectures(
+  filters: readonly string[] = [],
+  opts: RunOptions & { keepGoing?: boolean } = {},
+): Promise<NotebookResult[]> {
+  const log = opts.log ?? defaultLog;
+  const notebooks = listNotebooks(filters);
+  if (notebooks.length === 0) throw new Error(`No notebooks in ${notebooksDir()}`);
+  const python = opts.python ?? ensureJupyter();
+  registerKernel(python);
+  const results: NotebookResult[] = [];
+  const failures: NotebookError[] = [];
+  const t0 = Date.now();
+  for (const [i, nb] of notebooks.entries()) {
+    log(`[${i + 1}/${notebooks.length}] ${path.basename(nb)} ...`);
+    try {
+      const r = await runNotebook(nb, { ...opts, python });
+      results.push(r);
+      log(`[${i + 1}/${notebooks.length}] ${path.basename(nb)} ok in ${fmtSeconds(r.seconds)}`);
+    } catch (e) {
+      if (!(e instanceof NotebookError) || !opts.keepGoing) throw e;
+      failures.push(e);
+      log(e.message);
+    }
+  }
+  if (failures.length > 0) {
+    throw new Error(`${failures.length} notebook(s) failed: ${failures.map((f) => path.basename(f.notebook)).join(', ')}`);
+  }
+  log(`${results.length} notebook(s) in ${fmtSeconds((Date.now() - t0) / 1000)}`);
+  return results;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '600' },
+      'keep-going': { type: 'boolean', default: false },
+      'no-export': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: npm run lectures [-- [filters...] [--quick] [--timeout <s per cell>] [--keep-going] [--no-export]]\n',
+    );
+    return;
+  }
+  const timeout = Number(values.timeout);
+  if (!Number.isInteger(timeout) || timeout <= 0) throw new Error(`--timeout must be a positive integer; got ${values.timeout}`);
+  const root = repoRoot();
+  const results = await runLectures(positionals, {
+    quick: values.quick ? true : undefined,
+    timeout,
+    keepGoing: values['keep-going'],
+    export: !values['no-export'],
+  });
+  const rel = (p?: string): string => (p ? path.relative(process.cwd(), p) : '');
+  if (!values['no-export']) {
+    process.stderr.write(
+      `Pages in ${rel(path.join(root, 'build', 'html'))}/, slides in ${rel(path.join(root, 'build', 'slides'))}/ ` +
+        `(open e.g. ${rel(results[0]?.outputs.slides)} in a browser).\n`,
+    );
+  }
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`\n${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}
