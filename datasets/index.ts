@@ -7,4 +7,4 @@ export type { ImageDataset, ImageLoadOptions } from './common'; //              
 export * from './mnist'; // loadMnist, MNIST_LABELS                                       (display/datasets)
 export * from './fashion-mnist'; // loadFashionMnist, FASHION_MNIST_LABELS                (display/datasets)
 export * from './synthetic'; // barsAndStripes, correlatedGaussian                        (display/datasets)
-// Ising configurations (MCMC engineer): export * from './ising';
+export * from './ising'; // isingConfigurations (Ising Monte Carlo data for RBMs)           (MCMC)

@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { isingConfigurations } from '../datasets/ising';
 import {
   ISING_CRITICAL_TEMPERATURE,
   IsingModel,
@@ -181,4 +185,66 @@ test('bad input is named', () => {
   assert.throws(() => isingExact(4, 0), /temperature/);
   assert.throws(() => onsagerEnergy(-1), /temperature/);
   assert.throws(() => isingThermodynamics({ energy: [1, 2], magnetization: [1], temperature: 2, L: 4 }), /same length/);
+});
+
+test('isingConfigurations: 0/1 rows with matching energies, exact averages, cached per temperature', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-ising-'));
+  const saved = process.env.GENLAB_CACHE_DIR;
+  process.env.GENLAB_CACHE_DIR = dir;
+  try {
+    const opts = { L: 4, temperatures: [2.0, 3.6], samplesPerTemperature: 4000, sweepsBetween: 2, burnIn: 100, seed: 7 };
+    const first = isingConfigurations(opts);
+    assert.equal(first.nSpins, 16);
+    assert.deepEqual(first.sets.map((s) => [s.temperature, s.algorithm, s.fromCache]), [
+      [2.0, 'wolff', false],
+      [3.6, 'metropolis', false],
+    ]);
+    for (const set of first.sets) {
+      assert.deepEqual(set.shape, [4000, 16]);
+      assert.equal(set.configurations.length, 4000 * 16);
+      assert.ok(set.configurations.every((v) => v === 0 || v === 1));
+      assert.deepEqual(measureIsing(set.configurations, { L: 4, encoding: 'binary' }), { energy: set.energy, magnetization: set.magnetization });
+      const th = isingThermodynamics({ energy: set.energy, magnetization: set.magnetization, temperature: set.temperature, L: 4 });
+      const ex = isingExact(4, set.temperature);
+      assert.ok(Math.abs(th.energy.value - ex.energy) < 4 * th.energy.stderr, `T=${set.temperature} energy ${th.energy.value} vs ${ex.energy}`);
+      assert.ok(
+        Math.abs(th.absMagnetization.value - ex.absMagnetization) < 4 * th.absMagnetization.stderr,
+        `T=${set.temperature} |m| ${th.absMagnetization.value} vs ${ex.absMagnetization}`,
+      );
+    }
+    // Below Tc Wolff visits both signs of m.
+    const m = first.sets[0].magnetization;
+    assert.ok(m.some((v) => v > 0.5) && m.some((v) => v < -0.5), 'both magnetised states sampled');
+    // Cached: same data, read back; a temperature's data do not depend on the other temperatures asked for.
+    const again = isingConfigurations({ ...opts, temperatures: [3.6] });
+    assert.equal(again.sets[0].fromCache, true);
+    assert.deepEqual(again.sets[0].configurations, first.sets[1].configurations);
+    const fresh = isingConfigurations({ ...opts, temperatures: [3.6], cache: false });
+    assert.equal(fresh.sets[0].fromCache, false);
+    assert.deepEqual(fresh.sets[0].energy, first.sets[1].energy, 'same seed, same data without the cache');
+    // A damaged file is detected and regenerated.
+    const files = fs.readdirSync(path.join(dir, 'ising'));
+    assert.equal(files.length, 2);
+    const file = path.join(dir, 'ising', files.find((f) => f.includes('T3.6')) ?? '');
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 1] = -bytes[bytes.length - 1];
+    fs.writeFileSync(file, bytes);
+    const repaired = isingConfigurations({ ...opts, temperatures: [3.6] });
+    assert.equal(repaired.sets[0].fromCache, false);
+    assert.deepEqual(repaired.sets[0].configurations, first.sets[1].configurations);
+    fs.truncateSync(file, 100);
+    assert.equal(isingConfigurations({ ...opts, temperatures: [3.6] }).sets[0].fromCache, false);
+    assert.equal(isingConfigurations({ ...opts, temperatures: [3.6] }).sets[0].fromCache, true);
+  } finally {
+    if (saved === undefined) delete process.env.GENLAB_CACHE_DIR;
+    else process.env.GENLAB_CACHE_DIR = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const base = { L: 4, temperatures: [2], samplesPerTemperature: 10, cache: false };
+  assert.throws(() => isingConfigurations({ ...base, L: 1 }), /L must be an integer in \[2, 64\]; got 1/);
+  assert.throws(() => isingConfigurations({ ...base, temperatures: [] }), /temperatures must be a non-empty array/);
+  assert.throws(() => isingConfigurations({ ...base, temperatures: [2, 0] }), /temperatures\[1\]/);
+  assert.throws(() => isingConfigurations({ ...base, samplesPerTemperature: 0 }), /samplesPerTemperature/);
+  assert.throws(() => isingConfigurations({ ...base, sweepsBetween: 1.5 }), /sweepsBetween/);
+  assert.throws(() => isingConfigurations({ ...base, algorithm: 'gibbs' as unknown as 'wolff' }), /algorithm/);
 });
