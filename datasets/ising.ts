@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IsingAlgorithm, IsingModel, ISING_CRITICAL_TEMPERATURE, measureIsing } from '../lib/ising';
+import { IsingAlgorithm, IsingModel, ISING_CRITICAL_TEMPERATURE, isingAutoAlgorithm, measureIsing } from '../lib/ising';
 import { Random } from '../lib/random';
 import { assertFiniteNumber, assertNonNegativeInteger, assertOneOf, assertPositiveInteger, describeValue } from '../lib/validate';
 import { cacheDir, writeFileAtomic } from './cache';
@@ -30,8 +30,8 @@ export interface IsingConfigurationsOptions {
   seed?: number;
   /**
    * 'auto' (default): Wolff cluster updates for T <= 1.5 Tc -- near and below Tc, where single-spin
-   * Metropolis slows down critically and cannot tunnel between +m and -m -- and Metropolis above.
-   * 'metropolis' or 'wolff' force one algorithm at every temperature.
+   * Metropolis slows down critically and cannot tunnel between +m and -m -- and Metropolis above
+   * (`isingAutoAlgorithm`). 'metropolis' or 'wolff' force one algorithm at every temperature.
    */
   algorithm?: 'auto' | IsingAlgorithm;
   /** Read and write the cache. Default true. False always samples afresh and writes nothing. */
@@ -77,7 +77,6 @@ const DEFAULTS = {
   sweepsBetween: 10, // several autocorrelation times of |m| for L = 8 away from Tc with Metropolis, ~1 with Wolff
   burnIn: 1000, // plenty for L <= 32 from an ordered ('up') or random start
   seed: 1,
-  wolffBelow: 1.5 * ISING_CRITICAL_TEMPERATURE, // 'auto' switches to Metropolis above this temperature
 } as const;
 
 /** FNV-1a hash of bytes, to detect a damaged cache file. */
@@ -172,8 +171,7 @@ export function isingConfigurations(options: IsingConfigurationsOptions): IsingC
   const N = L * L;
 
   const sets = temperatures.map((T): IsingTemperatureSet => {
-    const algorithm: IsingAlgorithm =
-      algorithmOption === 'auto' ? (T <= DEFAULTS.wolffBelow ? 'wolff' : 'metropolis') : algorithmOption;
+    const algorithm = algorithmOption === 'auto' ? isingAutoAlgorithm(T) : algorithmOption;
     const file = cacheFile(L, T, n, between, burnIn, algorithm, seed);
     let spins = useCache ? readCache(file, L, n, T) : null;
     const fromCache = spins !== null;

@@ -28,15 +28,15 @@ export interface Proposal {
  * A custom proposal: given the current state (do not modify it) and the sampler's generator, return the
  * proposed state (symmetric proposal) or a {@link Proposal} carrying the Hastings correction.
  */
-export type ProposalFunction = (current: readonly number[], rng: Random) => number[] | Proposal;
+export type ProposalFunction = (current: number[], rng: Random) => number[] | Proposal;
 
 /** Options of {@link metropolisHastings}. */
 export interface MetropolisHastingsOptions {
   /**
    * log pi(x) up to an additive constant (the normalisation is never needed). May return -Infinity outside
-   * the support (the move is then rejected); NaN is an error.
+   * the support (the move is then rejected); NaN is an error. Read x, do not modify it.
    */
-  logDensity: (x: readonly number[]) => number;
+  logDensity: (x: number[]) => number;
   /** Starting state x_0, a non-empty array of finite numbers with log pi(x_0) > -Infinity. */
   initial: readonly number[];
   /** Number of Metropolis-Hastings steps after burn-in (positive integer). */
@@ -310,7 +310,7 @@ export function bivariateGaussianSamples(options: BivariateGaussianSamplesOption
  * A draw from the full conditional of one coordinate: given the whole current state (read it, do not modify
  * it) and the generator, return a new value for that coordinate.
  */
-export type FullConditional = (state: readonly number[], rng: Random) => number;
+export type FullConditional = (state: number[], rng: Random) => number;
 
 /** Options of {@link gibbsSampler}. */
 export interface GibbsSamplerOptions {

@@ -9,6 +9,7 @@ import {
   IsingModel,
   isingDensityOfStates,
   isingExact,
+  isingTemperatureScan,
   isingThermodynamics,
   measureIsing,
   onsagerEnergy,
@@ -247,4 +248,18 @@ test('isingConfigurations: 0/1 rows with matching energies, exact averages, cach
   assert.throws(() => isingConfigurations({ ...base, samplesPerTemperature: 0 }), /samplesPerTemperature/);
   assert.throws(() => isingConfigurations({ ...base, sweepsBetween: 1.5 }), /sweepsBetween/);
   assert.throws(() => isingConfigurations({ ...base, algorithm: 'gibbs' as unknown as 'wolff' }), /algorithm/);
+});
+
+test('isingTemperatureScan: one annealed chain, auto algorithm, curves ordered like the physics', () => {
+  const temperatures = [3.5, 2.6, 2.27, 1.8, 1.2];
+  const scan = isingTemperatureScan({ L: 8, temperatures, sweeps: 1500, burnIn: 100, seed: 2 });
+  assert.deepEqual(scan.map((p) => p.temperature), temperatures);
+  assert.deepEqual(scan.map((p) => p.algorithm), ['metropolis', 'wolff', 'wolff', 'wolff', 'wolff']);
+  for (let i = 1; i < scan.length; i++) {
+    assert.ok(scan[i].energy.value < scan[i - 1].energy.value, 'energy falls as T falls');
+    assert.ok(scan[i].absMagnetization.value > scan[i - 1].absMagnetization.value, '|m| grows as T falls');
+  }
+  assert.ok(scan[4].absMagnetization.value > 0.99 && scan[0].absMagnetization.value < 0.3);
+  assert.throws(() => isingTemperatureScan({ L: 8, temperatures: [], sweeps: 10 }), /temperatures/);
+  assert.throws(() => isingTemperatureScan({ L: 8, temperatures: [2], sweeps: 10, algorithm: 'x' as unknown as 'wolff' }), /algorithm/);
 });
