@@ -195,8 +195,7 @@ export class GaussianBernoulliRBM extends RBM {
       () => 0.5 * this.nVisible * Math.log(2 * Math.PI) + 0.5 * tf.sum(this.logVar).dataSync()[0] + this.nHidden * Math.LN2,
     );
     const Wt = tf.transpose(this.W);
-    const prec = this.precision();
-    const std = tf.exp(tf.mul(this.logVar, 0.5));
+    const [prec, std] = tf.tidy(() => [this.precision(), tf.exp(tf.mul(this.logVar, 0.5))]);
     const self = this;
     const nV = this.nVisible;
     return {
