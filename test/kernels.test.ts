@@ -67,6 +67,29 @@ function matMulCases(rng: Random): Case[] {
   return cases;
 }
 
+/** Copies: transposes of the last two axes (and one other perm, which defers to the original), row gathers. */
+function copyCases(): Case[] {
+  return [
+    { name: 'transpose 2D', shapes: [[37, 53]], run: ([x]) => tf.transpose(x) },
+    { name: 'transpose last two of 3D', shapes: [[3, 5, 7]], run: ([x]) => tf.transpose(x, [0, 2, 1]) },
+    { name: 'transpose other perm', shapes: [[3, 5, 7]], run: ([x]) => tf.transpose(x, [2, 0, 1]) },
+    { name: 'transpose int32', shapes: [[6, 9]], run: ([x]) => tf.transpose(tf.cast(tf.mul(x, 100), 'int32')).toFloat() },
+    {
+      name: 'gather rows (float, int32, repeated indices, axis 1)',
+      shapes: [[50, 13]],
+      run: ([x]) => {
+        const idx = tf.tensor1d([49, 0, 7, 7, 23], 'int32');
+        return [
+          tf.gather(x, idx),
+          tf.gather(tf.cast(tf.mul(x, 100), 'int32'), idx).toFloat(),
+          tf.gather(x, tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32')),
+          tf.gather(x, tf.tensor1d([12, 0, 5], 'int32'), 1),
+        ];
+      },
+    },
+  ];
+}
+
 /** Convolutions as the conv VAE uses them: conv2d, conv2dTranspose, and their gradients. */
 function convCases(): Case[] {
   const cases: Case[] = [];
@@ -149,7 +172,7 @@ async function checkAgainst(cases: Case[], refs: Float32Array[][], backends: str
 }
 
 const rng = new Random(7);
-const cases = [...matMulCases(rng), ...convCases()];
+const cases = [...matMulCases(rng), ...copyCases(), ...convCases()];
 let refs: Float32Array[][] = [];
 let backends: string[] = ['cpu'];
 
@@ -183,10 +206,19 @@ test('replacement kernels with the native addon (when built) equal the originals
     return;
   }
   assert.ok(report.threads >= 1);
-  for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
+  const kernels = ['BatchMatMul', '_FusedMatMul', 'Transpose', 'GatherV2', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
+  for (const k of kernels) {
     for (const b of backends) assert.ok(report.kernels.includes(`${b}/${k}`), `${b}/${k} registered`);
   }
   await checkAgainst(cases, refs, backends, 'native');
+  // An index out of range still raises TensorFlow.js's own error (the replacement defers to the original).
+  for (const backend of backends) {
+    await tf.setBackend(backend);
+    const x = tf.ones([4, 3]);
+    const idx = tf.tensor1d([1, 4], 'int32');
+    assert.throws(() => tf.gather(x, idx).dataSync(), /index|range|4/i, `${backend}: gather out of range`);
+    tf.dispose([x, idx]);
+  }
   // Idempotent: registering again changes nothing.
   assert.deepEqual(registerFastKernels().kernels, report.kernels);
 });

@@ -9,6 +9,7 @@
  *   sgemm(A, aOff, aStride, B, bOff, bStride, C, cOff, batch, m, n, k, transA, transB): batched matrix
  *       products on Float32Arrays (see below).
  *   im2col(x, xOff, cols, geometry) / col2im(cols, dx, dxOff, geometry): NHWC convolution helpers.
+ *   transpose(...) / gatherRows(...): batched 2D transpose and row gather (4-byte elements).
  *   setThreads(n) / getThreads(): OpenBLAS's thread count.
  *   config(): OpenBLAS's build string (core and threading model).
  */
@@ -199,6 +200,74 @@ static napi_value im2col_or_col2im(napi_env env, napi_callback_info info, int sc
 static napi_value im2col(napi_env env, napi_callback_info info) { return im2col_or_col2im(env, info, 0); }
 static napi_value col2im(napi_env env, napi_callback_info info) { return im2col_or_col2im(env, info, 1); }
 
+/*
+ * transpose(src, srcOff, dst, dstOff, batch, rows, cols): for each of `batch` matrices,
+ *   dst[b, c, r] = src[b, r, c]   (src [batch, rows, cols] -> dst [batch, cols, rows], 4-byte elements),
+ * in 32x32 tiles so both sides stay in cache.
+ */
+static napi_value transpose(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *src, *dst;
+  int64_t srcLen, dstLen, srcOff, dstOff, batch, rows, cols;
+  if (argc != 7 || !get_f32(env, argv[0], &src, &srcLen) || !get_i64(env, argv[1], &srcOff) ||
+      !get_f32(env, argv[2], &dst, &dstLen) || !get_i64(env, argv[3], &dstOff) || !get_i64(env, argv[4], &batch) ||
+      !get_i64(env, argv[5], &rows) || !get_i64(env, argv[6], &cols))
+    return throw_msg(env, "genlab_native.transpose expects (Float32Array, offset, Float32Array, offset, batch, rows, cols)");
+  if (srcOff < 0 || dstOff < 0 || batch < 0 || rows < 0 || cols < 0) return throw_msg(env, "genlab_native.transpose: negative size");
+  const int64_t size = batch * rows * cols;
+  if (srcOff + size > srcLen || dstOff + size > dstLen) return throw_msg(env, "genlab_native.transpose: out of range");
+  const int64_t T = 32;
+  for (int64_t b = 0; b < batch; b++) {
+    const float *S = src + srcOff + b * rows * cols;
+    float *D = dst + dstOff + b * rows * cols;
+    for (int64_t r0 = 0; r0 < rows; r0 += T) {
+      const int64_t r1 = r0 + T < rows ? r0 + T : rows;
+      for (int64_t c0 = 0; c0 < cols; c0 += T) {
+        const int64_t c1 = c0 + T < cols ? c0 + T : cols;
+        for (int64_t r = r0; r < r1; r++)
+          for (int64_t c = c0; c < c1; c++) D[c * rows + r] = S[r * cols + c];
+      }
+    }
+  }
+  return NULL;
+}
+
+/*
+ * gatherRows(src, srcOff, nRows, rowLen, idx, idxOff, nIdx, dst, dstOff) -> boolean:
+ *   dst[i, :] = src[idx[i], :] for i < nIdx (rows of rowLen 4-byte elements). Returns false, copying nothing,
+ *   when an index is outside [0, nRows) so the caller can defer to the original kernel's error.
+ */
+static napi_value gather_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *src, *dst;
+  void *idxData;
+  int64_t srcLen, dstLen, idxLen, srcOff, nRows, rowLen, idxOff, nIdx, dstOff;
+  if (argc != 9 || !get_f32(env, argv[0], &src, &srcLen) || !get_i64(env, argv[1], &srcOff) ||
+      !get_i64(env, argv[2], &nRows) || !get_i64(env, argv[3], &rowLen) ||
+      !get_typed(env, argv[4], napi_int32_array, &idxData, &idxLen) || !get_i64(env, argv[5], &idxOff) ||
+      !get_i64(env, argv[6], &nIdx) || !get_f32(env, argv[7], &dst, &dstLen) || !get_i64(env, argv[8], &dstOff))
+    return throw_msg(env, "genlab_native.gatherRows: bad arguments");
+  if (srcOff < 0 || nRows < 0 || rowLen < 0 || idxOff < 0 || nIdx < 0 || dstOff < 0 ||
+      srcOff + nRows * rowLen > srcLen || idxOff + nIdx > idxLen || dstOff + nIdx * rowLen > dstLen)
+    return throw_msg(env, "genlab_native.gatherRows: out of range");
+  const int32_t *idx = (const int32_t *)idxData + idxOff;
+  napi_value result;
+  for (int64_t i = 0; i < nIdx; i++) {
+    if (idx[i] < 0 || idx[i] >= nRows) {
+      CHECK(env, napi_get_boolean(env, false, &result));
+      return result;
+    }
+  }
+  for (int64_t i = 0; i < nIdx; i++)
+    memmove(dst + dstOff + i * rowLen, src + srcOff + (int64_t)idx[i] * rowLen, (size_t)rowLen * sizeof(float));
+  CHECK(env, napi_get_boolean(env, true, &result));
+  return result;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -229,6 +298,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"im2col", NULL, im2col, NULL, NULL, NULL, napi_enumerable, NULL},
       {"col2im", NULL, col2im, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gatherRows", NULL, gather_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},

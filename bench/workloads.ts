@@ -1,0 +1,202 @@
+/**
+ * genlab's side of each benchmark workload: build the model with genlab's public API, train `epochs` epochs on
+ * the given data, and report seconds per epoch. Each workload has a PyTorch twin in bench/peers/ that does the
+ * same arithmetic (same architecture, batch size, optimiser, loss and per-epoch bookkeeping).
+ */
+import { tf } from '../lib/backend';
+import { BernoulliRBM } from '../lib/rbm';
+import { Random } from '../lib/random';
+import * as vae from '../lib/vae';
+
+/** Names of the workloads (also the peer scripts' names, bench/peers/<name>.py). */
+export const WORKLOADS = ['rbm', 'dense_vae', 'conv_vae'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+/** What one training run measured. */
+export interface EpochTimes {
+  /** Wall seconds of each epoch (data already on the backend). */
+  seconds: number[];
+  /** Which code path ran: the library API or a stand-in (while the library's model is not there yet). */
+  implementation: string;
+  /** A loss-like number after training, to show both sides learn (not compared exactly). */
+  finalLoss: number;
+  /** Process RSS (MB) after each epoch: no growth across epochs is issue 7 item 3. */
+  rssAfterEpoch: number[];
+  /** Live tensors after each epoch (must stay constant). */
+  tensorsAfterEpoch: number[];
+}
+
+const rssMB = () => process.memoryUsage().rss / 2 ** 20;
+
+/** Calls `epoch()` `epochs` times and records wall time, RSS and live tensors after each. */
+async function timeEpochs(epochs: number, epoch: () => Promise<number>): Promise<Omit<EpochTimes, 'implementation'>> {
+  const seconds: number[] = [];
+  const rssAfterEpoch: number[] = [];
+  const tensorsAfterEpoch: number[] = [];
+  let finalLoss = NaN;
+  for (let e = 0; e < epochs; e++) {
+    const t0 = performance.now();
+    finalLoss = await epoch();
+    seconds.push((performance.now() - t0) / 1000);
+    rssAfterEpoch.push(rssMB());
+    tensorsAfterEpoch.push(tf.memory().numTensors);
+  }
+  return { seconds, finalLoss, rssAfterEpoch, tensorsAfterEpoch };
+}
+
+/** RBM 784x500, CD-1, batch 100, SGD lr 0.1 (the lecture's model), through BernoulliRBM.fit. */
+async function rbm(x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochTimes> {
+  const model = new BernoulliRBM({ nVisible: x.shape[1], nHidden: 500, seed });
+  try {
+    const r = await timeEpochs(epochs, async () => {
+      const h = await model.fit(x, { epochs: 1, batchSize: 100, learningRate: 0.1, k: 1, progress: false });
+      return h.history.reconstructionError[0];
+    });
+    return { ...r, implementation: 'BernoulliRBM.fit' };
+  } finally {
+    model.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// VAEs. Until lib/vae.ts exports a VAE, equivalent stand-ins written with plain tfjs ops run instead (marked
+// as such in the results).
+
+type Params = Record<string, tf.Variable>;
+
+/** He-normal weights [fanIn, ...shape] and zero biases from the seeded generator. */
+function weight(rng: Random, shape: number[], fanIn: number): tf.Variable {
+  const n = shape.reduce((p, d) => p * d, 1);
+  return tf.variable(tf.tidy(() => tf.tensor(rng.normalArray(n), shape).mul(Math.sqrt(2 / fanIn))));
+}
+const bias = (n: number) => tf.variable(tf.zeros([n]));
+
+/** Bernoulli negative ELBO per example: sum BCE(logits, x) + KL(N(mu, e^lv) || N(0, I)), averaged over the batch. */
+function negElbo(x: tf.Tensor2D, logits: tf.Tensor2D, mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Scalar {
+  // BCE with logits: softplus(l) - x l, summed over pixels   [B]
+  const rec = tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)), 1);
+  // KL = -1/2 sum(1 + lv - mu^2 - e^lv)   [B]
+  const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar)), 1));
+  return tf.mean(tf.add(rec, kl)) as tf.Scalar;
+}
+
+/** One epoch of Adam on a stand-in model: `forward(xb, eps)` returns the batch loss. */
+async function standInEpoch(
+  x: tf.Tensor2D, batchSize: number, latent: number, rng: Random, opt: tf.Optimizer, params: Params,
+  forward: (xb: tf.Tensor2D, eps: tf.Tensor2D) => tf.Scalar,
+): Promise<number> {
+  const n = x.shape[0];
+  const order = rng.permutation(n);
+  let lossSum = tf.scalar(0);
+  for (let s = 0; s < n; s += batchSize) {
+    const idx = order.subarray(s, Math.min(n, s + batchSize));
+    const next = tf.tidy(() => {
+      const xb = tf.gather(x, tf.tensor1d(idx, 'int32')) as tf.Tensor2D;
+      const eps = tf.tensor2d(rng.normalArray(idx.length * latent), [idx.length, latent]);
+      const loss = opt.minimize(() => forward(xb, eps), true, Object.values(params)) as tf.Scalar;
+      return tf.add(lossSum, tf.mul(loss, idx.length));
+    });
+    lossSum.dispose();
+    lossSum = next as tf.Scalar;
+  }
+  const total = (await lossSum.data())[0] / n;
+  lossSum.dispose();
+  return total;
+}
+
+/** Dense VAE 784-512-512-20 (mirror decoder), ReLU, Bernoulli likelihood, Adam 1e-3, batch 128. */
+async function denseVae(x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochTimes> {
+  const api = vae as Record<string, unknown>;
+  if (typeof api.VAE === 'function') return libraryVae(api, 'dense', x, epochs, seed);
+  const rng = new Random(seed);
+  const d = x.shape[1];
+  const L = 20;
+  const p: Params = {
+    e1: weight(rng, [d, 512], d), eb1: bias(512), e2: weight(rng, [512, 512], 512), eb2: bias(512),
+    mu: weight(rng, [512, L], 512), mub: bias(L), lv: weight(rng, [512, L], 512), lvb: bias(L),
+    d1: weight(rng, [L, 512], L), db1: bias(512), d2: weight(rng, [512, 512], 512), db2: bias(512),
+    out: weight(rng, [512, d], 512), outb: bias(d),
+  };
+  const dense = (h: tf.Tensor, w: string, b: string, act: 'relu' | 'linear') =>
+    tf.fused.matMul({ a: h as tf.Tensor2D, b: p[w] as tf.Tensor2D, bias: p[b], activation: act });
+  const forward = (xb: tf.Tensor2D, eps: tf.Tensor2D) => {
+    const h = dense(dense(xb, 'e1', 'eb1', 'relu'), 'e2', 'eb2', 'relu'); // [B, 512]
+    const mu = dense(h, 'mu', 'mub', 'linear') as tf.Tensor2D; // [B, L]
+    const logVar = dense(h, 'lv', 'lvb', 'linear') as tf.Tensor2D; // [B, L]
+    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps)) as tf.Tensor2D; // reparameterisation
+    const logits = dense(dense(dense(z, 'd1', 'db1', 'relu'), 'd2', 'db2', 'relu'), 'out', 'outb', 'linear');
+    return negElbo(xb, logits as tf.Tensor2D, mu, logVar);
+  };
+  const opt = tf.train.adam(1e-3);
+  try {
+    const r = await timeEpochs(epochs, () => standInEpoch(x, 128, L, rng, opt, p, forward));
+    return { ...r, implementation: 'stand-in (tfjs ops; lib/vae.ts has no VAE yet)' };
+  } finally {
+    opt.dispose();
+    tf.dispose(Object.values(p));
+  }
+}
+
+/**
+ * The Keras lecture's convolutional VAE, latent 2: Conv 32 -> Conv 64 (3x3, stride 2, same, ReLU) -> Dense 16
+ * -> (mu, logVar) [2]; Dense 7*7*64 -> ConvT 64 -> ConvT 32 (stride 2) -> ConvT 1 (stride 1) logits. Adam, batch 128.
+ */
+async function convVae(x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochTimes> {
+  const api = vae as Record<string, unknown>;
+  if (typeof api.VAE === 'function') return libraryVae(api, 'conv', x, epochs, seed);
+  const rng = new Random(seed);
+  const L = 2;
+  const p: Params = {
+    c1: weight(rng, [3, 3, 1, 32], 9), cb1: bias(32), c2: weight(rng, [3, 3, 32, 64], 9 * 32), cb2: bias(64),
+    f: weight(rng, [7 * 7 * 64, 16], 7 * 7 * 64), fb: bias(16),
+    mu: weight(rng, [16, L], 16), mub: bias(L), lv: weight(rng, [16, L], 16), lvb: bias(L),
+    d: weight(rng, [L, 7 * 7 * 64], L), db: bias(7 * 7 * 64),
+    // conv2dTranspose filters are [h, w, outChannels, inChannels]
+    t1: weight(rng, [3, 3, 64, 64], 9 * 64), tb1: bias(64), t2: weight(rng, [3, 3, 32, 64], 9 * 64), tb2: bias(32),
+    t3: weight(rng, [3, 3, 1, 32], 9 * 32), tb3: bias(1),
+  };
+  const conv = (h: tf.Tensor4D, w: string, b: string) =>
+    tf.relu(tf.add(tf.conv2d(h, p[w] as tf.Tensor4D, 2, 'same'), p[b])) as tf.Tensor4D;
+  const convT = (h: tf.Tensor4D, w: string, b: string, out: number[], stride: number) =>
+    tf.add(tf.conv2dTranspose(h, p[w] as tf.Tensor4D, out as [number, number, number, number], stride, 'same'), p[b]);
+  const forward = (xb: tf.Tensor2D, eps: tf.Tensor2D) => {
+    const B = xb.shape[0];
+    const h2 = conv(conv(xb.reshape([B, 28, 28, 1]), 'c1', 'cb1'), 'c2', 'cb2'); // [B, 7, 7, 64]
+    const h = tf.fused.matMul({ a: h2.reshape([B, 7 * 7 * 64]), b: p.f as tf.Tensor2D, bias: p.fb, activation: 'relu' });
+    const mu = tf.add(tf.matMul(h, p.mu), p.mub) as tf.Tensor2D; // [B, 2]
+    const logVar = tf.add(tf.matMul(h, p.lv), p.lvb) as tf.Tensor2D; // [B, 2]
+    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps)) as tf.Tensor2D;
+    const d = tf.relu(tf.add(tf.matMul(z, p.d), p.db)).reshape([B, 7, 7, 64]) as tf.Tensor4D;
+    const u1 = tf.relu(convT(d, 't1', 'tb1', [B, 14, 14, 64], 2)) as tf.Tensor4D;
+    const u2 = tf.relu(convT(u1, 't2', 'tb2', [B, 28, 28, 32], 2)) as tf.Tensor4D;
+    const logits = convT(u2, 't3', 'tb3', [B, 28, 28, 1], 1).reshape([B, 784]) as tf.Tensor2D;
+    return negElbo(xb, logits, mu, logVar);
+  };
+  const opt = tf.train.adam(1e-3);
+  try {
+    const r = await timeEpochs(epochs, () => standInEpoch(x, 128, L, rng, opt, p, forward));
+    return { ...r, implementation: 'stand-in (tfjs ops; lib/vae.ts has no VAE yet)' };
+  } finally {
+    opt.dispose();
+    tf.dispose(Object.values(p));
+  }
+}
+
+/** Placeholder for the library VAE; filled in once lib/vae.ts's API is known. */
+async function libraryVae(
+  _api: Record<string, unknown>, _kind: 'dense' | 'conv', _x: tf.Tensor2D, _epochs: number, _seed: number,
+): Promise<EpochTimes> {
+  throw new Error('bench: lib/vae.ts exports VAE but the benchmark does not drive it yet');
+}
+
+/** Runs one workload on `x` [n, 784] in [0, 1]. */
+export function runWorkload(name: WorkloadName, x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochTimes> {
+  switch (name) {
+    case 'rbm':
+      return rbm(x, epochs, seed);
+    case 'dense_vae':
+      return denseVae(x, epochs, seed);
+    case 'conv_vae':
+      return convVae(x, epochs, seed);
+  }
+}
