@@ -82,6 +82,36 @@ export interface IsingSampleResult {
   clustersPerSweep?: number;
 }
 
+/**
+ * xoshiro128** with its state in an Int32Array, seeded from a genlab `Random`. The same generator as `Random`
+ * but about 4x cheaper per draw in V8 (no boxed 32-bit fields), which matters in the spin-flip loops: it is the
+ * only randomness the Metropolis and Wolff updates use.
+ */
+class FastUniform {
+  private readonly s = new Int32Array(4);
+
+  constructor(rng: Random) {
+    for (let i = 0; i < 4; i++) this.s[i] = rng.nextUint32() | 0;
+    if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
+  }
+
+  /** A uniform double in [0, 1) with 32 random bits. */
+  next(): number {
+    const s = this.s;
+    const s1 = s[1];
+    let r = Math.imul(s1, 5);
+    r = Math.imul((r << 7) | (r >>> 25), 9);
+    const t = s1 << 9;
+    s[2] ^= s[0];
+    s[3] ^= s1;
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 11) | (s[3] >>> 21);
+    return (r >>> 0) * 2.3283064365386963e-10; // 2^-32
+  }
+}
+
 /** Neighbour table of an L x L torus: entries 4i..4i+3 are the right, left, down and up neighbours of site i. */
 function periodicNeighbours(L: number): Int32Array {
   const nb = new Int32Array(4 * L * L);
@@ -119,6 +149,7 @@ export class IsingModel {
   /** Coupling J. */
   readonly J: number;
   private readonly rng: Random;
+  private readonly uniform: FastUniform;
   private spins: Int8Array;
   /** neighbours[4i .. 4i+3] = right, left, down, up of site i (periodic). */
   private readonly neighbours: Int32Array;
@@ -139,6 +170,7 @@ export class IsingModel {
     this.N = L * L;
     this.J = J;
     this.rng = toRandom(options.seed);
+    this.uniform = new FastUniform(this.rng);
     this.neighbours = periodicNeighbours(L);
     this.stack = new Int32Array(this.N);
     this.spins = new Int8Array(this.N);
@@ -220,11 +252,11 @@ export class IsingModel {
   private metropolisSweep(table: Float64Array): number {
     const s = this.spins;
     const nb = this.neighbours;
-    const rng = this.rng;
+    const rng = this.uniform;
     const n = this.N;
     let accepted = 0;
     for (let t = 0; t < n; t++) {
-      const i = rng.int(n);
+      const i = (rng.next() * n) | 0;
       const q = 4 * i;
       // s_i h_i in {-4, -2, 0, 2, 4}; dE = 2 J s_i h_i.
       const k = (s[i] * (s[nb[q]] + s[nb[q + 1]] + s[nb[q + 2]] + s[nb[q + 3]]) + 4) >> 1;
@@ -245,9 +277,9 @@ export class IsingModel {
   private wolffUpdate(p: number): number {
     const s = this.spins;
     const nb = this.neighbours;
-    const rng = this.rng;
+    const rng = this.uniform;
     const stack = this.stack;
-    const seed = rng.int(this.N);
+    const seed = (rng.next() * this.N) | 0;
     const s0 = s[seed];
     s[seed] = -s0;
     let top = 0;
