@@ -18,6 +18,8 @@ export * from './rbm'; // BernoulliRBM, GaussianBernoulliRBM, AIS            (RB
 export * from './checkpoint'; // atomic model files                          (RBM, shared with VAE)
 export * from './kl'; // klDiagonalGaussian                                  (VAE)
 export * from './vae'; // VAE                                                (VAE)
+export * from './vae-factories'; // denseEncoder, convEncoder, ...              (VAE)
+export * from './wasm-conv-grad'; // conv gradient kernels for WASM           (VAE)
 export * from './autoencoder'; // Autoencoder                                (VAE)
 export * from './kernels'; // faster kernels registered on the backends      (performance)
 export * from '../datasets'; // loadMnist, loadFashionMnist, readIdx, synthetic sets (display/datasets)

@@ -1,1 +1,913 @@
-export {};
+/**
+ * Variational autoencoders (Kingma & Welling 2014): dense and convolutional, Bernoulli or Gaussian decoders,
+ * trained on the ELBO with the reparameterisation trick and Adam; ELBO and IWAE (Burda et al. 2016) estimates
+ * in nats; encode / decode / sample / latent-grid helpers; atomic save and load.
+ *
+ * The model, with x in R^D (flattened) and z in R^L:
+ *
+ *   p(z) = N(0, I),   q(z | x) = N(mu(x), diag(exp(logVar(x))))                 (encoder: mu, logVar [n, L])
+ *   Bernoulli:  p(x | z) = prod_d sigmoid(l_d)^x_d (1 - sigmoid(l_d))^(1 - x_d)  (decoder: logits l [n, D])
+ *   Gaussian:   p(x | z) = N(x | m(z), sigma^2 I)                                (decoder: means m [n, D])
+ *
+ *   ELBO(x) = E_q[log p(x | z)] - KL(q(z | x) || p(z))  <=  log p(x)
+ *
+ * The Bernoulli log-likelihood is computed from the logits, log p(x|z) = sum_d [x_d l_d - softplus(l_d)], which
+ * is exact for binary x and never takes log(0).
+ */
+import { tf } from './backend';
+import { Random } from './random';
+import {
+  assertFiniteNumber,
+  assertMatrix,
+  assertNonNegativeInteger,
+  assertOneOf,
+  assertPositiveInteger,
+  assertPositiveNumber,
+  describeValue,
+} from './validate';
+import { createProgress, EpochMetrics } from './progress';
+import { klDiagonalGaussianUnchecked } from './kl';
+import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation } from './vae-factories';
+import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { registerWasmConvGradients } from './wasm-conv-grad';
+
+registerWasmConvGradients();
+
+/** The decoder's observation model. */
+export type Likelihood = 'bernoulli' | 'gaussian';
+const LIKELIHOODS: readonly Likelihood[] = ['bernoulli', 'gaussian'];
+
+/** Options for {@link VAE}. Give `inputDim` + `hiddenUnits` (dense) or `inputShape` + `architecture: 'conv'`. */
+export interface VAEOptions {
+  /** `'dense'` (default: an MLP on flat inputs) or `'conv'` (the Keras lecture model on images). */
+  architecture?: 'dense' | 'conv';
+  /** Dense: input width D (e.g. 784). Conv: optional, must equal h*w*c. */
+  inputDim?: number;
+  /** Conv: image shape `[height, width, channels]`, e.g. `[28, 28, 1]`; h and w divisible by 4 (two halvings). */
+  inputShape?: [number, number, number];
+  /** Dense: hidden widths of the encoder, first to last, e.g. `[400]`; the decoder mirrors them. Default `[400]`. */
+  hiddenUnits?: number[];
+  /** Latent dimension L (integer >= 1): 2 for the latent-plane pictures, 20 for the PyTorch lecture model. */
+  latentDim: number;
+  /**
+   * `'bernoulli'` (default; data in [0, 1], exact log-likelihood for binary data) or `'gaussian'` with fixed
+   * standard deviation `sigma` (any real data).
+   */
+  likelihood?: Likelihood;
+  /** Gaussian likelihood only: the decoder's fixed standard deviation, > 0. Default 1. */
+  sigma?: number;
+  /** Seed for the weight initialisation, shuffling and the reparameterisation noise. Default: random. */
+  seed?: number;
+  /** Dense only: hidden activation. Default `'relu'` (both lectures). */
+  activation?: HiddenActivation;
+  /** Conv only: filters of the encoder's stride-2 convolutions. Default `[32, 64]` (decoder mirrors them). */
+  convFilters?: number[];
+  /** Conv only: width of the encoder's dense layer. Default 16 (the Keras lecture). */
+  convDenseUnits?: number;
+  /**
+   * Your own encoder (replaces the factory one): a `tf.LayersModel` taking `[n, D]` or `[n, h, w, c]` and returning
+   * `[mean, logVar]` (each `[n, L]`) or one `[n, 2L]` tensor. See lib/vae-factories.ts for the contract.
+   */
+  encoder?: tf.LayersModel;
+  /** Your own decoder: `[n, L]` -> logits (Bernoulli) or means (Gaussian), shape `[n, D]` or `[n, h, w, c]`. */
+  decoder?: tf.LayersModel;
+}
+
+/** Options for {@link VAE.fit}. */
+export interface VAEFitOptions {
+  /** Passes over the data. Integer >= 1. Default 10 (the PyTorch lecture). */
+  epochs?: number;
+  /** Mini-batch size. Integer >= 1 (capped at the data size). Default 128 (both lectures). */
+  batchSize?: number;
+  /** Adam step size, > 0. Default 1e-3 (both lectures). */
+  learningRate?: number;
+  /** Weight of the KL term (beta-VAE; 1 is the ELBO). >= 0. Default 1. */
+  beta?: number;
+  /** Epochs over which the KL weight rises linearly (per batch) from 0 to `beta`. 0 = no warm-up. Default 0. */
+  klWarmup?: number;
+  /** Reshuffle the data every epoch (seeded). Default true. */
+  shuffle?: boolean;
+  /** Held-out data, same layout as `x`: its negative ELBO (one sample, beta = 1) is reported per epoch. */
+  validation?: tf.Tensor;
+  /** Called after every epoch with that epoch's metrics (awaited if it returns a promise). */
+  onEpoch?: (epoch: number, logs: VAEEpochLogs) => void | Promise<void>;
+  /** `'auto'` (default): live bar in a notebook, one line per epoch in a terminal; `false`: silent. */
+  progress?: 'auto' | false;
+}
+
+/** Metrics of one epoch, in nats per example. */
+export interface VAEEpochLogs {
+  /** Training objective: reconstruction + beta_t * kl (the negative ELBO when beta_t = 1). */
+  loss: number;
+  /** -E_q[log p(x|z)], one reparameterised sample per example. */
+  reconstruction: number;
+  /** KL(q(z|x) || p(z)), closed form. */
+  kl: number;
+  /** The KL weight at the end of the epoch. */
+  beta: number;
+  /** Validation negative ELBO (when `validation` is given). */
+  valLoss?: number;
+  /** Validation reconstruction term. */
+  valReconstruction?: number;
+  /** Validation KL term. */
+  valKl?: number;
+}
+
+/** What {@link VAE.fit} returns: one entry per epoch, in nats per example. */
+export interface VAEHistory {
+  /** Training objective per epoch (reconstruction + beta * KL). */
+  loss: number[];
+  /** -E_q[log p(x|z)] per epoch. */
+  reconstruction: number[];
+  /** KL(q(z|x) || p(z)) per epoch. */
+  kl: number[];
+  /** KL weight per epoch. */
+  beta: number[];
+  /** Validation negative ELBO per epoch (only with `validation`). */
+  valLoss?: number[];
+  /** Validation reconstruction term per epoch (only with `validation`). */
+  valReconstruction?: number[];
+  /** Validation KL per epoch (only with `validation`). */
+  valKl?: number[];
+}
+
+/** Options for {@link VAE.elbo}. */
+export interface ElboOptions {
+  /** Monte Carlo samples of z per example for E_q[log p(x|z)] (the KL is exact). Integer >= 1. Default 1. */
+  samples?: number;
+  /** Seed of the noise. Default: drawn from the model's generator. */
+  seed?: number;
+}
+
+/** Options for {@link VAE.iwae}. */
+export interface IwaeOptions {
+  /** Importance samples k per example (k = 1 gives the ELBO; Burda et al. use 50 and 5000). Integer >= 1. */
+  samples: number;
+  /** Seed of the noise. Default: drawn from the model's generator. */
+  seed?: number;
+}
+
+/** Options for {@link VAE.sample}. */
+export interface VAESampleOptions {
+  /** Seed of z ~ N(0, I) (and of the pixel noise with `draw`). Default: drawn from the model's generator. */
+  seed?: number;
+  /**
+   * false (default): return the decoder means E[x | z] (grey-level images, as in the lectures); true: draw
+   * x ~ p(x | z) (binary pixels for Bernoulli).
+   */
+  draw?: boolean;
+}
+
+/** Options for {@link VAE.latentGrid}. */
+export interface LatentGridOptions {
+  /** Points per axis (the picture is n x n images). Integer >= 1. Default 30 (the Keras lecture). */
+  n?: number;
+  /**
+   * `[lo, hi]`: evenly spaced z values (default `[-3, 3]`); `'quantiles'`: z = Phi^-1(p) at p = (i + 0.5) / n, so
+   * the grid covers equal prior mass per cell (Kingma & Welling's figure).
+   */
+  range?: [number, number] | 'quantiles';
+  /** Which two latent dimensions span the plane; the others stay 0. Default `[0, 1]`. */
+  dims?: [number, number];
+}
+
+/** Defaults with their reasons. */
+const DEFAULTS = {
+  hiddenUnits: [400] /* the PyTorch lecture model */,
+  epochs: 10 /* the PyTorch lecture */,
+  batchSize: 128 /* both lectures */,
+  learningRate: 1e-3 /* Adam's default; both lectures */,
+  adamEpsilon: 1e-8 /* PyTorch's Adam default (tfjs uses 1e-7) */,
+  beta: 1 /* the ELBO */,
+  sigma: 1 /* unit-variance Gaussian decoder */,
+  gridN: 30 /* the Keras lecture's 30x30 grid */,
+  decodeBudgetDense: 4096 /* decoded samples per block in ELBO/IWAE: ~13 MB of logits at D = 784 */,
+  decodeBudgetConv: 256 /* conv decoders hold 28x28x32 maps per sample: ~26 MB per block */,
+} as const;
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** Serializable configuration (what a checkpoint stores). */
+interface VAEConfig {
+  architecture: 'dense' | 'conv';
+  inputDim: number;
+  inputShape: [number, number, number] | null;
+  hiddenUnits: number[];
+  latentDim: number;
+  likelihood: Likelihood;
+  sigma: number;
+  seed: number;
+  activation: HiddenActivation;
+  convFilters: number[];
+  convDenseUnits: number;
+  custom: boolean;
+}
+
+/**
+ * A variational autoencoder. Dense: `new VAE({ inputDim: 784, hiddenUnits: [400], latentDim: 20, likelihood:
+ * 'bernoulli', seed: 1 })` (the PyTorch lecture model). Convolutional: `new VAE({ inputShape: [28, 28, 1],
+ * architecture: 'conv', latentDim: 2, likelihood: 'bernoulli', seed: 1 })` (the Keras lecture model).
+ *
+ * Data are `[n, D]` tensors (a conv VAE also takes `[n, h, w, c]`); Bernoulli data must lie in [0, 1].
+ */
+export class VAE {
+  /** The encoder network x -> (mean, logVar). */
+  readonly encoder: tf.LayersModel;
+  /** The decoder network z -> logits (Bernoulli) or means (Gaussian). */
+  readonly decoder: tf.LayersModel;
+  /** Flattened input width D. */
+  readonly inputDim: number;
+  /** Image shape for conv models, else null. */
+  readonly inputShape: [number, number, number] | null;
+  /** Latent dimension L. */
+  readonly latentDim: number;
+  /** Observation model. */
+  readonly likelihood: Likelihood;
+  /** Gaussian decoder standard deviation (unused for Bernoulli). */
+  readonly sigma: number;
+  /** `'dense'` or `'conv'`. */
+  readonly architecture: 'dense' | 'conv';
+  private readonly config: VAEConfig;
+  private readonly rng: Random;
+  /** Shape the encoder takes after the batch axis (flat [D] or [h, w, c]). */
+  private readonly encoderInput: number[];
+  private optimizer: tf.Optimizer | null = null;
+  private optimizerRate = NaN;
+  private disposed = false;
+
+  constructor(opts: VAEOptions) {
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
+    const architecture = opts.architecture ?? (opts.inputShape && !opts.hiddenUnits ? 'conv' : 'dense');
+    assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
+    assertPositiveInteger('latentDim', opts.latentDim);
+    const likelihood = opts.likelihood ?? 'bernoulli';
+    assertOneOf('likelihood', likelihood, LIKELIHOODS);
+    const sigma = opts.sigma ?? DEFAULTS.sigma;
+    assertPositiveNumber('sigma', sigma);
+    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    const rng = new Random(opts.seed);
+    const activation = opts.activation ?? 'relu';
+    const convFilters = opts.convFilters ?? [32, 64];
+    const convDenseUnits = opts.convDenseUnits ?? 16;
+    const hiddenUnits = opts.hiddenUnits ?? [...DEFAULTS.hiddenUnits];
+
+    let inputShape: [number, number, number] | null = null;
+    let inputDim: number;
+    if (architecture === 'conv' || opts.inputShape !== undefined) {
+      const s = opts.inputShape;
+      if (!Array.isArray(s) || s.length !== 3) {
+        throw new RangeError(`inputShape must be [height, width, channels] for a conv VAE; got ${describeValue(s)}`);
+      }
+      s.forEach((d, i) => assertPositiveInteger(`inputShape[${i}]`, d));
+      inputShape = [s[0], s[1], s[2]];
+      inputDim = s[0] * s[1] * s[2];
+      if (opts.inputDim !== undefined && opts.inputDim !== inputDim) {
+        throw new RangeError(`inputDim must equal h*w*c = ${inputDim} of inputShape; got ${describeValue(opts.inputDim)}`);
+      }
+    } else {
+      assertPositiveInteger('inputDim', opts.inputDim);
+      inputDim = opts.inputDim;
+    }
+    const L = opts.latentDim;
+    const encSeed = rng.seedInt();
+    const decSeed = rng.seedInt();
+    if (opts.encoder !== undefined && !(opts.encoder instanceof tf.LayersModel)) {
+      throw new TypeError(`encoder must be a tf.LayersModel; got ${describeValue(opts.encoder)}`);
+    }
+    if (opts.decoder !== undefined && !(opts.decoder instanceof tf.LayersModel)) {
+      throw new TypeError(`decoder must be a tf.LayersModel; got ${describeValue(opts.decoder)}`);
+    }
+    const encoder =
+      opts.encoder ??
+      (architecture === 'conv'
+        ? convEncoder({ inputShape: inputShape!, latentDim: L, filters: convFilters, denseUnits: convDenseUnits, seed: encSeed })
+        : denseEncoder({ inputDim, hiddenUnits, latentDim: L, activation, seed: encSeed }));
+    const decoder =
+      opts.decoder ??
+      (architecture === 'conv'
+        ? convDecoder({ latentDim: L, outputShape: inputShape!, filters: [...convFilters].reverse(), seed: decSeed })
+        : denseDecoder({ latentDim: L, hiddenUnits: [...hiddenUnits].reverse(), outputDim: inputDim, activation, seed: decSeed }));
+
+    // Check the networks' symbolic shapes against the contract.
+    const encIn = encoder.inputs[0].shape.slice(1);
+    if (encIn.some((d) => d === null) || product(encIn as number[]) !== inputDim) {
+      throw new RangeError(`encoder must take inputs of ${inputDim} values per example; its input shape is [${encoder.inputs[0].shape.join(', ')}]`);
+    }
+    const encOut = encoder.outputs.map((o) => o.shape.slice(1));
+    const encOk =
+      (encOut.length === 2 && encOut.every((s) => s.length === 1 && s[0] === L)) ||
+      (encOut.length === 1 && encOut[0].length === 1 && encOut[0][0] === 2 * L);
+    if (!encOk) {
+      throw new RangeError(
+        `encoder must output [mean, logVar] of shape [n, ${L}] each (or one [n, ${2 * L}]); got ${encOut.map((s) => `[n, ${s.join(', ')}]`).join(' and ')}`,
+      );
+    }
+    const decIn = decoder.inputs[0].shape.slice(1);
+    if (decIn.length !== 1 || decIn[0] !== L) {
+      throw new RangeError(`decoder must take [n, ${L}] latent inputs; its input shape is [${decoder.inputs[0].shape.join(', ')}]`);
+    }
+    const decOut = decoder.outputs[0].shape.slice(1);
+    if (decoder.outputs.length !== 1 || decOut.some((d) => d === null) || product(decOut as number[]) !== inputDim) {
+      throw new RangeError(`decoder must output ${inputDim} values per example; its output shape is [${decoder.outputs[0].shape.join(', ')}]`);
+    }
+
+    this.encoder = encoder;
+    this.decoder = decoder;
+    this.encoderInput = encIn as number[];
+    this.inputDim = inputDim;
+    this.inputShape = inputShape;
+    this.latentDim = L;
+    this.likelihood = likelihood;
+    this.sigma = sigma;
+    this.architecture = architecture;
+    this.rng = rng;
+    this.config = {
+      architecture,
+      inputDim,
+      inputShape,
+      hiddenUnits,
+      latentDim: L,
+      likelihood,
+      sigma,
+      seed: rng.seed,
+      activation,
+      convFilters,
+      convDenseUnits,
+      custom: opts.encoder !== undefined || opts.decoder !== undefined,
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Training
+
+  /**
+   * Trains on `x` by maximising the ELBO with the reparameterisation trick (z = mean + exp(logVar/2) * eps,
+   * eps ~ N(0, I), one sample per example) and Adam. One tidy-wrapped step per batch; the epoch's metrics are
+   * read from the device once per epoch. Throws if the loss becomes NaN or infinite (lower the learning rate).
+   * @param x Training data `[n, D]` (conv: or `[n, h, w, c]`); Bernoulli data in [0, 1].
+   * @returns Per-epoch loss, reconstruction term and KL (nats per example), plus validation figures.
+   */
+  async fit(x: tf.Tensor, opts: VAEFitOptions = {}): Promise<VAEHistory> {
+    this.assertAlive();
+    const epochs = opts.epochs ?? DEFAULTS.epochs;
+    assertPositiveInteger('epochs', epochs);
+    const batchSizeOpt = opts.batchSize ?? DEFAULTS.batchSize;
+    assertPositiveInteger('batchSize', batchSizeOpt);
+    const learningRate = opts.learningRate ?? DEFAULTS.learningRate;
+    assertPositiveNumber('learningRate', learningRate);
+    const beta = opts.beta ?? DEFAULTS.beta;
+    assertFiniteNumber('beta', beta, { min: 0 });
+    const klWarmup = opts.klWarmup ?? 0;
+    assertNonNegativeInteger('klWarmup', klWarmup);
+    if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') {
+      throw new TypeError(`onEpoch must be a function; got ${describeValue(opts.onEpoch)}`);
+    }
+    const data = this.toFlat('x', x, true);
+    const val = opts.validation !== undefined ? this.toFlat('validation', opts.validation, true) : null;
+    const X = data.x;
+    const n = X.shape[0];
+    const batchSize = Math.min(batchSizeOpt, n);
+    const batches = Math.ceil(n / batchSize);
+    const warmupSteps = klWarmup * batches;
+    const vars = this.trainableVariables();
+    const optimizer = this.getOptimizer(learningRate);
+    const history: VAEHistory = { loss: [], reconstruction: [], kl: [], beta: [] };
+    if (val) Object.assign(history, { valLoss: [], valReconstruction: [], valKl: [] });
+    const reporter = createProgress({
+      title: `VAE ${this.describe()}`,
+      epochs,
+      batchesPerEpoch: batches,
+      mode: opts.progress ?? 'auto',
+    });
+    const L = this.latentDim;
+    let step = 0;
+    try {
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        const order = opts.shuffle === false ? identity(n) : this.rng.permutation(n);
+        const idx = tf.tensor1d(order, 'int32');
+        let sums: tf.Tensor1D = tf.zeros([3]); // running [loss, reconstruction, kl] * batch rows
+        let betaT = beta;
+        for (let b = 0; b < batches; b++) {
+          const start = b * batchSize;
+          const size = Math.min(batchSize, n - start);
+          betaT = warmupSteps > 0 ? beta * Math.min(1, (step + 1) / warmupSteps) : beta;
+          step++;
+          const eps = this.rng.normalArray(size * L);
+          const next = tf.tidy(() => {
+            const xb = tf.gather(X, idx.slice(start, size)) as tf.Tensor2D; //                     [b, D]
+            const noise = tf.tensor2d(eps, [size, L]); //                                         [b, L]
+            let metrics: tf.Tensor | null = null;
+            const { grads } = tf.variableGrads(() => {
+              const [mean, logVar] = this.encodeT(xb, true); //                                   [b, L] each
+              const z = mean.add(tf.exp(logVar.mul(0.5)).mul(noise)) as tf.Tensor2D; // reparameterisation       [b, L]
+              const out = this.decodeT(z, true); //                                              [b, D]
+              const rec = tf.neg(this.logLikT(xb, out)).mean(); // -E_q log p(x|z), 1 sample       []
+              const kl = klDiagonalGaussianUnchecked(mean, logVar).mean(); //                       []
+              const loss = rec.add(kl.mul(betaT)) as tf.Scalar;
+              metrics = tf.keep(tf.stack([loss, rec, kl]).mul(size));
+              return loss;
+            }, vars);
+            optimizer.applyGradients(grads);
+            const m = metrics as unknown as tf.Tensor;
+            const s = sums.add(m) as tf.Tensor1D;
+            m.dispose();
+            return s;
+          });
+          sums.dispose();
+          sums = next;
+          reporter.batch(b + 1);
+        }
+        idx.dispose();
+        const [lossSum, recSum, klSum] = await sums.data();
+        sums.dispose();
+        const logs: VAEEpochLogs = { loss: lossSum / n, reconstruction: recSum / n, kl: klSum / n, beta: betaT };
+        if (!Number.isFinite(logs.loss)) {
+          throw new Error(
+            `VAE.fit diverged at epoch ${epoch}: the loss is ${logs.loss}; lower learningRate (got ${learningRate}) or check x`,
+          );
+        }
+        if (val) {
+          const t = this.elboTermsMean(val.x, 1, this.rng.fork());
+          Object.assign(logs, { valLoss: t.rec + t.kl, valReconstruction: t.rec, valKl: t.kl });
+          history.valLoss!.push(t.rec + t.kl);
+          history.valReconstruction!.push(t.rec);
+          history.valKl!.push(t.kl);
+        }
+        history.loss.push(logs.loss);
+        history.reconstruction.push(logs.reconstruction);
+        history.kl.push(logs.kl);
+        history.beta.push(betaT);
+        reporter.epoch(epoch, logs as unknown as EpochMetrics);
+        if (opts.onEpoch) await opts.onEpoch(epoch, logs);
+        await new Promise<void>((resolve) => setImmediate(resolve)); // let notebook displays refresh
+      }
+    } finally {
+      reporter.end();
+      if (data.owned) X.dispose();
+      if (val?.owned) val.x.dispose();
+    }
+    return history;
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Likelihood bounds
+
+  /**
+   * Mean per-example ELBO in nats: E_q[log p(x|z)] (Monte Carlo with `samples` draws) - KL(q(z|x) || p(z))
+   * (exact). Bernoulli: the exact log-likelihood of binary data; Gaussian: includes -D/2 log(2 pi sigma^2).
+   */
+  async elbo(x: tf.Tensor, opts: ElboOptions = {}): Promise<number> {
+    const rows = await this.elboPerExample(x, opts);
+    return mean(rows);
+  }
+
+  /** The ELBO of each example (nats), as {@link VAE.elbo} averages it. */
+  async elboPerExample(x: tf.Tensor, opts: ElboOptions = {}): Promise<Float32Array> {
+    this.assertAlive();
+    const samples = opts.samples ?? 1;
+    assertPositiveInteger('samples', samples);
+    const rng = this.evalRng(opts.seed);
+    const data = this.toFlat('x', x, true);
+    try {
+      const t = tf.tidy(() => {
+        const { rec, kl } = this.elboTermsT(data.x, samples, rng);
+        return rec.sub(kl);
+      });
+      const out = (await t.data()) as Float32Array;
+      t.dispose();
+      return out;
+    } finally {
+      if (data.owned) data.x.dispose();
+    }
+  }
+
+  /**
+   * Mean per-example importance-weighted bound (Burda et al. 2016) in nats:
+   * log (1/k) sum_i p(x, z_i) / q(z_i | x), z_i ~ q(z | x). Rises with k towards log p(x); k = 1 is the ELBO.
+   * Computed in blocks (log-sum-exp over samples), so k in the thousands fits in memory.
+   */
+  async iwae(x: tf.Tensor, opts: IwaeOptions): Promise<number> {
+    const rows = await this.iwaePerExample(x, opts);
+    return mean(rows);
+  }
+
+  /** The IWAE bound of each example (nats), as {@link VAE.iwae} averages it. */
+  async iwaePerExample(x: tf.Tensor, opts: IwaeOptions): Promise<Float32Array> {
+    this.assertAlive();
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be { samples }; got ${describeValue(opts)}`);
+    const k = opts.samples;
+    assertPositiveInteger('samples', k);
+    const rng = this.evalRng(opts.seed);
+    const data = this.toFlat('x', x, true);
+    try {
+      const X = data.x;
+      const n = X.shape[0];
+      const budget = this.decodeBudget();
+      const rowsPerBlock = Math.max(1, Math.min(n, Math.floor(budget / k)));
+      const sampleChunk = Math.min(k, budget);
+      const out = new Float32Array(n);
+      for (let r0 = 0; r0 < n; r0 += rowsPerBlock) {
+        const b = Math.min(rowsPerBlock, n - r0);
+        const t = tf.tidy(() => {
+          const xb = X.slice([r0, 0], [b, this.inputDim]);
+          const [mu, logVar] = this.encodeT(xb, false); //                                          [b, L]
+          const std = tf.exp(logVar.mul(0.5));
+          const logVarSum = logVar.sum(-1); //                                                        [b]
+          const chunks: tf.Tensor[] = [];
+          for (let s0 = 0; s0 < k; s0 += sampleChunk) {
+            const s = Math.min(sampleChunk, k - s0);
+            chunks.push(
+              tf.tidy(() => {
+                const eps = tf.tensor3d(rng.normalArray(s * b * this.latentDim), [s, b, this.latentDim]);
+                const z = mu.add(std.mul(eps)); //                                                   [s, b, L]
+                const out3 = this.decodeT(z.reshape([s * b, this.latentDim]), false).reshape([s, b, this.inputDim]);
+                const logPx = this.logLikT(xb, out3); // log p(x | z_i)                              [s, b]
+                // log p(z) - log q(z|x) = -1/2 sum z^2 + 1/2 sum (eps^2 + logVar)  (the 2 pi terms cancel)
+                const logPz = tf.square(z).sum(-1).mul(-0.5);
+                const logQz = tf.square(eps).sum(-1).add(logVarSum).mul(-0.5);
+                return logPx.add(logPz).sub(logQz); //                                               [s, b]
+              }),
+            );
+          }
+          const logW = chunks.length === 1 ? chunks[0] : tf.concat(chunks, 0); //                   [k, b]
+          return tf.logSumExp(logW, 0).sub(Math.log(k)); //                                          [b]
+        });
+        out.set((await t.data()) as Float32Array, r0);
+        t.dispose();
+      }
+      return out;
+    } finally {
+      if (data.owned) data.x.dispose();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Encoding, decoding, sampling
+
+  /**
+   * The approximate posterior q(z|x) = N(mean, diag(exp(logVar))). Returns two `[n, L]` tensors (caller disposes).
+   * @param x `[n, D]` (conv: or `[n, h, w, c]`).
+   */
+  encode(x: tf.Tensor): { mean: tf.Tensor2D; logVar: tf.Tensor2D } {
+    this.assertAlive();
+    const data = this.toFlat('x', x, false);
+    const [m, lv] = tf.tidy(() => this.encodeT(data.x, false));
+    if (data.owned) data.x.dispose();
+    return { mean: m, logVar: lv };
+  }
+
+  /**
+   * The decoder's mean E[x | z] for each row of `z` `[m, L]`: pixel probabilities (Bernoulli) or means (Gaussian),
+   * as a flat `[m, D]` tensor (images are row-major h x w x c). Caller disposes.
+   */
+  decode(z: tf.Tensor | number[][]): tf.Tensor2D {
+    this.assertAlive();
+    const zt = z instanceof tf.Tensor ? z : tf.tensor2d(z as number[][]);
+    try {
+      assertMatrix('z', zt, { width: this.latentDim, checkFinite: false });
+      return tf.tidy(() => this.meanOf(this.decodeT(zt as tf.Tensor2D, false)));
+    } finally {
+      if (zt !== z) zt.dispose();
+    }
+  }
+
+  /**
+   * Encodes `x` to its posterior mean and decodes it: E[x | z = mean(x)], shaped like `x` (`[n, D]` or `[n, h, w, c]`).
+   */
+  reconstruct(x: tf.Tensor): tf.Tensor {
+    this.assertAlive();
+    const data = this.toFlat('x', x, false);
+    const out = tf.tidy(() => {
+      const [m] = this.encodeT(data.x, false);
+      return this.meanOf(this.decodeT(m, false)).reshape(x.shape);
+    });
+    if (data.owned) data.x.dispose();
+    return out;
+  }
+
+  /** `n` samples from the model: z ~ N(0, I), then E[x | z] (or x ~ p(x|z) with `draw`). Returns `[n, D]`. */
+  sample(n: number, opts: VAESampleOptions = {}): tf.Tensor2D {
+    this.assertAlive();
+    assertPositiveInteger('n', n);
+    const rng = this.evalRng(opts.seed);
+    return tf.tidy(() => {
+      const z = tf.tensor2d(rng.normalArray(n * this.latentDim), [n, this.latentDim]);
+      const m = this.meanOf(this.decodeT(z, false));
+      if (!opts.draw) return m;
+      if (this.likelihood === 'bernoulli') {
+        return tf.tensor2d(rng.uniformArray(n * this.inputDim), [n, this.inputDim]).less(m).toFloat() as tf.Tensor2D;
+      }
+      return m.add(tf.tensor2d(rng.normalArray(n * this.inputDim), [n, this.inputDim]).mul(this.sigma)) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * Decoded images over a 2D grid of latent values (the "manifold" picture): `[n*n, D]`, row-major with the first
+   * latent dimension increasing left to right and the second decreasing top to bottom (so the picture has the
+   * usual axes). Other latent dimensions are 0. Pair with an image-grid display of n columns.
+   */
+  latentGrid(opts: LatentGridOptions = {}): tf.Tensor2D {
+    this.assertAlive();
+    const { z } = latentGridPoints(this.latentDim, opts);
+    return tf.tidy(() => this.meanOf(this.decodeT(tf.tensor2d(z, [z.length / this.latentDim, this.latentDim]), false)));
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Files
+
+  /**
+   * Saves the model to directory `dir` atomically (see lib/checkpoint.ts): a crash mid-save leaves the previous
+   * checkpoint loadable; a corrupted file is refused on load. Custom encoders/decoders are saved with their
+   * topology.
+   */
+  async save(dir: string): Promise<void> {
+    this.assertAlive();
+    const tensors: Record<string, tf.Tensor> = {};
+    this.encoder.getWeights().forEach((w, i) => (tensors[`encoder/${i}`] = w));
+    this.decoder.getWeights().forEach((w, i) => (tensors[`decoder/${i}`] = w));
+    const config: { [key: string]: JsonValue } = { ...(this.config as unknown as { [key: string]: JsonValue }) };
+    if (this.config.custom) {
+      config.encoderTopology = this.encoder.toJSON(null, false) as unknown as JsonValue;
+      config.decoderTopology = this.decoder.toJSON(null, false) as unknown as JsonValue;
+    }
+    await saveCheckpoint(dir, { kind: 'VAE', config, tensors });
+  }
+
+  /** Loads a model written by {@link VAE.save}; refuses missing, corrupted or truncated checkpoints. */
+  static async load(dir: string): Promise<VAE> {
+    const ck = await loadCheckpoint(dir, 'VAE');
+    try {
+      const c = ck.config as unknown as VAEConfig & { encoderTopology?: JsonValue; decoderTopology?: JsonValue };
+      let encoder: tf.LayersModel | undefined;
+      let decoder: tf.LayersModel | undefined;
+      if (c.custom) {
+        encoder = await tf.models.modelFromJSON({ modelTopology: c.encoderTopology as unknown as tf.io.ModelJSON['modelTopology'] });
+        decoder = await tf.models.modelFromJSON({ modelTopology: c.decoderTopology as unknown as tf.io.ModelJSON['modelTopology'] });
+      }
+      const vae = new VAE({
+        architecture: c.architecture,
+        inputDim: c.inputDim,
+        inputShape: c.inputShape ?? undefined,
+        hiddenUnits: c.hiddenUnits,
+        latentDim: c.latentDim,
+        likelihood: c.likelihood,
+        sigma: c.sigma,
+        seed: c.seed,
+        activation: c.activation,
+        convFilters: c.convFilters,
+        convDenseUnits: c.convDenseUnits,
+        encoder,
+        decoder,
+      });
+      for (const [name, model] of [['encoder', vae.encoder], ['decoder', vae.decoder]] as const) {
+        const current = model.getWeights();
+        const loaded = current.map((w, i) => {
+          const t = ck.tensors[`${name}/${i}`];
+          if (!t || t.shape.join(',') !== w.shape.join(',')) {
+            throw new Error(`checkpoint ${dir}: ${name} weight ${i} is missing or has the wrong shape`);
+          }
+          return t;
+        });
+        model.setWeights(loaded);
+      }
+      return vae;
+    } finally {
+      for (const t of Object.values(ck.tensors)) t.dispose();
+    }
+  }
+
+  /** Frees the networks' weights and the optimiser state. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.optimizer?.dispose();
+    this.encoder.dispose();
+    this.decoder.dispose();
+  }
+
+  /** A short description, e.g. `dense 784-400-20 bernoulli`. */
+  describe(): string {
+    const c = this.config;
+    const body =
+      c.architecture === 'conv'
+        ? `conv ${c.inputShape!.join('x')} [${c.convFilters.join(',')}]-${c.convDenseUnits}-${c.latentDim}`
+        : `dense ${[c.inputDim, ...c.hiddenUnits, c.latentDim].join('-')}`;
+    return `${c.custom ? 'custom ' : ''}${body} ${c.likelihood}`;
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Internals (call inside tf.tidy)
+
+  /** Encoder on flat x [n, D] -> [mean, logVar], each [n, L]. */
+  private encodeT(x: tf.Tensor2D, training: boolean): [tf.Tensor2D, tf.Tensor2D] {
+    const input = this.encoderInput.length === 1 ? x : x.reshape([x.shape[0], ...this.encoderInput]);
+    const out = this.encoder.apply(input, { training }) as tf.Tensor | tf.Tensor[];
+    if (Array.isArray(out)) return [out[0] as tf.Tensor2D, out[1] as tf.Tensor2D];
+    const [m, lv] = tf.split(out, 2, -1);
+    return [m as tf.Tensor2D, lv as tf.Tensor2D];
+  }
+
+  /** Decoder on z [m, L] -> flat logits or means [m, D]. */
+  private decodeT(z: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    const out = this.decoder.apply(z, { training }) as tf.Tensor;
+    return (out.rank === 2 ? out : out.reshape([z.shape[0], this.inputDim])) as tf.Tensor2D;
+  }
+
+  /** Decoder output -> E[x | z]: sigmoid of the logits (Bernoulli) or the means themselves (Gaussian). */
+  private meanOf(out: tf.Tensor2D): tf.Tensor2D {
+    return this.likelihood === 'bernoulli' ? (tf.sigmoid(out) as tf.Tensor2D) : out;
+  }
+
+  /**
+   * log p(x | z) summed over the D pixels; `out` (decoder output) may carry extra leading axes ([s, b, D] against
+   * x [b, D]). Bernoulli: sum_d [x_d l_d - softplus(l_d)]. Gaussian: -|x - m|^2 / (2 sigma^2) - D/2 log(2 pi sigma^2).
+   */
+  private logLikT(x: tf.Tensor, out: tf.Tensor): tf.Tensor {
+    if (this.likelihood === 'bernoulli') return tf.mul(x, out).sub(tf.softplus(out)).sum(-1);
+    const s2 = this.sigma * this.sigma;
+    return tf
+      .squaredDifference(x, out)
+      .sum(-1)
+      .mul(-0.5 / s2)
+      .sub(0.5 * this.inputDim * (LOG_2PI + Math.log(s2)));
+  }
+
+  /** Per-example E_q[log p(x|z)] (average over `samples` draws) and KL, in row blocks. Returns [n] each. */
+  private elboTermsT(X: tf.Tensor2D, samples: number, rng: Random): { rec: tf.Tensor1D; kl: tf.Tensor1D } {
+    const n = X.shape[0];
+    const L = this.latentDim;
+    const rows = Math.max(1, Math.min(n, Math.floor(this.decodeBudget() / samples)));
+    const recs: tf.Tensor[] = [];
+    const kls: tf.Tensor[] = [];
+    for (let r0 = 0; r0 < n; r0 += rows) {
+      const b = Math.min(rows, n - r0);
+      const [rec, kl] = tf.tidy(() => {
+        const xb = X.slice([r0, 0], [b, this.inputDim]);
+        const [mu, logVar] = this.encodeT(xb, false);
+        const eps = tf.tensor3d(rng.normalArray(samples * b * L), [samples, b, L]);
+        const z = mu.add(tf.exp(logVar.mul(0.5)).mul(eps)).reshape([samples * b, L]) as tf.Tensor2D;
+        const out = this.decodeT(z, false).reshape([samples, b, this.inputDim]);
+        return [this.logLikT(xb, out).mean(0), klDiagonalGaussianUnchecked(mu, logVar)];
+      });
+      recs.push(rec);
+      kls.push(kl);
+    }
+    const rec = (recs.length === 1 ? recs[0] : tf.concat(recs)) as tf.Tensor1D;
+    const kl = (kls.length === 1 ? kls[0] : tf.concat(kls)) as tf.Tensor1D;
+    if (recs.length > 1) tf.dispose([...recs, ...kls]);
+    return { rec, kl };
+  }
+
+  /** Mean negative reconstruction term and KL over X (nats), one read. */
+  private elboTermsMean(X: tf.Tensor2D, samples: number, rng: Random): { rec: number; kl: number } {
+    const t = tf.tidy(() => {
+      const { rec, kl } = this.elboTermsT(X, samples, rng);
+      return tf.stack([rec.mean().neg(), kl.mean()]);
+    });
+    const [rec, kl] = t.dataSync();
+    t.dispose();
+    return { rec, kl };
+  }
+
+  private decodeBudget(): number {
+    return this.architecture === 'conv' ? DEFAULTS.decodeBudgetConv : DEFAULTS.decodeBudgetDense;
+  }
+
+  private evalRng(seed: number | undefined): Random {
+    if (seed !== undefined) assertFiniteNumber('seed', seed);
+    return seed === undefined ? this.rng.fork() : new Random(seed);
+  }
+
+  private trainableVariables(): tf.Variable[] {
+    return [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable);
+  }
+
+  private getOptimizer(learningRate: number): tf.Optimizer {
+    if (!this.optimizer || this.optimizerRate !== learningRate) {
+      this.optimizer?.dispose();
+      this.optimizer = tf.train.adam(learningRate, 0.9, 0.999, DEFAULTS.adamEpsilon);
+      this.optimizerRate = learningRate;
+    }
+    return this.optimizer;
+  }
+
+  /**
+   * Validates data and returns it flat `[n, D]`; `owned` says whether the returned tensor is a new one (to dispose).
+   * `full` also checks finiteness (and [0, 1] for Bernoulli), which reads the data once.
+   */
+  private toFlat(name: string, x: unknown, full: boolean): { x: tf.Tensor2D; owned: boolean } {
+    if (!(x instanceof tf.Tensor)) throw new TypeError(`${name} must be a tf.Tensor; got ${describeValue(x)}`);
+    let flat: tf.Tensor2D;
+    let owned = false;
+    if (x.rank === 2) {
+      flat = x as tf.Tensor2D;
+    } else if (x.rank === 4 && this.inputShape) {
+      const [, h, w, c] = x.shape;
+      const [eh, ew, ec] = this.inputShape;
+      if (h !== eh || w !== ew || c !== ec) {
+        throw new RangeError(`${name} must have shape [n, ${eh}, ${ew}, ${ec}] or [n, ${this.inputDim}]; got [${x.shape.join(', ')}]`);
+      }
+      flat = x.reshape([x.shape[0], this.inputDim]);
+      owned = true;
+    } else {
+      const expected = this.inputShape ? `[n, ${this.inputDim}] or [n, ${this.inputShape.join(', ')}]` : `[n, ${this.inputDim}]`;
+      throw new RangeError(`${name} must have shape ${expected}; got [${x.shape.join(', ')}]`);
+    }
+    try {
+      assertMatrix(name, flat, {
+        width: this.inputDim,
+        checkFinite: full,
+        range: full && this.likelihood === 'bernoulli' ? [0, 1] : undefined,
+      });
+    } catch (e) {
+      if (owned) flat.dispose();
+      throw e;
+    }
+    return { x: flat, owned };
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new Error('this VAE has been disposed');
+  }
+}
+
+/**
+ * The latent points of {@link VAE.latentGrid}: `z` (flat, `n*n` rows of `latentDim`), and the axis values
+ * `xs` (left to right) and `ys` (top to bottom, decreasing).
+ */
+export function latentGridPoints(
+  latentDim: number,
+  opts: LatentGridOptions = {},
+): { z: Float32Array; xs: number[]; ys: number[] } {
+  assertPositiveInteger('latentDim', latentDim);
+  const n = opts.n ?? DEFAULTS.gridN;
+  assertPositiveInteger('n', n);
+  const range = opts.range ?? [-3, 3];
+  const dims = opts.dims ?? [0, 1];
+  if (latentDim < 2) throw new RangeError(`latentGrid needs latentDim >= 2; got ${latentDim}`);
+  if (!Array.isArray(dims) || dims.length !== 2) throw new RangeError(`dims must be two latent indices; got ${describeValue(dims)}`);
+  dims.forEach((d, i) => {
+    assertNonNegativeInteger(`dims[${i}]`, d);
+    if (d >= latentDim) throw new RangeError(`dims[${i}] must be < latentDim = ${latentDim}; got ${d}`);
+  });
+  if (dims[0] === dims[1]) throw new RangeError(`dims must name two different latent dimensions; got [${dims.join(', ')}]`);
+  let axis: number[];
+  if (range === 'quantiles') {
+    axis = Array.from({ length: n }, (_, i) => normalQuantile((i + 0.5) / n));
+  } else {
+    if (!Array.isArray(range) || range.length !== 2) {
+      throw new RangeError(`range must be [lo, hi] or 'quantiles'; got ${describeValue(range)}`);
+    }
+    assertFiniteNumber('range[0]', range[0]);
+    assertFiniteNumber('range[1]', range[1], { min: range[0], exclusiveMin: true });
+    axis = Array.from({ length: n }, (_, i) => (n === 1 ? (range[0] + range[1]) / 2 : range[0] + ((range[1] - range[0]) * i) / (n - 1)));
+  }
+  const xs = axis;
+  const ys = [...axis].reverse();
+  const z = new Float32Array(n * n * latentDim);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      const row = (r * n + c) * latentDim;
+      z[row + dims[0]] = xs[c];
+      z[row + dims[1]] = ys[r];
+    }
+  }
+  return { z, xs, ys };
+}
+
+/** Phi^-1(p) for the standard normal (Acklam's rational approximation, relative error < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  assertFiniteNumber('p', p, { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true });
+  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  const pLow = 0.02425;
+  if (p < pLow) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - pLow) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
+}
+
+function product(xs: number[]): number {
+  return xs.reduce((a, b) => a * b, 1);
+}
+
+function identity(n: number): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  return p;
+}
+
+function mean(xs: Float32Array): number {
+  let s = 0;
+  for (const v of xs) s += v;
+  return s / xs.length;
+}

@@ -11,8 +11,8 @@
  *
  *   dW[i, j, c, o] = sum_{b, y, x} xPad[b, y*sh + i, x*sw + j, c] * dy[b, y, x, o]
  *
- * i.e. with the im2col matrix P [n*oh*ow, kh*kw*ci] whose row (b, y, x) holds the patch under output (b, y, x),
- * dW = P^T dy  ([kh*kw*ci, n*oh*ow] x [n*oh*ow, co]), reshaped to [kh, kw, ci, co].
+ * i.e. for each tap (i, j), with T_ij [n*oh*ow, ci] the input pixels under that tap for every output position,
+ * dW[i, j] = T_ij^T dy  ([ci, n*oh*ow] x [n*oh*ow, co]): kh*kw matrix products (im2col without the big matrix).
  *
  * Registration happens when this module is imported (genlab's VAE imports it), is idempotent, and leaves an
  * existing `Conv2DBackpropFilter` kernel for 'wasm' alone (a future tfjs version may ship one).
@@ -55,44 +55,60 @@ export function conv2dBackpropFilterByOps(
   const { outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   return tf.tidy(() => {
-    // Pad so that every patch lies inside xPad: rows top .. (oh-1)*sh + kh - 1 - top are read.
-    const padBottom = Math.max(0, (oh - 1) * sh + kh - top - h);
-    const padRight = Math.max(0, (ow - 1) * sw + kw - left - w);
-    const xPad =
-      top || left || padBottom || padRight
-        ? tf.pad(x, [
-            [0, 0],
-            [top, padBottom],
-            [left, padRight],
-            [0, 0],
-          ])
-        : x;
-    // One strided slice per filter tap (i, j): xPad[:, i::sh, j::sw, :] restricted to oh x ow.   [n, oh, ow, ci]
-    const taps: tf.Tensor[] = [];
+    // Strided slices are slow on WASM, so taps are cut with plain slices from stride-phase planes:
+    // pad/crop x to Hp = H2*sh rows (H2 = oh + ceil(kh/sh) - 1, enough for every tap), view it as
+    // [n, H2, sh, W2, sw, ci]; plane (a, b) holds rows y*sh + a and columns x*sw + b. Tap (i, j) reads
+    // xPad[y*sh + i, x*sw + j] = plane(i % sh, j % sw)[y + floor(i/sh), x + floor(j/sw)].
+    const H2 = oh + Math.ceil(kh / sh) - 1;
+    const W2 = ow + Math.ceil(kw / sw) - 1;
+    const Hp = H2 * sh;
+    const Wp = W2 * sw;
+    let xPad: tf.Tensor = x;
+    const padBottom = Math.max(0, Hp - top - h);
+    const padRight = Math.max(0, Wp - left - w);
+    if (top || left || padBottom || padRight) {
+      xPad = tf.pad(x, [
+        [0, 0],
+        [top, padBottom],
+        [left, padRight],
+        [0, 0],
+      ]);
+    }
+    if (xPad.shape[1] !== Hp || xPad.shape[2] !== Wp) xPad = xPad.slice([0, 0, 0, 0], [n, Hp, Wp, ci]);
+    // Rank 4 (the WASM Slice kernel is fast up to rank 4): [n*H2, sh, W2, sw*ci].
+    const phased = xPad.reshape([n * H2, sh, W2, sw * ci]);
+    const planes = new Map<string, tf.Tensor4D>();
+    const plane = (a: number, b: number): tf.Tensor4D => {
+      const key = `${a},${b}`;
+      let p = planes.get(key);
+      if (!p) {
+        p = (sh === 1 && sw === 1 ? xPad : phased.slice([0, a, 0, b * ci], [n * H2, 1, W2, ci])).reshape([n, H2, W2, ci]) as tf.Tensor4D;
+        planes.set(key, p);
+      }
+      return p;
+    };
+    // dW[i, j]^T = dy^T tap(i, j): [co, N] x [N, ci], N = n*oh*ow. dy is transposed once, explicitly (WASM's
+    // matMul with a transposed operand is many times slower).
+    const dyT = tf.transpose(dy.reshape([n * oh * ow, co])); //                                       [co, N]
+    const blocks: tf.Tensor[] = [];
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        taps.push(
-          tf.stridedSlice(xPad, [0, i, j, 0], [n, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, ci], [1, sh, sw, 1]),
-        );
+        const tap = plane(i % sh, j % sw)
+          .slice([0, Math.floor(i / sh), Math.floor(j / sw), 0], [n, oh, ow, ci])
+          .reshape([n * oh * ow, ci]); //                                                              [N, ci]
+        blocks.push(tf.matMul(dyT, tap)); //                                                          [co, ci]
       }
     }
-    // im2col: P [n*oh*ow, kh*kw*ci], columns ordered (i, j, c) like the filter's flattening.
-    const patches = (taps.length === 1 ? taps[0] : tf.concat(taps, 3)).reshape([n * oh * ow, kh * kw * ci]);
-    // dW = P^T dy. The transpose is explicit: WASM's matMul with transposeA is many times slower.   [kh*kw*ci, co]
-    const dW = tf.matMul(tf.transpose(patches), dy.reshape([n * oh * ow, co]));
-    return dW.reshape([kh, kw, ci, co]) as tf.Tensor4D;
+    // [kh*kw, co, ci] -> [kh, kw, ci, co]
+    return tf.stack(blocks).reshape([kh, kw, co, ci]).transpose([0, 1, 3, 2]) as tf.Tensor4D;
   });
 }
 
-let registered = false;
-
 /**
  * Registers the missing convolution gradient kernel(s) for the 'wasm' backend. Called on import; safe to call
- * again. Returns the names of the kernels this call registered (empty when nothing was missing).
+ * again (a kernel already registered, e.g. genlab's native OpenBLAS kernels from lib/kernels.ts, is kept). Returns the names of the kernels this call registered (empty when nothing was missing).
  */
 export function registerWasmConvGradients(): string[] {
-  if (registered) return [];
-  registered = true;
   const added: string[] = [];
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel({
