@@ -191,7 +191,8 @@ export function isingConfigurations(options: IsingConfigurationsOptions): IsingC
       if (useCache) writeCache(file, L, n, T, spins);
     }
     const { energy, magnetization } = measureIsing(spins, { L });
-    const configurations = Float32Array.from(spins, (s) => (s + 1) / 2);
+    const configurations = new Float32Array(spins.length); // v = (s + 1) / 2 (a plain loop: TypedArray.from with a map is slow)
+    for (let i = 0; i < spins.length; i++) configurations[i] = (spins[i] + 1) >> 1;
     return { temperature: T, configurations, shape: [n, N], energy, magnetization, algorithm, fromCache };
   });
   return { L, nSpins: N, sets };
