@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { displayBundle } from './notebook';
 
 /** The TensorFlow.js namespace genlab uses; import it from genlab so you share genlab's engine and backend. */
 export { tf };
@@ -342,29 +343,14 @@ export function environmentHtml(env: EnvironmentDescription): string {
   return `<table class="genlab-environment">${body}</table>`;
 }
 
-/** True inside a tslab kernel (its Jupyter module is loaded), where tslab.display works. */
-function insideTslab(): boolean {
-  const marker = path.join('tslab', 'dist', 'jupyter.js');
-  return Object.keys(require.cache).some((k) => k.endsWith(marker));
-}
-
 /**
- * Shows the environment: an HTML table in a tslab notebook, aligned text elsewhere. Notebooks call it in their
- * first code cell. Returns nothing, so the notebook shows the table only once.
+ * Shows the environment: an HTML table in a tslab notebook (with a text form for consoles), aligned text elsewhere.
+ * Notebooks call it in their first code cell. Returns nothing, so the notebook shows the table only once.
  */
 export async function showEnvironment(): Promise<void> {
   const env = await describeEnvironment();
-  if (!insideTslab()) {
-    process.stdout.write(environmentText(env) + '\n');
-    return;
-  }
-  try {
-    // tslab's display works only inside the kernel; elsewhere it throws 'Not ready'.
-    const tslab = require('tslab') as { display: { html(s: string): void; text(s: string): void } };
-    tslab.display.html(environmentHtml(env));
-  } catch {
-    process.stdout.write(environmentText(env) + '\n');
-  }
+  const text = environmentText(env);
+  if (!displayBundle({ 'text/html': environmentHtml(env), 'text/plain': text })) process.stdout.write(text + '\n');
 }
 
 /**

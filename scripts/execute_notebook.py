@@ -52,8 +52,10 @@ def main():
         current.update(index=cell_index, source=cell.source)
 
     def on_cell_executed(cell, cell_index, execute_reply):
-        emit(event="cell", index=cell_index, code_index=code_cells.index(cell_index), elapsed=time.time() - t0)
-        if execute_reply and execute_reply.get("content", {}).get("status") == "error":
+        status = (execute_reply or {}).get("content", {}).get("status", "ok")
+        emit(event="cell", index=cell_index, code_index=code_cells.index(cell_index), elapsed=time.time() - t0,
+             ok=status == "ok")
+        if status == "error":
             # tslab aborts requests that arrive within 200 ms after an error (cells tagged raises-exception go on).
             time.sleep(0.3)
 

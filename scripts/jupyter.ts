@@ -78,7 +78,12 @@ export interface EnsureOptions {
   log?: (line: string) => void;
 }
 
-const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
+/**
+ * Root may install system packages, unless GENLAB_NO_SYSTEM_INSTALL=1 (for machines whose packages must not change;
+ * genlab then only reports what is missing and how to install it).
+ */
+const isRoot = (): boolean =>
+  typeof process.getuid === 'function' && process.getuid() === 0 && process.env.GENLAB_NO_SYSTEM_INSTALL !== '1';
 const isDebian = (): boolean => fs.existsSync('/etc/debian_version');
 const defaultLog = (line: string): void => void process.stderr.write(`genlab setup: ${line}\n`);
 
@@ -243,4 +248,17 @@ export function setup(needs: readonly Need[], opts: EnsureOptions = {}): string 
   const python = ensureJupyter(opts);
   registerKernel(python, repoRoot(), log);
   return python;
+}
+
+/** Runs a command-line entry point: an error prints its message alone (no stack) and exits 1. */
+export function runCli(main: () => void | Promise<void>): void {
+  const fail = (e: unknown): never => {
+    process.stderr.write(`\n${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  };
+  try {
+    Promise.resolve(main()).catch(fail);
+  } catch (e) {
+    fail(e);
+  }
 }

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ensureJupyter, jupyterEnv, KERNEL_NAME, registerKernel, repoRoot } from './jupyter';
+import { ensureJupyter, jupyterEnv, KERNEL_NAME, registerKernel, repoRoot, runCli } from './jupyter';
 
 /** Options shared by {@link runNotebook} and {@link runLectures}. */
 export interface RunOptions {
@@ -150,7 +150,7 @@ export function outputsFor(notebook: string, outDir: string, withExport = true):
 /** Events printed by scripts/execute_notebook.py, one JSON object per line. */
 type DriverEvent =
   | { event: 'start'; cells: number }
-  | { event: 'cell'; index: number; code_index: number; elapsed: number }
+  | { event: 'cell'; index: number; code_index: number; elapsed: number; ok: boolean }
   | {
       event: 'error';
       kind: 'cell' | 'timeout' | 'kernel';
@@ -244,7 +244,7 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
     else if (ev.event === 'cell') {
       codeIndexOf.set(ev.index, ev.code_index);
       lastCode = ev.code_index;
-      log(`  ${name}: cell ${ev.code_index + 1}/${codeCells} done (${fmtSeconds(ev.elapsed)})`);
+      if (ev.ok) log(`  ${name}: cell ${ev.code_index + 1}/${codeCells} done (${fmtSeconds(ev.elapsed)})`);
     } else if (ev.event === 'error') error = ev;
   });
   const code: number | null = await new Promise((resolve) => child.on('close', resolve));
@@ -332,9 +332,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`\n${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCli(main);

@@ -4,7 +4,7 @@
  * `--peers` also installs what other engineers' reference checks use (python3-torch, libopenblas-dev).
  */
 import { parseArgs } from 'node:util';
-import { Need, setup } from './jupyter';
+import { Need, runCli, setup } from './jupyter';
 
 /** What each command needs from the system. */
 export const NEEDS: Record<string, Need[]> = {
@@ -23,11 +23,4 @@ function main(): void {
   setup(values.peers ? [...needs, 'peers'] : needs);
 }
 
-if (require.main === module) {
-  try {
-    main();
-  } catch (e) {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  }
-}
+if (require.main === module) runCli(main);

@@ -1,0 +1,229 @@
+/**
+ * The platform around the library: Jupyter detection and installation, kernel registration, the package link,
+ * notebook failure reports, and `npm run lab`.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  DEBIAN_JUPYTER_PACKAGES,
+  ensureJupyter,
+  kernelDataDir,
+  registerKernel,
+  repoRoot,
+  tslabBinary,
+} from '../scripts/jupyter';
+import { listNotebooks, NotebookError, runNotebook } from '../scripts/lectures';
+import { labCommand } from '../scripts/lab';
+
+const ROOT = repoRoot();
+const DIST_SCRIPTS = path.join(__dirname, '..', 'scripts');
+const tmp = (prefix: string): string => fs.mkdtempSync(path.join(os.tmpdir(), `genlab-${prefix}-`));
+
+test('no Jupyter and no permission to install: one message naming pip install jupyterlab', () => {
+  assert.throws(
+    () => ensureJupyter({ candidates: ['/nonexistent/python3'], root: false, log: () => undefined }),
+    (e: Error) => /Jupyter not found/.test(e.message) && /pip install jupyterlab/.test(e.message),
+  );
+  // The command-line form exits 1 with the same message (GENLAB_NO_SYSTEM_INSTALL=1 stands for "not root").
+  const r = spawnSync(process.execPath, [path.join(DIST_SCRIPTS, 'setup.js'), '--for', 'lectures'], {
+    encoding: 'utf8',
+    env: { ...process.env, GENLAB_PYTHON: '/nonexistent/python3', GENLAB_NO_SYSTEM_INSTALL: '1' },
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /genlab: Jupyter not found .*pip install jupyterlab/);
+  const bad = spawnSync(process.execPath, [path.join(DIST_SCRIPTS, 'setup.js'), '--for', 'party'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--for must be one of test, lectures, lab; got party/);
+});
+
+test('no Jupyter on Debian as root: installs Debian\'s Jupyter packages with apt-get, then finds it', () => {
+  // A machine without Jupyter, simulated: the only candidate python does not exist until "apt-get install" creates
+  // it (as a link to this machine's Jupyter python). The fake apt-get records its arguments.
+  const dir = tmp('apt');
+  const python = path.join(dir, 'bin', 'python3');
+  const log = path.join(dir, 'apt.log');
+  const realPython = ensureJupyter({ log: () => undefined });
+  const apt = path.join(dir, 'apt-get');
+  fs.writeFileSync(
+    apt,
+    `#!/bin/sh\necho "$@" >> ${log}\nif [ "$1" = install ]; then mkdir -p ${dir}/bin && ln -sf ${realPython} ${python}; fi\n`,
+    { mode: 0o755 },
+  );
+  const lines: string[] = [];
+  const found = ensureJupyter({ candidates: [python], root: true, debian: true, aptGet: apt, log: (l) => lines.push(l) });
+  assert.equal(found, python);
+  const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+  const install = calls.find((c) => c.startsWith('install'));
+  assert.equal(install, `install -y --no-install-recommends ${DEBIAN_JUPYTER_PACKAGES.join(' ')}`);
+  assert.ok(lines.some((l) => /Jupyter not found/.test(l)), lines.join('\n'));
+
+  // An apt-get that "succeeds" without providing Jupyter is an error, not a silent skip.
+  const noop = path.join(dir, 'apt-noop');
+  fs.writeFileSync(noop, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  assert.throws(
+    () => ensureJupyter({ candidates: ['/nonexistent/py'], root: true, debian: true, aptGet: noop, log: () => undefined }),
+    /installed jupyter-nbconvert .* but still no python .*pip install jupyterlab/,
+  );
+});
+
+test('the kernel is this checkout\'s tslab, registered privately and idempotently', () => {
+  const python = ensureJupyter({ log: () => undefined });
+  const lines: string[] = [];
+  const kernelJson = registerKernel(python, ROOT, (l) => lines.push(l));
+  assert.equal(kernelJson, path.join(kernelDataDir(ROOT), 'kernels', 'tslab', 'kernel.json'));
+  const spec = JSON.parse(fs.readFileSync(kernelJson, 'utf8')) as { argv: string[]; language: string };
+  assert.equal(spec.argv[0], tslabBinary(ROOT));
+  assert.equal(spec.language, 'typescript');
+  // second call: nothing to do, nothing logged, fast
+  const t0 = Date.now();
+  const again: string[] = [];
+  registerKernel(python, ROOT, (l) => again.push(l));
+  assert.deepEqual(again, []);
+  assert.ok(Date.now() - t0 < 1000);
+  // Jupyter itself sees it first on the path genlab runs it with
+  const list = spawnSync(python, ['-m', 'jupyter', 'kernelspec', 'list', '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, JUPYTER_PATH: kernelDataDir(ROOT) },
+  });
+  const specs = JSON.parse(list.stdout).kernelspecs as Record<string, { resource_dir: string }>;
+  assert.equal(specs.tslab.resource_dir, path.dirname(kernelJson));
+});
+
+test('node_modules/genlab links to the checkout, so notebooks import the compiled package by name', () => {
+  assert.equal(fs.realpathSync(path.join(ROOT, 'node_modules', 'genlab')), fs.realpathSync(ROOT));
+  assert.equal(require.resolve('genlab', { paths: [path.join(ROOT, 'notebooks')] }), path.join(fs.realpathSync(ROOT), 'dist', 'lib', 'index.js'));
+  // link-self replaces a stale folder and is idempotent
+  const fake = tmp('link');
+  fs.mkdirSync(path.join(fake, 'scripts'));
+  fs.copyFileSync(path.join(ROOT, 'scripts', 'link-self.js'), path.join(fake, 'scripts', 'link-self.js'));
+  fs.mkdirSync(path.join(fake, 'node_modules', 'genlab'), { recursive: true });
+  for (let i = 0; i < 2; i++) {
+    const r = spawnSync(process.execPath, [path.join(fake, 'scripts', 'link-self.js')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  }
+  assert.equal(fs.readlinkSync(path.join(fake, 'node_modules', 'genlab')), '..');
+});
+
+test('notebook filters: sorted, and a filter that matches nothing is an error', () => {
+  const all = listNotebooks();
+  assert.ok(all.length >= 1);
+  assert.deepEqual(all, [...all].sort());
+  assert.deepEqual(listNotebooks(['00-getting']).map((p) => path.basename(p)), ['00-getting-started.ipynb']);
+  assert.throws(() => listNotebooks(['no-such-lecture']), /No notebook in .* matches 'no-such-lecture'/);
+});
+
+/** Writes a notebook (tslab kernelspec) with these code cells into a folder inside the checkout. */
+function writeNotebook(name: string, cells: string[]): string {
+  const dir = path.join(ROOT, 'build', 'test-platform');
+  fs.mkdirSync(dir, { recursive: true });
+  const nb = {
+    cells: [
+      { cell_type: 'markdown', id: 'intro', metadata: {}, source: '# scratch' },
+      ...cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, execution_count: null, metadata: {}, outputs: [], source })),
+    ],
+    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, JSON.stringify(nb));
+  return file;
+}
+
+test('notebooks get genlab\'s types: a type error is reported naming the notebook and the cell', async () => {
+  const nb = writeNotebook('types.ipynb', [
+    `import { tf, describeEnvironment } from 'genlab';`,
+    `const env = await describeEnvironment();\nconst name: string = env.backend;\nsetTimeout(() => undefined, 1);\nname`,
+    `// a deliberate type error: backend is a string\nconst wrong: number = env.backend;`,
+  ]);
+  const out = path.join(ROOT, 'build', 'test-platform', 'out');
+  await assert.rejects(runNotebook(nb, { quick: true, outDir: out, export: false, log: () => undefined }), (e: unknown) => {
+    assert.ok(e instanceof NotebookError, String(e));
+    assert.equal(e.cellIndex, 3);
+    assert.match(e.message, /types\.ipynb failed in cell 3 \(code cell 3 of 3\)/);
+    assert.match(e.message, /> \/\/ a deliberate type error/);
+    assert.match(e.message, /Type 'string' is not assignable to type 'number'/);
+    return true;
+  });
+  // the cells before the error ran: the executed notebook holds the backend name printed by cell 2
+  const executed = JSON.parse(fs.readFileSync(path.join(out, 'notebooks', 'types.ipynb'), 'utf8'));
+  assert.match(JSON.stringify(executed.cells[2].outputs), /wasm|cpu|tensorflow/);
+});
+
+test('a runtime error names the cell, its first line and the error', async () => {
+  const nb = writeNotebook('throws.ipynb', [`const a = 1;`, `\nconst b = a + 1;\nthrow new RangeError('b is ' + b);`, `a`]);
+  await assert.rejects(
+    runNotebook(nb, { quick: true, outDir: path.join(ROOT, 'build', 'test-platform', 'out'), export: false, log: () => undefined }),
+    (e: unknown) => {
+      assert.ok(e instanceof NotebookError);
+      assert.equal(e.cellIndex, 2);
+      assert.equal(e.ename, 'RangeError');
+      assert.equal(e.evalue, 'b is 2');
+      assert.match(e.message, /failed in cell 2 \(code cell 2 of 3\):\n {2}> const b = a \+ 1;/);
+      return true;
+    },
+  );
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function getJson(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+test('npm run lab serves notebooks/ with this checkout\'s tslab kernel', async () => {
+  const cmd = labCommand({ browser: false });
+  assert.ok(cmd.app === 'lab' || cmd.app === 'notebook');
+  assert.ok(cmd.args.includes(`--notebook-dir=${path.join(ROOT, 'notebooks')}`));
+  const port = await freePort();
+  const token = 'genlab-test-token';
+  const child = spawn(process.execPath, [path.join(DIST_SCRIPTS, 'lab.js'), '--no-browser', '--port', String(port)], {
+    env: { ...process.env, JUPYTER_TOKEN: token },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  try {
+    let specs: { kernelspecs: Record<string, { spec: { argv: string[] } }> } | undefined;
+    for (let i = 0; i < 60 && !specs; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      try {
+        const r = await getJson(`http://127.0.0.1:${port}/api/kernelspecs?token=${token}`);
+        if (r.status === 200) specs = JSON.parse(r.body);
+      } catch {
+        // not listening yet
+      }
+    }
+    assert.ok(specs, `Jupyter did not answer on port ${port}:\n${stderr}`);
+    assert.equal(specs.kernelspecs.tslab.spec.argv[0], tslabBinary(ROOT));
+    const contents = await getJson(`http://127.0.0.1:${port}/api/contents?token=${token}`);
+    assert.match(contents.body, /00-getting-started\.ipynb/);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
