@@ -97,7 +97,10 @@ export interface VAEFitOptions {
 
 /** Metrics of one epoch, in nats per example. */
 export interface VAEEpochLogs {
-  /** Training objective: reconstruction + beta_t * kl (the negative ELBO when beta_t = 1). */
+  /**
+   * Training objective: reconstruction + beta * kl (the negative ELBO when beta = 1). During a KL warm-up the
+   * weight changes per batch, and this is the mean of the batch objectives.
+   */
   loss: number;
   /** -E_q[log p(x|z)], one reparameterised sample per example. */
   reconstruction: number;
