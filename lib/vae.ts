@@ -25,7 +25,7 @@ import {
   assertPositiveNumber,
   describeValue,
 } from './validate';
-import { createProgress, EpochMetrics } from './progress';
+import { gradientStep, runEpochs, trainableVariables } from './fit-loop';
 import { klDiagonalGaussianUnchecked } from './kl';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation } from './vae-factories';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
@@ -367,88 +367,56 @@ export class VAE {
     }
     const data = this.toFlat('x', x, true);
     const val = opts.validation !== undefined ? this.toFlat('validation', opts.validation, true) : null;
-    const X = data.x;
-    const n = X.shape[0];
-    const batchSize = Math.min(batchSizeOpt, n);
-    const batches = Math.ceil(n / batchSize);
+    const n = data.x.shape[0];
+    const batches = Math.ceil(n / Math.min(batchSizeOpt, n));
     const warmupSteps = klWarmup * batches;
-    const vars = this.trainableVariables();
+    const betaAt = (step: number): number => (warmupSteps > 0 ? beta * Math.min(1, (step + 1) / warmupSteps) : beta);
+    const vars = trainableVariables(this.encoder, this.decoder);
     const optimizer = this.getOptimizer(learningRate);
-    const history: VAEHistory = { loss: [], reconstruction: [], kl: [], beta: [] };
-    if (val) Object.assign(history, { valLoss: [], valReconstruction: [], valKl: [] });
-    const reporter = createProgress({
-      title: `VAE ${this.describe()}`,
-      epochs,
-      batchesPerEpoch: batches,
-      mode: opts.progress ?? 'auto',
-    });
     const L = this.latentDim;
-    let step = 0;
+    let betaT = beta;
+    let raw: Record<string, number[]>;
     try {
-      for (let epoch = 1; epoch <= epochs; epoch++) {
-        const order = opts.shuffle === false ? identity(n) : this.rng.permutation(n);
-        const idx = tf.tensor1d(order, 'int32');
-        let sums: tf.Tensor1D = tf.zeros([3]); // running [loss, reconstruction, kl] * batch rows
-        let betaT = beta;
-        for (let b = 0; b < batches; b++) {
-          const start = b * batchSize;
-          const size = Math.min(batchSize, n - start);
-          betaT = warmupSteps > 0 ? beta * Math.min(1, (step + 1) / warmupSteps) : beta;
-          step++;
-          const eps = this.rng.normalArray(size * L);
-          const next = tf.tidy(() => {
-            const xb = tf.gather(X, idx.slice(start, size)) as tf.Tensor2D; //                     [b, D]
-            const noise = tf.tensor2d(eps, [size, L]); //                                         [b, L]
-            let metrics: tf.Tensor | null = null;
-            const { grads } = tf.variableGrads(() => {
-              const [mean, logVar] = this.encodeT(xb, true); //                                   [b, L] each
-              const z = mean.add(tf.exp(logVar.mul(0.5)).mul(noise)) as tf.Tensor2D; // reparameterisation       [b, L]
-              const out = this.decodeT(z, true); //                                              [b, D]
-              const rec = tf.neg(this.logLikT(xb, out)).mean(); // -E_q log p(x|z), 1 sample       []
-              const kl = klDiagonalGaussianUnchecked(mean, logVar).mean(); //                       []
-              const loss = rec.add(kl.mul(betaT)) as tf.Scalar;
-              metrics = tf.keep(tf.stack([loss, rec, kl]).mul(size));
-              return loss;
-            }, vars);
-            optimizer.applyGradients(grads);
-            const m = metrics as unknown as tf.Tensor;
-            const s = sums.add(m) as tf.Tensor1D;
-            m.dispose();
-            return s;
+      raw = await runEpochs({
+        x: data.x,
+        epochs,
+        batchSize: batchSizeOpt,
+        shuffle: opts.shuffle !== false,
+        rng: this.rng,
+        title: `VAE ${this.describe()}`,
+        progress: opts.progress ?? 'auto',
+        metricNames: ['loss', 'reconstruction', 'kl'],
+        caller: 'VAE.fit',
+        learningRate,
+        step: (xb, size, step) => {
+          betaT = betaAt(step);
+          const noise = tf.tensor2d(this.rng.normalArray(size * L), [size, L]); //                     [b, L]
+          return gradientStep(optimizer, vars, () => {
+            const [mean, logVar] = this.encodeT(xb, true); //                                        [b, L] each
+            const z = mean.add(tf.exp(logVar.mul(0.5)).mul(noise)) as tf.Tensor2D; // reparameterisation [b, L]
+            const out = this.decodeT(z, true); //                                                   [b, D]
+            const rec = tf.neg(this.logLikT(xb, out)).mean(); // -E_q log p(x|z), one sample            []
+            const kl = klDiagonalGaussianUnchecked(mean, logVar).mean(); //                            []
+            const loss = rec.add(kl.mul(betaT)) as tf.Scalar;
+            return [loss, tf.stack([loss, rec, kl])];
           });
-          sums.dispose();
-          sums = next;
-          reporter.batch(b + 1);
-        }
-        idx.dispose();
-        const [lossSum, recSum, klSum] = await sums.data();
-        sums.dispose();
-        const logs: VAEEpochLogs = { loss: lossSum / n, reconstruction: recSum / n, kl: klSum / n, beta: betaT };
-        if (!Number.isFinite(logs.loss)) {
-          throw new Error(
-            `VAE.fit diverged at epoch ${epoch}: the loss is ${logs.loss}; lower learningRate (got ${learningRate}) or check x`,
-          );
-        }
-        if (val) {
-          const t = this.elboTermsMean(val.x, 1, this.rng.fork());
-          Object.assign(logs, { valLoss: t.rec + t.kl, valReconstruction: t.rec, valKl: t.kl });
-          history.valLoss!.push(t.rec + t.kl);
-          history.valReconstruction!.push(t.rec);
-          history.valKl!.push(t.kl);
-        }
-        history.loss.push(logs.loss);
-        history.reconstruction.push(logs.reconstruction);
-        history.kl.push(logs.kl);
-        history.beta.push(betaT);
-        reporter.epoch(epoch, logs as unknown as EpochMetrics);
-        if (opts.onEpoch) await opts.onEpoch(epoch, logs);
-        await new Promise<void>((resolve) => setImmediate(resolve)); // let notebook displays refresh
-      }
+        },
+        endEpoch: () => {
+          const extra: Record<string, number> = { beta: betaT };
+          if (val) {
+            const t = this.elboTermsMean(val.x, 1, this.rng.fork());
+            Object.assign(extra, { valLoss: t.rec + t.kl, valReconstruction: t.rec, valKl: t.kl });
+          }
+          return extra;
+        },
+        onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
+      });
     } finally {
-      reporter.end();
-      if (data.owned) X.dispose();
+      if (data.owned) data.x.dispose();
       if (val?.owned) val.x.dispose();
     }
+    const history: VAEHistory = { loss: raw.loss, reconstruction: raw.reconstruction, kl: raw.kl, beta: raw.beta };
+    if (val) Object.assign(history, { valLoss: raw.valLoss, valReconstruction: raw.valReconstruction, valKl: raw.valKl });
     return history;
   }
 
@@ -781,10 +749,6 @@ export class VAE {
     return seed === undefined ? this.rng.fork() : new Random(seed);
   }
 
-  private trainableVariables(): tf.Variable[] {
-    return [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable);
-  }
-
   private getOptimizer(learningRate: number): tf.Optimizer {
     if (!this.optimizer || this.optimizerRate !== learningRate) {
       this.optimizer?.dispose();
@@ -901,12 +865,6 @@ export function normalQuantile(p: number): number {
 
 function product(xs: number[]): number {
   return xs.reduce((a, b) => a * b, 1);
-}
-
-function identity(n: number): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  return p;
 }
 
 function mean(xs: Float32Array): number {
