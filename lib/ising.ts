@@ -20,6 +20,14 @@ import { assertFiniteNumber, assertNonNegativeInteger, assertOneOf, assertPositi
 /** Onsager's critical temperature of the square-lattice Ising model for J = 1: 2 / ln(1 + sqrt 2) ~= 2.269185. */
 export const ISING_CRITICAL_TEMPERATURE = 2 / Math.log(1 + Math.SQRT2);
 
+/** Defaults of {@link IsingModel.sample}, each with its reason. */
+const SAMPLE_DEFAULTS = {
+  burnIn: 100, // sweeps: enough to equilibrate L <= 32 away from Tc from any start (use more near Tc with Metropolis)
+  thin: 1, // record every sweep; the error bars account for the autocorrelation instead
+  algorithm: 'metropolis', // the textbook algorithm of the lectures
+  initial: 'current', // continue the chain, so a list of temperatures anneals one chain
+} as const;
+
 /** The update algorithms of {@link IsingModel.sample}. */
 export type IsingAlgorithm = 'metropolis' | 'wolff';
 
@@ -322,14 +330,14 @@ export class IsingModel {
     const { temperature, sweeps } = options;
     assertFiniteNumber('temperature', temperature, { min: 0, exclusiveMin: true });
     assertPositiveInteger('sweeps', sweeps);
-    const burnIn = options.burnIn ?? 100;
+    const burnIn = options.burnIn ?? SAMPLE_DEFAULTS.burnIn;
     assertNonNegativeInteger('burnIn', burnIn);
-    const thin = options.thin ?? 1;
+    const thin = options.thin ?? SAMPLE_DEFAULTS.thin;
     assertPositiveInteger('thin', thin);
-    const algorithm = options.algorithm ?? 'metropolis';
+    const algorithm = options.algorithm ?? SAMPLE_DEFAULTS.algorithm;
     assertOneOf('algorithm', algorithm, ['metropolis', 'wolff'] as const);
     if (algorithm === 'wolff') this.checkWolff();
-    const initial = options.initial ?? 'current';
+    const initial = options.initial ?? SAMPLE_DEFAULTS.initial;
     if (initial instanceof Int8Array) this.setState(initial);
     else {
       assertOneOf('initial', initial, ['current', 'random', 'up', 'down'] as const);

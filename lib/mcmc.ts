@@ -13,6 +13,14 @@ import {
   describeValue,
 } from './validate';
 
+/** Defaults of the samplers, each with its reason. */
+const DEFAULTS = {
+  proposalStd: 1, // unit-scale targets; tune for an acceptance rate of about 0.2-0.5
+  burnIn: 0, // keep everything unless asked: the lectures show the burn-in on purpose
+  thin: 1, // thinning only saves memory; error bars come from the autocorrelation time
+  scan: 'systematic', // the classic Gibbs sweep x_1, ..., x_d
+} as const;
+
 /** A proposed move with its Hastings correction, returned by a custom proposal. */
 export interface Proposal {
   /** The proposed state x' (same dimension as the current state). */
@@ -108,14 +116,14 @@ export function metropolisHastings(options: MetropolisHastingsOptions): Metropol
   }
   const x0 = checkState('initial', options.initial);
   assertPositiveInteger('steps', steps);
-  const burnIn = options.burnIn ?? 0;
+  const burnIn = options.burnIn ?? DEFAULTS.burnIn;
   assertNonNegativeInteger('burnIn', burnIn);
-  const thin = options.thin ?? 1;
+  const thin = options.thin ?? DEFAULTS.thin;
   assertPositiveInteger('thin', thin);
   const dim = x0.length;
   let std: number[] = [];
   if (proposal === undefined) {
-    const ps = options.proposalStd ?? 1;
+    const ps = options.proposalStd ?? DEFAULTS.proposalStd;
     if (typeof ps === 'number') {
       assertFiniteNumber('proposalStd', ps, { min: 0, exclusiveMin: true });
       std = new Array<number>(dim).fill(ps);
@@ -248,7 +256,7 @@ export function gibbsBivariateGaussian(options: GibbsBivariateGaussianOptions): 
   const { rho, steps } = options;
   assertFiniteNumber('rho', rho, { min: -1, max: 1, exclusiveMin: true, exclusiveMax: true });
   assertPositiveInteger('steps', steps);
-  const burnIn = options.burnIn ?? 0;
+  const burnIn = options.burnIn ?? DEFAULTS.burnIn;
   assertNonNegativeInteger('burnIn', burnIn);
   const { mx, my, sx, sy } = gaussianParameters(options);
   let [x, y] = pair('initial', options.initial ?? [mx, my]);
@@ -363,11 +371,11 @@ export function gibbsSampler(options: GibbsSamplerOptions): GibbsSamplerResult {
     if (typeof f !== 'function') throw new TypeError(`conditionals[${i}] must be a function (state, rng) => number; got ${describeValue(f)}`);
   });
   assertPositiveInteger('steps', steps);
-  const burnIn = options.burnIn ?? 0;
+  const burnIn = options.burnIn ?? DEFAULTS.burnIn;
   assertNonNegativeInteger('burnIn', burnIn);
-  const thin = options.thin ?? 1;
+  const thin = options.thin ?? DEFAULTS.thin;
   assertPositiveInteger('thin', thin);
-  const scan = options.scan ?? 'systematic';
+  const scan = options.scan ?? DEFAULTS.scan;
   if (scan !== 'systematic' && scan !== 'random') {
     throw new RangeError(`scan must be one of 'systematic', 'random'; got ${describeValue(scan)}`);
   }
