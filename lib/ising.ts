@@ -780,7 +780,7 @@ function onsagerArgs(temperature: number, J: number): { bj: number; k: number; t
   assertFiniteNumber('temperature', temperature, { min: 0, exclusiveMin: true });
   assertFiniteNumber('J', J, { min: 0, exclusiveMin: true });
   const bj = (2 * J) / temperature; // 2 beta J
-  const k = Math.min(1, (2 * Math.sinh(bj)) / Math.cosh(bj) ** 2);
+  const k = Math.min(1, (2 * Math.tanh(bj)) / Math.cosh(bj)); // = 2 sinh / cosh^2, finite at low T
   const t2 = Math.tanh(bj) ** 2;
   return { bj, k, t2 };
 }

@@ -112,6 +112,8 @@ test('Onsager: Tc, u(Tc) = -sqrt 2, C = du/dT, spontaneous magnetisation; large 
     assertClose(onsagerSpecificHeat(T), du, 1e-5, `C(${T}) = du/dT`);
   }
   assertClose(onsagerEnergy(0.5), -2, 1e-6, 'ground state');
+  assertClose(onsagerEnergy(0.001), -2, 1e-12, 'no overflow at very low T');
+  assertClose(onsagerMagnetization(0.001), 1, 1e-12, 'saturated magnetisation');
   assertClose(onsagerMagnetization(2.0), (1 - Math.sinh(1) ** -4) ** 0.125, 1e-15, 'm(2)');
   assert.equal(onsagerMagnetization(2.3), 0);
   assert.equal(onsagerSpecificHeat(ISING_CRITICAL_TEMPERATURE), Infinity);
