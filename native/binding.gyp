@@ -4,7 +4,7 @@
       "target_name": "genlab_native",
       "sources": ["src/genlab_native.c"],
       "cflags": ["-O3", "-std=c11"],
-      "libraries": ["-lopenblas"]
+      "libraries": ["-lopenblas", "-lm"]
     }
   ]
 }

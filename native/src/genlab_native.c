@@ -10,6 +10,7 @@
  *       products on Float32Arrays (see below).
  *   im2col(x, xOff, cols, geometry) / col2im(cols, dx, dxOff, geometry): NHWC convolution helpers.
  *   transpose(...) / gatherRows(...): batched 2D transpose and row gather (4-byte elements).
+ *   adam(...): one fused Adam step over a variable.
  *   setThreads(n) / getThreads(): OpenBLAS's thread count.
  *   config(): OpenBLAS's build string (core and threading model).
  */
@@ -19,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <math.h>
 
 extern void openblas_set_num_threads(int);
 extern int openblas_get_num_threads(void);
@@ -268,6 +270,43 @@ static napi_value gather_rows(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * adam(x, xo, m, mo, v, vo, g, go, x2, xo2, m2, mo2, v2, vo2, n, params): one fused Adam update (Kingma & Ba),
+ * params = Float64Array [lr, beta1, beta2, epsilon, c1, c2] with c = 1 - beta^t the bias corrections:
+ *   m2 = b1 m + (1 - b1) g,   v2 = b2 v + (1 - b2) g^2,   x2 = x - lr (m2 / c1) / (sqrt(v2 / c2) + eps).
+ * In float32, operation by operation as tf.train.adam computes it.
+ */
+static napi_value adam(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value argv[16];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 16) return throw_msg(env, "genlab_native.adam expects 16 arguments");
+  float *arr[7];
+  int64_t len[7], off[7], n, plen;
+  void *pdata;
+  for (int i = 0; i < 7; i++) {
+    if (!get_f32(env, argv[2 * i], &arr[i], &len[i]) || !get_i64(env, argv[2 * i + 1], &off[i]))
+      return throw_msg(env, "genlab_native.adam: (Float32Array, offset) pairs expected");
+  }
+  if (!get_i64(env, argv[14], &n) || !get_typed(env, argv[15], napi_float64_array, &pdata, &plen) || plen != 6)
+    return throw_msg(env, "genlab_native.adam: n and Float64Array(6) params expected");
+  for (int i = 0; i < 7; i++)
+    if (n < 0 || off[i] < 0 || off[i] + n > len[i]) return throw_msg(env, "genlab_native.adam: out of range");
+  const double *p = (const double *)pdata;
+  const float lr = (float)p[0], b1 = (float)p[1], b2 = (float)p[2], eps = (float)p[3], c1 = (float)p[4], c2 = (float)p[5];
+  const float a1 = 1.0f - b1, a2 = 1.0f - b2;
+  const float *x = arr[0] + off[0], *m = arr[1] + off[1], *v = arr[2] + off[2], *g = arr[3] + off[3];
+  float *x2 = arr[4] + off[4], *m2 = arr[5] + off[5], *v2 = arr[6] + off[6];
+  for (int64_t i = 0; i < n; i++) {
+    const float mi = m[i] * b1 + g[i] * a1;
+    const float vi = v[i] * b2 + (g[i] * g[i]) * a2;
+    m2[i] = mi;
+    v2[i] = vi;
+    x2[i] = (mi / c1) / (sqrtf(vi / c2) + eps) * -lr + x[i];
+  }
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -300,6 +339,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"col2im", NULL, col2im, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gatherRows", NULL, gather_rows, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adam", NULL, adam, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},
