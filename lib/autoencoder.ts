@@ -1,1 +1,546 @@
-export {};
+/**
+ * Autoencoders for the recap lecture, and the exact PCA a linear autoencoder is compared with.
+ *
+ * An autoencoder x -> code = f(x) -> x_hat = g(code) is trained to reconstruct its input. With linear f and g and
+ * the squared error it learns the same subspace as the top-k principal components (Baldi & Hornik 1989), though
+ * not the components themselves (any invertible mixing of the code gives the same reconstructions): compare the
+ * subspaces with {@link principalAngles}, or the reconstruction errors.
+ *
+ * Losses are per-element means (the Keras convention): 'mse' = mean (x - x_hat)^2, 'bce' = mean of
+ * -[x log x_hat + (1 - x) log(1 - x_hat)], the latter computed from logits (softplus(l) - x l) for stability.
+ */
+import { tf } from './backend';
+import { Random } from './random';
+import {
+  assertFiniteNumber,
+  assertMatrix,
+  assertOneOf,
+  assertPositiveInteger,
+  assertPositiveNumber,
+  describeValue,
+} from './validate';
+import { denseDecoder, HiddenActivation } from './vae-factories';
+import { gradientStep, runEpochs, trainableVariables } from './fit-loop';
+
+/** Options for {@link Autoencoder}. */
+export interface AutoencoderOptions {
+  /** Input width D (e.g. 784). Integer >= 1. */
+  inputDim: number;
+  /** Hidden widths of the encoder, first to last (the decoder mirrors them), e.g. `[256]`. Default `[]`. */
+  hiddenUnits?: number[];
+  /** Code (bottleneck) width k. Integer >= 1. */
+  codeDim: number;
+  /**
+   * `'mse'` (default; linear output) or `'bce'` (sigmoid output, data in [0, 1]). Both are per-element means.
+   */
+  loss?: 'mse' | 'bce';
+  /** All layers linear (no activations; with 'mse' the output is linear): the autoencoder that PCA explains. Default false. */
+  linear?: boolean;
+  /** Hidden activation when not `linear`. Default `'relu'`. */
+  activation?: HiddenActivation;
+  /** Activation of the code layer when not `linear`. Default: `activation`. */
+  codeActivation?: HiddenActivation;
+  /** Seed for initialisation and shuffling. Default: random. */
+  seed?: number;
+}
+
+/** Options for {@link Autoencoder.fit}. */
+export interface AutoencoderFitOptions {
+  /** Passes over the data. Integer >= 1. Default 10. */
+  epochs?: number;
+  /** Mini-batch size. Integer >= 1. Default 256 (the Keras lecture). */
+  batchSize?: number;
+  /** Adam step size, > 0. Default 1e-3. */
+  learningRate?: number;
+  /** Reshuffle every epoch (seeded). Default true. */
+  shuffle?: boolean;
+  /** Held-out data `[m, D]`: its loss is reported per epoch as `valLoss`. */
+  validation?: tf.Tensor2D;
+  /** Called after every epoch (awaited if it returns a promise). */
+  onEpoch?: (epoch: number, logs: { loss: number; valLoss?: number }) => void | Promise<void>;
+  /** `'auto'` (default) or `false` (silent). */
+  progress?: 'auto' | false;
+}
+
+/** What {@link Autoencoder.fit} returns: per-epoch mean loss (and validation loss). */
+export interface AutoencoderHistory {
+  loss: number[];
+  valLoss?: number[];
+}
+
+const AE_DEFAULTS = {
+  epochs: 10,
+  batchSize: 256 /* the Keras lecture */,
+  learningRate: 1e-3 /* Adam's default */,
+  adamEpsilon: 1e-8 /* as PyTorch */,
+} as const;
+
+/**
+ * A dense autoencoder. `new Autoencoder({ inputDim: 784, hiddenUnits: [256], codeDim: 64, loss: 'bce' })` is the
+ * lecture's Keras model; `{ inputDim: 784, codeDim: 10, loss: 'mse', linear: true }` is the one PCA explains.
+ */
+export class Autoencoder {
+  /** x -> code. */
+  readonly encoder: tf.LayersModel;
+  /** code -> output logits ('bce') or values ('mse'). */
+  readonly decoder: tf.LayersModel;
+  readonly inputDim: number;
+  readonly codeDim: number;
+  readonly loss: 'mse' | 'bce';
+  readonly linear: boolean;
+  private readonly rng: Random;
+  private optimizer: tf.Optimizer | null = null;
+  private optimizerRate = NaN;
+  private disposed = false;
+
+  constructor(opts: AutoencoderOptions) {
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
+    assertPositiveInteger('inputDim', opts.inputDim);
+    assertPositiveInteger('codeDim', opts.codeDim);
+    const hidden = opts.hiddenUnits ?? [];
+    const loss = opts.loss ?? 'mse';
+    assertOneOf('loss', loss, ['mse', 'bce'] as const);
+    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    const linear = opts.linear ?? false;
+    const activation: HiddenActivation = linear ? 'linear' : opts.activation ?? 'relu';
+    const codeActivation: HiddenActivation = linear ? 'linear' : opts.codeActivation ?? activation;
+    this.rng = new Random(opts.seed);
+    // The encoder is a dense stack ending in the code layer: the decoder factory builds exactly that.
+    this.encoder = denseDecoder({
+      latentDim: opts.inputDim,
+      hiddenUnits: hidden,
+      outputDim: opts.codeDim,
+      activation,
+      outputActivation: codeActivation,
+      seed: this.rng.seedInt(),
+    });
+    this.decoder = denseDecoder({
+      latentDim: opts.codeDim,
+      hiddenUnits: [...hidden].reverse(),
+      outputDim: opts.inputDim,
+      activation,
+      seed: this.rng.seedInt(),
+    });
+    this.inputDim = opts.inputDim;
+    this.codeDim = opts.codeDim;
+    this.loss = loss;
+    this.linear = linear;
+  }
+
+  /** Trains with Adam on the per-element mean loss; returns the per-epoch loss. */
+  async fit(x: tf.Tensor2D, opts: AutoencoderFitOptions = {}): Promise<AutoencoderHistory> {
+    this.assertAlive();
+    const epochs = opts.epochs ?? AE_DEFAULTS.epochs;
+    assertPositiveInteger('epochs', epochs);
+    const batchSize = opts.batchSize ?? AE_DEFAULTS.batchSize;
+    assertPositiveInteger('batchSize', batchSize);
+    const learningRate = opts.learningRate ?? AE_DEFAULTS.learningRate;
+    assertPositiveNumber('learningRate', learningRate);
+    this.checkData('x', x, true);
+    if (opts.validation !== undefined) this.checkData('validation', opts.validation, true);
+    if (!this.optimizer || this.optimizerRate !== learningRate) {
+      this.optimizer?.dispose();
+      this.optimizer = tf.train.adam(learningRate, 0.9, 0.999, AE_DEFAULTS.adamEpsilon);
+      this.optimizerRate = learningRate;
+    }
+    const optimizer = this.optimizer;
+    const vars = trainableVariables(this.encoder, this.decoder);
+    const raw = await runEpochs({
+      x,
+      epochs,
+      batchSize,
+      shuffle: opts.shuffle !== false,
+      rng: this.rng,
+      title: `Autoencoder ${this.describe()}`,
+      progress: opts.progress ?? 'auto',
+      metricNames: ['loss'],
+      caller: 'Autoencoder.fit',
+      learningRate,
+      step: (xb) =>
+        gradientStep(optimizer, vars, () => {
+          const loss = this.lossT(xb, true);
+          return [loss, loss.reshape([1])];
+        }),
+      endEpoch: (): Record<string, number> => (opts.validation ? { valLoss: this.meanLoss(opts.validation) } : {}),
+      onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
+    });
+    return opts.validation ? { loss: raw.loss, valLoss: raw.valLoss } : { loss: raw.loss };
+  }
+
+  /** The codes `[n, codeDim]` of `x` `[n, D]` (caller disposes). */
+  encode(x: tf.Tensor2D): tf.Tensor2D {
+    this.assertAlive();
+    this.checkData('x', x, false);
+    return tf.tidy(() => this.encoder.apply(x) as tf.Tensor2D);
+  }
+
+  /** The reconstructions `[n, D]` of codes `[n, codeDim]` (sigmoid applied for 'bce'). */
+  decode(code: tf.Tensor2D): tf.Tensor2D {
+    this.assertAlive();
+    assertMatrix('code', code, { width: this.codeDim, checkFinite: false });
+    return tf.tidy(() => this.outputOf(this.decoder.apply(code) as tf.Tensor2D));
+  }
+
+  /** decode(encode(x)). */
+  reconstruct(x: tf.Tensor2D): tf.Tensor2D {
+    this.assertAlive();
+    this.checkData('x', x, false);
+    return tf.tidy(() => this.outputOf(this.decoder.apply(this.encoder.apply(x)) as tf.Tensor2D));
+  }
+
+  /** The mean per-element loss on `x` (the quantity `fit` reports). */
+  async reconstructionError(x: tf.Tensor2D): Promise<number> {
+    this.assertAlive();
+    this.checkData('x', x, true);
+    return this.meanLoss(x);
+  }
+
+  /**
+   * For a linear autoencoder, the end-to-end affine maps: code = x W_enc + b_enc (`W_enc` [D, k]) and
+   * x_hat = code W_dec + b_dec (`W_dec` [k, D]); the rows of `W_dec` span the learned subspace (compare with PCA's
+   * components via {@link principalAngles}). Caller disposes the tensors.
+   */
+  linearMaps(): { encoderWeight: tf.Tensor2D; encoderBias: tf.Tensor1D; decoderWeight: tf.Tensor2D; decoderBias: tf.Tensor1D } {
+    this.assertAlive();
+    if (!this.linear) throw new Error('linearMaps() needs a linear autoencoder (linear: true)');
+    const compose = (model: tf.LayersModel): [tf.Tensor2D, tf.Tensor1D] =>
+      tf.tidy(() => {
+        const w = model.getWeights(); // [kernel0, bias0, kernel1, bias1, ...]
+        let W = w[0] as tf.Tensor2D;
+        let b = w[1] as tf.Tensor1D;
+        for (let i = 2; i < w.length; i += 2) {
+          // (x W + b) W' + b' = x (W W') + (b W' + b')
+          b = tf.matMul(b.expandDims(0), w[i] as tf.Tensor2D).squeeze([0]).add(w[i + 1]) as tf.Tensor1D;
+          W = tf.matMul(W, w[i] as tf.Tensor2D);
+        }
+        return [W.clone(), b.clone()];
+      });
+    const [encoderWeight, encoderBias] = compose(this.encoder);
+    const [decoderWeight, decoderBias] = compose(this.decoder);
+    return { encoderWeight, encoderBias, decoderWeight, decoderBias };
+  }
+
+  /** e.g. `784-256-64 bce` or `linear 784-10 mse`. */
+  describe(): string {
+    const widths = [this.inputDim, ...this.encoder.layers.slice(1, -1).map((l) => (l.getConfig().units as number)), this.codeDim];
+    return `${this.linear ? 'linear ' : ''}${widths.join('-')} ${this.loss}`;
+  }
+
+  /** Frees the weights and optimiser state. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.optimizer?.dispose();
+    this.encoder.dispose();
+    this.decoder.dispose();
+  }
+
+  /** Mean per-element loss of a batch (differentiable; inside a tidy). */
+  private lossT(x: tf.Tensor2D, training: boolean): tf.Scalar {
+    const out = this.decoder.apply(this.encoder.apply(x, { training }), { training }) as tf.Tensor2D;
+    if (this.loss === 'bce') return tf.softplus(out).sub(tf.mul(x, out)).mean() as tf.Scalar; // BCE from logits
+    return tf.squaredDifference(x, out).mean() as tf.Scalar;
+  }
+
+  private meanLoss(x: tf.Tensor2D): number {
+    const t = tf.tidy(() => this.lossT(x, false));
+    const v = t.dataSync()[0];
+    t.dispose();
+    return v;
+  }
+
+  private outputOf(out: tf.Tensor2D): tf.Tensor2D {
+    return this.loss === 'bce' ? (tf.sigmoid(out) as tf.Tensor2D) : out;
+  }
+
+  private checkData(name: string, x: unknown, full: boolean): asserts x is tf.Tensor2D {
+    assertMatrix(name, x, {
+      width: this.inputDim,
+      checkFinite: full,
+      range: full && this.loss === 'bce' ? [0, 1] : undefined,
+    });
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new Error('this Autoencoder has been disposed');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// PCA and subspace comparison
+
+/** The result of {@link pca}. Dispose it when done. */
+export interface PCAResult {
+  /** Principal directions as rows, orthonormal, by decreasing variance. `[k, D]`. */
+  components: tf.Tensor2D;
+  /** The data mean. `[D]`. */
+  mean: tf.Tensor1D;
+  /** Variance along each component (eigenvalues of the sample covariance, divisor n - 1). */
+  explainedVariance: number[];
+  /** `explainedVariance` divided by the total variance (trace of the covariance). */
+  explainedVarianceRatio: number[];
+  /** Codes `(x - mean) components^T`, `[n, k]`. */
+  project(x: tf.Tensor2D): tf.Tensor2D;
+  /** Best rank-k reconstruction `project(x) components + mean`, `[n, D]`. */
+  reconstruct(x: tf.Tensor2D): tf.Tensor2D;
+  /** Frees `components` and `mean`. */
+  dispose(): void;
+}
+
+/** Options for {@link pca}. */
+export interface PCAOptions {
+  /** Seed of the starting subspace. Default 0 (the result does not depend on it beyond float rounding). */
+  seed?: number;
+  /** Iteration cap of the subspace iteration. Default 1000. */
+  maxIterations?: number;
+  /** Stop when every Ritz residual |C v - lambda v| <= tolerance * lambda_1. Default 1e-5 (float32 data). */
+  tolerance?: number;
+}
+
+/**
+ * Exact PCA of `x` `[n, D]`: the top-k eigenvectors of the sample covariance C = Xc^T Xc / (n - 1), found by
+ * block subspace iteration on C (k + 8 vectors, products on the tfjs backend) with a Rayleigh-Ritz step solved by
+ * Jacobi rotations, run until the eigen-residuals are at float precision. Component signs are fixed so that the
+ * largest-magnitude entry of each is positive.
+ */
+export function pca(x: tf.Tensor2D, k: number, opts: PCAOptions = {}): PCAResult {
+  assertMatrix('x', x);
+  const [n, d] = x.shape;
+  assertPositiveInteger('k', k);
+  if (k > d) throw new RangeError(`k must be at most the data width ${d}; got ${k}`);
+  if (n < 2) throw new RangeError(`x must have at least 2 rows for a covariance; got ${n}`);
+  const maxIterations = opts.maxIterations ?? 1000;
+  assertPositiveInteger('maxIterations', maxIterations);
+  const tolerance = opts.tolerance ?? 1e-5;
+  assertPositiveNumber('tolerance', tolerance);
+  const p = Math.min(d, k + 8);
+  const rng = new Random(opts.seed ?? 0);
+  const mean = tf.tidy(() => x.mean(0) as tf.Tensor1D);
+  const cov = tf.tidy(() => {
+    const xc = x.sub(mean);
+    return tf.matMul(tf.transpose(xc), xc).div(n - 1) as tf.Tensor2D; //                                 [D, D]
+  });
+  try {
+    const totalVar = tf.tidy(() => cov.mul(tf.eye(d)).sum().dataSync()[0]);
+    // Q [D, p] column-orthonormal, stored row-major as Float64Array.
+    let Q = orthonormalColumns(Float64Array.from(rng.normalArray(d * p)), d, p);
+    let ritzValues: number[] = [];
+    let ritzVectors: Float64Array = Q;
+    for (let it = 0; it < maxIterations; it++) {
+      const Z = tf.tidy(() => tf.matMul(cov, tf.tensor2d(Float32Array.from(Q), [d, p])).dataSync()); //   C Q  [D, p]
+      // Rayleigh-Ritz: T = Q^T C Q (p x p), eigenpairs (theta, y); Ritz vectors Q y, residuals C Q y - theta Q y.
+      const T = new Float64Array(p * p);
+      for (let a = 0; a < p; a++) {
+        for (let b = 0; b < p; b++) {
+          let s = 0;
+          for (let r = 0; r < d; r++) s += Q[r * p + a] * Z[r * p + b];
+          T[a * p + b] = s;
+        }
+      }
+      for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) T[a * p + b] = T[b * p + a] = 0.5 * (T[a * p + b] + T[b * p + a]);
+      const eig = jacobiEigen(T, p);
+      ritzValues = eig.values;
+      ritzVectors = matMulRowMajor(Q, eig.vectors, d, p, p); //                                        [D, p]
+      const CQy = matMulRowMajor(Float64Array.from(Z), eig.vectors, d, p, p);
+      let worst = 0;
+      for (let j = 0; j < k; j++) {
+        let r2 = 0;
+        for (let r = 0; r < d; r++) {
+          const e = CQy[r * p + j] - ritzValues[j] * ritzVectors[r * p + j];
+          r2 += e * e;
+        }
+        worst = Math.max(worst, Math.sqrt(r2));
+      }
+      if (worst <= tolerance * Math.max(ritzValues[0], 1e-30)) break;
+      Q = orthonormalColumns(Float64Array.from(Z), d, p);
+    }
+    const comps = new Float32Array(k * d);
+    for (let j = 0; j < k; j++) {
+      let big = 0;
+      for (let r = 0; r < d; r++) if (Math.abs(ritzVectors[r * p + j]) > Math.abs(big)) big = ritzVectors[r * p + j];
+      const sign = big < 0 ? -1 : 1;
+      for (let r = 0; r < d; r++) comps[j * d + r] = sign * ritzVectors[r * p + j];
+    }
+    const components = tf.tensor2d(comps, [k, d]);
+    const explainedVariance = ritzValues.slice(0, k).map((v) => Math.max(0, v));
+    return {
+      components,
+      mean,
+      explainedVariance,
+      explainedVarianceRatio: explainedVariance.map((v) => (totalVar > 0 ? v / totalVar : 0)),
+      project: (data) => {
+        assertMatrix('x', data, { width: d, checkFinite: false });
+        return tf.tidy(() => tf.matMul(data.sub(mean), tf.transpose(components)) as tf.Tensor2D);
+      },
+      reconstruct: (data) => {
+        assertMatrix('x', data, { width: d, checkFinite: false });
+        return tf.tidy(() => tf.matMul(tf.matMul(data.sub(mean), tf.transpose(components)), components).add(mean) as tf.Tensor2D);
+      },
+      dispose: () => {
+        components.dispose();
+        mean.dispose();
+      },
+    };
+  } catch (e) {
+    mean.dispose();
+    throw e;
+  } finally {
+    cov.dispose();
+  }
+}
+
+/**
+ * Principal angles (radians, ascending) between the subspaces spanned by the rows of `a` `[k1, D]` and `b`
+ * `[k2, D]`: theta_i = arccos(sigma_i) with sigma_i the singular values of Qa Qb^T for orthonormal row bases.
+ * All zeros means the same subspace. Returns min(k1, k2) angles.
+ */
+export function principalAngles(a: tf.Tensor2D, b: tf.Tensor2D): number[] {
+  assertMatrix('a', a);
+  assertMatrix('b', b, { width: a.shape[1] });
+  const d = a.shape[1];
+  const [k1, k2] = [a.shape[0], b.shape[0]];
+  if (k1 > d) throw new RangeError(`a must have at most ${d} rows (its width); got ${k1}`);
+  if (k2 > d) throw new RangeError(`b must have at most ${d} rows (its width); got ${k2}`);
+  // Orthonormal bases as columns: transpose the rows into [D, k] and orthonormalise.
+  const Qa = orthonormalColumns(transposeRowMajor(Float64Array.from(a.dataSync()), k1, d), d, k1);
+  const Qb = orthonormalColumns(transposeRowMajor(Float64Array.from(b.dataSync()), k2, d), d, k2);
+  // M = Qa^T Qb [k1, k2]; its singular values are sqrt(eig(M M^T)).
+  const M = new Float64Array(k1 * k2);
+  for (let i = 0; i < k1; i++) {
+    for (let j = 0; j < k2; j++) {
+      let s = 0;
+      for (let r = 0; r < d; r++) s += Qa[r * k1 + i] * Qb[r * k2 + j];
+      M[i * k2 + j] = s;
+    }
+  }
+  const MMt = new Float64Array(k1 * k1);
+  for (let i = 0; i < k1; i++) {
+    for (let j = 0; j < k1; j++) {
+      let s = 0;
+      for (let c = 0; c < k2; c++) s += M[i * k2 + c] * M[j * k2 + c];
+      MMt[i * k1 + j] = s;
+    }
+  }
+  const sv = jacobiEigen(MMt, k1).values.map((v) => Math.sqrt(Math.max(0, v)));
+  return sv.slice(0, Math.min(k1, k2)).map((s) => Math.acos(Math.min(1, s)));
+}
+
+/**
+ * Eigen-decomposition of a small symmetric matrix (row-major `[n, n]` array, or number[][]) by cyclic Jacobi
+ * rotations: `values` descending and `vectors` as the rows of a number[][] (vectors[i] belongs to values[i]).
+ */
+export function symmetricEigen(matrix: number[][]): { values: number[]; vectors: number[][] } {
+  if (!Array.isArray(matrix) || matrix.length === 0) throw new TypeError(`matrix must be a non-empty number[][]; got ${describeValue(matrix)}`);
+  const n = matrix.length;
+  const a = new Float64Array(n * n);
+  matrix.forEach((row, i) => {
+    if (!Array.isArray(row) || row.length !== n) throw new RangeError(`matrix must be square ${n}x${n}; row ${i} has ${describeValue(row)}`);
+    row.forEach((v, j) => {
+      if (!Number.isFinite(v)) throw new RangeError(`matrix[${i}][${j}] must be finite; got ${describeValue(v)}`);
+      a[i * n + j] = v;
+    });
+  });
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      if (Math.abs(a[i * n + j] - a[j * n + i]) > 1e-9 * (Math.abs(a[i * n + j]) + Math.abs(a[j * n + i]) + 1)) {
+        throw new RangeError(`matrix must be symmetric; matrix[${i}][${j}] != matrix[${j}][${i}]`);
+      }
+    }
+  }
+  const { values, vectors } = jacobiEigen(a, n);
+  return { values, vectors: values.map((_, j) => Array.from({ length: n }, (_, r) => vectors[r * n + j])) };
+}
+
+/** Cyclic Jacobi on a symmetric row-major n x n matrix (copied). Eigenvectors are the columns of `vectors`. */
+function jacobiEigen(input: Float64Array, n: number): { values: number[]; vectors: Float64Array } {
+  const A = Float64Array.from(input);
+  const V = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) V[i * n + i] = 1;
+  let norm = 0;
+  for (const v of A) norm += v * v;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p * n + q] * A[p * n + q];
+    if (off <= 1e-30 * norm || off === 0) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = A[p * n + q];
+        if (apq === 0) continue;
+        // Rotation in the (p, q) plane that zeroes A[p][q]: t = tan(phi) is the smaller root of t^2 + 2 theta t - 1.
+        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let r = 0; r < n; r++) {
+          const arp = A[r * n + p];
+          const arq = A[r * n + q];
+          A[r * n + p] = c * arp - s * arq;
+          A[r * n + q] = s * arp + c * arq;
+        }
+        for (let r = 0; r < n; r++) {
+          const apr = A[p * n + r];
+          const aqr = A[q * n + r];
+          A[p * n + r] = c * apr - s * aqr;
+          A[q * n + r] = s * apr + c * aqr;
+        }
+        for (let r = 0; r < n; r++) {
+          const vrp = V[r * n + p];
+          const vrq = V[r * n + q];
+          V[r * n + p] = c * vrp - s * vrq;
+          V[r * n + q] = s * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => A[j * n + j] - A[i * n + i]);
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, dst) => {
+    for (let r = 0; r < n; r++) vectors[r * n + dst] = V[r * n + src];
+  });
+  return { values: order.map((i) => A[i * n + i]), vectors };
+}
+
+/** Modified Gram-Schmidt on the columns of a row-major [rows, cols] matrix (twice, for float safety). */
+function orthonormalColumns(m: Float64Array, rows: number, cols: number): Float64Array {
+  const out = Float64Array.from(m);
+  for (let pass = 0; pass < 2; pass++) {
+    for (let j = 0; j < cols; j++) {
+      for (let i = 0; i < j; i++) {
+        let dot = 0;
+        for (let r = 0; r < rows; r++) dot += out[r * cols + i] * out[r * cols + j];
+        for (let r = 0; r < rows; r++) out[r * cols + j] -= dot * out[r * cols + i];
+      }
+      let nrm = 0;
+      for (let r = 0; r < rows; r++) nrm += out[r * cols + j] * out[r * cols + j];
+      nrm = Math.sqrt(nrm);
+      if (nrm < 1e-12 && pass === 0) {
+        // A dependent column (rank-deficient data): replace it by a fixed pseudo-random direction, re-orthogonalise.
+        const fill = new Random(7919 + j);
+        for (let r = 0; r < rows; r++) out[r * cols + j] = fill.normal();
+        j--;
+        continue;
+      }
+      for (let r = 0; r < rows; r++) out[r * cols + j] /= nrm;
+    }
+  }
+  return out;
+}
+
+/** Row-major [n, k] x [k, m]. */
+function matMulRowMajor(a: Float64Array, b: Float64Array, n: number, k: number, m: number): Float64Array {
+  const out = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const v = a[i * k + t];
+      if (v === 0) continue;
+      for (let j = 0; j < m; j++) out[i * m + j] += v * b[t * m + j];
+    }
+  }
+  return out;
+}
+
+function transposeRowMajor(a: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
+  return out;
+}
