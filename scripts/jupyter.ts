@@ -205,6 +205,12 @@ export function registerKernel(python: string, root = repoRoot(), log = defaultL
   return kernelJson;
 }
 
+/** True if the Debian package is installed (dpkg says 'install ok installed'). */
+function debInstalled(pkg: string): boolean {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('install ok installed');
+}
+
 /** What a genlab command needs from the system. */
 export type Need = 'jupyter' | 'chromium' | 'fashion-mnist' | 'peers';
 
@@ -222,7 +228,7 @@ const SYSTEM_NEEDS: Record<Exclude<Need, 'jupyter'>, { packages: string[]; prese
   },
   peers: {
     packages: ['python3-torch', 'libopenblas-dev'],
-    present: () => pythonHas('/usr/bin/python3', ['torch']) && fs.existsSync('/usr/include/x86_64-linux-gnu/cblas.h'),
+    present: () => debInstalled('python3-torch') && debInstalled('libopenblas-dev'),
     why: 'PyTorch reference checks and benchmarks; OpenBLAS headers for the optional native kernels',
   },
 };

@@ -32,6 +32,8 @@ export interface RunOptions {
   python?: string;
   /** Progress lines go here. Default: stderr. */
   log?: (line: string) => void;
+  /** Jupyter kernel name. Default `tslab` (this checkout's, registered by the set-up step). */
+  kernel?: string;
 }
 
 /** A cell failed (or timed out, or the kernel died): names the notebook and the cell. */
@@ -175,7 +177,8 @@ function failureMessage(notebook: string, e: Extract<DriverEvent, { event: 'erro
   if (e.kind === 'kernel' && e.index === null) {
     const fix =
       e.ename === 'NoSuchKernel'
-        ? `the '${KERNEL_NAME}' kernel is not registered: run \`node dist/scripts/setup.js\` (npm test / npm run lectures do it first).`
+        ? `the '${e.evalue.match(/named (\S+)/)?.[1] ?? KERNEL_NAME}' kernel is not registered: run \`npm run setup\` ` +
+          '(npm test, npm run lectures and npm run lab do it first).'
         : 'the kernel did not start or died; see the message above.';
     return `Notebook ${name} could not run: ${e.ename}: ${e.evalue}\n  Fix: ${fix}`;
   }
@@ -213,7 +216,7 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
   const args = [
     path.join(root, 'scripts', 'execute_notebook.py'),
     notebook,
-    '--kernel', KERNEL_NAME,
+    '--kernel', opts.kernel ?? KERNEL_NAME,
     '--timeout', String(timeout),
     '--out-notebook', out.notebook,
   ];

@@ -171,6 +171,19 @@ test('a runtime error names the cell, its first line and the error', async () =>
   );
 });
 
+test('a missing kernel is one clear message with the fix', async () => {
+  const nb = writeNotebook('nokernel.ipynb', ['1']);
+  await assert.rejects(
+    runNotebook(nb, { kernel: 'genlab-no-such-kernel', export: false, outDir: path.join(ROOT, 'build', 'test-platform', 'out'), log: () => undefined }),
+    (e: unknown) => {
+      assert.ok(e instanceof NotebookError);
+      assert.equal(e.ename, 'NoSuchKernel');
+      assert.match(e.message, /nokernel\.ipynb could not run: NoSuchKernel: .*\n {2}Fix: the 'genlab-no-such-kernel' kernel is not registered: run `npm run setup`/);
+      return true;
+    },
+  );
+});
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
