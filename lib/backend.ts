@@ -188,6 +188,7 @@ async function initialise(sel: Selection): Promise<string> {
         `Try ${BACKEND_ENV_VAR}=cpu.`,
     );
   }
+  (require('./kernels') as typeof import('./kernels')).registerFastKernels(); // faster kernels (performance, lib/kernels.ts; lazy: no import cycle)
   return tf.getBackend();
 }
 
