@@ -200,7 +200,7 @@ export function renderGrid(images: ImagesInput, opts: ImageGridOptions = {}): { 
   const gridCols = Math.min(cols, s.n);
   const tw = s.w * scale;
   const th = s.h * scale;
-  const fontSize = Math.max(1, Math.floor(scale / 2));
+  const fontSize = tw >= 160 ? 2 : 1; // captions stay short enough to fit under the image
   const capH = captions ? GLYPH_H * fontSize + 4 : 0;
   const width = gridCols * tw + (gridCols + 1) * padding;
   const height = rows * (th + capH) + (rows + 1) * padding;

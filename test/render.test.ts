@@ -1,77 +1,213 @@
 /**
- * Offline rendering in headless Chromium: pages built the way nbconvert builds them (require.js loaded first,
- * one output carrying plotly.js, later outputs without it, a figure on a hidden slide) draw every figure,
- * escape hostile text, and make no request that leaves file://.
+ * Offline rendering, end to end.
+ *
+ * 1. A notebook using show, showImages, table and createProgress is executed by a real tslab kernel
+ *    (nbclient): its outputs are checked (MIME bundles, plotly.js sent with the first figure only, the
+ *    progress bar a single output updated in place), and nbconvert exports it to HTML with require.js,
+ *    MathJax and jQuery taken from node_modules (as the lecture pipeline does).
+ * 2. Headless Chromium renders that export and a hand-built page (require.js present, plotly.js loaded by
+ *    the first figure only, a figure on a hidden "slide" shown later): every figure is drawn (svg.main-svg),
+ *    hostile titles stay text, and no request leaves file://.
  */
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { figureHtml, figurePage, heatmapFigure, histogramFigure, lineFigure, scatterFigure, subplots } from '../lib/plot';
+import type { BrowserContext } from 'playwright-core';
+import { figureHtml, heatmapFigure, histogramFigure, lineFigure, scatterFigure, subplots } from '../lib/plot';
+import { CHROMIUM, CHROMIUM_FLAGS } from './browser';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const PYTHON = '/usr/bin/python3'; // Debian's Jupyter lives here, not in a pyenv python on PATH
+const LIB = path.resolve(__dirname, '..', 'lib', 'index.js');
+const MODULES = path.resolve(__dirname, '..', '..', 'node_modules');
+const EVIL = '</script><script>window.pwned = true</script>';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-render-'));
+
+function haveTslabKernel(): boolean {
+  const r = spawnSync(PYTHON, ['-c', 'from jupyter_client.kernelspec import KernelSpecManager as K; print("tslab" in K().find_kernel_specs())'], {
+    encoding: 'utf8',
+    env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
+  });
+  return r.status === 0 && r.stdout.trim() === 'True';
+}
+const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
+const HAVE_KERNEL = haveTslabKernel();
+
+// ---------------------------------------------------------------------------------------------------------
+// Chromium: one browser for the file, every request recorded
+
+let context: BrowserContext | null = null;
+let userDataDir = '';
+const requests: string[] = [];
+
+before(async () => {
+  if (!HAVE_CHROMIUM) return;
+  const { chromium } = await import('playwright-core'); // a devDependency: the library never loads it
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-chromium-')); // a fresh profile
+  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  context.on('request', (r) => requests.push(r.url()));
+});
+
+after(async () => {
+  await context?.close();
+  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 interface PageReport {
   figures: number;
   drawn: number;
   mainSvgs: number;
   traces: number;
+  amd: string;
   pwned: boolean;
   titles: string[];
+  images: number;
+  progress: number;
 }
 
-async function withBrowser<T>(fn: (open: (file: string) => Promise<{ report: () => Promise<PageReport>; eval: <R>(js: string) => Promise<R>; screenshot: (f: string) => Promise<void> }>, requests: string[]) => Promise<T>): Promise<T> {
-  // playwright-core is a devDependency: imported lazily so the library never needs it
-  const { chromium } = await import('playwright-core');
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS });
-  const requests: string[] = [];
-  context.on('request', (r) => requests.push(r.url()));
-  try {
-    return await fn(async (file) => {
-      const page = await context.newPage();
-      await page.goto('file://' + file);
-      return {
-        eval: <R>(js: string) => page.evaluate(js) as Promise<R>,
-        screenshot: async (f: string) => void (await page.screenshot({ path: f, fullPage: true })),
-        report: async () => {
-          await page.waitForFunction(
-            () => Array.from(document.querySelectorAll('.genlab-figure')).every((d) => d.classList.contains('js-plotly-plot') || (d as HTMLElement).offsetParent === null),
-            undefined,
-            { timeout: 20000 },
-          );
-          return page.evaluate(() => ({
-            figures: document.querySelectorAll('.genlab-figure').length,
-            drawn: document.querySelectorAll('.genlab-figure.js-plotly-plot').length,
-            mainSvgs: document.querySelectorAll('.genlab-figure svg.main-svg').length,
-            traces: document.querySelectorAll('.genlab-figure .trace').length,
-            pwned: (window as unknown as { pwned?: boolean }).pwned === true,
-            titles: Array.from(document.querySelectorAll('.genlab-figure .gtitle')).map((t) => t.textContent ?? ''),
-          }));
-        },
-      };
-    }, requests);
-  } finally {
-    await context.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
-  }
+async function openPage(file: string) {
+  assert.ok(context);
+  const page = await context.newPage();
+  await page.goto('file://' + file);
+  const report = async (): Promise<PageReport> => {
+    // wait until every visible figure is drawn (hidden ones wait for their slide)
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('.genlab-figure')).every((d) => d.classList.contains('js-plotly-plot') || (d as HTMLElement).offsetParent === null),
+      undefined,
+      { timeout: 30000 },
+    );
+    return page.evaluate(() => ({
+      figures: document.querySelectorAll('.genlab-figure').length,
+      drawn: document.querySelectorAll('.genlab-figure.js-plotly-plot').length,
+      mainSvgs: document.querySelectorAll('.genlab-figure svg.main-svg').length,
+      traces: document.querySelectorAll('.genlab-figure .trace').length,
+      amd: typeof (window as unknown as { define?: { amd?: unknown } }).define?.amd,
+      pwned: (window as unknown as { pwned?: boolean }).pwned === true,
+      titles: Array.from(document.querySelectorAll('.genlab-figure .gtitle')).map((t) => t.textContent ?? ''),
+      images: document.querySelectorAll('img[src^="data:image/png"]').length,
+      progress: document.querySelectorAll('.genlab-progress svg').length,
+    }));
+  };
+  const shot = async (name: string) => {
+    if (process.env.GENLAB_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.GENLAB_SCREENSHOTS, name), fullPage: true });
+  };
+  return { page, report, shot };
 }
 
-test('figures render offline in headless Chromium, with and without require.js', { skip: !fs.existsSync(CHROMIUM), timeout: 60000 }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-render-'));
-  const evil = '</script><script>window.pwned = true</script>';
-  // 1. a stand-alone page from saveFigure/figurePage
+function assertNoExternalRequests(): void {
+  const external = requests.filter((u) => !/^(file|data|blob|about):/.test(u));
+  assert.deepEqual(external, [], 'no request leaves file://');
+  assert.ok(requests.some((u) => u.startsWith('file://')), 'requests were observed');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 1. A notebook executed by tslab, exported by nbconvert
+
+const CELLS = [
+  `const g = require(${JSON.stringify(LIB)});\nawait g.ready();\nconsole.log('inNotebook', g.inNotebook());`,
+  "g.show(g.lineFigure({ train: [3, 2, 1], test: [3, 2.5, 2] }, { title: 'first', xTitle: 'epoch' }));",
+  `g.show(g.scatterFigure([[0, 1], [1, 0], [2, 2]], { labels: [0, 1, 1], title: ${JSON.stringify(EVIL)} }));`,
+  "g.showImages([[0, 1, 1, 0], [1, 0, 0, 1]], { labels: [0, 1], title: 'grid' });",
+  `g.table([{ name: ${JSON.stringify(EVIL)}, value: 0.5 }], { caption: 'tab' });`,
+  [
+    "{ const p = g.createProgress({ title: 'fit', epochs: 3, batchesPerEpoch: 5, throttleMs: 0 });",
+    '  for (let e = 1; e <= 3; e++) { for (let b = 1; b <= 5; b++) p.batch(b, { loss: 1 / (e * 5 + b) }); p.epoch(e, { loss: 1 / e }); }',
+    '  p.end(); }',
+  ].join('\n'),
+];
+
+const RUNNER = `
+import os, sys, nbformat
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+src, out_nb, out_html, modules = sys.argv[1:5]
+nb = nbformat.read(src, as_version=4)
+NotebookClient(nb, kernel_name="tslab", timeout=120, startup_timeout=120,
+               resources={"metadata": {"path": os.path.dirname(src)}}).execute()
+nbformat.write(nb, out_nb)
+ex = HTMLExporter()
+ex.require_js_url = "file://" + modules + "/requirejs/require.js"
+ex.mathjax_url = "file://" + modules + "/mathjax/MathJax.js"
+ex.jquery_url = "file://" + modules + "/jquery/dist/jquery.min.js"
+html, _ = ex.from_notebook_node(nb)
+open(out_html, "w").write(html)
+`;
+
+interface Output {
+  output_type: string;
+  data?: Record<string, string | string[]>;
+  text?: string | string[];
+}
+
+const exported = path.join(dir, 'executed.html');
+
+test('a notebook run by the tslab kernel: one output per display, plotly.js sent once, progress updated in place', {
+  skip: HAVE_KERNEL ? false : 'needs Jupyter with the tslab kernel',
+  timeout: 180000,
+}, () => {
+  const nbFile = path.join(dir, 'display.ipynb');
+  fs.writeFileSync(nbFile, JSON.stringify({
+    cells: CELLS.map((source, i) => ({ id: `c${i}`, cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
+    metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  }));
+  const outNb = path.join(dir, 'executed.ipynb');
+  const r = spawnSync(PYTHON, ['-Xfrozen_modules=off', '-c', RUNNER, nbFile, outNb, exported, MODULES], {
+    encoding: 'utf8',
+    env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
+    timeout: 170000,
+  });
+  assert.equal(r.status, 0, `nbclient/nbconvert failed:\n${(r.stderr ?? '').slice(-3000)}`);
+
+  const cells = (JSON.parse(fs.readFileSync(outNb, 'utf8')) as { cells: { outputs: Output[] }[] }).cells;
+  const text = (o: Output) => (Array.isArray(o.text) ? o.text.join('') : o.text ?? '');
+  assert.match(cells[0].outputs.map(text).join(''), /inNotebook true/);
+  const [fig1, fig2, images, tab, progress] = cells.slice(1).map((c, i) => {
+    assert.equal(c.outputs.length, 1, `cell ${i + 1}: one output, got ${JSON.stringify(c.outputs).slice(0, 300)}`);
+    // nbformat stores multi-line strings as lists of lines
+    const data = c.outputs[0].data ?? {};
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.isArray(v) ? v.join('') : v]));
+  });
+  for (const f of [fig1, fig2]) assert.deepEqual(Object.keys(f).sort(), ['application/vnd.plotly.v1+json', 'text/html', 'text/plain']);
+  assert.ok(fig1['text/html'].includes('if (!window.Plotly)'), 'the first figure carries plotly.js');
+  assert.ok(fig1['text/html'].length > 1e6);
+  assert.ok(!fig2['text/html'].includes('if (!window.Plotly)') && fig2['text/html'].length < 10000, 'later figures do not');
+  assert.ok(images['image/png'].length > 100);
+  assert.ok(tab['text/html'].includes('&lt;/script&gt;'));
+  assert.match(progress['text/plain'], /^fit {2}done: 3 epochs in /);
+  assert.ok(progress['text/html'].includes('15/15 batches'));
+});
+
+test('the nbconvert HTML export renders offline in headless Chromium', {
+  skip: HAVE_KERNEL && HAVE_CHROMIUM ? false : 'needs Jupyter with the tslab kernel and Chromium',
+  timeout: 60000,
+}, async () => {
+  assert.ok(fs.existsSync(exported), 'the export from the previous test exists');
+  const { report, shot } = await openPage(exported);
+  const r = await report();
+  assert.equal(r.figures, 2);
+  assert.equal(r.drawn, 2);
+  assert.ok(r.mainSvgs >= 2, 'svg.main-svg drawn');
+  assert.equal(r.amd, 'object', 'the exported page has require.js (AMD define)');
+  assert.equal(r.pwned, false);
+  assert.deepEqual(r.titles, ['first', EVIL]);
+  assert.ok(r.images >= 1, 'the image grid is on the page');
+  assert.equal(r.progress, 1, 'the final progress view (with its loss curve) is on the page');
+  await shot('nbconvert.png');
+  assertNoExternalRequests();
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// 2. A hand-built page: require.js, plotly.js loaded by the first figure only, a hidden slide
+
+test('figures render offline with require.js, plotly.js loaded once, and on a slide shown later', {
+  skip: HAVE_CHROMIUM ? false : 'needs Chromium',
+  timeout: 60000,
+}, async () => {
   const grid = subplots(
     [
       lineFigure({ train: [3, 2, 1.5, 1.2], test: [3.2, 2.4, 2, 1.9] }, { title: 'loss', xTitle: 'epoch' }),
@@ -79,51 +215,30 @@ test('figures render offline in headless Chromium, with and without require.js',
       histogramFigure([1, 2, 2, 3, 3, 3], { title: 'hist', bins: 3 }),
       heatmapFigure([[1, 0], [0, 1]], { title: 'W' }),
     ],
-    { rows: 2, cols: 2, title: evil },
+    { rows: 2, cols: 2, title: EVIL },
   );
-  const standalone = path.join(dir, 'standalone.html');
-  fs.writeFileSync(standalone, figurePage(grid));
-
-  // 2. an nbconvert-like page: require.js first (AMD define present), the first output carries plotly.js,
-  //    the second does not, the third sits on a hidden "slide" that is shown later.
-  const requireJs = require.resolve('requirejs/require.js');
-  const notebookLike = path.join(dir, 'notebook.html');
+  const file = path.join(dir, 'page.html');
   fs.writeFileSync(
-    notebookLike,
+    file,
     '<!DOCTYPE html><html><head><meta charset="utf-8">' +
-      `<script src="file://${requireJs}"></script></head><body>` +
-      `<div class="output">${figureHtml(lineFigure({ a: [1, 2, 3] }, { title: 'first' }))}</div>` +
-      `<div class="output">${figureHtml(scatterFigure({ x: [1, 2], y: [2, 1] }, { title: evil }), { includePlotly: false })}</div>` +
+      `<script src="file://${path.join(MODULES, 'requirejs', 'require.js')}"></script></head><body>` +
+      `<div class="output">${figureHtml(grid)}</div>` +
+      `<div class="output">${figureHtml(scatterFigure({ x: [1, 2], y: [2, 1] }, { title: 'second' }), { includePlotly: false })}</div>` +
       `<section id="slide2" style="display:none">${figureHtml(lineFigure({ b: [3, 1] }, { title: 'hidden' }), { includePlotly: false })}</section>` +
       '</body></html>',
   );
-
-  await withBrowser(async (open, requests) => {
-    const a = await open(standalone);
-    const ra = await a.report();
-    assert.equal(ra.figures, 1);
-    assert.equal(ra.drawn, 1);
-    assert.ok(ra.mainSvgs >= 1, 'svg.main-svg drawn');
-    assert.ok(ra.traces >= 5, `traces drawn: ${ra.traces}`);
-    assert.equal(ra.pwned, false);
-    assert.ok(ra.titles.includes(evil), `title shown literally: ${JSON.stringify(ra.titles)}`);
-    if (process.env.GENLAB_SCREENSHOTS) await a.screenshot(path.join(process.env.GENLAB_SCREENSHOTS, 'standalone.png'));
-
-    const b = await open(notebookLike);
-    assert.equal(await b.eval<string>('typeof define + "/" + typeof define.amd'), 'function/object');
-    const rb = await b.report();
-    assert.equal(rb.figures, 3);
-    assert.equal(rb.drawn, 2, 'both visible figures drawn; the hidden one waits');
-    assert.equal(rb.pwned, false);
-    await b.eval('document.getElementById("slide2").style.display = "block"');
-    const rb2 = await b.report();
-    assert.equal(rb2.drawn, 3, 'the figure on the hidden slide is drawn once shown');
-    assert.ok(rb2.titles.includes('hidden'));
-    if (process.env.GENLAB_SCREENSHOTS) await b.screenshot(path.join(process.env.GENLAB_SCREENSHOTS, 'notebook.png'));
-
-    const external = requests.filter((u) => !/^(file|data|blob|about):/.test(u));
-    assert.deepEqual(external, [], 'no request leaves file://');
-    assert.ok(requests.some((u) => u.startsWith('file://')), 'requests were observed');
-  });
-  fs.rmSync(dir, { recursive: true, force: true });
+  const { page, report, shot } = await openPage(file);
+  const r = await report();
+  assert.equal(r.amd, 'object');
+  assert.equal(r.figures, 3);
+  assert.equal(r.drawn, 2, 'both visible figures drawn; the hidden one waits');
+  assert.ok(r.traces >= 6, `traces drawn: ${r.traces}`);
+  assert.equal(r.pwned, false);
+  assert.ok(r.titles.includes(EVIL), `the hostile title is shown as text: ${JSON.stringify(r.titles)}`);
+  await page.evaluate('document.getElementById("slide2").style.display = "block"');
+  const r2 = await report();
+  assert.equal(r2.drawn, 3, 'the figure on the hidden slide is drawn once shown');
+  assert.ok(r2.titles.includes('hidden'));
+  await shot('page.png');
+  assertNoExternalRequests();
 });
