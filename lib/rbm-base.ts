@@ -197,6 +197,9 @@ export abstract class RBM {
   /** Base-rate visible biases from the first fit's data, for AIS. */
   protected baseRate: Float32Array | null = null;
   private disposed = false;
+  /** Bumped whenever the parameters change; keys the cache of the exact log Z. */
+  protected version = 0;
+  private cachedLogZ: { version: number; value: number } | null = null;
 
   protected constructor(opts: RBMOptions) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
@@ -327,7 +330,8 @@ export abstract class RBM {
   /**
    * Exact log Z (nats) by enumerating the states of the smaller binary layer in chunks (for Gaussian visible units
    * the hidden layer is enumerated and the Gaussian integral is done in closed form). Refuses when the enumerated
-   * layer has more than 25 units: use {@link logPartitionAIS} then.
+   * layer has more than 25 units: use {@link logPartitionAIS} then. The value is cached until the parameters change
+   * (so `logLikelihood(test)` and `logLikelihood(train)` after one epoch enumerate once).
    */
   logPartition(): number {
     const n = this.enumeratedUnits();
@@ -337,7 +341,8 @@ export abstract class RBM {
           `(limit ${MAX_ENUMERATED_UNITS} units). Use logPartitionAIS({ runs: 100 }) for an estimate of log Z instead.`,
       );
     }
-    return this.logPartitionExact();
+    if (this.cachedLogZ?.version !== this.version) this.cachedLogZ = { version: this.version, value: this.logPartitionExact() };
+    return this.cachedLogZ.value;
   }
 
   /** Units of the layer `logPartition` enumerates. */
@@ -420,6 +425,7 @@ export abstract class RBM {
       v.assign(t);
       t.dispose();
     }
+    this.version++;
     if (w.visibleBias !== undefined) this.biasesSet = true;
   }
 
@@ -513,6 +519,7 @@ export abstract class RBM {
     if (opts.initVisibleBias ?? !this.biasesSet) {
       const a0 = this.visibleBiasFromData(x);
       this.a.assign(a0);
+      this.version++;
       this.baseRate ??= a0.dataSync() as Float32Array;
       a0.dispose();
       this.biasesSet = true;
@@ -542,6 +549,7 @@ export abstract class RBM {
             const r = this.trainStep(v0, chain, params, velocity, step, rng);
             return { chain: r.chain, recon: tf.add(reconSum, r.recon) as tf.Scalar };
           });
+          this.version++;
           reconSum.dispose();
           reconSum = out.recon;
           if (chain) {

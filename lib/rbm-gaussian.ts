@@ -93,6 +93,7 @@ export class GaussianBernoulliRBM extends RBM {
     const z = tensors.logVar;
     if (!z || z.rank !== 1 || z.shape[0] !== this.nVisible) throw new Error(`checkpoint at ${dir} lacks a valid tensor 'logVar' [${this.nVisible}]`);
     this.logVar.assign(z as tf.Tensor1D);
+    this.version++;
   }
 
   protected checkData(name: string, x: unknown): asserts x is tf.Tensor2D {

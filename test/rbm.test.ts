@@ -78,6 +78,11 @@ test('free energy and log Z match brute force (both enumeration directions, larg
     vs.forEach((v, i) => assertClose(f[i], bruteFreeEnergy(m, v), 1e-4 * (1 + Math.abs(f[i])), `F(v) ${nV}x${nH}`));
     const logZ = rbm.logPartition();
     assertClose(logZ, bruteLogZ(m), 1e-4 * Math.abs(logZ) + 1e-5, `log Z ${nV}x${nH}`);
+    // The cached value follows parameter changes.
+    const shifted = { ...m, b: m.b.map((q) => q + 0.3) };
+    rbm.setWeights({ hiddenBias: shifted.b });
+    assertClose(rbm.logPartition(), bruteLogZ(shifted), 1e-4 * Math.abs(logZ) + 1e-5, `log Z after setWeights ${nV}x${nH}`);
+    rbm.setWeights({ hiddenBias: m.b });
     // The probabilities of all visible states sum to one.
     const ll = rbm.logLikelihood(x, logZ) * vs.length; // sum_v log p(v)
     assert.ok(Number.isFinite(ll));
