@@ -47,6 +47,7 @@ def main():
     t0 = time.time()
     last_error = {}
     current = {"index": None, "source": None}
+    aborted = {}
 
     def on_cell_start(cell, cell_index):
         current.update(index=cell_index, source=cell.source)
@@ -58,6 +59,10 @@ def main():
         if status == "error":
             # tslab aborts requests that arrive within 200 ms after an error (cells tagged raises-exception go on).
             time.sleep(0.3)
+        elif status in ("abort", "aborted") and not aborted:
+            # never silent: an aborted cell did not run
+            aborted.update(index=cell_index, source=cell.source, ename="Aborted",
+                           evalue="the kernel aborted this cell without running it", traceback="")
 
     def on_cell_error(cell, cell_index, execute_reply):
         content = (execute_reply or {}).get("content", {})
@@ -111,6 +116,10 @@ def main():
         failed = True
         emit(event="error", kind="kernel", index=None, source=None, ename=type(e).__name__, evalue=str(e),
              traceback="")
+
+    if aborted and not failed:
+        failed = True
+        emit(event="error", kind="cell", **aborted)
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out_notebook)), exist_ok=True)
     nbformat.write(nb, args.out_notebook)

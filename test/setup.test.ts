@@ -119,13 +119,20 @@ test('notebook filters: sorted, and a filter that matches nothing is an error', 
 });
 
 /** Writes a notebook (tslab kernelspec) with these code cells into a folder inside the checkout. */
-function writeNotebook(name: string, cells: string[]): string {
+function writeNotebook(name: string, cells: (string | { source: string; tags: string[] })[]): string {
   const dir = path.join(ROOT, 'build', 'test-platform');
   fs.mkdirSync(dir, { recursive: true });
   const nb = {
     cells: [
       { cell_type: 'markdown', id: 'intro', metadata: {}, source: '# scratch' },
-      ...cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, execution_count: null, metadata: {}, outputs: [], source })),
+      ...cells.map((c, i) => ({
+        cell_type: 'code',
+        id: `c${i}`,
+        execution_count: null,
+        metadata: typeof c === 'string' ? {} : { tags: c.tags },
+        outputs: [],
+        source: typeof c === 'string' ? c : c.source,
+      })),
     ],
     metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
     nbformat: 4,
@@ -156,16 +163,23 @@ test('notebooks get genlab\'s types: a type error is reported naming the noteboo
   assert.match(JSON.stringify(executed.cells[2].outputs), /wasm|cpu|tensorflow/);
 });
 
-test('a runtime error names the cell, its first line and the error', async () => {
-  const nb = writeNotebook('throws.ipynb', [`const a = 1;`, `\nconst b = a + 1;\nthrow new RangeError('b is ' + b);`, `a`]);
+test('a runtime error names the cell, its first line and the error; expected errors do not abort the next cell', async () => {
+  // Cell 2 is tagged raises-exception (a deliberate error the lecture shows); tslab aborts requests that arrive
+  // within 200 ms of an error, so the runner must wait before cell 3, which must really run (and fail).
+  const nb = writeNotebook('throws.ipynb', [
+    `const a = 1;`,
+    { source: `throw new Error('shown on purpose');`, tags: ['raises-exception'] },
+    `\nconst b = a + 1;\nthrow new RangeError('b is ' + b);`,
+    `a`,
+  ]);
   await assert.rejects(
     runNotebook(nb, { quick: true, outDir: path.join(ROOT, 'build', 'test-platform', 'out'), export: false, log: () => undefined }),
     (e: unknown) => {
       assert.ok(e instanceof NotebookError);
-      assert.equal(e.cellIndex, 2);
+      assert.equal(e.cellIndex, 3);
       assert.equal(e.ename, 'RangeError');
       assert.equal(e.evalue, 'b is 2');
-      assert.match(e.message, /failed in cell 2 \(code cell 2 of 3\):\n {2}> const b = a \+ 1;/);
+      assert.match(e.message, /failed in cell 3 \(code cell 3 of 4\):\n {2}> const b = a \+ 1;/);
       return true;
     },
   );
