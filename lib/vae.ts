@@ -240,6 +240,7 @@ export class VAE {
 
   constructor(opts: VAEOptions) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
+    registerWasmConvGradients(); // idempotent; covers a wasm backend registered after this module loaded
     const architecture = opts.architecture ?? (opts.inputShape && !opts.hiddenUnits ? 'conv' : 'dense');
     assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
     assertPositiveInteger('latentDim', opts.latentDim);

@@ -87,20 +87,114 @@ export function conv2dBackpropFilterByOps(
       }
       return p;
     };
-    // dW[i, j]^T = dy^T tap(i, j): [co, N] x [N, ci], N = n*oh*ow. dy is transposed once, explicitly (WASM's
-    // matMul with a transposed operand is many times slower).
-    const dyT = tf.transpose(dy.reshape([n * oh * ow, co])); //                                       [co, N]
+    // Per tap, dW[i, j] = tap^T dy ([ci, N] x [N, co], N = n*oh*ow). WASM's matMul with a transposed operand is
+    // many times slower, so one side is transposed explicitly: the taps when that moves less data (kh*kw*ci < co;
+    // free when ci = 1), else dy once, computing dW[i, j]^T = dy^T tap instead.
+    const N = n * oh * ow;
+    const dy2 = dy.reshape([N, co]);
+    const transposeTaps = kh * kw * ci < co;
+    const dyT = transposeTaps ? null : tf.transpose(dy2); //                                             [co, N]
     const blocks: tf.Tensor[] = [];
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         const tap = plane(i % sh, j % sw)
           .slice([0, Math.floor(i / sh), Math.floor(j / sw), 0], [n, oh, ow, ci])
-          .reshape([n * oh * ow, ci]); //                                                              [N, ci]
-        blocks.push(tf.matMul(dyT, tap)); //                                                          [co, ci]
+          .reshape([N, ci]); //                                                                        [N, ci]
+        blocks.push(
+          dyT
+            ? tf.matMul(dyT, tap) //                                                                   [co, ci]
+            : tf.matMul(ci === 1 ? tap.reshape([1, N]) : tf.transpose(tap), dy2), //                   [ci, co]
+        );
       }
     }
-    // [kh*kw, co, ci] -> [kh, kw, ci, co]
-    return tf.stack(blocks).reshape([kh, kw, co, ci]).transpose([0, 1, 3, 2]) as tf.Tensor4D;
+    const stacked = tf.stack(blocks); // [kh*kw, co, ci] or [kh*kw, ci, co]
+    return (dyT ? stacked.reshape([kh, kw, co, ci]).transpose([0, 1, 3, 2]) : stacked.reshape([kh, kw, ci, co])) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Gradient of a 2D convolution with respect to its input (also the forward pass of conv2dTranspose), with ordinary
+ * ops: `dy` [n, oh, ow, co], `filter` [kh, kw, ci, co] -> dx [n, h, w, ci] for `inputShape` [n, h, w, ci].
+ *
+ *   dx[b, y*sh + i - top, x*sw + j - left, c] += sum_o dy[b, y, x, o] W[i, j, c, o]      (col2im of dy W^T)
+ *
+ * G_ij = dy W[i, j]^T ([n*oh*ow, co] x [co, ci]) for each tap; each is added into the
+ * stride-phase plane (i % sh, j % sw) at offset (floor(i/sh), floor(j/sw)); the planes are interleaved back into
+ * the padded grid and cropped. Exported for tests; models never call it directly.
+ */
+export function conv2dBackpropInputByOps(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  strides: [number, number] | number,
+  pad: BackpropFilterAttrs['pad'],
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
+  const { outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  return tf.tidy(() => {
+    const dy2 = dy.reshape([n * oh * ow, co]); //                                                         [N, co]
+    const H2 = oh + Math.ceil(kh / sh) - 1;
+    const W2 = ow + Math.ceil(kw / sw) - 1;
+    // planes[a][b]: sum of the taps with i % sh = a, j % sw = b, each shifted by (floor(i/sh), floor(j/sw)).
+    const parts: tf.Tensor[][][] = Array.from({ length: sh }, () => Array.from({ length: sw }, () => []));
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const di = Math.floor(i / sh);
+        const dj = Math.floor(j / sw);
+        // This tap's share G_ij = dy W[i, j]^T: [N, co] x [co, ci] (one product per tap: the outputs come out
+        // contiguous, where slicing one [N, kh*kw*ci] product along its last axis is slow on WASM).
+        const wT = tf.transpose(filter.slice([i, j, 0, 0], [1, 1, ci, co]).reshape([ci, co])); //            [co, ci]
+        const tap = tf.matMul(dy2, wT).reshape([n, oh, ow, ci]);
+        parts[i % sh][j % sw].push(
+          tf.pad(tap, [
+            [0, 0],
+            [di, H2 - oh - di],
+            [dj, W2 - ow - dj],
+            [0, 0],
+          ]),
+        );
+      }
+    }
+    const plane = (a: number, b: number): tf.Tensor => {
+      const ps = parts[a][b];
+      if (ps.length === 0) return tf.zeros([n, H2, W2, ci]);
+      return ps.length === 1 ? ps[0] : tf.addN(ps);
+    };
+    let full: tf.Tensor; //                                                                        [n, H2*sh, W2*sw, ci]
+    if (sh === 1 && sw === 1) {
+      full = plane(0, 0);
+    } else {
+      const rows: tf.Tensor[] = [];
+      for (let a = 0; a < sh; a++) {
+        const cols = Array.from({ length: sw }, (_, b) => plane(a, b));
+        rows.push(sw === 1 ? cols[0] : tf.stack(cols, 3).reshape([n, H2, W2 * sw, ci])); // column x*sw + b
+      }
+      full = sh === 1 ? rows[0] : tf.stack(rows, 2).reshape([n, H2 * sh, W2 * sw, ci]); //    row y*sh + a
+    }
+    // The padded grid starts at input row -top; crop (or zero-extend) to the input.
+    const needH = top + h - full.shape[1]!;
+    const needW = left + w - full.shape[2]!;
+    if (needH > 0 || needW > 0) {
+      full = tf.pad(full, [
+        [0, 0],
+        [0, Math.max(0, needH)],
+        [0, Math.max(0, needW)],
+        [0, 0],
+      ]);
+    }
+    return full.slice([0, top, left, 0], [n, h, w, ci]) as tf.Tensor4D;
   });
 }
 
@@ -138,7 +232,40 @@ export function registerWasmConvGradients(): string[] {
     });
     added.push('Conv2DBackpropFilter');
   }
+  // WASM's own Conv2DBackpropInput is a scalar loop; the version above runs its work as one XNNPACK matMul plus
+  // pads and adds (several times faster at the lecture model's sizes). Replaced once; NCHW goes to the original.
+  const current = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (current && !replacedInput.has(current.kernelFunc)) {
+    const original = current;
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    const kernelFunc: tf.KernelFunc = (args) => {
+      const a = args.attrs as unknown as BackpropInputAttrs;
+      if (a.dataFormat === 'NCHW') return original.kernelFunc(args);
+      const { dy, filter } = args.inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const dyv = asTensor(dy);
+      const fv = asTensor(filter);
+      const out = conv2dBackpropInputByOps(dyv.tensor as tf.Tensor4D, fv.tensor as tf.Tensor4D, a.inputShape, a.strides, a.pad, a.dimRoundingMode);
+      if (dyv.owned) dyv.tensor.dispose();
+      if (fv.owned) fv.tensor.dispose();
+      return out;
+    };
+    replacedInput.add(kernelFunc);
+    tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc, setupFunc: original.setupFunc });
+    added.push('Conv2DBackpropInput');
+  }
   return added;
+}
+
+/** Kernel functions this module registered for Conv2DBackpropInput (so a second call does not wrap them again). */
+const replacedInput = new Set<tf.KernelFunc>();
+
+/** Attributes tfjs passes to the Conv2DBackpropInput kernel. */
+interface BackpropInputAttrs {
+  strides: [number, number] | number;
+  pad: BackpropFilterAttrs['pad'];
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
 }
 
 /**

@@ -25,6 +25,8 @@ const CASES: Case[] = [
   { x: [2, 9, 7, 3], f: [5, 3, 3, 2], stride: 2, pad: 'valid' },
   { x: [1, 10, 11, 2], f: [4, 4, 2, 3], stride: 3, pad: 'same' },
   { x: [2, 5, 5, 1], f: [1, 1, 1, 2], stride: 1, pad: 'valid' },
+  { x: [2, 12, 10, 2], f: [2, 2, 2, 3], stride: 2, pad: 'valid' },
+  { x: [1, 8, 8, 3], f: [5, 5, 3, 2], stride: 2, pad: 'same' },
 ];
 
 async function onBackend<T>(name: string, fn: () => T): Promise<T> {
@@ -73,6 +75,7 @@ test('the WASM backend is available and has genlab conv gradient kernels', async
   assert.ok(tf.findBackend('wasm') !== null || (await tf.setBackend('wasm')), 'wasm backend missing');
   assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'Conv2DBackpropFilter not registered for wasm');
   assert.ok(tf.getKernel('Conv2DBackpropInput', 'wasm'), 'Conv2DBackpropInput not registered for wasm');
+  assert.deepEqual(registerWasmConvGradients(), [], 'a second registration must be a no-op');
 });
 
 test('conv2d / conv2dTranspose values and gradients: wasm equals cpu', async () => {
