@@ -215,6 +215,7 @@ export function renderGrid(images: ImagesInput, opts: ImageGridOptions = {}): { 
     out[i + 3] = 255;
   }
   const per = s.h * s.w * s.c;
+  const invert = opts.invert ?? false;
   const textRgb: [number, number, number] = bg < 0.5 ? [255, 255, 255] : [0, 0, 0];
   for (let k = 0; k < s.n; k++) {
     const x0 = padding + (k % cols) * (tw + padding);
@@ -223,9 +224,9 @@ export function renderGrid(images: ImagesInput, opts: ImageGridOptions = {}): { 
       for (let x = 0; x < s.w; x++) {
         const src = k * per + (y * s.w + x) * s.c;
         // grey: one channel; colour: the first three (alpha ignored)
-        const rgb = s.c === 1 ? [norm(k, Number(s.data[src]))] : [0, 1, 2].map((j) => norm(k, Number(s.data[src + j])));
-        const bytes = rgb.map((v) => Math.round((opts.invert ? 1 - v : v) * 255));
-        const [r, g, b] = bytes.length === 1 ? [bytes[0], bytes[0], bytes[0]] : bytes;
+        const r = toByte(norm(k, Number(s.data[src])), invert);
+        const g = s.c === 1 ? r : toByte(norm(k, Number(s.data[src + 1])), invert);
+        const b = s.c === 1 ? r : toByte(norm(k, Number(s.data[src + 2])), invert);
         for (let dy = 0; dy < scale; dy++) {
           let p = 4 * ((y0 + y * scale + dy) * width + x0 + x * scale);
           for (let dx = 0; dx < scale; dx++, p += 4) {
@@ -242,11 +243,17 @@ export function renderGrid(images: ImagesInput, opts: ImageGridOptions = {}): { 
       drawText(out, width, tx, y0 + th + 2, text, fontSize, textRgb, tw);
     }
   }
-  const bytes = PNG.sync.write(png, { colorType: 2 });
+  // Grey input: a greyscale PNG (a third of the raw size); no row filters: faster and smaller for these images.
+  const bytes = PNG.sync.write(png, { colorType: s.c === 1 ? 0 : 2, filterType: 0 });
   return {
     png: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     layout: { n: s.n, cols, rows, tileWidth: tw, tileHeight: th, captionHeight: capH, padding, width, height },
   };
+}
+
+/** A value in [0, 1] as a byte (inverted: 1 - v). */
+function toByte(v: number, invert: boolean): number {
+  return Math.round((invert ? 1 - v : v) * 255);
 }
 
 /** Options for {@link showImages}: the grid options plus a title. */

@@ -25,6 +25,7 @@ test('a [n, h*w] grid decodes to the expected size and pixels', async () => {
   x.dispose();
   assert.ok(bytes instanceof Uint8Array);
   assert.deepEqual(Array.from(bytes.subarray(0, 8)), [137, 80, 78, 71, 13, 10, 26, 10]); // PNG signature
+  assert.equal(bytes[25], 0, 'IHDR colour type 0: a greyscale PNG for grey images');
   const p = decode(bytes);
   // 3 columns of 6-px tiles + 4 gaps of 1 px; 2 rows
   assert.equal(p.width, 3 * 6 + 4);
@@ -51,7 +52,9 @@ test('pixel placement inside an image follows row-major [h, w] and [n, h, w, c] 
   assert.deepEqual(px(p, 2, 0), [102, 102, 102]);
   assert.deepEqual(px(p, 0, 1), [153, 153, 153]);
   const rgb = tf.tensor4d([[[[1, 0, 0], [0, 1, 0]]]]); // [1, 1, 2, 3]: a red and a green pixel
-  const q = decode(imageGrid(rgb, { scale: 2, padding: 0 }));
+  const rgbBytes = imageGrid(rgb, { scale: 2, padding: 0 });
+  assert.equal(rgbBytes[25], 2, 'IHDR colour type 2: RGB');
+  const q = decode(rgbBytes);
   rgb.dispose();
   assert.deepEqual([q.width, q.height], [4, 2]);
   assert.deepEqual(px(q, 1, 1), [255, 0, 0]);
