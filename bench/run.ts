@@ -17,7 +17,7 @@
  * `--quick`: one repetition, the 10k workloads and the quick notebook suite only, nothing recorded.
  * `--variants`: genlab's kernel levers to compare (lib/kernels.ts): `stock` (tfjs as shipped), `transpose`
  * (explicit transposes, no addon), `native` (OpenBLAS addon; genlab's default when it is built).
- * Results: printed, written to bench/results/latest.json, and (full runs) to the generated table in
+ * Results: printed, written to build/bench/latest.json, and (full runs) to the generated table in
  * bench/RESULTS.md between the `bench:begin` / `bench:end` markers.
  */
 import { spawnSync } from 'node:child_process';
@@ -83,7 +83,7 @@ interface Row {
 
 function runProcess(cmd: string, args: string[], env: Record<string, string> = {}, timeoutS = 1800): RunResult {
   const r = spawnSync(cmd, args, {
-    env: { ...process.env, ...env },
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...env },
     encoding: 'utf8',
     timeout: timeoutS * 1000,
     maxBuffer: 64 * 2 ** 20,
@@ -244,7 +244,7 @@ async function main(): Promise<void> {
     `less sensitive to other load on the machine.`;
   console.log(`\n${header}\n\n${md}`);
   for (const r of rows) if (r.memoryCheck) console.log(`${r.name}: ${r.memoryCheck}`);
-  const resultsDir = path.join(root, 'bench', 'results');
+  const resultsDir = path.join(root, 'build', 'bench');
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, 'latest.json'), JSON.stringify({ when, rows, notebooks }, null, 1));
   if (!quick && !values['no-record']) record(header, md, rows);

@@ -90,7 +90,7 @@ let addonNote = '';
 /** Where scripts/build-native.js puts the addon, relative to this file (lib/ or dist/lib/). */
 function addonCandidates(): string[] {
   const rel = path.join('native', 'build', 'Release', 'genlab_native.node');
-  return [path.resolve(__dirname, '..', rel), path.resolve(__dirname, '..', '..', rel)];
+  return [path.resolve(__dirname, '..', '..', rel), path.resolve(__dirname, '..', rel)]; // from dist/lib, from lib
 }
 
 function loadAddon(): NativeAddon | null {
