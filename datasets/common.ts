@@ -51,7 +51,9 @@ export interface RawImages {
   pixels: Uint8Array;
   /** `n` class labels. */
   labels: Uint8Array;
+  /** Image height. */
   rows: number;
+  /** Image width. */
   cols: number;
   /** Where they came from (for `source`). */
   origin: string;

@@ -157,18 +157,21 @@ function captionsOf(opts: ImageGridOptions, n: number): string[] | null {
 export interface ImageGridLayout {
   /** Number of images. */
   n: number;
-  /** Images per row and number of rows. */
+  /** Images per row. */
   cols: number;
+  /** Number of rows of images. */
   rows: number;
-  /** One image's size in output pixels (source size times scale). */
+  /** One image's width in output pixels (source width times scale). */
   tileWidth: number;
+  /** One image's height in output pixels (source height times scale). */
   tileHeight: number;
   /** Height of the caption strip under each image (0 without labels). */
   captionHeight: number;
   /** Padding between images. */
   padding: number;
-  /** PNG size. */
+  /** PNG width in pixels. */
   width: number;
+  /** PNG height in pixels. */
   height: number;
 }
 

@@ -447,6 +447,20 @@ export function heatmapFigure(z: tf.Tensor | ArrayLike<number>[], opts: HeatmapF
   return { data: [t], layout: { ...layout, ...(opts.layout ?? {}) }, config: { ...DEFAULT_CONFIG } };
 }
 
+/**
+ * Draws several figures on the same axes: the traces of `others` are added to a copy of `base` (whose layout
+ * is kept), e.g. a density histogram with the exact pdf on top:
+ * `overlayFigures(histogramFigure(samples, { density: true }), lineFigure([{ x: xs, y: pdf, name: 'exact' }]))`.
+ */
+export function overlayFigures(base: Figure, ...others: Figure[]): Figure {
+  validateFigure(base);
+  others.forEach(validateFigure);
+  const data = [...base.data, ...others.flatMap((f) => f.data)].map((t) => ({ ...t }));
+  const layout: PlotlyLayout = { ...base.layout };
+  if (data.length > 1 && layout.showlegend === undefined) layout.showlegend = true;
+  return { data, layout, config: { ...DEFAULT_CONFIG, ...(base.config ?? {}) } };
+}
+
 /** Options for {@link subplots}. */
 export interface SubplotOptions {
   /** Number of rows of the grid (positive integer). */

@@ -76,8 +76,9 @@ export interface CurvePoint {
 export interface ProgressSnapshot {
   /** Run title. */
   title: string;
-  /** Planned epochs and batches per epoch. */
+  /** Planned epochs. */
   epochs: number;
+  /** Batches per epoch. */
   batchesPerEpoch: number;
   /** Epochs completed. */
   epochsDone: number;

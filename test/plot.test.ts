@@ -10,6 +10,7 @@ import {
   histogramCounts,
   histogramFigure,
   lineFigure,
+  overlayFigures,
   PLOTLY_MIME_TYPE,
   plotlyLoaderHtml,
   scatterFigure,
@@ -93,6 +94,18 @@ test('histogram: counts add up, density integrates to one, series share bins', (
   assert.ok(Math.abs(area - 1) < 1e-9, `density integrates to ${area}`);
   assert.equal(fig.layout.barmode, 'overlay');
   assert.throws(() => histogramCounts(xs, { bins: 0 }), /bins must be a positive integer/);
+});
+
+test('overlayFigures puts the traces of several figures on the axes of the base figure', () => {
+  const h = histogramFigure([0, 1, 1, 2], { density: true, title: 'samples' });
+  const pdf = lineFigure([{ x: [0, 1, 2], y: [0.2, 0.6, 0.2], name: 'exact' }]);
+  const o = overlayFigures(h, pdf);
+  assertPlainJson(o);
+  assert.deepEqual(o.data.map((t) => t.type), ['bar', 'scatter']);
+  assert.equal(o.layout.title?.text, 'samples');
+  assert.equal(o.layout.barmode, 'overlay');
+  assert.equal(h.data.length, 1, 'inputs unchanged');
+  assert.throws(() => overlayFigures(h, {} as Figure), /figure must be a plotly figure/);
 });
 
 test('heatmapFigure and subplots: axes, domains, titles and colour bars', async () => {
