@@ -21,8 +21,13 @@ type WriteDisplayData = (
   update: boolean,
 ) => void;
 
+/** tslab's public API (`require('tslab')`): one MIME type per output, `newDisplay()` for in-place updates. */
+interface TslabDisplay {
+  raw(contentType: string, b: string | Uint8Array): unknown;
+}
 interface TslabPublic {
-  display: { raw(contentType: string, b: string | Uint8Array): unknown };
+  display: TslabDisplay;
+  newDisplay(): TslabDisplay;
 }
 
 const JUPYTER_SUFFIX = path.join('tslab', 'dist', 'jupyter.js');
@@ -46,13 +51,12 @@ function kernelPublic(): TslabPublic | null {
 }
 
 /**
- * True when running inside a tslab Jupyter kernel that is executing (or has executed) a cell, i.e. when
- * `show`, `showImages`, `table` and live progress can display rich output. Set `GENLAB_DISPLAY=text` to force
- * plain-text behaviour.
+ * True when running inside a tslab Jupyter kernel, i.e. when `show`, `showImages`, `table` and live progress
+ * can display rich output. Set `GENLAB_DISPLAY=text` to force plain-text behaviour.
  */
 export function inNotebook(): boolean {
   if ((process.env.GENLAB_DISPLAY ?? '').toLowerCase() === 'text') return false;
-  return kernelWriter() !== null;
+  return kernelWriter() !== null || kernelPublic() !== null;
 }
 
 function encode(bundle: MimeBundle): Record<string, unknown> {
@@ -63,34 +67,59 @@ function encode(bundle: MimeBundle): Record<string, unknown> {
   return data;
 }
 
+/** The richest MIME type of a bundle that tslab's public API can send on its own. */
+function richest(bundle: MimeBundle): [string, string | Uint8Array] | null {
+  const best = ['text/html', 'image/png', 'text/plain'].find((m) => m in bundle);
+  return best ? [best, bundle[best] as string | Uint8Array] : null;
+}
+
 /**
- * Sends `bundle` as one output of the current cell. With `displayId`, the first call creates the output and
- * later calls with `update: true` replace it in place. Returns false (and does nothing) outside a notebook.
+ * Sends `bundle` as one output of the current cell. Returns false (and does nothing) outside a notebook.
+ * With tslab's internal hook the whole bundle is sent; otherwise the richest single MIME type.
  */
-export function displayBundle(bundle: MimeBundle, displayId?: string, update = false): boolean {
+export function displayBundle(bundle: MimeBundle): boolean {
   if (!inNotebook()) return false;
   const write = kernelWriter();
   if (write) {
-    write({ data: encode(bundle), metadata: {}, transient: displayId ? { display_id: displayId } : {} }, update);
+    write({ data: encode(bundle), metadata: {}, transient: {} }, false);
     return true;
   }
   const pub = kernelPublic();
-  if (!pub) return false;
-  const best = ['text/html', 'image/png', 'text/plain'].find((m) => m in bundle);
-  if (!best) return false;
-  pub.display.raw(best, bundle[best] as string | Uint8Array);
-  return true;
+  const one = richest(bundle);
+  if (!pub || !one) return false;
+  try {
+    pub.display.raw(one[0], one[1]);
+    return true;
+  } catch {
+    return false; // tslab not executing a cell yet ("Not ready")
+  }
 }
 
-/** One output that can be replaced in place (tslab's `newDisplay()`, with full MIME bundles). */
+/** One output that is replaced in place on every update (tslab's `newDisplay()`, with full MIME bundles). */
 export class LiveOutput {
   private readonly id = randomBytes(8).toString('hex');
   private shown = false;
+  private fallback: TslabDisplay | null = null;
 
   /** Shows `bundle`, replacing what this output showed before. Returns false outside a notebook. */
   update(bundle: MimeBundle): boolean {
-    const ok = displayBundle(bundle, this.id, this.shown);
-    if (ok) this.shown = true;
-    return ok;
+    if (!inNotebook()) return false;
+    const write = kernelWriter();
+    if (write) {
+      // display_data with a display id first, then update_display_data for the same id
+      write({ data: encode(bundle), metadata: {}, transient: { display_id: this.id } }, this.shown);
+      this.shown = true;
+      return true;
+    }
+    const pub = kernelPublic();
+    const one = richest(bundle);
+    if (!pub || !one) return false;
+    try {
+      this.fallback ??= pub.newDisplay();
+      this.fallback.raw(one[0], one[1]);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
