@@ -5,6 +5,7 @@
  */
 import { tf } from '../lib/backend';
 import { BernoulliRBM } from '../lib/rbm';
+import { fusedAdam } from '../lib/kernels';
 import { Random } from '../lib/random';
 import { VAE } from '../lib/vae';
 
@@ -86,6 +87,11 @@ function negElbo(x: tf.Tensor2D, logits: tf.Tensor2D, mu: tf.Tensor2D, logVar: t
   return tf.mean(tf.add(rec, kl)) as tf.Scalar;
 }
 
+/** Adam for the stand-ins: tf.train.adam, or genlab's fused one with GENLAB_BENCH_FUSED_ADAM=1. */
+const fusedWanted = () => process.env.GENLAB_BENCH_FUSED_ADAM === '1';
+const standInAdam = () => (fusedWanted() ? fusedAdam(1e-3) : tf.train.adam(1e-3));
+const standInName = () => `stand-in (plain tfjs ops, ${fusedWanted() ? 'fused' : 'tf.train'} Adam)`;
+
 /** One epoch of Adam on a stand-in model: `forward(xb, eps)` returns the batch loss. */
 async function standInEpoch(
   x: tf.Tensor2D, batchSize: number, latent: number, rng: Random, opt: tf.Optimizer, params: Params,
@@ -132,10 +138,10 @@ async function denseVae(x: tf.Tensor2D, epochs: number, seed: number): Promise<E
     const logits = dense(dense(dense(z, 'd1', 'db1', 'relu'), 'd2', 'db2', 'relu'), 'out', 'outb', 'linear');
     return negElbo(xb, logits as tf.Tensor2D, mu, logVar);
   };
-  const opt = tf.train.adam(1e-3);
+  const opt = standInAdam();
   try {
     const r = await timeEpochs(epochs, () => standInEpoch(x, 128, L, rng, opt, p, forward));
-    return { ...r, implementation: 'stand-in (plain tfjs ops, GENLAB_BENCH_STANDIN=1)' };
+    return { ...r, implementation: standInName() };
   } finally {
     opt.dispose();
     tf.dispose(Object.values(p));
@@ -176,10 +182,10 @@ async function convVae(x: tf.Tensor2D, epochs: number, seed: number): Promise<Ep
     const logits = convT(u2, 't3', 'tb3', [B, 28, 28, 1], 1).reshape([B, 784]) as tf.Tensor2D;
     return negElbo(xb, logits, mu, logVar);
   };
-  const opt = tf.train.adam(1e-3);
+  const opt = standInAdam();
   try {
     const r = await timeEpochs(epochs, () => standInEpoch(x, 128, L, rng, opt, p, forward));
-    return { ...r, implementation: 'stand-in (plain tfjs ops, GENLAB_BENCH_STANDIN=1)' };
+    return { ...r, implementation: standInName() };
   } finally {
     opt.dispose();
     tf.dispose(Object.values(p));
