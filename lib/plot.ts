@@ -94,8 +94,8 @@ export type Numeric = ArrayLike<number> | tf.Tensor;
 
 /** Layout options shared by the figure builders. */
 export interface FigureOptions {
-  /** Title above the plot. */
-  title?: string;
+  /** Title above the plot (a string, or plotly's `{ text }`). */
+  title?: string | { text: string };
   /** x-axis title. */
   xTitle?: string;
   /** y-axis title. */
@@ -108,6 +108,12 @@ export interface FigureOptions {
   width?: number;
   /** Height in pixels (default 400). */
   height?: number;
+  /** plotly x-axis fields, merged over the generated x axis (e.g. `{ range: [0, 1] }`). */
+  xaxis?: PlotlyAxis;
+  /** plotly y-axis fields, merged over the generated y axis. */
+  yaxis?: PlotlyAxis;
+  /** Show the legend (default: when there are several traces). */
+  showlegend?: boolean;
   /** Extra plotly layout fields, merged over the generated layout (shallowly). */
   layout?: PlotlyLayout;
 }
@@ -156,14 +162,16 @@ function baseLayout(opts: FigureOptions): PlotlyLayout {
   const height = opts.height ?? DEFAULTS.height;
   assertPositiveInteger('width', width);
   assertPositiveInteger('height', height);
+  const title = typeof opts.title === 'object' && opts.title !== null ? String(opts.title.text) : opts.title;
   const layout: PlotlyLayout = {
     width,
     height,
-    margin: { l: 60, r: 20, t: opts.title ? 50 : 20, b: 50 },
-    xaxis: axis(opts.xTitle, opts.logX),
-    yaxis: axis(opts.yTitle, opts.logY),
+    margin: { l: 60, r: 20, t: title ? 50 : 20, b: 50 },
+    xaxis: { ...axis(opts.xTitle, opts.logX), ...(opts.xaxis ?? {}) },
+    yaxis: { ...axis(opts.yTitle, opts.logY), ...(opts.yaxis ?? {}) },
   };
-  if (opts.title !== undefined) layout.title = { text: String(opts.title) };
+  if (title !== undefined) layout.title = { text: String(title) };
+  if (opts.showlegend !== undefined) layout.showlegend = opts.showlegend;
   return { ...layout, ...(opts.layout ?? {}) };
 }
 

@@ -55,6 +55,13 @@ test('lineFigure: several series from a record, arrays, typed arrays and tensors
   assert.equal(one.data[0].mode, 'markers');
   assert.throws(() => lineFigure([{ x: [1, 2, 3], y: [1, 2] }]), /series\[0\]: x has 3 values but y has 2/);
   assert.throws(() => lineFigure([]), /at least one series/);
+  // plotly-style layout fields are accepted too
+  const styled = lineFigure({ a: [1, 2] }, { title: { text: 'T' }, xaxis: { range: [0, 5] }, yaxis: { type: 'log' }, showlegend: false, layout: { bargap: 0 } });
+  assert.equal(styled.layout.title?.text, 'T');
+  assert.deepEqual(styled.layout.xaxis?.range, [0, 5]);
+  assert.equal(styled.layout.yaxis?.type, 'log');
+  assert.equal(styled.layout.showlegend, false);
+  assert.equal(styled.layout.bargap, 0);
   assert.throws(() => lineFigure({ a: [1] }, { width: 0 }), /width must be a positive integer; got 0/);
 });
 
