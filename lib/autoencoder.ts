@@ -20,7 +20,7 @@ import {
   describeValue,
 } from './validate';
 import { denseDecoder, HiddenActivation } from './vae-factories';
-import { gradientStep, runEpochs, trainableVariables } from './fit-loop';
+import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from './fit-loop';
 
 /** Options for {@link Autoencoder}. */
 export interface AutoencoderOptions {
@@ -130,20 +130,12 @@ export class Autoencoder {
   /** Trains with Adam on the per-element mean loss; returns the per-epoch loss. */
   async fit(x: tf.Tensor2D, opts: AutoencoderFitOptions = {}): Promise<AutoencoderHistory> {
     this.assertAlive();
-    const epochs = opts.epochs ?? AE_DEFAULTS.epochs;
-    assertPositiveInteger('epochs', epochs);
-    const batchSize = opts.batchSize ?? AE_DEFAULTS.batchSize;
-    assertPositiveInteger('batchSize', batchSize);
-    const learningRate = opts.learningRate ?? AE_DEFAULTS.learningRate;
-    assertPositiveNumber('learningRate', learningRate);
+    const { epochs, batchSize, learningRate } = resolveFitOptions(opts, AE_DEFAULTS);
     this.checkData('x', x, true);
     if (opts.validation !== undefined) this.checkData('validation', opts.validation, true);
-    if (!this.optimizer || this.optimizerRate !== learningRate) {
-      this.optimizer?.dispose();
-      this.optimizer = tf.train.adam(learningRate, 0.9, 0.999, AE_DEFAULTS.adamEpsilon);
-      this.optimizerRate = learningRate;
-    }
-    const optimizer = this.optimizer;
+    const optimizer = adamFor(this.optimizer, this.optimizerRate, learningRate, AE_DEFAULTS.adamEpsilon);
+    this.optimizer = optimizer;
+    this.optimizerRate = learningRate;
     const vars = trainableVariables(this.encoder, this.decoder);
     const raw = await runEpochs({
       x,
@@ -327,16 +319,9 @@ export function pca(x: tf.Tensor2D, k: number, opts: PCAOptions = {}): PCAResult
     let ritzValues: number[] = [];
     let ritzVectors: Float64Array = Q;
     for (let it = 0; it < maxIterations; it++) {
-      const Z = tf.tidy(() => tf.matMul(cov, tf.tensor2d(Float32Array.from(Q), [d, p])).dataSync()); //   C Q  [D, p]
+      const Z = tf.tidy(() => tf.matMul(cov, tf.tensor2d(Float32Array.from(Q), [d, p])).dataSync() as Float32Array); // C Q [D, p]
       // Rayleigh-Ritz: T = Q^T C Q (p x p), eigenpairs (theta, y); Ritz vectors Q y, residuals C Q y - theta Q y.
-      const T = new Float64Array(p * p);
-      for (let a = 0; a < p; a++) {
-        for (let b = 0; b < p; b++) {
-          let s = 0;
-          for (let r = 0; r < d; r++) s += Q[r * p + a] * Z[r * p + b];
-          T[a * p + b] = s;
-        }
-      }
+      const T = columnProducts(Q, Z, d, p, p);
       for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) T[a * p + b] = T[b * p + a] = 0.5 * (T[a * p + b] + T[b * p + a]);
       const eig = jacobiEigen(T, p);
       ritzValues = eig.values;
@@ -405,22 +390,8 @@ export function principalAngles(a: tf.Tensor2D, b: tf.Tensor2D): number[] {
   const Qa = orthonormalColumns(transposeRowMajor(Float64Array.from(a.dataSync()), k1, d), d, k1);
   const Qb = orthonormalColumns(transposeRowMajor(Float64Array.from(b.dataSync()), k2, d), d, k2);
   // M = Qa^T Qb [k1, k2]; its singular values are sqrt(eig(M M^T)).
-  const M = new Float64Array(k1 * k2);
-  for (let i = 0; i < k1; i++) {
-    for (let j = 0; j < k2; j++) {
-      let s = 0;
-      for (let r = 0; r < d; r++) s += Qa[r * k1 + i] * Qb[r * k2 + j];
-      M[i * k2 + j] = s;
-    }
-  }
-  const MMt = new Float64Array(k1 * k1);
-  for (let i = 0; i < k1; i++) {
-    for (let j = 0; j < k1; j++) {
-      let s = 0;
-      for (let c = 0; c < k2; c++) s += M[i * k2 + c] * M[j * k2 + c];
-      MMt[i * k1 + j] = s;
-    }
-  }
+  const M = columnProducts(Qa, Qb, d, k1, k2);
+  const MMt = matMulRowMajor(M, transposeRowMajor(M, k1, k2), k1, k2, k1);
   const sv = jacobiEigen(MMt, k1).values.map((v) => Math.sqrt(Math.max(0, v)));
   return sv.slice(0, Math.min(k1, k2)).map((s) => Math.acos(Math.min(1, s)));
 }
@@ -521,6 +492,19 @@ function orthonormalColumns(m: Float64Array, rows: number, cols: number): Float6
         continue;
       }
       for (let r = 0; r < rows; r++) out[r * cols + j] /= nrm;
+    }
+  }
+  return out;
+}
+
+/** A^T B for row-major A [rows, ca] and B [rows, cb]: the dot products of their columns, [ca, cb]. */
+function columnProducts(A: Float64Array | Float32Array, B: Float64Array | Float32Array, rows: number, ca: number, cb: number): Float64Array {
+  const out = new Float64Array(ca * cb);
+  for (let r = 0; r < rows; r++) {
+    for (let a = 0; a < ca; a++) {
+      const v = A[r * ca + a];
+      if (v === 0) continue;
+      for (let b = 0; b < cb; b++) out[a * cb + b] += v * B[r * cb + b];
     }
   }
   return out;

@@ -7,6 +7,31 @@
 import { tf } from './backend';
 import { Random } from './random';
 import { createProgress, EpochMetrics } from './progress';
+import { assertPositiveInteger, assertPositiveNumber, describeValue } from './validate';
+
+/** Validated epochs, batch size and learning rate of a `fit` call, with the model's defaults filled in. */
+export function resolveFitOptions(
+  opts: { epochs?: number; batchSize?: number; learningRate?: number; onEpoch?: unknown },
+  defaults: { epochs: number; batchSize: number; learningRate: number },
+): { epochs: number; batchSize: number; learningRate: number } {
+  const epochs = opts.epochs ?? defaults.epochs;
+  assertPositiveInteger('epochs', epochs);
+  const batchSize = opts.batchSize ?? defaults.batchSize;
+  assertPositiveInteger('batchSize', batchSize);
+  const learningRate = opts.learningRate ?? defaults.learningRate;
+  assertPositiveNumber('learningRate', learningRate);
+  if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') {
+    throw new TypeError(`onEpoch must be a function; got ${describeValue(opts.onEpoch)}`);
+  }
+  return { epochs, batchSize, learningRate };
+}
+
+/** An Adam optimiser for `learningRate`, reusing `current` (and its moment estimates) when the rate is unchanged. */
+export function adamFor(current: tf.Optimizer | null, currentRate: number, learningRate: number, epsilon: number): tf.Optimizer {
+  if (current && currentRate === learningRate) return current;
+  current?.dispose();
+  return tf.train.adam(learningRate, 0.9, 0.999, epsilon);
+}
 
 /** What {@link runEpochs} needs from a model. */
 export interface EpochLoopSpec {

@@ -94,6 +94,13 @@ function checkShape(name: string, shape: unknown, downsample: number): asserts s
   }
 }
 
+/** Dense layers of the given widths applied in turn to `input`. */
+function denseStack(input: tf.SymbolicTensor, widths: number[], activation: HiddenActivation, rng: Random): tf.SymbolicTensor {
+  let h = input;
+  for (const units of widths) h = tf.layers.dense({ units, activation, kernelInitializer: init(rng) }).apply(h) as tf.SymbolicTensor;
+  return h;
+}
+
 /** Glorot-uniform kernel initialiser seeded from `rng` (each layer gets its own seed). */
 function init(rng: Random): ReturnType<typeof tf.initializers.glorotUniform> {
   return tf.initializers.glorotUniform({ seed: rng.seedInt() });
@@ -111,10 +118,7 @@ export function denseEncoder(opts: DenseEncoderOptions): tf.LayersModel {
   assertOneOf('activation', activation, ACTIVATIONS);
   const rng = new Random(opts.seed);
   const input = tf.input({ shape: [opts.inputDim], name: 'x' });
-  let h: tf.SymbolicTensor = input;
-  for (const units of opts.hiddenUnits) {
-    h = tf.layers.dense({ units, activation, kernelInitializer: init(rng) }).apply(h) as tf.SymbolicTensor;
-  }
+  const h = denseStack(input, opts.hiddenUnits, activation, rng);
   const mean = tf.layers.dense({ units: opts.latentDim, kernelInitializer: init(rng), name: uniqueName('z_mean') });
   const logVar = tf.layers.dense({ units: opts.latentDim, kernelInitializer: init(rng), name: uniqueName('z_log_var') });
   return tf.model({ inputs: input, outputs: [mean.apply(h) as tf.SymbolicTensor, logVar.apply(h) as tf.SymbolicTensor] });
@@ -131,10 +135,7 @@ export function denseDecoder(opts: DenseDecoderOptions): tf.LayersModel {
   assertOneOf('outputActivation', outputActivation, ACTIVATIONS);
   const rng = new Random(opts.seed);
   const input = tf.input({ shape: [opts.latentDim], name: 'z' });
-  let h: tf.SymbolicTensor = input;
-  for (const units of opts.hiddenUnits) {
-    h = tf.layers.dense({ units, activation, kernelInitializer: init(rng) }).apply(h) as tf.SymbolicTensor;
-  }
+  const h = denseStack(input, opts.hiddenUnits, activation, rng);
   const out = tf.layers.dense({ units: opts.outputDim, activation: outputActivation, kernelInitializer: init(rng) });
   return tf.model({ inputs: input, outputs: out.apply(h) as tf.SymbolicTensor });
 }

@@ -25,7 +25,7 @@ import {
   assertPositiveNumber,
   describeValue,
 } from './validate';
-import { gradientStep, runEpochs, trainableVariables } from './fit-loop';
+import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from './fit-loop';
 import { klDiagonalGaussianUnchecked } from './kl';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation } from './vae-factories';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
@@ -353,19 +353,11 @@ export class VAE {
    */
   async fit(x: tf.Tensor, opts: VAEFitOptions = {}): Promise<VAEHistory> {
     this.assertAlive();
-    const epochs = opts.epochs ?? DEFAULTS.epochs;
-    assertPositiveInteger('epochs', epochs);
-    const batchSizeOpt = opts.batchSize ?? DEFAULTS.batchSize;
-    assertPositiveInteger('batchSize', batchSizeOpt);
-    const learningRate = opts.learningRate ?? DEFAULTS.learningRate;
-    assertPositiveNumber('learningRate', learningRate);
+    const { epochs, batchSize: batchSizeOpt, learningRate } = resolveFitOptions(opts, DEFAULTS);
     const beta = opts.beta ?? DEFAULTS.beta;
     assertFiniteNumber('beta', beta, { min: 0 });
     const klWarmup = opts.klWarmup ?? 0;
     assertNonNegativeInteger('klWarmup', klWarmup);
-    if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') {
-      throw new TypeError(`onEpoch must be a function; got ${describeValue(opts.onEpoch)}`);
-    }
     const data = this.toFlat('x', x, true);
     const val = opts.validation !== undefined ? this.toFlat('validation', opts.validation, true) : null;
     const n = data.x.shape[0];
@@ -751,11 +743,8 @@ export class VAE {
   }
 
   private getOptimizer(learningRate: number): tf.Optimizer {
-    if (!this.optimizer || this.optimizerRate !== learningRate) {
-      this.optimizer?.dispose();
-      this.optimizer = tf.train.adam(learningRate, 0.9, 0.999, DEFAULTS.adamEpsilon);
-      this.optimizerRate = learningRate;
-    }
+    this.optimizer = adamFor(this.optimizer, this.optimizerRate, learningRate, DEFAULTS.adamEpsilon);
+    this.optimizerRate = learningRate;
     return this.optimizer;
   }
 

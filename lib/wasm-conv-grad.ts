@@ -28,6 +28,21 @@ interface BackpropFilterAttrs {
   filterShape: [number, number, number, number];
 }
 
+/** Convolution geometry (NHWC, dilation 1) from tfjs's own conv_util, with short names. */
+function geometry(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  strides: [number, number] | number,
+  pad: BackpropFilterAttrs['pad'],
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+) {
+  const i = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  return {
+    n: i.batchSize, h: i.inHeight, w: i.inWidth, ci: i.inChannels, oh: i.outHeight, ow: i.outWidth, co: i.outChannels,
+    kh: i.filterHeight, kw: i.filterWidth, sh: i.strideHeight, sw: i.strideWidth, top: i.padInfo.top, left: i.padInfo.left,
+  };
+}
+
 /**
  * Gradient of a 2D convolution with respect to its filter, computed with ordinary ops on the current backend.
  * `x` [n, h, w, ci] is the convolution input, `dy` [n, oh, ow, co] the gradient of its output; returns
@@ -41,19 +56,7 @@ export function conv2dBackpropFilterByOps(
   pad: BackpropFilterAttrs['pad'],
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): tf.Tensor4D {
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape,
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
-  const { outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { top, left } = info.padInfo;
+  const { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top, left } = geometry(x.shape, filterShape, strides, pad, dimRoundingMode);
   return tf.tidy(() => {
     // Strided slices are slow on WASM, so taps are cut with plain slices from stride-phase planes:
     // pad/crop x to Hp = H2*sh rows (H2 = oh + ceil(kh/sh) - 1, enough for every tap), view it as
@@ -130,19 +133,7 @@ export function conv2dBackpropInputByOps(
   pad: BackpropFilterAttrs['pad'],
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): tf.Tensor4D {
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
-  const { outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { top, left } = info.padInfo;
+  const { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top, left } = geometry(inputShape, filter.shape, strides, pad, dimRoundingMode);
   return tf.tidy(() => {
     const dy2 = dy.reshape([n * oh * ow, co]); //                                                         [N, co]
     const H2 = oh + Math.ceil(kh / sh) - 1;

@@ -104,9 +104,9 @@ test('a trained linear autoencoder spans the PCA subspace and matches its error'
   const ae = new Autoencoder({ inputDim: 10, codeDim: 2, loss: 'mse', linear: true, seed: 1 });
   const p = pca(x, 2);
   try {
-    const h = await ae.fit(x, { epochs: 150, batchSize: 64, learningRate: 1e-2, progress: false });
-    assert.equal(h.loss.length, 150);
-    await ae.fit(x, { epochs: 400, batchSize: 512, learningRate: 3e-3, progress: false }); // full-batch settle
+    const h = await ae.fit(x, { epochs: 40, batchSize: 32, learningRate: 1e-2, progress: false });
+    assert.equal(h.loss.length, 40);
+    await ae.fit(x, { epochs: 150, batchSize: 512, learningRate: 3e-3, progress: false }); // full-batch settle
     const maps = ae.linearMaps();
     const angles = principalAngles(maps.decoderWeight, p.components);
     tf.dispose(Object.values(maps));

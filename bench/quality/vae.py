@@ -63,14 +63,19 @@ def kl(mu, logvar):
     return 0.5 * (logvar.exp() + mu.pow(2) - 1 - logvar).sum(-1)
 
 
+def posterior_samples(model, xb, k):
+    # z = mu + exp(logvar / 2) * eps, eps ~ N(0, I): k draws per row, [k, b, latent]
+    mu, logvar = model.encode(xb)
+    eps = torch.randn(k, *mu.shape)
+    return mu, logvar, eps, mu + (0.5 * logvar).exp() * eps
+
+
 @torch.no_grad()
 def elbo(model, x, samples, block=500):
     total = 0.0
     for i in range(0, x.shape[0], block):
         xb = x[i : i + block]
-        mu, logvar = model.encode(xb)
-        eps = torch.randn(samples, *mu.shape)
-        z = mu + (0.5 * logvar).exp() * eps
+        mu, logvar, eps, z = posterior_samples(model, xb, samples)
         rec = log_lik(xb, model.decode_logits(z)).mean(0)
         total += (rec - kl(mu, logvar)).sum().item()
     return total / x.shape[0]
@@ -81,9 +86,7 @@ def iwae(model, x, k, block=50):
     total = 0.0
     for i in range(0, x.shape[0], block):
         xb = x[i : i + block]
-        mu, logvar = model.encode(xb)
-        eps = torch.randn(k, *mu.shape)
-        z = mu + (0.5 * logvar).exp() * eps
+        mu, logvar, eps, z = posterior_samples(model, xb, k)
         log_px = log_lik(xb, model.decode_logits(z))
         log_pz = -0.5 * z.pow(2).sum(-1)
         log_qz = -0.5 * (eps.pow(2) + logvar).sum(-1)
