@@ -11,7 +11,7 @@
 import { tf } from './backend';
 import { Random, toRandom } from './random';
 import { assertFiniteNumber, assertPositiveInteger, describeValue } from './validate';
-import { createProgress, EpochMetrics } from './progress';
+import { createProgress, EpochMetrics, ProgressOptions } from './progress';
 import { AISOptions, AISResult, AISTarget, runAIS } from './ais';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
 
@@ -63,8 +63,11 @@ export interface RBMFitOptions<M = RBM> {
    * (e.g. `{ logLikelihood: model.logLikelihood(test) }`) are added to the metrics, the history and the progress.
    */
   onEpoch?: (epoch: number, metrics: EpochMetrics, model: M) => void | EpochMetrics | Promise<void | EpochMetrics>;
-  /** `'auto'` (default): live progress bar in notebooks, one line per epoch in terminals; `false`: silent. */
-  progress?: 'auto' | false;
+  /**
+   * `'auto'` (default): live progress bar and metric curves in notebooks, one line per epoch in terminals;
+   * `false`: silent; `'notebook'` / `'terminal'` force one form (see createProgress).
+   */
+  progress?: ProgressOptions['mode'];
   /** Seed for this run's shuffling and sampling. Default: drawn from the model's generator. */
   seed?: number;
 }
@@ -113,6 +116,15 @@ export interface RBMSampleOptions {
   init?: tf.Tensor2D;
   /** Return E[v | h] of the last step instead of a sample (smoother images). Default false. */
   meanField?: boolean;
+  /**
+   * Parallel tempering (replica exchange, Swendsen & Wang 1986; for RBMs Desjardins et al. 2010): an array of
+   * inverse temperatures 1 = beta_0 > beta_1 > ... > 0, or a number K >= 2 for K levels 1, 1 - 1/K, ..., 1/K.
+   * Each level runs the same Gibbs sweeps on p_beta(v, h) proportional to exp(-beta E(v, h)); after every sweep
+   * neighbouring levels propose to swap states (accepted with probability
+   * min(1, exp((beta_k - beta_k+1) (E_k - E_k+1))), even and odd pairs alternating). Hot levels cross energy barriers,
+   * so the beta = 1 chains, which are returned, mix between modes much faster. Cost: K times plain Gibbs. Default: off.
+   */
+  parallelTempering?: number[] | number;
 }
 
 /** The sufficient statistics of one batch, summed over rows; keys are parameter names. */
@@ -130,6 +142,22 @@ export function bernoulli(p: tf.Tensor2D, rng: Random): tf.Tensor2D {
   const [n, m] = p.shape;
   const u = tf.tensor2d(rng.uniformArray(n * m), [n, m]);
   return tf.cast(tf.less(u, p), 'float32') as tf.Tensor2D;
+}
+
+/** Checks / expands the `parallelTempering` option into inverse temperatures 1 = beta_0 > ... > 0. */
+export function resolveTemperingBetas(pt: number[] | number): number[] {
+  if (typeof pt === 'number') {
+    if (!Number.isInteger(pt) || pt < 2) throw new RangeError(`parallelTempering must be an integer >= 2 or an array of inverse temperatures; got ${describeValue(pt)}`);
+    return Array.from({ length: pt }, (_, k) => 1 - k / pt);
+  }
+  if (!Array.isArray(pt) || pt.length < 2) throw new RangeError(`parallelTempering must be an array of at least 2 inverse temperatures; got ${describeValue(pt)}`);
+  pt.forEach((b, k) => {
+    if (typeof b !== 'number' || !Number.isFinite(b) || b <= 0 || b > 1 || (k > 0 && b >= pt[k - 1])) {
+      throw new RangeError(`parallelTempering must decrease strictly from 1 and stay in (0, 1]; got [${pt.join(', ')}]`);
+    }
+  });
+  if (pt[0] !== 1) throw new RangeError(`parallelTempering must start at beta = 1 (the model itself); got ${pt[0]}`);
+  return pt;
 }
 
 /** Rows start .. start+count-1 of all 2^nBits binary vectors (bit j of the row index is column j), [count, nBits]. */
@@ -227,8 +255,10 @@ export abstract class RBM {
   protected abstract hiddenInput(v: tf.Tensor2D): tf.Tensor2D;
   /** E[v | h], [n, nV]; `Wt` = W^T [nH, nV] computed once by the caller. */
   protected abstract visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D): tf.Tensor2D;
-  /** A sample v ~ p(v | h), [n, nV]. */
-  protected abstract sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D, rng: Random): tf.Tensor2D;
+  /** A sample v ~ p(v | h) (at inverse temperature `beta`: from p_beta(v | h) proportional to exp(-beta E)), [n, nV]. */
+  protected abstract sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D, rng: Random, beta?: number): tf.Tensor2D;
+  /** Energy E(v, h) per row, [n]. */
+  protected abstract energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D;
   /** Start states of chains: samples of the visible units with W = 0, [n, nV]. */
   protected abstract independentVisible(n: number, rng: Random): tf.Tensor2D;
   /** Sufficient statistics summed over rows: s(v, P(h|v)) for each trained parameter. */
@@ -322,9 +352,65 @@ export abstract class RBM {
       }
       start = opts.init;
     } else start = this.independentVisible(chains, rng);
-    const out = this.gibbsChain(start, steps, rng, opts.meanField === true);
-    if (start !== opts.init) start.dispose();
-    return out;
+    try {
+      if (opts.parallelTempering !== undefined) {
+        return this.temperedChain(start, steps, rng, opts.meanField === true, resolveTemperingBetas(opts.parallelTempering));
+      }
+      return this.gibbsChain(start, steps, rng, opts.meanField === true);
+    } finally {
+      if (start !== opts.init) start.dispose();
+    }
+  }
+
+  /** Parallel tempering from `v` (copied to every level); returns the beta = 1 level's final state. */
+  private temperedChain(v: tf.Tensor2D, steps: number, rng: Random, meanField: boolean, betas: number[]): tf.Tensor2D {
+    const K = betas.length;
+    const C = v.shape[0];
+    const Wt = tf.transpose(this.W);
+    let vs: tf.Tensor2D[] = betas.map(() => v.clone());
+    let hs: tf.Tensor2D[] = [];
+    try {
+      for (let s = 0; s < steps; s++) {
+        // One Gibbs sweep per level at its temperature; (v_k, h_k) is then a joint sample of p_beta_k.
+        const next = tf.tidy(() =>
+          betas.map((beta, k) => {
+            const h = bernoulli(tf.sigmoid(tf.mul(this.hiddenInput(vs[k]), beta)) as tf.Tensor2D, rng);
+            return { h, v: this.sampleVisible(h, Wt, rng, beta) };
+          }),
+        );
+        tf.dispose([...vs, ...hs]);
+        vs = next.map((x) => x.v);
+        hs = next.map((x) => x.h);
+        // Replica exchange between neighbours (k, k+1), k even on even sweeps and odd on odd sweeps.
+        const energies = tf.tidy(() => tf.stack(betas.map((_, k) => this.energy(vs[k], hs[k]))).dataSync()); // [K * C]
+        for (let k = s % 2; k + 1 < K; k += 2) {
+          const swap = new Float32Array(C);
+          let any = false;
+          for (let c = 0; c < C; c++) {
+            const logA = (betas[k] - betas[k + 1]) * (energies[k * C + c] - energies[(k + 1) * C + c]);
+            if (logA >= 0 || rng.next() < Math.exp(logA)) {
+              swap[c] = 1;
+              any = true;
+            }
+          }
+          if (!any) continue;
+          const [a, b, ha, hb] = tf.tidy(() => {
+            const m = tf.tensor2d(swap, [C, 1]).cast('bool');
+            return [
+              tf.where(m, vs[k + 1], vs[k]) as tf.Tensor2D,
+              tf.where(m, vs[k], vs[k + 1]) as tf.Tensor2D,
+              tf.where(m, hs[k + 1], hs[k]) as tf.Tensor2D,
+              tf.where(m, hs[k], hs[k + 1]) as tf.Tensor2D,
+            ];
+          });
+          tf.dispose([vs[k], vs[k + 1], hs[k], hs[k + 1]]);
+          [vs[k], vs[k + 1], hs[k], hs[k + 1]] = [a, b, ha, hb];
+        }
+      }
+      return meanField && hs.length > 0 ? tf.tidy(() => this.visibleMean(hs[0], Wt)) : vs[0].clone();
+    } finally {
+      tf.dispose([...vs, ...hs, Wt]);
+    }
   }
 
   /**
@@ -537,6 +623,7 @@ export abstract class RBM {
     });
     const result: RBMHistory = { epoch: [], history: {} };
     const step = { learningRate, momentum, weightDecay, k };
+    let lastYield = Date.now();
     try {
       for (let epoch = 1; epoch <= epochs; epoch++) {
         const t0 = Date.now();
@@ -557,6 +644,11 @@ export abstract class RBM {
             chain = out.chain;
           } else out.chain.dispose();
           progress.batch(bi + 1);
+          // Let a notebook's live display (and timers) run during long epochs: yield at most every 200 ms.
+          if (Date.now() - lastYield > 200) {
+            await new Promise<void>((r) => setImmediate(r));
+            lastYield = Date.now();
+          }
         }
         const seconds = (Date.now() - t0) / 1000;
         // One read per epoch: the reconstruction error and a finiteness check of every parameter.

@@ -113,10 +113,20 @@ export class GaussianBernoulliRBM extends RBM {
     return tf.add(tf.matMul(h, Wt), this.a); // a + W h   [n, nV]
   }
 
-  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D, rng: Random): tf.Tensor2D {
+  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D, rng: Random, beta = 1): tf.Tensor2D {
+    // At inverse temperature beta: v | h ~ N(a + W h, sigma^2 / beta).
     const n = h.shape[0];
     const eps = tf.tensor2d(rng.normalArray(n * this.nVisible), [n, this.nVisible]);
-    return tf.add(this.visibleMean(h, Wt), tf.mul(eps, tf.exp(tf.mul(this.logVar, 0.5))));
+    const std = tf.exp(tf.mul(tf.sub(this.logVar, Math.log(beta)), 0.5));
+    return tf.add(this.visibleMean(h, Wt), tf.mul(eps, std));
+  }
+
+  protected energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D {
+    // E(v, h) = sum_i (v_i - a_i)^2 / (2 sigma_i^2) - b.h - ((v / sigma^2) W).h   [n]
+    const prec = this.precision();
+    const quad = tf.mul(tf.sum(tf.mul(tf.square(tf.sub(v, this.a)), prec), 1), 0.5);
+    const inter = tf.add(tf.sum(tf.mul(h, this.b), 1), tf.sum(tf.mul(tf.matMul(tf.mul(v, prec), this.W), h), 1));
+    return tf.sub(quad, inter) as tf.Tensor1D;
   }
 
   protected independentVisible(n: number, rng: Random): tf.Tensor2D {

@@ -69,8 +69,14 @@ export class BernoulliRBM extends RBM {
     return tf.sigmoid(tf.add(tf.matMul(h, Wt), this.a)) as tf.Tensor2D; // sigmoid(a + W h)   [n, nV]
   }
 
-  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D, rng: Random): tf.Tensor2D {
-    return bernoulli(this.visibleMean(h, Wt), rng);
+  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D, rng: Random, beta = 1): tf.Tensor2D {
+    if (beta === 1) return bernoulli(this.visibleMean(h, Wt), rng);
+    return bernoulli(tf.sigmoid(tf.mul(tf.add(tf.matMul(h, Wt), this.a), beta)) as tf.Tensor2D, rng);
+  }
+
+  protected energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D {
+    // E(v, h) = -a.v - b.h - (v W).h   [n]
+    return tf.neg(tf.add(tf.add(tf.sum(tf.mul(v, this.a), 1), tf.sum(tf.mul(h, this.b), 1)), tf.sum(tf.mul(tf.matMul(v, this.W), h), 1))) as tf.Tensor1D;
   }
 
   protected independentVisible(n: number, rng: Random): tf.Tensor2D {

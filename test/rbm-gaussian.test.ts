@@ -150,6 +150,18 @@ test('Gibbs samples reproduce the exact mean and covariance of the Gaussian mixt
     assertClose(m[i], mean[i], 4 * Math.sqrt(cov[i][i] / n) + 0.01, `mean[${i}]`);
     for (let j = 0; j < 2; j++) assertClose(c[i][j], cov[i][j], 0.06 * Math.sqrt(cov[i][i] * cov[j][j]), `cov[${i}][${j}]`);
   }
+  // Parallel tempering (tempered Gaussian conditionals N(a + W h, sigma^2 / beta)) targets the same distribution.
+  const nPt = 5000;
+  const ptRows = await assertNoLeak(() => {
+    const pt = rbm.sample({ chains: nPt, steps: 20, seed: 4, parallelTempering: [1, 0.7, 0.4] });
+    const out = pt.arraySync();
+    pt.dispose();
+    return out;
+  }, 'tempered sample');
+  for (let i = 0; i < 2; i++) {
+    const mi = ptRows.reduce((acc, v) => acc + v[i], 0) / nPt;
+    assertClose(mi, mean[i], 4 * Math.sqrt(cov[i][i] / nPt) + 0.01, `tempered mean[${i}]`);
+  }
   rbm.dispose();
 });
 

@@ -192,6 +192,32 @@ test('Gibbs samples of a small RBM match its exact distribution (total variation
   rbm.dispose();
 });
 
+test('parallel tempering mixes between modes that plain Gibbs cannot cross', async () => {
+  await ready();
+  // 8 visible units and one strong hidden unit: two modes (all off, all on) separated by a high barrier.
+  const m: SmallRBM = { W: Array.from({ length: 8 }, () => [4]), a: new Array<number>(8).fill(-2), b: [-16] };
+  const exact = bruteVisibleDistribution(m);
+  const rbm = modelFrom(m);
+  const chains = 2000;
+  const tvFrom = (samples: tf.Tensor2D): { tv: number; allOn: number } => {
+    const counts = new Array<number>(256).fill(0);
+    for (const v of samples.arraySync()) counts[v.reduce((acc, bit, j) => acc + bit * 2 ** j, 0)]++;
+    samples.dispose();
+    return { tv: 0.5 * counts.reduce((acc, c, x) => acc + Math.abs(c / chains - exact[x]), 0), allOn: counts[255] / chains };
+  };
+  const init = tf.zeros([chains, 8]) as tf.Tensor2D; // every chain starts in the 'all off' mode
+  const plain = tvFrom(rbm.sample({ chains, steps: 30, seed: 2, init }));
+  const pt = await assertNoLeak(() => tvFrom(rbm.sample({ chains, steps: 30, seed: 2, init, parallelTempering: 8 })), 'parallel tempering');
+  assert.ok(plain.tv > 0.25, `plain Gibbs should be stuck: TV ${plain.tv}`);
+  assert.ok(pt.tv < 0.12, `parallel tempering TV ${pt.tv}`);
+  assertClose(pt.allOn, exact[255], 0.04, 'P(all on) under parallel tempering');
+  assert.throws(() => rbm.sample({ parallelTempering: [1, 0.5, 0.7] }), /parallelTempering must decrease strictly/);
+  assert.throws(() => rbm.sample({ parallelTempering: [0.9, 0.5] }), /must start at beta = 1/);
+  assert.throws(() => rbm.sample({ parallelTempering: 1 }), /integer >= 2/);
+  init.dispose();
+  rbm.dispose();
+});
+
 test('pseudo-log-likelihood matches brute force; the one-unit estimate is unbiased', async () => {
   await ready();
   const m = randomRBM(5, 3, 1.2, 4);
