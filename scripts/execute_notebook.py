@@ -34,7 +34,7 @@ def main():
     ap.add_argument("notebook")
     ap.add_argument("--kernel", default="tslab")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
-    ap.add_argument("--startup-timeout", type=int, default=120)
+    ap.add_argument("--startup-timeout", type=int, default=300, help="seconds for the kernel to start (slow on a loaded machine)")
     ap.add_argument("--out-notebook", required=True)
     ap.add_argument("--out-html")
     ap.add_argument("--out-slides")

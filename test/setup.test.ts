@@ -152,7 +152,7 @@ test('notebooks get genlab\'s types: a type error is reported naming the noteboo
   const out = path.join(ROOT, 'build', 'test-platform', 'out');
   await assert.rejects(runNotebook(nb, { quick: true, outDir: out, export: false, log: () => undefined }), (e: unknown) => {
     assert.ok(e instanceof NotebookError, String(e));
-    assert.equal(e.cellIndex, 3);
+    assert.equal(e.cellIndex, 3, e.message);
     assert.match(e.message, /types\.ipynb failed in cell 3 \(code cell 3 of 3\)/);
     assert.match(e.message, /> \/\/ a deliberate type error/);
     assert.match(e.message, /Type 'string' is not assignable to type 'number'/);
@@ -175,8 +175,8 @@ test('a runtime error names the cell, its first line and the error; expected err
   await assert.rejects(
     runNotebook(nb, { quick: true, outDir: path.join(ROOT, 'build', 'test-platform', 'out'), export: false, log: () => undefined }),
     (e: unknown) => {
-      assert.ok(e instanceof NotebookError);
-      assert.equal(e.cellIndex, 3);
+      assert.ok(e instanceof NotebookError, String(e));
+      assert.equal(e.cellIndex, 3, e.message);
       assert.equal(e.ename, 'RangeError');
       assert.equal(e.evalue, 'b is 2');
       assert.match(e.message, /failed in cell 3 \(code cell 3 of 4\):\n {2}> const b = a \+ 1;/);
@@ -190,8 +190,8 @@ test('a missing kernel is one clear message with the fix', async () => {
   await assert.rejects(
     runNotebook(nb, { kernel: 'genlab-no-such-kernel', export: false, outDir: path.join(ROOT, 'build', 'test-platform', 'out'), log: () => undefined }),
     (e: unknown) => {
-      assert.ok(e instanceof NotebookError);
-      assert.equal(e.ename, 'NoSuchKernel');
+      assert.ok(e instanceof NotebookError, String(e));
+      assert.equal(e.ename, 'NoSuchKernel', e.message);
       assert.match(e.message, /nokernel\.ipynb could not run: NoSuchKernel: .*\n {2}Fix: the 'genlab-no-such-kernel' kernel is not registered: run `npm run setup`/);
       return true;
     },
