@@ -629,11 +629,13 @@ export function figureHtml(figure: Figure, opts: FigureHtmlOptions = {}): string
     '  var P = window.Plotly;\n' +
     '  var shown = el && el.isConnected && el.getClientRects().length > 0;\n' +
     '  if (P && shown) { el.innerHTML = ""; P.newPlot(el, spec.data, spec.layout, spec.config); return; }\n' +
-    '  if (!P && Date.now() - t0 > 30000) {\n' +
-    '    if (el) el.firstChild.textContent = "plotly.js is not loaded on this page: re-run the cell that first showed a figure, or call resetPlotlyLoader() and show the figure again.";\n' +
-    '    return;\n' +
+    '  var waited = Date.now() - t0;\n' +
+    '  if (!P && waited > 30000 && el && el.firstChild && !el.dataset.warned) {\n' +
+    '    el.dataset.warned = "1";\n' +
+    '    el.firstChild.textContent = "Waiting for plotly.js, which the first figure of the notebook loads: scroll to it, or re-run the cell that first showed a figure (or call resetPlotlyLoader() and show this figure again).";\n' +
     '  }\n' +
-    '  if (Date.now() - t0 < 3600000) setTimeout(draw, P ? 250 : 50);\n' +
+    '  // keep waiting (slowly after a while): windowed notebooks render the loader cell only when it is scrolled to\n' +
+    '  if (waited < 3600000) setTimeout(draw, !P && waited > 30000 ? 1000 : P ? 250 : 50);\n' +
     '}\n' +
     'draw();\n' +
     '})();</script>';

@@ -204,7 +204,7 @@ test('the nbconvert HTML export renders offline in headless Chromium', {
 // ---------------------------------------------------------------------------------------------------------
 // 2. A hand-built page: require.js, plotly.js loaded by the first figure only, a hidden slide
 
-test('figures render offline with require.js, plotly.js loaded once, and on a slide shown later', {
+test('figures render offline with require.js, plotly.js loaded once (also for a figure above the loader), and on a slide shown later', {
   skip: HAVE_CHROMIUM ? false : 'needs Chromium',
   timeout: 60000,
 }, async () => {
@@ -222,8 +222,9 @@ test('figures render offline with require.js, plotly.js loaded once, and on a sl
     file,
     '<!DOCTYPE html><html><head><meta charset="utf-8">' +
       `<script src="file://${path.join(MODULES, 'requirejs', 'require.js')}"></script></head><body>` +
+      // a figure placed before the output that loads plotly.js waits for it
+      `<div class="output">${figureHtml(scatterFigure({ x: [1, 2], y: [2, 1] }, { title: 'before the loader' }), { includePlotly: false })}</div>` +
       `<div class="output">${figureHtml(grid)}</div>` +
-      `<div class="output">${figureHtml(scatterFigure({ x: [1, 2], y: [2, 1] }, { title: 'second' }), { includePlotly: false })}</div>` +
       `<section id="slide2" style="display:none">${figureHtml(lineFigure({ b: [3, 1] }, { title: 'hidden' }), { includePlotly: false })}</section>` +
       '</body></html>',
   );
@@ -239,6 +240,7 @@ test('figures render offline with require.js, plotly.js loaded once, and on a sl
   const r2 = await report();
   assert.equal(r2.drawn, 3, 'the figure on the hidden slide is drawn once shown');
   assert.ok(r2.titles.includes('hidden'));
+  assert.ok(r2.titles.includes('before the loader'));
   await shot('page.png');
   assertNoExternalRequests();
 });
