@@ -6,6 +6,8 @@
 import { test, after, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, Browser, Page } from 'playwright-core';
@@ -38,18 +40,19 @@ interface Visit {
   errors: string[];
 }
 
-/** Opens a file in a fresh page, recording every request that is not local and every failure. */
+/** Opens a file (or a localhost URL) in a fresh page, recording every request that is not local and every failure. */
 async function visit(file: string, hash = ''): Promise<Visit> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const v: Visit = { page, offsite: [], failed: [], errors: [] };
   page.on('request', (r) => {
-    if (!/^(file|data|blob|about):/.test(r.url())) v.offsite.push(r.url());
+    if (!/^(file|data|blob|about):|^http:\/\/127\.0\.0\.1:\d+\//.test(r.url())) v.offsite.push(r.url());
   });
   page.on('requestfailed', (r) => v.failed.push(`${r.url()} ${r.failure()?.errorText}`));
   page.on('pageerror', (e) => v.errors.push(String(e)));
-  await context.route(/^https?:/, (route) => route.abort()); // nothing may leave the machine
-  await page.goto(pathToFileURL(file).href + hash);
+  // nothing may leave the machine
+  await context.route((url) => url.protocol.startsWith('http') && url.hostname !== '127.0.0.1', (route) => route.abort());
+  await page.goto((file.startsWith('http:') ? file : pathToFileURL(file).href) + hash);
   return v;
 }
 
@@ -126,5 +129,31 @@ test('the slides: reveal.js starts, formulas typeset, the figure draws on its sl
     assertOffline(v);
   } finally {
     await v.page.context().close();
+  }
+});
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.woff': 'font/woff' };
+
+test('the same page served over HTTP (a static server on build/) renders too', async () => {
+  const root = path.dirname(path.dirname(result.outputs.html!));
+  const server = http.createServer((req, res) => {
+    const file = path.join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    if (!file.startsWith(root) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  const v = await visit(`http://127.0.0.1:${port}/html/${path.basename(result.outputs.html!)}`);
+  try {
+    await v.page.waitForSelector('.genlab-figure svg.main-svg', { timeout: 60000 });
+    assert.ok((await typeset(v.page)) >= 3);
+    assertOffline(v);
+  } finally {
+    await v.page.context().close();
+    server.close();
   }
 });
