@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
+import { jsonForScript } from '../lib/html';
 import { figureHtml, heatmapFigure, histogramFigure, lineFigure, scatterFigure, subplots } from '../lib/plot';
 import { CHROMIUM, CHROMIUM_FLAGS } from './browser';
 
@@ -226,19 +227,26 @@ test('figures render offline with require.js, plotly.js loaded once (also for a 
       `<div class="output">${figureHtml(scatterFigure({ x: [1, 2], y: [2, 1] }, { title: 'before the loader' }), { includePlotly: false })}</div>` +
       `<div class="output">${figureHtml(grid)}</div>` +
       `<section id="slide2" style="display:none">${figureHtml(lineFigure({ b: [3, 1] }, { title: 'hidden' }), { includePlotly: false })}</section>` +
+      // the classic Notebook inserts output HTML with jQuery into a detached element (scripts run then) and
+      // attaches it afterwards
+      `<script src="file://${path.join(MODULES, 'jquery', 'dist', 'jquery.min.js')}"></script>` +
+      `<script>var out = $('<div class="output"></div>'); out.html(${jsonForScript(figureHtml(lineFigure({ c: [1, 3] }, { title: 'classic' }), { includePlotly: false }))});` +
+      ' setTimeout(function () { $(document.body).append(out); }, 300);</script>' +
       '</body></html>',
   );
   const { page, report, shot } = await openPage(file);
+  await page.waitForFunction(() => document.querySelectorAll('.genlab-figure').length === 4, undefined, { timeout: 30000 });
   const r = await report();
   assert.equal(r.amd, 'object');
-  assert.equal(r.figures, 3);
-  assert.equal(r.drawn, 2, 'both visible figures drawn; the hidden one waits');
+  assert.equal(r.figures, 4);
+  assert.equal(r.drawn, 3, 'the visible figures are drawn; the hidden one waits');
   assert.ok(r.traces >= 6, `traces drawn: ${r.traces}`);
   assert.equal(r.pwned, false);
   assert.ok(r.titles.includes(EVIL), `the hostile title is shown as text: ${JSON.stringify(r.titles)}`);
   await page.evaluate('document.getElementById("slide2").style.display = "block"');
   const r2 = await report();
-  assert.equal(r2.drawn, 3, 'the figure on the hidden slide is drawn once shown');
+  assert.equal(r2.drawn, 4, 'the figure on the hidden slide is drawn once shown');
+  assert.ok(r2.titles.includes('classic'), 'a figure inserted the classic-Notebook way is drawn');
   assert.ok(r2.titles.includes('hidden'));
   assert.ok(r2.titles.includes('before the loader'));
   await shot('page.png');
