@@ -185,6 +185,7 @@ async function main(): Promise<void> {
   if (torchNote) console.log(`PyTorch peer skipped: ${torchNote}`);
 
   const start = performance.now();
+  const loadAtStart = os.loadavg();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-'));
   const dataFiles: Record<string, string> = {};
   const rows: Row[] = [];
@@ -238,7 +239,7 @@ async function main(): Promise<void> {
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const header =
     `Run ${when} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, load average at start ` +
-    `${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, total ${fmt((performance.now() - start) / 1000, 0)} s. ` +
+    `${loadAtStart.map((l) => l.toFixed(1)).join(' ')}, at end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, total ${fmt((performance.now() - start) / 1000, 0)} s. ` +
     `Seconds per epoch are medians over repetitions; ratio = genlab / PyTorch wall time (target <= 1.5); ` +
     `CPU-s ratio = the same with CPU seconds (all threads; PyTorch uses one, genlab's OpenBLAS may use more), ` +
     `less sensitive to other load on the machine.`;
