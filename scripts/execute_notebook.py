@@ -4,7 +4,8 @@ Driven by scripts/lectures.ts (`npm run lectures` and test/notebooks.test.ts); n
 Progress and errors go to stdout as one JSON object per line, so the caller can show progress and name the
 failing cell:
   {"event": "start", "cells": <code cells>}
-  {"event": "cell", "index": <cell index>, "code_index": <k>, "elapsed": <s>}      after each code cell
+  {"event": "cell_start", "index": <cell index>, "code_index": <k>}                before each code cell
+  {"event": "cell", "index": <cell index>, "code_index": <k>, "elapsed": <s>, "ok": <bool>}  after it
   {"event": "error", "kind": "cell" | "kernel" | "timeout", "index": ..., "source": ..., "ename": ..., "evalue": ...,
    "traceback": ...}
   {"event": "done", "seconds": <s>}
@@ -52,6 +53,9 @@ def main():
     def on_cell_start(cell, cell_index):
         current.update(index=cell_index, source=cell.source)
 
+    def on_cell_execute(cell, cell_index):
+        emit(event="cell_start", index=cell_index, code_index=code_cells.index(cell_index))
+
     def on_cell_executed(cell, cell_index, execute_reply):
         status = (execute_reply or {}).get("content", {}).get("status", "ok")
         emit(event="cell", index=cell_index, code_index=code_cells.index(cell_index), elapsed=time.time() - t0,
@@ -92,6 +96,7 @@ def main():
         startup_timeout=args.startup_timeout,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(args.notebook))}},
         on_cell_start=on_cell_start,
+        on_cell_execute=on_cell_execute,
         on_cell_executed=on_cell_executed,
         on_cell_error=on_cell_error,
     )

@@ -152,6 +152,7 @@ export function outputsFor(notebook: string, outDir: string, withExport = true):
 /** Events printed by scripts/execute_notebook.py, one JSON object per line. */
 type DriverEvent =
   | { event: 'start'; cells: number }
+  | { event: 'cell_start'; index: number; code_index: number }
   | { event: 'cell'; index: number; code_index: number; elapsed: number; ok: boolean }
   | {
       event: 'error';
@@ -234,6 +235,19 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
   let error: Extract<DriverEvent, { event: 'error' }> | undefined;
   const codeIndexOf = new Map<number, number>();
   let lastCode = -1;
+  // While a cell runs: on a terminal, one status line updated every second; in logs (CI), a line per minute.
+  const tty = opts.log === undefined && process.stderr.isTTY === true;
+  let running: { code: number; since: number; beats: number } | undefined;
+  const heartbeat = setInterval(() => {
+    if (!running) return;
+    const s = (Date.now() - running.since) / 1000;
+    if (tty) process.stderr.write(`\r\x1b[K  ${name}: cell ${running.code + 1}/${codeCells} running ${fmtSeconds(s)}`);
+    else if (s >= 60 * (running.beats + 1)) {
+      running.beats++;
+      log(`  ${name}: cell ${running.code + 1}/${codeCells} still running (${fmtSeconds(s)})`);
+    }
+  }, 1000);
+  const clearStatus = (): void => void (tty && process.stderr.write('\r\x1b[K'));
   const lines = readline.createInterface({ input: child.stdout });
   lines.on('line', (line) => {
     let ev: DriverEvent;
@@ -244,13 +258,19 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
       return;
     }
     if (ev.event === 'start') codeCells = ev.cells;
+    else if (ev.event === 'cell_start') running = { code: ev.code_index, since: Date.now(), beats: 0 };
     else if (ev.event === 'cell') {
+      const took = running ? ` in ${fmtSeconds((Date.now() - running.since) / 1000)}` : '';
+      running = undefined;
       codeIndexOf.set(ev.index, ev.code_index);
       lastCode = ev.code_index;
-      if (ev.ok) log(`  ${name}: cell ${ev.code_index + 1}/${codeCells} done (${fmtSeconds(ev.elapsed)})`);
+      clearStatus();
+      if (ev.ok) log(`  ${name}: cell ${ev.code_index + 1}/${codeCells} done${took} (${fmtSeconds(ev.elapsed)} since start)`);
     } else if (ev.event === 'error') error = ev;
   });
   const code: number | null = await new Promise((resolve) => child.on('close', resolve));
+  clearInterval(heartbeat);
+  clearStatus();
   const seconds = (Date.now() - t0) / 1000;
   if (error) {
     const codeIndex = error.index === null ? undefined : (codeIndexOf.get(error.index) ?? lastCode + 1);
