@@ -14,6 +14,14 @@ import { tf } from './backend';
 import { Random } from './random';
 import { assertOneOf, assertPositiveInteger, describeValue } from './validate';
 
+/**
+ * Weight initialisation: `'glorot'` (Keras's default: Glorot-uniform kernels, zero biases) or `'pytorch'`
+ * (torch.nn's default for Linear/Conv2d/ConvTranspose2d: kernels and biases uniform in +-1/sqrt(fan_in)), to
+ * reproduce a PyTorch lecture model from the same starting distribution.
+ */
+export type WeightInit = 'glorot' | 'pytorch';
+const INITS: readonly WeightInit[] = ['glorot', 'pytorch'];
+
 /** Activation functions the factories accept for hidden layers. */
 export type HiddenActivation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softplus' | 'linear';
 const ACTIVATIONS: readonly HiddenActivation[] = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'linear'];
@@ -28,8 +36,10 @@ export interface DenseEncoderOptions {
   latentDim: number;
   /** Hidden activation. Default `'relu'`. */
   activation?: HiddenActivation;
-  /** Seed of the weight initialisers (Glorot uniform, zero biases). Default: drawn at random. */
+  /** Seed of the weight initialisers. Default: drawn at random. */
   seed?: number;
+  /** Initialisation scheme, see {@link WeightInit}. Default `'glorot'`. */
+  init?: WeightInit;
 }
 
 /** Options for {@link denseDecoder}. */
@@ -46,6 +56,8 @@ export interface DenseDecoderOptions {
   outputActivation?: HiddenActivation;
   /** Seed of the weight initialisers. Default: drawn at random. */
   seed?: number;
+  /** Initialisation scheme, see {@link WeightInit}. Default `'glorot'`. */
+  init?: WeightInit;
 }
 
 /** Options for {@link convEncoder}. */
@@ -60,6 +72,8 @@ export interface ConvEncoderOptions {
   denseUnits?: number;
   /** Seed of the weight initialisers. Default: drawn at random. */
   seed?: number;
+  /** Initialisation scheme, see {@link WeightInit}. Default `'glorot'`. */
+  init?: WeightInit;
 }
 
 /** Options for {@link convDecoder}. */
@@ -75,6 +89,8 @@ export interface ConvDecoderOptions {
   filters?: number[];
   /** Seed of the weight initialisers. Default: drawn at random. */
   seed?: number;
+  /** Initialisation scheme, see {@link WeightInit}. Default `'glorot'`. */
+  init?: WeightInit;
 }
 
 function checkUnits(name: string, units: unknown): asserts units is number[] {
@@ -95,16 +111,37 @@ function checkShape(name: string, shape: unknown, downsample: number): asserts s
 }
 
 /** Dense layers of the given widths applied in turn to `input`. */
-function denseStack(input: tf.SymbolicTensor, widths: number[], activation: HiddenActivation, rng: Random): tf.SymbolicTensor {
+function denseStack(input: tf.SymbolicTensor, widths: number[], activation: HiddenActivation, w: Init): tf.SymbolicTensor {
   let h = input;
-  for (const units of widths) h = tf.layers.dense({ units, activation, kernelInitializer: init(rng) }).apply(h) as tf.SymbolicTensor;
+  for (const units of widths) h = tf.layers.dense({ units, activation, ...w(lastDim(h)) }).apply(h) as tf.SymbolicTensor;
   return h;
 }
 
-/** Glorot-uniform kernel initialiser seeded from `rng` (each layer gets its own seed). */
-function init(rng: Random): ReturnType<typeof tf.initializers.glorotUniform> {
-  return tf.initializers.glorotUniform({ seed: rng.seedInt() });
+function lastDim(t: tf.SymbolicTensor): number {
+  return t.shape[t.shape.length - 1] as number;
 }
+
+/** Layer initialiser settings for a layer with `fanIn` inputs per output (each call draws fresh seeds). */
+type Init = (fanIn: number) => {
+  kernelInitializer: ReturnType<typeof tf.initializers.glorotUniform>;
+  biasInitializer: ReturnType<typeof tf.initializers.zeros>;
+};
+
+function makeInit(rng: Random, scheme: WeightInit | undefined): Init {
+  const s = scheme ?? 'glorot';
+  assertOneOf('init', s, INITS);
+  return (fanIn) => {
+    if (s === 'glorot') return { kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seedInt() }), biasInitializer: tf.initializers.zeros() };
+    // torch: kaiming_uniform_(a = sqrt(5)) = U(+-1/sqrt(fan_in)) = varianceScaling(1/3, fanIn, uniform); bias likewise.
+    // tfjs computes a kernel's fan-in as torch does for Linear, Conv2d and (k*k*out) ConvTranspose2d.
+    const bound = 1 / Math.sqrt(fanIn);
+    return {
+      kernelInitializer: tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: rng.seedInt() }),
+      biasInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: rng.seedInt() }),
+    };
+  };
+}
+
 
 /**
  * A dense encoder `inputDim -> hiddenUnits... -> (mean, logVar)`: the PyTorch lecture model's encoder for
@@ -117,10 +154,11 @@ export function denseEncoder(opts: DenseEncoderOptions): tf.LayersModel {
   const activation = opts.activation ?? 'relu';
   assertOneOf('activation', activation, ACTIVATIONS);
   const rng = new Random(opts.seed);
+  const w = makeInit(rng, opts.init);
   const input = tf.input({ shape: [opts.inputDim], name: 'x' });
-  const h = denseStack(input, opts.hiddenUnits, activation, rng);
-  const mean = tf.layers.dense({ units: opts.latentDim, kernelInitializer: init(rng), name: uniqueName('z_mean') });
-  const logVar = tf.layers.dense({ units: opts.latentDim, kernelInitializer: init(rng), name: uniqueName('z_log_var') });
+  const h = denseStack(input, opts.hiddenUnits, activation, w);
+  const mean = tf.layers.dense({ units: opts.latentDim, ...w(lastDim(h)), name: uniqueName('z_mean') });
+  const logVar = tf.layers.dense({ units: opts.latentDim, ...w(lastDim(h)), name: uniqueName('z_log_var') });
   return tf.model({ inputs: input, outputs: [mean.apply(h) as tf.SymbolicTensor, logVar.apply(h) as tf.SymbolicTensor] });
 }
 
@@ -134,9 +172,10 @@ export function denseDecoder(opts: DenseDecoderOptions): tf.LayersModel {
   const outputActivation = opts.outputActivation ?? 'linear';
   assertOneOf('outputActivation', outputActivation, ACTIVATIONS);
   const rng = new Random(opts.seed);
+  const w = makeInit(rng, opts.init);
   const input = tf.input({ shape: [opts.latentDim], name: 'z' });
-  const h = denseStack(input, opts.hiddenUnits, activation, rng);
-  const out = tf.layers.dense({ units: opts.outputDim, activation: outputActivation, kernelInitializer: init(rng) });
+  const h = denseStack(input, opts.hiddenUnits, activation, w);
+  const out = tf.layers.dense({ units: opts.outputDim, activation: outputActivation, ...w(lastDim(h)) });
   return tf.model({ inputs: input, outputs: out.apply(h) as tf.SymbolicTensor });
 }
 
@@ -152,17 +191,18 @@ export function convEncoder(opts: ConvEncoderOptions): tf.LayersModel {
   const denseUnits = opts.denseUnits ?? 16;
   assertPositiveInteger('denseUnits', denseUnits);
   const rng = new Random(opts.seed);
+  const w = makeInit(rng, opts.init);
   const input = tf.input({ shape: opts.inputShape, name: 'image' });
   let h: tf.SymbolicTensor = input;
   for (const f of filters) {
     h = tf.layers
-      .conv2d({ filters: f, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(rng) })
+      .conv2d({ filters: f, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...w(9 * lastDim(h)) })
       .apply(h) as tf.SymbolicTensor;
   }
   h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
-  h = tf.layers.dense({ units: denseUnits, activation: 'relu', kernelInitializer: init(rng) }).apply(h) as tf.SymbolicTensor;
-  const mean = tf.layers.dense({ units: opts.latentDim, kernelInitializer: init(rng), name: uniqueName('z_mean') });
-  const logVar = tf.layers.dense({ units: opts.latentDim, kernelInitializer: init(rng), name: uniqueName('z_log_var') });
+  h = tf.layers.dense({ units: denseUnits, activation: 'relu', ...w(lastDim(h)) }).apply(h) as tf.SymbolicTensor;
+  const mean = tf.layers.dense({ units: opts.latentDim, ...w(lastDim(h)), name: uniqueName('z_mean') });
+  const logVar = tf.layers.dense({ units: opts.latentDim, ...w(lastDim(h)), name: uniqueName('z_log_var') });
   return tf.model({ inputs: input, outputs: [mean.apply(h) as tf.SymbolicTensor, logVar.apply(h) as tf.SymbolicTensor] });
 }
 
@@ -179,18 +219,19 @@ export function convDecoder(opts: ConvDecoderOptions): tf.LayersModel {
   checkShape('outputShape', opts.outputShape, down);
   const [h0, w0, c] = [opts.outputShape[0] / down, opts.outputShape[1] / down, opts.outputShape[2]];
   const rng = new Random(opts.seed);
+  const w = makeInit(rng, opts.init);
   const input = tf.input({ shape: [opts.latentDim], name: 'z' });
   let h: tf.SymbolicTensor = tf.layers
-    .dense({ units: h0 * w0 * filters[0], activation: 'relu', kernelInitializer: init(rng) })
+    .dense({ units: h0 * w0 * filters[0], activation: 'relu', ...w(opts.latentDim) })
     .apply(input) as tf.SymbolicTensor;
   h = tf.layers.reshape({ targetShape: [h0, w0, filters[0]] }).apply(h) as tf.SymbolicTensor;
   for (const f of filters) {
     h = tf.layers
-      .conv2dTranspose({ filters: f, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(rng) })
+      .conv2dTranspose({ filters: f, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...w(9 * f) })
       .apply(h) as tf.SymbolicTensor;
   }
   h = tf.layers
-    .conv2dTranspose({ filters: c, kernelSize: 3, strides: 1, padding: 'same', kernelInitializer: init(rng) })
+    .conv2dTranspose({ filters: c, kernelSize: 3, strides: 1, padding: 'same', ...w(9 * c) })
     .apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: h });
 }

@@ -27,7 +27,7 @@ import {
 } from './validate';
 import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from './fit-loop';
 import { klDiagonalGaussianUnchecked } from './kl';
-import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation } from './vae-factories';
+import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from './vae-factories';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { registerWasmConvGradients } from './wasm-conv-grad';
 
@@ -58,6 +58,11 @@ export interface VAEOptions {
   sigma?: number;
   /** Seed for the weight initialisation, shuffling and the reparameterisation noise. Default: random. */
   seed?: number;
+  /**
+   * Weight initialisation of the factory networks: `'glorot'` (default; Keras) or `'pytorch'` (torch.nn's
+   * U(+-1/sqrt(fan_in)) for weights and biases, as in the PyTorch lecture model).
+   */
+  init?: WeightInit;
   /** Dense only: hidden activation. Default `'relu'` (both lectures). */
   activation?: HiddenActivation;
   /** Conv only: filters of the encoder's stride-2 convolutions. Default `[32, 64]` (decoder mirrors them). */
@@ -203,6 +208,7 @@ interface VAEConfig {
   activation: HiddenActivation;
   convFilters: number[];
   convDenseUnits: number;
+  init: WeightInit;
   custom: boolean;
 }
 
@@ -254,6 +260,8 @@ export class VAE {
     const convFilters = opts.convFilters ?? [32, 64];
     const convDenseUnits = opts.convDenseUnits ?? 16;
     const hiddenUnits = opts.hiddenUnits ?? [...DEFAULTS.hiddenUnits];
+    const init = opts.init ?? 'glorot';
+    assertOneOf('init', init, ['glorot', 'pytorch'] as const);
 
     let inputShape: [number, number, number] | null = null;
     let inputDim: number;
@@ -284,13 +292,13 @@ export class VAE {
     const encoder =
       opts.encoder ??
       (architecture === 'conv'
-        ? convEncoder({ inputShape: inputShape!, latentDim: L, filters: convFilters, denseUnits: convDenseUnits, seed: encSeed })
-        : denseEncoder({ inputDim, hiddenUnits, latentDim: L, activation, seed: encSeed }));
+        ? convEncoder({ inputShape: inputShape!, latentDim: L, filters: convFilters, denseUnits: convDenseUnits, seed: encSeed, init })
+        : denseEncoder({ inputDim, hiddenUnits, latentDim: L, activation, seed: encSeed, init }));
     const decoder =
       opts.decoder ??
       (architecture === 'conv'
-        ? convDecoder({ latentDim: L, outputShape: inputShape!, filters: [...convFilters].reverse(), seed: decSeed })
-        : denseDecoder({ latentDim: L, hiddenUnits: [...hiddenUnits].reverse(), outputDim: inputDim, activation, seed: decSeed }));
+        ? convDecoder({ latentDim: L, outputShape: inputShape!, filters: [...convFilters].reverse(), seed: decSeed, init })
+        : denseDecoder({ latentDim: L, hiddenUnits: [...hiddenUnits].reverse(), outputDim: inputDim, activation, seed: decSeed, init }));
 
     // Check the networks' symbolic shapes against the contract.
     const encIn = encoder.inputs[0].shape.slice(1);
@@ -337,6 +345,7 @@ export class VAE {
       activation,
       convFilters,
       convDenseUnits,
+      init,
       custom: opts.encoder !== undefined || opts.decoder !== undefined,
     };
   }
@@ -620,6 +629,7 @@ export class VAE {
         activation: c.activation,
         convFilters: c.convFilters,
         convDenseUnits: c.convDenseUnits,
+        init: c.init,
         encoder,
         decoder,
       });

@@ -253,6 +253,26 @@ test('shapes for every architecture: dense Bernoulli, dense Gaussian, conv (flat
   }
 });
 
+test("init 'pytorch' draws weights and biases in +-1/sqrt(fan_in); 'glorot' has zero biases", async () => {
+  await ready();
+  const t = new VAE({ inputDim: 30, hiddenUnits: [20], latentDim: 4, seed: 1, init: 'pytorch' });
+  const g = new VAE({ inputDim: 30, hiddenUnits: [20], latentDim: 4, seed: 1 });
+  try {
+    const [k0, b0] = t.encoder.getWeights(); // first Dense: kernel [30, 20], bias [20]
+    const bound = 1 / Math.sqrt(30);
+    const kv = k0.dataSync();
+    const bv = b0.dataSync();
+    assert.ok(kv.every((v) => Math.abs(v) <= bound) && bv.every((v) => Math.abs(v) <= bound));
+    assert.ok(Math.max(...kv.map(Math.abs)) > 0.8 * bound, 'kernel should fill its range');
+    assert.ok(bv.some((v) => v !== 0), 'biases are random under pytorch init');
+    assert.ok(g.encoder.getWeights()[1].dataSync().every((v) => v === 0), 'glorot biases are zero');
+    assert.throws(() => new VAE({ inputDim: 4, latentDim: 2, init: 'he' as 'glorot' }), /init/);
+  } finally {
+    t.dispose();
+    g.dispose();
+  }
+});
+
 test('latent grid points: axes, orientation, quantiles', () => {
   const { z, xs, ys } = latentGridPoints(3, { n: 3, range: [-1, 1], dims: [0, 2] });
   assert.deepEqual(xs, [-1, 0, 1]);

@@ -11,7 +11,9 @@ initialisation (Kaiming-uniform) is kept: it is the reference implementation, no
 Evaluation after the last epoch, identical to genlab's VAE.elbo / VAE.iwae: mean test ELBO in nats with
 `samples` Monte Carlo draws of z per digit (KL exact), and the IWAE bound with k importance samples.
 
-Usage: /usr/bin/python3 bench/quality/vae.py <data dir> <seeds comma-separated> <epochs> <elbo samples> <iwae k>
+Usage: /usr/bin/python3 bench/quality/vae.py <data dir> <seeds comma-separated> <epochs> <elbo samples> <iwae k> [init]
+`init` is 'torch' (default: PyTorch's own initialisation) or 'glorot' (genlab's: Glorot-uniform weights, zero
+biases), to separate the effect of the initialisation from that of the implementation.
 Prints one JSON object: {"torch": version, "elbo": [...], "iwae": [...], "trainLoss": [[per epoch] per seed],
 "seconds": [[per epoch] per seed]}.
 """
@@ -97,12 +99,18 @@ def iwae(model, x, k, block=50):
 
 def main():
     data_dir, seeds, epochs, samples, k = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    init = sys.argv[6] if len(sys.argv) > 6 else "torch"
     seeds = [int(s) for s in seeds.split(",")]
     train, test = load(data_dir)
-    out = {"torch": torch.__version__, "elbo": [], "iwae": [], "trainLoss": [], "seconds": []}
+    out = {"torch": torch.__version__, "init": init, "elbo": [], "iwae": [], "trainLoss": [], "seconds": []}
     for seed in seeds:
         torch.manual_seed(seed)
         model = VAE(d=train.shape[1])
+        if init == "glorot":
+            for layer in model.modules():
+                if isinstance(layer, nn.Linear):
+                    nn.init.xavier_uniform_(layer.weight)
+                    nn.init.zeros_(layer.bias)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-8)
         losses, secs = [], []
         for _ in range(epochs):

