@@ -141,7 +141,8 @@ export function ownedVariable<R extends tf.Rank>(t: tf.Tensor<R>): tf.Variable<R
 export function bernoulli(p: tf.Tensor2D, rng: Random): tf.Tensor2D {
   const [n, m] = p.shape;
   const u = tf.tensor2d(rng.uniformArray(n * m), [n, m]);
-  return tf.cast(tf.less(u, p), 'float32') as tf.Tensor2D;
+  // step(p - u) = 1 where u < p, else 0: float32 throughout (a bool -> float32 cast keeps a byte buffer on the CPU backend).
+  return tf.step(tf.sub(p, u)) as tf.Tensor2D;
 }
 
 /** Checks / expands the `parallelTempering` option into inverse temperatures 1 = beta_0 > ... > 0. */
