@@ -42,7 +42,11 @@ export interface RBMFitOptions<M = RBM> {
   learningRate?: number;
   /** Gibbs steps per update: CD-k or PCD-k. Default 1; positive integer. */
   k?: number;
-  /** `false` (default): contrastive divergence, chains restart at the data. `true`: persistent CD (PCD). */
+  /**
+   * `false` (default): contrastive divergence, chains restart at the data of each batch. `true`: persistent CD (PCD,
+   * Tieleman 2008): `chains` fantasy particles carried from batch to batch, started from the independent model given
+   * by the visible biases at the beginning of each `fit` call.
+   */
   persistent?: boolean;
   /** PCD only: number of persistent chains (fantasy particles). Default `batchSize`. */
   chains?: number;
