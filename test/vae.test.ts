@@ -233,6 +233,12 @@ test('shapes for every architecture: dense Bernoulli, dense Gaussian, conv (flat
         assert.ok(Number.isFinite(e) && Number.isFinite(iw));
       }, `${vae.describe()} ${x.rank}D`);
     }
+    // The conv VAE trains on the default backend (WASM here: no silent CPU fallback) from image-shaped input.
+    const backend = tf.getBackend();
+    await conv.fit(x8, { epochs: 1, batchSize: 4, progress: false }); // creates the Adam state (kept by the model)
+    const hc = await assertNoLeak(() => conv.fit(x8, { epochs: 2, batchSize: 4, progress: false }), 'conv fit');
+    assert.equal(tf.getBackend(), backend);
+    assert.ok(hc.loss.every(Number.isFinite) && hc.loss.length === 2);
     // Bernoulli decoder means are probabilities; drawn samples are binary.
     const p = dense.sample(4, { seed: 2 });
     const pv = p.dataSync();
