@@ -50,6 +50,13 @@ export interface RBMFitOptions<M = RBM> {
   persistent?: boolean;
   /** PCD only: number of persistent chains (fantasy particles). Default `batchSize`. */
   chains?: number;
+  /**
+   * PCD only: draw the negative phase by parallel tempering (Desjardins et al. 2010) instead of plain persistent
+   * Gibbs chains -- inverse temperatures 1 = beta_0 > ... > 0, or a number K >= 2 for 1, 1 - 1/K, ..., 1/K (see
+   * `sample`). `chains` replicas per temperature; each update runs k tempered sweeps with swaps and uses the beta = 1
+   * replicas. Costs K times PCD per update; helps when the model grows separated modes. Default: off.
+   */
+  parallelTempering?: number[] | number;
   /** Momentum in [0, 1): velocity = momentum * velocity + learningRate * gradient. Default 0. */
   momentum?: number;
   /** L2 penalty on W: gradient -= weightDecay * W. Default 0; >= 0. */
@@ -369,53 +376,39 @@ export abstract class RBM {
 
   /** Parallel tempering from `v` (copied to every level); returns the beta = 1 level's final state. */
   private temperedChain(v: tf.Tensor2D, steps: number, rng: Random, meanField: boolean, betas: number[]): tf.Tensor2D {
-    const K = betas.length;
-    const C = v.shape[0];
     const Wt = tf.transpose(this.W);
     let vs: tf.Tensor2D[] = betas.map(() => v.clone());
     let hs: tf.Tensor2D[] = [];
     try {
       for (let s = 0; s < steps; s++) {
-        // One Gibbs sweep per level at its temperature; (v_k, h_k) is then a joint sample of p_beta_k.
-        const next = tf.tidy(() =>
-          betas.map((beta, k) => {
-            const h = bernoulli(tf.sigmoid(tf.mul(this.hiddenInput(vs[k]), beta)) as tf.Tensor2D, rng);
-            return { h, v: this.sampleVisible(h, Wt, rng, beta) };
-          }),
-        );
+        const next = tf.tidy(() => this.temperedSweep(vs, betas, Wt, rng, s % 2));
         tf.dispose([...vs, ...hs]);
-        vs = next.map((x) => x.v);
-        hs = next.map((x) => x.h);
-        // Replica exchange between neighbours (k, k+1), k even on even sweeps and odd on odd sweeps.
-        const energies = tf.tidy(() => tf.stack(betas.map((_, k) => this.energy(vs[k], hs[k]))).dataSync()); // [K * C]
-        for (let k = s % 2; k + 1 < K; k += 2) {
-          const swap = new Float32Array(C);
-          let any = false;
-          for (let c = 0; c < C; c++) {
-            const logA = (betas[k] - betas[k + 1]) * (energies[k * C + c] - energies[(k + 1) * C + c]);
-            if (logA >= 0 || rng.next() < Math.exp(logA)) {
-              swap[c] = 1;
-              any = true;
-            }
-          }
-          if (!any) continue;
-          const [a, b, ha, hb] = tf.tidy(() => {
-            const m = tf.tensor2d(swap, [C, 1]).cast('bool');
-            return [
-              tf.where(m, vs[k + 1], vs[k]) as tf.Tensor2D,
-              tf.where(m, vs[k], vs[k + 1]) as tf.Tensor2D,
-              tf.where(m, hs[k + 1], hs[k]) as tf.Tensor2D,
-              tf.where(m, hs[k], hs[k + 1]) as tf.Tensor2D,
-            ];
-          });
-          tf.dispose([vs[k], vs[k + 1], hs[k], hs[k + 1]]);
-          [vs[k], vs[k + 1], hs[k], hs[k + 1]] = [a, b, ha, hb];
-        }
+        ({ vs, hs } = next);
       }
       return meanField && hs.length > 0 ? tf.tidy(() => this.visibleMean(hs[0], Wt)) : vs[0].clone();
     } finally {
       tf.dispose([...vs, ...hs, Wt]);
     }
+  }
+
+  /**
+   * One parallel-tempering sweep (call inside a tidy): a Gibbs sweep v -> h -> v at each inverse temperature, so
+   * (v_k, h_k) is a joint sample of p_beta_k(v, h) ~ exp(-beta_k E), then replica exchange between the pairs
+   * (k, k+1) with k = parity, parity + 2, ...: accept with probability min(1, exp((beta_k - beta_k+1)(E_k - E_k+1))).
+   * Tensors only (no reads), so it can sit inside a training loop. `vs`: K states [C, nV]; returns the new ones.
+   */
+  protected temperedSweep(vs: tf.Tensor2D[], betas: number[], Wt: tf.Tensor2D, rng: Random, parity: number): { vs: tf.Tensor2D[]; hs: tf.Tensor2D[] } {
+    const C = vs[0].shape[0];
+    const hs = betas.map((beta, k) => bernoulli(tf.sigmoid(tf.mul(this.hiddenInput(vs[k]), beta)) as tf.Tensor2D, rng)); // [C, nH] each
+    const out = betas.map((beta, k) => this.sampleVisible(hs[k], Wt, rng, beta)); // [C, nV] each
+    const energies = betas.map((_, k) => this.energy(out[k], hs[k])); // [C] each
+    for (let k = parity; k + 1 < betas.length; k += 2) {
+      const logA = tf.mul(tf.sub(energies[k], energies[k + 1]), betas[k] - betas[k + 1]); // [C]
+      const accept = tf.less(tf.log(tf.tensor1d(rng.uniformArray(C))), logA).reshape([C, 1]); // [C, 1] bool
+      [out[k], out[k + 1]] = [tf.where(accept, out[k + 1], out[k]), tf.where(accept, out[k], out[k + 1])];
+      [hs[k], hs[k + 1]] = [tf.where(accept, hs[k + 1], hs[k]), tf.where(accept, hs[k], hs[k + 1])];
+    }
+    return { vs: out, hs };
   }
 
   /**
@@ -603,6 +596,8 @@ export abstract class RBM {
     if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') {
       throw new TypeError(`onEpoch must be a function; got ${describeValue(opts.onEpoch)}`);
     }
+    const tempering = opts.parallelTempering === undefined ? null : resolveTemperingBetas(opts.parallelTempering);
+    if (tempering && !persistent) throw new RangeError('parallelTempering needs persistent: true (it replaces the persistent chains)');
     const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
     const n = x.shape[0];
     const batches = Math.ceil(n / batchSize);
@@ -619,7 +614,9 @@ export abstract class RBM {
     const params = this.trainables();
     const velocity: Record<string, tf.Variable> = {};
     if (momentum > 0) for (const [name, p] of Object.entries(params)) velocity[name] = ownedVariable(tf.zerosLike(p));
-    let chain: tf.Tensor2D | null = persistent ? this.independentVisible(chains, rng) : null;
+    let chain: tf.Tensor2D | null = persistent && !tempering ? this.independentVisible(chains, rng) : null;
+    let replicas: tf.Tensor2D[] = tempering ? tempering.map(() => this.independentVisible(chains, rng)) : [];
+    let sweeps = 0;
     const progress = createProgress({
       title: `${this.kind} ${persistent ? 'PCD' : 'CD'}-${k}`,
       epochs,
@@ -636,9 +633,19 @@ export abstract class RBM {
         let reconSum: tf.Scalar = tf.scalar(0);
         for (let bi = 0; bi < batches; bi++) {
           const idx = order.subarray(bi * batchSize, Math.min(n, (bi + 1) * batchSize));
+          if (tempering) {
+            const next = tf.tidy(() => {
+              const Wt = tf.transpose(this.W);
+              let vs = replicas;
+              for (let s = 0; s < k; s++) vs = this.temperedSweep(vs, tempering, Wt, rng, sweeps++ % 2).vs;
+              return vs;
+            });
+            tf.dispose(replicas);
+            replicas = next;
+          }
           const out = tf.tidy(() => {
             const v0 = tf.gather(x, tf.tensor1d(idx, 'int32')) as tf.Tensor2D;
-            const r = this.trainStep(v0, chain, params, velocity, step, rng);
+            const r = this.trainStep(v0, chain, params, velocity, step, rng, tempering ? replicas[0] : undefined);
             return { chain: r.chain, recon: tf.add(reconSum, r.recon) as tf.Scalar };
           });
           this.version++;
@@ -647,7 +654,7 @@ export abstract class RBM {
           if (chain) {
             chain.dispose();
             chain = out.chain;
-          } else out.chain.dispose();
+          } else if (out.chain !== replicas[0]) out.chain.dispose(); // CD: the last negative sample
           progress.batch(bi + 1);
           // Let a notebook's live display (and timers) run during long epochs: yield at most every 200 ms.
           if (Date.now() - lastYield > 200) {
@@ -683,6 +690,7 @@ export abstract class RBM {
     } finally {
       progress.end();
       chain?.dispose();
+      tf.dispose(replicas);
       for (const v of Object.values(velocity)) v.dispose();
     }
     return result;
@@ -694,6 +702,7 @@ export abstract class RBM {
    *   velocity = momentum * velocity + lr * ( <s>_data - <s>_chain - weightDecay * W ),   theta += velocity
    * where <s> are the sufficient statistics averaged over rows, with P(h|v) in place of h (Rao-Blackwellised).
    * Returns the chain's final visible state (the new persistent state) and the batch's summed reconstruction error.
+   * With `negativeSample` (parallel tempering), that [C, nV] sample is the negative phase and no chain is run.
    */
   protected trainStep(
     v0: tf.Tensor2D,
@@ -702,18 +711,25 @@ export abstract class RBM {
     velocity: Record<string, tf.Variable>,
     opts: { learningRate: number; momentum: number; weightDecay: number; k: number },
     rng: Random,
+    negativeSample?: tf.Tensor2D,
   ): { chain: tf.Tensor2D; recon: tf.Scalar } {
     const B = v0.shape[0];
     const Wt = tf.transpose(this.W); // [nH, nV], explicit (a transposed matMul is slow on WASM)
     const ph0 = tf.sigmoid(this.hiddenInput(v0)); // [B, nH] positive phase
-    const start = chain ?? v0;
-    let h = bernoulli(chain ? tf.sigmoid(this.hiddenInput(chain)) : ph0, rng); // [C, nH]
-    let v: tf.Tensor2D = start;
-    let phk: tf.Tensor2D = ph0;
-    for (let s = 0; s < opts.k; s++) {
-      v = this.sampleVisible(h, Wt, rng); // [C, nV]
-      phk = tf.sigmoid(this.hiddenInput(v)); // [C, nH]
-      if (s < opts.k - 1) h = bernoulli(phk, rng);
+    let v: tf.Tensor2D;
+    let phk: tf.Tensor2D;
+    if (negativeSample) {
+      v = negativeSample; // [C, nV], already drawn (parallel tempering)
+      phk = tf.sigmoid(this.hiddenInput(v));
+    } else {
+      let h = bernoulli(chain ? tf.sigmoid(this.hiddenInput(chain)) : ph0, rng); // [C, nH]
+      v = chain ?? v0;
+      phk = ph0;
+      for (let s = 0; s < opts.k; s++) {
+        v = this.sampleVisible(h, Wt, rng); // [C, nV]
+        phk = tf.sigmoid(this.hiddenInput(v)); // [C, nH]
+        if (s < opts.k - 1) h = bernoulli(phk, rng);
+      }
     }
     const C = v.shape[0];
     const recon = tf.sum(tf.squaredDifference(v0, this.visibleMean(ph0, Wt)));

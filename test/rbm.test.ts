@@ -129,12 +129,16 @@ test('gradient of log Z equals the model expectation (finite differences)', asyn
 });
 
 /** The update fit makes with plain SGD divided by the learning rate: the gradient estimate it used. */
-async function estimatedGradient(m: SmallRBM, data: number[][], opts: { k: number; persistent: boolean; epochs: number; chains?: number }): Promise<number[]> {
+async function estimatedGradient(
+  m: SmallRBM,
+  data: number[][],
+  opts: { k: number; persistent: boolean; epochs: number; chains?: number; parallelTempering?: number },
+): Promise<number[]> {
   const rbm = modelFrom(m, 5);
   const x = tf.tensor2d(data);
   const lr = 1e-3;
   const batchSize = opts.persistent ? Math.floor(data.length / 20) : data.length;
-  await rbm.fit(x, { epochs: opts.epochs, batchSize, learningRate: lr, k: opts.k, persistent: opts.persistent, chains: opts.chains, shuffle: true, progress: false, seed: 9 });
+  await rbm.fit(x, { epochs: opts.epochs, batchSize, learningRate: lr, k: opts.k, persistent: opts.persistent, chains: opts.chains, parallelTempering: opts.parallelTempering, shuffle: true, progress: false, seed: 9 });
   const { W, visibleBias, hiddenBias } = rbm.getWeights();
   const steps = opts.epochs * Math.ceil(data.length / batchSize);
   const after = [...readArray(W), ...readArray(visibleBias), ...readArray(hiddenBias)];
@@ -162,6 +166,8 @@ test('CD-k with large k and PCD approach the exact gradient; CD-1 is biased', as
   const pcd = compareVectors(await estimatedGradient(m, data, { k: 5, persistent: true, epochs: 2, chains: 2000 }), exact);
   assert.ok(cd50.cosine > 0.99 && cd50.relError < 0.1, `CD-50 vs exact gradient: ${JSON.stringify(cd50)}`);
   assert.ok(pcd.cosine > 0.98 && pcd.relError < 0.2, `PCD-5 vs exact gradient: ${JSON.stringify(pcd)}`);
+  const pt = compareVectors(await estimatedGradient(m, data, { k: 2, persistent: true, epochs: 2, chains: 1000, parallelTempering: 3 }), exact);
+  assert.ok(pt.cosine > 0.98 && pt.relError < 0.2, `PCD with parallel tempering vs exact gradient: ${JSON.stringify(pt)}`);
   // CD-1 from the data is visibly further from the exact gradient than CD-50 (its known bias).
   assert.ok(cd1.relError > 2 * cd50.relError, `CD-1 ${JSON.stringify(cd1)} should be worse than CD-50 ${JSON.stringify(cd50)}`);
 });
@@ -262,6 +268,11 @@ test('no tensor leaks around fit (CD, PCD, momentum, onEpoch) and every metric',
       }),
     'fit PCD-2 with momentum',
   );
+  await assertNoLeak(
+    () => rbm.fit(x, { epochs: 2, batchSize: 4, k: 2, persistent: true, chains: 5, parallelTempering: [1, 0.6, 0.3], progress: false }),
+    'fit with parallel tempering',
+  );
+  await assertNoLeak(() => assert.rejects(rbm.fit(x, { parallelTempering: 3, momentum: 0.5, progress: false }), /parallelTempering needs persistent: true/), 'PT without PCD');
   await assertNoLeak(() => rbm.transform(x).dispose(), 'transform');
   await assertNoLeak(() => rbm.freeEnergy(x).dispose(), 'freeEnergy');
   await assertNoLeak(() => rbm.reconstructionError(x), 'reconstructionError');
