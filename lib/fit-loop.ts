@@ -7,6 +7,7 @@
 import { tf } from './backend';
 import { Random } from './random';
 import { createProgress, EpochMetrics } from './progress';
+import { fusedAdam } from './kernels';
 import { assertPositiveInteger, assertPositiveNumber, describeValue } from './validate';
 
 /** Validated epochs, batch size and learning rate of a `fit` call, with the model's defaults filled in. */
@@ -26,11 +27,15 @@ export function resolveFitOptions(
   return { epochs, batchSize, learningRate };
 }
 
-/** An Adam optimiser for `learningRate`, reusing `current` (and its moment estimates) when the rate is unchanged. */
+/**
+ * An Adam optimiser for `learningRate`, reusing `current` (and its moment estimates) when the rate is unchanged.
+ * It is genlab's fused Adam (lib/kernels.ts): tf.train.adam's maths, one native kernel per variable when the
+ * optional OpenBLAS addon is built, tfjs's own update otherwise.
+ */
 export function adamFor(current: tf.Optimizer | null, currentRate: number, learningRate: number, epsilon: number): tf.Optimizer {
   if (current && currentRate === learningRate) return current;
   current?.dispose();
-  return tf.train.adam(learningRate, 0.9, 0.999, epsilon);
+  return fusedAdam(learningRate, 0.9, 0.999, epsilon);
 }
 
 /** What {@link runEpochs} needs from a model. */

@@ -8,7 +8,19 @@ import * as assert from 'node:assert/strict';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf, ready } from '../lib/backend';
 import { Random } from '../lib/random';
-import { registerWasmConvGradients, conv2dBackpropFilterByOps } from '../lib/wasm-conv-grad';
+import { registerWasmConvGradients, conv2dBackpropFilterByOps, conv2dBackpropInputByOps } from '../lib/wasm-conv-grad';
+import { unregisterFastKernels } from '../lib/kernels';
+
+/**
+ * This file checks genlab's ops-based WASM kernels against the CPU backend's stock kernels, so the optional native
+ * kernels of lib/kernels.ts (which wrap these and replace the CPU ones when the addon is built; their own tests are
+ * test/kernels.test.ts) are taken out first.
+ */
+async function stockKernels(): Promise<void> {
+  await ready();
+  unregisterFastKernels();
+  registerWasmConvGradients();
+}
 
 type Pad = 'same' | 'valid';
 interface Case {
@@ -70,7 +82,7 @@ function convGrads(c: Case, data: { x: Float32Array; w: Float32Array; seed: numb
 }
 
 test('the WASM backend is available and has genlab conv gradient kernels', async () => {
-  await ready();
+  await stockKernels();
   registerWasmConvGradients(); // idempotent
   assert.ok(tf.findBackend('wasm') !== null || (await tf.setBackend('wasm')), 'wasm backend missing');
   assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'Conv2DBackpropFilter not registered for wasm');
@@ -79,6 +91,7 @@ test('the WASM backend is available and has genlab conv gradient kernels', async
 });
 
 test('conv2d / conv2dTranspose values and gradients: wasm equals cpu', async () => {
+  await stockKernels();
   const names = ['conv2d', 'dL/dx', 'dL/dW', 'conv2dTranspose', 'dL/dy (transpose)', 'dL/dW (transpose)'];
   const original = tf.getBackend();
   try {
@@ -103,37 +116,43 @@ test('conv2d / conv2dTranspose values and gradients: wasm equals cpu', async () 
   }
 });
 
-test('conv2dBackpropFilterByOps equals the cpu kernel directly (via runKernel)', async () => {
+test('conv2dBackpropFilterByOps / conv2dBackpropInputByOps on wasm equal the cpu kernels (runKernel)', async () => {
+  await stockKernels();
   const original = tf.getBackend();
   try {
-    const c = CASES[3];
-    const rng = new Random(5);
-    const x = rng.normalArray(c.x.reduce((a, b) => a * b));
-    const outShape = await onBackend('cpu', () => tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.f) as tf.Tensor4D, c.stride, c.pad).shape));
-    const dy = rng.normalArray(outShape.reduce((a, b) => a * b));
-    const ref = await onBackend('cpu', () =>
-      tf.tidy(() =>
-        (
-          tf.engine().runKernel(
-            'Conv2DBackpropFilter',
-            { x: tf.tensor4d(x, c.x), dy: tf.tensor(dy, outShape) },
-            { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f } as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor
-        ).dataSync(),
-      ),
-    );
-    const mine = await onBackend('wasm', () =>
-      tf.tidy(() =>
-        conv2dBackpropFilterByOps(tf.tensor4d(x, c.x), tf.tensor(dy, outShape) as tf.Tensor4D, c.f, c.stride, c.pad).dataSync(),
-      ),
-    );
-    assert.ok(maxAbsDiff(ref as Float32Array, mine as Float32Array) < 1e-4 * Math.max(1, maxAbs(ref as Float32Array)));
+    for (const [k, c] of CASES.entries()) {
+      const rng = new Random(50 + k);
+      const x = rng.normalArray(c.x.reduce((a, b) => a * b));
+      const w = rng.normalArray(c.f.reduce((a, b) => a * b));
+      const outShape = await onBackend('cpu', () =>
+        tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.f) as tf.Tensor4D, c.stride, c.pad).shape),
+      );
+      const dy = rng.normalArray(outShape.reduce((a, b) => a * b));
+      const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC' } as const;
+      const ref = await onBackend('cpu', () =>
+        tf.tidy(() => [
+          (tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(x, c.x), dy: tf.tensor(dy, outShape) }, { ...attrs, filterShape: c.f } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync() as Float32Array,
+          (tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dy, outShape), filter: tf.tensor4d(w, c.f) }, { ...attrs, inputShape: c.x } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync() as Float32Array,
+        ]),
+      );
+      const mine = await onBackend('wasm', () =>
+        tf.tidy(() => [
+          conv2dBackpropFilterByOps(tf.tensor4d(x, c.x), tf.tensor(dy, outShape) as tf.Tensor4D, c.f, c.stride, c.pad).dataSync() as Float32Array,
+          conv2dBackpropInputByOps(tf.tensor(dy, outShape) as tf.Tensor4D, tf.tensor4d(w, c.f), c.x, c.stride, c.pad).dataSync() as Float32Array,
+        ]),
+      );
+      ['filter', 'input'].forEach((name, i) => {
+        const d = maxAbsDiff(ref[i], mine[i]);
+        assert.ok(d < 1e-4 * Math.max(1, maxAbs(ref[i])), `case ${k} ${name} gradient: max diff ${d}`);
+      });
+    }
   } finally {
     await tf.setBackend(original);
   }
 });
 
 test('a tfjs-layers conv model trains on wasm (no CPU fallback) and matches the cpu run', async () => {
+  await stockKernels();
   const original = tf.getBackend();
   const run = (): Float32Array => {
     const model = tf.sequential({
