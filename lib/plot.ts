@@ -182,8 +182,13 @@ function baseLayout(opts: FigureOptions): PlotlyLayout {
 export interface LineSeries {
   /** y values. */
   y: Numeric;
-  /** x values, same length as `y`. Default 0, 1, 2, ... (or 1, 2, ... with `xStart: 1`). */
-  x?: Numeric;
+  /**
+   * x values, same length as `y`: numbers, or strings for a categorical axis (bit patterns, class names).
+   * Default 0, 1, 2, ... (or 1, 2, ... with `xStart: 1`).
+   */
+  x?: Numeric | readonly string[];
+  /** Symmetric error bars (one standard error, say), same length as `y`. */
+  error?: Numeric;
   /** Legend name. */
   name?: string;
   /** Draw lines, markers or both. Default `'lines'`. */
@@ -215,9 +220,19 @@ export function lineFigure(series: LineSeries | LineSeries[] | Record<string, Nu
   assertFiniteNumber('xStart', xStart);
   const data = list.map((s, i): PlotlyTrace => {
     const y = numbers(`series[${i}].y`, s.y);
-    const x = s.x === undefined ? y.map((_, k) => xStart + k) : numbers(`series[${i}].x`, s.x);
+    const x: (number | string | null)[] =
+      s.x === undefined
+        ? y.map((_, k) => xStart + k)
+        : isStringArray(s.x)
+          ? Array.from(s.x, String)
+          : numbers(`series[${i}].x`, s.x as Numeric);
     if (x.length !== y.length) throw new RangeError(`series[${i}]: x has ${x.length} values but y has ${y.length}`);
     const t: PlotlyTrace = { type: 'scatter', mode: s.mode ?? 'lines', x, y };
+    if (s.error !== undefined) {
+      const e = numbers(`series[${i}].error`, s.error);
+      if (e.length !== y.length) throw new RangeError(`series[${i}]: error has ${e.length} values but y has ${y.length}`);
+      t.error_y = { type: 'data', array: e, visible: true };
+    }
     if (s.name !== undefined) t.name = String(s.name);
     const line: Record<string, unknown> = {};
     if (s.dash) line.dash = s.dash;
@@ -229,6 +244,10 @@ export function lineFigure(series: LineSeries | LineSeries[] | Record<string, Nu
   const layout = baseLayout(opts);
   if (data.length > 1 && layout.showlegend === undefined) layout.showlegend = true;
   return { data, layout, config: { ...DEFAULT_CONFIG } };
+}
+
+function isStringArray(v: unknown): v is readonly string[] {
+  return Array.isArray(v) && v.length > 0 && typeof v[0] === 'string';
 }
 
 function isLineSeries(v: unknown): v is LineSeries {
@@ -509,6 +528,7 @@ export function subplots(figures: Figure[], opts: SubplotOptions): Figure {
   if (opts.title !== undefined) layout.title = { text: String(opts.title) };
   const annotations: Record<string, unknown>[] = [];
   const data: PlotlyTrace[] = [];
+  const legendNames = new Set<string>();
   figures.forEach((fig, k) => {
     const r = Math.floor(k / cols);
     const c = k % cols;
@@ -528,6 +548,12 @@ export function subplots(figures: Figure[], opts: SubplotOptions): Figure {
     for (const t of fig.data) {
       const copy: PlotlyTrace = { ...t, xaxis: `x${s}`, yaxis: `y${s}` };
       if (t.name === undefined) copy.showlegend = false; // no 'trace 4' entries
+      else {
+        // one legend entry per name: panels that share series names share the entry (and toggle together)
+        copy.legendgroup = t.name;
+        if (legendNames.has(t.name)) copy.showlegend = false;
+        legendNames.add(t.name);
+      }
       if (t.type === 'heatmap') {
         // a colour bar beside its own panel
         copy.colorbar = { ...((t.colorbar as object) ?? {}), x: xd[1] + 0.005, xanchor: 'left', y: (yd[0] + yd[1]) / 2, len: yd[1] - yd[0], thickness: 10 };

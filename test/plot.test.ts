@@ -194,3 +194,15 @@ test('show outside a notebook prints a one-line note', () => {
   assert.equal(lines.length, 1);
   assert.match(lines[0], /^Figure "note": 1 trace \(scatter\) -- not in a notebook; saveFigure/);
 });
+
+test('line series take categorical x and error bars; subplots share legend entries by name', () => {
+  const fig = lineFigure([{ x: ['00', '01', '10'], y: [1, 2, 3], error: [0.1, 0.2, 0.3], name: 'p' }]);
+  assert.deepEqual(fig.data[0].x, ['00', '01', '10']);
+  assert.deepEqual((fig.data[0].error_y as { array: number[] }).array, [0.1, 0.2, 0.3]);
+  assert.throws(() => lineFigure([{ y: [1, 2], error: [1] }]), /error has 1 values/);
+  const a = lineFigure([{ y: [1, 2], name: 'exact' }, { y: [2, 3], name: 'MC' }]);
+  const b = lineFigure([{ y: [1, 2], name: 'exact' }, { y: [2, 3], name: 'MC' }]);
+  const grid = subplots([a, b], { rows: 1, cols: 2 });
+  const shown = grid.data.filter((t) => t.showlegend !== false).map((t) => t.name);
+  assert.deepEqual(shown, ['exact', 'MC']);
+});
