@@ -17,7 +17,7 @@
  * on random shapes, transposes and batch dimensions); results differ only by float rounding.
  *
  * Environment: `GENLAB_FAST_KERNELS=0` disables all replacements, `GENLAB_NATIVE=0` disables only the
- * addon, `GENLAB_BLAS_THREADS=n` sets OpenBLAS's thread count (default: OpenBLAS's own, one per core).
+ * addon, `GENLAB_BLAS_THREADS=n` sets OpenBLAS's thread count (default 1: faster here, see FastKernelOptions).
  */
 import * as path from 'node:path';
 import { tf } from './backend';
@@ -30,8 +30,9 @@ export interface FastKernelOptions {
    */
   native?: boolean;
   /**
-   * OpenBLAS threads for native products, an integer >= 1. Default: `GENLAB_BLAS_THREADS` if set, else
-   * OpenBLAS's default (one per core).
+   * OpenBLAS threads for native products, an integer >= 1. Default: `GENLAB_BLAS_THREADS` if set, else 1
+   * (measured here: for these models' matrix sizes a second thread made the dense VAE epoch 1.5x slower and
+   * doubled CPU use; bench/RESULTS.md).
    */
   threads?: number;
 }
@@ -608,13 +609,9 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
   }
   if (lib) {
     const envThreads = Number(process.env.GENLAB_BLAS_THREADS ?? '');
-    const threads = options.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : undefined);
-    if (threads !== undefined) {
-      if (!Number.isInteger(threads) || threads < 1) {
-        throw new Error(`threads must be a positive integer; got ${threads}`);
-      }
-      lib.setThreads(threads);
-    }
+    const threads = options.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : 1);
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer; got ${threads}`);
+    lib.setThreads(threads);
   }
   const nativeLib = lib;
   for (const backendName of loadedBackends()) {
