@@ -147,6 +147,14 @@ export function tslabBinary(root = repoRoot()): string {
   return path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'tslab.cmd' : 'tslab');
 }
 
+/**
+ * What the registered kernel runs (its kernel.json argv[0]): scripts/tslab-kernel.js, tslab's entry point with
+ * its zeromq sends queued so that a busy output socket cannot kill the kernel (see that file).
+ */
+export function kernelEntry(root = repoRoot()): string {
+  return path.join(root, 'scripts', 'tslab-kernel.js');
+}
+
 /** The environment genlab runs Jupyter with: this checkout's kernel folder first on JUPYTER_PATH. */
 export function jupyterEnv(extra: NodeJS.ProcessEnv = {}, root = repoRoot()): NodeJS.ProcessEnv {
   const prev = process.env.JUPYTER_PATH;
@@ -176,15 +184,16 @@ export function registerKernel(python: string, root = repoRoot(), log = defaultL
   if (!fs.existsSync(binary)) {
     throw new Error(`genlab: ${binary} is missing: run \`npm install\` in ${root} first.`);
   }
+  const kernelArgv0 = kernelEntry(root);
   const kernelJson = path.join(kernelDataDir(root), 'kernels', KERNEL_NAME, 'kernel.json');
-  if (kernelBinary(kernelJson) === binary) return kernelJson;
+  if (kernelBinary(kernelJson) === kernelArgv0) return kernelJson;
   const prefix = path.join(root, '.cache', 'jupyter');
   log(`registering the tslab kernel (${binary}) in ${kernelDataDir(root)}`);
-  const r = spawnSync(binary, ['install', `--python=${python}`, `--binary=${binary}`, `--prefix=${prefix}`], {
+  const r = spawnSync(binary, ['install', `--python=${python}`, `--binary=${kernelArgv0}`, `--prefix=${prefix}`], {
     encoding: 'utf8',
     env: jupyterEnv({}, root),
   });
-  if (r.status !== 0 || kernelBinary(kernelJson) !== binary) {
+  if (r.status !== 0 || kernelBinary(kernelJson) !== kernelArgv0) {
     throw new Error(`genlab: \`tslab install\` failed (exit ${r.status}): ${r.stderr || r.stdout}`);
   }
   // A JupyterLab started by hand (outside `npm run lab`) only sees kernels registered for the user or system:
@@ -197,7 +206,7 @@ export function registerKernel(python: string, root = repoRoot(), log = defaultL
     const specs = (JSON.parse(list.stdout) as { kernelspecs: Record<string, unknown> }).kernelspecs;
     if (!(KERNEL_NAME in specs)) {
       log('no tslab kernel registered for this user: registering this checkout\'s (tslab install --user)');
-      spawnSync(binary, ['install', `--python=${python}`, `--binary=${binary}`, '--user'], { stdio: 'ignore' });
+      spawnSync(binary, ['install', `--python=${python}`, `--binary=${kernelArgv0}`, '--user'], { stdio: 'ignore' });
     }
   } catch {
     // listing failed: the private registration above is enough for genlab's own commands

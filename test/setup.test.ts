@@ -16,7 +16,7 @@ import {
   kernelDataDir,
   registerKernel,
   repoRoot,
-  tslabBinary,
+  kernelEntry,
 } from '../scripts/jupyter';
 import { listNotebooks, NotebookError, runNotebook } from '../scripts/lectures';
 import { labCommand } from '../scripts/lab';
@@ -78,7 +78,7 @@ test('the kernel is this checkout\'s tslab, registered privately and idempotentl
   const kernelJson = registerKernel(python, ROOT, (l) => lines.push(l));
   assert.equal(kernelJson, path.join(kernelDataDir(ROOT), 'kernels', 'tslab', 'kernel.json'));
   const spec = JSON.parse(fs.readFileSync(kernelJson, 'utf8')) as { argv: string[]; language: string };
-  assert.equal(spec.argv[0], tslabBinary(ROOT));
+  assert.equal(spec.argv[0], kernelEntry(ROOT));
   assert.equal(spec.language, 'typescript');
   // second call: nothing to do, nothing logged, fast
   const t0 = Date.now();
@@ -185,6 +185,19 @@ test('a runtime error names the cell, its first line and the error; expected err
   );
 });
 
+test('a burst of outputs does not kill the kernel (zeromq sends are queued)', async () => {
+  // tslab 1.0.22 does not await zeromq's send(); past a few hundred quick messages a send is delayed and the next
+  // one threw EBUSY and killed the kernel. scripts/tslab-kernel.js queues them: 1500 outputs must all arrive.
+  const nb = writeNotebook('burst.ipynb', [
+    `const tslab = require('tslab');\nfor (let i = 0; i < 1500; i++) tslab.display.html('<b>' + i + '</b>');\n'done'`,
+  ]);
+  const out = path.join(ROOT, 'build', 'test-platform', 'out');
+  await runNotebook(nb, { quick: true, outDir: out, export: false, log: () => undefined });
+  const executed = JSON.parse(fs.readFileSync(path.join(out, 'notebooks', 'burst.ipynb'), 'utf8'));
+  const outputs = executed.cells[1].outputs as { data?: Record<string, unknown> }[];
+  assert.equal(outputs.filter((o) => o.data && 'text/html' in o.data).length, 1500);
+});
+
 test('a missing kernel is one clear message with the fix', async () => {
   const nb = writeNotebook('nokernel.ipynb', ['1']);
   await assert.rejects(
@@ -246,7 +259,7 @@ test('npm run lab serves notebooks/ with this checkout\'s tslab kernel', async (
       }
     }
     assert.ok(specs, `Jupyter did not answer on port ${port}:\n${stderr}`);
-    assert.equal(specs.kernelspecs.tslab.spec.argv[0], tslabBinary(ROOT));
+    assert.equal(specs.kernelspecs.tslab.spec.argv[0], kernelEntry(ROOT));
     const contents = await getJson(`http://127.0.0.1:${port}/api/contents?token=${token}`);
     assert.match(contents.body, /00-getting-started\.ipynb/);
   } finally {
