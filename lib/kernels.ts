@@ -161,9 +161,15 @@ function adapterFor(backendName: string, backend: unknown): Adapter | null {
     return {
       alloc: (shape) => b.makeTensorInfo(shape, 'float32', new Float32Array(sizeOf(shape))),
       view: (t) => {
-        const values = b.data.get(t.dataId)?.values;
-        if (!(values instanceof Float32Array)) throw new Error('genlab kernels: float32 values expected');
-        return [values, 0];
+        const entry = b.data.get(t.dataId);
+        const values = entry?.values;
+        if (values instanceof Float32Array) return [values, 0];
+        // A float32 tensor may still hold another typed array on the cpu backend (e.g. tf.cast of a bool tensor
+        // keeps its Uint8Array): convert it once, in place, so the data matches its dtype from now on.
+        if (!entry || !ArrayBuffer.isView(values)) throw new Error('genlab kernels: float32 values expected');
+        const converted = Float32Array.from(values as unknown as ArrayLike<number>);
+        entry.values = converted;
+        return [converted, 0];
       },
       viewInt: (t) => {
         const values = b.data.get(t.dataId)?.values;

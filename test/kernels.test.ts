@@ -222,6 +222,28 @@ test('replacement kernels with the native addon (when built) equal the originals
   assert.deepEqual(registerFastKernels().kernels, report.kernels);
 });
 
+test('native products accept float32 tensors cast from bool on the cpu backend', async (t) => {
+  const report = registerFastKernels();
+  if (!report.native) {
+    t.skip(`native addon unavailable: ${report.note}`);
+    return;
+  }
+  await tf.setBackend('cpu');
+  const rng = new Random(5);
+  const a = tf.tensor(rng.uniformArray(6 * 4), [6, 4]);
+  const w = tf.tensor(rng.normalArray(4 * 3), [4, 3]);
+  // tf.cast(bool -> float32) keeps a Uint8Array on the cpu backend: the kernel must still read it as floats
+  const got = tf.tidy(() => tf.matMul(tf.cast(tf.greater(a, 0.5), 'float32'), w).arraySync() as number[][]);
+  const expected = tf.tidy(
+    () => tf.matMul(tf.where(tf.greater(a, 0.5), tf.onesLike(a), tf.zerosLike(a)), w).arraySync() as number[][],
+  );
+  tf.dispose([a, w]);
+  await tf.setBackend(backends[0]);
+  for (let i = 0; i < expected.length; i++) {
+    for (let j = 0; j < expected[i].length; j++) assert.ok(Math.abs(got[i][j] - expected[i][j]) < 1e-5, `[${i}][${j}]`);
+  }
+});
+
 /** Five Adam steps on two variables with seeded gradients; returns the final values and the optimizer's weights. */
 async function adamRun(backend: string, make: () => tf.Optimizer): Promise<{ values: Float32Array[]; weights: number }> {
   await tf.setBackend(backend);
