@@ -9,11 +9,12 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, Browser, Page } from 'playwright-core';
+import { chromium, Browser } from 'playwright-core';
 import { repoRoot } from '../scripts/jupyter';
 import { listNotebooks, NotebookResult, runNotebook } from '../scripts/lectures';
-import { CHROMIUM, CHROMIUM_FLAGS } from './browser';
+import { CHROMIUM, CHROMIUM_FLAGS, assertOffline, openPage, typeset } from './browser';
+
+const visit = (file: string, hash = '') => openPage(browser, file, hash);
 
 let browser: Browser;
 let result: NotebookResult;
@@ -32,49 +33,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-interface Visit {
-  page: Page;
-  offsite: string[];
-  failed: string[];
-  errors: string[];
-}
-
-/** Opens a file (or a localhost URL) in a fresh page, recording every request that is not local and every failure. */
-async function visit(file: string, hash = ''): Promise<Visit> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const v: Visit = { page, offsite: [], failed: [], errors: [] };
-  page.on('request', (r) => {
-    if (!/^(file|data|blob|about):|^http:\/\/127\.0\.0\.1:\d+\//.test(r.url())) v.offsite.push(r.url());
-  });
-  page.on('requestfailed', (r) => v.failed.push(`${r.url()} ${r.failure()?.errorText}`));
-  page.on('pageerror', (e) => v.errors.push(String(e)));
-  // nothing may leave the machine
-  await context.route((url) => url.protocol.startsWith('http') && url.hostname !== '127.0.0.1', (route) => route.abort());
-  await page.goto((file.startsWith('http:') ? file : pathToFileURL(file).href) + hash);
-  return v;
-}
-
-/** Waits until MathJax has typeset at least one formula and has nothing queued. */
-async function typeset(page: Page): Promise<number> {
-  await page.waitForFunction(
-    () => {
-      const w = window as unknown as { MathJax?: { Hub?: { queue?: { pending: number; running: number } } } };
-      const q = w.MathJax?.Hub?.queue;
-      return q !== undefined && q.pending === 0 && q.running === 0 && document.querySelectorAll('.MathJax_CHTML').length > 0;
-    },
-    null,
-    { timeout: 60000 },
-  );
-  return page.evaluate(() => document.querySelectorAll('.MathJax_CHTML').length);
-}
-
-function assertOffline(v: Visit): void {
-  assert.deepEqual(v.offsite, [], 'requests outside file://');
-  assert.deepEqual(v.failed, [], 'failed requests (missing assets?)');
-  assert.deepEqual(v.errors, [], 'JavaScript errors on the page');
-}
 
 test('the HTML page: figure drawn, formula typeset, image and table shown, all offline', async () => {
   const v = await visit(result.outputs.html!);

@@ -2,12 +2,14 @@
  * Every notebook in notebooks/ executes through real Jupyter with the tslab kernel, in quick mode, by the same code
  * that `npm run lectures` runs (scripts/lectures.ts). New notebooks are picked up automatically.
  */
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../scripts/jupyter';
 import { listNotebooks, runNotebook } from '../scripts/lectures';
+import { chromium, Browser } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_FLAGS, assertOffline, openPage, typeset } from './browser';
 
 const OUT = path.join(repoRoot(), 'build', 'test-notebooks');
 const SLIDE_TYPES = ['slide', 'subslide', 'fragment', 'skip', 'notes', '-'];
@@ -24,6 +26,36 @@ const read = (file: string): { cells: Cell[]; metadata: { kernelspec?: { name?: 
   JSON.parse(fs.readFileSync(file, 'utf8'));
 
 const notebooks = listNotebooks();
+
+let browser: Browser | undefined;
+before(async () => {
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install chromium (\`npm test\` installs it as root)`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Opens an exported page offline: every figure drawn, every formula typeset without TeX errors, nothing fetched. */
+async function assertPageRenders(file: string, hasMath: boolean): Promise<void> {
+  const v = await openPage(browser!, file);
+  try {
+    const figures = await v.page.evaluate(() => document.querySelectorAll('.genlab-figure').length);
+    await v.page.waitForFunction(
+      (n) => Array.from(document.querySelectorAll('.genlab-figure')).filter((f) => f.querySelector('svg.main-svg')).length >= n,
+      figures,
+      { timeout: 90000 },
+    );
+    if (hasMath) {
+      await typeset(v.page);
+      const mathErrors = await v.page.evaluate(() => document.querySelectorAll('.MathJax_Error, merror').length);
+      assert.equal(mathErrors, 0, 'TeX errors on the page');
+    }
+    assertOffline(v);
+  } finally {
+    await v.page.context().close();
+  }
+}
 
 test('there are notebooks to run', () => {
   assert.ok(notebooks.some((n) => path.basename(n) === '00-getting-started.ipynb'), notebooks.join(', '));
@@ -59,5 +91,7 @@ for (const nb of notebooks) {
     for (const f of [r.outputs.html, r.outputs.slides]) {
       assert.ok(f && fs.statSync(f).size > 10000, `${f} written`);
     }
+    const markdown = read(nb).cells.filter((c) => c.cell_type === 'markdown').map((c) => [c.source].flat().join('')).join('\n');
+    await assertPageRenders(r.outputs.html!, /\$[^$]+\$/.test(markdown));
   });
 }
