@@ -36,6 +36,37 @@ after(async () => {
   await browser?.close();
 });
 
+/**
+ * Opens exported slides offline: reveal.js starts, formulas are typeset, and stepping through the whole deck draws
+ * every figure (a figure draws when its slide is first shown), with nothing fetched.
+ */
+async function assertSlidesRender(file: string, hasMath: boolean): Promise<void> {
+  const v = await openPage(browser!, file);
+  try {
+    await v.page.waitForSelector('.reveal.ready', { timeout: 60000 });
+    if (hasMath) await typeset(v.page);
+    const figures = await v.page.evaluate(() => document.querySelectorAll('.genlab-figure').length);
+    // Space steps through every slide, sub-slide and fragment in order (reveal.js is not a global here: nbconvert
+    // loads it through require.js), so pressing it once per section and fragment walks the whole deck.
+    const steps = await v.page.evaluate(
+      () => document.querySelectorAll('.reveal .slides section').length + document.querySelectorAll('.reveal .fragment').length,
+    );
+    await v.page.click('.reveal');
+    for (let step = 0; step < steps; step++) {
+      await v.page.keyboard.press('Space');
+      await v.page.waitForTimeout(30);
+    }
+    await v.page.waitForFunction(
+      (n) => Array.from(document.querySelectorAll('.genlab-figure')).filter((f) => f.querySelector('svg.main-svg')).length >= n,
+      figures,
+      { timeout: 90000 },
+    );
+    assertOffline(v);
+  } finally {
+    await v.page.context().close();
+  }
+}
+
 /** Opens an exported page offline: every figure drawn, every formula typeset without TeX errors, nothing fetched. */
 async function assertPageRenders(file: string, hasMath: boolean): Promise<void> {
   const v = await openPage(browser!, file);
@@ -92,6 +123,8 @@ for (const nb of notebooks) {
       assert.ok(f && fs.statSync(f).size > 10000, `${f} written`);
     }
     const markdown = read(nb).cells.filter((c) => c.cell_type === 'markdown').map((c) => [c.source].flat().join('')).join('\n');
-    await assertPageRenders(r.outputs.html!, /\$[^$]+\$/.test(markdown));
+    const hasMath = /\$[^$]+\$/.test(markdown);
+    await assertPageRenders(r.outputs.html!, hasMath);
+    await assertSlidesRender(r.outputs.slides!, hasMath);
   });
 }
