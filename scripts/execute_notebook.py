@@ -35,6 +35,8 @@ def main():
     ap.add_argument("notebook")
     ap.add_argument("--kernel", default="tslab")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    ap.add_argument("--iopub-timeout", type=int, default=120,
+                    help="seconds to wait for a cell's remaining output after its reply")
     ap.add_argument("--startup-timeout", type=int, default=300, help="seconds for the kernel to start (slow on a loaded machine)")
     ap.add_argument("--out-notebook", required=True)
     ap.add_argument("--out-html")
@@ -94,6 +96,11 @@ def main():
         kernel_name=args.kernel,
         timeout=args.timeout,
         startup_timeout=args.startup_timeout,
+        # After a cell's reply, nbclient waits only 4 s (its default) for the rest of the cell's output and then
+        # silently moves on: on a loaded machine a burst of outputs (live progress, many figures) was cut short
+        # and the saved notebook lost them. Wait as long as output keeps the kernel busy, and fail loudly if not.
+        iopub_timeout=args.iopub_timeout,
+        raise_on_iopub_timeout=True,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(args.notebook))}},
         on_cell_start=on_cell_start,
         on_cell_execute=on_cell_execute,
@@ -106,7 +113,8 @@ def main():
     except CellTimeoutError as e:
         failed = True
         emit(event="error", kind="timeout", index=current["index"], source=current["source"], ename="CellTimeoutError",
-             evalue=f"a cell ran longer than {args.timeout} s", traceback=str(e))
+             evalue=(f"the cell's output was still arriving {args.iopub_timeout} s after it finished"
+                     if "IOPub" in str(e) else f"a cell ran longer than {args.timeout} s"), traceback=str(e))
     except CellExecutionError as e:
         failed = True
         emit(event="error", kind="cell", index=last_error.get("index"), source=last_error.get("source"),

@@ -33,4 +33,19 @@ for (const name of ['Publisher', 'Router', 'Reply', 'Dealer']) {
   });
 }
 
+// The second fix: a zeromq Publisher keeps at most 1000 messages (its send high-water mark) for a subscriber that
+// is behind and silently drops the rest. Jupyter's client reads IOPub more slowly than a loop can display, so a
+// burst of outputs lost figures, and a lost status message can leave the client waiting forever. No limit: the
+// frontend always drains IOPub, so the backlog lives briefly in the kernel's memory instead of being dropped.
+// The option applies to connections made after it is set, so it is set before the socket binds.
+const bind = zmq.Publisher.prototype.bind;
+Object.defineProperty(zmq.Publisher.prototype, 'bind', {
+  configurable: true,
+  writable: true,
+  value: function unlimitedBind(address) {
+    this.sendHighWaterMark = 0;
+    return bind.call(this, address);
+  },
+});
+
 require(path.join(tslabDir, 'dist', 'main.js')).main();
