@@ -21,5 +21,7 @@ export * from './vae'; // VAE                                                (VA
 export * from './vae-factories'; // denseEncoder, convEncoder, ...              (VAE)
 export * from './wasm-conv-grad'; // conv gradient kernels for WASM           (VAE)
 export * from './autoencoder'; // Autoencoder                                (VAE)
-export * from './kernels'; // faster kernels registered on the backends      (performance)
+// faster kernels registered on the backends (performance); listed by name: kernels.ts also has internal helpers
+export { FUSED_ADAM_KERNEL, FusedAdamOptimizer, fusedAdam, registerFastKernels, unregisterFastKernels, fastKernelReport } from './kernels';
+export type { FastKernelOptions, FastKernelReport } from './kernels';
 export * from '../datasets'; // loadMnist, loadFashionMnist, readIdx, synthetic sets (display/datasets)

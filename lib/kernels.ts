@@ -21,6 +21,8 @@
  */
 import * as path from 'node:path';
 import { tf } from './backend';
+import type { Random } from './random';
+import { generatorStates } from './random-state';
 
 /** Options for {@link registerFastKernels}. */
 export interface FastKernelOptions {
@@ -62,7 +64,12 @@ interface NativeAddon {
     B: Float32Array, bOff: number, bStride: number,
     C: Float32Array, cOff: number,
     batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean,
+    alpha?: number, beta?: number,
   ): void;
+  /** out[i] = 1 if u_i < p[i] else 0, u from genlab's xoshiro128** whose state (Int32Array(4)) advances in place. */
+  bernoulli(state: Int32Array, p: Float32Array, pOff: number, out: Float32Array, outOff: number, n: number): void;
+  /** Interface version of the build (see NATIVE_ABI). */
+  abi?: number;
   /** NHWC im2col: cols[b*outH*outW, fH*fW*inC] from x[b,inH,inW,inC] (zero padding). */
   im2col(x: Float32Array, xOff: number, cols: Float32Array, geometry: Int32Array): void;
   /** NHWC col2im: dx[b,inH,inW,inC] = sum of cols[b*outH*outW, fH*fW*inC] scattered back (dx zeroed first). */
@@ -86,6 +93,8 @@ interface NativeAddon {
 }
 
 let addon: NativeAddon | null | undefined; // undefined: not tried yet
+/** The addon interface this file expects (native/src/genlab_native.c, GENLAB_NATIVE_ABI). */
+const NATIVE_ABI = 2;
 let addonNote = '';
 
 /** Where scripts/build-native.js puts the addon, relative to this file (lib/ or dist/lib/). */
@@ -100,7 +109,12 @@ function loadAddon(): NativeAddon | null {
   const reasons: string[] = [];
   for (const file of addonCandidates()) {
     try {
-      addon = require(file) as NativeAddon; // eslint-disable-line @typescript-eslint/no-require-imports
+      const lib = require(file) as NativeAddon; // eslint-disable-line @typescript-eslint/no-require-imports
+      if (lib.abi !== NATIVE_ABI) {
+        reasons.push(`${file} was built from older sources (interface ${lib.abi ?? 1}, need ${NATIVE_ABI}): rebuild it`);
+        continue;
+      }
+      addon = lib;
       addonNote = `native OpenBLAS addon (${addon.config().trim()})`;
       return addon;
     } catch (err) {
@@ -234,24 +248,46 @@ function matMulGeometry(a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean) 
   return { m, n, k: kA, batchA, batchB, batch: Math.max(batchA, batchB), outShape: [...outer, m, n] };
 }
 
-/** op(a) @ op(b) through OpenBLAS on the backend's own memory; null when the shapes need the original. */
+/**
+ * op(a) @ op(b) (+ bias) through OpenBLAS on the backend's own memory; null when the shapes need the original.
+ * A `bias` is added inside the product (the output starts as the bias and sgemm accumulates onto it: one pass
+ * instead of a product and an Add) when it is a float32 [n] vector or has the output's full shape, for
+ * unbatched products; for any other bias it returns null and the caller adds the bias itself.
+ */
 function nativeMatMul(
-  lib: NativeAddon, ad: Adapter, a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean,
+  lib: NativeAddon, ad: Adapter, a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean, bias?: TensorInfo,
 ): TensorInfo | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
   const g = matMulGeometry(a, b, tA, tB);
   if (!g) return null;
+  const biasKind = bias ? foldableBias(bias, g) : 'none';
+  if (biasKind === null) return null;
   const out = ad.alloc(g.outShape);
   const [A, aOff] = ad.view(a);
   const [B, bOff] = ad.view(b);
   const [C, cOff] = ad.view(out);
-  // C_i[m,n] = op(A_i)[m,k] @ op(B_i)[k,n] for each batch entry i; stride 0 reuses an unbatched operand.
+  if (bias && biasKind !== 'none') {
+    const [BI, biOff] = ad.view(bias);
+    if (biasKind === 'full') C.set(BI.subarray(biOff, biOff + g.m * g.n), cOff);
+    else for (let r = 0; r < g.m; r++) C.set(BI.subarray(biOff, biOff + g.n), cOff + r * g.n);
+  }
+  // C_i[m,n] = op(A_i)[m,k] @ op(B_i)[k,n] (+ C_i) for each batch entry i; stride 0 reuses an unbatched operand.
   lib.sgemm(
     A, aOff, g.batchA === 1 ? 0 : g.m * g.k,
     B, bOff, g.batchB === 1 ? 0 : g.k * g.n,
-    C, cOff, g.batch, g.m, g.n, g.k, tA, tB,
+    C, cOff, g.batch, g.m, g.n, g.k, tA, tB, 1, biasKind === 'none' ? 0 : 1,
   );
   return out;
+}
+
+/** How a bias can be folded into the product: 'full' (output-shaped), 'row' ([n] per row), or null (it cannot). */
+function foldableBias(bias: TensorInfo, g: { m: number; n: number; batch: number }): 'full' | 'row' | null {
+  if (bias.dtype !== 'float32' || g.batch !== 1) return null;
+  const size = sizeOf(bias.shape);
+  const last = bias.shape[bias.shape.length - 1];
+  if (size === g.n && last === g.n) return 'row'; // [n] or [1, n]
+  if (size === g.m * g.n && bias.shape.length >= 2 && last === g.n && bias.shape[bias.shape.length - 2] === g.m) return 'full';
+  return null;
 }
 
 /** Transposes the last two axes of x with the backend's Transpose kernel. */
@@ -293,11 +329,16 @@ function nativeFusedMatMul(lib: NativeAddon, args: KernelArgs, backendName: stri
   if (!ad) return null;
   const activation = (attrs.activation as string | undefined) ?? 'linear';
   if (activation !== 'linear' && !(activation in ACTIVATION_KERNELS)) return null;
-  let current = nativeMatMul(
-    lib, ad, inputs.a as TensorInfo, inputs.b as TensorInfo, attrs.transposeA === true, attrs.transposeB === true,
-  );
+  const a = inputs.a as TensorInfo;
+  const b = inputs.b as TensorInfo;
+  const tA = attrs.transposeA === true;
+  const tB = attrs.transposeB === true;
+  // The bias goes into the product itself where it can (one pass), else it is added afterwards.
+  let current = inputs.bias ? nativeMatMul(lib, ad, a, b, tA, tB, inputs.bias) : null;
+  const folded = current !== null;
+  current ??= nativeMatMul(lib, ad, a, b, tA, tB);
   if (!current) return null;
-  if (inputs.bias) {
+  if (inputs.bias && !folded) {
     const sum = callKernel('Add', backendName, args.backend, { a: current, b: inputs.bias });
     ad.dispose(current);
     current = sum;
@@ -483,6 +524,95 @@ function fusedAdamKernel(lib: NativeAddon, args: KernelArgs, backendName: string
   return outs;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Bernoulli sampling in one pass (internal: used by the RBMs' samplers)
+
+/** Name of genlab's Bernoulli sampling kernel (registered for 'wasm' and 'cpu' with the addon). */
+const BERNOULLI_KERNEL = 'GenlabBernoulli';
+
+/** out = 1 where u < p (u uniform from the generator whose state is attrs.state), one pass, no temporaries. */
+function bernoulliKernel(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+  const { p } = args.inputs as Record<string, TensorInfo>;
+  const { state } = args.attrs as unknown as { state: Int32Array };
+  const ad = adapterFor(backendName, args.backend);
+  if (!ad || p.dtype !== 'float32') return null;
+  const out = ad.alloc([...p.shape]);
+  const [P, pOff] = ad.view(p);
+  const [O, oOff] = ad.view(out);
+  lib.bernoulli(state, P, pOff, O, oOff, sizeOf(p.shape));
+  return out;
+}
+
+/**
+ * Internal. Bernoulli(p) samples as float32 0/1, drawn with `rng` exactly as `step(p - u)` with
+ * `u = rng.uniformArray(size)` would be (same values, same generator state afterwards), in one native pass;
+ * null when the native kernel is not registered on the current backend (the caller then uses tensor ops).
+ */
+export function nativeBernoulli<T extends tf.Tensor>(p: T, rng: Random): T | null {
+  const state = generatorStates.get(rng);
+  if (!state || p.dtype !== 'float32' || !tf.getKernel(BERNOULLI_KERNEL, tf.getBackend())) return null;
+  return tf.engine().runKernel(BERNOULLI_KERNEL, { p }, { state } as unknown as tf.NamedAttrMap) as T;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Products for the library's hot loops (internal)
+
+/** Whether the native products are registered on the current backend. */
+function nativeProductsActive(): boolean {
+  return report.native && originals.has(`${tf.getBackend()}/_FusedMatMul`);
+}
+
+/**
+ * Internal. Whether matMul with transposeA/transposeB is as fast as transposing first: everywhere except on
+ * WASM without the native addon (there genlab's kernel transposes explicitly on every call, so a caller that
+ * reuses a transpose should make it once).
+ */
+export function transposedProductsFast(): boolean {
+  return tf.getBackend() !== 'wasm' || nativeProductsActive();
+}
+
+/**
+ * Internal. base + op(a) @ b, where op transposes `a` when `transposeA`. With the native products the sum is
+ * accumulated inside the product (one pass over the [m, n] result, e.g. an RBM's weight update); elsewhere a
+ * product and an add.
+ */
+export function addProduct(base: tf.Tensor, a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean): tf.Tensor2D {
+  if (nativeProductsActive()) return tf.fused.matMul({ a, b, transposeA, bias: base }) as tf.Tensor2D;
+  return tf.add(base, tf.matMul(a, b, transposeA, false)) as tf.Tensor2D;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading a tensor's values in place (internal: argument checks)
+
+/**
+ * Internal. Minimum, maximum and finiteness of a float32 tensor's values, read where the backend keeps them
+ * (wasm heap, cpu arrays) without copying them out; null on other backends or dtypes (the caller then uses
+ * tensor ops). NaN makes `finite` false.
+ */
+export function float32Range(x: tf.Tensor): { min: number; max: number; finite: boolean } | null {
+  if (x.dtype !== 'float32' || x.size === 0) return null;
+  const backendName = tf.getBackend();
+  const ad = adapterFor(backendName, tf.backend());
+  if (!ad) return null;
+  let values: Float32Array;
+  let offset: number;
+  try {
+    [values, offset] = ad.view(x);
+  } catch {
+    return null;
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  let nan = false;
+  for (let i = offset, end = offset + x.size; i < end; i++) {
+    const v = values[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v !== v) nan = true;
+  }
+  return { min, max, finite: !nan && Number.isFinite(min) && Number.isFinite(max) };
+}
+
 /** What Optimizer.applyGradients accepts: a name -> gradient map or a list of named gradients. */
 type VariableGradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
 type NamedGradient = { name: string; tensor: tf.Tensor };
@@ -633,6 +763,7 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
         fusedAdamKernel(nativeLib, args, backendName) as unknown as TensorInfo,
       );
       replaceKernel('Transpose', backendName, (args) => nativeTranspose(nativeLib, args, backendName));
+      replaceKernel(BERNOULLI_KERNEL, backendName, (args) => bernoulliKernel(nativeLib, args, backendName));
       replaceKernel('GatherV2', backendName, (args) => nativeGather(nativeLib, args, backendName));
       replaceKernel('Conv2D', backendName, (args) => nativeConv2D(nativeLib, args, backendName));
       replaceKernel('Conv2DBackpropInput', backendName, (args) =>

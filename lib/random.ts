@@ -20,6 +20,8 @@ function splitmix32(state: number): () => number {
   };
 }
 
+import { generatorStates } from './random-state';
+
 const TWO_POW_32 = 4294967296;
 
 /**
@@ -45,6 +47,7 @@ export class Random {
     const init = splitmix32(Math.floor(this.seed) ^ Math.floor(this.seed / TWO_POW_32));
     for (let i = 0; i < 4; i++) this.s[i] = init() | 0;
     if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
+    generatorStates.set(this, this.s);
   }
 
   /** A uniformly distributed unsigned 32-bit integer. */

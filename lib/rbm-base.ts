@@ -14,6 +14,7 @@ import { assertFiniteNumber, assertPositiveInteger, describeValue } from './vali
 import { createProgress, EpochMetrics, ProgressOptions } from './progress';
 import { AISOptions, AISResult, AISTarget, runAIS } from './ais';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { addProduct, nativeBernoulli, transposedProductsFast } from './kernels';
 
 /** Largest layer `logPartition` enumerates (2^25 = 33.5 million states). */
 export const MAX_ENUMERATED_UNITS = 25;
@@ -150,6 +151,8 @@ export function ownedVariable<R extends tf.Rank>(t: tf.Tensor<R>): tf.Variable<R
 
 /** Bernoulli samples: 1 where u < p, with u uniform from the seeded generator. Call inside a tidy. */
 export function bernoulli(p: tf.Tensor2D, rng: Random): tf.Tensor2D {
+  const fast = nativeBernoulli(p, rng); // the same draws in one native pass, where the addon is built
+  if (fast) return fast;
   const [n, m] = p.shape;
   const u = tf.tensor2d(rng.uniformArray(n * m), [n, m]);
   // step(p - u) = 1 where u < p, else 0: float32 throughout (a bool -> float32 cast keeps a byte buffer on the CPU backend).
@@ -265,16 +268,24 @@ export abstract class RBM {
   protected abstract checkData(name: string, x: unknown): asserts x is tf.Tensor2D;
   /** Input to the hidden units, [n, nH]: b + v' W with v' = v (binary) or v / sigma^2 (Gaussian). */
   protected abstract hiddenInput(v: tf.Tensor2D): tf.Tensor2D;
-  /** E[v | h], [n, nV]; `Wt` = W^T [nH, nV] computed once by the caller. */
-  protected abstract visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * E[v | h], [n, nV]. `Wt` is W^T [nH, nV] computed once by the caller, or null where a product with W^T is as
+   * fast as with an explicit transpose (see {@link RBM.timesWt}).
+   */
+  protected abstract visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D | null): tf.Tensor2D;
   /** A sample v ~ p(v | h) (at inverse temperature `beta`: from p_beta(v | h) proportional to exp(-beta E)), [n, nV]. */
-  protected abstract sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D, rng: Random, beta?: number): tf.Tensor2D;
+  protected abstract sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D | null, rng: Random, beta?: number): tf.Tensor2D;
   /** Energy E(v, h) per row, [n]. */
   protected abstract energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D;
   /** Start states of chains: samples of the visible units with W = 0, [n, nV]. */
   protected abstract independentVisible(n: number, rng: Random): tf.Tensor2D;
-  /** Sufficient statistics summed over rows: s(v, P(h|v)) for each trained parameter. */
-  protected abstract stats(v: tf.Tensor2D, ph: tf.Tensor2D, Wt: tf.Tensor2D): RBMStats;
+  /**
+   * Sufficient statistics summed over rows, s(v, P(h|v)), for each trained parameter except W, whose statistic
+   * sum_rows x h^T is formed in trainStep from {@link RBM.weightOperand} as one product for both phases.
+   */
+  protected abstract stats(v: tf.Tensor2D, ph: tf.Tensor2D, Wt: tf.Tensor2D | null): RBMStats;
+  /** x with W's sufficient statistic = x^T P(h|v) summed over rows: v (binary units) or v / sigma^2 (Gaussian). */
+  protected abstract weightOperand(v: tf.Tensor2D): tf.Tensor2D;
   /** The trained parameters by the names `stats` uses. */
   protected abstract trainables(): Record<string, tf.Variable>;
   /** Visible biases fitted to data (no weights), [nV]. */
@@ -289,6 +300,11 @@ export abstract class RBM {
   protected abstract extraConfig(): Record<string, JsonValue>;
   /** Post-update projection (e.g. clamp log-variances); default none. */
   protected constrain(): void {}
+
+  /** h W^T, [n, nV]: with the caller's explicit `Wt`, or as a transposed product when `Wt` is null. */
+  protected timesWt(h: tf.Tensor2D, Wt: tf.Tensor2D | null): tf.Tensor2D {
+    return Wt ? tf.matMul(h, Wt) : tf.matMul(h, this.W, false, true);
+  }
 
   // ---- common API --------------------------------------------------------------------------------------------
 
@@ -714,7 +730,8 @@ export abstract class RBM {
     negativeSample?: tf.Tensor2D,
   ): { chain: tf.Tensor2D; recon: tf.Scalar } {
     const B = v0.shape[0];
-    const Wt = tf.transpose(this.W); // [nH, nV], explicit (a transposed matMul is slow on WASM)
+    // W^T explicitly only where a transposed product is slow (WASM without the native addon).
+    const Wt = transposedProductsFast() ? null : tf.transpose(this.W); // [nH, nV]
     const ph0 = tf.sigmoid(this.hiddenInput(v0)); // [B, nH] positive phase
     let v: tf.Tensor2D;
     let phk: tf.Tensor2D;
@@ -732,15 +749,33 @@ export abstract class RBM {
       }
     }
     const C = v.shape[0];
+    const { learningRate: lr, momentum, weightDecay } = opts;
     const recon = tf.sum(tf.squaredDifference(v0, this.visibleMean(ph0, Wt)));
+    // Every statistic from the current parameters, before any of them moves.
     const pos = this.stats(v0, ph0, Wt);
     const neg = this.stats(v, phk, Wt);
+    // W's statistic for both phases as one product over the stacked rows:
+    //   <x h^T>_data - <x h^T>_chain = X^T Y,  X = [x0; xk] [B + C, nV],  Y = [ph0 / B; -phk / C] [B + C, nH].
+    const X = tf.concat([this.weightOperand(v0), this.weightOperand(v)], 0) as tf.Tensor2D;
+    const W = params.W;
+    if (momentum === 0) {
+      // W <- (1 - lr weightDecay) W + X^T (lr Y): the product accumulates onto W (one pass with native BLAS).
+      const Y = tf.concat([tf.mul(ph0, lr / B), tf.mul(phk, -lr / C)], 0) as tf.Tensor2D;
+      const base = weightDecay > 0 ? tf.mul(W, 1 - lr * weightDecay) : W;
+      W.assign(addProduct(base, X, Y, true));
+    } else {
+      // velocity <- momentum velocity + lr (X^T Y - weightDecay W);  W <- W + velocity
+      const Y = tf.concat([tf.div(ph0, B), tf.div(phk, -C)], 0) as tf.Tensor2D;
+      const grad = weightDecay > 0 ? addProduct(tf.mul(W, -weightDecay), X, Y, true) : tf.matMul(X, Y, true, false);
+      const delta = tf.add(tf.mul(velocity.W, momentum), tf.mul(grad, lr));
+      velocity.W.assign(delta);
+      W.assign(tf.add(W, delta));
+    }
     for (const [name, p] of Object.entries(params)) {
-      let grad = tf.sub(tf.div(pos[name], B), tf.div(neg[name], C));
-      if (name === 'W' && opts.weightDecay > 0) grad = tf.sub(grad, tf.mul(p, opts.weightDecay));
-      let delta = tf.mul(grad, opts.learningRate);
-      if (opts.momentum > 0) {
-        delta = tf.add(tf.mul(velocity[name], opts.momentum), delta);
+      if (name === 'W') continue;
+      let delta = tf.mul(tf.sub(tf.div(pos[name], B), tf.div(neg[name], C)), lr);
+      if (momentum > 0) {
+        delta = tf.add(tf.mul(velocity[name], momentum), delta);
         velocity[name].assign(delta);
       }
       p.assign(tf.add(p, delta));

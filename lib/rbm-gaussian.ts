@@ -109,11 +109,11 @@ export class GaussianBernoulliRBM extends RBM {
     return tf.add(tf.matMul(tf.mul(v, this.precision()), this.W), this.b); // b + (v / sigma^2) W   [n, nH]
   }
 
-  protected visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(h, Wt), this.a); // a + W h   [n, nV]
+  protected visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D | null): tf.Tensor2D {
+    return tf.add(this.timesWt(h, Wt), this.a); // a + W h   [n, nV]
   }
 
-  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D, rng: Random, beta = 1): tf.Tensor2D {
+  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D | null, rng: Random, beta = 1): tf.Tensor2D {
     // At inverse temperature beta: v | h ~ N(a + W h, sigma^2 / beta).
     const n = h.shape[0];
     const eps = tf.tensor2d(rng.normalArray(n * this.nVisible), [n, this.nVisible]);
@@ -136,18 +136,20 @@ export class GaussianBernoulliRBM extends RBM {
     });
   }
 
-  protected stats(v: tf.Tensor2D, ph: tf.Tensor2D, Wt: tf.Tensor2D): RBMStats {
+  protected weightOperand(v: tf.Tensor2D): tf.Tensor2D {
+    return tf.mul(v, this.precision()); // W's statistic: sum_rows (v / sigma^2) h^T   [nV, nH]
+  }
+
+  protected stats(v: tf.Tensor2D, ph: tf.Tensor2D, Wt: tf.Tensor2D | null): RBMStats {
     const prec = this.precision();
-    const vs = tf.mul(v, prec); // v / sigma^2   [n, nV]
     const centred = tf.sub(v, this.a); // v - a   [n, nV]
     const s: RBMStats = {
-      W: tf.matMul(tf.transpose(vs), ph), // [nV, nH]
       visibleBias: tf.sum(tf.mul(centred, prec), 0), // [nV]
       hiddenBias: tf.sum(ph, 0), // [nH]
     };
     if (this.learnSigma) {
       // ((v - a)^2 / 2 - v (W h)) / sigma^2 with h -> P(h|v)
-      const quad = tf.sub(tf.mul(tf.square(centred), 0.5), tf.mul(v, tf.matMul(ph, Wt)));
+      const quad = tf.sub(tf.mul(tf.square(centred), 0.5), tf.mul(v, this.timesWt(ph, Wt)));
       s.logVar = tf.sum(tf.mul(quad, prec), 0);
     }
     return s;

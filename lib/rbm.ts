@@ -65,13 +65,13 @@ export class BernoulliRBM extends RBM {
     return tf.add(tf.matMul(v, this.W), this.b); // b + v W   [n, nH]
   }
 
-  protected visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D): tf.Tensor2D {
-    return tf.sigmoid(tf.add(tf.matMul(h, Wt), this.a)) as tf.Tensor2D; // sigmoid(a + W h)   [n, nV]
+  protected visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D | null): tf.Tensor2D {
+    return tf.sigmoid(tf.add(this.timesWt(h, Wt), this.a)) as tf.Tensor2D; // sigmoid(a + W h)   [n, nV]
   }
 
-  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D, rng: Random, beta = 1): tf.Tensor2D {
+  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D | null, rng: Random, beta = 1): tf.Tensor2D {
     if (beta === 1) return bernoulli(this.visibleMean(h, Wt), rng);
-    return bernoulli(tf.sigmoid(tf.mul(tf.add(tf.matMul(h, Wt), this.a), beta)) as tf.Tensor2D, rng);
+    return bernoulli(tf.sigmoid(tf.mul(tf.add(this.timesWt(h, Wt), this.a), beta)) as tf.Tensor2D, rng);
   }
 
   protected energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D {
@@ -85,10 +85,13 @@ export class BernoulliRBM extends RBM {
 
   protected stats(v: tf.Tensor2D, ph: tf.Tensor2D): RBMStats {
     return {
-      W: tf.matMul(tf.transpose(v), ph), // sum_rows v h^T   [nV, nH]
       visibleBias: tf.sum(v, 0), // [nV]
       hiddenBias: tf.sum(ph, 0), // [nH]
     };
+  }
+
+  protected weightOperand(v: tf.Tensor2D): tf.Tensor2D {
+    return v; // W's statistic: sum_rows v h^T   [nV, nH]
   }
 
   protected trainables(): Record<string, tf.Variable> {

@@ -3,6 +3,7 @@
  * was expected, e.g. `nHidden must be a positive integer; got 2.5`.
  */
 import { tf } from './backend';
+import { float32Range } from './kernels';
 
 /** Formats a received value for an error message without dumping huge objects. */
 export function describeValue(value: unknown): string {
@@ -75,10 +76,7 @@ export function assertMatrix(
     throw new RangeError(`${name} must have ${opts.width} columns; got shape [${x.shape.join(', ')}]`);
   }
   if (opts.checkFinite !== false || opts.range) {
-    const [lo, hi, finite] = tf.tidy(() => {
-      const f = x.toFloat();
-      return [f.min().dataSync()[0], f.max().dataSync()[0], tf.all(tf.isFinite(f)).dataSync()[0]];
-    });
+    const { min: lo, max: hi, finite } = valueRange(x);
     if (opts.checkFinite !== false && !finite) throw new RangeError(`${name} must contain only finite values; got NaN or Infinity`);
     if (opts.range && (lo < opts.range[0] || hi > opts.range[1])) {
       throw new RangeError(
@@ -86,4 +84,24 @@ export function assertMatrix(
       );
     }
   }
+}
+
+/**
+ * Tensors' data never change after creation (a Variable's assign swaps in new data), so the range of a tensor's
+ * data is computed once: repeated `fit` calls on the same training set do not pay for the check again.
+ */
+const rangeCache = new WeakMap<object, { min: number; max: number; finite: boolean }>();
+
+/** Minimum, maximum and finiteness of a tensor's values: read in place where possible, else with tensor ops. */
+function valueRange(x: tf.Tensor): { min: number; max: number; finite: boolean } {
+  const cached = rangeCache.get(x.dataId);
+  if (cached) return cached;
+  const range =
+    float32Range(x) ??
+    tf.tidy(() => {
+      const f = x.dtype === 'float32' ? x : x.toFloat();
+      return { min: f.min().dataSync()[0], max: f.max().dataSync()[0], finite: tf.all(tf.isFinite(f)).dataSync()[0] === 1 };
+    });
+  rangeCache.set(x.dataId, range);
+  return range;
 }

@@ -3,7 +3,7 @@
     {
       "target_name": "genlab_native",
       "sources": ["src/genlab_native.c"],
-      "cflags": ["-O3", "-std=c11"],
+      "cflags": ["-O3", "-std=c11", "-fno-math-errno"],
       "libraries": ["-lopenblas", "-lm"]
     }
   ]

@@ -11,7 +11,10 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { tf, ready } from '../lib/backend';
 import { Random } from '../lib/random';
-import { registerFastKernels, unregisterFastKernels, fastKernelReport, fusedAdam, FUSED_ADAM_KERNEL } from '../lib/kernels';
+import {
+  registerFastKernels, unregisterFastKernels, fastKernelReport, fusedAdam, FUSED_ADAM_KERNEL, addProduct, float32Range, nativeBernoulli,
+} from '../lib/kernels';
+import { bernoulli } from '../lib/rbm-base';
 import { assertNoLeak } from './helpers';
 // The library's own fallback for the one conv kernel WASM lacks (the VAE imports it too).
 import '../lib/wasm-conv-grad';
@@ -241,6 +244,91 @@ test('native products accept float32 tensors cast from bool on the cpu backend',
   await tf.setBackend(backends[0]);
   for (let i = 0; i < expected.length; i++) {
     for (let j = 0; j < expected[i].length; j++) assert.ok(Math.abs(got[i][j] - expected[i][j]) < 1e-5, `[${i}][${j}]`);
+  }
+});
+
+test('a bias folded into a native product (full-shape or per row) equals the product plus the bias', async (t) => {
+  const report = registerFastKernels();
+  if (!report.native) {
+    t.skip(`native addon unavailable: ${report.note}`);
+    return;
+  }
+  const rng = new Random(11);
+  const make = (shape: number[]) => tf.tensor(rng.normalArray(shape.reduce((p, d) => p * d, 1)), shape);
+  for (const backend of backends) {
+    await tf.setBackend(backend);
+    // An RBM's weight update, W + X^T Y: X [2B, nV], Y [2B, nH], W [nV, nH] (the bias is the whole output).
+    const X = make([40, 31]);
+    const Y = make([40, 17]);
+    const W = make([31, 17]);
+    const row = make([17]);
+    const row2 = make([1, 17]);
+    const col = make([31, 1]); // broadcast down columns: not foldable, composed instead
+    const w0 = (W.dataSync() as Float32Array).slice();
+    const cases: Array<[string, () => tf.Tensor, () => tf.Tensor]> = [
+      ['full', () => addProduct(W, X as tf.Tensor2D, Y as tf.Tensor2D, true), () => tf.add(W, tf.matMul(X, Y, true, false))],
+      ['row', () => tf.fused.matMul({ a: X as tf.Tensor2D, b: Y as tf.Tensor2D, transposeA: true, bias: row }), () => tf.add(tf.matMul(X, Y, true), row)],
+      ['[1, n]', () => tf.fused.matMul({ a: X as tf.Tensor2D, b: Y as tf.Tensor2D, transposeA: true, bias: row2, activation: 'relu' }), () => tf.relu(tf.add(tf.matMul(X, Y, true), row2))],
+      ['column', () => tf.fused.matMul({ a: X as tf.Tensor2D, b: Y as tf.Tensor2D, transposeA: true, bias: col }), () => tf.add(tf.matMul(X, Y, true), col)],
+    ];
+    for (const [name, got, want] of cases) {
+      const [g, w] = tf.tidy(() => [got().dataSync() as Float32Array, want().dataSync() as Float32Array]);
+      assertAllClose([g], [w], `${backend}: ${name} bias`);
+    }
+    // The inputs are untouched (the output starts as a copy of the bias, never the bias itself).
+    assert.deepEqual(W.dataSync(), w0, `${backend}: W unchanged`);
+    tf.dispose([X, Y, W, row, row2, col]);
+  }
+});
+
+test('native Bernoulli sampling draws exactly what step(p - u) draws and leaves the generator in the same state', async (t) => {
+  const report = registerFastKernels();
+  if (!report.native) {
+    t.skip(`native addon unavailable: ${report.note}`);
+    return;
+  }
+  for (const backend of backends) {
+    await tf.setBackend(backend);
+    const src = new Random(21);
+    const values = Array.from(src.uniformArray(37 * 23));
+    values[0] = 0;
+    values[1] = 1;
+    values[2] = 0.5;
+    const p = tf.tensor2d(values, [37, 23]);
+    const rngA = new Random(99);
+    const rngB = new Random(99);
+    const fast = nativeBernoulli(p, rngA);
+    assert.ok(fast, `${backend}: the native kernel is registered`);
+    const slow = tf.tidy(() => tf.step(tf.sub(p, tf.tensor2d(rngB.uniformArray(37 * 23), [37, 23]))));
+    assert.deepEqual(Array.from(fast.dataSync()), Array.from(slow.dataSync()), `${backend}: samples`);
+    assert.equal(rngA.nextUint32(), rngB.nextUint32(), `${backend}: generator state afterwards`);
+    const ones = Array.from(fast.dataSync()).reduce((s, x) => s + x, 0);
+    const expected = values.reduce((s, x) => s + x, 0);
+    assert.ok(Math.abs(ones - expected) < 4 * Math.sqrt(values.length / 4), `${backend}: about sum(p) ones (${ones} vs ${expected})`);
+    // The library's sampler uses it and leaks nothing.
+    await assertNoLeak(() => tf.dispose(bernoulli(p, new Random(1))), `${backend} bernoulli`);
+    tf.dispose([p, fast, slow]);
+  }
+});
+
+test('float32Range reads min, max and finiteness in place (NaN and Infinity included)', async () => {
+  registerFastKernels();
+  for (const backend of backends) {
+    await tf.setBackend(backend);
+    const check = (values: number[], min: number, max: number, finite: boolean) => {
+      const x = tf.tensor2d(values, [1, values.length]);
+      const r = float32Range(x);
+      assert.ok(r, `${backend}: read in place`);
+      assert.equal(r.finite, finite, `${backend}: finite for ${values}`);
+      if (finite) assert.deepEqual([r.min, r.max], [min, max].map((v) => Math.fround(v)), `${backend}: range of ${values}`);
+      x.dispose();
+    };
+    check([0.25, -3, 7.5, 1], -3, 7.5, true);
+    check([NaN, 1, 2], 1, 2, false);
+    check([1, 2, NaN], 1, 2, false);
+    check([1, Infinity], 1, Infinity, false);
+    check([-Infinity, 0], -Infinity, 0, false);
+    assert.equal(float32Range(tf.tidy(() => tf.tensor1d([1, 2], 'int32'))), null, 'int32 is left to tensor ops');
   }
 });
 

@@ -6,14 +6,18 @@
  * Every function validates its arguments and throws a JavaScript error instead of touching memory out of range.
  *
  * Exports:
- *   sgemm(A, aOff, aStride, B, bOff, bStride, C, cOff, batch, m, n, k, transA, transB): batched matrix
- *       products on Float32Arrays (see below).
+ *   sgemm(A, aOff, aStride, B, bOff, bStride, C, cOff, batch, m, n, k, transA, transB[, alpha, beta]): batched
+ *       matrix products on Float32Arrays, C = alpha op(A) op(B) + beta C (see below).
+ *   bernoulli(state, P, pOff, out, outOff, n): out = 1 where u < p else 0, with u drawn from genlab's xoshiro128**
+ *       generator whose state (Int32Array(4)) is advanced in place: the same draws as lib/random.ts makes.
  *   im2col(x, xOff, cols, geometry) / col2im(cols, dx, dxOff, geometry): NHWC convolution helpers.
  *   transpose(...) / gatherRows(...): batched 2D transpose and row gather (4-byte elements).
  *   adam(...): one fused Adam step over a variable.
  *   setThreads(n) / getThreads(): OpenBLAS's thread count.
  *   config(): OpenBLAS's build string (core and threading model).
+ *   abi: the version of this interface; lib/kernels.ts refuses an addon built from older sources.
  */
+#define GENLAB_NATIVE_ABI 2
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <cblas.h>
@@ -33,6 +37,14 @@ extern char *openblas_get_config(void);
       return NULL;                                                          \
     }                                                                       \
   } while (0)
+
+/* Elementwise loops are compiled for several x86 vector widths and the widest the CPU has is chosen at load time
+ * (GCC function multi-versioning on glibc); elsewhere they are compiled once for the baseline target. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define GENLAB_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GENLAB_SIMD_CLONES
+#endif
 
 static int get_i64(napi_env env, napi_value v, int64_t *out) {
   return napi_get_value_int64(env, v, out) == napi_ok;
@@ -68,17 +80,22 @@ static int get_f32(napi_env env, napi_value v, float **ptr, int64_t *len) {
 }
 
 /*
- * sgemm(A, aOff, aStride, B, bOff, bStride, C, cOff, batch, m, n, k, transA, transB)
- *   for i in [0, batch): C_i[m,n] = op(A_i) @ op(B_i), op(A_i): [m,k], op(B_i): [k,n], row-major.
+ * sgemm(A, aOff, aStride, B, bOff, bStride, C, cOff, batch, m, n, k, transA, transB[, alpha, beta])
+ *   for i in [0, batch): C_i[m,n] = alpha op(A_i) @ op(B_i) + beta C_i, op(A_i): [m,k], op(B_i): [k,n],
+ *   row-major; alpha = 1 and beta = 0 when omitted (with beta = 0, C's previous contents are ignored).
  *   A_i = A[aOff + i*aStride ...] stored [k,m] when transA else [m,k]; B_i likewise ([n,k] when transB);
  *   C_i = C[cOff + i*m*n ...]. A stride of 0 broadcasts that operand over the batch.
  *   A, B and C may be the same Float32Array (the WASM heap).
  */
 static napi_value sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
-  napi_value argv[14];
+  size_t argc = 16;
+  napi_value argv[16];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 14) return throw_msg(env, "genlab_native.sgemm expects 14 arguments");
+  if (argc != 14 && argc != 16) return throw_msg(env, "genlab_native.sgemm expects 14 or 16 arguments");
+  double alpha = 1.0, beta = 0.0;
+  if (argc == 16 && (napi_get_value_double(env, argv[14], &alpha) != napi_ok ||
+                     napi_get_value_double(env, argv[15], &beta) != napi_ok))
+    return throw_msg(env, "genlab_native.sgemm: alpha and beta must be numbers");
   float *A, *B, *C;
   int64_t lenA, lenB, lenC;
   if (!get_f32(env, argv[0], &A, &lenA) || !get_f32(env, argv[3], &B, &lenB) || !get_f32(env, argv[6], &C, &lenC))
@@ -105,11 +122,12 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   for (int64_t i = 0; i < batch; i++) {
     float *c = C + cOff + i * m * n;
     if (k == 0) {
-      for (int64_t j = 0; j < m * n; j++) c[j] = 0.0f;
+      for (int64_t j = 0; j < m * n; j++) c[j] = beta == 0.0 ? 0.0f : (float)beta * c[j];
       continue;
     }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)m,
-                (int)n, (int)k, 1.0f, A + aOff + i * aStride, lda, B + bOff + i * bStride, ldb, 0.0f, c, (int)n);
+                (int)n, (int)k, (float)alpha, A + aOff + i * aStride, lda, B + bOff + i * bStride, ldb, (float)beta,
+                c, (int)n);
   }
   return NULL;
 }
@@ -276,6 +294,10 @@ static napi_value gather_rows(napi_env env, napi_callback_info info) {
  *   m2 = b1 m + (1 - b1) g,   v2 = b2 v + (1 - b2) g^2,   x2 = x - lr (m2 / c1) / (sqrt(v2 / c2) + eps).
  * In float32, operation by operation as tf.train.adam computes it.
  */
+static void adam_update(const float *restrict x, const float *restrict m, const float *restrict v,
+                        const float *restrict g, float *restrict x2, float *restrict m2, float *restrict v2,
+                        int64_t n, float lr, float b1, float b2, float eps, float c1, float c2);
+
 static napi_value adam(napi_env env, napi_callback_info info) {
   size_t argc = 16;
   napi_value argv[16];
@@ -294,9 +316,20 @@ static napi_value adam(napi_env env, napi_callback_info info) {
     if (n < 0 || off[i] < 0 || off[i] + n > len[i]) return throw_msg(env, "genlab_native.adam: out of range");
   const double *p = (const double *)pdata;
   const float lr = (float)p[0], b1 = (float)p[1], b2 = (float)p[2], eps = (float)p[3], c1 = (float)p[4], c2 = (float)p[5];
+  adam_update(arr[0] + off[0], arr[1] + off[1], arr[2] + off[2], arr[3] + off[3], arr[4] + off[4], arr[5] + off[5],
+              arr[6] + off[6], n, lr, b1, b2, eps, c1, c2);
+  return NULL;
+}
+
+/*
+ * The loop of adam() on its own, with non-aliasing (restrict) pointers: the kernel always writes fresh outputs, so
+ * the compiler may vectorise (SSE everywhere; AVX2 and AVX-512 clones picked at load time where the CPU has them).
+ */
+GENLAB_SIMD_CLONES
+static void adam_update(const float *restrict x, const float *restrict m, const float *restrict v,
+                        const float *restrict g, float *restrict x2, float *restrict m2, float *restrict v2,
+                        int64_t n, float lr, float b1, float b2, float eps, float c1, float c2) {
   const float a1 = 1.0f - b1, a2 = 1.0f - b2;
-  const float *x = arr[0] + off[0], *m = arr[1] + off[1], *v = arr[2] + off[2], *g = arr[3] + off[3];
-  float *x2 = arr[4] + off[4], *m2 = arr[5] + off[5], *v2 = arr[6] + off[6];
   for (int64_t i = 0; i < n; i++) {
     const float mi = m[i] * b1 + g[i] * a1;
     const float vi = v[i] * b2 + (g[i] * g[i]) * a2;
@@ -304,6 +337,49 @@ static napi_value adam(napi_env env, napi_callback_info info) {
     v2[i] = vi;
     x2[i] = (mi / c1) / (sqrtf(vi / c2) + eps) * -lr + x[i];
   }
+}
+
+/*
+ * bernoulli(state, P, pOff, out, outOff, n): for i in [0, n), u_i = float32(r_i / 2^32) with r_i the next output
+ * of xoshiro128** (state: Int32Array(4), advanced in place), and out_i = 1 if u_i < p_i, 0 if not, NaN if p_i is
+ * NaN. The same numbers as `step(p - u)` with u from Random.uniformArray(n) (for floats, p - u > 0 iff p > u).
+ */
+static inline uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+static napi_value bernoulli(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *st;
+  int64_t stLen, pLen, outLen, pOff, outOff, n;
+  float *P, *out;
+  if (argc != 6 || !get_typed(env, argv[0], napi_int32_array, &st, &stLen) || stLen != 4 ||
+      !get_f32(env, argv[1], &P, &pLen) || !get_i64(env, argv[2], &pOff) || !get_f32(env, argv[3], &out, &outLen) ||
+      !get_i64(env, argv[4], &outOff) || !get_i64(env, argv[5], &n))
+    return throw_msg(env, "genlab_native.bernoulli(state: Int32Array(4), P, pOff, out, outOff, n) expected");
+  if (n < 0 || pOff < 0 || outOff < 0 || pOff + n > pLen || outOff + n > outLen)
+    return throw_msg(env, "genlab_native.bernoulli: out of range");
+  uint32_t *s = (uint32_t *)st;
+  uint32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+  const float *p = P + pOff;
+  float *o = out + outOff;
+  for (int64_t i = 0; i < n; i++) {
+    const uint32_t r = rotl32(s1 * 5u, 7) * 9u;
+    const uint32_t t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl32(s3, 11);
+    const float u = (float)((double)r * (1.0 / 4294967296.0));
+    const float pi = p[i];
+    o[i] = pi != pi ? pi : (u < pi ? 1.0f : 0.0f);
+  }
+  s[0] = s0;
+  s[1] = s1;
+  s[2] = s2;
+  s[3] = s3;
   return NULL;
 }
 
@@ -343,8 +419,12 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"bernoulli", NULL, bernoulli, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  napi_value abi;
+  CHECK(env, napi_create_int32(env, GENLAB_NATIVE_ABI, &abi));
+  CHECK(env, napi_set_named_property(env, exports, "abi", abi));
   return exports;
 }
 
