@@ -354,6 +354,19 @@ function nativeFusedMatMul(lib: NativeAddon, args: KernelArgs, backendName: stri
   return current;
 }
 
+/**
+ * Identity without a copy on WASM: the output shares the input's memory (reference-counted, as Reshape already
+ * does there and as the CPU backend's Identity does). Tensors are immutable, so sharing is safe; tfjs runs
+ * Identity for every tensor it keeps for a backward pass (tf.clone), and the stock kernel copied each one.
+ */
+function sharedIdentity(args: KernelArgs): TensorInfo | null {
+  const { x } = args.inputs as Record<string, TensorInfo>;
+  const backend = args.backend as { incRef?: (dataId: object) => void };
+  if (x.dtype === 'string' || typeof backend.incRef !== 'function') return null;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /** Element types the native copy kernels move bit for bit (cpu: float32 only, see Adapter.allocAs). */
 function copyable(backendName: string, dtype: tf.DataType): boolean {
   return dtype === 'float32' || (backendName === 'wasm' && dtype === 'int32');
@@ -398,6 +411,38 @@ function nativeGather(lib: NativeAddon, args: KernelArgs, backendName: string): 
   if (lib.gatherRows(S, sOff, x.shape[0], rowLen, I, iOff, nIdx, D, dOff)) return out;
   ad.dispose(out); // an index out of range: the original kernel reports it
   return null;
+}
+
+/**
+ * Sum over the leading axes of a float32 tensor (e.g. a bias gradient: a [batch, units] tensor summed over the
+ * batch) as one product ones[1, rows] @ x[rows, cols]. The stock WASM Sum transposes the reduced axes to the end
+ * first (a full copy); other axis sets go to the original kernel.
+ */
+function nativeSumLeading(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+  const { x } = args.inputs as Record<string, TensorInfo>;
+  const attrs = args.attrs as Record<string, unknown>;
+  const ad = adapterFor(backendName, args.backend);
+  const r = x.shape.length;
+  if (!ad || x.dtype !== 'float32' || r < 2) return null;
+  const raw = attrs.axis;
+  if (raw === null || raw === undefined) return null; // every axis: the original reduces contiguous memory
+  const axes = (Array.isArray(raw) ? raw : [raw]).map((a) => Number(a)).map((a) => (a < 0 ? a + r : a));
+  axes.sort((a, b) => a - b);
+  const j = axes.length;
+  if (j === 0 || j >= r || axes.some((a, i) => a !== i)) return null;
+  const rows = sizeOf(x.shape.slice(0, j));
+  const cols = sizeOf(x.shape.slice(j));
+  if (rows === 0 || cols === 0) return null;
+  const ones = ad.alloc([rows]);
+  const outShape = attrs.keepDims === true ? [...x.shape.slice(0, j).map(() => 1), ...x.shape.slice(j)] : x.shape.slice(j);
+  const out = ad.alloc(outShape);
+  const [O1, o1Off] = ad.view(ones);
+  O1.fill(1, o1Off, o1Off + rows);
+  const [X, xOff] = ad.view(x);
+  const [C, cOff] = ad.view(out);
+  lib.sgemm(O1, o1Off, 0, X, xOff, 0, C, cOff, 1, 1, cols, rows, false, false);
+  ad.dispose(ones);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -765,6 +810,7 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       replaceKernel('Transpose', backendName, (args) => nativeTranspose(nativeLib, args, backendName));
       replaceKernel(BERNOULLI_KERNEL, backendName, (args) => bernoulliKernel(nativeLib, args, backendName));
       replaceKernel('GatherV2', backendName, (args) => nativeGather(nativeLib, args, backendName));
+      replaceKernel('Sum', backendName, (args) => nativeSumLeading(nativeLib, args, backendName));
       replaceKernel('Conv2D', backendName, (args) => nativeConv2D(nativeLib, args, backendName));
       replaceKernel('Conv2DBackpropInput', backendName, (args) =>
         nativeConv2DBackpropInput(nativeLib, args, backendName),
@@ -772,7 +818,9 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       replaceKernel('Conv2DBackpropFilter', backendName, (args) =>
         nativeConv2DBackpropFilter(nativeLib, args, backendName),
       );
-    } else if (backendName === 'wasm') {
+    }
+    if (backendName === 'wasm') replaceKernel('Identity', backendName, (args) => sharedIdentity(args));
+    if (!nativeLib && backendName === 'wasm') {
       // Without the addon only the WASM transposed products need help (measured 8-15x slower).
       for (const name of ['BatchMatMul', '_FusedMatMul']) {
         replaceKernel(name, backendName, (args, original) =>

@@ -225,8 +225,10 @@ export function registerWasmConvGradients(): string[] {
   }
   // WASM's own Conv2DBackpropInput is a scalar loop; the version above runs its work as one XNNPACK matMul plus
   // pads and adds (several times faster at the lecture model's sizes). Replaced once; NCHW goes to the original.
+  // Once only: a later call must not wrap whatever is registered by then (genlab's native kernel from
+  // lib/kernels.ts wraps this version and would be bypassed; measured: the conv VAE 2x slower).
   const current = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (current && !replacedInput.has(current.kernelFunc)) {
+  if (current && replacedInput.size === 0) {
     const original = current;
     tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
     const kernelFunc: tf.KernelFunc = (args) => {

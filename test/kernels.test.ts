@@ -17,7 +17,7 @@ import {
 import { bernoulli } from '../lib/rbm-base';
 import { assertNoLeak } from './helpers';
 // The library's own fallback for the one conv kernel WASM lacks (the VAE imports it too).
-import '../lib/wasm-conv-grad';
+import { registerWasmConvGradients } from '../lib/wasm-conv-grad';
 
 /** Loads the WASM backend's kernel table if the platform's backend selection has not already. */
 function ensureWasmLoaded(): boolean {
@@ -79,6 +79,20 @@ function copyCases(): Case[] {
     { name: 'transpose last two of 3D', shapes: [[3, 5, 7]], run: ([x]) => tf.transpose(x, [0, 2, 1]) },
     { name: 'transpose other perm', shapes: [[3, 5, 7]], run: ([x]) => tf.transpose(x, [2, 0, 1]) },
     { name: 'transpose int32', shapes: [[6, 9]], run: ([x]) => tf.transpose(tf.cast(tf.mul(x, 100), 'int32')).toFloat() },
+    {
+      name: 'sums over leading axes (bias gradients) and over other axes (deferred)',
+      shapes: [[37, 19], [4, 6, 5]],
+      run: ([x, y]) => [
+        tf.sum(x, 0),
+        tf.sum(x, -2, true),
+        tf.sum(y, [0, 1]),
+        tf.sum(y, [1, 0], true),
+        tf.sum(y, 0),
+        tf.sum(y, 1),
+        tf.sum(x),
+        tf.sum(x, 1),
+      ],
+    },
     {
       name: 'gather rows (float, int32, repeated indices, axis 1)',
       shapes: [[50, 13]],
@@ -192,7 +206,7 @@ test('replacement kernels without the native addon equal the originals', async (
   const report = registerFastKernels({ native: false });
   assert.equal(report.native, false);
   if (backends.includes('wasm')) {
-    assert.deepEqual(report.kernels.sort(), ['wasm/BatchMatMul', 'wasm/_FusedMatMul']);
+    assert.deepEqual(report.kernels.sort(), ['wasm/BatchMatMul', 'wasm/Identity', 'wasm/_FusedMatMul']);
   }
   assert.match(report.note, /disabled/);
   await checkAgainst(cases, refs, backends, 'no addon');
@@ -208,7 +222,7 @@ test('replacement kernels with the native addon (when built) equal the originals
     return;
   }
   assert.ok(report.threads >= 1);
-  const kernels = ['BatchMatMul', '_FusedMatMul', 'Transpose', 'GatherV2', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
+  const kernels = ['BatchMatMul', '_FusedMatMul', 'Transpose', 'GatherV2', 'Sum', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
   for (const k of kernels) {
     for (const b of backends) assert.ok(report.kernels.includes(`${b}/${k}`), `${b}/${k} registered`);
   }
@@ -223,6 +237,13 @@ test('replacement kernels with the native addon (when built) equal the originals
   }
   // Idempotent: registering again changes nothing.
   assert.deepEqual(registerFastKernels().kernels, report.kernels);
+  // The VAE's conv-gradient set-up runs again in every VAE constructor: it must not wrap the native kernels
+  // (it once did, and the conv VAE ran its transposed convolutions through slices and pads, 2x slower).
+  if (backends.includes('wasm')) {
+    const before = tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc;
+    assert.deepEqual(registerWasmConvGradients(), []);
+    assert.equal(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc, before, 'native Conv2DBackpropInput kept');
+  }
 });
 
 test('native products accept float32 tensors cast from bool on the cpu backend', async (t) => {
@@ -330,6 +351,30 @@ test('float32Range reads min, max and finiteness in place (NaN and Infinity incl
     check([-Infinity, 0], -Infinity, 0, false);
     assert.equal(float32Range(tf.tidy(() => tf.tensor1d([1, 2], 'int32'))), null, 'int32 is left to tensor ops');
   }
+});
+
+test('Identity on WASM shares memory (no copy), and either tensor outlives the other', async (t) => {
+  if (!backends.includes('wasm')) {
+    t.skip('WASM backend unavailable');
+    return;
+  }
+  registerFastKernels({ native: false });
+  await tf.setBackend('wasm');
+  const before = tf.memory().numTensors;
+  const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+  const y = tf.clone(x); // runs the Identity kernel
+  assert.equal(y.dataId, x.dataId, 'one buffer for both');
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4, 5, 6]);
+  // Gradients keep tensors through Identity: results unchanged, nothing left behind.
+  await assertNoLeak(() => {
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), v)))(y);
+    assert.deepEqual(Array.from(g.dataSync()), [2, 4, 6, 8, 10, 12]);
+    g.dispose();
+  }, 'wasm Identity');
+  y.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  unregisterFastKernels();
 });
 
 /** Five Adam steps on two variables with seeded gradients; returns the final values and the optimizer's weights. */
