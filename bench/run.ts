@@ -73,6 +73,8 @@ const VARIANT_ENV: Record<string, Record<string, string>> = {
   stock: { GENLAB_FAST_KERNELS: '0' },
   transpose: { GENLAB_NATIVE: '0' },
   native: {},
+  // Both cores for genlab's products (the peer stays on one thread: compare the CPU-s ratio too).
+  native2: { GENLAB_BLAS_THREADS: '2' },
 };
 
 /** What one process reported (genlab child or PyTorch peer). */
@@ -206,7 +208,7 @@ async function main(): Promise<void> {
   const quick = values.quick === true;
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : null;
   const variants = (values.variants ?? 'native').split(',').map((s) => s.trim());
-  for (const v of variants) if (!(v in VARIANT_ENV)) throw new Error(`--variants: unknown ${v}; use stock, transpose, native`);
+  for (const v of variants) if (!(v in VARIANT_ENV)) throw new Error(`--variants: unknown ${v}; use ${Object.keys(VARIANT_ENV).join(', ')}`);
   const want = (name: string) => (only ? only.includes(name) : !quick || !name.startsWith('fashion'));
   const torchNote = values['no-peer'] ? 'peer disabled (--no-peer)' : torchStatus();
   if (torchNote) console.log(`PyTorch peer skipped: ${torchNote}`);
