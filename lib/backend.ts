@@ -249,6 +249,11 @@ export interface EnvironmentDescription {
   cpu: string;
   /** Better backends that were passed over, with the reason (empty when forced or when the best one is used). */
   skipped: SkippedBackend[];
+  /**
+   * genlab's faster kernels (lib/kernels.ts): whether the native OpenBLAS addon runs the products, and a one-line
+   * note saying which kernels are active or why the addon is not (e.g. not built: install libopenblas-dev).
+   */
+  kernels: { native: boolean; threads: number; note: string };
 }
 
 let genlabVersion: string | undefined;
@@ -287,6 +292,7 @@ export async function describeEnvironment(): Promise<EnvironmentDescription> {
     threads = os.availableParallelism();
   }
   const cpus = os.cpus();
+  const k = (require('./kernels') as typeof import('./kernels')).fastKernelReport();
   return {
     choice: sel.choice,
     backend: tf.getBackend(),
@@ -299,6 +305,7 @@ export async function describeEnvironment(): Promise<EnvironmentDescription> {
     platform: `${os.platform()} ${os.arch()}`,
     cpu: `${cpus[0]?.model.trim() ?? 'unknown CPU'} (${os.availableParallelism()} cores)`,
     skipped: sel.skipped,
+    kernels: { native: k.native, threads: k.threads, note: k.note },
   };
 }
 
@@ -316,6 +323,7 @@ function environmentRows(env: EnvironmentDescription): [string, string][] {
     ['Node.js', env.versions.node],
     ['machine', `${env.platform}, ${env.cpu}`],
     ['quick mode', env.quickMode ? 'on (GENLAB_QUICK=1: small data, few epochs)' : 'off'],
+    ['fast kernels', env.kernels.native ? `native OpenBLAS, ${env.kernels.threads} thread(s)` : env.kernels.note],
   ];
   for (const s of env.skipped) rows.push([`skipped ${s.choice}`, s.reason]);
   return rows;

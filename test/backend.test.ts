@@ -16,6 +16,7 @@ import {
   tf,
   useBackend,
 } from '../lib/backend';
+import { fastKernelReport } from '../lib/kernels';
 
 const BACKEND_JS = path.join(__dirname, '..', 'lib', 'backend.js');
 const REPO_NODE_MODULES = path.join(__dirname, '..', '..', 'node_modules');
@@ -147,9 +148,13 @@ test('useBackend switches genlab and its tf at run time; parseBackendChoice know
 test('environment text and HTML forms carry every field and escape HTML', async () => {
   const env = await describeEnvironment();
   const text = environmentText(env);
-  for (const s of ['backend', env.choice, 'threads', 'GPU', env.versions.tfjs, env.versions.node, 'genlab']) {
+  for (const s of ['backend', env.choice, 'threads', 'GPU', env.versions.tfjs, env.versions.node, 'genlab', 'fast kernels']) {
     assert.ok(text.includes(s), `text form lacks ${s}:\n${text}`);
   }
+  // Which kernels run, as the kernels module reports them (native addon or the reason it is not used).
+  const k = fastKernelReport();
+  assert.deepEqual(env.kernels, { native: k.native, threads: k.threads, note: k.note });
+  assert.ok(text.includes(k.native ? 'native OpenBLAS' : k.note), text);
   const html = environmentHtml({ ...env, skipped: [{ choice: 'tfjs-node', reason: '<script>x</script> & co' }] });
   assert.match(html, /^<table class="genlab-environment">/);
   assert.ok(!html.includes('<script>'), 'reason must be escaped');
