@@ -321,18 +321,38 @@ export abstract class RBM {
   }
 
   /**
+   * Mean-field reconstruction of each row of `v` [n, nVisible]: E[v | h = P(h = 1 | v)], [n, nVisible] -- one
+   * deterministic pass v -> P(h|v) -> E[v|h] with no sampling. For a {@link BernoulliRBM} it is
+   * sigmoid(a + P(h|v) W^T) (probabilities in (0, 1)); for a {@link GaussianBernoulliRBM} the conditional mean
+   * a + P(h|v) W^T. `v` must be valid data for the model (width nVisible; binary models: values in [0, 1]).
+   * {@link RBM.reconstructionError} is the mean over rows of sum_i (v_i - reconstruct(v)_i)^2.
+   * The caller owns (must dispose) the result.
+   *
+   * @example
+   * const vHat = rbm.reconstruct(x); // [n, nVisible]
+   */
+  reconstruct(v: tf.Tensor2D): tf.Tensor2D {
+    this.checkData('v', v);
+    return tf.tidy(() => this.meanFieldReconstruction(v, tf.transpose(this.W)));
+  }
+
+  /**
    * Mean squared reconstruction error: mean over rows of sum_i (v_i - E[v_i | h = P(h|v)])^2 (deterministic
-   * mean-field pass v -> P(h|v) -> E[v|h]). The same quantity `fit` reports per epoch.
+   * mean-field pass v -> P(h|v) -> E[v|h], i.e. {@link RBM.reconstruct}). The same quantity `fit` reports per epoch.
    */
   reconstructionError(v: tf.Tensor2D): number {
     this.checkData('v', v);
     return tf.tidy(() => this.reconstructionSum(v, tf.transpose(this.W)).div(v.shape[0]).dataSync()[0]);
   }
 
+  /** E[v | h = P(h|v)], [n, nV], with `Wt` = W^T [nH, nV] (no input check; call inside a tidy). */
+  protected meanFieldReconstruction(v: tf.Tensor2D, Wt: tf.Tensor2D | null): tf.Tensor2D {
+    return this.visibleMean(tf.sigmoid(this.hiddenInput(v)), Wt); // [n, nH] -> [n, nV]
+  }
+
   /** Sum over rows of the mean-field squared reconstruction error (scalar tensor). */
   protected reconstructionSum(v: tf.Tensor2D, Wt: tf.Tensor2D): tf.Scalar {
-    const recon = this.visibleMean(tf.sigmoid(this.hiddenInput(v)), Wt);
-    return tf.sum(tf.squaredDifference(v, recon));
+    return tf.sum(tf.squaredDifference(v, this.meanFieldReconstruction(v, Wt)));
   }
 
   /**

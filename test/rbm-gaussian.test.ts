@@ -233,3 +233,37 @@ test('invalid arguments are named', async () => {
   rbm.dispose();
   big.dispose();
 });
+
+test('reconstruct is the conditional mean a + P(h|v) W^T and matches reconstructionError', async () => {
+  await ready();
+  const rbm = modelFrom(tiny);
+  const v = tf.tensor2d([
+    [0.5, -1.2],
+    [2.0, 0.3],
+    [-0.7, -0.1],
+  ]);
+  try {
+    const got = read(rbm.reconstruct(v));
+    assert.equal(got.length, 3 * 2);
+    // By hand in double precision: P(h_j|v) = sigmoid(b_j + sum_i v_i W_ij / sigma_i^2); E[v_i|h] = a_i + sum_j W_ij h_j.
+    const rows = v.arraySync();
+    const sig = (z: number): number => 1 / (1 + Math.exp(-z));
+    let sum = 0;
+    rows.forEach((row, r) => {
+      const ph = tiny.b.map((bj, j) => sig(bj + row.reduce((acc, vi, i) => acc + (vi * tiny.W[i][j]) / tiny.sigma[i] ** 2, 0)));
+      tiny.a.forEach((ai, i) => {
+        const want = ai + ph.reduce((acc, hj, j) => acc + tiny.W[i][j] * hj, 0);
+        assertClose(got[r * 2 + i], want, 1e-5, `reconstruct[${r}][${i}]`);
+        sum += (row[i] - got[r * 2 + i]) ** 2;
+      });
+    });
+    assertClose(rbm.reconstructionError(v), sum / rows.length, 1e-5, 'reconstructionError vs reconstruct');
+    await assertNoLeak(() => rbm.reconstruct(v).dispose(), 'reconstruct');
+    const wide = tf.zeros([1, 3]);
+    assert.throws(() => rbm.reconstruct(wide as tf.Tensor2D), /v must .*2/);
+    wide.dispose();
+  } finally {
+    v.dispose();
+    rbm.dispose();
+  }
+});

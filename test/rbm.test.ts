@@ -402,3 +402,46 @@ test('save / load round trip; wrong kind refused', async () => {
   back.dispose();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('reconstruct: sigmoid(a + P(h|v) W^T) by hand, consistent with reconstructionError, argument named, no leaks', async () => {
+  await ready();
+  const m = randomRBM(5, 3, 1.5, 21);
+  const rbm = modelFrom(m);
+  const v = tf.tensor2d(allStates(5)); // all 32 binary rows
+  const frac = tf.tensor2d([[0.2, 0.9, 0.5, 0, 1]]); // mean-field input in [0, 1]
+  try {
+    for (const x of [v, frac]) {
+      const r = rbm.reconstruct(x);
+      assert.deepEqual(r.shape, [x.shape[0], 5]);
+      // By hand: P(h|v) = sigmoid(b + v W) [n, 3]; E[v|h] = sigmoid(a + P(h|v) W^T) [n, 5].
+      const expected = tf.tidy(() => {
+        const W = tf.tensor2d(m.W);
+        const ph = tf.sigmoid(tf.add(tf.matMul(x, W), tf.tensor1d(m.b)));
+        return tf.sigmoid(tf.add(tf.matMul(ph, tf.transpose(W)), tf.tensor1d(m.a)));
+      });
+      const got = readArray(r);
+      const want = readArray(expected);
+      got.forEach((g, i) => assertClose(g, want[i], 1e-6, `reconstruct[${i}]`));
+      // Same inputs, same numbers: no sampling.
+      assert.deepEqual(readArray(rbm.reconstruct(x)), got);
+      // reconstructionError = mean over rows of sum_i (v_i - reconstruct(v)_i)^2.
+      const n = x.shape[0];
+      const xs = Array.from(x.dataSync());
+      let sum = 0;
+      for (let i = 0; i < xs.length; i++) sum += (xs[i] - got[i]) ** 2;
+      assertClose(rbm.reconstructionError(x), sum / n, 1e-6 * Math.max(1, sum / n), 'reconstructionError vs reconstruct');
+    }
+    await assertNoLeak(() => rbm.reconstruct(v).dispose(), 'reconstruct');
+    const wide = tf.zeros([2, 6]);
+    assert.throws(() => rbm.reconstruct(wide as tf.Tensor2D), /^RangeError: v must .*6/);
+    await assertNoLeak(() => assert.throws(() => rbm.reconstruct(wide as tf.Tensor2D), /\bv\b/), 'refused reconstruct');
+    wide.dispose();
+    const big = tf.fill([1, 5], 2);
+    assert.throws(() => rbm.reconstruct(big as tf.Tensor2D), /v must have values in \[0, 1\]/);
+    big.dispose();
+  } finally {
+    v.dispose();
+    frac.dispose();
+    rbm.dispose();
+  }
+});
