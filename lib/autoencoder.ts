@@ -21,6 +21,7 @@ import {
 } from './validate';
 import { denseDecoder, HiddenActivation } from './vae-factories';
 import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from './fit-loop';
+import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
 
 /** Options for {@link Autoencoder}. */
 export interface AutoencoderOptions {
@@ -68,6 +69,21 @@ export interface AutoencoderHistory {
   valLoss?: number[];
 }
 
+/** Serializable configuration (what a checkpoint stores): every constructor option, resolved. */
+interface AutoencoderConfig {
+  inputDim: number;
+  hiddenUnits: number[];
+  codeDim: number;
+  loss: 'mse' | 'bce';
+  linear: boolean;
+  activation: HiddenActivation;
+  codeActivation: HiddenActivation;
+  seed: number;
+}
+
+/** Checkpoint kind written by {@link Autoencoder.save}. */
+const AE_KIND = 'Autoencoder';
+
 const AE_DEFAULTS = {
   epochs: 10,
   batchSize: 256 /* the Keras lecture */,
@@ -89,6 +105,7 @@ export class Autoencoder {
   readonly loss: 'mse' | 'bce';
   readonly linear: boolean;
   private readonly rng: Random;
+  private readonly config: AutoencoderConfig;
   private optimizer: tf.Optimizer | null = null;
   private optimizerRate = NaN;
   private disposed = false;
@@ -121,6 +138,8 @@ export class Autoencoder {
       activation,
       seed: this.rng.seedInt(),
     });
+    // Every option resolved (hiddenUnits checked by the factories above): what save() writes.
+    this.config = { inputDim: opts.inputDim, hiddenUnits: [...hidden], codeDim: opts.codeDim, loss, linear, activation, codeActivation, seed: this.rng.seed };
     this.inputDim = opts.inputDim;
     this.codeDim = opts.codeDim;
     this.loss = loss;
@@ -216,6 +235,77 @@ export class Autoencoder {
   describe(): string {
     const widths = [this.inputDim, ...this.encoder.layers.slice(1, -1).map((l) => (l.getConfig().units as number)), this.codeDim];
     return `${this.linear ? 'linear ' : ''}${widths.join('-')} ${this.loss}`;
+  }
+
+  /**
+   * Saves the model to the directory `dir` (created if missing) atomically, through lib/checkpoint.ts: a crash
+   * mid-save leaves the previous checkpoint there loadable, and {@link Autoencoder.load} refuses a corrupted or
+   * truncated one. Stored: the configuration (inputDim, hiddenUnits, codeDim, loss, linear, activation,
+   * codeActivation, seed) as JSON and the encoder's and decoder's weights in layer order. NOT stored: the Adam
+   * optimiser state -- `fit` after `load` starts a fresh Adam (moments at zero), and the shuffling generator
+   * restarts from the seed.
+   *
+   * @example
+   * await ae.save('models/ae');
+   * const again = await Autoencoder.load('models/ae');
+   */
+  async save(dir: string): Promise<void> {
+    this.assertAlive();
+    // Weight order: getWeights() of each network, [kernel0, bias0, kernel1, bias1, ...] by layer -- stable.
+    const tensors: Record<string, tf.Tensor> = {};
+    this.encoder.getWeights().forEach((w, i) => (tensors[`encoder/${i}`] = w));
+    this.decoder.getWeights().forEach((w, i) => (tensors[`decoder/${i}`] = w));
+    const config = { ...this.config, hiddenUnits: [...this.config.hiddenUnits] } as unknown as { [key: string]: JsonValue };
+    await saveCheckpoint(dir, { kind: AE_KIND, config, tensors });
+  }
+
+  /**
+   * Loads a model written by {@link Autoencoder.save}. Refuses, with an error naming the directory or file and the
+   * problem, a missing, corrupted or truncated checkpoint and a checkpoint of another model kind (an RBM, a VAE).
+   * The loaded model gives the same `encode` / `reconstruct` outputs as the saved one (bit for bit on the same
+   * backend) and can be trained further with `fit` (with a fresh optimiser: see {@link Autoencoder.save}).
+   */
+  static async load(dir: string): Promise<Autoencoder> {
+    const ck = await loadCheckpoint(dir, AE_KIND);
+    try {
+      const c = ck.config;
+      if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new Error(`checkpoint at ${dir} has no Autoencoder config`);
+      const cfg = c as unknown as AutoencoderConfig;
+      // The constructor validates every field again (a hand-edited config is refused with the field's name).
+      const ae = new Autoencoder({
+        inputDim: cfg.inputDim,
+        hiddenUnits: cfg.hiddenUnits,
+        codeDim: cfg.codeDim,
+        loss: cfg.loss,
+        linear: cfg.linear,
+        activation: cfg.activation,
+        codeActivation: cfg.codeActivation,
+        seed: cfg.seed,
+      });
+      try {
+        for (const [name, model] of [['encoder', ae.encoder], ['decoder', ae.decoder]] as const) {
+          const current = model.getWeights();
+          const extra = Object.keys(ck.tensors).filter((k) => k.startsWith(`${name}/`)).length - current.length;
+          if (extra !== 0) {
+            throw new Error(`checkpoint at ${dir}: the ${name} has ${current.length + extra} weight tensors; the configured ${name} has ${current.length}`);
+          }
+          const loaded = current.map((w, i) => {
+            const t = ck.tensors[`${name}/${i}`];
+            if (!t || t.shape.join(',') !== w.shape.join(',')) {
+              throw new Error(`checkpoint at ${dir}: ${name} weight ${i} is missing or has the wrong shape (expected [${w.shape.join(', ')}])`);
+            }
+            return t;
+          });
+          model.setWeights(loaded);
+        }
+      } catch (err) {
+        ae.dispose();
+        throw err;
+      }
+      return ae;
+    } finally {
+      for (const t of Object.values(ck.tensors)) t.dispose();
+    }
   }
 
   /** Frees the weights and optimiser state. */

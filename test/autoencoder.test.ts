@@ -1,13 +1,20 @@
 /**
  * Autoencoder and PCA: the Jacobi eigen-solver against the definition, PCA against the exact eigen-decomposition
  * of the sample covariance, a trained linear autoencoder against PCA (same subspace, same error), a non-linear
- * BCE autoencoder learning, argument errors and leaks.
+ * BCE autoencoder learning, argument errors and leaks; save / load (round trip, atomic replacement, refusal of
+ * damaged checkpoints and of other model kinds).
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { tf, ready } from '../lib/backend';
 import { Random } from '../lib/random';
 import { Autoencoder, pca, principalAngles, symmetricEigen } from '../lib/autoencoder';
+import { saveCheckpoint } from '../lib/checkpoint';
+import { BernoulliRBM } from '../lib/rbm';
+import { VAE } from '../lib/vae';
 import { assertClose, assertNoLeak } from './helpers';
 
 test('symmetricEigen: A v = lambda v, orthonormal vectors, descending values; bad input named', () => {
@@ -163,5 +170,178 @@ test('non-linear BCE autoencoder learns, shapes, no leaks, named errors', async 
   } finally {
     ae.dispose();
     x.dispose();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// save / load
+
+/** Values of `t` as a plain array; disposes `t`. */
+const values = (t: tf.Tensor): number[] => {
+  const out = Array.from(t.dataSync());
+  t.dispose();
+  return out;
+};
+
+/** Uniform [0, 1) data `[n, d]` from a seeded generator (valid for both losses). */
+function uniformData(n: number, d: number, seed: number): tf.Tensor2D {
+  return tf.tensor2d(new Random(seed).uniformArray(n * d), [n, d]);
+}
+
+/** The single payload file of a checkpoint directory. */
+function payloadOf(dir: string): string {
+  const files = fs.readdirSync(dir).filter((f) => /^tensors-[0-9a-f]{16}\.bin$/.test(f));
+  assert.equal(files.length, 1, `one payload file in ${dir}: ${files.join(', ')}`);
+  return path.join(dir, files[0]);
+}
+
+test('Autoencoder save / load round trip (dense BCE and linear MSE): same outputs bit for bit, fit continues', async () => {
+  await ready();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-ae-'));
+  const x = uniformData(64, 8, 11);
+  const configs = [
+    { inputDim: 8, hiddenUnits: [6, 5], codeDim: 3, loss: 'bce' as const, activation: 'tanh' as const, codeActivation: 'sigmoid' as const, seed: 4 },
+    { inputDim: 8, codeDim: 2, loss: 'mse' as const, linear: true, seed: 5.5 },
+  ];
+  try {
+    for (const [k, opts] of configs.entries()) {
+      const dir = path.join(root, `m${k}`);
+      const ae = new Autoencoder(opts);
+      let back: Autoencoder | undefined;
+      try {
+        await ae.fit(x, { epochs: 3, batchSize: 16, learningRate: 1e-2, progress: false });
+        await assertNoLeak(() => ae.save(dir), 'save');
+        back = await Autoencoder.load(dir);
+        assert.equal(back.describe(), ae.describe());
+        assert.deepEqual([back.inputDim, back.codeDim, back.loss, back.linear], [ae.inputDim, ae.codeDim, ae.loss, ae.linear]);
+        assert.deepEqual(values(back.encode(x)), values(ae.encode(x)), `${ae.describe()}: encode after load`);
+        const before = values(ae.reconstruct(x));
+        assert.deepEqual(values(back.reconstruct(x)), before, `${ae.describe()}: reconstruct after load`);
+        assert.equal(await back.reconstructionError(x), await ae.reconstructionError(x));
+        // The activations came back too (not only the weights): a tanh/sigmoid model differs from a relu one there.
+        if (opts.activation) {
+          const relu = new Autoencoder({ ...opts, activation: 'relu', codeActivation: 'relu' });
+          const reluDir = path.join(root, `relu${k}`);
+          await relu.save(reluDir);
+          relu.dispose();
+          const reluBack = await Autoencoder.load(reluDir);
+          // Same seed and shapes, different activations: the same weights give different codes.
+          reluBack.encoder.setWeights(back.encoder.getWeights());
+          assert.notDeepEqual(values(reluBack.encode(x)), values(back.encode(x)));
+          reluBack.dispose();
+        }
+        // Training continues from the loaded weights (fresh Adam) and lowers the loss; the original is untouched.
+        const errLoaded = await back.reconstructionError(x);
+        const h = await back.fit(x, { epochs: 20, batchSize: 16, learningRate: 1e-2, progress: false });
+        assert.equal(h.loss.length, 20);
+        assert.ok(h.loss[19] < errLoaded, `${ae.describe()}: loss after load ${errLoaded} -> ${h.loss[19]}`);
+        // The first fit made the Adam moments; further fits hold no more tensors.
+        await assertNoLeak(() => back!.fit(x, { epochs: 1, batchSize: 16, progress: false }), 'fit after load');
+        assert.deepEqual(values(ae.reconstruct(x)), before, 'the saved model is independent of the loaded one');
+        await assertNoLeak(async () => (await Autoencoder.load(dir)).dispose(), 'load + dispose');
+      } finally {
+        ae.dispose();
+        back?.dispose();
+      }
+    }
+  } finally {
+    x.dispose();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('Autoencoder.save replaces a checkpoint atomically; leftovers of a crashed save do not matter', async () => {
+  await ready();
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-ae-')), 'm');
+  const x = uniformData(16, 5, 12);
+  const a = new Autoencoder({ inputDim: 5, codeDim: 2, seed: 1 });
+  const b = new Autoencoder({ inputDim: 5, codeDim: 2, seed: 2 });
+  try {
+    await a.save(dir);
+    // What a save of b that died before its manifest swap leaves behind: a new payload and a temporary manifest.
+    fs.writeFileSync(path.join(dir, 'tensors-0123456789abcdef.bin'), Buffer.alloc(100, 7));
+    fs.writeFileSync(path.join(dir, 'manifest.json.tmp-abcdef'), '{"half": ');
+    const fromA = await Autoencoder.load(dir);
+    assert.deepEqual(values(fromA.reconstruct(x)), values(a.reconstruct(x)), 'the previous checkpoint still loads');
+    fromA.dispose();
+    await b.save(dir);
+    const fromB = await Autoencoder.load(dir);
+    assert.deepEqual(values(fromB.reconstruct(x)), values(b.reconstruct(x)), 'the new checkpoint replaced it');
+    assert.notDeepEqual(values(fromB.reconstruct(x)), values(a.reconstruct(x)));
+    fromB.dispose();
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => !f.startsWith('tensors-')), ['manifest.json'], 'leftovers tidied');
+    payloadOf(dir);
+  } finally {
+    a.dispose();
+    b.dispose();
+    x.dispose();
+    fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+  }
+});
+
+test('Autoencoder.load refuses truncated or corrupted checkpoints and other model kinds, naming the directory', async () => {
+  await ready();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-ae-'));
+  const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const ae = new Autoencoder({ inputDim: 6, hiddenUnits: [4], codeDim: 2, seed: 3 });
+  try {
+    // Truncated payload (a save cut short by a full disk, or a partial copy).
+    const truncated = path.join(root, 'truncated');
+    await ae.save(truncated);
+    const file = payloadOf(truncated);
+    const full = fs.readFileSync(file);
+    fs.writeFileSync(file, full.subarray(0, full.length - 10));
+    await assertNoLeak(
+      () => assert.rejects(Autoencoder.load(truncated), new RegExp(`${esc(truncated)}.*is truncated: expected ${full.length} bytes, found ${full.length - 10}`)),
+      'refused load (truncated)',
+    );
+    // Same length, one byte changed.
+    const flipped = Buffer.from(full);
+    flipped[full.length >> 1] ^= 0xff;
+    fs.writeFileSync(file, flipped);
+    await assertNoLeak(() => assert.rejects(Autoencoder.load(truncated), new RegExp(`${esc(truncated)}.*fails its SHA-256 checksum`)), 'refused load (corrupt)');
+    // A damaged manifest.
+    const manifest = path.join(root, 'manifest');
+    await ae.save(manifest);
+    const text = fs.readFileSync(path.join(manifest, 'manifest.json'), 'utf8');
+    fs.writeFileSync(path.join(manifest, 'manifest.json'), text.slice(0, text.length >> 1));
+    await assert.rejects(Autoencoder.load(manifest), new RegExp(`${esc(manifest)}.*not valid JSON`));
+    // Nothing there.
+    await assert.rejects(Autoencoder.load(path.join(root, 'absent')), /no checkpoint at .*absent/);
+
+    // Another model kind: an RBM checkpoint directory, and the other way round.
+    const rbmDir = path.join(root, 'rbm');
+    const rbm = new BernoulliRBM({ nVisible: 6, nHidden: 2, seed: 1 });
+    await rbm.save(rbmDir);
+    rbm.dispose();
+    await assertNoLeak(
+      () => assert.rejects(Autoencoder.load(rbmDir), new RegExp(`checkpoint at ${esc(rbmDir)} holds a BernoulliRBM, not a Autoencoder`)),
+      'refused load (RBM)',
+    );
+    const aeDir = path.join(root, 'ae');
+    await ae.save(aeDir);
+    await assert.rejects(BernoulliRBM.load(aeDir), /holds a Autoencoder, not a BernoulliRBM/);
+    await assert.rejects(VAE.load(aeDir), /holds a Autoencoder, not a VAE/);
+
+    // A well-formed checkpoint whose weights do not fit its configuration (written by another program).
+    const mismatch = path.join(root, 'mismatch');
+    const enc = ae.encoder.getWeights();
+    const dec = ae.decoder.getWeights();
+    const tensors: Record<string, tf.Tensor> = {};
+    enc.forEach((w, i) => (tensors[`encoder/${i}`] = w));
+    dec.forEach((w, i) => (tensors[`decoder/${i}`] = w));
+    const config = { inputDim: 6, hiddenUnits: [4], codeDim: 3, loss: 'mse', linear: false, activation: 'relu', codeActivation: 'relu', seed: 3 };
+    await saveCheckpoint(mismatch, { kind: 'Autoencoder', config, tensors });
+    await assertNoLeak(
+      () => assert.rejects(Autoencoder.load(mismatch), new RegExp(`checkpoint at ${esc(mismatch)}: encoder weight 2 is missing or has the wrong shape`)),
+      'refused load (shapes)',
+    );
+    await saveCheckpoint(mismatch, { kind: 'Autoencoder', config: { ...config, codeDim: 2, loss: 'huber' }, tensors });
+    await assert.rejects(Autoencoder.load(mismatch), /loss must be one of/);
+    await saveCheckpoint(mismatch, { kind: 'Autoencoder', config: null, tensors });
+    await assert.rejects(Autoencoder.load(mismatch), new RegExp(`checkpoint at ${esc(mismatch)} has no Autoencoder config`));
+  } finally {
+    ae.dispose();
+    fs.rmSync(root, { recursive: true, force: true });
   }
 });
