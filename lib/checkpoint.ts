@@ -248,7 +248,8 @@ export function readCheckpointManifest(dir: string): CheckpointManifest {
 export async function loadCheckpoint(dir: string, expectedKind?: string): Promise<CheckpointData & { manifest: CheckpointManifest }> {
   const manifest = readCheckpointManifest(dir);
   if (expectedKind !== undefined && manifest.kind !== expectedKind) {
-    throw new Error(`checkpoint at ${dir} holds a ${manifest.kind}, not a ${expectedKind}`);
+    const an = (word: string) => `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
+    throw new Error(`checkpoint at ${dir} holds ${an(String(manifest.kind))}, not ${an(expectedKind)}`);
   }
   if (typeof manifest.payload !== 'string' || !PAYLOAD_PATTERN.test(manifest.payload)) {
     throw corrupt(path.join(dir, MANIFEST), `names an invalid payload file ${describeValue(manifest.payload)}`);

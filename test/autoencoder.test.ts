@@ -315,13 +315,13 @@ test('Autoencoder.load refuses truncated or corrupted checkpoints and other mode
     await rbm.save(rbmDir);
     rbm.dispose();
     await assertNoLeak(
-      () => assert.rejects(Autoencoder.load(rbmDir), new RegExp(`checkpoint at ${esc(rbmDir)} holds a BernoulliRBM, not a Autoencoder`)),
+      () => assert.rejects(Autoencoder.load(rbmDir), new RegExp(`checkpoint at ${esc(rbmDir)} holds a BernoulliRBM, not an Autoencoder`)),
       'refused load (RBM)',
     );
     const aeDir = path.join(root, 'ae');
     await ae.save(aeDir);
-    await assert.rejects(BernoulliRBM.load(aeDir), /holds a Autoencoder, not a BernoulliRBM/);
-    await assert.rejects(VAE.load(aeDir), /holds a Autoencoder, not a VAE/);
+    await assert.rejects(BernoulliRBM.load(aeDir), /holds an Autoencoder, not a BernoulliRBM/);
+    await assert.rejects(VAE.load(aeDir), /holds an Autoencoder, not a VAE/);
 
     // A well-formed checkpoint whose weights do not fit its configuration (written by another program).
     const mismatch = path.join(root, 'mismatch');
