@@ -310,12 +310,14 @@ export abstract class RBM {
 
   /** P(h = 1 | v) for each row of `v` [n, nVisible]: [n, nHidden]. The caller owns the result. */
   transform(v: tf.Tensor2D): tf.Tensor2D {
+    this.assertLive();
     this.checkData('v', v);
     return tf.tidy(() => tf.sigmoid(this.hiddenInput(v)));
   }
 
   /** Free energy F(v) per row, [n]: p(v) = exp(-F(v)) / Z. Numerically stable (softplus). */
   freeEnergy(v: tf.Tensor2D): tf.Tensor1D {
+    this.assertLive();
     this.checkData('v', v);
     return tf.tidy(() => this.freeEnergyUnchecked(v));
   }
@@ -332,6 +334,7 @@ export abstract class RBM {
    * const vHat = rbm.reconstruct(x); // [n, nVisible]
    */
   reconstruct(v: tf.Tensor2D): tf.Tensor2D {
+    this.assertLive();
     this.checkData('v', v);
     return tf.tidy(() => this.meanFieldReconstruction(v, tf.transpose(this.W)));
   }
@@ -341,6 +344,7 @@ export abstract class RBM {
    * mean-field pass v -> P(h|v) -> E[v|h], i.e. {@link RBM.reconstruct}). The same quantity `fit` reports per epoch.
    */
   reconstructionError(v: tf.Tensor2D): number {
+    this.assertLive();
     this.checkData('v', v);
     return tf.tidy(() => this.reconstructionSum(v, tf.transpose(this.W)).div(v.shape[0]).dataSync()[0]);
   }
@@ -360,6 +364,7 @@ export abstract class RBM {
    * [n, nVisible] (the caller owns it).
    */
   gibbs(v: tf.Tensor2D, steps = 1, opts: { seed?: number } = {}): tf.Tensor2D {
+    this.assertLive();
     this.checkData('v', v);
     assertPositiveInteger('steps', steps);
     const rng = opts.seed === undefined ? this.rng : new Random(opts.seed);
@@ -387,6 +392,7 @@ export abstract class RBM {
 
   /** Samples of the model ("fantasy particles") after `steps` Gibbs sweeps: [chains, nVisible], caller owns. */
   sample(opts: RBMSampleOptions = {}): tf.Tensor2D {
+    this.assertLive();
     const chains = opts.chains ?? 100;
     const steps = opts.steps ?? 1000;
     assertPositiveInteger('chains', chains);
@@ -454,6 +460,7 @@ export abstract class RBM {
    * (so `logLikelihood(test)` and `logLikelihood(train)` after one epoch enumerate once).
    */
   logPartition(): number {
+    this.assertLive();
     const n = this.enumeratedUnits();
     if (n > MAX_ENUMERATED_UNITS) {
       throw new RangeError(
@@ -494,6 +501,7 @@ export abstract class RBM {
    * Returns `{ logZ, stderr, logZBase, logWeights }`.
    */
   async logPartitionAIS(opts: AISOptions = {}): Promise<AISResult> {
+    this.assertLive();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
     const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
@@ -516,6 +524,7 @@ export abstract class RBM {
    * estimate for large models.
    */
   logLikelihood(v: tf.Tensor2D, logZ?: number): number {
+    this.assertLive();
     this.checkData('v', v);
     if (logZ !== undefined) assertFiniteNumber('logZ', logZ);
     const z = logZ ?? this.logPartition();
@@ -525,11 +534,13 @@ export abstract class RBM {
 
   /** Copies of the parameters as tensors: W [nVisible, nHidden], visibleBias [nVisible], hiddenBias [nHidden]. Caller owns them. */
   getWeights(): RBMWeights {
+    this.assertLive();
     return { W: this.W.clone(), visibleBias: this.a.clone(), hiddenBias: this.b.clone() };
   }
 
   /** Sets any of W, visibleBias, hiddenBias (tensors are copied, arrays converted); shapes and finiteness checked. */
   setWeights(w: RBMWeightsInput): void {
+    this.assertLive();
     if (w === null || typeof w !== 'object') throw new TypeError(`weights must be an object; got ${describeValue(w)}`);
     const staged: [tf.Variable, tf.Tensor][] = [];
     try {
@@ -554,6 +565,7 @@ export abstract class RBM {
 
   /** Saves the model atomically to the directory `dir` (see lib/checkpoint). */
   async save(dir: string): Promise<void> {
+    this.assertLive();
     const tensors: Record<string, tf.Tensor> = { ...this.trainablesForSave() };
     const config: Record<string, JsonValue> = { nVisible: this.nVisible, nHidden: this.nHidden, seed: this.seed, ...this.extraConfig() };
     if (this.baseRate) tensors.baseRate = tf.tensor1d(this.baseRate);
@@ -594,6 +606,11 @@ export abstract class RBM {
     }
   }
 
+  /** Throws a clear error once the model has been disposed (instead of tfjs' "Tensor is disposed" later). */
+  protected assertLive(): void {
+    if (this.disposed) throw new Error(`this ${this.kind} has been disposed`);
+  }
+
   /** Frees the model's tensors. The model is unusable afterwards. */
   dispose(): void {
     if (this.disposed) return;
@@ -609,6 +626,7 @@ export abstract class RBM {
    * `onEpoch`, and stops with an error if the weights become NaN or infinite. Returns the per-epoch history.
    */
   async fit(x: tf.Tensor2D, opts: RBMFitOptions<this> = {}): Promise<RBMHistory> {
+    this.assertLive();
     this.checkData('x', x);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
     const epochs = opts.epochs ?? 10;

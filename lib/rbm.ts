@@ -132,6 +132,7 @@ export class BernoulliRBM extends RBM {
    * P(v_i | v_-i) = sigmoid(F(v with bit i flipped) - F(v)). See {@link PseudoLikelihoodOptions}.
    */
   pseudoLogLikelihood(v: tf.Tensor2D, opts: PseudoLikelihoodOptions = {}): number {
+    this.assertLive();
     this.checkData('v', v);
     const units = opts.units ?? 'all';
     if (units !== 'all' && units !== 'one') throw new RangeError(`units must be 'all' or 'one'; got ${describeValue(units)}`);

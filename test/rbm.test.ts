@@ -445,3 +445,28 @@ test('reconstruct: sigmoid(a + P(h|v) W^T) by hand, consistent with reconstructi
     rbm.dispose();
   }
 });
+
+test('a disposed model says so, whatever is called', async () => {
+  await ready();
+  const rbm = new BernoulliRBM({ nVisible: 4, nHidden: 3, seed: 1 });
+  const v = tf.tensor2d([[0, 1, 1, 0]]);
+  rbm.dispose();
+  rbm.dispose(); // twice is harmless
+  const calls: Array<[string, () => unknown]> = [
+    ['transform', () => rbm.transform(v)],
+    ['freeEnergy', () => rbm.freeEnergy(v)],
+    ['reconstruct', () => rbm.reconstruct(v)],
+    ['reconstructionError', () => rbm.reconstructionError(v)],
+    ['gibbs', () => rbm.gibbs(v)],
+    ['sample', () => rbm.sample({ chains: 2, steps: 1 })],
+    ['logPartition', () => rbm.logPartition()],
+    ['logLikelihood', () => rbm.logLikelihood(v)],
+    ['getWeights', () => rbm.getWeights()],
+    ['pseudoLogLikelihood', () => rbm.pseudoLogLikelihood(v)],
+  ];
+  for (const [name, call] of calls) assert.throws(call, /this BernoulliRBM has been disposed/, name);
+  await assert.rejects(rbm.fit(v, { epochs: 1, progress: false }), /has been disposed/);
+  await assert.rejects(rbm.logPartitionAIS({ runs: 2 }), /has been disposed/);
+  await assert.rejects(rbm.save(path.join(os.tmpdir(), 'genlab-disposed-rbm')), /has been disposed/);
+  v.dispose();
+});
