@@ -22,6 +22,7 @@ import {
 import { denseDecoder, HiddenActivation } from './vae-factories';
 import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from './fit-loop';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { networkTensors, restoreNetworks } from './network-weights';
 
 /** Options for {@link Autoencoder}. */
 export interface AutoencoderOptions {
@@ -251,10 +252,7 @@ export class Autoencoder {
    */
   async save(dir: string): Promise<void> {
     this.assertAlive();
-    // Weight order: getWeights() of each network, [kernel0, bias0, kernel1, bias1, ...] by layer -- stable.
-    const tensors: Record<string, tf.Tensor> = {};
-    this.encoder.getWeights().forEach((w, i) => (tensors[`encoder/${i}`] = w));
-    this.decoder.getWeights().forEach((w, i) => (tensors[`decoder/${i}`] = w));
+    const tensors = networkTensors({ encoder: this.encoder, decoder: this.decoder });
     const config = { ...this.config, hiddenUnits: [...this.config.hiddenUnits] } as unknown as { [key: string]: JsonValue };
     await saveCheckpoint(dir, { kind: AE_KIND, config, tensors });
   }
@@ -283,21 +281,7 @@ export class Autoencoder {
         seed: cfg.seed,
       });
       try {
-        for (const [name, model] of [['encoder', ae.encoder], ['decoder', ae.decoder]] as const) {
-          const current = model.getWeights();
-          const extra = Object.keys(ck.tensors).filter((k) => k.startsWith(`${name}/`)).length - current.length;
-          if (extra !== 0) {
-            throw new Error(`checkpoint at ${dir}: the ${name} has ${current.length + extra} weight tensors; the configured ${name} has ${current.length}`);
-          }
-          const loaded = current.map((w, i) => {
-            const t = ck.tensors[`${name}/${i}`];
-            if (!t || t.shape.join(',') !== w.shape.join(',')) {
-              throw new Error(`checkpoint at ${dir}: ${name} weight ${i} is missing or has the wrong shape (expected [${w.shape.join(', ')}])`);
-            }
-            return t;
-          });
-          model.setWeights(loaded);
-        }
+        restoreNetworks(dir, ck.tensors, { encoder: ae.encoder, decoder: ae.decoder });
       } catch (err) {
         ae.dispose();
         throw err;

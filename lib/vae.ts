@@ -29,6 +29,7 @@ import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables
 import { klDiagonalGaussianUnchecked } from './kl';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from './vae-factories';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { networkTensors, restoreNetworks } from './network-weights';
 import { registerWasmConvGradients } from './wasm-conv-grad';
 
 registerWasmConvGradients();
@@ -595,9 +596,7 @@ export class VAE {
    */
   async save(dir: string): Promise<void> {
     this.assertAlive();
-    const tensors: Record<string, tf.Tensor> = {};
-    this.encoder.getWeights().forEach((w, i) => (tensors[`encoder/${i}`] = w));
-    this.decoder.getWeights().forEach((w, i) => (tensors[`decoder/${i}`] = w));
+    const tensors = networkTensors({ encoder: this.encoder, decoder: this.decoder });
     const config: { [key: string]: JsonValue } = { ...(this.config as unknown as { [key: string]: JsonValue }) };
     if (this.config.custom) {
       config.encoderTopology = this.encoder.toJSON(null, false) as unknown as JsonValue;
@@ -633,16 +632,11 @@ export class VAE {
         encoder,
         decoder,
       });
-      for (const [name, model] of [['encoder', vae.encoder], ['decoder', vae.decoder]] as const) {
-        const current = model.getWeights();
-        const loaded = current.map((w, i) => {
-          const t = ck.tensors[`${name}/${i}`];
-          if (!t || t.shape.join(',') !== w.shape.join(',')) {
-            throw new Error(`checkpoint ${dir}: ${name} weight ${i} is missing or has the wrong shape`);
-          }
-          return t;
-        });
-        model.setWeights(loaded);
+      try {
+        restoreNetworks(dir, ck.tensors, { encoder: vae.encoder, decoder: vae.decoder });
+      } catch (err) {
+        vae.dispose();
+        throw err;
       }
       return vae;
     } finally {

@@ -12,6 +12,7 @@ import { tf, ready } from '../lib/backend';
 import { Random } from '../lib/random';
 import { VAE, latentGridPoints, normalQuantile } from '../lib/vae';
 import { klDiagonalGaussian } from '../lib/kl';
+import { loadCheckpoint, saveCheckpoint } from '../lib/checkpoint';
 import { assertClose, assertNoLeak } from './helpers';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -424,6 +425,17 @@ test('save/load round trip (factory and custom networks); corrupted checkpoints 
     fs.writeFileSync(path.join(d, payload), bytes);
     await assert.rejects(VAE.load(d), /checksum|sha|corrupt/i);
     await assert.rejects(VAE.load(path.join(dir, 'missing')), /missing|no such|not found|ENOENT|manifest/i);
+    // A well-formed checkpoint whose weights do not fit the configured networks is refused, and the half-built
+    // model is freed: a conv checkpoint's config with one encoder weight too many.
+    const ck = await loadCheckpoint(path.join(dir, 'conv'), 'VAE');
+    const odd = path.join(dir, 'odd');
+    const extra = tf.zeros([1]);
+    await saveCheckpoint(odd, { kind: 'VAE', config: ck.config, tensors: { ...ck.tensors, 'encoder/99': extra } });
+    await assertNoLeak(
+      () => assert.rejects(VAE.load(odd), new RegExp(`checkpoint at .*odd: the encoder has \\d+ weight tensors; the configured encoder has \\d+`)),
+      'refused load',
+    );
+    tf.dispose([...Object.values(ck.tensors), extra]);
   } finally {
     vae.dispose();
     conv.dispose();
