@@ -22,7 +22,7 @@ import {
 import { denseDecoder, HiddenActivation } from './vae-factories';
 import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from './fit-loop';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { networkTensors, restoreNetworks } from './network-weights';
+import { networkTensors, restoreModel } from './network-weights';
 
 /** Options for {@link Autoencoder}. */
 export interface AutoencoderOptions {
@@ -280,13 +280,7 @@ export class Autoencoder {
         codeActivation: cfg.codeActivation,
         seed: cfg.seed,
       });
-      try {
-        restoreNetworks(dir, ck.tensors, { encoder: ae.encoder, decoder: ae.decoder });
-      } catch (err) {
-        ae.dispose();
-        throw err;
-      }
-      return ae;
+      return restoreModel(dir, ck.tensors, ae);
     } finally {
       for (const t of Object.values(ck.tensors)) t.dispose();
     }

@@ -41,3 +41,19 @@ export function restoreNetworks(dir: string, tensors: Record<string, tf.Tensor>,
   }
   for (const [net, loaded] of plan) net.setWeights(loaded);
 }
+
+/**
+ * Restores the `encoder` and `decoder` of a freshly built `model` from checkpoint tensors (see
+ * {@link restoreNetworks}) and returns it; on failure the model is disposed and the error rethrown.
+ */
+export function restoreModel<M extends { encoder: Network; decoder: Network; dispose(): void }>(
+  dir: string, tensors: Record<string, tf.Tensor>, model: M,
+): M {
+  try {
+    restoreNetworks(dir, tensors, { encoder: model.encoder, decoder: model.decoder });
+    return model;
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}

@@ -29,7 +29,7 @@ import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables
 import { klDiagonalGaussianUnchecked } from './kl';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from './vae-factories';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { networkTensors, restoreNetworks } from './network-weights';
+import { networkTensors, restoreModel } from './network-weights';
 import { registerWasmConvGradients } from './wasm-conv-grad';
 
 registerWasmConvGradients();
@@ -632,13 +632,7 @@ export class VAE {
         encoder,
         decoder,
       });
-      try {
-        restoreNetworks(dir, ck.tensors, { encoder: vae.encoder, decoder: vae.decoder });
-      } catch (err) {
-        vae.dispose();
-        throw err;
-      }
-      return vae;
+      return restoreModel(dir, ck.tensors, vae);
     } finally {
       for (const t of Object.values(ck.tensors)) t.dispose();
     }
