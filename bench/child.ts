@@ -12,8 +12,8 @@
  */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { tf, ready } from '../lib/backend';
-import { registerFastKernels } from '../lib/kernels';
+import { tf, ready } from '../lib/engine/backend';
+import { registerFastKernels } from '../lib/engine/kernels';
 import { loadMnist } from '../datasets/mnist';
 import { loadFashionMnist } from '../datasets/fashion-mnist';
 import { runWorkload, WORKLOADS, WorkloadName } from './workloads';

@@ -3,11 +3,11 @@
  * the given data, and report seconds per epoch. Each workload has a PyTorch twin in bench/peers/ that does the
  * same arithmetic (same architecture, batch size, optimiser, loss and per-epoch bookkeeping).
  */
-import { tf } from '../lib/backend';
-import { BernoulliRBM } from '../lib/rbm';
-import { fusedAdam } from '../lib/kernels';
-import { Random } from '../lib/random';
-import { VAE } from '../lib/vae';
+import { tf } from '../lib/engine/backend';
+import { BernoulliRBM } from '../lib/rbm/bernoulli';
+import { fusedAdam } from '../lib/engine/kernels';
+import { Random } from '../lib/engine/random';
+import { VAE } from '../lib/vae/vae';
 
 /** Names of the workloads (also the peer scripts' names, bench/peers/<name>.py). */
 export const WORKLOADS = ['rbm', 'dense_vae', 'conv_vae'] as const;

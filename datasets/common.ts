@@ -4,9 +4,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tf } from '../lib/backend';
-import { Random } from '../lib/random';
-import { assertFiniteNumber, assertOneOf, assertPositiveInteger, describeValue } from '../lib/validate';
+import { tf } from '../lib/engine/backend';
+import { Random } from '../lib/engine/random';
+import { assertFiniteNumber, assertOneOf, assertPositiveInteger, describeValue } from '../lib/core/validate';
 import { readIdx } from './idx';
 
 /** A labelled image data set as genlab's loaders return it. */

@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ready } from '../lib/backend';
-import { Random } from '../lib/random';
+import { ready } from '../lib/engine/backend';
+import { Random } from '../lib/engine/random';
 import { buildDataset, findIdxFile, idxCandidates, ImageDataset, ImageLoadOptions, readIdxPair, resolveOptions, selectRows } from './common';
 
 /** Class names of Fashion-MNIST, indexed by label 0..9. */

@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IsingAlgorithm, IsingModel, ISING_CRITICAL_TEMPERATURE, isingAutoAlgorithm, measureIsing } from '../lib/ising';
-import { Random } from '../lib/random';
-import { assertFiniteNumber, assertNonNegativeInteger, assertOneOf, assertPositiveInteger, describeValue } from '../lib/validate';
+import { IsingAlgorithm, IsingModel, ISING_CRITICAL_TEMPERATURE, isingAutoAlgorithm, measureIsing } from '../lib/mcmc/ising/ising';
+import { Random } from '../lib/engine/random';
+import { assertFiniteNumber, assertNonNegativeInteger, assertOneOf, assertPositiveInteger, describeValue } from '../lib/core/validate';
 import { cacheDir, writeFileAtomic } from './cache';
 
 /** Options of {@link isingConfigurations}. */

@@ -12,9 +12,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ready } from '../lib/backend';
-import { Random } from '../lib/random';
-import { assertPositiveInteger } from '../lib/validate';
+import { ready } from '../lib/engine/backend';
+import { Random } from '../lib/engine/random';
+import { assertPositiveInteger } from '../lib/core/validate';
 import { cacheDir, packageRoot, writeFileAtomic } from './cache';
 import {
   buildDataset,

@@ -1,9 +1,9 @@
 /**
  * Small synthetic data sets the lectures use, small enough for exact enumeration.
  */
-import { tf } from '../lib/backend';
-import { toRandom, SeedLike } from '../lib/random';
-import { assertFiniteNumber, assertPositiveInteger, assertPositiveNumber } from '../lib/validate';
+import { tf } from '../lib/engine/backend';
+import { toRandom, SeedLike } from '../lib/engine/random';
+import { assertFiniteNumber, assertPositiveInteger, assertPositiveNumber } from '../lib/core/validate';
 
 /** Largest grid side for bars-and-stripes (2^(n+1) - 2 patterns of n^2 pixels). */
 export const BARS_AND_STRIPES_MAX_N = 12;

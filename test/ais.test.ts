@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { tf, ready } from '../lib/backend';
-import { BernoulliRBM, GaussianBernoulliRBM, aisSchedule } from '../lib/rbm';
-import { summariseLogWeights } from '../lib/ais';
-import { Random } from '../lib/random';
+import { tf, ready } from '../lib/engine/backend';
+import { BernoulliRBM, GaussianBernoulliRBM, aisSchedule } from '../lib/rbm/bernoulli';
+import { summariseLogWeights } from '../lib/mcmc/ais';
+import { Random } from '../lib/engine/random';
 import { assertClose } from './helpers';
 import { randomRBM } from './rbm-brute';
 

@@ -9,12 +9,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { tf, ready } from '../lib/backend';
-import { Random } from '../lib/random';
-import { Autoencoder, pca, principalAngles, symmetricEigen } from '../lib/autoencoder';
-import { saveCheckpoint } from '../lib/checkpoint';
-import { BernoulliRBM } from '../lib/rbm';
-import { VAE } from '../lib/vae';
+import { tf, ready } from '../lib/engine/backend';
+import { Random } from '../lib/engine/random';
+import { Autoencoder, pca, principalAngles, symmetricEigen } from '../lib/autoencoder/autoencoder';
+import { saveCheckpoint } from '../lib/core/checkpoint';
+import { BernoulliRBM } from '../lib/rbm/bernoulli';
+import { VAE } from '../lib/vae/vae';
 import { assertClose, assertNoLeak } from './helpers';
 
 test('symmetricEigen: A v = lambda v, orthonormal vectors, descending values; bad input named', () => {

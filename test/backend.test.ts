@@ -7,16 +7,15 @@ import * as path from 'node:path';
 import {
   BACKEND_CHOICES,
   describeEnvironment,
-  environmentHtml,
-  environmentText,
   isQuickMode,
   parseBackendChoice,
   quick,
   ready,
   tf,
   useBackend,
-} from '../lib/backend';
-import { fastKernelReport } from '../lib/kernels';
+} from '../lib/engine/backend';
+import { environmentHtml, environmentText } from '../lib/display/environment';
+import { fastKernelReport } from '../lib/engine/kernels';
 
 const BACKEND_JS = path.join(__dirname, '..', 'lib', 'backend.js');
 const REPO_NODE_MODULES = path.join(__dirname, '..', '..', 'node_modules');
@@ -158,7 +157,7 @@ test('environment text and HTML forms carry every field and escape HTML', async 
   const html = environmentHtml({ ...env, skipped: [{ choice: 'tfjs-node', reason: '<script>x</script> & co' }] });
   assert.match(html, /^<table class="genlab-environment">/);
   assert.ok(!html.includes('<script>'), 'reason must be escaped');
-  assert.ok(html.includes('&#60;script&#62;x&#60;/script&#62; &#38; co'));
+  assert.ok(html.includes('&lt;script&gt;x&lt;/script&gt; &amp; co'));
 });
 
 test('quick mode follows GENLAB_QUICK', () => {

@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { tf, ready } from '../lib/backend';
-import { loadCheckpoint, readCheckpointManifest, saveCheckpoint } from '../lib/checkpoint';
+import { tf, ready } from '../lib/engine/backend';
+import { loadCheckpoint, readCheckpointManifest, saveCheckpoint } from '../lib/core/checkpoint';
 import { assertNoLeak } from './helpers';
 
 function tempDir(): string {

@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import '@tensorflow/tfjs-backend-wasm';
-import { tf, ready } from '../lib/backend';
-import { Random } from '../lib/random';
-import { registerWasmConvGradients, conv2dBackpropFilterByOps, conv2dBackpropInputByOps } from '../lib/wasm-conv-grad';
-import { unregisterFastKernels } from '../lib/kernels';
+import { tf, ready } from '../lib/engine/backend';
+import { Random } from '../lib/engine/random';
+import { registerWasmConvGradients, conv2dBackpropFilterByOps, conv2dBackpropInputByOps } from '../lib/engine/wasm-conv-grad';
+import { unregisterFastKernels } from '../lib/engine/kernels';
 
 /**
  * This file checks genlab's ops-based WASM kernels against the CPU backend's stock kernels, so the optional native

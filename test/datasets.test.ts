@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { tf, ready } from '../lib/backend';
+import { tf, ready } from '../lib/engine/backend';
 import {
   barsAndStripes,
   barsAndStripesArray,

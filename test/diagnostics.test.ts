@@ -8,8 +8,8 @@ import {
   integratedAutocorrelationTime,
   meanWithError,
   rHat,
-} from '../lib/diagnostics';
-import { Random } from '../lib/random';
+} from '../lib/mcmc/diagnostics';
+import { Random } from '../lib/engine/random';
 import { assertClose } from './helpers';
 
 /** x_{i+1} = phi x_i + sqrt(1 - phi^2) z_i, started in equilibrium; exact tau = (1 + phi) / (1 - phi). */

@@ -1,6 +1,6 @@
 /** Shared test utilities. */
 import * as assert from 'node:assert/strict';
-import { tf, ready } from '../lib/backend';
+import { tf, ready } from '../lib/engine/backend';
 
 /** Runs `fn` and asserts that the number of live tensors is the same afterwards. */
 export async function assertNoLeak<T>(fn: () => T | Promise<T>, what = 'the call'): Promise<T> {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { encodeIdx, IdxFormatError, parseIdx, readIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from '../datasets/idx';
-import { Random } from '../lib/random';
+import { Random } from '../lib/engine/random';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-idx-'));
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
-import { tf, ready } from '../lib/backend';
-import { imageGrid, imagesBundle, renderGrid, showImages } from '../lib/images';
-import { glyph } from '../lib/font5x7';
+import { tf, ready } from '../lib/engine/backend';
+import { imageGrid, imagesBundle, renderGrid, showImages } from '../lib/display/images';
+import { glyph } from '../lib/display/font5x7';
 import { assertNoLeak } from './helpers';
 
 function decode(bytes: Uint8Array): PNG {

@@ -15,7 +15,7 @@ import {
   onsagerEnergy,
   onsagerMagnetization,
   onsagerSpecificHeat,
-} from '../lib/ising';
+} from '../lib/mcmc/ising/ising';
 import { assertClose } from './helpers';
 
 test('exact enumeration: 2x2 closed form, state count, Gray-code walk against brute force', () => {

@@ -9,15 +9,15 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { tf, ready } from '../lib/backend';
-import { Random } from '../lib/random';
+import { tf, ready } from '../lib/engine/backend';
+import { Random } from '../lib/engine/random';
 import {
   registerFastKernels, unregisterFastKernels, fastKernelReport, fusedAdam, FUSED_ADAM_KERNEL, addProduct, float32Range, nativeBernoulli,
-} from '../lib/kernels';
-import { bernoulli } from '../lib/rbm-base';
+} from '../lib/engine/kernels';
+import { bernoulli } from '../lib/rbm/base';
 import { assertNoLeak } from './helpers';
 // The library's own fallback for the one conv kernel WASM lacks (the VAE imports it too).
-import { registerWasmConvGradients } from '../lib/wasm-conv-grad';
+import { registerWasmConvGradients } from '../lib/engine/wasm-conv-grad';
 
 /** Loads the WASM backend's kernel table if the platform's backend selection has not already. */
 function ensureWasmLoaded(): boolean {

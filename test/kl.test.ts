@@ -1,9 +1,9 @@
 /** klDiagonalGaussian: closed form against Monte Carlo and against the scalar formula; argument checks; leaks. */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { tf, ready } from '../lib/backend';
-import { Random } from '../lib/random';
-import { klDiagonalGaussian } from '../lib/kl';
+import { tf, ready } from '../lib/engine/backend';
+import { Random } from '../lib/engine/random';
+import { klDiagonalGaussian } from '../lib/vae/kl';
 import { assertClose, assertNoLeak } from './helpers';
 
 /** log N(z; m, exp(lv)) for one coordinate. */

@@ -5,9 +5,9 @@ import {
   gibbsBivariateGaussian,
   gibbsSampler,
   metropolisHastings,
-} from '../lib/mcmc';
-import { autocorrelation, effectiveSampleSize, meanWithError } from '../lib/diagnostics';
-import { Random } from '../lib/random';
+} from '../lib/mcmc/samplers';
+import { autocorrelation, effectiveSampleSize, meanWithError } from '../lib/mcmc/diagnostics';
+import { Random } from '../lib/engine/random';
 
 function column(samples: number[][], j: number): number[] {
   return samples.map((s) => s[j]);

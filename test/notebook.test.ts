@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import Module from 'node:module';
 import * as path from 'node:path';
-import { displayBundle, inNotebook, LiveOutput } from '../lib/notebook';
-import { lineFigure, PLOTLY_MIME_TYPE, resetPlotlyLoader, show } from '../lib/plot';
-import { showImages } from '../lib/images';
-import { table } from '../lib/table';
-import { createProgress, Progress } from '../lib/progress';
+import { displayBundle, inNotebook, LiveOutput } from '../lib/display/notebook';
+import { lineFigure, PLOTLY_MIME_TYPE, resetPlotlyLoader, show } from '../lib/display/plot';
+import { showImages } from '../lib/display/images';
+import { table } from '../lib/display/table';
+import { createProgress, Progress } from '../lib/display/progress';
 
 interface Sent {
   content: { data: Record<string, unknown>; transient: { display_id?: string } };

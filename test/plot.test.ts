@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { tf, ready } from '../lib/backend';
+import { tf, ready } from '../lib/engine/backend';
 import {
   Figure,
   figureBundle,
@@ -16,8 +16,8 @@ import {
   scatterFigure,
   show,
   subplots,
-} from '../lib/plot';
-import { escapeHtml, jsonForScript, scriptSafeSource } from '../lib/html';
+} from '../lib/display/plot';
+import { escapeHtml, jsonForScript, scriptSafeSource } from '../lib/display/html';
 import { assertNoLeak } from './helpers';
 
 /** A figure survives a JSON round trip unchanged (valid plotly JSON: no typed arrays, NaN or functions). */

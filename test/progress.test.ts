@@ -10,7 +10,7 @@ import {
   ProgressReporter,
   ProgressSnapshot,
   progressStatusLine,
-} from '../lib/progress';
+} from '../lib/display/progress';
 
 /** A fake clock and stream: lines written and a settable time. */
 function harness(isTTY: boolean) {

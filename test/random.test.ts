@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { Random } from '../lib/random';
+import { Random } from '../lib/engine/random';
 
 test('same seed, same stream; different seeds differ', () => {
   const a = new Random(7);

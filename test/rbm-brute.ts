@@ -2,7 +2,7 @@
  * Brute-force reference computations for small RBMs in double precision (plain JS, no tensors): the ground truth
  * the RBM tests compare genlab against.
  */
-import { Random } from '../lib/random';
+import { Random } from '../lib/engine/random';
 
 /** A small Bernoulli RBM as plain arrays: W[i][j] (nV x nH), a[i], b[j]. */
 export interface SmallRBM {

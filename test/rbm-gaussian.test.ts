@@ -3,9 +3,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { tf, ready } from '../lib/backend';
-import { GaussianBernoulliRBM } from '../lib/rbm';
-import { Random } from '../lib/random';
+import { tf, ready } from '../lib/engine/backend';
+import { GaussianBernoulliRBM } from '../lib/rbm/bernoulli';
+import { Random } from '../lib/engine/random';
 import { assertClose, assertNoLeak } from './helpers';
 import { allStates, compareVectors, logSumExp } from './rbm-brute';
 

@@ -3,8 +3,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { tf, ready } from '../lib/backend';
-import { BernoulliRBM } from '../lib/rbm';
+import { tf, ready } from '../lib/engine/backend';
+import { BernoulliRBM } from '../lib/rbm/bernoulli';
 import { assertClose, assertNoLeak } from './helpers';
 import {
   allStates,
@@ -395,7 +395,7 @@ test('save / load round trip; wrong kind refused', async () => {
   assert.deepEqual(Array.from(a.hiddenBias.dataSync()), Array.from(b.hiddenBias.dataSync()));
   assert.equal(back.logPartition(), rbm.logPartition());
   tf.dispose([...Object.values(a), ...Object.values(b)]);
-  const { GaussianBernoulliRBM } = await import('../lib/rbm');
+  const { GaussianBernoulliRBM } = await import('../lib/rbm/bernoulli');
   await assert.rejects(GaussianBernoulliRBM.load(path.join(dir, 'm')), /holds a BernoulliRBM, not a GaussianBernoulliRBM/);
   x.dispose();
   rbm.dispose();

@@ -16,8 +16,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
-import { jsonForScript } from '../lib/html';
-import { figureHtml, heatmapFigure, histogramFigure, lineFigure, scatterFigure, subplots } from '../lib/plot';
+import { jsonForScript } from '../lib/display/html';
+import { figureHtml, heatmapFigure, histogramFigure, lineFigure, scatterFigure, subplots } from '../lib/display/plot';
 import { CHROMIUM, CHROMIUM_FLAGS } from './browser';
 
 const PYTHON = '/usr/bin/python3'; // Debian's Jupyter lives here, not in a pyenv python on PATH

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { formatCell, table, tableHtml, tableText } from '../lib/table';
+import { formatCell, table, tableHtml, tableText } from '../lib/display/table';
 
 /** Cell texts of an HTML table, row by row (header row first), with entities decoded. */
 function cells(html: string): string[][] {

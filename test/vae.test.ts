@@ -8,11 +8,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { tf, ready } from '../lib/backend';
-import { Random } from '../lib/random';
-import { VAE, latentGridPoints, normalQuantile } from '../lib/vae';
-import { klDiagonalGaussian } from '../lib/kl';
-import { loadCheckpoint, saveCheckpoint } from '../lib/checkpoint';
+import { tf, ready } from '../lib/engine/backend';
+import { Random } from '../lib/engine/random';
+import { VAE, latentGridPoints, normalQuantile } from '../lib/vae/vae';
+import { klDiagonalGaussian } from '../lib/vae/kl';
+import { loadCheckpoint, saveCheckpoint } from '../lib/core/checkpoint';
 import { assertClose, assertNoLeak } from './helpers';
 
 // ---------------------------------------------------------------------------------------------------------

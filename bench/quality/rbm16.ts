@@ -14,8 +14,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ready } from '../../lib/backend';
-import { BernoulliRBM } from '../../lib/rbm';
+import { ready } from '../../lib/engine/backend';
+import { BernoulliRBM } from '../../lib/rbm/bernoulli';
 import { loadMnist } from '../../datasets';
 import { arg, mean, publishReport, runMain, std } from './common';
 

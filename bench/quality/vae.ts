@@ -11,9 +11,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ready, tf } from '../../lib/backend';
-import { VAE } from '../../lib/vae';
-import type { WeightInit } from '../../lib/vae-factories';
+import { ready, tf } from '../../lib/engine/backend';
+import { VAE } from '../../lib/vae/vae';
+import type { WeightInit } from '../../lib/nets/factories';
 import { loadMnist } from '../../datasets';
 import { arg, mean, publishReport, runMain, std } from './common';
 

@@ -13,9 +13,9 @@
  *   (Newman & Barkema 1999, eq. 3.53; Landau & Binder): in zero field on a finite lattice <m> = 0 by symmetry,
  *   so N <m^2> / T (also reported, as `susceptibilityZeroField` in exact results) grows like N below Tc.
  */
-import { autocorrelationTime, Estimate } from './diagnostics';
-import { Random, SeedLike, toRandom } from './random';
-import { assertFiniteNumber, assertNonNegativeInteger, assertOneOf, assertPositiveInteger, describeValue } from './validate';
+import { autocorrelationTime, Estimate } from '../diagnostics';
+import { Random, SeedLike, toRandom } from '../../engine/random';
+import { assertFiniteNumber, assertNonNegativeInteger, assertOneOf, assertPositiveInteger, describeValue } from '../../core/validate';
 
 /** Onsager's critical temperature of the square-lattice Ising model for J = 1: 2 / ln(1 + sqrt 2) ~= 2.269185. */
 export const ISING_CRITICAL_TEMPERATURE = 2 / Math.log(1 + Math.SQRT2);

@@ -15,7 +15,7 @@
  *
  * All functions work on plain arrays or typed arrays (no tensors) and cost O(n * window).
  */
-import { assertFiniteNumber, assertPositiveInteger, describeValue } from './validate';
+import { assertFiniteNumber, assertPositiveInteger, describeValue } from '../core/validate';
 
 /** A value with its one-standard-error bar. */
 export interface Estimate {

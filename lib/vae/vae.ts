@@ -14,8 +14,8 @@
  * The Bernoulli log-likelihood is computed from the logits, log p(x|z) = sum_d [x_d l_d - softplus(l_d)], which
  * is exact for binary x and never takes log(0).
  */
-import { tf } from './backend';
-import { Random } from './random';
+import { tf } from '../engine/backend';
+import { Random } from '../engine/random';
 import {
   assertFiniteNumber,
   assertMatrix,
@@ -24,13 +24,13 @@ import {
   assertPositiveInteger,
   assertPositiveNumber,
   describeValue,
-} from './validate';
-import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from './fit-loop';
+} from '../core/validate';
+import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '../train/loop';
 import { klDiagonalGaussianUnchecked } from './kl';
-import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from './vae-factories';
-import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { networkTensors, restoreModel } from './network-weights';
-import { registerWasmConvGradients } from './wasm-conv-grad';
+import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from '../nets/factories';
+import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
+import { networkTensors, restoreModel } from '../core/network-weights';
+import { registerWasmConvGradients } from '../engine/wasm-conv-grad';
 
 registerWasmConvGradients();
 

@@ -15,10 +15,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { displayBundle } from './notebook';
+import { tf } from './tf';
+import { fastKernelReport, registerFastKernels } from './kernels';
 
-/** The TensorFlow.js namespace genlab uses; import it from genlab so you share genlab's engine and backend. */
 export { tf };
 
 /** A backend genlab can select, best first. */
@@ -188,7 +187,7 @@ async function initialise(sel: Selection): Promise<string> {
         `Try ${BACKEND_ENV_VAR}=cpu.`,
     );
   }
-  (require('./kernels') as typeof import('./kernels')).registerFastKernels(); // faster kernels (performance, lib/kernels.ts; lazy: no import cycle)
+  registerFastKernels(); // genlab's faster kernels for this backend (lib/engine/kernels.ts)
   return tf.getBackend();
 }
 
@@ -292,7 +291,7 @@ export async function describeEnvironment(): Promise<EnvironmentDescription> {
     threads = os.availableParallelism();
   }
   const cpus = os.cpus();
-  const k = (require('./kernels') as typeof import('./kernels')).fastKernelReport();
+  const k = fastKernelReport();
   return {
     choice: sel.choice,
     backend: tf.getBackend(),
@@ -307,59 +306,6 @@ export async function describeEnvironment(): Promise<EnvironmentDescription> {
     skipped: sel.skipped,
     kernels: { native: k.native, threads: k.threads, note: k.note },
   };
-}
-
-/** Rows (label, value) shared by the text and HTML forms. */
-function environmentRows(env: EnvironmentDescription): [string, string][] {
-  const backend =
-    `${env.choice}${env.simd ? ' (SIMD)' : ''}${env.forced ? ` (forced by ${BACKEND_ENV_VAR})` : ''}` +
-    (env.gpu ? ' on GPU' : '');
-  const rows: [string, string][] = [
-    ['backend', backend],
-    ['threads', String(env.threads)],
-    ['GPU', env.gpu ? 'yes' : 'no'],
-    ['genlab', env.versions.genlab],
-    ['TensorFlow.js', `${env.versions.tfjs} (backend package ${env.versions.backend})`],
-    ['Node.js', env.versions.node],
-    ['machine', `${env.platform}, ${env.cpu}`],
-    ['quick mode', env.quickMode ? 'on (GENLAB_QUICK=1: small data, few epochs)' : 'off'],
-    ['fast kernels', env.kernels.native ? `native OpenBLAS, ${env.kernels.threads} thread(s)` : env.kernels.note],
-  ];
-  for (const s of env.skipped) rows.push([`skipped ${s.choice}`, s.reason]);
-  return rows;
-}
-
-/** The environment as aligned plain text (terminals, logs). */
-export function environmentText(env: EnvironmentDescription): string {
-  const rows = environmentRows(env);
-  const w = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** The environment as a small HTML table (notebooks, exported pages). */
-export function environmentHtml(env: EnvironmentDescription): string {
-  const body = environmentRows(env)
-    .map(
-      ([k, v]) =>
-        `<tr><th style="text-align:left;padding-right:1em">${escapeHtml(k)}</th>` +
-        `<td style="text-align:left">${escapeHtml(v)}</td></tr>`,
-    )
-    .join('');
-  return `<table class="genlab-environment">${body}</table>`;
-}
-
-/**
- * Shows the environment: an HTML table in a tslab notebook (with a text form for consoles), aligned text elsewhere.
- * Notebooks call it in their first code cell. Returns nothing, so the notebook shows the table only once.
- */
-export async function showEnvironment(): Promise<void> {
-  const env = await describeEnvironment();
-  const text = environmentText(env);
-  if (!displayBundle({ 'text/html': environmentHtml(env), 'text/plain': text })) process.stdout.write(text + '\n');
 }
 
 /**

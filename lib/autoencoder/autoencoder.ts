@@ -9,8 +9,8 @@
  * Losses are per-element means (the Keras convention): 'mse' = mean (x - x_hat)^2, 'bce' = mean of
  * -[x log x_hat + (1 - x) log(1 - x_hat)], the latter computed from logits (softplus(l) - x l) for stability.
  */
-import { tf } from './backend';
-import { Random } from './random';
+import { tf } from '../engine/backend';
+import { Random } from '../engine/random';
 import {
   assertFiniteNumber,
   assertMatrix,
@@ -18,11 +18,11 @@ import {
   assertPositiveInteger,
   assertPositiveNumber,
   describeValue,
-} from './validate';
-import { denseDecoder, HiddenActivation } from './vae-factories';
-import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from './fit-loop';
-import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { networkTensors, restoreModel } from './network-weights';
+} from '../core/validate';
+import { denseDecoder, HiddenActivation } from '../nets/factories';
+import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '../train/loop';
+import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
+import { networkTensors, restoreModel } from '../core/network-weights';
 
 /** Options for {@link Autoencoder}. */
 export interface AutoencoderOptions {

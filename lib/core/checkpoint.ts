@@ -18,7 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { tf } from './backend';
+import { tf } from '../engine/backend';
 import { describeValue } from './validate';
 
 /** Any JSON value (what a checkpoint's `config` may hold). */

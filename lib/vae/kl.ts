@@ -9,8 +9,8 @@
  *
  *   KL(q || N(0, I)) = 1/2 * sum_j [ exp(lv1_j) + m1_j^2 - 1 - lv1_j ]      (Kingma & Welling 2014, App. B).
  */
-import { tf } from './backend';
-import { describeValue } from './validate';
+import { tf } from '../engine/backend';
+import { describeValue } from '../core/validate';
 
 /**
  * Per-row KL divergence KL(N(mean, diag(exp(logVar))) || N(mean2, diag(exp(logVar2)))) in nats.

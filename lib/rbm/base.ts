@@ -8,13 +8,13 @@
  * p(v) = exp(-F(v)) / Z. The log-likelihood gradient is a difference of expectations of the sufficient statistics
  * s(v, h) = -dE/dtheta: d log p(v) / d theta = <s>_data - <s>_model (positive minus negative phase).
  */
-import { tf } from './backend';
-import { Random, toRandom } from './random';
-import { assertFiniteNumber, assertPositiveInteger, describeValue } from './validate';
-import { createProgress, EpochMetrics, ProgressOptions } from './progress';
-import { AISOptions, AISResult, AISTarget, runAIS } from './ais';
-import { JsonValue, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { addProduct, nativeBernoulli, transposedProductsFast } from './kernels';
+import { tf } from '../engine/backend';
+import { Random, toRandom } from '../engine/random';
+import { assertFiniteNumber, assertPositiveInteger, describeValue } from '../core/validate';
+import { createProgress, EpochMetrics, ProgressOptions } from '../display/progress';
+import { AISOptions, AISResult, AISTarget, runAIS } from '../mcmc/ais';
+import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
+import { addProduct, nativeBernoulli, transposedProductsFast } from '../engine/kernels';
 
 /** Largest layer `logPartition` enumerates (2^25 = 33.5 million states). */
 export const MAX_ENUMERATED_UNITS = 25;

@@ -10,9 +10,9 @@
  *   Bernoulli means (no sigmoid: the VAE applies it, and uses the logits for a numerically stable likelihood), or
  *   the Gaussian means for `likelihood: 'gaussian'`.
  */
-import { tf } from './backend';
-import { Random } from './random';
-import { assertOneOf, assertPositiveInteger, describeValue } from './validate';
+import { tf } from '../engine/backend';
+import { Random } from '../engine/random';
+import { assertOneOf, assertPositiveInteger, describeValue } from '../core/validate';
 
 /**
  * Weight initialisation: `'glorot'` (Keras's default: Glorot-uniform kernels, zero biases) or `'pytorch'`

@@ -5,13 +5,13 @@
  * examples of the MCMC lectures -- and need no tensors. Every sampler takes a `seed` (number or `Random`) so
  * runs reproduce. All functions are synchronous; `await` on their result works as well.
  */
-import { Random, SeedLike, toRandom } from './random';
+import { Random, SeedLike, toRandom } from '../engine/random';
 import {
   assertFiniteNumber,
   assertNonNegativeInteger,
   assertPositiveInteger,
   describeValue,
-} from './validate';
+} from '../core/validate';
 
 /** Defaults of the samplers, each with its reason. */
 const DEFAULTS = {

@@ -18,7 +18,7 @@
  */
 import { escapeHtml } from './html';
 import { inNotebook, LiveOutput, MimeBundle } from './notebook';
-import { assertPositiveInteger, describeValue } from './validate';
+import { assertPositiveInteger, describeValue } from '../core/validate';
 
 /** Metrics reported at the end of an epoch (loss, reconstruction error, log-likelihood, ...). */
 export type EpochMetrics = Record<string, number>;

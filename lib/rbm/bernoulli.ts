@@ -7,18 +7,18 @@
  * Free energy (summing h out):  F(v) = -a.v - sum_j softplus(b_j + (v W)_j),   p(v) = exp(-F(v)) / Z.
  * Sufficient statistics s = -dE/dtheta:  dW: v h^T,  da: v,  db: h.
  */
-import { tf } from './backend';
-import { Random } from './random';
-import { assertMatrix, describeValue, assertFiniteNumber } from './validate';
-import { AISTarget } from './ais';
-import { JsonValue } from './checkpoint';
-import { bernoulli, RBM, RBMOptions, RBMStats } from './rbm-base';
+import { tf } from '../engine/backend';
+import { Random } from '../engine/random';
+import { assertMatrix, describeValue, assertFiniteNumber } from '../core/validate';
+import { AISTarget } from '../mcmc/ais';
+import { JsonValue } from '../core/checkpoint';
+import { bernoulli, RBM, RBMOptions, RBMStats } from './base';
 
-export { RBM, MAX_ENUMERATED_UNITS } from './rbm-base';
-export type { RBMOptions, RBMFitOptions, RBMHistory, RBMWeights, RBMWeightsInput, RBMSampleOptions } from './rbm-base';
-export { aisSchedule } from './ais';
-export type { AISOptions, AISResult, AISSchedulePreset } from './ais';
-export * from './rbm-gaussian';
+export { RBM, MAX_ENUMERATED_UNITS } from './base';
+export type { RBMOptions, RBMFitOptions, RBMHistory, RBMWeights, RBMWeightsInput, RBMSampleOptions } from './base';
+export { aisSchedule } from '../mcmc/ais';
+export type { AISOptions, AISResult, AISSchedulePreset } from '../mcmc/ais';
+export * from './gaussian';
 
 /** Visible-bias initialisation clips pixel means to [EPS, 1 - EPS] before the log-odds: biases stay within +-6.9. */
 export const RBM_LOG_ODDS_EPS = 1e-3;

@@ -10,9 +10,9 @@
  * computed as a log-mean-exp. Its standard error by the delta method is std(w) / (sqrt(R) * mean(w)).
  * AIS tends to underestimate log Z when the schedule is too short (Jensen: E[log mean w] <= log E[w]).
  */
-import { tf } from './backend';
-import { Random } from './random';
-import { assertPositiveInteger, describeValue } from './validate';
+import { tf } from '../engine/backend';
+import { Random } from '../engine/random';
+import { assertPositiveInteger, describeValue } from '../core/validate';
 
 /** Named inverse-temperature schedules for {@link aisSchedule}. */
 export type AISSchedulePreset = 'salakhutdinov2008' | 'fast';

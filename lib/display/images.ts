@@ -17,11 +17,11 @@
  * - `[lo, hi]`: maps lo -> 0 and hi -> 1, then clips (e.g. `[-1, 1]` for tanh outputs).
  */
 import { PNG } from 'pngjs';
-import { tf } from './backend';
+import { tf } from '../engine/backend';
 import { drawText, GLYPH_H, textWidth } from './font5x7';
 import { escapeHtml } from './html';
 import { displayBundle } from './notebook';
-import { assertFiniteNumber, assertNonNegativeInteger, assertPositiveInteger, describeValue } from './validate';
+import { assertFiniteNumber, assertNonNegativeInteger, assertPositiveInteger, describeValue } from '../core/validate';
 
 /** Images for {@link imageGrid}: a tensor, an array of rows `[n][h*w]`, or flat data with its shape. */
 export type ImagesInput = tf.Tensor | ArrayLike<number>[] | { data: ArrayLike<number>; shape: readonly number[] };

@@ -11,12 +11,12 @@
  *   dW: (v / sigma^2) h^T,  da: (v - a) / sigma^2,  db: h,  dz_i: ((v_i - a_i)^2 / 2 - v_i (W h)_i) / sigma_i^2.
  * Standardise continuous data (zero mean, unit variance per feature) before training with sigma = 1.
  */
-import { tf } from './backend';
-import { Random } from './random';
-import { assertFiniteNumber, assertMatrix, describeValue } from './validate';
-import { AISTarget } from './ais';
-import { JsonValue } from './checkpoint';
-import { bernoulli, ownedVariable, RBM, RBMOptions, RBMStats, RBMWeights, RBMWeightsInput } from './rbm-base';
+import { tf } from '../engine/backend';
+import { Random } from '../engine/random';
+import { assertFiniteNumber, assertMatrix, describeValue } from '../core/validate';
+import { AISTarget } from '../mcmc/ais';
+import { JsonValue } from '../core/checkpoint';
+import { bernoulli, ownedVariable, RBM, RBMOptions, RBMStats, RBMWeights, RBMWeightsInput } from './base';
 
 /** Options of {@link GaussianBernoulliRBM}. */
 export interface GaussianBernoulliRBMOptions extends RBMOptions {

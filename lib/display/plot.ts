@@ -24,10 +24,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tf } from './backend';
+import { tf } from '../engine/backend';
 import { escapeHtml, jsonForScript, randomId, scriptSafeSource } from './html';
 import { displayBundle, MimeBundle } from './notebook';
-import { assertFiniteNumber, assertPositiveInteger, describeValue } from './validate';
+import { assertFiniteNumber, assertPositiveInteger, describeValue } from '../core/validate';
 
 export { inNotebook } from './notebook';
 

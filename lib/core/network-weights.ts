@@ -3,7 +3,7 @@
  * a checkpoint (lib/checkpoint.ts). Each network's weights are stored as `<name>/<i>` in `getWeights()` order
  * (kernel, bias, ... by layer: stable for a given architecture).
  */
-import { tf } from './backend';
+import { tf } from '../engine/backend';
 
 /** What a network must offer: tf.LayersModel does. */
 interface Network {

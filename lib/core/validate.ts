@@ -2,8 +2,9 @@
  * Argument checks at the public boundary. Every message names the argument, the value received and what
  * was expected, e.g. `nHidden must be a positive integer; got 2.5`.
  */
-import { tf } from './backend';
-import { float32Range } from './kernels';
+import { closest, distance } from 'fastest-levenshtein';
+import { tf } from '../engine/backend';
+import { float32Range } from '../engine/kernels';
 
 /** Formats a received value for an error message without dumping huge objects. */
 export function describeValue(value: unknown): string {
@@ -104,4 +105,30 @@ function valueRange(x: tf.Tensor): { min: number; max: number; finite: boolean }
     });
   rangeCache.set(x.dataId, range);
   return range;
+}
+
+/**
+ * Rejects option names a method does not know, so a typo cannot silently train with a default:
+ * `assertKnownOptions('BernoulliRBM.fit', opts, ['epochs', 'learningRate'])` throws
+ * `unknown option 'learningrate' for BernoulliRBM.fit; did you mean 'learningRate'?`.
+ * `undefined` or `null` options pass. Every public options object is checked with it at the boundary.
+ * @param caller What the options belong to, e.g. `BernoulliRBM` (a constructor) or `VAE.fit`.
+ * @param options The object the user passed.
+ * @param known Every valid key.
+ */
+export function assertKnownOptions(caller: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined || options === null) return;
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`options of ${caller} must be an object; got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const near = known.length ? closest(key, known as string[]) : undefined;
+    const lower = known.find((k) => k.toLowerCase() === key.toLowerCase());
+    const hint = lower ?? (near !== undefined && distance(key, near) <= Math.max(2, Math.floor(key.length / 3)) ? near : undefined);
+    throw new Error(
+      `unknown option '${key}' for ${caller}; ` +
+        (hint ? `did you mean '${hint}'?` : `valid options: ${known.map((k) => `'${k}'`).join(', ')}`),
+    );
+  }
 }

@@ -11,7 +11,7 @@
  */
 import { escapeHtml } from './html';
 import { displayBundle } from './notebook';
-import { assertPositiveInteger, describeValue } from './validate';
+import { assertPositiveInteger, describeValue } from '../core/validate';
 
 /** The parts of a danfo.js DataFrame or Series that tables read. */
 export interface DataFrameLike {

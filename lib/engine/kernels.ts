@@ -20,7 +20,7 @@
  * addon, `GENLAB_BLAS_THREADS=n` sets OpenBLAS's thread count (default 1: faster here, see FastKernelOptions).
  */
 import * as path from 'node:path';
-import { tf } from './backend';
+import { tf } from './tf';
 import type { Random } from './random';
 import { generatorStates } from './random-state';
 
@@ -100,7 +100,7 @@ let addonNote = '';
 /** Where scripts/build-native.js puts the addon, relative to this file (lib/ or dist/lib/). */
 function addonCandidates(): string[] {
   const rel = path.join('native', 'build', 'Release', 'genlab_native.node');
-  return [path.resolve(__dirname, '..', '..', rel), path.resolve(__dirname, '..', rel)]; // from dist/lib, from lib
+  return [path.resolve(__dirname, '..', '..', '..', rel), path.resolve(__dirname, '..', '..', rel)]; // from dist/lib/engine, from lib/engine
 }
 
 function loadAddon(): NativeAddon | null {

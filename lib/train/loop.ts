@@ -4,11 +4,11 @@
  * divergence detection, and no leaked tensors.
  * @internal
  */
-import { tf } from './backend';
-import { Random } from './random';
-import { createProgress, EpochMetrics } from './progress';
-import { fusedAdam } from './kernels';
-import { assertPositiveInteger, assertPositiveNumber, describeValue } from './validate';
+import { tf } from '../engine/backend';
+import { Random } from '../engine/random';
+import { createProgress, EpochMetrics } from '../display/progress';
+import { fusedAdam } from '../engine/kernels';
+import { assertPositiveInteger, assertPositiveNumber, describeValue } from '../core/validate';
 
 /** Validated epochs, batch size and learning rate of a `fit` call, with the model's defaults filled in. */
 export function resolveFitOptions(

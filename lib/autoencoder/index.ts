@@ -1,0 +1,2 @@
+/** Deterministic autoencoders: dense encoder/decoder trained on reconstruction error. */
+export * from './autoencoder';

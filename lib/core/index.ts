@@ -1,0 +1,5 @@
+/**
+ * Core helpers every model uses: atomic checkpoints (save/load) and the network-weight bridge. Argument
+ * validation (`./validate`) is internal: imported by modules, not part of the public API.
+ */
+export * from './checkpoint';

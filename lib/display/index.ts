@@ -1,0 +1,6 @@
+/** Display for notebooks: figures, image grids, tables, progress bars, and the environment table. */
+export * from './environment';
+export * from './progress';
+export * from './plot';
+export * from './images';
+export * from './table';
