@@ -3,7 +3,7 @@
  */
 import { tf } from '../lib/engine/backend';
 import { toRandom, SeedLike } from '../lib/engine/random';
-import { assertFiniteNumber, assertPositiveInteger, assertPositiveNumber } from '../lib/core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, assertPositiveNumber } from '../lib/core/validate';
 
 /** Largest grid side for bars-and-stripes (2^(n+1) - 2 patterns of n^2 pixels). */
 export const BARS_AND_STRIPES_MAX_N = 12;
@@ -94,4 +94,54 @@ export function correlatedGaussianArray(opts: CorrelatedGaussianOptions): Float3
     out[2 * i + 1] = m2 + s2 * (rho * z1 + c * z2);
   }
   return out;
+}
+
+/** Options for {@link gaussianRing}. */
+export interface GaussianRingOptions {
+  /** Number of points (a positive integer). */
+  n: number;
+  /** Number of Gaussians (modes) evenly spaced on the circle. Default 8. */
+  modes?: number;
+  /** Radius of the circle the means sit on. Default 2. */
+  radius?: number;
+  /** Standard deviation of each Gaussian (isotropic). Default 0.02. */
+  std?: number;
+  /** Seed (or generator); same seed, same points. Default: a fresh random seed. */
+  seed?: SeedLike;
+}
+
+const GAUSSIAN_RING_KEYS = ['n', 'modes', 'radius', 'std', 'seed'] as const;
+
+/**
+ * The means of {@link gaussianRing}: `modes` points `radius * (cos(2 pi k / modes), sin(2 pi k / modes))`.
+ * @returns `[modes][2]`.
+ */
+export function gaussianRingModes(modes = 8, radius = 2): number[][] {
+  assertPositiveInteger('modes', modes);
+  assertPositiveNumber('radius', radius);
+  return Array.from({ length: modes }, (_, k) => {
+    const a = (2 * Math.PI * k) / modes;
+    return [radius * Math.cos(a), radius * Math.sin(a)];
+  });
+}
+
+/**
+ * The mixture of Gaussians on a ring (default: 8 modes, radius 2, std 0.02), the standard 2-D test of mode
+ * coverage for EBMs, GANs and diffusion models: each point picks a mode uniformly, then adds N(0, std^2 I).
+ * @returns a float32 tensor `[n, 2]` (dispose it when done).
+ */
+export function gaussianRing(opts: GaussianRingOptions): tf.Tensor2D {
+  assertKnownOptions('gaussianRing', opts, GAUSSIAN_RING_KEYS);
+  const { n, modes = 8, radius = 2, std = 0.02 } = opts;
+  assertPositiveInteger('n', n);
+  assertPositiveNumber('std', std);
+  const means = gaussianRingModes(modes, radius);
+  const rng = toRandom(opts.seed);
+  const out = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const m = means[rng.int(modes)];
+    out[2 * i] = m[0] + std * rng.normal();
+    out[2 * i + 1] = m[1] + std * rng.normal();
+  }
+  return tf.tensor2d(out, [n, 2], 'float32');
 }
