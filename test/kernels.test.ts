@@ -237,7 +237,7 @@ test('replacement kernels with the native addon (when built) equal the originals
   }
   // Idempotent: registering again changes nothing.
   assert.deepEqual(registerFastKernels().kernels, report.kernels);
-  // The VAE's conv-gradient set-up runs again in every VAE constructor: it must not wrap the native kernels
+  // Registering the conv gradients again (registerFastKernels does at every backend selection) must not wrap the native kernels
   // (it once did, and the conv VAE ran its transposed convolutions through slices and pads, 2x slower).
   if (backends.includes('wasm')) {
     const before = tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc;
@@ -447,7 +447,7 @@ test('replacement kernels leak no tensors and no backend memory', async () => {
 test('without the addon genlab loads, says why in one line, and registers the portable kernels', () => {
   // A fresh process where the addon is switched off, as on a machine where it could not be built.
   const script = `
-    const k = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'kernels'))});
+    const k = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'engine', 'kernels'))});
     const r = k.registerFastKernels();
     console.log(JSON.stringify(r));`;
   const r = spawnSync(process.execPath, ['-e', script], {

@@ -22,7 +22,7 @@
 import * as path from 'node:path';
 import { tf } from './tf';
 import type { Random } from './random';
-import { generatorStates } from './random-state';
+import { registerWasmConvGradients } from './wasm-conv-grad';
 
 /** Options for {@link registerFastKernels}. */
 export interface FastKernelOptions {
@@ -594,8 +594,8 @@ function bernoulliKernel(lib: NativeAddon, args: KernelArgs, backendName: string
  * null when the native kernel is not registered on the current backend (the caller then uses tensor ops).
  */
 export function nativeBernoulli<T extends tf.Tensor>(p: T, rng: Random): T | null {
-  const state = generatorStates.get(rng);
-  if (!state || p.dtype !== 'float32' || !tf.getKernel(BERNOULLI_KERNEL, tf.getBackend())) return null;
+  if (p.dtype !== 'float32' || !tf.getKernel(BERNOULLI_KERNEL, tf.getBackend())) return null;
+  const state = rng.stateForKernels(); // advanced in place by the kernel
   return tf.engine().runKernel(BERNOULLI_KERNEL, { p }, { state } as unknown as tf.NamedAttrMap) as T;
 }
 
@@ -605,15 +605,6 @@ export function nativeBernoulli<T extends tf.Tensor>(p: T, rng: Random): T | nul
 /** Whether the native products are registered on the current backend. */
 function nativeProductsActive(): boolean {
   return report.native && originals.has(`${tf.getBackend()}/_FusedMatMul`);
-}
-
-/**
- * Internal. Whether matMul with transposeA/transposeB is as fast as transposing first: everywhere except on
- * WASM without the native addon (there genlab's kernel transposes explicitly on every call, so a caller that
- * reuses a transpose should make it once).
- */
-export function transposedProductsFast(): boolean {
-  return tf.getBackend() !== 'wasm' || nativeProductsActive();
 }
 
 /**
@@ -769,12 +760,17 @@ function envFlag(name: string): boolean | undefined {
 }
 
 /**
- * Registers genlab's faster kernels on the loaded backends (idempotent; the platform's backend selection
- * calls it, so users rarely need to). Results equal the original kernels' up to float rounding.
+ * Registers every kernel genlab adds to TensorFlow.js on the loaded backends: the WASM convolution gradients
+ * (lib/engine/wasm-conv-grad.ts; always) and the faster kernels above. Backend selection (lib/engine/backend.ts)
+ * calls it once per selected backend; models never do. Idempotent. Results equal the original kernels' up to
+ * float rounding.
  *
  * @returns what is active, with a one-line note (e.g. why the native addon is not in use).
  */
 export function registerFastKernels(options: FastKernelOptions = {}): FastKernelReport {
+  // Needed for correctness, not speed (WASM ships no Conv2DBackpropFilter): always, and before the native
+  // kernels, which wrap these.
+  registerWasmConvGradients();
   if (envFlag('GENLAB_FAST_KERNELS') === false) {
     report = { active: false, kernels: [], native: false, threads: 0, note: 'disabled by GENLAB_FAST_KERNELS=0' };
     return fastKernelReport();
