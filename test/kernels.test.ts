@@ -1,5 +1,5 @@
 /**
- * genlab's replacement kernels (lib/kernels.ts) compute the same functions as the kernels they replace.
+ * genlab's replacement kernels (lib/engine/kernels.ts) compute the same functions as the kernels they replace.
  *
  * Reference: TensorFlow.js's own pure-JS CPU kernels (float32, straightforward loops), run with every genlab
  * replacement unregistered. Each case is then recomputed on 'cpu' and 'wasm' with the replacements registered,
