@@ -84,6 +84,10 @@ test('early stopping: patience, minDelta, mode, default monitor, unknown monitor
   const val = [5, 4, 6, 1];
   const h = await run([3, 2, 1, 0], { patience: 0 }, { validationData: v, validate: () => ({ loss: val[k++], other: 0 }) });
   assert.deepEqual(h.epoch, [1, 2, 3]);
+  // a metric onEpoch returns on odd epochs only: the even epochs neither improve nor use up the patience
+  const ll: Record<number, number> = { 1: 0, 3: 1, 5: 0.5, 7: 2 };
+  const h2 = await run([1, 1, 1, 1, 1, 1, 1], { monitor: 'll', mode: 'max', patience: 1 }, { onEpoch: (e) => (e in ll ? { ll: ll[e] } : undefined) });
+  assert.deepEqual(h2.epoch, [1, 2, 3, 4, 5]);
   await assert.rejects(run([1, 2], { monitor: 'valLos' }), /earlyStopping.monitor 'valLos' is not a recorded metric; recorded: 'loss', 'other'/);
   assert.throws(() => resolveLoopOptions('X.fit', { earlyStopping: { patiance: 2 } as never }), /unknown option 'patiance' for X.fit earlyStopping; did you mean 'patience'\?/);
   assert.throws(() => resolveLoopOptions('X.fit', { earlyStopping: { patience: -1 } }), /earlyStopping.patience/);

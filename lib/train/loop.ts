@@ -180,12 +180,18 @@ class EarlyStopper {
     private readonly sign: number, // +1: lower is better, -1: higher is better
   ) {}
 
-  /** True when training should stop after this epoch. */
-  update(logs: Record<string, number>): boolean {
+  /**
+   * True when training should stop after this epoch. The monitored metric must be there on the first epoch (else
+   * a misspelt name would silently disable the stop); later epochs without it (e.g. an `onEpoch` metric computed
+   * every 10th epoch) neither improve nor count against the patience.
+   */
+  update(logs: Record<string, number>, firstEpoch: boolean): boolean {
     if (!(this.monitor in logs)) {
+      if (!firstEpoch) return false;
       throw new Error(`earlyStopping.monitor '${this.monitor}' is not a recorded metric; recorded: ${Object.keys(logs).map((k) => `'${k}'`).join(', ')}`);
     }
     const v = this.sign * logs[this.monitor];
+    if (Number.isNaN(v)) return false;
     if (Number.isNaN(this.best) || v < this.best - this.minDelta) {
       this.best = v;
       this.wait = 0;
@@ -284,7 +290,7 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
       for (const name of Object.keys(logs)) history[name] ??= new Array<number>(e).fill(NaN);
       for (const [name, values] of Object.entries(history)) if (name !== 'epoch') values.push(logs[name] ?? NaN);
       reporter.epoch(e + 1, logs as EpochMetrics);
-      const stop = stopper?.update(logs) ?? false;
+      const stop = stopper?.update(logs, e === 0) ?? false;
       await new Promise<void>((resolve) => setImmediate(resolve)); // let notebook displays refresh
       lastYield = Date.now();
       if (stop) break;

@@ -119,6 +119,8 @@ export interface VAEEpochLogs {
   kl: number;
   /** The KL weight at the end of the epoch. */
   beta: number;
+  /** Wall seconds of the epoch's training (without validation and callbacks). */
+  seconds: number;
   /** Validation negative ELBO (when `validation` is given). */
   valLoss?: number;
   /** Validation reconstruction term. */
