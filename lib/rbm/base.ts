@@ -10,9 +10,10 @@
  */
 import { tf } from '../engine/backend';
 import { Random, toRandom } from '../engine/random';
-import { assertFiniteNumber, assertPositiveInteger, describeValue } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
+import { ready } from '../engine/backend';
 import { createProgress, EpochMetrics, ProgressOptions } from '../display/progress';
-import { AISOptions, AISResult, AISTarget, runAIS } from '../mcmc/ais';
+import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, runAIS } from '../mcmc/ais';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { addProduct, nativeBernoulli, transposedProductsFast } from '../engine/kernels';
 
@@ -84,6 +85,11 @@ export interface RBMFitOptions<M = RBM> {
   seed?: number;
 }
 
+const RBM_FIT_OPTION_KEYS = optionKeys<RBMFitOptions>({
+  epochs: true, batchSize: true, learningRate: true, k: true, persistent: true, chains: true, parallelTempering: true,
+  momentum: true, weightDecay: true, shuffle: true, initVisibleBias: true, onEpoch: true, progress: true, seed: true,
+});
+
 /** What `fit` returns: like tf.History, one array per metric, one entry per epoch. */
 export interface RBMHistory {
   /** Epoch numbers (1-based). */
@@ -138,6 +144,18 @@ export interface RBMSampleOptions {
    */
   parallelTempering?: number[] | number;
 }
+
+const RBM_SAMPLE_OPTION_KEYS = optionKeys<RBMSampleOptions>({
+  chains: true, steps: true, seed: true, init: true, meanField: true, parallelTempering: true,
+});
+
+/** Options of `gibbs`. */
+export interface RBMGibbsOptions {
+  /** Seed for this call's draws. Default: the model's generator. */
+  seed?: number;
+}
+
+const RBM_GIBBS_OPTION_KEYS = optionKeys<RBMGibbsOptions>({ seed: true });
 
 /** The sufficient statistics of one batch, summed over rows; keys are parameter names. */
 export type RBMStats = Record<string, tf.Tensor>;
@@ -363,7 +381,8 @@ export abstract class RBM {
    * Runs `steps` full Gibbs sweeps v -> h -> v from each row of `v` and returns the final visible sample
    * [n, nVisible] (the caller owns it).
    */
-  gibbs(v: tf.Tensor2D, steps = 1, opts: { seed?: number } = {}): tf.Tensor2D {
+  gibbs(v: tf.Tensor2D, steps = 1, opts: RBMGibbsOptions = {}): tf.Tensor2D {
+    assertKnownOptions(`${this.kind}.gibbs`, opts, RBM_GIBBS_OPTION_KEYS);
     this.assertLive();
     this.checkData('v', v);
     assertPositiveInteger('steps', steps);
@@ -392,6 +411,7 @@ export abstract class RBM {
 
   /** Samples of the model ("fantasy particles") after `steps` Gibbs sweeps: [chains, nVisible], caller owns. */
   sample(opts: RBMSampleOptions = {}): tf.Tensor2D {
+    assertKnownOptions(`${this.kind}.sample`, opts, RBM_SAMPLE_OPTION_KEYS);
     this.assertLive();
     const chains = opts.chains ?? 100;
     const steps = opts.steps ?? 1000;
@@ -501,6 +521,8 @@ export abstract class RBM {
    * Returns `{ logZ, stderr, logZBase, logWeights }`.
    */
   async logPartitionAIS(opts: AISOptions = {}): Promise<AISResult> {
+    assertKnownOptions(`${this.kind}.logPartitionAIS`, opts, AIS_OPTION_KEYS);
+    await ready();
     this.assertLive();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
@@ -626,6 +648,8 @@ export abstract class RBM {
    * `onEpoch`, and stops with an error if the weights become NaN or infinite. Returns the per-epoch history.
    */
   async fit(x: tf.Tensor2D, opts: RBMFitOptions<this> = {}): Promise<RBMHistory> {
+    assertKnownOptions(`${this.kind}.fit`, opts, RBM_FIT_OPTION_KEYS);
+    await ready();
     this.assertLive();
     this.checkData('x', x);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
