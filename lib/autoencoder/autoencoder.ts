@@ -10,6 +10,7 @@
  * -[x log x_hat + (1 - x) log(1 - x_hat)], the latter computed from logits (softplus(l) - x l) for stability.
  */
 import { ready, tf } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
 import { Random } from '../engine/random';
 import {
   assertFiniteNumber,
@@ -168,6 +169,7 @@ export class Autoencoder {
     this.codeDim = opts.codeDim;
     this.loss = loss;
     this.linear = linear;
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   /** Trains with Adam on the per-element mean loss; returns the per-epoch loss. */

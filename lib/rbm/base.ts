@@ -12,6 +12,7 @@ import { tf } from '../engine/backend';
 import { Random, toRandom } from '../engine/random';
 import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 import { ready } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
 import { createProgress, EpochMetrics, ProgressOptions } from '../display/progress';
 import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, runAIS } from '../mcmc/ais';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
@@ -278,6 +279,7 @@ export abstract class RBM {
     this.W = ownedVariable(tf.tensor2d(w, [this.nVisible, this.nHidden]));
     this.a = ownedVariable(tf.zeros([this.nVisible]));
     this.b = ownedVariable(tf.zeros([this.nHidden]));
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   // ---- energy-specific parts (implemented by the subclasses) ------------------------------------------------

@@ -15,6 +15,7 @@
  * is exact for binary x and never takes log(0).
  */
 import { ready, tf } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
 import { Random } from '../engine/random';
 import {
   assertKnownOptions,
@@ -370,6 +371,7 @@ export class VAE {
       init,
       custom: opts.encoder !== undefined || opts.decoder !== undefined,
     };
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   // ------------------------------------------------------------------------------------------------------
