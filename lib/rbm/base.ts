@@ -10,9 +10,11 @@
  */
 import { tf } from '../engine/backend';
 import { Random, toRandom } from '../engine/random';
-import { assertFiniteNumber, assertPositiveInteger, describeValue } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
+import { ready } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
 import { EpochMetrics, ProgressOptions } from '../display/progress';
-import { AISOptions, AISResult, AISTarget, runAIS } from '../mcmc/ais';
+import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, runAIS } from '../mcmc/ais';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { addProduct, nativeBernoulli } from '../engine/kernels';
 import { History, LoopFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
@@ -91,6 +93,12 @@ export interface RBMFitOptions<M = RBM> extends LoopFitOptions {
   validation?: tf.Tensor2D;
 }
 
+const RBM_FIT_OPTION_KEYS = optionKeys<RBMFitOptions>({
+  epochs: true, batchSize: true, learningRate: true, k: true, persistent: true, chains: true, parallelTempering: true,
+  momentum: true, weightDecay: true, shuffle: true, initVisibleBias: true, onEpoch: true, progress: true, seed: true,
+  validation: true, reset: true, earlyStopping: true,
+});
+
 /** Parameters as tensors (the caller owns and must dispose them) -- see `getWeights`. */
 export interface RBMWeights {
   /** Weights, [nVisible, nHidden]. */
@@ -133,6 +141,18 @@ export interface RBMSampleOptions {
    */
   parallelTempering?: number[] | number;
 }
+
+const RBM_SAMPLE_OPTION_KEYS = optionKeys<RBMSampleOptions>({
+  chains: true, steps: true, seed: true, init: true, meanField: true, parallelTempering: true,
+});
+
+/** Options of `gibbs`. */
+export interface RBMGibbsOptions {
+  /** Seed for this call's draws. Default: the model's generator. */
+  seed?: number;
+}
+
+const RBM_GIBBS_OPTION_KEYS = optionKeys<RBMGibbsOptions>({ seed: true });
 
 /** The sufficient statistics of one batch, summed over rows; keys are parameter names. */
 export type RBMStats = Record<string, tf.Tensor>;
@@ -257,6 +277,7 @@ export abstract class RBM {
     this.W = ownedVariable(tf.tensor2d(w, [this.nVisible, this.nHidden]));
     this.a = ownedVariable(tf.zeros([this.nVisible]));
     this.b = ownedVariable(tf.zeros([this.nHidden]));
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   // ---- energy-specific parts (implemented by the subclasses) ------------------------------------------------
@@ -360,7 +381,8 @@ export abstract class RBM {
    * Runs `steps` full Gibbs sweeps v -> h -> v from each row of `v` and returns the final visible sample
    * [n, nVisible] (the caller owns it).
    */
-  gibbs(v: tf.Tensor2D, steps = 1, opts: { seed?: number } = {}): tf.Tensor2D {
+  gibbs(v: tf.Tensor2D, steps = 1, opts: RBMGibbsOptions = {}): tf.Tensor2D {
+    assertKnownOptions(`${this.kind}.gibbs`, opts, RBM_GIBBS_OPTION_KEYS);
     this.assertLive();
     this.checkData('v', v);
     assertPositiveInteger('steps', steps);
@@ -384,6 +406,7 @@ export abstract class RBM {
 
   /** Samples of the model ("fantasy particles") after `steps` Gibbs sweeps: [chains, nVisible], caller owns. */
   sample(opts: RBMSampleOptions = {}): tf.Tensor2D {
+    assertKnownOptions(`${this.kind}.sample`, opts, RBM_SAMPLE_OPTION_KEYS);
     this.assertLive();
     const chains = opts.chains ?? 100;
     const steps = opts.steps ?? 1000;
@@ -492,6 +515,8 @@ export abstract class RBM {
    * Returns `{ logZ, stderr, logZBase, logWeights }`.
    */
   async logPartitionAIS(opts: AISOptions = {}): Promise<AISResult> {
+    assertKnownOptions(`${this.kind}.logPartitionAIS`, opts, AIS_OPTION_KEYS);
+    await ready();
     this.assertLive();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
@@ -630,6 +655,8 @@ export abstract class RBM {
    *   returned none).
    */
   async fit(x: tf.Tensor2D, opts: RBMFitOptions<this> = {}): Promise<History> {
+    assertKnownOptions(`${this.kind}.fit`, opts, RBM_FIT_OPTION_KEYS);
+    await ready();
     this.assertLive();
     this.checkData('x', x);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);

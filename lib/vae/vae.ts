@@ -14,9 +14,12 @@
  * The Bernoulli log-likelihood is computed from the logits, log p(x|z) = sum_d [x_d l_d - softplus(l_d)], which
  * is exact for binary x and never takes log(0).
  */
-import { tf } from '../engine/backend';
+import { ready, tf } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
 import { Random } from '../engine/random';
 import {
+  assertKnownOptions,
+  optionKeys,
   assertFiniteNumber,
   assertMatrix,
   assertNonNegativeInteger,
@@ -78,6 +81,11 @@ export interface VAEOptions {
   decoder?: tf.LayersModel;
 }
 
+const VAE_OPTION_KEYS = optionKeys<VAEOptions>({
+  architecture: true, inputDim: true, inputShape: true, hiddenUnits: true, latentDim: true, likelihood: true, sigma: true,
+  seed: true, init: true, activation: true, convFilters: true, convDenseUnits: true, encoder: true, decoder: true,
+});
+
 /** Options for {@link VAE.fit} (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
 export interface VAEFitOptions extends LoopFitOptions {
   /** Passes over the data. Integer >= 1. Default 10 (the PyTorch lecture). */
@@ -105,6 +113,11 @@ export interface VAEFitOptions extends LoopFitOptions {
   /** `'auto'` (default): live bar in a notebook, one line per epoch in a terminal; `false`: silent. */
   progress?: 'auto' | false;
 }
+
+const VAE_FIT_OPTION_KEYS = optionKeys<VAEFitOptions>({
+  epochs: true, batchSize: true, learningRate: true, beta: true, klWarmup: true, shuffle: true, validation: true,
+  onEpoch: true, progress: true, reset: true, earlyStopping: true,
+});
 
 /** Metrics of one epoch, in nats per example. */
 export interface VAEEpochLogs {
@@ -137,6 +150,8 @@ export interface ElboOptions {
   seed?: number;
 }
 
+const ELBO_OPTION_KEYS = optionKeys<ElboOptions>({ samples: true, seed: true });
+
 /** Options for {@link VAE.iwae}. */
 export interface IwaeOptions {
   /** Importance samples k per example (k = 1 gives the ELBO; Burda et al. use 50 and 5000). Integer >= 1. */
@@ -144,6 +159,8 @@ export interface IwaeOptions {
   /** Seed of the noise. Default: drawn from the model's generator. */
   seed?: number;
 }
+
+const IWAE_OPTION_KEYS = optionKeys<IwaeOptions>({ samples: true, seed: true });
 
 /** Options for {@link VAE.sample}. */
 export interface VAESampleOptions {
@@ -155,6 +172,8 @@ export interface VAESampleOptions {
    */
   draw?: boolean;
 }
+
+const VAE_SAMPLE_OPTION_KEYS = optionKeys<VAESampleOptions>({ seed: true, draw: true });
 
 /** Options for {@link VAE.latentGrid}. */
 export interface LatentGridOptions {
@@ -168,6 +187,8 @@ export interface LatentGridOptions {
   /** Which two latent dimensions span the plane; the others stay 0. Default `[0, 1]`. */
   dims?: [number, number];
 }
+
+const LATENT_GRID_OPTION_KEYS = optionKeys<LatentGridOptions>({ n: true, range: true, dims: true });
 
 /** Defaults with their reasons. */
 const DEFAULTS = {
@@ -235,6 +256,7 @@ export class VAE {
   private disposed = false;
 
   constructor(opts: VAEOptions) {
+    assertKnownOptions('VAE', opts, VAE_OPTION_KEYS);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     const architecture = opts.architecture ?? (opts.inputShape && !opts.hiddenUnits ? 'conv' : 'dense');
     assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
@@ -337,6 +359,7 @@ export class VAE {
       init,
       custom: opts.encoder !== undefined || opts.decoder !== undefined,
     };
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -357,6 +380,8 @@ export class VAE {
    *   (the KL weight at the end of each epoch), and `valLoss`, `valReconstruction`, `valKl` with `validation`.
    */
   async fit(x: tf.Tensor, opts: VAEFitOptions = {}): Promise<History> {
+    assertKnownOptions('VAE.fit', opts, VAE_FIT_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     const { epochs, batchSize: batchSizeOpt, learningRate } = resolveFitOptions(opts, DEFAULTS);
     const { reset } = resolveLoopOptions('VAE.fit', opts);
@@ -424,12 +449,15 @@ export class VAE {
    * (exact). Bernoulli: the exact log-likelihood of binary data; Gaussian: includes -D/2 log(2 pi sigma^2).
    */
   async elbo(x: tf.Tensor, opts: ElboOptions = {}): Promise<number> {
+    assertKnownOptions('VAE.elbo', opts, ELBO_OPTION_KEYS);
     const rows = await this.elboPerExample(x, opts);
     return mean(rows);
   }
 
   /** The ELBO of each example (nats), as {@link VAE.elbo} averages it. */
   async elboPerExample(x: tf.Tensor, opts: ElboOptions = {}): Promise<Float32Array> {
+    assertKnownOptions('VAE.elboPerExample', opts, ELBO_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     const samples = opts.samples ?? 1;
     assertPositiveInteger('samples', samples);
@@ -454,12 +482,15 @@ export class VAE {
    * Computed in blocks (log-sum-exp over samples), so k in the thousands fits in memory.
    */
   async iwae(x: tf.Tensor, opts: IwaeOptions): Promise<number> {
+    assertKnownOptions('VAE.iwae', opts, IWAE_OPTION_KEYS);
     const rows = await this.iwaePerExample(x, opts);
     return mean(rows);
   }
 
   /** The IWAE bound of each example (nats), as {@link VAE.iwae} averages it. */
   async iwaePerExample(x: tf.Tensor, opts: IwaeOptions): Promise<Float32Array> {
+    assertKnownOptions('VAE.iwaePerExample', opts, IWAE_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be { samples }; got ${describeValue(opts)}`);
     const k = opts.samples;
@@ -538,8 +569,11 @@ export class VAE {
   }
 
   /**
-   * Encodes `x` to its posterior mean and decodes it: E[x | z = mean(x)], shaped like `x` (`[n, D]` or `[n, h, w, c]`).
+   * Encodes `x` to its posterior mean and decodes it: E[x | z = mean(x)], shaped like `x` (`[n, D]` or `[n, h, w, c]`; a `Tensor2D` in gives a `Tensor2D` out, a `Tensor4D` a `Tensor4D`).
    */
+  reconstruct(x: tf.Tensor2D): tf.Tensor2D;
+  reconstruct(x: tf.Tensor4D): tf.Tensor4D;
+  reconstruct(x: tf.Tensor): tf.Tensor;
   reconstruct(x: tf.Tensor): tf.Tensor {
     this.assertAlive();
     const data = this.toFlat('x', x, false);
@@ -553,6 +587,7 @@ export class VAE {
 
   /** `n` samples from the model: z ~ N(0, I), then E[x | z] (or x ~ p(x|z) with `draw`). Returns `[n, D]`. */
   sample(n: number, opts: VAESampleOptions = {}): tf.Tensor2D {
+    assertKnownOptions('VAE.sample', opts, VAE_SAMPLE_OPTION_KEYS);
     this.assertAlive();
     assertPositiveInteger('n', n);
     const rng = this.evalRng(opts.seed);
@@ -573,6 +608,7 @@ export class VAE {
    * usual axes). Other latent dimensions are 0. Pair with an image-grid display of n columns.
    */
   latentGrid(opts: LatentGridOptions = {}): tf.Tensor2D {
+    assertKnownOptions('VAE.latentGrid', opts, LATENT_GRID_OPTION_KEYS);
     this.assertAlive();
     const { z } = latentGridPoints(this.latentDim, opts);
     return tf.tidy(() => this.meanOf(this.decodeT(tf.tensor2d(z, [z.length / this.latentDim, this.latentDim]), false)));
@@ -780,6 +816,7 @@ export function latentGridPoints(
   latentDim: number,
   opts: LatentGridOptions = {},
 ): { z: Float32Array; xs: number[]; ys: number[] } {
+  assertKnownOptions('latentGridPoints', opts, LATENT_GRID_OPTION_KEYS);
   assertPositiveInteger('latentDim', latentDim);
   const n = opts.n ?? DEFAULTS.gridN;
   assertPositiveInteger('n', n);
