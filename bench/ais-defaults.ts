@@ -16,8 +16,8 @@ import type { AISOptions } from '../lib/mcmc/ais';
 
 const SETTINGS: Record<string, AISOptions> = {
   default: {},
-  'paper schedule, 10 x 10 runs': { betas: 'salakhutdinov2008', runs: 10, batches: 10 },
-  'fast, 10 x 20 runs': { betas: 'fast', runs: 20, batches: 10 },
+  'paper-10x10': { betas: 'salakhutdinov2008', runs: 10, batches: 10 },
+  'fast-10x20': { betas: 'fast', runs: 20, batches: 10 },
 };
 
 async function main(): Promise<void> {

@@ -128,6 +128,11 @@ export function autocorrelation(series: ArrayLike<number>, maxLag?: number): num
  * Integrated autocorrelation time with Sokal's automatic windowing, plus the quantities derived from it
  * (ESS, standard error of the mean).
  *
+ * Bias: the windowed tau is biased LOW (the truncated tail of rho and the biased autocovariance both shrink it),
+ * by a few per cent when the window converged and much more when it did not (`converged: false`), so `stderr`
+ * = sqrt(Var tau / n) is slightly optimistic; it is one standard error of the sample mean, which is itself
+ * unbiased for a chain in equilibrium. For several chains prefer {@link mcseMean} and {@link essBulk}.
+ *
  * tau(M) = 1 + 2 * sum_{t=1}^{M} rho(t) is accumulated lag by lag, and the first M with M >= c * tau(M) is
  * taken (Sokal 1997, "Monte Carlo methods in statistical mechanics", section 3; Madras & Sokal 1988).
  * Cost O(n * M). A constant series (zero variance) returns tau = 1: its sample mean is exact.
@@ -203,7 +208,8 @@ export function effectiveSampleSizeByDimension(samples: ArrayLike<number>[], opt
 }
 
 /**
- * Mean of a chain with its standard error sqrt(Var * tau / n), tau from Sokal's window.
+ * Mean of a chain with its standard error sqrt(Var * tau / n), tau from Sokal's window: one sigma, slightly
+ * optimistic (tau is biased low; see {@link autocorrelationTime}). The mean is unbiased after burn-in.
  */
 export function meanWithError(series: ArrayLike<number>, options: AutocorrelationTimeOptions = {}): Estimate {
   const r = autocorrelationTime(series, options);

@@ -623,7 +623,8 @@ export abstract class RBM {
   /**
    * Mean log p(v) over the rows of `v`, in nats (a log density for Gaussian visible units):
    * mean(-F(v)) - log Z. Without `logZ` the exact {@link logPartition} is used (small models only); pass an AIS
-   * estimate for large models.
+   * estimate for large models -- then the result inherits AIS's bias (optimistic: AIS's log Z is biased low) and its
+   * error bar is the AIS stderr; {@link RBM.logLikelihoodBounds} gives both sides.
    */
   logLikelihood(v: tf.Tensor2D, logZ?: number): number {
     this.assertLive();

@@ -455,6 +455,8 @@ export class VAE {
   /**
    * Mean per-example ELBO in nats: E_q[log p(x|z)] (Monte Carlo with `samples` draws) - KL(q(z|x) || p(z))
    * (exact). Bernoulli: the exact log-likelihood of binary data; Gaussian: includes -D/2 log(2 pi sigma^2).
+   * An unbiased Monte Carlo estimate of the ELBO, which is a lower bound on log p(x) (the gap is KL(q || posterior));
+   * no error bar: {@link VAE.iwaeEstimate} with `samples: 1` gives the ELBO with one.
    */
   async elbo(x: tf.Tensor, opts: ElboOptions = {}): Promise<number> {
     const rows = await this.elboPerExample(x, opts);
