@@ -4,7 +4,7 @@ import { tf, ready } from '../lib/engine/backend';
 import { BernoulliRBM, GaussianBernoulliRBM, aisSchedule } from '../lib/rbm/bernoulli';
 import { summariseLogWeights } from '../lib/mcmc/ais';
 import { Random } from '../lib/engine/random';
-import { assertClose } from './helpers';
+import { assertClose, assertNoLeak } from './helpers';
 import { randomRBM } from './rbm-brute';
 
 test('the default schedule is Salakhutdinov & Murray (2008); presets and validation', () => {
@@ -125,4 +125,30 @@ test('logLikelihoodBounds: lower (RAISE) <= exact log-likelihood <= upper (forwa
   assert.ok(inside >= 38, `exact inside for ${inside}/${seeds}`);
   x.dispose();
   rbm.dispose();
+});
+
+test('AIS options are checked: batches >= 2, unknown names, and a Gaussian-Bernoulli sandwich holds the exact value', async () => {
+  await ready();
+  const r = new Random(3);
+  const rbm = new BernoulliRBM({ nVisible: 6, nHidden: 4, seed: 1 });
+  await assert.rejects(rbm.logPartitionAIS({ batches: 1 }), /batches must be an integer >= 2/);
+  await assert.rejects(rbm.logPartitionAIS({ run: 5 } as never), /unknown option 'run'.*did you mean 'runs'/);
+  const x = tf.tensor2d([[1, 0, 1, 0, 1, 0]]);
+  await assert.rejects(rbm.logLikelihoodBounds(x, { batch: 2 } as never), /unknown option 'batch'/);
+  x.dispose();
+  rbm.dispose();
+  const g = new GaussianBernoulliRBM({ nVisible: 5, nHidden: 6, seed: 2 });
+  g.setWeights({
+    W: Array.from({ length: 5 }, () => Array.from({ length: 6 }, () => 0.5 * r.normal())),
+    visibleBias: Array.from({ length: 5 }, () => r.normal()),
+    hiddenBias: Array.from({ length: 6 }, () => 0.5 * r.normal()),
+    sigma: Array.from({ length: 5 }, () => 0.5 + r.next()),
+  });
+  const data = g.sample({ chains: 10, steps: 100, seed: 4 });
+  const exact = g.logLikelihood(data);
+  const b = await g.logLikelihoodBounds(data, { runs: 5, batches: 4, betas: 200, seed: 6 });
+  assert.ok(b.lower <= exact && exact <= b.upper, `Gaussian: exact ${exact} outside [${b.lower}, ${b.upper}]`);
+  await assertNoLeak(() => g.logLikelihoodBounds(data, { runs: 2, batches: 2, betas: 10, seed: 1 }), 'logLikelihoodBounds');
+  data.dispose();
+  g.dispose();
 });
