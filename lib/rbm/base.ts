@@ -531,7 +531,7 @@ export abstract class RBM {
    * `logZ` is biased low (a stochastic lower bound on log Z); `stderr` is the standard error from the spread of
    * the independent batches (one sigma of the scatter, not the bias).
    * Cost: runs x batches x temperatures Gibbs sweeps (1.45 million chain-sweeps by default, as many as the former
-   * 100 runs x 14 501 temperatures); on a 784-16 RBM that is 1-3 minutes on this 2-core machine (WASM + OpenBLAS),
+   * 100 runs x 14 501 temperatures); on a 784-16 RBM that took 160-180 s on this shared 2-core machine,
    * and lands within 0.1 nat of the exact log Z there (bench/ais-defaults.ts).
    */
   async logPartitionAIS(opts: AISOptions = {}): Promise<AISResult> {
