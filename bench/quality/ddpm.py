@@ -9,7 +9,7 @@ Ancestral sampling with the posterior variance betaTilde (Ho et al. Algorithm 2,
 
 Modes:
   quality <data.f32> <meta.json> <out.f32>   train on the points, write n samples (meta: n, d, epochs, lr, seed, samples)
-  epoch <mlp|unet> <n> <threads>             time one epoch on n random 28x28 images (second epoch; prints JSON)
+  epoch <mlp|unet> <data.f32> <n> <threads>  time epochs on the n digits in data.f32 ([n, 784] in [-1, 1]); prints JSON
 """
 import json
 import math
@@ -152,15 +152,15 @@ def quality(data_file, meta_file, out_file):
     print(json.dumps({'torch': torch.__version__, 'seconds': secs, 'loss': losses[-1]}))
 
 
-def epoch(kind, n, threads):
+def epoch(kind, data_file, n, threads):
     torch.manual_seed(0)
     torch.set_num_threads(threads)
+    x = torch.from_numpy(np.fromfile(data_file, dtype=np.float32).reshape(n, 784))
     if kind == 'mlp':
-        x = torch.rand(n, 784) * 2 - 1
         net = MLP(784)
         lr = 1e-3
     else:
-        x = torch.rand(n, 1, 28, 28) * 2 - 1
+        x = x.view(n, 1, 28, 28)
         net = UNet()
         lr = 2e-4
     opt = torch.optim.Adam(net.parameters(), lr=lr, eps=1e-8)
@@ -178,4 +178,4 @@ if __name__ == '__main__':
     if sys.argv[1] == 'quality':
         quality(*sys.argv[2:5])
     else:
-        epoch(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        epoch(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
