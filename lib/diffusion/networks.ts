@@ -145,15 +145,41 @@ const conv = (x: tf.Tensor, l: Conv, stride = 1) => tf.add(tf.conv2d(x as tf.Ten
 
 /**
  * GroupNorm (Wu & He 2018) on NHWC maps: channels split into G groups, each group normalised over (h, w, C/G) per
- * example, then scaled and shifted per channel:  y = gamma (x - mean_g) / sqrt(var_g + 1e-5) + beta.
+ * example, then scaled and shifted per channel:  y = gamma xhat + beta,  xhat = (x - mean_g) / sqrt(var_g + 1e-5).
+ * The gradient is written out (tf.customGrad) rather than traced through `moments`: with m = group size,
+ *   dx = (dxhat - mean_g(dxhat) - xhat mean_g(dxhat xhat)) / sqrt(var_g + 1e-5),  dxhat = gamma dy,
+ *   dgamma = sum_{n,h,w} dy xhat,  dbeta = sum_{n,h,w} dy,
+ * which needs fewer broadcasting ops (the slow kind on WASM). test/diffusion.test.ts checks it against autograd.
  */
-function groupNorm(x: tf.Tensor4D, l: GroupNorm): tf.Tensor4D {
+export function groupNormOp(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  const g = l.groups;
-  const xg = x.reshape([n, h * w, g, c / g]); //                                                    [n, hw, G, C/G]
-  const { mean, variance } = tf.moments(xg, [1, 3], true); //                                       [n, 1, G, 1]
-  const norm = xg.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).reshape([n, h, w, c]);
-  return norm.mul(l.gamma).add(l.beta) as tf.Tensor4D;
+  const shape = [n, h * w, groups, c / groups]; //                                                  [n, hw, G, C/G]
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xIn, gIn, bIn] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as (ts: tf.Tensor[]) => void;
+    const xg = xIn.reshape(shape);
+    const xc = xg.sub(xg.mean([1, 3], true));
+    const inv = tf.rsqrt(xc.square().mean([1, 3], true).add(1e-5)); //                            [n, 1, G, 1]
+    const xhat = xc.mul(inv);
+    save([xhat, inv, gIn]);
+    return {
+      value: xhat.reshape(xIn.shape).mul(gIn).add(bIn) as tf.Tensor4D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, iv, gm] = saved;
+        const dy4 = dy.reshape([n * h * w, c]);
+        const dgamma = dy4.mul(xh.reshape([n * h * w, c])).sum(0);
+        const dbeta = dy4.sum(0);
+        const dxhat = dy.mul(gm).reshape(shape);
+        const dx = dxhat.sub(dxhat.mean([1, 3], true)).sub(xh.mul(dxhat.mul(xh).mean([1, 3], true))).mul(iv);
+        return [dx.reshape(xIn.shape), dgamma, dbeta];
+      },
+    };
+  });
+  return f(x, gamma, beta) as tf.Tensor4D;
+}
+
+function groupNorm(x: tf.Tensor4D, l: GroupNorm): tf.Tensor4D {
+  return groupNormOp(x, l.gamma as tf.Tensor1D, l.beta as tf.Tensor1D, l.groups);
 }
 
 /** Nearest-neighbour 2x upsampling with rank-4 broadcasts only (tfjs' tile gradient stops at rank 4). */
