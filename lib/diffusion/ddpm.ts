@@ -291,8 +291,8 @@ export class DDPM {
     assertPositiveInteger('batchSize', batch);
     const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
     const T = this.timesteps;
-    const times = sampler === 'ancestral' ? Array.from({ length: T }, (_, i) => T - 1 - i) : this.scheduler.stridedTimesteps(Math.min(steps, T));
-    if (sampler === 'ddim' && steps > T) throw new RangeError(`steps must be at most timesteps (${T}); got ${steps}`);
+    // ancestral: every step T-1 .. 0; DDIM: `steps` evenly strided ones (stridedTimesteps checks 1 <= steps <= T)
+    const times = sampler === 'ancestral' ? Array.from({ length: T }, (_, i) => T - 1 - i) : this.scheduler.stridedTimesteps(steps);
     const keepChain = opts.returnTrajectory === true;
 
     let x = tf.tensor2d(rng.normalArray(n * this.dim), [n, this.dim]); //                           x_{T-1} ~ N(0, I)
