@@ -4,3 +4,4 @@ export * from './progress';
 export * from './plot';
 export * from './images';
 export * from './table';
+export { LiveOutput, displayBundle } from './notebook'; // live, in-place outputs (e.g. samples as a model trains)
