@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { tf, ready } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
 import { GAN } from '../lib/gan/gan';
+import { saveCheckpoint } from '../lib/core/checkpoint';
 import { assertClose, assertNoLeak } from './helpers';
 
 const normalPdf = (x: number, m: number, s: number): number => Math.exp(-0.5 * ((x - m) / s) ** 2) / (s * Math.sqrt(2 * Math.PI));
@@ -153,7 +154,8 @@ test('shapes: dense on vectors and images, conv on images; tanh samples in [-1, 
   }
 });
 
-test('the course model: G 100-256-512-1024-784, D 784-1024-512-256-1; learning rates per architecture', () => {
+test('the course model: G 100-256-512-1024-784, D 784-1024-512-256-1 with three BatchNorm layers', async () => {
+  await ready();
   const gan = new GAN({ dataShape: [784], seed: 1 });
   assert.equal(gan.describe(), 'dense G 100-256-512-1024-784 D 784-1024-512-256-1 non-saturating');
   const dense = gan.generator.layers.filter((l) => l.getClassName() === 'Dense').map((l) => l.getConfig().units);
@@ -233,9 +235,14 @@ test('save/load round trip keeps both networks and the BatchNorm statistics; ref
     tf.dispose([z, s1, s2, d1, d2]);
     back.dispose();
     const other = path.join(dir, 'other');
-    fs.mkdirSync(other);
-    fs.writeFileSync(path.join(other, 'manifest.json'), '{}');
-    await assert.rejects(GAN.load(other));
+    const w = tf.zeros([1]);
+    await saveCheckpoint(other, { kind: 'VAE', config: {}, tensors: { w } });
+    w.dispose();
+    await assert.rejects(GAN.load(other), /GAN/);
+    const broken = path.join(dir, 'broken');
+    fs.mkdirSync(broken);
+    fs.writeFileSync(path.join(broken, 'manifest.json'), '{}');
+    await assert.rejects(GAN.load(broken));
   } finally {
     gan.dispose();
     x.dispose();
