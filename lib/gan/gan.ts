@@ -30,6 +30,7 @@ import {
   assertOneOf,
   assertPositiveInteger,
   describeValue,
+  optionKeys,
 } from '../core/validate';
 import { gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '../train/loop';
 import { fusedAdam } from '../engine/kernels';
@@ -89,10 +90,11 @@ export interface GANOptions {
   seed?: number;
 }
 /** The keys of {@link GANOptions}. */
-export const GAN_OPTION_KEYS = [
-  'dataShape', 'latentDim', 'architecture', 'generatorUnits', 'discriminatorUnits', 'outputActivation', 'batchNorm',
-  'dropout', 'leakySlope', 'loss', 'labelSmoothing', 'latent', 'seed',
-] as const;
+export const GAN_OPTION_KEYS = optionKeys<GANOptions>({
+  dataShape: true, latentDim: true, architecture: true, generatorUnits: true, discriminatorUnits: true,
+  outputActivation: true, batchNorm: true, dropout: true, leakySlope: true, loss: true, labelSmoothing: true,
+  latent: true, seed: true,
+});
 
 /** Options for {@link GAN.fit}. */
 export interface GANFitOptions {
@@ -119,9 +121,10 @@ export interface GANFitOptions {
   progress?: 'auto' | false;
 }
 /** The keys of {@link GANFitOptions}. */
-export const GAN_FIT_KEYS = [
-  'epochs', 'batchSize', 'learningRate', 'discriminatorSteps', 'generatorSteps', 'shuffle', 'onEpoch', 'progress',
-] as const;
+export const GAN_FIT_KEYS = optionKeys<GANFitOptions>({
+  epochs: true, batchSize: true, learningRate: true, discriminatorSteps: true, generatorSteps: true, shuffle: true,
+  onEpoch: true, progress: true,
+});
 
 /** One epoch's means over its batches (D figures from the D steps, in training mode). */
 export interface GANEpochLogs {
@@ -151,7 +154,7 @@ export interface GANSampleOptions {
   /** Seed of the z draws when `z` is not given. Default: the model's stream. */
   seed?: number;
 }
-const SAMPLE_KEYS = ['z', 'seed'] as const;
+const SAMPLE_KEYS = optionKeys<GANSampleOptions>({ z: true, seed: true });
 
 const DEFAULTS = {
   latentDim: 100,
