@@ -89,8 +89,8 @@ export interface GANOptions {
   /** Seed of the weights, shuffling, z draws and dropout masks. Default: random. */
   seed?: number;
 }
-/** The keys of {@link GANOptions}. */
-export const GAN_OPTION_KEYS = optionKeys<GANOptions>({
+/** The keys of {@link GANOptions} (checked by the compiler against the interface). */
+const GAN_OPTION_KEYS = optionKeys<GANOptions>({
   dataShape: true, latentDim: true, architecture: true, generatorUnits: true, discriminatorUnits: true,
   outputActivation: true, batchNorm: true, dropout: true, leakySlope: true, loss: true, labelSmoothing: true,
   latent: true, seed: true,
@@ -121,7 +121,7 @@ export interface GANFitOptions {
   progress?: 'auto' | false;
 }
 /** The keys of {@link GANFitOptions}. */
-export const GAN_FIT_KEYS = optionKeys<GANFitOptions>({
+const GAN_FIT_KEYS = optionKeys<GANFitOptions>({
   epochs: true, batchSize: true, learningRate: true, discriminatorSteps: true, generatorSteps: true, shuffle: true,
   onEpoch: true, progress: true,
 });
