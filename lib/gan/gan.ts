@@ -35,7 +35,7 @@ import {
 import { gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '../train/loop';
 import { fusedAdam } from '../engine/kernels';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { networkTensors, restoreNetworks } from '../core/network-weights';
+import { networkTensors, restoreOrDispose } from '../core/network-weights';
 import { registerWasmConvGradients } from '../engine/wasm-conv-grad';
 
 registerWasmConvGradients();
@@ -534,13 +534,7 @@ export class GAN {
     const ck = await loadCheckpoint(dir, 'GAN');
     try {
       const gan = new GAN(ck.config as unknown as GANOptions);
-      try {
-        restoreNetworks(dir, ck.tensors, { generator: gan.generator, discriminator: gan.discriminator });
-      } catch (e) {
-        gan.dispose();
-        throw e;
-      }
-      return gan;
+      return restoreOrDispose(dir, ck.tensors, gan, { generator: gan.generator, discriminator: gan.discriminator });
     } finally {
       for (const t of Object.values(ck.tensors)) t.dispose();
     }
