@@ -101,12 +101,39 @@ export function loadTensorflowBuild(manifest: TensorflowBuildManifest): LoadedTe
     return (require(path.join(manifest.glue, 'nodejs_kernel_backend.js')) as { NodeJSKernelBackend: BackendCtor })
       .NodeJSKernelBackend;
   });
+  guardTensorflowChanges();
   // The package name tells tfjs-node's kernels whether GPU-only code paths (Conv3D dilations) are allowed.
   const packageName = manifest.variant === 'gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
   tf.registerBackend('tensorflow', () => new NodeJSKernelBackend(binding, packageName), 3);
   loaded = { manifest, version: binding.TF_Version };
   return loaded;
 }
+
+/**
+ * Kernels whose TensorFlow 2.21 behaviour differs from the TensorFlow 2.9 tfjs-node was written for (found by
+ * running tfjs-core 4.22's own backend tests on this build, oneDNN off: 3883 specs, 2 failures):
+ *   - Round on int32 returns zeros (TensorFlow 2.21's Round has no integer kernel any more); guarded here: an
+ *     integer rounds to itself, so int32 input is passed through unchanged (test/tensorflow.test.ts).
+ *   - DepthwiseConv2dNative's gradient with dilations > 1 throws TensorFlow's message rather than tfjs' (an error
+ *     either way; genlab uses no depthwise convolution): not guarded.
+ * genlab's own ops (matMul, conv2d and its gradients, conv2dTranspose, elementwise maths, reductions, gather,
+ * oneHot, losses) all pass those tests and genlab's unit suite on this backend.
+ */
+function guardTensorflowChanges(): void {
+  const round = tf.getKernel('Round', 'tensorflow');
+  const identity = tf.getKernel('Identity', 'tensorflow');
+  if (!round || !identity || roundGuarded) return;
+  roundGuarded = true;
+  tf.unregisterKernel('Round', 'tensorflow');
+  tf.registerKernel({
+    ...round,
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      return x.dtype === 'int32' ? identity.kernelFunc(args) : round.kernelFunc(args);
+    },
+  });
+}
+let roundGuarded = false;
 
 /** The build loaded in this process, if any. */
 export function loadedTensorflow(): LoadedTensorflow | undefined {
