@@ -122,7 +122,7 @@ test('the ops genlab trains with equal the cpu backend on tensorflow (conv VAE l
   }, 1e-5);
 });
 
-test('TensorFlow 2.21 behaviour changes genlab guards: Round on int32 keeps the integers', async (t) => {
+test('TensorFlow 2.21 changes genlab guards: Round on int32 keeps the integers; Step keeps tfjs semantics', async (t) => {
   if (!ensureTensorflow()) return t.skip(NOT_BUILT);
   const original = await ready();
   try {
@@ -131,6 +131,11 @@ test('TensorFlow 2.21 behaviour changes genlab guards: Round on int32 keeps the 
     assert.deepEqual(r, [-12345678, 10, 12345678]); // TensorFlow 2.21's own Round returns [0, 0, 0]
     const f = tf.tidy(() => [...tf.round(tf.tensor1d([-1.5, 0.5, 2.5, 2.7])).dataSync()]);
     assert.deepEqual(f, [-2, 0, 2, 3]); // float: round half to even, as on every backend
+    // genlab's leaner Step kernel on this backend (ReLU gradients, Bernoulli sampling): tfjs' semantics kept.
+    const x = tf.tensor1d([-Infinity, -2, -0, 0, 1e-30, 3, Infinity, NaN]);
+    assert.deepEqual([...tf.step(x).dataSync()], [0, 0, 0, 0, 1, 1, 1, NaN]);
+    assert.deepEqual([...tf.step(x, 0.25).dataSync()], [0.25, 0.25, 0.25, 0.25, 1, 1, 1, NaN]);
+    x.dispose();
   } finally {
     await tf.setBackend(original);
   }
