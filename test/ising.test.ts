@@ -13,6 +13,7 @@ import {
   isingThermodynamics,
   measureIsing,
   onsagerEnergy,
+  onsagerSolution,
   onsagerMagnetization,
   onsagerSpecificHeat,
 } from '../lib/mcmc/ising/ising';
@@ -118,7 +119,7 @@ test('Onsager: Tc, u(Tc) = -sqrt 2, C = du/dT, spontaneous magnetisation; large 
   assert.equal(onsagerMagnetization(2.3), 0);
   assert.equal(onsagerSpecificHeat(ISING_CRITICAL_TEMPERATURE), Infinity);
   // J scales the temperature axis: u(T; J) = J u(T / J; 1).
-  assertClose(onsagerEnergy(4, 2), 2 * onsagerEnergy(2), 1e-12, 'J scaling');
+  assertClose(onsagerSolution({ J: 2 }).energy(4), 2 * onsagerEnergy(2), 1e-12, 'J scaling');
   // Away from Tc, a 24x24 lattice is already close to the infinite one.
   const model = new IsingModel({ L: 24, seed: 5 });
   for (const T of [1.8, 3.2]) {

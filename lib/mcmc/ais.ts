@@ -12,7 +12,7 @@
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { assertPositiveInteger, describeValue } from '../core/validate';
+import { assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 
 /** Named inverse-temperature schedules for {@link aisSchedule}. */
 export type AISSchedulePreset = 'salakhutdinov2008' | 'fast';
@@ -79,6 +79,9 @@ export interface AISOptions {
    */
   data?: tf.Tensor2D;
 }
+
+/** Every key of {@link AISOptions}, for `assertKnownOptions` in the models' `logPartitionAIS`. */
+export const AIS_OPTION_KEYS = optionKeys<AISOptions>({ runs: true, betas: true, seed: true, data: true });
 
 /** Result of an AIS estimate. */
 export interface AISResult {

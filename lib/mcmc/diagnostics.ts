@@ -15,7 +15,7 @@
  *
  * All functions work on plain arrays or typed arrays (no tensors) and cost O(n * window).
  */
-import { assertFiniteNumber, assertPositiveInteger, describeValue } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 
 /** A value with its one-standard-error bar. */
 export interface Estimate {
@@ -33,6 +33,8 @@ export interface AutocorrelationTimeOptions {
    */
   c?: number;
 }
+
+const AUTOCORRELATION_TIME_OPTION_KEYS = optionKeys<AutocorrelationTimeOptions>({ c: true });
 
 /** The full result of Sokal's windowed estimate; see {@link autocorrelationTime}. */
 export interface AutocorrelationTimeResult {
@@ -135,6 +137,7 @@ export function autocorrelation(series: ArrayLike<number>, maxLag?: number): num
  * @param series The chain of a scalar observable (at least 2 values).
  */
 export function autocorrelationTime(series: ArrayLike<number>, options: AutocorrelationTimeOptions = {}): AutocorrelationTimeResult {
+  assertKnownOptions('autocorrelationTime', options, AUTOCORRELATION_TIME_OPTION_KEYS);
   const c = options.c ?? 5;
   assertFiniteNumber('c', c, { min: 0, exclusiveMin: true });
   const d = checkSeries('series', series, 2);
@@ -168,11 +171,13 @@ export function autocorrelationTime(series: ArrayLike<number>, options: Autocorr
  * See {@link autocorrelationTime} for the window, error bar and convergence flag.
  */
 export function integratedAutocorrelationTime(series: ArrayLike<number>, options: AutocorrelationTimeOptions = {}): number {
+  assertKnownOptions('integratedAutocorrelationTime', options, AUTOCORRELATION_TIME_OPTION_KEYS);
   return autocorrelationTime(series, options).tau;
 }
 
 /** Effective sample size n / tau of one scalar chain (see {@link integratedAutocorrelationTime}). */
 export function effectiveSampleSize(series: ArrayLike<number>, options: AutocorrelationTimeOptions = {}): number {
+  assertKnownOptions('effectiveSampleSize', options, AUTOCORRELATION_TIME_OPTION_KEYS);
   return autocorrelationTime(series, options).ess;
 }
 
@@ -183,6 +188,7 @@ export function effectiveSampleSize(series: ArrayLike<number>, options: Autocorr
  * @returns One ESS per dimension.
  */
 export function effectiveSampleSizeByDimension(samples: ArrayLike<number>[], options: AutocorrelationTimeOptions = {}): number[] {
+  assertKnownOptions('effectiveSampleSizeByDimension', options, AUTOCORRELATION_TIME_OPTION_KEYS);
   if (!Array.isArray(samples) || samples.length < 2) {
     throw new RangeError(`samples must be an array of at least 2 points; got ${describeValue(samples)}`);
   }
@@ -206,6 +212,7 @@ export function effectiveSampleSizeByDimension(samples: ArrayLike<number>[], opt
  * Mean of a chain with its standard error sqrt(Var * tau / n), tau from Sokal's window.
  */
 export function meanWithError(series: ArrayLike<number>, options: AutocorrelationTimeOptions = {}): Estimate {
+  assertKnownOptions('meanWithError', options, AUTOCORRELATION_TIME_OPTION_KEYS);
   const r = autocorrelationTime(series, options);
   return { value: r.mean, stderr: r.stderr };
 }

@@ -14,9 +14,12 @@
  * The Bernoulli log-likelihood is computed from the logits, log p(x|z) = sum_d [x_d l_d - softplus(l_d)], which
  * is exact for binary x and never takes log(0).
  */
-import { tf } from '../engine/backend';
+import { ready, tf } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
 import { Random } from '../engine/random';
 import {
+  assertKnownOptions,
+  optionKeys,
   assertFiniteNumber,
   assertMatrix,
   assertNonNegativeInteger,
@@ -25,14 +28,13 @@ import {
   assertPositiveNumber,
   describeValue,
 } from '../core/validate';
-import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '../train/loop';
+import { gradientStep, History, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { TrainingState } from '../train/state';
 import { klDiagonalGaussianUnchecked } from './kl';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from '../nets/factories';
+import { reparameterise } from '../nets/latent';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreModel } from '../core/network-weights';
-import { registerWasmConvGradients } from '../engine/wasm-conv-grad';
-
-registerWasmConvGradients();
 
 /** The decoder's observation model. */
 export type Likelihood = 'bernoulli' | 'gaussian';
@@ -79,8 +81,13 @@ export interface VAEOptions {
   decoder?: tf.LayersModel;
 }
 
-/** Options for {@link VAE.fit}. */
-export interface VAEFitOptions {
+const VAE_OPTION_KEYS = optionKeys<VAEOptions>({
+  architecture: true, inputDim: true, inputShape: true, hiddenUnits: true, latentDim: true, likelihood: true, sigma: true,
+  seed: true, init: true, activation: true, convFilters: true, convDenseUnits: true, encoder: true, decoder: true,
+});
+
+/** Options for {@link VAE.fit} (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
+export interface VAEFitOptions extends LoopFitOptions {
   /** Passes over the data. Integer >= 1. Default 10 (the PyTorch lecture). */
   epochs?: number;
   /** Mini-batch size. Integer >= 1 (capped at the data size). Default 128 (both lectures). */
@@ -89,17 +96,28 @@ export interface VAEFitOptions {
   learningRate?: number;
   /** Weight of the KL term (beta-VAE; 1 is the ELBO). >= 0. Default 1. */
   beta?: number;
-  /** Epochs over which the KL weight rises linearly (per batch) from 0 to `beta`. 0 = no warm-up. Default 0. */
+  /**
+   * Epochs over which the KL weight rises linearly (per batch) from 0 to `beta`. 0 = no warm-up. Default 0. The
+   * position in the warm-up carries over to a resumed `fit` (it counts batches since the first fit or `reset`).
+   */
   klWarmup?: number;
   /** Reshuffle the data every epoch (seeded). Default true. */
   shuffle?: boolean;
-  /** Held-out data, same layout as `x`: its negative ELBO (one sample, beta = 1) is reported per epoch. */
+  /**
+   * Held-out data, same layout as `x`: its negative ELBO (one sample, beta = 1) is reported per epoch as `valLoss`,
+   * with `valReconstruction` and `valKl`.
+   */
   validation?: tf.Tensor;
   /** Called after every epoch with that epoch's metrics (awaited if it returns a promise). */
   onEpoch?: (epoch: number, logs: VAEEpochLogs) => void | Promise<void>;
   /** `'auto'` (default): live bar in a notebook, one line per epoch in a terminal; `false`: silent. */
   progress?: 'auto' | false;
 }
+
+const VAE_FIT_OPTION_KEYS = optionKeys<VAEFitOptions>({
+  epochs: true, batchSize: true, learningRate: true, beta: true, klWarmup: true, shuffle: true, validation: true,
+  onEpoch: true, progress: true, reset: true, earlyStopping: true,
+});
 
 /** Metrics of one epoch, in nats per example. */
 export interface VAEEpochLogs {
@@ -114,30 +132,14 @@ export interface VAEEpochLogs {
   kl: number;
   /** The KL weight at the end of the epoch. */
   beta: number;
+  /** Wall seconds of the epoch's training (without validation and callbacks). */
+  seconds: number;
   /** Validation negative ELBO (when `validation` is given). */
   valLoss?: number;
   /** Validation reconstruction term. */
   valReconstruction?: number;
   /** Validation KL term. */
   valKl?: number;
-}
-
-/** What {@link VAE.fit} returns: one entry per epoch, in nats per example. */
-export interface VAEHistory {
-  /** Training objective per epoch (reconstruction + beta * KL). */
-  loss: number[];
-  /** -E_q[log p(x|z)] per epoch. */
-  reconstruction: number[];
-  /** KL(q(z|x) || p(z)) per epoch. */
-  kl: number[];
-  /** KL weight per epoch. */
-  beta: number[];
-  /** Validation negative ELBO per epoch (only with `validation`). */
-  valLoss?: number[];
-  /** Validation reconstruction term per epoch (only with `validation`). */
-  valReconstruction?: number[];
-  /** Validation KL per epoch (only with `validation`). */
-  valKl?: number[];
 }
 
 /** Options for {@link VAE.elbo}. */
@@ -148,6 +150,8 @@ export interface ElboOptions {
   seed?: number;
 }
 
+const ELBO_OPTION_KEYS = optionKeys<ElboOptions>({ samples: true, seed: true });
+
 /** Options for {@link VAE.iwae}. */
 export interface IwaeOptions {
   /** Importance samples k per example (k = 1 gives the ELBO; Burda et al. use 50 and 5000). Integer >= 1. */
@@ -155,6 +159,8 @@ export interface IwaeOptions {
   /** Seed of the noise. Default: drawn from the model's generator. */
   seed?: number;
 }
+
+const IWAE_OPTION_KEYS = optionKeys<IwaeOptions>({ samples: true, seed: true });
 
 /** Options for {@link VAE.sample}. */
 export interface VAESampleOptions {
@@ -166,6 +172,8 @@ export interface VAESampleOptions {
    */
   draw?: boolean;
 }
+
+const VAE_SAMPLE_OPTION_KEYS = optionKeys<VAESampleOptions>({ seed: true, draw: true });
 
 /** Options for {@link VAE.latentGrid}. */
 export interface LatentGridOptions {
@@ -179,6 +187,8 @@ export interface LatentGridOptions {
   /** Which two latent dimensions span the plane; the others stay 0. Default `[0, 1]`. */
   dims?: [number, number];
 }
+
+const LATENT_GRID_OPTION_KEYS = optionKeys<LatentGridOptions>({ n: true, range: true, dims: true });
 
 /** Defaults with their reasons. */
 const DEFAULTS = {
@@ -241,13 +251,13 @@ export class VAE {
   private readonly rng: Random;
   /** Shape the encoder takes after the batch axis (flat [D] or [h, w, c]). */
   private readonly encoderInput: number[];
-  private optimizer: tf.Optimizer | null = null;
-  private optimizerRate = NaN;
+  /** What a second `fit` continues from: epoch and batch counters (KL warm-up position), the Adam state. */
+  private readonly training = new TrainingState();
   private disposed = false;
 
   constructor(opts: VAEOptions) {
+    assertKnownOptions('VAE', opts, VAE_OPTION_KEYS);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
-    registerWasmConvGradients(); // idempotent; covers a wasm backend registered after this module loaded
     const architecture = opts.architecture ?? (opts.inputShape && !opts.hiddenUnits ? 'conv' : 'dense');
     assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
     assertPositiveInteger('latentDim', opts.latentDim);
@@ -349,6 +359,7 @@ export class VAE {
       init,
       custom: opts.encoder !== undefined || opts.decoder !== undefined,
     };
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -356,14 +367,24 @@ export class VAE {
 
   /**
    * Trains on `x` by maximising the ELBO with the reparameterisation trick (z = mean + exp(logVar/2) * eps,
-   * eps ~ N(0, I), one sample per example) and Adam. One tidy-wrapped step per batch; the epoch's metrics are
-   * read from the device once per epoch. Throws if the loss becomes NaN or infinite (lower the learning rate).
+   * eps ~ N(0, I), one sample per example) and Adam, through genlab's one training loop (lib/train). One
+   * tidy-wrapped step per batch; the epoch's metrics are read from the device once per epoch. Throws if the loss
+   * becomes NaN or infinite (lower the learning rate).
+   *
+   * Resuming: a second `fit` continues where the previous one stopped -- epoch numbers go on (6..10 after 5), the
+   * Adam moments and step count carry over (while the learning rate is unchanged), and so does the KL warm-up
+   * position; with the same options, fit(2 epochs) then fit(3) equals fit(5). `reset: true` starts afresh: new
+   * Adam state, warm-up from 0, epoch counter 0; the weights are kept.
    * @param x Training data `[n, D]` (conv: or `[n, h, w, c]`); Bernoulli data in [0, 1].
-   * @returns Per-epoch loss, reconstruction term and KL (nats per example), plus validation figures.
+   * @returns The {@link History}: `epoch`, `seconds`, `loss`, `reconstruction`, `kl` (nats per example), `beta`
+   *   (the KL weight at the end of each epoch), and `valLoss`, `valReconstruction`, `valKl` with `validation`.
    */
-  async fit(x: tf.Tensor, opts: VAEFitOptions = {}): Promise<VAEHistory> {
+  async fit(x: tf.Tensor, opts: VAEFitOptions = {}): Promise<History> {
+    assertKnownOptions('VAE.fit', opts, VAE_FIT_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     const { epochs, batchSize: batchSizeOpt, learningRate } = resolveFitOptions(opts, DEFAULTS);
+    const { reset } = resolveLoopOptions('VAE.fit', opts);
     const beta = opts.beta ?? DEFAULTS.beta;
     assertFiniteNumber('beta', beta, { min: 0 });
     const klWarmup = opts.klWarmup ?? 0;
@@ -375,12 +396,12 @@ export class VAE {
     const warmupSteps = klWarmup * batches;
     const betaAt = (step: number): number => (warmupSteps > 0 ? beta * Math.min(1, (step + 1) / warmupSteps) : beta);
     const vars = trainableVariables(this.encoder, this.decoder);
-    const optimizer = this.getOptimizer(learningRate);
+    if (reset) this.training.reset();
+    const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
     const L = this.latentDim;
     let betaT = beta;
-    let raw: Record<string, number[]>;
     try {
-      raw = await runEpochs({
+      return await runEpochs({
         x: data.x,
         epochs,
         batchSize: batchSizeOpt,
@@ -396,7 +417,7 @@ export class VAE {
           const noise = tf.tensor2d(this.rng.normalArray(size * L), [size, L]); //                     [b, L]
           return gradientStep(optimizer, vars, () => {
             const [mean, logVar] = this.encodeT(xb, true); //                                        [b, L] each
-            const z = mean.add(tf.exp(logVar.mul(0.5)).mul(noise)) as tf.Tensor2D; // reparameterisation [b, L]
+            const z = reparameterise(mean, logVar, noise); // z = mean + exp(logVar / 2) * eps         [b, L]
             const out = this.decodeT(z, true); //                                                   [b, D]
             const rec = tf.neg(this.logLikT(xb, out)).mean(); // -E_q log p(x|z), one sample            []
             const kl = klDiagonalGaussianUnchecked(mean, logVar).mean(); //                            []
@@ -404,23 +425,20 @@ export class VAE {
             return [loss, tf.stack([loss, rec, kl])];
           });
         },
-        endEpoch: () => {
-          const extra: Record<string, number> = { beta: betaT };
-          if (val) {
-            const t = this.elboTermsMean(val.x, 1, this.rng.fork());
-            Object.assign(extra, { valLoss: t.rec + t.kl, valReconstruction: t.rec, valKl: t.kl });
-          }
-          return extra;
+        endEpoch: () => ({ beta: betaT }),
+        validationData: val?.x,
+        validate: (v) => {
+          const t = this.elboTermsMean(v, 1, this.rng.fork()); // beta = 1: the negative ELBO
+          return { loss: t.rec + t.kl, reconstruction: t.rec, kl: t.kl };
         },
+        earlyStopping: opts.earlyStopping,
+        state: this.training,
         onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
       });
     } finally {
       if (data.owned) data.x.dispose();
       if (val?.owned) val.x.dispose();
     }
-    const history: VAEHistory = { loss: raw.loss, reconstruction: raw.reconstruction, kl: raw.kl, beta: raw.beta };
-    if (val) Object.assign(history, { valLoss: raw.valLoss, valReconstruction: raw.valReconstruction, valKl: raw.valKl });
-    return history;
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -431,12 +449,15 @@ export class VAE {
    * (exact). Bernoulli: the exact log-likelihood of binary data; Gaussian: includes -D/2 log(2 pi sigma^2).
    */
   async elbo(x: tf.Tensor, opts: ElboOptions = {}): Promise<number> {
+    assertKnownOptions('VAE.elbo', opts, ELBO_OPTION_KEYS);
     const rows = await this.elboPerExample(x, opts);
     return mean(rows);
   }
 
   /** The ELBO of each example (nats), as {@link VAE.elbo} averages it. */
   async elboPerExample(x: tf.Tensor, opts: ElboOptions = {}): Promise<Float32Array> {
+    assertKnownOptions('VAE.elboPerExample', opts, ELBO_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     const samples = opts.samples ?? 1;
     assertPositiveInteger('samples', samples);
@@ -461,12 +482,15 @@ export class VAE {
    * Computed in blocks (log-sum-exp over samples), so k in the thousands fits in memory.
    */
   async iwae(x: tf.Tensor, opts: IwaeOptions): Promise<number> {
+    assertKnownOptions('VAE.iwae', opts, IWAE_OPTION_KEYS);
     const rows = await this.iwaePerExample(x, opts);
     return mean(rows);
   }
 
   /** The IWAE bound of each example (nats), as {@link VAE.iwae} averages it. */
   async iwaePerExample(x: tf.Tensor, opts: IwaeOptions): Promise<Float32Array> {
+    assertKnownOptions('VAE.iwaePerExample', opts, IWAE_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be { samples }; got ${describeValue(opts)}`);
     const k = opts.samples;
@@ -485,7 +509,6 @@ export class VAE {
         const t = tf.tidy(() => {
           const xb = X.slice([r0, 0], [b, this.inputDim]);
           const [mu, logVar] = this.encodeT(xb, false); //                                          [b, L]
-          const std = tf.exp(logVar.mul(0.5));
           const logVarSum = logVar.sum(-1); //                                                        [b]
           const chunks: tf.Tensor[] = [];
           for (let s0 = 0; s0 < k; s0 += sampleChunk) {
@@ -493,7 +516,7 @@ export class VAE {
             chunks.push(
               tf.tidy(() => {
                 const eps = tf.tensor3d(rng.normalArray(s * b * this.latentDim), [s, b, this.latentDim]);
-                const z = mu.add(std.mul(eps)); //                                                   [s, b, L]
+                const z = reparameterise(mu, logVar, eps); //                                        [s, b, L]
                 const out3 = this.decodeT(z.reshape([s * b, this.latentDim]), false).reshape([s, b, this.inputDim]);
                 const logPx = this.logLikT(xb, out3); // log p(x | z_i)                              [s, b]
                 // log p(z) - log q(z|x) = -1/2 sum z^2 + 1/2 sum (eps^2 + logVar)  (the 2 pi terms cancel)
@@ -546,8 +569,11 @@ export class VAE {
   }
 
   /**
-   * Encodes `x` to its posterior mean and decodes it: E[x | z = mean(x)], shaped like `x` (`[n, D]` or `[n, h, w, c]`).
+   * Encodes `x` to its posterior mean and decodes it: E[x | z = mean(x)], shaped like `x` (`[n, D]` or `[n, h, w, c]`; a `Tensor2D` in gives a `Tensor2D` out, a `Tensor4D` a `Tensor4D`).
    */
+  reconstruct(x: tf.Tensor2D): tf.Tensor2D;
+  reconstruct(x: tf.Tensor4D): tf.Tensor4D;
+  reconstruct(x: tf.Tensor): tf.Tensor;
   reconstruct(x: tf.Tensor): tf.Tensor {
     this.assertAlive();
     const data = this.toFlat('x', x, false);
@@ -561,6 +587,7 @@ export class VAE {
 
   /** `n` samples from the model: z ~ N(0, I), then E[x | z] (or x ~ p(x|z) with `draw`). Returns `[n, D]`. */
   sample(n: number, opts: VAESampleOptions = {}): tf.Tensor2D {
+    assertKnownOptions('VAE.sample', opts, VAE_SAMPLE_OPTION_KEYS);
     this.assertAlive();
     assertPositiveInteger('n', n);
     const rng = this.evalRng(opts.seed);
@@ -581,6 +608,7 @@ export class VAE {
    * usual axes). Other latent dimensions are 0. Pair with an image-grid display of n columns.
    */
   latentGrid(opts: LatentGridOptions = {}): tf.Tensor2D {
+    assertKnownOptions('VAE.latentGrid', opts, LATENT_GRID_OPTION_KEYS);
     this.assertAlive();
     const { z } = latentGridPoints(this.latentDim, opts);
     return tf.tidy(() => this.meanOf(this.decodeT(tf.tensor2d(z, [z.length / this.latentDim, this.latentDim]), false)));
@@ -642,7 +670,7 @@ export class VAE {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.optimizer?.dispose();
+    this.training.dispose();
     this.encoder.dispose();
     this.decoder.dispose();
   }
@@ -707,7 +735,7 @@ export class VAE {
         const xb = X.slice([r0, 0], [b, this.inputDim]);
         const [mu, logVar] = this.encodeT(xb, false);
         const eps = tf.tensor3d(rng.normalArray(samples * b * L), [samples, b, L]);
-        const z = mu.add(tf.exp(logVar.mul(0.5)).mul(eps)).reshape([samples * b, L]) as tf.Tensor2D;
+        const z = reparameterise(mu, logVar, eps).reshape([samples * b, L]) as tf.Tensor2D; //     [samples * b, L]
         const out = this.decodeT(z, false).reshape([samples, b, this.inputDim]);
         return [this.logLikT(xb, out).mean(0), klDiagonalGaussianUnchecked(mu, logVar)];
       });
@@ -738,12 +766,6 @@ export class VAE {
   private evalRng(seed: number | undefined): Random {
     if (seed !== undefined) assertFiniteNumber('seed', seed);
     return seed === undefined ? this.rng.fork() : new Random(seed);
-  }
-
-  private getOptimizer(learningRate: number): tf.Optimizer {
-    this.optimizer = adamFor(this.optimizer, this.optimizerRate, learningRate, DEFAULTS.adamEpsilon);
-    this.optimizerRate = learningRate;
-    return this.optimizer;
   }
 
   /**
@@ -794,6 +816,7 @@ export function latentGridPoints(
   latentDim: number,
   opts: LatentGridOptions = {},
 ): { z: Float32Array; xs: number[]; ys: number[] } {
+  assertKnownOptions('latentGridPoints', opts, LATENT_GRID_OPTION_KEYS);
   assertPositiveInteger('latentDim', latentDim);
   const n = opts.n ?? DEFAULTS.gridN;
   assertPositiveInteger('n', n);
