@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { ready, tf } from '../lib/engine/backend';
 import { readTensorflowBuild, TensorflowBuildManifest } from '../lib/engine/tensorflow-build';
 import { loadTensorflowBuild } from '../lib/engine/tensorflow-native';
-import { bindingGyp, parseTensorflowVariant, tensorflowIncludeDirs } from '../scripts/tensorflow';
+import { bindingGyp, missingFromWheel, parseTensorflowVariant, tensorflowIncludeDirs } from '../scripts/tensorflow';
 
 const build: TensorflowBuildManifest | undefined = readTensorflowBuild('gpu') ?? readTensorflowBuild('cpu');
 const NOT_BUILT = 'native TensorFlow not built here (npm run setup -- --tensorflow)';
@@ -153,5 +153,12 @@ test('set-up helpers: --tensorflow values, include folders, the generated bindin
     '/venv/tensorflow/libtensorflow_cc.so.2', '/venv/tensorflow/libtensorflow_framework.so.2', '-Wl,-rpath,/venv/tensorflow',
   ]);
   assert.ok(gyp.targets[0].include_dirs.includes('/venv/tensorflow/include'));
-  if (build) assert.ok(tensorflowIncludeDirs(build.tensorflowDir).some((d) => d.endsWith(path.join('xla', 'tsl', 'c'))));
+  if (build) {
+    assert.ok(tensorflowIncludeDirs(build.tensorflowDir).some((d) => d.endsWith(path.join('xla', 'tsl', 'c'))));
+    assert.deepEqual(missingFromWheel(build.tensorflowDir), []);
+  }
+  // A TensorFlow without its C library (e.g. a conda or source build) is named file by file.
+  assert.deepEqual(missingFromWheel('/nowhere', 'linux').map((f) => path.basename(f)), [
+    'libtensorflow_cc.so.2', 'libtensorflow_framework.so.2', 'c_api.h', 'c_api.h',
+  ]);
 });
