@@ -266,3 +266,28 @@ test('isingTemperatureScan: one annealed chain, auto algorithm, curves ordered l
   assert.throws(() => isingTemperatureScan({ L: 8, temperatures: [], sweeps: 10 }), /temperatures/);
   assert.throws(() => isingTemperatureScan({ L: 8, temperatures: [2], sweeps: 10, algorithm: 'x' as unknown as 'wolff' }), /algorithm/);
 });
+
+test('Ising error bars (autocorrelation-corrected) cover the exact 4x4 energy and |m| in about 95 % of 200 seeds; iid ones do not', (t) => {
+  const T = 2.27;
+  const ex = isingExact(4, T);
+  const seeds = 200;
+  const n = 2000;
+  let eCovered = 0;
+  let mCovered = 0;
+  let iidCovered = 0;
+  for (let s = 0; s < seeds; s++) {
+    const run = new IsingModel({ L: 4, seed: 7000 + s }).sample({ temperature: T, sweeps: n, burnIn: 200, algorithm: 'metropolis' });
+    const th = isingThermodynamics(run);
+    if (Math.abs(th.energy.value - ex.energy) <= 1.96 * th.energy.stderr) eCovered++;
+    if (Math.abs(th.absMagnetization.value - ex.absMagnetization) <= 1.96 * th.absMagnetization.stderr) mCovered++;
+    // The iid formula sqrt(Var / n) on the same correlated draws, for contrast.
+    const mean = th.absMagnetization.value;
+    let ss = 0;
+    for (const m of run.magnetization) ss += (Math.abs(m) - mean) ** 2;
+    if (Math.abs(mean - ex.absMagnetization) <= 1.96 * Math.sqrt(ss / n / n)) iidCovered++;
+  }
+  t.diagnostic(`Ising 4x4, T = 2.27, 2000 Metropolis sweeps: 95 % intervals cover exact energy ${eCovered}/${seeds}, |m| ${mCovered}/${seeds}; iid formula on |m| ${iidCovered}/${seeds}`);
+  // Sokal's window slightly underestimates tau on short runs: accept 88-99 %.
+  for (const c of [eCovered, mCovered]) assert.ok(c >= 176 && c <= 198, `coverage ${c}/${seeds}`);
+  assert.ok(iidCovered < 170, `iid intervals should under-cover: ${iidCovered}/${seeds}`);
+});

@@ -39,7 +39,8 @@ import { table, tableHtml, tableText } from '../lib/display/table';
 import { createProgress } from '../lib/display/progress';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder } from '../lib/nets/factories';
 import { saveCheckpoint } from '../lib/core/checkpoint';
-import { modeCoverage } from '../lib/metrics/samples';
+import { mmd, modeCoverage } from '../lib/metrics/samples';
+import { DDPM } from '../lib/diffusion/ddpm';
 import { loadMnist } from '../datasets/mnist';
 import { loadFashionMnist } from '../datasets/fashion-mnist';
 import { encodeIdx, parseIdx, readIdx } from '../datasets/idx';
@@ -47,6 +48,16 @@ import { isingConfigurations } from '../datasets/ising';
 import { correlatedGaussian, correlatedGaussianArray, gaussianRing } from '../datasets/synthetic';
 
 /** Fixtures the calls share, built once the backend is ready. */
+/** Calls `fn` on a small DDPM and frees it (and any tensors), rethrowing what `fn` throws. */
+async function withDdpm(fn: (m: DDPM) => unknown): Promise<unknown> {
+  const m = new DDPM({ dataShape: [2], timesteps: 10, network: { kind: 'mlp', hiddenUnits: [8] }, seed: 1 });
+  try {
+    return await fn(m);
+  } finally {
+    m.dispose();
+  }
+}
+
 interface Fixtures {
   rbm: BernoulliRBM;
   grbm: GaussianBernoulliRBM;
@@ -79,12 +90,15 @@ const ROWS: Row[] = [
   { covers: 'RBM.fit', caller: 'GaussianBernoulliRBM.fit', bad: 'epoch', hint: 'epochs', call: (f) => f.grbm.fit(f.x4, { epoch: 1 } as never) },
   { covers: 'RBM.sample', caller: 'BernoulliRBM.sample', bad: 'chain', hint: 'chains', call: (f) => f.rbm.sample({ chain: 3 } as never) },
   { covers: 'RBM.gibbs', caller: 'BernoulliRBM.gibbs', bad: 'sed', hint: 'seed', call: (f) => f.rbm.gibbs(f.x4, 1, { sed: 1 } as never) },
+  { covers: 'RBM.logLikelihoodBounds', caller: 'BernoulliRBM.logLikelihoodBounds', bad: 'batch', hint: 'batches', call: (f) => f.rbm.logLikelihoodBounds(f.x4, { batch: 3 } as never) },
+  { covers: 'resolveAISOptions', caller: 'BernoulliRBM.logPartitionAIS', bad: 'beta', hint: 'betas', call: (f) => f.rbm.logPartitionAIS({ beta: 'fast' } as never) },
   { covers: 'RBM.logPartitionAIS', caller: 'BernoulliRBM.logPartitionAIS', bad: 'run', hint: 'runs', call: (f) => f.rbm.logPartitionAIS({ run: 3 } as never) },
   { covers: 'BernoulliRBM.pseudoLogLikelihood', caller: 'BernoulliRBM.pseudoLogLikelihood', bad: 'unit', hint: 'units', call: (f) => f.rbm.pseudoLogLikelihood(f.x4, { unit: 'all' } as never) },
   { covers: 'resolveLoopOptions', caller: 'BernoulliRBM.fit earlyStopping', bad: 'patiance', hint: 'patience', call: (f) => f.rbm.fit(f.x4, { earlyStopping: { patiance: 3 } } as never) },
   { covers: 'RBM.fit', caller: 'BernoulliRBM.fit', bad: 'rest', hint: 'reset', call: (f) => f.rbm.fit(f.x4, { rest: true } as never) },
   // VAE
   { covers: 'VAE', caller: 'VAE', bad: 'latentdim', hint: 'latentDim', call: () => new VAE({ inputDim: 4, latentDim: 2, latentdim: 3 } as never) },
+  { covers: 'VAE.iwaeEstimate', caller: 'VAE.iwaeEstimate', bad: 'repeat', hint: 'repeats', call: (f) => f.vae.iwaeEstimate(f.x4, { samples: 2, repeat: 3 } as never) },
   { covers: 'VAE.fit', caller: 'VAE.fit', bad: 'batchsize', hint: 'batchSize', call: (f) => f.vae.fit(f.x4, { batchsize: 2 } as never) },
   { covers: 'VAE.elbo', caller: 'VAE.elbo', bad: 'sample', hint: 'samples', call: (f) => f.vae.elbo(f.x4, { sample: 2 } as never) },
   { covers: 'VAE.elboPerExample', caller: 'VAE.elboPerExample', bad: 'sampels', hint: 'samples', call: (f) => f.vae.elboPerExample(f.x4, { sampels: 2 } as never) },
@@ -135,6 +149,12 @@ const ROWS: Row[] = [
   { covers: 'convEncoder', caller: 'convEncoder', bad: 'filter', hint: 'filters', call: () => convEncoder({ inputShape: [4, 4, 1], latentDim: 2, filter: [2, 2] } as never) },
   { covers: 'convDecoder', caller: 'convDecoder', bad: 'outputshape', hint: 'outputShape', call: () => convDecoder({ latentDim: 2, outputShape: [4, 4, 1], outputshape: [4, 4, 1] } as never) },
   { covers: 'saveCheckpoint', caller: 'saveCheckpoint', bad: 'beforecommit', hint: 'beforeCommit', call: (f) => saveCheckpoint(f.dir, { kind: 'x', config: {}, tensors: {} }, { beforecommit: () => undefined } as never) },
+  { covers: 'mmd', caller: 'mmd', bad: 'bandwith', hint: 'bandwidth', call: () => mmd([[0], [1]], [[0], [1]], { bandwith: 1 } as never) },
+  { covers: 'DDPM', caller: 'DDPM', bad: 'timestep', hint: 'timesteps', call: () => new DDPM({ dataShape: [2], timestep: 10 } as never) },
+  { covers: 'resolveNetworkOptions', caller: 'DDPM network (mlp)', bad: 'hiddenUnit', hint: 'hiddenUnits', call: () => new DDPM({ dataShape: [2], network: { kind: 'mlp', hiddenUnit: 8 } } as never) },
+  { covers: 'DDPM.fit', caller: 'DDPM.fit', bad: 'epoch', hint: 'epochs', call: (f) => withDdpm((m) => m.fit(f.x4, { epoch: 1 } as never)) },
+  { covers: 'DDPM.sample', caller: 'DDPM.sample', bad: 'step', hint: 'steps', call: () => withDdpm((m) => m.sample(2, { step: 3 } as never)) },
+  { covers: 'DDPM.noise', caller: 'DDPM.noise', bad: 'sed', hint: 'seed', call: (f) => withDdpm((m) => m.noise(f.x4, 1, { sed: 1 } as never)) },
   { covers: 'modeCoverage', caller: 'modeCoverage', bad: 'radus', hint: 'radius', call: () => modeCoverage([[0, 0]], [[0, 0]], { radus: 1 } as never) },
   // Datasets
   { covers: 'loadMnist', caller: 'loadMnist', bad: 'limt', hint: 'limit', call: () => loadMnist({ limt: 10 } as never) },

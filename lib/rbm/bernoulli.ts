@@ -131,6 +131,8 @@ export class BernoulliRBM extends RBM {
   /**
    * Mean over rows of the pseudo-log-likelihood sum_i log P(v_i | v_-i) (nats), with
    * P(v_i | v_-i) = sigmoid(F(v with bit i flipped) - F(v)). See {@link PseudoLikelihoodOptions}.
+   * Not the log-likelihood: a different objective (neither bound nor estimate of log p(v)). `'all'` is exact; `'one'`
+   * is an unbiased but noisy estimate of it (variance from the random unit; no error bar is returned).
    */
   pseudoLogLikelihood(v: tf.Tensor2D, opts: PseudoLikelihoodOptions = {}): number {
     assertKnownOptions('BernoulliRBM.pseudoLogLikelihood', opts, PSEUDO_LIKELIHOOD_OPTION_KEYS);
