@@ -57,7 +57,7 @@ async function rbm(x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochT
   try {
     const r = await timeEpochs(epochs, async () => {
       const h = await model.fit(x, { epochs: 1, batchSize: 100, learningRate: 0.1, k: 1, progress: false });
-      return h.history.reconstructionError[0];
+      return h.reconstructionError[0];
     });
     return { ...r, implementation: 'BernoulliRBM.fit' };
   } finally {
@@ -67,7 +67,7 @@ async function rbm(x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochT
 
 // ---------------------------------------------------------------------------------------------------------
 // VAEs: the library's VAE.fit. GENLAB_BENCH_STANDIN=1 runs equivalent stand-ins written with plain tfjs ops
-// instead (used before lib/vae.ts existed; kept to compare tf.layers overhead against bare ops).
+// instead (used before lib/vae/ existed; kept to compare tf.layers overhead against bare ops).
 
 type Params = Record<string, tf.Variable>;
 

@@ -20,7 +20,8 @@ import {
   describeValue,
 } from '../core/validate';
 import { denseDecoder, HiddenActivation } from '../nets/factories';
-import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '../train/loop';
+import { gradientStep, History, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { TrainingState } from '../train/state';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreModel } from '../core/network-weights';
 
@@ -46,8 +47,8 @@ export interface AutoencoderOptions {
   seed?: number;
 }
 
-/** Options for {@link Autoencoder.fit}. */
-export interface AutoencoderFitOptions {
+/** Options for {@link Autoencoder.fit} (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
+export interface AutoencoderFitOptions extends LoopFitOptions {
   /** Passes over the data. Integer >= 1. Default 10. */
   epochs?: number;
   /** Mini-batch size. Integer >= 1. Default 256 (the Keras lecture). */
@@ -62,12 +63,6 @@ export interface AutoencoderFitOptions {
   onEpoch?: (epoch: number, logs: { loss: number; valLoss?: number }) => void | Promise<void>;
   /** `'auto'` (default) or `false` (silent). */
   progress?: 'auto' | false;
-}
-
-/** What {@link Autoencoder.fit} returns: per-epoch mean loss (and validation loss). */
-export interface AutoencoderHistory {
-  loss: number[];
-  valLoss?: number[];
 }
 
 /** Serializable configuration (what a checkpoint stores): every constructor option, resolved. */
@@ -107,8 +102,8 @@ export class Autoencoder {
   readonly linear: boolean;
   private readonly rng: Random;
   private readonly config: AutoencoderConfig;
-  private optimizer: tf.Optimizer | null = null;
-  private optimizerRate = NaN;
+  /** What a second `fit` continues from: the epoch counter and the Adam state. */
+  private readonly training = new TrainingState();
   private disposed = false;
 
   constructor(opts: AutoencoderOptions) {
@@ -147,17 +142,24 @@ export class Autoencoder {
     this.linear = linear;
   }
 
-  /** Trains with Adam on the per-element mean loss; returns the per-epoch loss. */
-  async fit(x: tf.Tensor2D, opts: AutoencoderFitOptions = {}): Promise<AutoencoderHistory> {
+  /**
+   * Trains with Adam on the per-element mean loss, through genlab's one training loop (lib/train).
+   *
+   * Resuming: a second `fit` continues where the previous one stopped -- epoch numbers go on (6..10 after 5) and
+   * the Adam moments carry over (while the learning rate is unchanged); with the same options, fit(2 epochs) then
+   * fit(3) equals fit(5). `reset: true` starts afresh (new Adam state, epoch counter 0; the weights are kept).
+   * @returns The {@link History}: `epoch`, `seconds`, `loss`, and `valLoss` with `validation`.
+   */
+  async fit(x: tf.Tensor2D, opts: AutoencoderFitOptions = {}): Promise<History> {
     this.assertAlive();
     const { epochs, batchSize, learningRate } = resolveFitOptions(opts, AE_DEFAULTS);
+    const { reset } = resolveLoopOptions('Autoencoder.fit', opts);
     this.checkData('x', x, true);
     if (opts.validation !== undefined) this.checkData('validation', opts.validation, true);
-    const optimizer = adamFor(this.optimizer, this.optimizerRate, learningRate, AE_DEFAULTS.adamEpsilon);
-    this.optimizer = optimizer;
-    this.optimizerRate = learningRate;
+    if (reset) this.training.reset();
+    const optimizer = this.training.adam(learningRate, AE_DEFAULTS.adamEpsilon);
     const vars = trainableVariables(this.encoder, this.decoder);
-    const raw = await runEpochs({
+    return runEpochs({
       x,
       epochs,
       batchSize,
@@ -173,10 +175,12 @@ export class Autoencoder {
           const loss = this.lossT(xb, true);
           return [loss, loss.reshape([1])];
         }),
-      endEpoch: (): Record<string, number> => (opts.validation ? { valLoss: this.meanLoss(opts.validation) } : {}),
+      validationData: opts.validation,
+      validate: (v) => ({ loss: this.meanLoss(v) }),
+      earlyStopping: opts.earlyStopping,
+      state: this.training,
       onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
     });
-    return opts.validation ? { loss: raw.loss, valLoss: raw.valLoss } : { loss: raw.loss };
   }
 
   /** The codes `[n, codeDim]` of `x` `[n, D]` (caller disposes). */
@@ -239,7 +243,7 @@ export class Autoencoder {
   }
 
   /**
-   * Saves the model to the directory `dir` (created if missing) atomically, through lib/checkpoint.ts: a crash
+   * Saves the model to the directory `dir` (created if missing) atomically, through lib/core/checkpoint.ts: a crash
    * mid-save leaves the previous checkpoint there loadable, and {@link Autoencoder.load} refuses a corrupted or
    * truncated one. Stored: the configuration (inputDim, hiddenUnits, codeDim, loss, linear, activation,
    * codeActivation, seed) as JSON and the encoder's and decoder's weights in layer order. NOT stored: the Adam
@@ -290,7 +294,7 @@ export class Autoencoder {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.optimizer?.dispose();
+    this.training.dispose();
     this.encoder.dispose();
     this.decoder.dispose();
   }

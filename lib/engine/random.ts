@@ -20,8 +20,6 @@ function splitmix32(state: number): () => number {
   };
 }
 
-import { generatorStates } from './random-state';
-
 const TWO_POW_32 = 4294967296;
 
 /**
@@ -47,7 +45,15 @@ export class Random {
     const init = splitmix32(Math.floor(this.seed) ^ Math.floor(this.seed / TWO_POW_32));
     for (let i = 0; i < 4; i++) this.s[i] = init() | 0;
     if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
-    generatorStates.set(this, this.s);
+  }
+
+  /**
+   * @internal For the engine only (lib/engine/kernels.ts): the live xoshiro128** state, four 32-bit words that a
+   * native sampler reads and advances in place, so that it draws exactly the stream {@link Random.nextUint32}
+   * would. Not part of the public API.
+   */
+  stateForKernels(): Int32Array {
+    return this.s;
   }
 
   /** A uniformly distributed unsigned 32-bit integer. */

@@ -15,7 +15,7 @@ import { JsonValue } from '../core/checkpoint';
 import { bernoulli, RBM, RBMOptions, RBMStats } from './base';
 
 export { RBM, MAX_ENUMERATED_UNITS } from './base';
-export type { RBMOptions, RBMFitOptions, RBMHistory, RBMWeights, RBMWeightsInput, RBMSampleOptions } from './base';
+export type { RBMOptions, RBMFitOptions, RBMWeights, RBMWeightsInput, RBMSampleOptions } from './base';
 export { aisSchedule } from '../mcmc/ais';
 export type { AISOptions, AISResult, AISSchedulePreset } from '../mcmc/ais';
 export * from './gaussian';
@@ -65,13 +65,13 @@ export class BernoulliRBM extends RBM {
     return tf.add(tf.matMul(v, this.W), this.b); // b + v W   [n, nH]
   }
 
-  protected visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D | null): tf.Tensor2D {
-    return tf.sigmoid(tf.add(this.timesWt(h, Wt), this.a)) as tf.Tensor2D; // sigmoid(a + W h)   [n, nV]
+  protected visibleMean(h: tf.Tensor2D): tf.Tensor2D {
+    return tf.sigmoid(tf.add(this.timesWt(h), this.a)) as tf.Tensor2D; // sigmoid(a + W h)   [n, nV]
   }
 
-  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D | null, rng: Random, beta = 1): tf.Tensor2D {
-    if (beta === 1) return bernoulli(this.visibleMean(h, Wt), rng);
-    return bernoulli(tf.sigmoid(tf.mul(tf.add(this.timesWt(h, Wt), this.a), beta)) as tf.Tensor2D, rng);
+  protected sampleVisible(h: tf.Tensor2D, rng: Random, beta = 1): tf.Tensor2D {
+    if (beta === 1) return bernoulli(this.visibleMean(h), rng);
+    return bernoulli(tf.sigmoid(tf.mul(tf.add(this.timesWt(h), this.a), beta)) as tf.Tensor2D, rng);
   }
 
   protected energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D {
@@ -114,14 +114,9 @@ export class BernoulliRBM extends RBM {
   protected logPartitionExact(): number {
     if (this.nHidden <= this.nVisible) {
       // log Z = log sum_h exp(b.h) prod_i (1 + exp(a_i + (W h)_i)) = LSE_h [ b.h + sum_i softplus(a_i + (h W^T)_i) ]
-      const Wt = tf.transpose(this.W);
-      try {
-        return this.enumerate(this.nHidden, this.nVisible, (h) =>
-          tf.add(tf.sum(tf.mul(h, this.b), 1), tf.sum(tf.softplus(tf.add(tf.matMul(h, Wt), this.a)), 1)) as tf.Tensor1D,
-        );
-      } finally {
-        Wt.dispose();
-      }
+      return this.enumerate(this.nHidden, this.nVisible, (h) =>
+        tf.add(tf.sum(tf.mul(h, this.b), 1), tf.sum(tf.softplus(tf.add(this.timesWt(h), this.a)), 1)) as tf.Tensor1D,
+      );
     }
     // log Z = LSE_v [ -F(v) ]
     return this.enumerate(this.nVisible, this.nHidden, (v) => tf.neg(this.freeEnergyUnchecked(v)));
@@ -175,12 +170,11 @@ export class BernoulliRBM extends RBM {
     const logZBase = tf.tidy(() => tf.sum(tf.softplus(aA)).dataSync()[0]) + this.nHidden * Math.LN2;
     const dA = tf.sub(this.a, aA); // a - aA   [nV]
     const W = this.W;
-    const Wt = tf.transpose(W);
     const self = this;
     return {
       logZBase,
       dispose() {
-        tf.dispose([dA, Wt]);
+        dA.dispose();
       },
       initial(runs, rng) {
         return tf.tidy(() => bernoulli(tf.tile(tf.sigmoid(aA).reshape([1, -1]), [runs, 1]) as tf.Tensor2D, rng));
@@ -196,7 +190,7 @@ export class BernoulliRBM extends RBM {
           if (!last) {
             const h = bernoulli(tf.sigmoid(tf.mul(x, beta)) as tf.Tensor2D, rng);
             // P(v_i = 1 | h) at beta: sigmoid((1 - beta) aA_i + beta (a_i + (W h)_i))
-            const pre = tf.add(tf.mul(aA, 1 - beta), tf.mul(tf.add(tf.matMul(h, Wt), self.a), beta));
+            const pre = tf.add(tf.mul(aA, 1 - beta), tf.mul(tf.add(self.timesWt(h), self.a), beta));
             next = bernoulli(tf.sigmoid(pre) as tf.Tensor2D, rng);
           }
           return { dLogW, v: next };

@@ -25,14 +25,13 @@ import {
   assertPositiveNumber,
   describeValue,
 } from '../core/validate';
-import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '../train/loop';
+import { gradientStep, History, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { TrainingState } from '../train/state';
 import { klDiagonalGaussianUnchecked } from './kl';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from '../nets/factories';
+import { reparameterise } from '../nets/latent';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreModel } from '../core/network-weights';
-import { registerWasmConvGradients } from '../engine/wasm-conv-grad';
-
-registerWasmConvGradients();
 
 /** The decoder's observation model. */
 export type Likelihood = 'bernoulli' | 'gaussian';
@@ -72,15 +71,15 @@ export interface VAEOptions {
   convDenseUnits?: number;
   /**
    * Your own encoder (replaces the factory one): a `tf.LayersModel` taking `[n, D]` or `[n, h, w, c]` and returning
-   * `[mean, logVar]` (each `[n, L]`) or one `[n, 2L]` tensor. See lib/vae-factories.ts for the contract.
+   * `[mean, logVar]` (each `[n, L]`) or one `[n, 2L]` tensor. See lib/nets/factories.ts for the contract.
    */
   encoder?: tf.LayersModel;
   /** Your own decoder: `[n, L]` -> logits (Bernoulli) or means (Gaussian), shape `[n, D]` or `[n, h, w, c]`. */
   decoder?: tf.LayersModel;
 }
 
-/** Options for {@link VAE.fit}. */
-export interface VAEFitOptions {
+/** Options for {@link VAE.fit} (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
+export interface VAEFitOptions extends LoopFitOptions {
   /** Passes over the data. Integer >= 1. Default 10 (the PyTorch lecture). */
   epochs?: number;
   /** Mini-batch size. Integer >= 1 (capped at the data size). Default 128 (both lectures). */
@@ -89,11 +88,17 @@ export interface VAEFitOptions {
   learningRate?: number;
   /** Weight of the KL term (beta-VAE; 1 is the ELBO). >= 0. Default 1. */
   beta?: number;
-  /** Epochs over which the KL weight rises linearly (per batch) from 0 to `beta`. 0 = no warm-up. Default 0. */
+  /**
+   * Epochs over which the KL weight rises linearly (per batch) from 0 to `beta`. 0 = no warm-up. Default 0. The
+   * position in the warm-up carries over to a resumed `fit` (it counts batches since the first fit or `reset`).
+   */
   klWarmup?: number;
   /** Reshuffle the data every epoch (seeded). Default true. */
   shuffle?: boolean;
-  /** Held-out data, same layout as `x`: its negative ELBO (one sample, beta = 1) is reported per epoch. */
+  /**
+   * Held-out data, same layout as `x`: its negative ELBO (one sample, beta = 1) is reported per epoch as `valLoss`,
+   * with `valReconstruction` and `valKl`.
+   */
   validation?: tf.Tensor;
   /** Called after every epoch with that epoch's metrics (awaited if it returns a promise). */
   onEpoch?: (epoch: number, logs: VAEEpochLogs) => void | Promise<void>;
@@ -114,30 +119,14 @@ export interface VAEEpochLogs {
   kl: number;
   /** The KL weight at the end of the epoch. */
   beta: number;
+  /** Wall seconds of the epoch's training (without validation and callbacks). */
+  seconds: number;
   /** Validation negative ELBO (when `validation` is given). */
   valLoss?: number;
   /** Validation reconstruction term. */
   valReconstruction?: number;
   /** Validation KL term. */
   valKl?: number;
-}
-
-/** What {@link VAE.fit} returns: one entry per epoch, in nats per example. */
-export interface VAEHistory {
-  /** Training objective per epoch (reconstruction + beta * KL). */
-  loss: number[];
-  /** -E_q[log p(x|z)] per epoch. */
-  reconstruction: number[];
-  /** KL(q(z|x) || p(z)) per epoch. */
-  kl: number[];
-  /** KL weight per epoch. */
-  beta: number[];
-  /** Validation negative ELBO per epoch (only with `validation`). */
-  valLoss?: number[];
-  /** Validation reconstruction term per epoch (only with `validation`). */
-  valReconstruction?: number[];
-  /** Validation KL per epoch (only with `validation`). */
-  valKl?: number[];
 }
 
 /** Options for {@link VAE.elbo}. */
@@ -241,13 +230,12 @@ export class VAE {
   private readonly rng: Random;
   /** Shape the encoder takes after the batch axis (flat [D] or [h, w, c]). */
   private readonly encoderInput: number[];
-  private optimizer: tf.Optimizer | null = null;
-  private optimizerRate = NaN;
+  /** What a second `fit` continues from: epoch and batch counters (KL warm-up position), the Adam state. */
+  private readonly training = new TrainingState();
   private disposed = false;
 
   constructor(opts: VAEOptions) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
-    registerWasmConvGradients(); // idempotent; covers a wasm backend registered after this module loaded
     const architecture = opts.architecture ?? (opts.inputShape && !opts.hiddenUnits ? 'conv' : 'dense');
     assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
     assertPositiveInteger('latentDim', opts.latentDim);
@@ -356,14 +344,22 @@ export class VAE {
 
   /**
    * Trains on `x` by maximising the ELBO with the reparameterisation trick (z = mean + exp(logVar/2) * eps,
-   * eps ~ N(0, I), one sample per example) and Adam. One tidy-wrapped step per batch; the epoch's metrics are
-   * read from the device once per epoch. Throws if the loss becomes NaN or infinite (lower the learning rate).
+   * eps ~ N(0, I), one sample per example) and Adam, through genlab's one training loop (lib/train). One
+   * tidy-wrapped step per batch; the epoch's metrics are read from the device once per epoch. Throws if the loss
+   * becomes NaN or infinite (lower the learning rate).
+   *
+   * Resuming: a second `fit` continues where the previous one stopped -- epoch numbers go on (6..10 after 5), the
+   * Adam moments and step count carry over (while the learning rate is unchanged), and so does the KL warm-up
+   * position; with the same options, fit(2 epochs) then fit(3) equals fit(5). `reset: true` starts afresh: new
+   * Adam state, warm-up from 0, epoch counter 0; the weights are kept.
    * @param x Training data `[n, D]` (conv: or `[n, h, w, c]`); Bernoulli data in [0, 1].
-   * @returns Per-epoch loss, reconstruction term and KL (nats per example), plus validation figures.
+   * @returns The {@link History}: `epoch`, `seconds`, `loss`, `reconstruction`, `kl` (nats per example), `beta`
+   *   (the KL weight at the end of each epoch), and `valLoss`, `valReconstruction`, `valKl` with `validation`.
    */
-  async fit(x: tf.Tensor, opts: VAEFitOptions = {}): Promise<VAEHistory> {
+  async fit(x: tf.Tensor, opts: VAEFitOptions = {}): Promise<History> {
     this.assertAlive();
     const { epochs, batchSize: batchSizeOpt, learningRate } = resolveFitOptions(opts, DEFAULTS);
+    const { reset } = resolveLoopOptions('VAE.fit', opts);
     const beta = opts.beta ?? DEFAULTS.beta;
     assertFiniteNumber('beta', beta, { min: 0 });
     const klWarmup = opts.klWarmup ?? 0;
@@ -375,12 +371,12 @@ export class VAE {
     const warmupSteps = klWarmup * batches;
     const betaAt = (step: number): number => (warmupSteps > 0 ? beta * Math.min(1, (step + 1) / warmupSteps) : beta);
     const vars = trainableVariables(this.encoder, this.decoder);
-    const optimizer = this.getOptimizer(learningRate);
+    if (reset) this.training.reset();
+    const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
     const L = this.latentDim;
     let betaT = beta;
-    let raw: Record<string, number[]>;
     try {
-      raw = await runEpochs({
+      return await runEpochs({
         x: data.x,
         epochs,
         batchSize: batchSizeOpt,
@@ -396,7 +392,7 @@ export class VAE {
           const noise = tf.tensor2d(this.rng.normalArray(size * L), [size, L]); //                     [b, L]
           return gradientStep(optimizer, vars, () => {
             const [mean, logVar] = this.encodeT(xb, true); //                                        [b, L] each
-            const z = mean.add(tf.exp(logVar.mul(0.5)).mul(noise)) as tf.Tensor2D; // reparameterisation [b, L]
+            const z = reparameterise(mean, logVar, noise); // z = mean + exp(logVar / 2) * eps         [b, L]
             const out = this.decodeT(z, true); //                                                   [b, D]
             const rec = tf.neg(this.logLikT(xb, out)).mean(); // -E_q log p(x|z), one sample            []
             const kl = klDiagonalGaussianUnchecked(mean, logVar).mean(); //                            []
@@ -404,23 +400,20 @@ export class VAE {
             return [loss, tf.stack([loss, rec, kl])];
           });
         },
-        endEpoch: () => {
-          const extra: Record<string, number> = { beta: betaT };
-          if (val) {
-            const t = this.elboTermsMean(val.x, 1, this.rng.fork());
-            Object.assign(extra, { valLoss: t.rec + t.kl, valReconstruction: t.rec, valKl: t.kl });
-          }
-          return extra;
+        endEpoch: () => ({ beta: betaT }),
+        validationData: val?.x,
+        validate: (v) => {
+          const t = this.elboTermsMean(v, 1, this.rng.fork()); // beta = 1: the negative ELBO
+          return { loss: t.rec + t.kl, reconstruction: t.rec, kl: t.kl };
         },
+        earlyStopping: opts.earlyStopping,
+        state: this.training,
         onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
       });
     } finally {
       if (data.owned) data.x.dispose();
       if (val?.owned) val.x.dispose();
     }
-    const history: VAEHistory = { loss: raw.loss, reconstruction: raw.reconstruction, kl: raw.kl, beta: raw.beta };
-    if (val) Object.assign(history, { valLoss: raw.valLoss, valReconstruction: raw.valReconstruction, valKl: raw.valKl });
-    return history;
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -485,7 +478,6 @@ export class VAE {
         const t = tf.tidy(() => {
           const xb = X.slice([r0, 0], [b, this.inputDim]);
           const [mu, logVar] = this.encodeT(xb, false); //                                          [b, L]
-          const std = tf.exp(logVar.mul(0.5));
           const logVarSum = logVar.sum(-1); //                                                        [b]
           const chunks: tf.Tensor[] = [];
           for (let s0 = 0; s0 < k; s0 += sampleChunk) {
@@ -493,7 +485,7 @@ export class VAE {
             chunks.push(
               tf.tidy(() => {
                 const eps = tf.tensor3d(rng.normalArray(s * b * this.latentDim), [s, b, this.latentDim]);
-                const z = mu.add(std.mul(eps)); //                                                   [s, b, L]
+                const z = reparameterise(mu, logVar, eps); //                                        [s, b, L]
                 const out3 = this.decodeT(z.reshape([s * b, this.latentDim]), false).reshape([s, b, this.inputDim]);
                 const logPx = this.logLikT(xb, out3); // log p(x | z_i)                              [s, b]
                 // log p(z) - log q(z|x) = -1/2 sum z^2 + 1/2 sum (eps^2 + logVar)  (the 2 pi terms cancel)
@@ -590,7 +582,7 @@ export class VAE {
   // Files
 
   /**
-   * Saves the model to directory `dir` atomically (see lib/checkpoint.ts): a crash mid-save leaves the previous
+   * Saves the model to directory `dir` atomically (see lib/core/checkpoint.ts): a crash mid-save leaves the previous
    * checkpoint loadable; a corrupted file is refused on load. Custom encoders/decoders are saved with their
    * topology.
    */
@@ -642,7 +634,7 @@ export class VAE {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.optimizer?.dispose();
+    this.training.dispose();
     this.encoder.dispose();
     this.decoder.dispose();
   }
@@ -707,7 +699,7 @@ export class VAE {
         const xb = X.slice([r0, 0], [b, this.inputDim]);
         const [mu, logVar] = this.encodeT(xb, false);
         const eps = tf.tensor3d(rng.normalArray(samples * b * L), [samples, b, L]);
-        const z = mu.add(tf.exp(logVar.mul(0.5)).mul(eps)).reshape([samples * b, L]) as tf.Tensor2D;
+        const z = reparameterise(mu, logVar, eps).reshape([samples * b, L]) as tf.Tensor2D; //     [samples * b, L]
         const out = this.decodeT(z, false).reshape([samples, b, this.inputDim]);
         return [this.logLikT(xb, out).mean(0), klDiagonalGaussianUnchecked(mu, logVar)];
       });
@@ -738,12 +730,6 @@ export class VAE {
   private evalRng(seed: number | undefined): Random {
     if (seed !== undefined) assertFiniteNumber('seed', seed);
     return seed === undefined ? this.rng.fork() : new Random(seed);
-  }
-
-  private getOptimizer(learningRate: number): tf.Optimizer {
-    this.optimizer = adamFor(this.optimizer, this.optimizerRate, learningRate, DEFAULTS.adamEpsilon);
-    this.optimizerRate = learningRate;
-    return this.optimizer;
   }
 
   /**
