@@ -88,7 +88,13 @@ before(async () => {
     port,
     browser: false,
     token: TOKEN,
-    extra: ['--LabApp.expose_app_in_browser=True', '--ServerApp.ip=127.0.0.1'],
+    extra: [
+      '--LabApp.expose_app_in_browser=True',
+      '--ServerApp.ip=127.0.0.1',
+      // the server itself stays off the network too: no news feed, no update check
+      '--LabApp.news_url=None',
+      '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
+    ],
   });
   assert.equal(cmd.app, 'lab');
   server = spawn(cmd.python, ['-m', 'jupyter', ...cmd.args], { env: jupyterEnv({ GENLAB_QUICK: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -104,7 +110,7 @@ before(async () => {
     await new Promise((r) => setTimeout(r, 500));
   }
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-  const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
+  const context = await browser.newContext({ viewport: { width: 1024, height: 640 } });
   // Nothing may leave the machine: every request to another host is aborted, and recorded.
   await context.route(
     (url) => !['127.0.0.1', 'localhost'].includes(url.hostname) && !/^(data|blob|about):/.test(url.protocol),
@@ -136,6 +142,10 @@ test('JupyterLab 4 runs a lecture: figures, images, maths, no errors, nothing le
   await page.waitForFunction(() => document.querySelector('.jp-NotebookPanel .jp-Toolbar-kernelName')?.textContent?.includes('TypeScript'), null, {
     timeout: 60000,
   });
+  // run only once the kernel is up (before that, Run All silently runs nothing): the status bar says Idle
+  await page.waitForFunction(() => /TypeScript \| Idle/.test(document.querySelector('#jp-main-statusbar')?.textContent ?? ''), null, {
+    timeout: 90000,
+  });
   await command('notebook:run-all-cells');
   // every code cell ran: its prompt shows an execution count, none is still queued ([*])
   await page.waitForFunction(
@@ -144,8 +154,12 @@ test('JupyterLab 4 runs a lecture: figures, images, maths, no errors, nothing le
       return prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p));
     },
     null,
-    { timeout: 180000, polling: 500 },
-  );
+    { timeout: 90000, polling: 500 },
+  ).catch(async (e: Error) => {
+    await page.screenshot({ path: path.join(DIR, 'failed.png') });
+    const prompts = await page.evaluate(() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')).map((p) => p.textContent));
+    throw new Error(`${e.message}\nprompts: ${JSON.stringify(prompts)}\nserver log:\n${serverLog.slice(-3000)}`);
+  });
   await page.waitForSelector('.jp-OutputArea-output .genlab-figure svg.main-svg', { timeout: 60000 });
   const report = await page.evaluate(() => ({
     traces: document.querySelectorAll('.jp-OutputArea-output .genlab-figure .scatterlayer .trace').length,
@@ -166,7 +180,8 @@ test('JupyterLab 4 runs a lecture: figures, images, maths, no errors, nothing le
   assert.deepEqual(report.errors, [], 'no error output');
   assert.match(report.table, /backend/, 'showEnvironment rendered its table');
   // the picture in the README: the figure in its notebook
-  await page.evaluate(() => document.querySelector('.genlab-figure')?.scrollIntoView({ block: 'center' }));
+  await page.getByRole('button', { name: 'No', exact: true }).click({ timeout: 2000 }).catch(() => undefined); // the news question
+  await page.evaluate(() => document.querySelector('.genlab-figure')?.scrollIntoView({ block: 'end' }));
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(DIR, 'jupyterlab.png') });
   assert.deepEqual(offsite, [], 'requests that tried to leave the machine');
@@ -178,7 +193,12 @@ async function editActiveCell(source: string): Promise<void> {
     const app = (window as unknown as { jupyterapp: { shell: { currentWidget: { content: { activeCell: { model: { sharedModel: { setSource(s: string): void } } } } } } } }).jupyterapp;
     app.shell.currentWidget.content.activeCell.model.sharedModel.setSource(src);
   }, source);
-  await command('notebook:enter-edit-mode');
+  // the notebook renders cells lazily: bring the active one into view, then click into its editor (edit mode)
+  await page.evaluate(async () => {
+    const nb = (window as unknown as { jupyterapp: { shell: { currentWidget: { content: { activeCell: unknown; scrollToCell(c: unknown): Promise<void> } } } } }).jupyterapp.shell.currentWidget.content;
+    await nb.scrollToCell(nb.activeCell);
+  });
+  await page.locator('.jp-Notebook .jp-Cell.jp-mod-active .cm-content').click();
   await page.keyboard.press('Control+End');
 }
 
@@ -187,7 +207,10 @@ test('completion offers a genlab model\'s methods; the tooltip shows a genlab cl
   await command('notebook:insert-cell-below');
   await editActiveCell("import { BernoulliRBM } from 'genlab';\nconst rbm = new BernoulliRBM({ nVisible: 4, nHidden: 2 });\nrbm.");
   await page.keyboard.press('Tab');
-  await page.waitForSelector('.jp-Completer .jp-Completer-item', { timeout: 60000 });
+  await page.waitForSelector('.jp-Completer .jp-Completer-item', { timeout: 60000 }).catch(async (e: Error) => {
+    await page.screenshot({ path: path.join(DIR, 'failed-completion.png') });
+    throw e;
+  });
   const items = await page.evaluate(() => Array.from(document.querySelectorAll('.jp-Completer .jp-Completer-item')).map((i) => i.getAttribute('data-value') ?? i.textContent ?? ''));
   for (const method of ['fit', 'sample', 'freeEnergy', 'dispose']) {
     assert.ok(items.some((i) => i.trim() === method), `completion offers ${method}: ${items.join(', ')}`);
