@@ -138,6 +138,14 @@ export class Random {
     return this.nextUint32() >>> 1;
   }
 
+  /** An exact copy: the same state, so the copy and this generator draw the same numbers from here on. */
+  clone(): Random {
+    const r = new Random(this.seed);
+    r.s.set(this.s);
+    r.spareNormal = this.spareNormal;
+    return r;
+  }
+
   /** A new generator whose stream is independent of this one's continuation. */
   fork(): Random {
     return new Random(this.nextUint32() * TWO_POW_32 + this.nextUint32());

@@ -9,7 +9,7 @@
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { assertMatrix, describeValue, assertFiniteNumber } from '../core/validate';
+import { assertMatrix, describeValue, assertFiniteNumber, assertKnownOptions, optionKeys } from '../core/validate';
 import { AISTarget } from '../mcmc/ais';
 import { JsonValue } from '../core/checkpoint';
 import { bernoulli, RBM, RBMOptions, RBMStats } from './base';
@@ -35,6 +35,11 @@ export interface PseudoLikelihoodOptions {
   seed?: number;
 }
 
+const PSEUDO_LIKELIHOOD_OPTION_KEYS = optionKeys<PseudoLikelihoodOptions>({ units: true, seed: true });
+
+/** Every key of {@link RBMOptions}, the options of the {@link BernoulliRBM} constructor. */
+const BERNOULLI_RBM_OPTION_KEYS = optionKeys<RBMOptions>({ nVisible: true, nHidden: true, seed: true, weightStd: true });
+
 /**
  * A Bernoulli-Bernoulli RBM (binary visible and hidden units).
  *
@@ -49,6 +54,7 @@ export class BernoulliRBM extends RBM {
 
   /** See {@link RBMOptions}: nVisible, nHidden, seed, weightStd (default 0.01). */
   constructor(opts: RBMOptions) {
+    assertKnownOptions('BernoulliRBM', opts, BERNOULLI_RBM_OPTION_KEYS);
     super(opts);
   }
 
@@ -125,8 +131,11 @@ export class BernoulliRBM extends RBM {
   /**
    * Mean over rows of the pseudo-log-likelihood sum_i log P(v_i | v_-i) (nats), with
    * P(v_i | v_-i) = sigmoid(F(v with bit i flipped) - F(v)). See {@link PseudoLikelihoodOptions}.
+   * Not the log-likelihood: a different objective (neither bound nor estimate of log p(v)). `'all'` is exact; `'one'`
+   * is an unbiased but noisy estimate of it (variance from the random unit; no error bar is returned).
    */
   pseudoLogLikelihood(v: tf.Tensor2D, opts: PseudoLikelihoodOptions = {}): number {
+    assertKnownOptions('BernoulliRBM.pseudoLogLikelihood', opts, PSEUDO_LIKELIHOOD_OPTION_KEYS);
     this.assertLive();
     this.checkData('v', v);
     const units = opts.units ?? 'all';

@@ -13,7 +13,7 @@
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { assertFiniteNumber, assertMatrix, describeValue } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertMatrix, describeValue, optionKeys } from '../core/validate';
 import { AISTarget } from '../mcmc/ais';
 import { JsonValue } from '../core/checkpoint';
 import { bernoulli, ownedVariable, RBM, RBMOptions, RBMStats, RBMWeights, RBMWeightsInput } from './base';
@@ -25,6 +25,10 @@ export interface GaussianBernoulliRBMOptions extends RBMOptions {
   /** Learn the log-variances log sigma_i^2 too (clamped to sigma in [1e-3, 1e3]). Default false. */
   learnSigma?: boolean;
 }
+
+const GAUSSIAN_RBM_OPTION_KEYS = optionKeys<GaussianBernoulliRBMOptions>({
+  nVisible: true, nHidden: true, seed: true, weightStd: true, sigma: true, learnSigma: true,
+});
 
 /** Parameters of a Gaussian-Bernoulli RBM (tensors owned by the caller). */
 export interface GaussianRBMWeights extends RBMWeights {
@@ -58,6 +62,7 @@ export class GaussianBernoulliRBM extends RBM {
 
   /** See {@link GaussianBernoulliRBMOptions}. */
   constructor(opts: GaussianBernoulliRBMOptions) {
+    assertKnownOptions('GaussianBernoulliRBM', opts, GAUSSIAN_RBM_OPTION_KEYS);
     super(GaussianBernoulliRBM.checkOptions(opts));
     const sigma = opts.sigma ?? 1;
     const sig = typeof sigma === 'number' ? new Array<number>(this.nVisible).fill(sigma) : sigma;

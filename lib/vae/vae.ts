@@ -14,9 +14,13 @@
  * The Bernoulli log-likelihood is computed from the logits, log p(x|z) = sum_d [x_d l_d - softplus(l_d)], which
  * is exact for binary x and never takes log(0).
  */
-import { tf } from '../engine/backend';
+import { ready, tf } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
+import { normalQuantile } from '../mcmc/diagnostics';
 import { Random } from '../engine/random';
 import {
+  assertKnownOptions,
+  optionKeys,
   assertFiniteNumber,
   assertMatrix,
   assertNonNegativeInteger,
@@ -78,6 +82,11 @@ export interface VAEOptions {
   decoder?: tf.LayersModel;
 }
 
+const VAE_OPTION_KEYS = optionKeys<VAEOptions>({
+  architecture: true, inputDim: true, inputShape: true, hiddenUnits: true, latentDim: true, likelihood: true, sigma: true,
+  seed: true, init: true, activation: true, convFilters: true, convDenseUnits: true, encoder: true, decoder: true,
+});
+
 /** Options for {@link VAE.fit} (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
 export interface VAEFitOptions extends LoopFitOptions {
   /** Passes over the data. Integer >= 1. Default 10 (the PyTorch lecture). */
@@ -105,6 +114,11 @@ export interface VAEFitOptions extends LoopFitOptions {
   /** `'auto'` (default): live bar in a notebook, one line per epoch in a terminal; `false`: silent. */
   progress?: 'auto' | false;
 }
+
+const VAE_FIT_OPTION_KEYS = optionKeys<VAEFitOptions>({
+  epochs: true, batchSize: true, learningRate: true, beta: true, klWarmup: true, shuffle: true, validation: true,
+  onEpoch: true, progress: true, reset: true, earlyStopping: true,
+});
 
 /** Metrics of one epoch, in nats per example. */
 export interface VAEEpochLogs {
@@ -137,12 +151,40 @@ export interface ElboOptions {
   seed?: number;
 }
 
+const ELBO_OPTION_KEYS = optionKeys<ElboOptions>({ samples: true, seed: true });
+
 /** Options for {@link VAE.iwae}. */
 export interface IwaeOptions {
   /** Importance samples k per example (k = 1 gives the ELBO; Burda et al. use 50 and 5000). Integer >= 1. */
   samples: number;
   /** Seed of the noise. Default: drawn from the model's generator. */
   seed?: number;
+}
+
+const IWAE_OPTION_KEYS = optionKeys<IwaeOptions>({ samples: true, seed: true });
+
+/** Options for {@link VAE.iwaeEstimate}. */
+export interface IwaeEstimateOptions extends IwaeOptions {
+  /** Independent evaluations whose spread gives the error bar. Default 10; integer >= 2. */
+  repeats?: number;
+}
+
+/** The option names of {@link IwaeEstimateOptions}, for `assertKnownOptions`. */
+const IWAE_ESTIMATE_OPTION_KEYS = optionKeys<IwaeEstimateOptions>({ samples: true, seed: true, repeats: true });
+
+/** An IWAE estimate with its Monte Carlo error bar; see {@link VAE.iwaeEstimate}. */
+export interface IwaeEstimate {
+  /** Mean over the repeats of the k-sample bound averaged over rows (nats): unbiased for E[L_k], below log p(x). */
+  value: number;
+  /**
+   * Standard error of `value`: sd(repeat values) / sqrt(repeats), one sigma of the Monte Carlo noise from the
+   * z draws (the rows are fixed). It does not include the bound's gap log p(x) - E[L_k] >= 0.
+   */
+  stderr: number;
+  /** The value of each independent evaluation. */
+  repeats: number[];
+  /** Importance samples k per row and evaluation. */
+  samples: number;
 }
 
 /** Options for {@link VAE.sample}. */
@@ -156,6 +198,8 @@ export interface VAESampleOptions {
   draw?: boolean;
 }
 
+const VAE_SAMPLE_OPTION_KEYS = optionKeys<VAESampleOptions>({ seed: true, draw: true });
+
 /** Options for {@link VAE.latentGrid}. */
 export interface LatentGridOptions {
   /** Points per axis (the picture is n x n images). Integer >= 1. Default 30 (the Keras lecture). */
@@ -168,6 +212,8 @@ export interface LatentGridOptions {
   /** Which two latent dimensions span the plane; the others stay 0. Default `[0, 1]`. */
   dims?: [number, number];
 }
+
+const LATENT_GRID_OPTION_KEYS = optionKeys<LatentGridOptions>({ n: true, range: true, dims: true });
 
 /** Defaults with their reasons. */
 const DEFAULTS = {
@@ -235,6 +281,7 @@ export class VAE {
   private disposed = false;
 
   constructor(opts: VAEOptions) {
+    assertKnownOptions('VAE', opts, VAE_OPTION_KEYS);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     const architecture = opts.architecture ?? (opts.inputShape && !opts.hiddenUnits ? 'conv' : 'dense');
     assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
@@ -337,6 +384,7 @@ export class VAE {
       init,
       custom: opts.encoder !== undefined || opts.decoder !== undefined,
     };
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -357,6 +405,8 @@ export class VAE {
    *   (the KL weight at the end of each epoch), and `valLoss`, `valReconstruction`, `valKl` with `validation`.
    */
   async fit(x: tf.Tensor, opts: VAEFitOptions = {}): Promise<History> {
+    assertKnownOptions('VAE.fit', opts, VAE_FIT_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     const { epochs, batchSize: batchSizeOpt, learningRate } = resolveFitOptions(opts, DEFAULTS);
     const { reset } = resolveLoopOptions('VAE.fit', opts);
@@ -422,14 +472,19 @@ export class VAE {
   /**
    * Mean per-example ELBO in nats: E_q[log p(x|z)] (Monte Carlo with `samples` draws) - KL(q(z|x) || p(z))
    * (exact). Bernoulli: the exact log-likelihood of binary data; Gaussian: includes -D/2 log(2 pi sigma^2).
+   * An unbiased Monte Carlo estimate of the ELBO, which is a lower bound on log p(x) (the gap is KL(q || posterior));
+   * no error bar: {@link VAE.iwaeEstimate} with `samples: 1` gives the ELBO with one.
    */
   async elbo(x: tf.Tensor, opts: ElboOptions = {}): Promise<number> {
+    assertKnownOptions('VAE.elbo', opts, ELBO_OPTION_KEYS);
     const rows = await this.elboPerExample(x, opts);
     return mean(rows);
   }
 
   /** The ELBO of each example (nats), as {@link VAE.elbo} averages it. */
   async elboPerExample(x: tf.Tensor, opts: ElboOptions = {}): Promise<Float32Array> {
+    assertKnownOptions('VAE.elboPerExample', opts, ELBO_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     const samples = opts.samples ?? 1;
     assertPositiveInteger('samples', samples);
@@ -452,14 +507,46 @@ export class VAE {
    * Mean per-example importance-weighted bound (Burda et al. 2016) in nats:
    * log (1/k) sum_i p(x, z_i) / q(z_i | x), z_i ~ q(z | x). Rises with k towards log p(x); k = 1 is the ELBO.
    * Computed in blocks (log-sum-exp over samples), so k in the thousands fits in memory.
+   * One noisy draw of the bound, biased low as an estimate of log p(x) and without an error bar: use
+   * {@link VAE.iwaeEstimate} for one.
    */
   async iwae(x: tf.Tensor, opts: IwaeOptions): Promise<number> {
+    assertKnownOptions('VAE.iwae', opts, IWAE_OPTION_KEYS);
     const rows = await this.iwaePerExample(x, opts);
     return mean(rows);
   }
 
+  /**
+   * The IWAE bound with an honest error bar: `repeats` independent evaluations of {@link VAE.iwae} (fresh z draws,
+   * same rows), value = their mean, stderr = their sd / sqrt(repeats).
+   *
+   * Bias: each evaluation is an unbiased estimate of E[L_k], the expected k-sample bound, which is a LOWER bound
+   * on the mean log p(x) (Burda et al. 2016: E[L_1] = ELBO <= E[L_k] <= E[L_{k+1}] <= log p(x)); as an estimate of
+   * log p(x) it is therefore biased low, by a gap that shrinks as k grows (the error bar does not include it).
+   * The error bar is the Monte Carlo standard error of the mean over repeats (one sigma); value +- t * stderr
+   * (Student's t, repeats - 1 dof) covers E[L_k] at the nominal rate (test/vae.test.ts measures it on a
+   * linear-Gaussian model with exact ELBO). Cost: `repeats` times {@link VAE.iwae}.
+   */
+  async iwaeEstimate(x: tf.Tensor, opts: IwaeEstimateOptions): Promise<IwaeEstimate> {
+    this.assertAlive();
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be { samples, repeats?, seed? }; got ${describeValue(opts)}`);
+    assertKnownOptions('VAE.iwaeEstimate', opts, IWAE_ESTIMATE_OPTION_KEYS);
+    await ready();
+    const repeats = opts.repeats ?? 10;
+    assertPositiveInteger('repeats', repeats);
+    if (repeats < 2) throw new RangeError(`repeats must be an integer >= 2 (their spread is the error bar); got ${describeValue(repeats)}`);
+    const rng = this.evalRng(opts.seed);
+    const values: number[] = [];
+    for (let r = 0; r < repeats; r++) values.push(await this.iwae(x, { samples: opts.samples, seed: rng.fork().seed }));
+    const value = values.reduce((a, b) => a + b, 0) / repeats;
+    const sd = Math.sqrt(values.reduce((a, v) => a + (v - value) ** 2, 0) / (repeats - 1));
+    return { value, stderr: sd / Math.sqrt(repeats), repeats: values, samples: opts.samples };
+  }
+
   /** The IWAE bound of each example (nats), as {@link VAE.iwae} averages it. */
   async iwaePerExample(x: tf.Tensor, opts: IwaeOptions): Promise<Float32Array> {
+    assertKnownOptions('VAE.iwaePerExample', opts, IWAE_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be { samples }; got ${describeValue(opts)}`);
     const k = opts.samples;
@@ -538,8 +625,11 @@ export class VAE {
   }
 
   /**
-   * Encodes `x` to its posterior mean and decodes it: E[x | z = mean(x)], shaped like `x` (`[n, D]` or `[n, h, w, c]`).
+   * Encodes `x` to its posterior mean and decodes it: E[x | z = mean(x)], shaped like `x` (`[n, D]` or `[n, h, w, c]`; a `Tensor2D` in gives a `Tensor2D` out, a `Tensor4D` a `Tensor4D`).
    */
+  reconstruct(x: tf.Tensor2D): tf.Tensor2D;
+  reconstruct(x: tf.Tensor4D): tf.Tensor4D;
+  reconstruct(x: tf.Tensor): tf.Tensor;
   reconstruct(x: tf.Tensor): tf.Tensor {
     this.assertAlive();
     const data = this.toFlat('x', x, false);
@@ -553,6 +643,7 @@ export class VAE {
 
   /** `n` samples from the model: z ~ N(0, I), then E[x | z] (or x ~ p(x|z) with `draw`). Returns `[n, D]`. */
   sample(n: number, opts: VAESampleOptions = {}): tf.Tensor2D {
+    assertKnownOptions('VAE.sample', opts, VAE_SAMPLE_OPTION_KEYS);
     this.assertAlive();
     assertPositiveInteger('n', n);
     const rng = this.evalRng(opts.seed);
@@ -573,6 +664,7 @@ export class VAE {
    * usual axes). Other latent dimensions are 0. Pair with an image-grid display of n columns.
    */
   latentGrid(opts: LatentGridOptions = {}): tf.Tensor2D {
+    assertKnownOptions('VAE.latentGrid', opts, LATENT_GRID_OPTION_KEYS);
     this.assertAlive();
     const { z } = latentGridPoints(this.latentDim, opts);
     return tf.tidy(() => this.meanOf(this.decodeT(tf.tensor2d(z, [z.length / this.latentDim, this.latentDim]), false)));
@@ -780,6 +872,7 @@ export function latentGridPoints(
   latentDim: number,
   opts: LatentGridOptions = {},
 ): { z: Float32Array; xs: number[]; ys: number[] } {
+  assertKnownOptions('latentGridPoints', opts, LATENT_GRID_OPTION_KEYS);
   assertPositiveInteger('latentDim', latentDim);
   const n = opts.n ?? DEFAULTS.gridN;
   assertPositiveInteger('n', n);
@@ -816,26 +909,8 @@ export function latentGridPoints(
   return { z, xs, ys };
 }
 
-/** Phi^-1(p) for the standard normal (Acklam's rational approximation, relative error < 1.2e-9). */
-export function normalQuantile(p: number): number {
-  assertFiniteNumber('p', p, { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true });
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-  const pLow = 0.02425;
-  if (p < pLow) {
-    const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  }
-  if (p > 1 - pLow) return -normalQuantile(1 - p);
-  const q = p - 0.5;
-  const r = q * q;
-  return (
-    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
-    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
-  );
-}
+/** Phi^-1(p) for the standard normal; defined with the chain diagnostics (one implementation). */
+export { normalQuantile };
 
 function product(xs: number[]): number {
   return xs.reduce((a, b) => a * b, 1);
