@@ -181,7 +181,18 @@ test('JupyterLab 4 runs a lecture: figures, images, maths, no errors, nothing le
   assert.match(report.table, /backend/, 'showEnvironment rendered its table');
   // the picture in the README: the figure in its notebook
   await page.getByRole('button', { name: 'No', exact: true }).click({ timeout: 2000 }).catch(() => undefined); // the news question
-  await page.evaluate(() => document.querySelector('.genlab-figure')?.scrollIntoView({ block: 'end' }));
+  await command('application:toggle-left-area'); // the notebook, wide
+  await page.waitForTimeout(300);
+  await page.evaluate(async () => {
+    // scroll the notebook so that the end of the cell that drew the figure is at the bottom of the window
+    type Nb = { widgets: { node: HTMLElement }[]; activeCellIndex: number; scrollToItem(i: number, align: string): Promise<void> };
+    const nb = (window as unknown as { jupyterapp: { shell: { currentWidget: { content: Nb } } } }).jupyterapp.shell.currentWidget.content;
+    const i = nb.widgets.findIndex((w) => w.node.querySelector('.genlab-figure') !== null);
+    if (i >= 0) {
+      nb.activeCellIndex = i; // else JupyterLab scrolls back to the active (last) cell
+      await nb.scrollToItem(i, 'end');
+    }
+  });
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(DIR, 'jupyterlab.png') });
   assert.deepEqual(offsite, [], 'requests that tried to leave the machine');

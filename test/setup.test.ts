@@ -47,7 +47,7 @@ test('no Jupyter and no permission to install: one message naming pip install ju
 
 test('no Jupyter on Debian as root: installs Debian\'s Jupyter packages with apt-get, then finds it', () => {
   // A machine without Jupyter, simulated: the only candidate python does not exist until "apt-get install" creates
-  // it (as a link to this machine's Jupyter python). The fake apt-get records its arguments.
+  // it (a wrapper running this machine's Jupyter python: a venv's python cannot simply be linked elsewhere). The fake apt-get records its arguments.
   const dir = tmp('apt');
   const python = path.join(dir, 'bin', 'python3');
   const log = path.join(dir, 'apt.log');
@@ -55,7 +55,7 @@ test('no Jupyter on Debian as root: installs Debian\'s Jupyter packages with apt
   const apt = path.join(dir, 'apt-get');
   fs.writeFileSync(
     apt,
-    `#!/bin/sh\necho "$@" >> ${log}\nif [ "$1" = install ]; then mkdir -p ${dir}/bin && ln -sf ${realPython} ${python}; fi\n`,
+    `#!/bin/sh\necho "$@" >> ${log}\nif [ "$1" = install ]; then mkdir -p ${dir}/bin && printf '#!/bin/sh\\nexec ${realPython} "$@"\\n' > ${python} && chmod +x ${python}; fi\n`,
     { mode: 0o755 },
   );
   const lines: string[] = [];
