@@ -12,6 +12,7 @@ export * from './rbm'; //         BernoulliRBM, GaussianBernoulliRBM
 export * from './nets'; //        encoder and decoder factories
 export * from './vae'; //         VAE, klDiagonalGaussian
 export * from './autoencoder'; // Autoencoder
+export * from './gan'; //         GAN
 export * from './diffusion'; //   DDPM, NoiseSchedule, noise-prediction networks
 export * from './metrics'; //     energyDistance, mmd, medianBandwidth, modeCoverage
 export * from './display'; //     figures, images, tables, progress, showEnvironment

@@ -41,11 +41,22 @@ import { convDecoder, convEncoder, denseDecoder, denseEncoder } from '../lib/net
 import { saveCheckpoint } from '../lib/core/checkpoint';
 import { mmd, modeCoverage } from '../lib/metrics/samples';
 import { DDPM } from '../lib/diffusion/ddpm';
+import { GAN } from '../lib/gan/gan';
 import { loadMnist } from '../datasets/mnist';
 import { loadFashionMnist } from '../datasets/fashion-mnist';
 import { encodeIdx, parseIdx, readIdx } from '../datasets/idx';
 import { isingConfigurations } from '../datasets/ising';
 import { correlatedGaussian, correlatedGaussianArray, gaussianRing } from '../datasets/synthetic';
+
+/** Runs `fn` on a small GAN and frees it (also when `fn` throws or rejects). */
+async function withGan(fn: (g: GAN) => unknown): Promise<unknown> {
+  const g = new GAN({ dataShape: [4], latentDim: 2, generatorUnits: [4], discriminatorUnits: [4], seed: 1 });
+  try {
+    return await fn(g);
+  } finally {
+    g.dispose();
+  }
+}
 
 /** Fixtures the calls share, built once the backend is ready. */
 /** Calls `fn` on a small DDPM and frees it (and any tensors), rethrowing what `fn` throws. */
@@ -108,6 +119,9 @@ const ROWS: Row[] = [
   { covers: 'VAE.latentGrid', caller: 'VAE.latentGrid', bad: 'dim', hint: 'dims', call: (f) => f.vae.latentGrid({ dim: [0, 1] } as never) },
   { covers: 'latentGridPoints', caller: 'latentGridPoints', bad: 'rnage', hint: 'range', call: () => latentGridPoints(2, { rnage: [-1, 1] } as never) },
   // Autoencoder and PCA
+  { covers: 'GAN', caller: 'GAN', bad: 'latentdim', hint: 'latentDim', call: () => new GAN({ dataShape: [4], latentdim: 3 } as never) },
+  { covers: 'GAN.fit', caller: 'GAN.fit', bad: 'discriminatorStep', hint: 'discriminatorSteps', call: (f) => withGan((g) => g.fit(f.x4, { discriminatorStep: 2 } as never)) },
+  { covers: 'GAN.sample', caller: 'GAN.sample', bad: 'Z', hint: 'z', call: () => withGan((g) => g.sample(2, { Z: null } as never)) },
   { covers: 'Autoencoder', caller: 'Autoencoder', bad: 'los', hint: 'loss', call: () => new Autoencoder({ inputDim: 4, codeDim: 2, los: 'mse' } as never) },
   { covers: 'Autoencoder.fit', caller: 'Autoencoder.fit', bad: 'epochz', hint: 'epochs', call: (f) => f.ae.fit(f.x4, { epochz: 1 } as never) },
   { covers: 'pca', caller: 'pca', bad: 'maxIteration', hint: 'maxIterations', call: (f) => pca(f.x4, 1, { maxIteration: 5 } as never) },
