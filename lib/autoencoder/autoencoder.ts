@@ -72,7 +72,7 @@ export interface AutoencoderOptions {
   linear?: boolean;
   /** Hidden activation when not `linear`. Default `'relu'`. */
   activation?: HiddenActivation;
-  /** Activation of the code layer when not `linear`. Default: `activation`. */
+  /** Activation of the code layer when not `linear`. Default: `activation` (dense), `'linear'` (conv). */
   codeActivation?: HiddenActivation;
   /** Seed for initialisation and shuffling. Default: random. */
   seed?: number;
