@@ -5,3 +5,4 @@ export * from './samplers';
 export * from './diagnostics';
 export * from './ais';
 export * from './ising';
+export * from './gradient';
