@@ -12,6 +12,7 @@ export * from './rbm'; //         BernoulliRBM, GaussianBernoulliRBM
 export * from './nets'; //        encoder and decoder factories
 export * from './vae'; //         VAE, klDiagonalGaussian
 export * from './autoencoder'; // Autoencoder
+export * from './ebm'; //         EnergyModel (deep energy-based models, Langevin training)
 export * from './metrics'; //     energyDistance, modeCoverage
 export * from './display'; //     figures, images, tables, progress, showEnvironment
 export * from '../datasets'; //   loadMnist, loadFashionMnist, readIdx, synthetic sets
