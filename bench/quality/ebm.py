@@ -21,6 +21,7 @@ p.add_argument("--out", required=True, help="where to write the samples, float32
 p.add_argument("--epochs", type=int, default=100)
 p.add_argument("--seed", type=int, default=1)
 p.add_argument("--samples", type=int, default=2000)
+p.add_argument("--eval-every", type=int, default=0, help="also write samples to <out>.<epoch> every this many epochs")
 args = p.parse_args()
 
 torch.set_num_threads(1)
@@ -63,6 +64,12 @@ for epoch in range(args.epochs):
         opt.step()
     seconds.append(time.perf_counter() - t0)
     cpu.append(time.process_time() - c0)
+    if args.eval_every and (epoch + 1) % args.eval_every == 0 and epoch + 1 < args.epochs:
+        state = torch.get_rng_state()
+        torch.manual_seed(1000 + args.seed)
+        langevin(lo + (hi - lo) * torch.rand(args.samples, 2), K).numpy().astype("<f4").tofile(f"{args.out}.{epoch + 1}")
+        torch.set_rng_state(state)
+        print("EBM_EVAL " + json.dumps({"epoch": epoch + 1, "seconds": seconds, "cpu": cpu}), flush=True)
 
 samples = langevin(lo + (hi - lo) * torch.rand(args.samples, 2), K)
 samples.numpy().astype("<f4").tofile(args.out)

@@ -90,7 +90,7 @@ function peerPython(): string {
   return found;
 }
 
-async function train(seed: number, epochs: number, side: string): Promise<Run[]> {
+async function train(seed: number, epochs: number, side: string, evalEvery: number, out?: string): Promise<Run[]> {
   const data = gaussianRing({ n: N_TRAIN, seed });
   const trainPoints = data.arraySync() as number[][];
   const runs: Run[] = [];
@@ -107,8 +107,15 @@ async function train(seed: number, epochs: number, side: string): Promise<Run[]>
         seconds.push((Date.now() - t0) / 1000);
         const c = process.cpuUsage(c0);
         cpu.push((c.user + c.system) / 1e6);
-        c0 = process.cpuUsage();
         if (epoch % 10 === 0) console.log(`genlab seed ${seed} epoch ${epoch}: ${JSON.stringify(logs)}`);
+        if (evalEvery > 0 && epoch % evalEvery === 0 && epoch < epochs) {
+          // An intermediate evaluation (same sampler settings and seed as the final one), recorded as its own row.
+          const s = model.sample(N_SAMPLES, { seed: 1000 + seed });
+          runs.push(score('genlab', seed, epoch, s.arraySync() as number[][], trainPoints, seconds.slice(), cpu.slice(), `genlab (${tf.getBackend()})`));
+          s.dispose();
+          if (out) fs.writeFileSync(out, JSON.stringify(runs, null, 1));
+        }
+        c0 = process.cpuUsage();
         t0 = Date.now();
       },
     });
@@ -187,8 +194,42 @@ async function main(): Promise<void> {
   if (reportIdx >= 0) {
     const files = process.argv.slice(reportIdx + 1).filter((a) => !a.startsWith('--'));
     const runs = files.flatMap((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as Run[]);
-    runs.sort((a, b) => (a.side === b.side ? a.seed - b.seed : a.side === 'genlab' ? -1 : 1));
+    runs.sort((a, b) => (a.side !== b.side ? (a.side === 'genlab' ? -1 : 1) : a.seed !== b.seed ? a.seed - b.seed : a.epochs - b.epochs));
     publishReport(report(runs), 'RESULTS-ebm.md');
+    return;
+  }
+  const scoreDir = option('score-torch');
+  if (scoreDir) {
+    // Score samples files `<dir>/s<seed>.f32[.<epoch>]` written by `ebm.py --out <dir>/s<seed>.f32 --eval-every k`,
+    // with the timings from its log `<dir>/s<seed>.log` (EBM_EVAL / EBM_RESULT lines).
+    const runs: Run[] = [];
+    for (const f of fs.readdirSync(scoreDir).filter((n) => /^s\d+\.f32/.test(n))) {
+      const seed = Number(/^s(\d+)/.exec(f)![1]);
+      const logLines = fs.readFileSync(path.join(scoreDir, `s${seed}.log`), 'utf8').split('\n');
+      const epochSuffix = /\.f32\.(\d+)$/.exec(f);
+      const final = logLines.find((l) => l.startsWith('EBM_RESULT '));
+      const info = epochSuffix
+        ? { ...JSON.parse(logLines.find((l) => l.startsWith('EBM_EVAL ') && JSON.parse(l.slice(9)).epoch === Number(epochSuffix[1]))!.slice(9)), torch: '' }
+        : JSON.parse(final!.slice('EBM_RESULT '.length));
+      const epoch = epochSuffix ? Number(epochSuffix[1]) : info.seconds.length;
+      const buf = fs.readFileSync(path.join(scoreDir, f));
+      const v = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+      const samples = Array.from({ length: v.length / 2 }, (_, i) => [v[2 * i], v[2 * i + 1]]);
+      const data = gaussianRing({ n: N_TRAIN, seed });
+      runs.push(score('PyTorch', seed, epoch, samples, data.arraySync() as number[][], info.seconds, info.cpu, `PyTorch ${info.torch || '2.x'}`));
+      data.dispose();
+    }
+    fs.writeFileSync(option('out') ?? path.join(scoreDir, 'runs.json'), JSON.stringify(runs, null, 1));
+    console.log(report(runs));
+    return;
+  }
+  if (option('write-data')) {
+    // Writes the ring of each seed for a standalone ebm.py run: <dir>/ring<seed>.f32.
+    for (const seed of (option('seeds') ?? '1,2,3').split(',').map(Number)) {
+      const data = gaussianRing({ n: N_TRAIN, seed });
+      fs.writeFileSync(path.join(option('write-data')!, `ring${seed}.f32`), Buffer.from(new Float32Array(data.dataSync()).buffer));
+      data.dispose();
+    }
     return;
   }
   const seeds = (option('seeds') ?? '1,2,3').split(',').map(Number);
@@ -197,7 +238,7 @@ async function main(): Promise<void> {
   const out = option('out');
   const runs: Run[] = [];
   for (const seed of seeds) {
-    runs.push(...(await train(seed, epochs, side)));
+    runs.push(...(await train(seed, epochs, side, arg('eval-every', 0), out)));
     if (out) fs.writeFileSync(out, JSON.stringify(runs, null, 1));
   }
   console.log(report(runs));
