@@ -8,7 +8,7 @@
  *       trains and prints one line `BENCH_RESULT {json}`.
  *
  * Environment: GENLAB_FAST_KERNELS / GENLAB_NATIVE / GENLAB_BLAS_THREADS select the kernel levers
- * (lib/kernels.ts), GENLAB_BACKEND the backend.
+ * (lib/engine/kernels.ts), GENLAB_BACKEND the backend.
  */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -15,7 +15,7 @@
  *   notebooks, notebooks_quick                      wall time of the whole notebook suite (npm run lectures),
  *                                                   default and quick mode.
  * `--quick`: one repetition, the 10k workloads and the quick notebook suite only, nothing recorded.
- * `--variants`: genlab's kernel levers to compare (lib/kernels.ts): `stock` (tfjs as shipped), `transpose`
+ * `--variants`: genlab's kernel levers to compare (lib/engine/kernels.ts): `stock` (tfjs as shipped), `transpose`
  * (explicit transposes, no addon), `native` (OpenBLAS addon; genlab's default when it is built).
  * Results: printed, written to build/bench/latest.json, and (full runs) to the generated table in
  * bench/RESULTS.md between the `bench:begin` / `bench:end` markers.

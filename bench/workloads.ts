@@ -67,7 +67,7 @@ async function rbm(x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochT
 
 // ---------------------------------------------------------------------------------------------------------
 // VAEs: the library's VAE.fit. GENLAB_BENCH_STANDIN=1 runs equivalent stand-ins written with plain tfjs ops
-// instead (used before lib/vae.ts existed; kept to compare tf.layers overhead against bare ops).
+// instead (used before lib/vae/ existed; kept to compare tf.layers overhead against bare ops).
 
 type Params = Record<string, tf.Variable>;
 

@@ -17,7 +17,7 @@ import {
 import { environmentHtml, environmentText } from '../lib/display/environment';
 import { fastKernelReport } from '../lib/engine/kernels';
 
-const BACKEND_JS = path.join(__dirname, '..', 'lib', 'backend.js');
+const BACKEND_JS = path.join(__dirname, '..', 'lib', 'engine', 'backend.js');
 const REPO_NODE_MODULES = path.join(__dirname, '..', '..', 'node_modules');
 
 /** Runs `body` in a fresh Node process after `const b = require(<compiled backend>)`; returns status and output. */

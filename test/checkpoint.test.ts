@@ -110,8 +110,8 @@ test('a process killed mid-save (SIGKILL) leaves the previous checkpoint loadabl
   await saveSample(dir, 1);
   const lib = path.join(__dirname, '..', 'lib');
   const script = `
-    const { tf, ready } = require(${JSON.stringify(path.join(lib, 'backend.js'))});
-    const { saveCheckpoint } = require(${JSON.stringify(path.join(lib, 'checkpoint.js'))});
+    const { tf, ready } = require(${JSON.stringify(path.join(lib, 'engine', 'backend.js'))});
+    const { saveCheckpoint } = require(${JSON.stringify(path.join(lib, 'core', 'checkpoint.js'))});
     ready().then(() => saveCheckpoint(${JSON.stringify(dir)},
       { kind: 'Test', config: { scale: 5 }, tensors: { W: tf.fill([300, 300], 5) } },
       { beforeCommit: () => process.kill(process.pid, 'SIGKILL') }));`;

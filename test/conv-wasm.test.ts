@@ -1,5 +1,5 @@
 /**
- * The WASM convolution gradient kernels genlab registers (lib/wasm-conv-grad.ts) agree with the CPU backend's
+ * The WASM convolution gradient kernels genlab registers (lib/engine/wasm-conv-grad.ts) agree with the CPU backend's
  * reference kernels: same inputs, same results within float tolerance, for forward passes, input gradients
  * and filter gradients of conv2d and conv2dTranspose, and no tensor leaks.
  */
@@ -13,7 +13,7 @@ import { unregisterFastKernels } from '../lib/engine/kernels';
 
 /**
  * This file checks genlab's ops-based WASM kernels against the CPU backend's stock kernels, so the optional native
- * kernels of lib/kernels.ts (which wrap these and replace the CPU ones when the addon is built; their own tests are
+ * kernels of lib/engine/kernels.ts (which wrap these and replace the CPU ones when the addon is built; their own tests are
  * test/kernels.test.ts) are taken out first.
  */
 async function stockKernels(): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * genlab's replacement kernels (lib/kernels.ts) compute the same functions as the kernels they replace.
+ * genlab's replacement kernels (lib/engine/kernels.ts) compute the same functions as the kernels they replace.
  *
  * Reference: TensorFlow.js's own pure-JS CPU kernels (float32, straightforward loops), run with every genlab
  * replacement unregistered. Each case is then recomputed on 'cpu' and 'wasm' with the replacements registered,
@@ -447,7 +447,7 @@ test('replacement kernels leak no tensors and no backend memory', async () => {
 test('without the addon genlab loads, says why in one line, and registers the portable kernels', () => {
   // A fresh process where the addon is switched off, as on a machine where it could not be built.
   const script = `
-    const k = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'kernels'))});
+    const k = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'engine', 'kernels'))});
     const r = k.registerFastKernels();
     console.log(JSON.stringify(r));`;
   const r = spawnSync(process.execPath, ['-e', script], {

@@ -239,7 +239,7 @@ export class Autoencoder {
   }
 
   /**
-   * Saves the model to the directory `dir` (created if missing) atomically, through lib/checkpoint.ts: a crash
+   * Saves the model to the directory `dir` (created if missing) atomically, through lib/core/checkpoint.ts: a crash
    * mid-save leaves the previous checkpoint there loadable, and {@link Autoencoder.load} refuses a corrupted or
    * truncated one. Stored: the configuration (inputDim, hiddenUnits, codeDim, loss, linear, activation,
    * codeActivation, seed) as JSON and the encoder's and decoder's weights in layer order. NOT stored: the Adam

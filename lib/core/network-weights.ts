@@ -1,6 +1,6 @@
 /**
  * Internal (not exported from the package): how the VAE and the Autoencoder keep their tf.LayersModel networks in
- * a checkpoint (lib/checkpoint.ts). Each network's weights are stored as `<name>/<i>` in `getWeights()` order
+ * a checkpoint (lib/core/checkpoint.ts). Each network's weights are stored as `<name>/<i>` in `getWeights()` order
  * (kernel, bias, ... by layer: stable for a given architecture).
  */
 import { tf } from '../engine/backend';

@@ -249,7 +249,7 @@ export interface EnvironmentDescription {
   /** Better backends that were passed over, with the reason (empty when forced or when the best one is used). */
   skipped: SkippedBackend[];
   /**
-   * genlab's faster kernels (lib/kernels.ts): whether the native OpenBLAS addon runs the products, and a one-line
+   * genlab's faster kernels (lib/engine/kernels.ts): whether the native OpenBLAS addon runs the products, and a one-line
    * note saying which kernels are active or why the addon is not (e.g. not built: install libopenblas-dev).
    */
   kernels: { native: boolean; threads: number; note: string };

@@ -29,7 +29,7 @@ export function resolveFitOptions(
 
 /**
  * An Adam optimiser for `learningRate`, reusing `current` (and its moment estimates) when the rate is unchanged.
- * It is genlab's fused Adam (lib/kernels.ts): tf.train.adam's maths, one native kernel per variable when the
+ * It is genlab's fused Adam (lib/engine/kernels.ts): tf.train.adam's maths, one native kernel per variable when the
  * optional OpenBLAS addon is built, tfjs's own update otherwise.
  */
 export function adamFor(current: tf.Optimizer | null, currentRate: number, learningRate: number, epsilon: number): tf.Optimizer {

@@ -72,7 +72,7 @@ export interface VAEOptions {
   convDenseUnits?: number;
   /**
    * Your own encoder (replaces the factory one): a `tf.LayersModel` taking `[n, D]` or `[n, h, w, c]` and returning
-   * `[mean, logVar]` (each `[n, L]`) or one `[n, 2L]` tensor. See lib/vae-factories.ts for the contract.
+   * `[mean, logVar]` (each `[n, L]`) or one `[n, 2L]` tensor. See lib/nets/factories.ts for the contract.
    */
   encoder?: tf.LayersModel;
   /** Your own decoder: `[n, L]` -> logits (Bernoulli) or means (Gaussian), shape `[n, D]` or `[n, h, w, c]`. */
@@ -590,7 +590,7 @@ export class VAE {
   // Files
 
   /**
-   * Saves the model to directory `dir` atomically (see lib/checkpoint.ts): a crash mid-save leaves the previous
+   * Saves the model to directory `dir` atomically (see lib/core/checkpoint.ts): a crash mid-save leaves the previous
    * checkpoint loadable; a corrupted file is refused on load. Custom encoders/decoders are saved with their
    * topology.
    */
