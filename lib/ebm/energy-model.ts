@@ -481,12 +481,12 @@ export class EnergyModel {
     this.buffer = null;
   }
 
-  /** A short description, e.g. `dense 2-128-128-1` or `conv 28x28x1 16-32-64-64`. */
+  /** A short description, e.g. `dense 2-128-128-1` or `conv 28x28x1 filters 16-32-64-64 dense 64`. */
   describe(): string {
     const c = this.config;
     return c.architecture === 'dense'
       ? `dense ${[c.dataShape[0], ...c.hiddenUnits, 1].join('-')}`
-      : `conv ${c.dataShape.join('x')} ${c.convFilters.join('-')}-${c.convDenseUnits}-1`;
+      : `conv ${c.dataShape.join('x')} filters ${c.convFilters.join('-')} dense ${c.convDenseUnits}`;
   }
 
   // ------------------------------------------------------------------------------------------------------
