@@ -57,7 +57,7 @@ async function rbm(x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochT
   try {
     const r = await timeEpochs(epochs, async () => {
       const h = await model.fit(x, { epochs: 1, batchSize: 100, learningRate: 0.1, k: 1, progress: false });
-      return h.history.reconstructionError[0];
+      return h.reconstructionError[0];
     });
     return { ...r, implementation: 'BernoulliRBM.fit' };
   } finally {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
-import { assertFiniteNumber, assertOneOf, assertPositiveInteger, describeValue } from '../lib/core/validate';
+import { assertFiniteNumber, assertOneOf, assertPositiveInteger, describeValue, optionKeys } from '../lib/core/validate';
 import { readIdx } from './idx';
 
 /** A labelled image data set as genlab's loaders return it. */
@@ -44,6 +44,11 @@ export interface ImageLoadOptions {
   /** Folder holding the four IDX files (gzipped or not). Overrides the environment variable. */
   dir?: string;
 }
+
+/** Every key of {@link ImageLoadOptions} (the options of {@link loadFashionMnist}; MNIST adds its own). */
+export const IMAGE_LOAD_OPTION_KEYS = optionKeys<ImageLoadOptions>({
+  split: true, binarize: true, threshold: true, limit: true, seed: true, shuffle: true, dir: true,
+});
 
 /** Images and labels as bytes (before conversion to floats). */
 export interface RawImages {

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ready } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
-import { buildDataset, findIdxFile, idxCandidates, ImageDataset, ImageLoadOptions, readIdxPair, resolveOptions, selectRows } from './common';
+import { assertKnownOptions } from '../lib/core/validate';
+import { buildDataset, findIdxFile, IMAGE_LOAD_OPTION_KEYS, idxCandidates, ImageDataset, ImageLoadOptions, readIdxPair, resolveOptions, selectRows } from './common';
 
 /** Class names of Fashion-MNIST, indexed by label 0..9. */
 export const FASHION_MNIST_LABELS: readonly string[] = Object.freeze([
@@ -37,6 +38,7 @@ export type FashionMnistOptions = ImageLoadOptions;
  * {@link loadMnist}). Throws an error explaining how to install the files when they are absent.
  */
 export async function loadFashionMnist(opts: FashionMnistOptions = {}): Promise<ImageDataset> {
+  assertKnownOptions('loadFashionMnist', opts, IMAGE_LOAD_OPTION_KEYS);
   const o = resolveOptions(opts);
   await ready();
   const dir = path.resolve(opts.dir ?? process.env[FASHION_MNIST_DIR_ENV] ?? DEBIAN_FASHION_MNIST_DIR);

@@ -12,6 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
+import { assertKnownOptions, optionKeys } from '../lib/core/validate';
 
 /** Magic number of an IDX label file: unsigned bytes, one dimension. */
 export const IDX_LABELS_MAGIC = 0x00000801; // 2049
@@ -42,6 +43,8 @@ export interface ReadIdxOptions {
   rank?: number;
 }
 
+const READ_IDX_OPTION_KEYS = optionKeys<ReadIdxOptions>({ maxBytes: true, rank: true });
+
 /** Error thrown for a file that is not a valid IDX file; the message names the file and the problem. */
 export class IdxFormatError extends Error {
   constructor(
@@ -62,6 +65,7 @@ export class IdxFormatError extends Error {
  * nothing is allocated beyond the file itself and its decompressed size (capped by `maxBytes`).
  */
 export function readIdx(file: string, opts: ReadIdxOptions = {}): IdxData {
+  assertKnownOptions('readIdx', opts, READ_IDX_OPTION_KEYS);
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);
@@ -73,6 +77,7 @@ export function readIdx(file: string, opts: ReadIdxOptions = {}): IdxData {
 
 /** Parses the bytes of an IDX file (gzipped or raw); `name` is used in error messages. */
 export function parseIdx(bytes: Uint8Array, name = 'IDX data', opts: ReadIdxOptions = {}): IdxData {
+  assertKnownOptions('parseIdx', opts, READ_IDX_OPTION_KEYS);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   let raw = bytes;
   if (bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {

@@ -7,7 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IsingAlgorithm, IsingModel, ISING_CRITICAL_TEMPERATURE, isingAutoAlgorithm, measureIsing } from '../lib/mcmc/ising/ising';
 import { Random } from '../lib/engine/random';
-import { assertFiniteNumber, assertNonNegativeInteger, assertOneOf, assertPositiveInteger, describeValue } from '../lib/core/validate';
+import {
+  assertFiniteNumber,
+  assertKnownOptions,
+  assertNonNegativeInteger,
+  assertOneOf,
+  assertPositiveInteger,
+  describeValue,
+  optionKeys,
+} from '../lib/core/validate';
 import { cacheDir, writeFileAtomic } from './cache';
 
 /** Options of {@link isingConfigurations}. */
@@ -37,6 +45,11 @@ export interface IsingConfigurationsOptions {
   /** Read and write the cache. Default true. False always samples afresh and writes nothing. */
   cache?: boolean;
 }
+
+const ISING_CONFIGURATIONS_OPTION_KEYS = optionKeys<IsingConfigurationsOptions>({
+  L: true, temperatures: true, samplesPerTemperature: true, sweepsBetween: true, burnIn: true, seed: true, algorithm: true,
+  cache: true,
+});
 
 /** The configurations of one temperature. */
 export interface IsingTemperatureSet {
@@ -148,6 +161,7 @@ function writeCache(file: string, L: number, n: number, T: number, spins: Int8Ar
  * const x = tf.tensor2d(data.sets[0].configurations, data.sets[0].shape); // [5000, 64] of 0/1
  */
 export function isingConfigurations(options: IsingConfigurationsOptions): IsingConfigurationsResult {
+  assertKnownOptions('isingConfigurations', options, ISING_CONFIGURATIONS_OPTION_KEYS);
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object { L, temperatures, samplesPerTemperature, ... }; got ${describeValue(options)}`);
   }

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ready } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
-import { assertPositiveInteger } from '../lib/core/validate';
+import { assertKnownOptions, assertPositiveInteger, optionKeys } from '../lib/core/validate';
 import { cacheDir, packageRoot, writeFileAtomic } from './cache';
 import {
   buildDataset,
@@ -49,6 +49,10 @@ export interface MnistOptions extends ImageLoadOptions {
   cache?: boolean;
 }
 
+const MNIST_OPTION_KEYS = optionKeys<MnistOptions>({
+  split: true, binarize: true, threshold: true, limit: true, seed: true, shuffle: true, dir: true, trainSize: true, cache: true,
+});
+
 const DEFAULTS = { trainSize: 8000 /* 80/20 split of the 10k bundled digits */ } as const;
 
 /**
@@ -61,6 +65,7 @@ const DEFAULTS = { trainSize: 8000 /* 80/20 split of the 10k bundled digits */ }
  * ```
  */
 export async function loadMnist(opts: MnistOptions = {}): Promise<ImageDataset> {
+  assertKnownOptions('loadMnist', opts, MNIST_OPTION_KEYS);
   const o = resolveOptions(opts);
   await ready();
   const trainSize = opts.trainSize ?? DEFAULTS.trainSize;

@@ -3,7 +3,7 @@
  */
 import { tf } from '../lib/engine/backend';
 import { toRandom, SeedLike } from '../lib/engine/random';
-import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, assertPositiveNumber } from '../lib/core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, assertPositiveNumber, optionKeys } from '../lib/core/validate';
 
 /** Largest grid side for bars-and-stripes (2^(n+1) - 2 patterns of n^2 pixels). */
 export const BARS_AND_STRIPES_MAX_N = 12;
@@ -63,6 +63,8 @@ export interface CorrelatedGaussianOptions {
   std?: [number, number];
 }
 
+const CORRELATED_GAUSSIAN_OPTION_KEYS = optionKeys<CorrelatedGaussianOptions>({ n: true, rho: true, seed: true, mean: true, std: true });
+
 /**
  * Samples from a 2D Gaussian with correlation `rho`:
  *   x1 = mu1 + s1 z1,   x2 = mu2 + s2 (rho z1 + sqrt(1 - rho^2) z2),   z1, z2 ~ N(0, 1) independent,
@@ -70,11 +72,13 @@ export interface CorrelatedGaussianOptions {
  * @returns a float32 tensor `[n, 2]` (dispose it when done).
  */
 export function correlatedGaussian(opts: CorrelatedGaussianOptions): tf.Tensor2D {
+  assertKnownOptions('correlatedGaussian', opts, CORRELATED_GAUSSIAN_OPTION_KEYS);
   return tf.tensor2d(correlatedGaussianArray(opts), [opts.n, 2], 'float32');
 }
 
 /** As {@link correlatedGaussian}, returned as a Float32Array of `n` interleaved pairs `[x1, x2, x1, x2, ...]`. */
 export function correlatedGaussianArray(opts: CorrelatedGaussianOptions): Float32Array {
+  assertKnownOptions('correlatedGaussianArray', opts, CORRELATED_GAUSSIAN_OPTION_KEYS);
   const { n, rho } = opts;
   assertPositiveInteger('n', n);
   assertFiniteNumber('rho', rho, { min: -1, max: 1, exclusiveMin: true, exclusiveMax: true });
@@ -110,7 +114,7 @@ export interface GaussianRingOptions {
   seed?: SeedLike;
 }
 
-const GAUSSIAN_RING_KEYS = ['n', 'modes', 'radius', 'std', 'seed'] as const;
+const GAUSSIAN_RING_KEYS = optionKeys<GaussianRingOptions>({ n: true, modes: true, radius: true, std: true, seed: true });
 
 /**
  * The means of {@link gaussianRing}: `modes` points `radius * (cos(2 pi k / modes), sin(2 pi k / modes))`.

@@ -116,7 +116,6 @@ test('a trained linear autoencoder spans the PCA subspace and matches its error'
     await ae.fit(x, { epochs: 150, batchSize: 512, learningRate: 3e-3, progress: false }); // full-batch settle
     const maps = ae.linearMaps();
     const angles = principalAngles(maps.decoderWeight, p.components);
-    tf.dispose(Object.values(maps));
     for (const t of angles) assert.ok(t < 0.05, `principal angle ${t} rad: the linear AE should span PCA's subspace`);
     const aeErr = await ae.reconstructionError(x);
     const rec = p.reconstruct(x);

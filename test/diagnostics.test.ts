@@ -8,9 +8,21 @@ import {
   integratedAutocorrelationTime,
   meanWithError,
   rHat,
+  rHatClassic,
+  essBulk,
+  essTail,
+  essMean,
+  essQuantile,
+  mcseMean,
+  mcseQuantile,
+  normalQuantile,
 } from '../lib/mcmc/diagnostics';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Random } from '../lib/engine/random';
 import { assertClose } from './helpers';
+
+const rHatRank = rHat;
 
 /** x_{i+1} = phi x_i + sqrt(1 - phi^2) z_i, started in equilibrium; exact tau = (1 + phi) / (1 - phi). */
 function ar1(phi: number, n: number, seed: number, mean = 0): Float64Array {
@@ -76,7 +88,8 @@ test('effective sample size is n / tau; per-dimension convenience; mean error ba
   assert.equal(autocorrelationTime(ar1(0.99, 200, 8)).converged, false);
 });
 
-test('split R-hat: near 1 for mixed chains, above 1.1 for chains at different means or trending', () => {
+for (const [name, rHat] of [['rank-normalised', rHatRank], ['classic', rHatClassic]] as const)
+test(`${name} split R-hat: near 1 for mixed chains, above 1.1 for chains at different means or trending`, () => {
   const mixed = [1, 2, 3, 4].map((s) => Array.from(ar1(0.5, 2000, s)));
   const r1 = rHat(mixed);
   assert.ok(r1 < 1.01 && r1 > 0.99, `mixed chains R-hat ${r1}`);
@@ -99,8 +112,83 @@ test('bad input is named', () => {
   assert.throws(() => autocorrelation([1, 2, 3], 3), /maxLag/);
   assert.throws(() => autocorrelation([1, 2, 3], 1.5), /maxLag/);
   assert.throws(() => rHat([]), /chains/);
+  assert.throws(() => rHatClassic([]), /chains/);
+  assert.throws(() => essBulk([[1, 2, 3]]), /chains\[0\] must have at least 4/);
+  assert.throws(() => mcseQuantile([[1, 2, 3, 4]], 1), /prob must be a probability/);
+  assert.throws(() => essQuantile([[1, 2, 3, 4]], NaN), /prob/);
+  assert.throws(() => mcseMean([[1, 2, 3, 4], [1, 2, 3, Infinity]]), /chains\[1\] must contain only finite/);
   assert.throws(() => rHat([[1, 2, 3, 4], [1, 2, 3]]), /chains\[1\] must have at least 4|same length/);
   assert.throws(() => rHat([[1, 2, 3, 4, 5], [1, 2, 3, 4]]), /same length/);
   assert.throws(() => effectiveSampleSizeByDimension([[1, 2], [3]]), /samples\[1\]/);
   assert.throws(() => effectiveSampleSize('abc' as unknown as number[]), /series/);
+});
+
+interface ArvizCase {
+  name: string;
+  note: string;
+  chains: number[][];
+  arviz: {
+    rhatRank: number;
+    rhatSplit: number;
+    essBulk: number;
+    essTail: number;
+    essMean: number;
+    mcseMean: number;
+    essQuantile: number[];
+    mcseQuantile: number[];
+  };
+}
+
+/** Relative agreement |a - b| <= tol * |b|. */
+function assertRelative(actual: number, expected: number, tol: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= tol * Math.abs(expected), `${what}: ArviZ ${expected}, genlab ${actual} (relative diff ${Math.abs(actual - expected) / Math.abs(expected)})`);
+}
+
+test('rank-normalised R-hat, bulk/tail/mean/quantile ESS and MCSE agree with ArviZ on fixed chains (test/fixtures/arviz-diagnostics.json)', () => {
+  // The fixture is written by test/fixtures/arviz_diagnostics.py (ArviZ from pip); no Python needed here.
+  const file = path.join(__dirname, '..', '..', 'test', 'fixtures', 'arviz-diagnostics.json');
+  const fixture = JSON.parse(fs.readFileSync(file, 'utf8')) as { arviz: string; probs: number[]; cases: ArvizCase[] };
+  assert.ok(fixture.cases.length >= 8);
+  for (const c of fixture.cases) {
+    const a = c.arviz;
+    const what = (f: string) => `${f} of '${c.name}' (ArviZ ${fixture.arviz})`;
+    assertRelative(rHat(c.chains), a.rhatRank, 1e-6, what('rHat'));
+    assertRelative(rHatClassic(c.chains), a.rhatSplit, 1e-9, what('rHatClassic'));
+    assertRelative(essBulk(c.chains), a.essBulk, 1e-6, what('essBulk'));
+    assertRelative(essTail(c.chains), a.essTail, 1e-6, what('essTail'));
+    assertRelative(essMean(c.chains), a.essMean, 1e-6, what('essMean'));
+    assertRelative(mcseMean(c.chains), a.mcseMean, 1e-6, what('mcseMean'));
+    fixture.probs.forEach((p, i) => {
+      assertRelative(essQuantile(c.chains, p), a.essQuantile[i], 1e-6, what(`essQuantile(${p})`));
+      assertRelative(mcseQuantile(c.chains, p), a.mcseQuantile[i], 1e-6, what(`mcseQuantile(${p})`));
+    });
+  }
+  // The cases that break the classic diagnostic: it says "converged" where the rank-normalised one does not.
+  const byName = (n: string) => fixture.cases.find((c) => c.name === n)!.chains;
+  const scale = byName('equal means, different variances');
+  assert.ok(rHatClassic(scale) < 1.01 && rHat(scale) > 1.1, `equal means, different variances: classic ${rHatClassic(scale)}, rank ${rHat(scale)}`);
+  const cauchy = byName('cauchy, one chain wider');
+  assert.ok(rHatClassic(cauchy) < 1.01 && rHat(cauchy) > 1.05, `Cauchy with one wider chain: classic ${rHatClassic(cauchy)}, rank ${rHat(cauchy)}`);
+});
+
+test('normalQuantile inverts the normal CDF (known values)', () => {
+  assertClose(normalQuantile(0.5), 0, 1e-15, 'median');
+  assertClose(normalQuantile(0.975), 1.959963984540054, 3e-9, 'q 0.975');
+  assertClose(normalQuantile(0.001), -3.090232306167813, 4e-9, 'q 0.001');
+  assertClose(normalQuantile(1 - 1e-10), 6.361340902404056, 5e-8, 'far tail');
+});
+
+test('mcseMean: 95 % intervals from 4 AR(1) chains cover the true mean 0 in about 95 % of 400 seeds', (t) => {
+  // AR(1), phi = 0.7 (tau = 5.7), 4 chains x 250 draws: ESS ~ 175; mean +- 1.96 mcse should cover 0.
+  let covered = 0;
+  const seeds = 400;
+  for (let s = 0; s < seeds; s++) {
+    const chains = [0, 1, 2, 3].map((j) => ar1(0.7, 250, 1000 + 4 * s + j));
+    const mean = chains.reduce((a, c) => a + c.reduce((p, q) => p + q, 0), 0) / 1000;
+    if (Math.abs(mean) <= 1.96 * mcseMean(chains)) covered++;
+  }
+  // Binomial sd at 95 %: sqrt(.95 * .05 / 400) = 1.1 %; accept 91-98.5 %.
+  const rate = covered / seeds;
+  t.diagnostic(`mcseMean coverage: ${covered}/${seeds} = ${(100 * rate).toFixed(1)} %`);
+  assert.ok(rate > 0.91 && rate < 0.985, `coverage ${(100 * rate).toFixed(1)} %`);
 });

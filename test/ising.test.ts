@@ -13,6 +13,7 @@ import {
   isingThermodynamics,
   measureIsing,
   onsagerEnergy,
+  onsagerSolution,
   onsagerMagnetization,
   onsagerSpecificHeat,
 } from '../lib/mcmc/ising/ising';
@@ -118,7 +119,7 @@ test('Onsager: Tc, u(Tc) = -sqrt 2, C = du/dT, spontaneous magnetisation; large 
   assert.equal(onsagerMagnetization(2.3), 0);
   assert.equal(onsagerSpecificHeat(ISING_CRITICAL_TEMPERATURE), Infinity);
   // J scales the temperature axis: u(T; J) = J u(T / J; 1).
-  assertClose(onsagerEnergy(4, 2), 2 * onsagerEnergy(2), 1e-12, 'J scaling');
+  assertClose(onsagerSolution({ J: 2 }).energy(4), 2 * onsagerEnergy(2), 1e-12, 'J scaling');
   // Away from Tc, a 24x24 lattice is already close to the infinite one.
   const model = new IsingModel({ L: 24, seed: 5 });
   for (const T of [1.8, 3.2]) {
@@ -264,4 +265,29 @@ test('isingTemperatureScan: one annealed chain, auto algorithm, curves ordered l
   assert.ok(scan[4].absMagnetization.value > 0.99 && scan[0].absMagnetization.value < 0.3);
   assert.throws(() => isingTemperatureScan({ L: 8, temperatures: [], sweeps: 10 }), /temperatures/);
   assert.throws(() => isingTemperatureScan({ L: 8, temperatures: [2], sweeps: 10, algorithm: 'x' as unknown as 'wolff' }), /algorithm/);
+});
+
+test('Ising error bars (autocorrelation-corrected) cover the exact 4x4 energy and |m| in about 95 % of 200 seeds; iid ones do not', (t) => {
+  const T = 2.27;
+  const ex = isingExact(4, T);
+  const seeds = 200;
+  const n = 2000;
+  let eCovered = 0;
+  let mCovered = 0;
+  let iidCovered = 0;
+  for (let s = 0; s < seeds; s++) {
+    const run = new IsingModel({ L: 4, seed: 7000 + s }).sample({ temperature: T, sweeps: n, burnIn: 200, algorithm: 'metropolis' });
+    const th = isingThermodynamics(run);
+    if (Math.abs(th.energy.value - ex.energy) <= 1.96 * th.energy.stderr) eCovered++;
+    if (Math.abs(th.absMagnetization.value - ex.absMagnetization) <= 1.96 * th.absMagnetization.stderr) mCovered++;
+    // The iid formula sqrt(Var / n) on the same correlated draws, for contrast.
+    const mean = th.absMagnetization.value;
+    let ss = 0;
+    for (const m of run.magnetization) ss += (Math.abs(m) - mean) ** 2;
+    if (Math.abs(mean - ex.absMagnetization) <= 1.96 * Math.sqrt(ss / n / n)) iidCovered++;
+  }
+  t.diagnostic(`Ising 4x4, T = 2.27, 2000 Metropolis sweeps: 95 % intervals cover exact energy ${eCovered}/${seeds}, |m| ${mCovered}/${seeds}; iid formula on |m| ${iidCovered}/${seeds}`);
+  // Sokal's window slightly underestimates tau on short runs: accept 88-99 %.
+  for (const c of [eCovered, mCovered]) assert.ok(c >= 176 && c <= 198, `coverage ${c}/${seeds}`);
+  assert.ok(iidCovered < 170, `iid intervals should under-cover: ${iidCovered}/${seeds}`);
 });

@@ -237,7 +237,7 @@ test('replacement kernels with the native addon (when built) equal the originals
   }
   // Idempotent: registering again changes nothing.
   assert.deepEqual(registerFastKernels().kernels, report.kernels);
-  // The VAE's conv-gradient set-up runs again in every VAE constructor: it must not wrap the native kernels
+  // Registering the conv gradients again (registerFastKernels does at every backend selection) must not wrap the native kernels
   // (it once did, and the conv VAE ran its transposed convolutions through slices and pads, 2x slower).
   if (backends.includes('wasm')) {
     const before = tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc;
@@ -351,6 +351,34 @@ test('float32Range reads min, max and finiteness in place (NaN and Infinity incl
     check([-Infinity, 0], -Infinity, 0, false);
     assert.equal(float32Range(tf.tidy(() => tf.tensor1d([1, 2], 'int32'))), null, 'int32 is left to tensor ops');
   }
+});
+
+test('WASM without the addon: products with a cached transposed operand follow its changes (assign, reshape), no leaks', async (t) => {
+  if (!backends.includes('wasm')) {
+    t.skip('WASM backend unavailable');
+    return;
+  }
+  unregisterFastKernels();
+  registerFastKernels({ native: false });
+  await tf.setBackend('wasm');
+  const rng = new Random(8);
+  const w = tf.variable(tf.tensor2d(rng.normalArray(5 * 4), [5, 4]));
+  const h = tf.tensor2d(rng.normalArray(3 * 4), [3, 4]);
+  const expect = () => tf.tidy(() => tf.matMul(h, tf.transpose(w)).arraySync() as number[][]); // h W^T, [3, 5]
+  const close = (got: number[][], want: number[][], what: string) =>
+    want.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(got[i][j] - v) < 1e-5, `${what}: [${i}][${j}] ${got[i][j]} vs ${v}`)));
+  await assertNoLeak(() => {
+    for (let r = 0; r < 3; r++) close(tf.tidy(() => tf.matMul(h, w, false, true).arraySync() as number[][]), expect(), `repeat ${r}`);
+    const next = tf.tidy(() => tf.mul(w, -2) as tf.Tensor2D);
+    w.assign(next); // new values, new data id: the cached transpose must not be used
+    next.dispose();
+    close(tf.tidy(() => tf.matMul(h, w, false, true).arraySync() as number[][]), expect(), 'after assign');
+    // a reshaped view shares the data id: [4, 5] read as W^T's shape must not hit the [5, 4] entry
+    const v = tf.tidy(() => tf.matMul(h.reshape([4, 3]), w.reshape([4, 5]), true, false).arraySync() as number[][]);
+    close(v, tf.tidy(() => tf.matMul(tf.transpose(h.reshape([4, 3])), w.reshape([4, 5])).arraySync() as number[][]), 'reshaped');
+  }, 'cached transposes');
+  tf.dispose([w, h]);
+  unregisterFastKernels();
 });
 
 test('Identity on WASM shares memory (no copy), and either tensor outlives the other', async (t) => {

@@ -66,10 +66,10 @@ async function main(): Promise<void> {
       },
     });
     const at = (xs: number[]) => evalEpochs.map((e) => xs[e - 1]);
-    g.testLL.push(at(hist.history.testLL));
-    g.trainLL.push(at(hist.history.trainLL));
-    g.seconds.push(hist.history.seconds);
-    console.log(`genlab seed ${seed}: test LL at epochs ${evalEpochs.join(',')}: ${at(hist.history.testLL).map((x) => x.toFixed(2)).join(' ')}`);
+    g.testLL.push(at(hist.testLL));
+    g.trainLL.push(at(hist.trainLL));
+    g.seconds.push(hist.seconds);
+    console.log(`genlab seed ${seed}: test LL at epochs ${evalEpochs.join(',')}: ${at(hist.testLL).map((x) => x.toFixed(2)).join(' ')}`);
     rbm.dispose();
   }
 

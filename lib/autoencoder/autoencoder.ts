@@ -9,18 +9,22 @@
  * Losses are per-element means (the Keras convention): 'mse' = mean (x - x_hat)^2, 'bce' = mean of
  * -[x log x_hat + (1 - x) log(1 - x_hat)], the latter computed from logits (softplus(l) - x l) for stability.
  */
-import { tf } from '../engine/backend';
+import { ready, tf } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
 import { Random } from '../engine/random';
 import {
   assertFiniteNumber,
+  assertKnownOptions,
   assertMatrix,
   assertOneOf,
   assertPositiveInteger,
   assertPositiveNumber,
   describeValue,
+  optionKeys,
 } from '../core/validate';
 import { denseDecoder, HiddenActivation } from '../nets/factories';
-import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '../train/loop';
+import { gradientStep, History, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { TrainingState } from '../train/state';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreModel } from '../core/network-weights';
 
@@ -46,8 +50,12 @@ export interface AutoencoderOptions {
   seed?: number;
 }
 
-/** Options for {@link Autoencoder.fit}. */
-export interface AutoencoderFitOptions {
+const AUTOENCODER_OPTION_KEYS = optionKeys<AutoencoderOptions>({
+  inputDim: true, hiddenUnits: true, codeDim: true, loss: true, linear: true, activation: true, codeActivation: true, seed: true,
+});
+
+/** Options for {@link Autoencoder.fit} (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
+export interface AutoencoderFitOptions extends LoopFitOptions {
   /** Passes over the data. Integer >= 1. Default 10. */
   epochs?: number;
   /** Mini-batch size. Integer >= 1. Default 256 (the Keras lecture). */
@@ -64,10 +72,21 @@ export interface AutoencoderFitOptions {
   progress?: 'auto' | false;
 }
 
-/** What {@link Autoencoder.fit} returns: per-epoch mean loss (and validation loss). */
-export interface AutoencoderHistory {
-  loss: number[];
-  valLoss?: number[];
+const AUTOENCODER_FIT_OPTION_KEYS = optionKeys<AutoencoderFitOptions>({
+  epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
+  reset: true, earlyStopping: true,
+});
+
+/** The end-to-end affine maps of a linear autoencoder, as plain arrays (see {@link Autoencoder.linearMaps}). */
+export interface LinearMaps {
+  /** W_enc, `[D][k]`: code = x W_enc + b_enc. */
+  encoderWeight: number[][];
+  /** b_enc, `[k]`. */
+  encoderBias: number[];
+  /** W_dec, `[k][D]`: x_hat = code W_dec + b_dec; its rows span the learned subspace. */
+  decoderWeight: number[][];
+  /** b_dec, `[D]`. */
+  decoderBias: number[];
 }
 
 /** Serializable configuration (what a checkpoint stores): every constructor option, resolved. */
@@ -107,11 +126,12 @@ export class Autoencoder {
   readonly linear: boolean;
   private readonly rng: Random;
   private readonly config: AutoencoderConfig;
-  private optimizer: tf.Optimizer | null = null;
-  private optimizerRate = NaN;
+  /** What a second `fit` continues from: the epoch counter and the Adam state. */
+  private readonly training = new TrainingState();
   private disposed = false;
 
   constructor(opts: AutoencoderOptions) {
+    assertKnownOptions('Autoencoder', opts, AUTOENCODER_OPTION_KEYS);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     assertPositiveInteger('inputDim', opts.inputDim);
     assertPositiveInteger('codeDim', opts.codeDim);
@@ -145,19 +165,29 @@ export class Autoencoder {
     this.codeDim = opts.codeDim;
     this.loss = loss;
     this.linear = linear;
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
-  /** Trains with Adam on the per-element mean loss; returns the per-epoch loss. */
-  async fit(x: tf.Tensor2D, opts: AutoencoderFitOptions = {}): Promise<AutoencoderHistory> {
+  /**
+   * Trains with Adam on the per-element mean loss, through genlab's one training loop (lib/train).
+   *
+   * Resuming: a second `fit` continues where the previous one stopped -- epoch numbers go on (6..10 after 5) and
+   * the Adam moments carry over (while the learning rate is unchanged); with the same options, fit(2 epochs) then
+   * fit(3) equals fit(5). `reset: true` starts afresh (new Adam state, epoch counter 0; the weights are kept).
+   * @returns The {@link History}: `epoch`, `seconds`, `loss`, and `valLoss` with `validation`.
+   */
+  async fit(x: tf.Tensor2D, opts: AutoencoderFitOptions = {}): Promise<History> {
+    assertKnownOptions('Autoencoder.fit', opts, AUTOENCODER_FIT_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     const { epochs, batchSize, learningRate } = resolveFitOptions(opts, AE_DEFAULTS);
+    const { reset } = resolveLoopOptions('Autoencoder.fit', opts);
     this.checkData('x', x, true);
     if (opts.validation !== undefined) this.checkData('validation', opts.validation, true);
-    const optimizer = adamFor(this.optimizer, this.optimizerRate, learningRate, AE_DEFAULTS.adamEpsilon);
-    this.optimizer = optimizer;
-    this.optimizerRate = learningRate;
+    if (reset) this.training.reset();
+    const optimizer = this.training.adam(learningRate, AE_DEFAULTS.adamEpsilon);
     const vars = trainableVariables(this.encoder, this.decoder);
-    const raw = await runEpochs({
+    return runEpochs({
       x,
       epochs,
       batchSize,
@@ -173,10 +203,12 @@ export class Autoencoder {
           const loss = this.lossT(xb, true);
           return [loss, loss.reshape([1])];
         }),
-      endEpoch: (): Record<string, number> => (opts.validation ? { valLoss: this.meanLoss(opts.validation) } : {}),
+      validationData: opts.validation,
+      validate: (v) => ({ loss: this.meanLoss(v) }),
+      earlyStopping: opts.earlyStopping,
+      state: this.training,
       onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
     });
-    return opts.validation ? { loss: raw.loss, valLoss: raw.valLoss } : { loss: raw.loss };
   }
 
   /** The codes `[n, codeDim]` of `x` `[n, D]` (caller disposes). */
@@ -200,8 +232,8 @@ export class Autoencoder {
     return tf.tidy(() => this.outputOf(this.decoder.apply(this.encoder.apply(x)) as tf.Tensor2D));
   }
 
-  /** The mean per-element loss on `x` (the quantity `fit` reports). */
-  async reconstructionError(x: tf.Tensor2D): Promise<number> {
+  /** The mean per-element loss on `x` (the quantity `fit` reports). Synchronous, like the RBMs'. */
+  reconstructionError(x: tf.Tensor2D): number {
     this.assertAlive();
     this.checkData('x', x, true);
     return this.meanLoss(x);
@@ -210,12 +242,12 @@ export class Autoencoder {
   /**
    * For a linear autoencoder, the end-to-end affine maps: code = x W_enc + b_enc (`W_enc` [D, k]) and
    * x_hat = code W_dec + b_dec (`W_dec` [k, D]); the rows of `W_dec` span the learned subspace (compare with PCA's
-   * components via {@link principalAngles}). Caller disposes the tensors.
+   * components via {@link principalAngles}). Plain arrays: nothing to dispose.
    */
-  linearMaps(): { encoderWeight: tf.Tensor2D; encoderBias: tf.Tensor1D; decoderWeight: tf.Tensor2D; decoderBias: tf.Tensor1D } {
+  linearMaps(): LinearMaps {
     this.assertAlive();
     if (!this.linear) throw new Error('linearMaps() needs a linear autoencoder (linear: true)');
-    const compose = (model: tf.LayersModel): [tf.Tensor2D, tf.Tensor1D] =>
+    const compose = (model: tf.LayersModel): [number[][], number[]] =>
       tf.tidy(() => {
         const w = model.getWeights(); // [kernel0, bias0, kernel1, bias1, ...]
         let W = w[0] as tf.Tensor2D;
@@ -225,7 +257,7 @@ export class Autoencoder {
           b = tf.matMul(b.expandDims(0), w[i] as tf.Tensor2D).squeeze([0]).add(w[i + 1]) as tf.Tensor1D;
           W = tf.matMul(W, w[i] as tf.Tensor2D);
         }
-        return [W.clone(), b.clone()];
+        return [W.arraySync(), b.arraySync()];
       });
     const [encoderWeight, encoderBias] = compose(this.encoder);
     const [decoderWeight, decoderBias] = compose(this.decoder);
@@ -290,7 +322,7 @@ export class Autoencoder {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.optimizer?.dispose();
+    this.training.dispose();
     this.encoder.dispose();
     this.decoder.dispose();
   }
@@ -357,6 +389,8 @@ export interface PCAOptions {
   tolerance?: number;
 }
 
+const PCA_OPTION_KEYS = optionKeys<PCAOptions>({ seed: true, maxIterations: true, tolerance: true });
+
 /**
  * Exact PCA of `x` `[n, D]`: the top-k eigenvectors of the sample covariance C = Xc^T Xc / (n - 1), found by
  * block subspace iteration on C (k + 8 vectors, products on the tfjs backend) with a Rayleigh-Ritz step solved by
@@ -364,6 +398,7 @@ export interface PCAOptions {
  * largest-magnitude entry of each is positive.
  */
 export function pca(x: tf.Tensor2D, k: number, opts: PCAOptions = {}): PCAResult {
+  assertKnownOptions('pca', opts, PCA_OPTION_KEYS);
   assertMatrix('x', x);
   const [n, d] = x.shape;
   assertPositiveInteger('k', k);
@@ -447,21 +482,37 @@ export function pca(x: tf.Tensor2D, k: number, opts: PCAOptions = {}): PCAResult
  * `[k2, D]`: theta_i = arccos(sigma_i) with sigma_i the singular values of Qa Qb^T for orthonormal row bases.
  * All zeros means the same subspace. Returns min(k1, k2) angles.
  */
-export function principalAngles(a: tf.Tensor2D, b: tf.Tensor2D): number[] {
-  assertMatrix('a', a);
-  assertMatrix('b', b, { width: a.shape[1] });
-  const d = a.shape[1];
-  const [k1, k2] = [a.shape[0], b.shape[0]];
+export function principalAngles(a: tf.Tensor2D | number[][], b: tf.Tensor2D | number[][]): number[] {
+  const A = rowMajor('a', a);
+  const B = rowMajor('b', b, A.cols);
+  const d = A.cols;
+  const [k1, k2] = [A.rows, B.rows];
   if (k1 > d) throw new RangeError(`a must have at most ${d} rows (its width); got ${k1}`);
   if (k2 > d) throw new RangeError(`b must have at most ${d} rows (its width); got ${k2}`);
   // Orthonormal bases as columns: transpose the rows into [D, k] and orthonormalise.
-  const Qa = orthonormalColumns(transposeRowMajor(Float64Array.from(a.dataSync()), k1, d), d, k1);
-  const Qb = orthonormalColumns(transposeRowMajor(Float64Array.from(b.dataSync()), k2, d), d, k2);
+  const Qa = orthonormalColumns(transposeRowMajor(A.data, k1, d), d, k1);
+  const Qb = orthonormalColumns(transposeRowMajor(B.data, k2, d), d, k2);
   // M = Qa^T Qb [k1, k2]; its singular values are sqrt(eig(M M^T)).
   const M = columnProducts(Qa, Qb, d, k1, k2);
   const MMt = matMulRowMajor(M, transposeRowMajor(M, k1, k2), k1, k2, k1);
   const sv = jacobiEigen(MMt, k1).values.map((v) => Math.sqrt(Math.max(0, v)));
   return sv.slice(0, Math.min(k1, k2)).map((s) => Math.acos(Math.min(1, s)));
+}
+
+/** A matrix given as a tensor or as rows, flattened row-major (width checked against `width` when given). */
+function rowMajor(name: string, m: tf.Tensor2D | number[][], width?: number): { data: Float64Array; rows: number; cols: number } {
+  if (m instanceof tf.Tensor) {
+    assertMatrix(name, m, width === undefined ? {} : { width });
+    return { data: Float64Array.from(m.dataSync()), rows: m.shape[0], cols: m.shape[1] };
+  }
+  const cols = Array.isArray(m) && Array.isArray(m[0]) ? m[0].length : 0;
+  if (!Array.isArray(m) || m.length === 0 || cols === 0 || m.some((r) => !Array.isArray(r) || r.length !== cols)) {
+    throw new TypeError(`${name} must be a tf.Tensor2D or a non-empty number[][] of equal rows; got ${describeValue(m)}`);
+  }
+  if (width !== undefined && cols !== width) throw new RangeError(`${name} must have ${width} columns; got ${cols}`);
+  const data = Float64Array.from(m.flat());
+  if (!data.every(Number.isFinite)) throw new RangeError(`${name} must contain only finite values; got NaN or Infinity`);
+  return { data, rows: m.length, cols };
 }
 
 /**

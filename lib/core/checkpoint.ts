@@ -18,8 +18,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { tf } from '../engine/backend';
-import { describeValue } from './validate';
+import { ready, tf } from '../engine/backend';
+import { assertKnownOptions, describeValue, optionKeys } from './validate';
 
 /** Any JSON value (what a checkpoint's `config` may hold). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -75,6 +75,8 @@ export interface SaveCheckpointOptions {
    */
   beforeCommit?: () => void;
 }
+
+const SAVE_CHECKPOINT_OPTION_KEYS = optionKeys<SaveCheckpointOptions>({ beforeCommit: true });
 
 const FORMAT = 'genlab-checkpoint' as const;
 const VERSION = 1;
@@ -135,6 +137,7 @@ function manifestBody(m: Omit<CheckpointManifest, 'manifestSha256'>): string {
  * await saveCheckpoint('models/rbm', { kind: 'BernoulliRBM', config: { nVisible: 784, nHidden: 16 }, tensors: { W } });
  */
 export async function saveCheckpoint(dir: string, data: CheckpointData, options: SaveCheckpointOptions = {}): Promise<void> {
+  assertKnownOptions('saveCheckpoint', options, SAVE_CHECKPOINT_OPTION_KEYS);
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty path string; got ${describeValue(dir)}`);
   if (typeof data?.kind !== 'string' || data.kind.length === 0) {
     throw new TypeError(`data.kind must be a non-empty string; got ${describeValue(data?.kind)}`);
@@ -246,6 +249,7 @@ export function readCheckpointManifest(dir: string): CheckpointManifest {
  * another kind. The returned tensors belong to the caller (dispose them).
  */
 export async function loadCheckpoint(dir: string, expectedKind?: string): Promise<CheckpointData & { manifest: CheckpointManifest }> {
+  await ready(); // loading is an entry point: the tensors it makes need the backend
   const manifest = readCheckpointManifest(dir);
   if (expectedKind !== undefined && manifest.kind !== expectedKind) {
     const an = (word: string) => `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;

@@ -124,11 +124,31 @@ export function assertKnownOptions(caller: string, options: unknown, known: read
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const near = known.length ? closest(key, known as string[]) : undefined;
+    // A hint, best first: the same name in other case, a name the key begins or is the beginning of
+    // ('encode' -> 'encoding'), the nearest name by edit distance when it is close.
     const lower = known.find((k) => k.toLowerCase() === key.toLowerCase());
-    const hint = lower ?? (near !== undefined && distance(key, near) <= Math.max(2, Math.floor(key.length / 3)) ? near : undefined);
+    const k3 = key.toLowerCase();
+    const prefix = k3.length >= 3 ? known.find((k) => k.toLowerCase().startsWith(k3) || (k.length >= 3 && k3.startsWith(k.toLowerCase()))) : undefined;
+    const close = near !== undefined && distance(key, near) <= Math.max(2, Math.floor(key.length / 3)) ? near : undefined;
+    const hint = lower ?? prefix ?? close;
     throw new Error(
       `unknown option '${key}' for ${caller}; ` +
         (hint ? `did you mean '${hint}'?` : `valid options: ${known.map((k) => `'${k}'`).join(', ')}`),
     );
   }
+}
+
+/**
+ * Every key of an options interface `T`, each mapped to `true`. Written as an object literal, the compiler rejects
+ * a missing key (an option added to the interface but not here) and an extra one (a key the interface lacks).
+ */
+export type OptionKeyMap<T> = { readonly [K in keyof T]-?: true };
+
+/**
+ * The known-keys list for {@link assertKnownOptions}, derived from an options interface so it cannot drift from it:
+ * `const FIT_OPTION_KEYS = optionKeys<FitOptions>({ epochs: true, learningRate: true })` fails to compile as soon
+ * as `FitOptions` gains or loses an option the map does not list. Keep it next to the interface.
+ */
+export function optionKeys<T extends object>(keys: OptionKeyMap<T>): readonly (keyof T & string)[] {
+  return Object.freeze(Object.keys(keys)) as readonly (keyof T & string)[];
 }

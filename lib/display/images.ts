@@ -21,7 +21,15 @@ import { tf } from '../engine/backend';
 import { drawText, GLYPH_H, textWidth } from './font5x7';
 import { escapeHtml } from './html';
 import { displayBundle } from './notebook';
-import { assertFiniteNumber, assertNonNegativeInteger, assertPositiveInteger, describeValue } from '../core/validate';
+import {
+  assertFiniteNumber,
+  assertKnownOptions,
+  assertNonNegativeInteger,
+  assertPositiveInteger,
+  describeValue,
+  OptionKeyMap,
+  optionKeys,
+} from '../core/validate';
 
 /** Images for {@link imageGrid}: a tensor, an array of rows `[n][h*w]`, or flat data with its shape. */
 export type ImagesInput = tf.Tensor | ArrayLike<number>[] | { data: ArrayLike<number>; shape: readonly number[] };
@@ -50,6 +58,11 @@ export interface ImageGridOptions {
   /** Draw 1 as black and 0 as white (ink on paper). Default false (0 = black, as MNIST is usually shown). */
   invert?: boolean;
 }
+
+const IMAGE_GRID_OPTION_KEY_MAP: OptionKeyMap<ImageGridOptions> = {
+  cols: true, scale: true, labels: true, labelNames: true, normalize: true, imageShape: true, padding: true, background: true, invert: true,
+};
+const IMAGE_GRID_OPTION_KEYS = optionKeys<ImageGridOptions>(IMAGE_GRID_OPTION_KEY_MAP);
 
 interface ImageStack {
   n: number;
@@ -181,11 +194,13 @@ export interface ImageGridLayout {
  * (padding + col * (tileWidth + padding), padding + row * (tileHeight + captionHeight + padding)).
  */
 export function imageGrid(images: ImagesInput, opts: ImageGridOptions = {}): Uint8Array {
+  assertKnownOptions('imageGrid', opts, IMAGE_GRID_OPTION_KEYS);
   return renderGrid(images, opts).png;
 }
 
 /** As {@link imageGrid}, also returning the layout (where each image went). */
 export function renderGrid(images: ImagesInput, opts: ImageGridOptions = {}): { png: Uint8Array; layout: ImageGridLayout } {
+  assertKnownOptions('renderGrid', opts, IMAGE_GRID_OPTION_KEYS);
   const s = stack(images, opts.imageShape);
   const cols = opts.cols ?? Math.ceil(Math.sqrt(s.n));
   assertPositiveInteger('cols', cols);
@@ -265,12 +280,16 @@ export interface ShowImagesOptions extends ImageGridOptions {
   title?: string;
 }
 
+const SHOW_IMAGES_OPTION_KEYS = optionKeys<ShowImagesOptions>({ ...IMAGE_GRID_OPTION_KEY_MAP, title: true });
+
 /**
  * The MIME bundle {@link showImages} sends (pure): the PNG, an HTML version with the title (when given)
  * and a text line.
  */
 export function imagesBundle(images: ImagesInput, opts: ShowImagesOptions = {}): Record<string, string | Uint8Array> {
-  const { png, layout } = renderGrid(images, opts);
+  assertKnownOptions('imagesBundle', opts, SHOW_IMAGES_OPTION_KEYS);
+  const { title: _title, ...grid } = opts ?? {};
+  const { png, layout } = renderGrid(images, grid);
   const text = `${opts.title ? `${opts.title}: ` : ''}${layout.n} image${layout.n === 1 ? '' : 's'} in a ${layout.rows} x ${Math.min(layout.cols, layout.n)} grid (${layout.width} x ${layout.height} PNG)`;
   const bundle: Record<string, string | Uint8Array> = { 'image/png': png, 'text/plain': text };
   if (opts.title !== undefined) {
@@ -287,6 +306,7 @@ export function imagesBundle(images: ImagesInput, opts: ShowImagesOptions = {}):
  * notebook it prints a one-line description; write `imageGrid(...)` bytes to a .png file there.
  */
 export function showImages(images: ImagesInput, opts: ShowImagesOptions = {}): void {
+  assertKnownOptions('showImages', opts, SHOW_IMAGES_OPTION_KEYS);
   const bundle = imagesBundle(images, opts);
   if (displayBundle(bundle)) return;
   process.stdout.write(`${bundle['text/plain']} -- not in a notebook; fs.writeFileSync('grid.png', imageGrid(...)) saves it.\n`);

@@ -1,6 +1,49 @@
-/** Display for notebooks: figures, image grids, tables, progress bars, and the environment table. */
+/**
+ * Display for notebooks: figures, image grids, tables, progress bars, and the environment table. The pieces the
+ * display functions are built from (progress-line formatters, cell formatting, the plotly-loader reset for tests)
+ * stay internal to this folder.
+ */
 export * from './environment';
-export * from './progress';
-export * from './plot';
+export { createProgress } from './progress';
+export type { EpochMetrics, ProgressReporter, ProgressStream, ProgressOptions, CurvePoint, ProgressSnapshot } from './progress';
+export {
+  lineFigure,
+  scatterFigure,
+  histogramCounts,
+  histogramFigure,
+  heatmapFigure,
+  overlayFigures,
+  subplots,
+  plotlySource,
+  plotlyLoaderHtml,
+  figureHtml,
+  figurePage,
+  saveFigure,
+  figureText,
+  figureBundle,
+  PLOTLY_MIME_TYPE,
+  show,
+  inNotebook,
+} from './plot';
+export type {
+  PlotlyAxis,
+  PlotlyLayout,
+  PlotlyTrace,
+  Figure,
+  Numeric,
+  FigureOptions,
+  LineSeries,
+  LineFigureOptions,
+  Points,
+  ScatterFigureOptions,
+  HistogramCounts,
+  HistogramCountsOptions,
+  HistogramFigureOptions,
+  HeatmapFigureOptions,
+  SubplotOptions,
+  FigureHtmlOptions,
+  ShowOptions,
+} from './plot';
 export * from './images';
-export * from './table';
+export { tableHtml, tableText, table } from './table';
+export type { DataFrameLike, TableData, TableOptions } from './table';

@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import { tf } from '../engine/backend';
 import { escapeHtml, jsonForScript, randomId, scriptSafeSource } from './html';
 import { displayBundle, MimeBundle } from './notebook';
-import { assertFiniteNumber, assertPositiveInteger, describeValue } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, OptionKeyMap, optionKeys } from '../core/validate';
 
 export { inNotebook } from './notebook';
 
@@ -118,6 +118,8 @@ export interface FigureOptions {
   layout?: PlotlyLayout;
 }
 
+const FIGURE_OPTION_KEY_MAP: OptionKeyMap<FigureOptions> = { title: true, xTitle: true, yTitle: true, logX: true, logY: true, width: true, height: true, xaxis: true, yaxis: true, showlegend: true, layout: true };
+
 const DEFAULTS = {
   width: 640, // fits a JupyterLab cell and a 960-px reveal.js slide
   height: 400,
@@ -205,11 +207,14 @@ export interface LineFigureOptions extends FigureOptions {
   xStart?: number;
 }
 
+const LINE_FIGURE_OPTION_KEYS = optionKeys<LineFigureOptions>({ ...FIGURE_OPTION_KEY_MAP, xStart: true });
+
 /**
  * Line plot of one or several series: `lineFigure({ train: trainLoss, test: testLoss }, { xTitle: 'epoch' })`
  * or `lineFigure([{ x, y, name: 'exact' }, { x, y: est, name: 'AIS', mode: 'markers' }])`.
  */
 export function lineFigure(series: LineSeries | LineSeries[] | Record<string, Numeric>, opts: LineFigureOptions = {}): Figure {
+  assertKnownOptions('lineFigure', opts, LINE_FIGURE_OPTION_KEYS);
   const list: LineSeries[] = Array.isArray(series)
     ? series
     : isLineSeries(series)
@@ -274,6 +279,10 @@ export interface ScatterFigureOptions extends FigureOptions {
   mode?: 'markers' | 'lines+markers' | 'lines';
 }
 
+const SCATTER_FIGURE_OPTION_KEYS = optionKeys<ScatterFigureOptions>({
+  ...FIGURE_OPTION_KEY_MAP, labels: true, labelNames: true, name: true, markerSize: true, opacity: true, mode: true,
+});
+
 function pointsXY(points: Points): { x: (number | null)[]; y: (number | null)[] } {
   if (points instanceof tf.Tensor) {
     if (points.rank !== 2 || points.shape[1] !== 2) {
@@ -303,6 +312,7 @@ function pointsXY(points: Points): { x: (number | null)[]; y: (number | null)[] 
  * digit): `scatterFigure(zMean, { labels: test.labels, labelNames: test.classNames })`.
  */
 export function scatterFigure(points: Points, opts: ScatterFigureOptions = {}): Figure {
+  assertKnownOptions('scatterFigure', opts, SCATTER_FIGURE_OPTION_KEYS);
   const { x, y } = pointsXY(points);
   const size = opts.markerSize ?? DEFAULTS.markerSize;
   const opacity = opts.opacity ?? 0.8;
@@ -345,8 +355,19 @@ export interface HistogramCounts {
   counts: number[];
 }
 
+/** Options of {@link histogramCounts}. */
+export interface HistogramCountsOptions {
+  /** Number of equal-width bins (positive integer). Default 30. */
+  bins?: number;
+  /** `[lo, hi]` covered by the bins. Default: the data's min and max. */
+  range?: [number, number];
+}
+
+const HISTOGRAM_COUNTS_OPTION_KEYS = optionKeys<HistogramCountsOptions>({ bins: true, range: true });
+
 /** Counts finite values into `bins` equal-width bins over `range` (default: the data's min and max). */
-export function histogramCounts(values: Numeric, opts: { bins?: number; range?: [number, number] } = {}): HistogramCounts {
+export function histogramCounts(values: Numeric, opts: HistogramCountsOptions = {}): HistogramCounts {
+  assertKnownOptions('histogramCounts', opts, HISTOGRAM_COUNTS_OPTION_KEYS);
   const bins = opts.bins ?? DEFAULTS.bins;
   assertPositiveInteger('bins', bins);
   const xs = finite(numbers('values', values));
@@ -391,11 +412,16 @@ export interface HistogramFigureOptions extends FigureOptions {
   opacity?: number;
 }
 
+const HISTOGRAM_FIGURE_OPTION_KEYS = optionKeys<HistogramFigureOptions>({
+  ...FIGURE_OPTION_KEY_MAP, bins: true, range: true, density: true, opacity: true,
+});
+
 /**
  * Histogram of one or several samples (overlaid, sharing bins), binned here so the figure stays small for
  * large samples: `histogramFigure({ MCMC: samples, exact: exactSamples }, { density: true })`.
  */
 export function histogramFigure(values: Numeric | Record<string, Numeric>, opts: HistogramFigureOptions = {}): Figure {
+  assertKnownOptions('histogramFigure', opts, HISTOGRAM_FIGURE_OPTION_KEYS);
   const entries: [string | undefined, Numeric][] =
     values instanceof tf.Tensor || ArrayBuffer.isView(values) || Array.isArray(values)
       ? [[undefined, values as Numeric]]
@@ -439,11 +465,16 @@ export interface HeatmapFigureOptions extends FigureOptions {
   matrixOrientation?: boolean;
 }
 
+const HEATMAP_FIGURE_OPTION_KEYS = optionKeys<HeatmapFigureOptions>({
+  ...FIGURE_OPTION_KEY_MAP, x: true, y: true, colorscale: true, zmin: true, zmax: true, colorbarTitle: true, matrixOrientation: true,
+});
+
 /**
  * Heatmap of a matrix `z[row][col]` (a rank-2 tensor or nested arrays): weights, correlation matrices,
  * a 2D Ising configuration.
  */
 export function heatmapFigure(z: tf.Tensor | ArrayLike<number>[], opts: HeatmapFigureOptions = {}): Figure {
+  assertKnownOptions('heatmapFigure', opts, HEATMAP_FIGURE_OPTION_KEYS);
   let rows: (number | null)[][];
   if (z instanceof tf.Tensor) {
     if (z.rank !== 2) throw new RangeError(`z must be a rank-2 tensor; got shape [${z.shape.join(', ')}]`);
@@ -502,12 +533,17 @@ export interface SubplotOptions {
   height?: number;
 }
 
+const SUBPLOT_OPTION_KEYS = optionKeys<SubplotOptions>({
+  rows: true, cols: true, title: true, width: true, height: true,
+});
+
 /**
  * Places several figures in one, on a `rows x cols` grid (row by row), each keeping its traces, axis titles,
  * log axes and title (shown above its panel); e.g. the Gibbs demo's three panels:
  * `subplots([truth, path, samples], { rows: 1, cols: 3 })`.
  */
 export function subplots(figures: Figure[], opts: SubplotOptions): Figure {
+  assertKnownOptions('subplots', opts, SUBPLOT_OPTION_KEYS);
   const { rows, cols } = opts;
   assertPositiveInteger('rows', rows);
   assertPositiveInteger('cols', cols);
@@ -616,6 +652,8 @@ export interface FigureHtmlOptions {
   includePlotly?: boolean;
 }
 
+const FIGURE_HTML_OPTION_KEYS = optionKeys<FigureHtmlOptions>({ includePlotly: true });
+
 function withConfig(figure: Figure): Required<Figure> {
   validateFigure(figure);
   return { data: figure.data, layout: figure.layout ?? {}, config: { ...DEFAULT_CONFIG, ...(figure.config ?? {}) } };
@@ -632,6 +670,7 @@ function validateFigure(figure: Figure): void {
  * plotly.js loader, so it works offline on its own. All text is escaped; the figure JSON cannot close the script.
  */
 export function figureHtml(figure: Figure, opts: FigureHtmlOptions = {}): string {
+  assertKnownOptions('figureHtml', opts, FIGURE_HTML_OPTION_KEYS);
   const fig = withConfig(figure);
   const id = randomId('genlab-fig');
   const w = typeof fig.layout.width === 'number' ? `width:${fig.layout.width}px;` : '';
@@ -721,11 +760,14 @@ export interface ShowOptions {
   includePlotly?: boolean;
 }
 
+const SHOW_OPTION_KEYS = optionKeys<ShowOptions>({ includePlotly: true });
+
 /**
  * Displays a figure in a tslab notebook (plotly.js is sent with the first figure of the session only).
  * Outside a notebook it prints a one-line note (use {@link saveFigure} or {@link figureHtml} there).
  */
 export function show(figure: Figure, opts: ShowOptions = {}): void {
+  assertKnownOptions('show', opts, SHOW_OPTION_KEYS);
   const g = globalThis as FlagHolder;
   const include = opts.includePlotly ?? !g[LOADER_FLAG];
   if (displayBundle(figureBundle(figure, include))) {

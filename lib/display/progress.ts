@@ -18,7 +18,7 @@
  */
 import { escapeHtml } from './html';
 import { inNotebook, LiveOutput, MimeBundle } from './notebook';
-import { assertPositiveInteger, describeValue } from '../core/validate';
+import { assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 
 /** Metrics reported at the end of an epoch (loss, reconstruction error, log-likelihood, ...). */
 export type EpochMetrics = Record<string, number>;
@@ -63,6 +63,10 @@ export interface ProgressOptions {
   /** Clock in milliseconds (for tests). Default `Date.now`. */
   now?: () => number;
 }
+
+const PROGRESS_OPTION_KEYS = optionKeys<ProgressOptions>({
+  title: true, epochs: true, batchesPerEpoch: true, mode: true, stream: true, throttleMs: true, plotMetrics: true, now: true,
+});
 
 /** A point of a metric curve: x in epochs (fractional within an epoch), y the value. */
 export interface CurvePoint {
@@ -352,6 +356,7 @@ const SILENT: ProgressReporter = Object.freeze({ batch() {}, epoch() {}, end() {
  * log, nothing with `mode: false`.
  */
 export function createProgress(opts: ProgressOptions): ProgressReporter {
+  assertKnownOptions('createProgress', opts, PROGRESS_OPTION_KEYS);
   if (!opts || typeof opts !== 'object') throw new TypeError(`progress options must be an object; got ${describeValue(opts)}`);
   assertPositiveInteger('epochs', opts.epochs);
   assertPositiveInteger('batchesPerEpoch', opts.batchesPerEpoch);

@@ -11,7 +11,7 @@
  */
 import { escapeHtml } from './html';
 import { displayBundle } from './notebook';
-import { assertPositiveInteger, describeValue } from '../core/validate';
+import { assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 
 /** The parts of a danfo.js DataFrame or Series that tables read. */
 export interface DataFrameLike {
@@ -43,6 +43,10 @@ export interface TableOptions {
   /** CSS font size of the table, e.g. '0.8em' for a dense slide. Default '0.95em'. */
   fontSize?: string;
 }
+
+const TABLE_OPTION_KEYS = optionKeys<TableOptions>({
+  columns: true, header: true, caption: true, precision: true, maxRows: true, index: true, fontSize: true,
+});
 
 interface Normalized {
   header: string[];
@@ -169,6 +173,7 @@ const STYLE = {
  * escaped; numbers are right-aligned with `precision` significant digits.
  */
 export function tableHtml(data: TableData, opts: TableOptions = {}): string {
+  assertKnownOptions('tableHtml', opts, TABLE_OPTION_KEYS);
   const p = prepare(data, opts);
   const font = escapeHtml(opts.fontSize ?? '0.95em');
   const align = (c: number) => (p.numericCols[c] ? STYLE.num : STYLE.text);
@@ -191,6 +196,7 @@ export function tableHtml(data: TableData, opts: TableOptions = {}): string {
 
 /** The same table as aligned plain text (for terminals, logs and the `text/plain` part of the output). */
 export function tableText(data: TableData, opts: TableOptions = {}): string {
+  assertKnownOptions('tableText', opts, TABLE_OPTION_KEYS);
   const p = prepare(data, opts);
   const cols: string[][] = [];
   if (p.index) cols.push(['', ...p.index]);
@@ -209,6 +215,7 @@ export function tableText(data: TableData, opts: TableOptions = {}): string {
  * the plain-text table.
  */
 export function table(data: TableData, opts: TableOptions = {}): void {
+  assertKnownOptions('table', opts, TABLE_OPTION_KEYS);
   const text = tableText(data, opts);
   if (displayBundle({ 'text/html': tableHtml(data, opts), 'text/plain': text })) return;
   process.stdout.write(text + '\n');

@@ -6,5 +6,6 @@
 export { tf } from './tf';
 export * from './backend';
 export * from './random';
+export { scope } from './scope';
 export { FUSED_ADAM_KERNEL, FusedAdamOptimizer, fusedAdam, registerFastKernels, unregisterFastKernels, fastKernelReport } from './kernels';
 export type { FastKernelOptions, FastKernelReport } from './kernels';

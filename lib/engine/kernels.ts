@@ -22,7 +22,7 @@
 import * as path from 'node:path';
 import { tf } from './tf';
 import type { Random } from './random';
-import { generatorStates } from './random-state';
+import { registerWasmConvGradients } from './wasm-conv-grad';
 
 /** Options for {@link registerFastKernels}. */
 export interface FastKernelOptions {
@@ -297,6 +297,32 @@ function transposeLast2(backendName: string, backend: unknown, x: TensorInfo): T
   return callKernel('Transpose', backendName, backend, { x }, { perm });
 }
 
+/**
+ * The last explicitly transposed operand of each side ('wasm/a', 'wasm/b'), kept while the same tensor comes back:
+ * a model that multiplies by W^T many times between updates of W (an RBM's Gibbs sweeps; the reconstruction and
+ * negative phase of one CD step) then transposes W once per update, not once per product, without holding W^T
+ * itself. Keyed by the operand's data id -- a new object for every tensor's data (a variable gets a new one on each
+ * assign; views such as reshape share it, hence the shape check) -- so a hit always has the same values. The held
+ * copy is freed when replaced or when the kernels are unregistered.
+ */
+const transposed = new Map<string, { dataId: object; shape: number[]; t: TensorInfo; ad: Adapter }>();
+
+/** op(x)'s explicit transpose for side `key`, from the cache or made (and cached) now. */
+function cachedTranspose(key: string, backendName: string, backend: unknown, x: TensorInfo, ad: Adapter): TensorInfo {
+  const hit = transposed.get(key);
+  if (hit && hit.dataId === x.dataId && hit.shape.length === x.shape.length && hit.shape.every((d, i) => d === x.shape[i])) return hit.t;
+  const t = transposeLast2(backendName, backend, x);
+  if (hit) hit.ad.dispose(hit.t);
+  transposed.set(key, { dataId: x.dataId, shape: [...x.shape], t, ad });
+  return t;
+}
+
+/** Frees the cached transposes. */
+function clearTransposed(): void {
+  for (const { t, ad } of transposed.values()) ad.dispose(t);
+  transposed.clear();
+}
+
 /** Runs `orig` with transposeA/transposeB cleared, transposing the flagged operands explicitly first. */
 function explicitTranspose(config: tf.KernelConfig, args: KernelArgs, backendName: string): TensorInfo {
   const inputs = args.inputs as Record<string, TensorInfo>;
@@ -305,16 +331,12 @@ function explicitTranspose(config: tf.KernelConfig, args: KernelArgs, backendNam
   const tB = attrs.transposeB === true;
   if (!tA && !tB) return config.kernelFunc(args) as TensorInfo;
   const ad = adapterFor(backendName, args.backend);
-  const a = tA ? transposeLast2(backendName, args.backend, inputs.a) : inputs.a;
-  const b = tB ? transposeLast2(backendName, args.backend, inputs.b) : inputs.b;
-  try {
-    return config.kernelFunc({
-      ...args, inputs: { ...inputs, a, b }, attrs: { ...attrs, transposeA: false, transposeB: false },
-    } as KernelArgs) as TensorInfo;
-  } finally {
-    if (tA) ad?.dispose(a);
-    if (tB) ad?.dispose(b);
-  }
+  if (!ad) throw new Error(`genlab kernels: no memory adapter for ${backendName}`);
+  const a = tA ? cachedTranspose(`${backendName}/a`, backendName, args.backend, inputs.a, ad) : inputs.a;
+  const b = tB ? cachedTranspose(`${backendName}/b`, backendName, args.backend, inputs.b, ad) : inputs.b;
+  return config.kernelFunc({
+    ...args, inputs: { ...inputs, a, b }, attrs: { ...attrs, transposeA: false, transposeB: false },
+  } as KernelArgs) as TensorInfo;
 }
 
 const ACTIVATION_KERNELS: Record<string, string> = {
@@ -594,8 +616,8 @@ function bernoulliKernel(lib: NativeAddon, args: KernelArgs, backendName: string
  * null when the native kernel is not registered on the current backend (the caller then uses tensor ops).
  */
 export function nativeBernoulli<T extends tf.Tensor>(p: T, rng: Random): T | null {
-  const state = generatorStates.get(rng);
-  if (!state || p.dtype !== 'float32' || !tf.getKernel(BERNOULLI_KERNEL, tf.getBackend())) return null;
+  if (p.dtype !== 'float32' || !tf.getKernel(BERNOULLI_KERNEL, tf.getBackend())) return null;
+  const state = rng.stateForKernels(); // advanced in place by the kernel
   return tf.engine().runKernel(BERNOULLI_KERNEL, { p }, { state } as unknown as tf.NamedAttrMap) as T;
 }
 
@@ -605,15 +627,6 @@ export function nativeBernoulli<T extends tf.Tensor>(p: T, rng: Random): T | nul
 /** Whether the native products are registered on the current backend. */
 function nativeProductsActive(): boolean {
   return report.native && originals.has(`${tf.getBackend()}/_FusedMatMul`);
-}
-
-/**
- * Internal. Whether matMul with transposeA/transposeB is as fast as transposing first: everywhere except on
- * WASM without the native addon (there genlab's kernel transposes explicitly on every call, so a caller that
- * reuses a transpose should make it once).
- */
-export function transposedProductsFast(): boolean {
-  return tf.getBackend() !== 'wasm' || nativeProductsActive();
 }
 
 /**
@@ -769,12 +782,17 @@ function envFlag(name: string): boolean | undefined {
 }
 
 /**
- * Registers genlab's faster kernels on the loaded backends (idempotent; the platform's backend selection
- * calls it, so users rarely need to). Results equal the original kernels' up to float rounding.
+ * Registers every kernel genlab adds to TensorFlow.js on the loaded backends: the WASM convolution gradients
+ * (lib/engine/wasm-conv-grad.ts; always) and the faster kernels above. Backend selection (lib/engine/backend.ts)
+ * calls it once per selected backend; models never do. Idempotent. Results equal the original kernels' up to
+ * float rounding.
  *
  * @returns what is active, with a one-line note (e.g. why the native addon is not in use).
  */
 export function registerFastKernels(options: FastKernelOptions = {}): FastKernelReport {
+  // Needed for correctness, not speed (WASM ships no Conv2DBackpropFilter): always, and before the native
+  // kernels, which wrap these.
+  registerWasmConvGradients();
   if (envFlag('GENLAB_FAST_KERNELS') === false) {
     report = { active: false, kernels: [], native: false, threads: 0, note: 'disabled by GENLAB_FAST_KERNELS=0' };
     return fastKernelReport();
@@ -842,6 +860,7 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
 
 /** Restores the original kernels (for comparisons and benchmarks: genlab before/after). */
 export function unregisterFastKernels(): void {
+  clearTransposed();
   for (const [key, original] of originals) {
     const [backendName, kernelName] = key.split('/');
     tf.unregisterKernel(kernelName, backendName);

@@ -20,8 +20,6 @@ function splitmix32(state: number): () => number {
   };
 }
 
-import { generatorStates } from './random-state';
-
 const TWO_POW_32 = 4294967296;
 
 /**
@@ -47,7 +45,15 @@ export class Random {
     const init = splitmix32(Math.floor(this.seed) ^ Math.floor(this.seed / TWO_POW_32));
     for (let i = 0; i < 4; i++) this.s[i] = init() | 0;
     if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
-    generatorStates.set(this, this.s);
+  }
+
+  /**
+   * @internal For the engine only (lib/engine/kernels.ts): the live xoshiro128** state, four 32-bit words that a
+   * native sampler reads and advances in place, so that it draws exactly the stream {@link Random.nextUint32}
+   * would. Not part of the public API.
+   */
+  stateForKernels(): Int32Array {
+    return this.s;
   }
 
   /** A uniformly distributed unsigned 32-bit integer. */
@@ -130,6 +136,14 @@ export class Random {
   /** A 31-bit integer seed for APIs that take one (for example tf.randomUniform or a child generator). */
   seedInt(): number {
     return this.nextUint32() >>> 1;
+  }
+
+  /** An exact copy: the same state, so the copy and this generator draw the same numbers from here on. */
+  clone(): Random {
+    const r = new Random(this.seed);
+    r.s.set(this.s);
+    r.spareNormal = this.spareNormal;
+    return r;
   }
 
   /** A new generator whose stream is independent of this one's continuation. */

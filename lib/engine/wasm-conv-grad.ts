@@ -14,10 +14,11 @@
  * i.e. for each tap (i, j), with T_ij [n*oh*ow, ci] the input pixels under that tap for every output position,
  * dW[i, j] = T_ij^T dy  ([ci, n*oh*ow] x [n*oh*ow, co]): kh*kw matrix products (im2col without the big matrix).
  *
- * Registration happens when this module is imported (genlab's VAE imports it), is idempotent, and leaves an
- * existing `Conv2DBackpropFilter` kernel for 'wasm' alone (a future tfjs version may ship one).
+ * Registration happens once, at backend selection (lib/engine/backend.ts calls registerFastKernels, which calls
+ * {@link registerWasmConvGradients} first); it is idempotent, and leaves an existing `Conv2DBackpropFilter` kernel
+ * for 'wasm' alone (a future tfjs version may ship one). Models register nothing.
  */
-import { tf } from './backend';
+import { tf } from './tf';
 
 /** Attributes tfjs passes to the Conv2DBackpropFilter kernel. */
 interface BackpropFilterAttrs {
@@ -190,7 +191,8 @@ export function conv2dBackpropInputByOps(
 }
 
 /**
- * Registers the missing convolution gradient kernel(s) for the 'wasm' backend. Called on import; safe to call
+ * Registers the missing convolution gradient kernel(s) for the 'wasm' backend. Called by registerFastKernels at
+ * backend selection (before the native kernels, which wrap these); safe to call
  * again (a kernel already registered, e.g. genlab's native OpenBLAS kernels from lib/engine/kernels.ts, is kept). Returns the names of the kernels this call registered (empty when nothing was missing).
  */
 export function registerWasmConvGradients(): string[] {
@@ -272,5 +274,3 @@ function asTensor(info: tf.TensorInfo): { tensor: tf.Tensor; owned: boolean } {
   engine.backend.incRef(info.dataId);
   return { tensor, owned: true };
 }
-
-registerWasmConvGradients();

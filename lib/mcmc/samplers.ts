@@ -4,13 +4,21 @@
  * These samplers work on small continuous state vectors (`number[]`) with JavaScript callbacks -- the teaching
  * examples of the MCMC lectures -- and need no tensors. Every sampler takes a `seed` (number or `Random`) so
  * runs reproduce. All functions are synchronous; `await` on their result works as well.
+ *
+ * Continuing a chain: every chain sampler's result carries `end` (a {@link ChainEnd}: the last state and a snapshot
+ * of the generator). Pass the result back as `continueFrom` (instead of `initial` and `seed`) and the sampler
+ * carries on exactly where it stopped: two runs of n steps give the same samples as one run of 2n steps with the
+ * same seed (when n is a multiple of `thin`). A sampler written later follows the same three steps: put
+ * `continueFrom?: ContinuableResult` in its options, start with {@link chainStart}, finish with {@link chainEnd}.
  */
 import { Random, SeedLike, toRandom } from '../engine/random';
 import {
   assertFiniteNumber,
+  assertKnownOptions,
   assertNonNegativeInteger,
   assertPositiveInteger,
   describeValue,
+  optionKeys,
 } from '../core/validate';
 
 /** Defaults of the samplers, each with its reason. */
@@ -20,6 +28,54 @@ const DEFAULTS = {
   thin: 1, // thinning only saves memory; error bars come from the autocorrelation time
   scan: 'systematic', // the classic Gibbs sweep x_1, ..., x_d
 } as const;
+
+/**
+ * Where a sampler run stopped: the chain's last state (with thinning, not necessarily the last recorded sample) and
+ * a snapshot of its generator, taken at the end and never advanced (continuing twice from one result gives the
+ * same continuation twice).
+ */
+export interface ChainEnd {
+  /** The chain's last state. */
+  readonly state: readonly number[];
+  /** The generator as it was after the run's last draw. */
+  readonly rng: Random;
+}
+
+/** A sampler result that can be continued: pass it as `continueFrom` to the same sampler. */
+export interface ContinuableResult {
+  /** Where the run stopped. */
+  readonly end: ChainEnd;
+}
+
+/**
+ * The start of a chain run: `continueFrom`'s last state and a copy of its generator, or else `initial` (checked;
+ * `fallback` when omitted) and a generator from `seed`. `initial` and `seed` together with `continueFrom` are an
+ * error: the continued chain already has both.
+ */
+export function chainStart(
+  options: { initial?: readonly number[]; seed?: SeedLike; continueFrom?: ContinuableResult },
+  fallback?: readonly number[],
+): { state: number[]; rng: Random } {
+  const from = options.continueFrom;
+  if (from === undefined) {
+    const initial = options.initial ?? fallback;
+    return { state: checkState('initial', initial), rng: toRandom(options.seed) };
+  }
+  if (from === null || typeof from !== 'object' || !from.end || !(from.end.rng instanceof Random)) {
+    throw new TypeError(`continueFrom must be the result of an earlier run of this sampler; got ${describeValue(from)}`);
+  }
+  for (const key of ['initial', 'seed'] as const) {
+    if (options[key] !== undefined) {
+      throw new RangeError(`give either continueFrom or ${key}, not both: continueFrom carries the chain's state and generator`);
+    }
+  }
+  return { state: checkState('continueFrom.end.state', from.end.state), rng: from.end.rng.clone() };
+}
+
+/** The `end` of a run, for its result: a copy of the last state and a snapshot of the generator. */
+export function chainEnd(state: readonly number[], rng: Random): ChainEnd {
+  return Object.freeze({ state: Object.freeze(state.slice()), rng: rng.clone() });
+}
 
 /** A proposed move with its Hastings correction, returned by a custom proposal. */
 export interface Proposal {
@@ -45,8 +101,11 @@ export interface MetropolisHastingsOptions {
    * the support (the move is then rejected); NaN is an error. Read x, do not modify it.
    */
   logDensity: (x: number[]) => number;
-  /** Starting state x_0, a non-empty array of finite numbers with log pi(x_0) > -Infinity. */
-  initial: readonly number[];
+  /**
+   * Starting state x_0, a non-empty array of finite numbers with log pi(x_0) > -Infinity. Required unless
+   * `continueFrom` is given.
+   */
+  initial?: readonly number[];
   /** Number of Metropolis-Hastings steps after burn-in (positive integer). */
   steps: number;
   /**
@@ -57,6 +116,11 @@ export interface MetropolisHastingsOptions {
   proposalStd?: number | readonly number[];
   /** Seed (or generator) for proposals and acceptance draws. Same seed, same chain. */
   seed?: SeedLike;
+  /**
+   * An earlier result of this sampler: the chain continues from its last state with its generator (omit `initial`
+   * and `seed`). Two runs of n steps give the samples of one run of 2n steps.
+   */
+  continueFrom?: ContinuableResult;
   /** A custom proposal replacing the Gaussian random walk (see {@link ProposalFunction}). */
   proposal?: ProposalFunction;
   /** Steps run and discarded before recording (non-negative integer). Default 0. */
@@ -65,8 +129,13 @@ export interface MetropolisHastingsOptions {
   thin?: number;
 }
 
+const METROPOLIS_HASTINGS_OPTION_KEYS = optionKeys<MetropolisHastingsOptions>({
+  logDensity: true, initial: true, steps: true, proposalStd: true, seed: true, continueFrom: true, proposal: true,
+  burnIn: true, thin: true,
+});
+
 /** Result of {@link metropolisHastings}. */
-export interface MetropolisHastingsResult {
+export interface MetropolisHastingsResult extends ContinuableResult {
   /** Recorded states, `[floor(steps / thin)][dim]`: the state after steps thin, 2*thin, ... (x_0 excluded). */
   samples: number[][];
   /** Fraction of the `steps` post-burn-in proposals that were accepted, in [0, 1]. */
@@ -110,11 +179,13 @@ function checkLogDensity(value: number, where: string): number {
  *   initial: [0, 0], steps: 10000, proposalStd: 1, seed: 1 });
  */
 export function metropolisHastings(options: MetropolisHastingsOptions): MetropolisHastingsResult {
+  assertKnownOptions('metropolisHastings', options, METROPOLIS_HASTINGS_OPTION_KEYS);
+  if (options === null || options === undefined) throw new TypeError('metropolisHastings needs options { logDensity, initial, steps, ... }');
   const { logDensity, steps, proposal } = options;
   if (typeof logDensity !== 'function') {
     throw new TypeError(`logDensity must be a function (x) => log pi(x); got ${describeValue(logDensity)}`);
   }
-  const x0 = checkState('initial', options.initial);
+  const { state: x0, rng } = chainStart(options);
   assertPositiveInteger('steps', steps);
   const burnIn = options.burnIn ?? DEFAULTS.burnIn;
   assertNonNegativeInteger('burnIn', burnIn);
@@ -137,7 +208,6 @@ export function metropolisHastings(options: MetropolisHastingsOptions): Metropol
   } else if (typeof proposal !== 'function') {
     throw new TypeError(`proposal must be a function (current, rng) => state; got ${describeValue(proposal)}`);
   }
-  const rng = toRandom(options.seed);
 
   let x = x0;
   let logp = checkLogDensity(logDensity(x), 'initial');
@@ -182,7 +252,7 @@ export function metropolisHastings(options: MetropolisHastingsOptions): Metropol
       }
     }
   }
-  return { samples, acceptanceRate: accepted / steps, logDensities };
+  return { samples, acceptanceRate: accepted / steps, logDensities, end: chainEnd(x, rng) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -204,10 +274,16 @@ export interface GibbsBivariateGaussianOptions {
   burnIn?: number;
   /** Seed (or generator). Same seed, same chain. */
   seed?: SeedLike;
+  /** An earlier result: continue that chain (omit `initial` and `seed`); see {@link MetropolisHastingsOptions}. */
+  continueFrom?: ContinuableResult;
 }
 
+const GIBBS_BIVARIATE_GAUSSIAN_OPTION_KEYS = optionKeys<GibbsBivariateGaussianOptions>({
+  mean: true, rho: true, sigma: true, steps: true, initial: true, burnIn: true, seed: true, continueFrom: true,
+});
+
 /** Result of {@link gibbsBivariateGaussian}. */
-export interface GibbsBivariateGaussianResult {
+export interface GibbsBivariateGaussianResult extends ContinuableResult {
   /** `[steps][2]`: the state (x, y) after each full step following burn-in. */
   samples: number[][];
   /**
@@ -253,16 +329,19 @@ function gaussianParameters(options: { mean?: readonly number[]; sigma?: number 
  * autocorrelation of x is rho^2, so strongly correlated targets mix slowly.
  */
 export function gibbsBivariateGaussian(options: GibbsBivariateGaussianOptions): GibbsBivariateGaussianResult {
+  assertKnownOptions('gibbsBivariateGaussian', options, GIBBS_BIVARIATE_GAUSSIAN_OPTION_KEYS);
+  if (options === null || options === undefined) throw new TypeError('gibbsBivariateGaussian needs options { rho, steps, ... }');
   const { rho, steps } = options;
   assertFiniteNumber('rho', rho, { min: -1, max: 1, exclusiveMin: true, exclusiveMax: true });
   assertPositiveInteger('steps', steps);
   const burnIn = options.burnIn ?? DEFAULTS.burnIn;
   assertNonNegativeInteger('burnIn', burnIn);
   const { mx, my, sx, sy } = gaussianParameters(options);
-  let [x, y] = pair('initial', options.initial ?? [mx, my]);
-  assertFiniteNumber('initial[0]', x);
-  assertFiniteNumber('initial[1]', y);
-  const rng = toRandom(options.seed);
+  if (options.initial !== undefined) pair('initial', options.initial);
+  const start = chainStart(options, [mx, my]);
+  if (start.state.length !== 2) throw new RangeError(`continueFrom must come from a 2-D chain; got a state of ${start.state.length} numbers`);
+  let [x, y] = start.state;
+  const rng = start.rng;
 
   const sdx = sx * Math.sqrt(1 - rho * rho); // conditional standard deviations
   const sdy = sy * Math.sqrt(1 - rho * rho);
@@ -275,7 +354,7 @@ export function gibbsBivariateGaussian(options: GibbsBivariateGaussianOptions): 
     path.push([x, y]);
     if (step > burnIn) samples.push([x, y]);
   }
-  return { samples, path };
+  return { samples, path, end: chainEnd([x, y], rng) };
 }
 
 /** Options of {@link bivariateGaussianSamples}. */
@@ -292,6 +371,10 @@ export interface BivariateGaussianSamplesOptions {
   seed?: SeedLike;
 }
 
+const BIVARIATE_GAUSSIAN_SAMPLES_OPTION_KEYS = optionKeys<BivariateGaussianSamplesOptions>({
+  mean: true, rho: true, sigma: true, n: true, seed: true,
+});
+
 /**
  * Independent exact draws from the bivariate Gaussian (via its Cholesky factor): the "true samples" to set
  * beside the Gibbs chain. x = mu_x + sx * z1, y = mu_y + sy * (rho * z1 + sqrt(1 - rho^2) * z2).
@@ -299,6 +382,8 @@ export interface BivariateGaussianSamplesOptions {
  * @returns `[n][2]` points.
  */
 export function bivariateGaussianSamples(options: BivariateGaussianSamplesOptions): number[][] {
+  assertKnownOptions('bivariateGaussianSamples', options, BIVARIATE_GAUSSIAN_SAMPLES_OPTION_KEYS);
+  if (options === null || options === undefined) throw new TypeError('bivariateGaussianSamples needs options { rho, n, ... }');
   const { rho, n } = options;
   assertFiniteNumber('rho', rho, { min: -1, max: 1, exclusiveMin: true, exclusiveMax: true });
   assertPositiveInteger('n', n);
@@ -324,12 +409,14 @@ export type FullConditional = (state: number[], rng: Random) => number;
 export interface GibbsSamplerOptions {
   /** conditionals[i] samples coordinate i from p(x_i | x_{-i}); one per coordinate of `initial`. */
   conditionals: FullConditional[];
-  /** Starting state (finite numbers; same length as `conditionals`). */
-  initial: readonly number[];
+  /** Starting state (finite numbers; same length as `conditionals`). Required unless `continueFrom` is given. */
+  initial?: readonly number[];
   /** Number of full sweeps recorded after burn-in (positive integer). */
   steps: number;
   /** Seed (or generator) passed to the conditionals. */
   seed?: SeedLike;
+  /** An earlier result: continue that chain (omit `initial` and `seed`); see {@link MetropolisHastingsOptions}. */
+  continueFrom?: ContinuableResult;
   /** Sweeps run before recording. Default 0. */
   burnIn?: number;
   /** Record every `thin`-th sweep. Default 1. */
@@ -341,8 +428,12 @@ export interface GibbsSamplerOptions {
   scan?: 'systematic' | 'random';
 }
 
+const GIBBS_SAMPLER_OPTION_KEYS = optionKeys<GibbsSamplerOptions>({
+  conditionals: true, initial: true, steps: true, seed: true, continueFrom: true, burnIn: true, thin: true, scan: true,
+});
+
 /** Result of {@link gibbsSampler}. */
-export interface GibbsSamplerResult {
+export interface GibbsSamplerResult extends ContinuableResult {
   /** `[floor(steps / thin)][dim]`: the state after each recorded sweep. */
   samples: number[][];
 }
@@ -360,8 +451,10 @@ export interface GibbsSamplerResult {
  *   initial: [0, 0], steps: 5000, seed: 1 });
  */
 export function gibbsSampler(options: GibbsSamplerOptions): GibbsSamplerResult {
+  assertKnownOptions('gibbsSampler', options, GIBBS_SAMPLER_OPTION_KEYS);
+  if (options === null || options === undefined) throw new TypeError('gibbsSampler needs options { conditionals, initial, steps, ... }');
   const { conditionals, steps } = options;
-  const state = checkState('initial', options.initial);
+  const { state, rng } = chainStart(options);
   if (!Array.isArray(conditionals) || conditionals.length !== state.length) {
     throw new RangeError(
       `conditionals must be an array of ${state.length} functions (one per coordinate of initial); got ${describeValue(conditionals)}`,
@@ -379,7 +472,6 @@ export function gibbsSampler(options: GibbsSamplerOptions): GibbsSamplerResult {
   if (scan !== 'systematic' && scan !== 'random') {
     throw new RangeError(`scan must be one of 'systematic', 'random'; got ${describeValue(scan)}`);
   }
-  const rng = toRandom(options.seed);
   const dim = state.length;
   const samples: number[][] = [];
   for (let sweep = 1; sweep <= burnIn + steps; sweep++) {
@@ -393,5 +485,5 @@ export function gibbsSampler(options: GibbsSamplerOptions): GibbsSamplerResult {
     }
     if (sweep > burnIn && (sweep - burnIn) % thin === 0) samples.push(state.slice());
   }
-  return { samples };
+  return { samples, end: chainEnd(state, rng) };
 }

@@ -2,7 +2,7 @@
  * Distances between a model's samples and data, as plain numbers for plots and checks. Points are
  * `number[][]` (`[n][d]`) so they work with any model's output after `.arraySync()`.
  */
-import { assertPositiveNumber, describeValue } from '../core/validate';
+import { assertKnownOptions, assertPositiveNumber, describeValue, optionKeys } from '../core/validate';
 
 function checkPoints(name: string, p: number[][]): number {
   if (!Array.isArray(p) || p.length === 0 || !Array.isArray(p[0])) {
@@ -57,6 +57,16 @@ export interface ModeCoverage {
   counts: number[];
 }
 
+/** Options of {@link modeCoverage}. */
+export interface ModeCoverageOptions {
+  /** Distance counted as "at the mode". Default 0.06 (3 std of the 8-Gaussian ring). */
+  radius?: number;
+  /** Samples a mode needs to count as covered. Default 20. */
+  minCount?: number;
+}
+
+const MODE_COVERAGE_OPTION_KEYS = optionKeys<ModeCoverageOptions>({ radius: true, minCount: true });
+
 /**
  * How many modes a sample covers: each sample is assigned to its nearest mode if it lies within `radius` of it;
  * a mode counts as covered with at least `minCount` samples. For the 8-Gaussian ring (std 0.02) the usual
@@ -66,7 +76,8 @@ export interface ModeCoverage {
  * @param opts.radius Distance counted as "at the mode". Default 0.06.
  * @param opts.minCount Samples a mode needs to count as covered. Default 20.
  */
-export function modeCoverage(samples: number[][], modes: number[][], opts: { radius?: number; minCount?: number } = {}): ModeCoverage {
+export function modeCoverage(samples: number[][], modes: number[][], opts: ModeCoverageOptions = {}): ModeCoverage {
+  assertKnownOptions('modeCoverage', opts, MODE_COVERAGE_OPTION_KEYS);
   const radius = opts.radius ?? 0.06;
   const minCount = opts.minCount ?? 20;
   assertPositiveNumber('radius', radius);

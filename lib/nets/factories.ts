@@ -12,7 +12,7 @@
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { assertOneOf, assertPositiveInteger, describeValue } from '../core/validate';
+import { assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 
 /**
  * Weight initialisation: `'glorot'` (Keras's default: Glorot-uniform kernels, zero biases) or `'pytorch'`
@@ -42,6 +42,10 @@ export interface DenseEncoderOptions {
   init?: WeightInit;
 }
 
+const DENSE_ENCODER_OPTION_KEYS = optionKeys<DenseEncoderOptions>({
+  inputDim: true, hiddenUnits: true, latentDim: true, activation: true, seed: true, init: true,
+});
+
 /** Options for {@link denseDecoder}. */
 export interface DenseDecoderOptions {
   /** Dimension of the latent space (decoder input). Integer >= 1. */
@@ -60,6 +64,10 @@ export interface DenseDecoderOptions {
   init?: WeightInit;
 }
 
+const DENSE_DECODER_OPTION_KEYS = optionKeys<DenseDecoderOptions>({
+  latentDim: true, hiddenUnits: true, outputDim: true, activation: true, outputActivation: true, seed: true, init: true,
+});
+
 /** Options for {@link convEncoder}. */
 export interface ConvEncoderOptions {
   /** Image shape `[height, width, channels]`; height and width must be divisible by 2^(filters.length). */
@@ -75,6 +83,10 @@ export interface ConvEncoderOptions {
   /** Initialisation scheme, see {@link WeightInit}. Default `'glorot'`. */
   init?: WeightInit;
 }
+
+const CONV_ENCODER_OPTION_KEYS = optionKeys<ConvEncoderOptions>({
+  inputShape: true, latentDim: true, filters: true, denseUnits: true, seed: true, init: true,
+});
 
 /** Options for {@link convDecoder}. */
 export interface ConvDecoderOptions {
@@ -92,6 +104,10 @@ export interface ConvDecoderOptions {
   /** Initialisation scheme, see {@link WeightInit}. Default `'glorot'`. */
   init?: WeightInit;
 }
+
+const CONV_DECODER_OPTION_KEYS = optionKeys<ConvDecoderOptions>({
+  latentDim: true, outputShape: true, filters: true, seed: true, init: true,
+});
 
 function checkUnits(name: string, units: unknown): asserts units is number[] {
   if (!Array.isArray(units)) throw new TypeError(`${name} must be an array of positive integers; got ${describeValue(units)}`);
@@ -148,6 +164,7 @@ function makeInit(rng: Random, scheme: WeightInit | undefined): Init {
  * `hiddenUnits: [400]`. Returns a `tf.LayersModel` with two outputs, each `[n, latentDim]`.
  */
 export function denseEncoder(opts: DenseEncoderOptions): tf.LayersModel {
+  assertKnownOptions('denseEncoder', opts, DENSE_ENCODER_OPTION_KEYS);
   assertPositiveInteger('inputDim', opts.inputDim);
   checkUnits('hiddenUnits', opts.hiddenUnits);
   assertPositiveInteger('latentDim', opts.latentDim);
@@ -164,6 +181,7 @@ export function denseEncoder(opts: DenseEncoderOptions): tf.LayersModel {
 
 /** A dense decoder `latentDim -> hiddenUnits... -> outputDim` with a linear output (logits). */
 export function denseDecoder(opts: DenseDecoderOptions): tf.LayersModel {
+  assertKnownOptions('denseDecoder', opts, DENSE_DECODER_OPTION_KEYS);
   assertPositiveInteger('latentDim', opts.latentDim);
   checkUnits('hiddenUnits', opts.hiddenUnits);
   assertPositiveInteger('outputDim', opts.outputDim);
@@ -184,6 +202,7 @@ export function denseDecoder(opts: DenseDecoderOptions): tf.LayersModel {
  * Dense(16, relu) -> (z_mean, z_log_var). For 28x28x1 input the feature maps are 14x14x32 and 7x7x64.
  */
 export function convEncoder(opts: ConvEncoderOptions): tf.LayersModel {
+  assertKnownOptions('convEncoder', opts, CONV_ENCODER_OPTION_KEYS);
   const filters = opts.filters ?? [32, 64];
   checkUnits('filters', filters);
   checkShape('inputShape', opts.inputShape, 2 ** filters.length);
@@ -212,6 +231,7 @@ export function convEncoder(opts: ConvEncoderOptions): tf.LayersModel {
  * `[n, h, w, channels]` (the lecture's sigmoid is applied by the VAE).
  */
 export function convDecoder(opts: ConvDecoderOptions): tf.LayersModel {
+  assertKnownOptions('convDecoder', opts, CONV_DECODER_OPTION_KEYS);
   const filters = opts.filters ?? [64, 32];
   checkUnits('filters', filters);
   assertPositiveInteger('latentDim', opts.latentDim);

@@ -10,11 +10,15 @@
  */
 import { tf } from '../engine/backend';
 import { Random, toRandom } from '../engine/random';
-import { assertFiniteNumber, assertPositiveInteger, describeValue } from '../core/validate';
-import { createProgress, EpochMetrics, ProgressOptions } from '../display/progress';
-import { AISOptions, AISResult, AISTarget, runAIS } from '../mcmc/ais';
+import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
+import { ready } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
+import { EpochMetrics, ProgressOptions } from '../display/progress';
+import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, logMeanExp, meanAndStderr, resolveAISOptions, ReverseAISRuns, runAIS, runReverseAIS, studentT975 } from '../mcmc/ais';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { addProduct, nativeBernoulli, transposedProductsFast } from '../engine/kernels';
+import { addProduct, nativeBernoulli } from '../engine/kernels';
+import { History, LoopFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
+import { TrainingState } from '../train/state';
 
 /** Largest layer `logPartition` enumerates (2^25 = 33.5 million states). */
 export const MAX_ENUMERATED_UNITS = 25;
@@ -33,8 +37,36 @@ export interface RBMOptions {
   weightStd?: number;
 }
 
-/** Training options of `fit`. */
-export interface RBMFitOptions<M = RBM> {
+/** Options of {@link RBM.logLikelihoodBounds}: those of AIS, with cheaper defaults (RAISE runs per data row). */
+export interface LogLikelihoodBoundsOptions extends AISOptions {
+  /** Runs per batch, for forward AIS and per data row for RAISE. Default 10 here; positive integer. */
+  runs?: number;
+  /** Independent batches (their spread gives the error bars). Default 5 here; integer >= 2. */
+  batches?: number;
+  /** Schedule (see `aisSchedule`). Default `'fast'` here (1451 temperatures). */
+  betas?: number[] | 'salakhutdinov2008' | 'fast' | number;
+}
+
+/** Result of {@link RBM.logLikelihoodBounds}: mean log-likelihood per row, nats. */
+export interface LogLikelihoodBounds {
+  /** RAISE estimate minus t stderr (t: Student's 97.5 % point, batches - 1 dof): conservative lower end. */
+  lower: number;
+  /** Forward-AIS estimate plus t stderr: upper end. */
+  upper: number;
+  /** Forward-AIS estimate mean(-F(x)) - log Z_AIS (optimistic: a stochastic upper bound). */
+  estimate: number;
+  /** One-sigma error of `estimate` (the AIS log Z stderr, from independent batches). */
+  estimateStderr: number;
+  /** RAISE estimate (a stochastic lower bound on the annealing model's log-likelihood; conservative). */
+  raise: number;
+  /** One-sigma error of `raise`, from independent batches. */
+  raiseStderr: number;
+  /** The forward AIS result behind `estimate`. */
+  logZ: AISResult;
+}
+
+/** Training options of `fit` (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
+export interface RBMFitOptions<M = RBM> extends LoopFitOptions {
   /** Passes over the data. Default 10; positive integer. */
   epochs?: number;
   /** Rows per mini-batch. Default 100; positive integer (the last batch of an epoch may be smaller). */
@@ -45,8 +77,8 @@ export interface RBMFitOptions<M = RBM> {
   k?: number;
   /**
    * `false` (default): contrastive divergence, chains restart at the data of each batch. `true`: persistent CD (PCD,
-   * Tieleman 2008): `chains` fantasy particles carried from batch to batch, started from the independent model given
-   * by the visible biases at the beginning of each `fit` call.
+   * Tieleman 2008): `chains` fantasy particles carried from batch to batch and on to the next `fit` call, started
+   * from the independent model given by the visible biases at the first `fit` (or after `reset: true`).
    */
   persistent?: boolean;
   /** PCD only: number of persistent chains (fantasy particles). Default `batchSize`. */
@@ -80,21 +112,20 @@ export interface RBMFitOptions<M = RBM> {
    * `false`: silent; `'notebook'` / `'terminal'` force one form (see createProgress).
    */
   progress?: ProgressOptions['mode'];
-  /** Seed for this run's shuffling and sampling. Default: drawn from the model's generator. */
+  /**
+   * Seed for this run's shuffling and sampling. Default: the stream of the previous `fit` continues (so a resumed
+   * fit equals one long fit); the first `fit` draws one from the model's generator.
+   */
   seed?: number;
+  /** Held-out data `[m, nVisible]`: its mean reconstruction error is reported per epoch as `valReconstructionError`. */
+  validation?: tf.Tensor2D;
 }
 
-/** What `fit` returns: like tf.History, one array per metric, one entry per epoch. */
-export interface RBMHistory {
-  /** Epoch numbers (1-based). */
-  epoch: number[];
-  /**
-   * `reconstructionError` (mean over rows of the squared error sum_i (v_i - E[v_i | h = P(h|v)])^2, mean-field),
-   * `seconds` (wall time of the epoch's training), and every metric `onEpoch` returned (NaN on epochs where it
-   * returned none, so every array has one entry per epoch).
-   */
-  history: Record<string, number[]>;
-}
+const RBM_FIT_OPTION_KEYS = optionKeys<RBMFitOptions>({
+  epochs: true, batchSize: true, learningRate: true, k: true, persistent: true, chains: true, parallelTempering: true,
+  momentum: true, weightDecay: true, shuffle: true, initVisibleBias: true, onEpoch: true, progress: true, seed: true,
+  validation: true, reset: true, earlyStopping: true,
+});
 
 /** Parameters as tensors (the caller owns and must dispose them) -- see `getWeights`. */
 export interface RBMWeights {
@@ -138,6 +169,18 @@ export interface RBMSampleOptions {
    */
   parallelTempering?: number[] | number;
 }
+
+const RBM_SAMPLE_OPTION_KEYS = optionKeys<RBMSampleOptions>({
+  chains: true, steps: true, seed: true, init: true, meanField: true, parallelTempering: true,
+});
+
+/** Options of `gibbs`. */
+export interface RBMGibbsOptions {
+  /** Seed for this call's draws. Default: the model's generator. */
+  seed?: number;
+}
+
+const RBM_GIBBS_OPTION_KEYS = optionKeys<RBMGibbsOptions>({ seed: true });
 
 /** The sufficient statistics of one batch, summed over rows; keys are parameter names. */
 export type RBMStats = Record<string, tf.Tensor>;
@@ -243,6 +286,8 @@ export abstract class RBM {
   /** Bumped whenever the parameters change; keys the cache of the exact log Z. */
   protected version = 0;
   private cachedLogZ: { version: number; value: number } | null = null;
+  /** What a second `fit` continues from: epoch counter, training generator, PCD chains, velocities. */
+  protected readonly training = new TrainingState();
 
   protected constructor(opts: RBMOptions) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
@@ -260,6 +305,7 @@ export abstract class RBM {
     this.W = ownedVariable(tf.tensor2d(w, [this.nVisible, this.nHidden]));
     this.a = ownedVariable(tf.zeros([this.nVisible]));
     this.b = ownedVariable(tf.zeros([this.nHidden]));
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   // ---- energy-specific parts (implemented by the subclasses) ------------------------------------------------
@@ -268,13 +314,10 @@ export abstract class RBM {
   protected abstract checkData(name: string, x: unknown): asserts x is tf.Tensor2D;
   /** Input to the hidden units, [n, nH]: b + v' W with v' = v (binary) or v / sigma^2 (Gaussian). */
   protected abstract hiddenInput(v: tf.Tensor2D): tf.Tensor2D;
-  /**
-   * E[v | h], [n, nV]. `Wt` is W^T [nH, nV] computed once by the caller, or null where a product with W^T is as
-   * fast as with an explicit transpose (see {@link RBM.timesWt}).
-   */
-  protected abstract visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D | null): tf.Tensor2D;
+  /** E[v | h], [n, nV]. */
+  protected abstract visibleMean(h: tf.Tensor2D): tf.Tensor2D;
   /** A sample v ~ p(v | h) (at inverse temperature `beta`: from p_beta(v | h) proportional to exp(-beta E)), [n, nV]. */
-  protected abstract sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D | null, rng: Random, beta?: number): tf.Tensor2D;
+  protected abstract sampleVisible(h: tf.Tensor2D, rng: Random, beta?: number): tf.Tensor2D;
   /** Energy E(v, h) per row, [n]. */
   protected abstract energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D;
   /** Start states of chains: samples of the visible units with W = 0, [n, nV]. */
@@ -283,7 +326,7 @@ export abstract class RBM {
    * Sufficient statistics summed over rows, s(v, P(h|v)), for each trained parameter except W, whose statistic
    * sum_rows x h^T is formed in trainStep from {@link RBM.weightOperand} as one product for both phases.
    */
-  protected abstract stats(v: tf.Tensor2D, ph: tf.Tensor2D, Wt: tf.Tensor2D | null): RBMStats;
+  protected abstract stats(v: tf.Tensor2D, ph: tf.Tensor2D): RBMStats;
   /** x with W's sufficient statistic = x^T P(h|v) summed over rows: v (binary units) or v / sigma^2 (Gaussian). */
   protected abstract weightOperand(v: tf.Tensor2D): tf.Tensor2D;
   /** The trained parameters by the names `stats` uses. */
@@ -301,9 +344,12 @@ export abstract class RBM {
   /** Post-update projection (e.g. clamp log-variances); default none. */
   protected constrain(): void {}
 
-  /** h W^T, [n, nV]: with the caller's explicit `Wt`, or as a transposed product when `Wt` is null. */
-  protected timesWt(h: tf.Tensor2D, Wt: tf.Tensor2D | null): tf.Tensor2D {
-    return Wt ? tf.matMul(h, Wt) : tf.matMul(h, this.W, false, true);
+  /**
+   * h W^T, [n, nV] (the rows of W h). A transposed product: how it runs fast (BLAS flags, or an explicit transpose
+   * where the backend's transposed product is slow) is the engine's business (lib/engine/kernels.ts).
+   */
+  protected timesWt(h: tf.Tensor2D): tf.Tensor2D {
+    return tf.matMul(h, this.W, false, true);
   }
 
   // ---- common API --------------------------------------------------------------------------------------------
@@ -336,7 +382,7 @@ export abstract class RBM {
   reconstruct(v: tf.Tensor2D): tf.Tensor2D {
     this.assertLive();
     this.checkData('v', v);
-    return tf.tidy(() => this.meanFieldReconstruction(v, tf.transpose(this.W)));
+    return tf.tidy(() => this.meanFieldReconstruction(v));
   }
 
   /**
@@ -346,24 +392,25 @@ export abstract class RBM {
   reconstructionError(v: tf.Tensor2D): number {
     this.assertLive();
     this.checkData('v', v);
-    return tf.tidy(() => this.reconstructionSum(v, tf.transpose(this.W)).div(v.shape[0]).dataSync()[0]);
+    return tf.tidy(() => this.reconstructionSum(v).div(v.shape[0]).dataSync()[0]);
   }
 
-  /** E[v | h = P(h|v)], [n, nV], with `Wt` = W^T [nH, nV] (no input check; call inside a tidy). */
-  protected meanFieldReconstruction(v: tf.Tensor2D, Wt: tf.Tensor2D | null): tf.Tensor2D {
-    return this.visibleMean(tf.sigmoid(this.hiddenInput(v)), Wt); // [n, nH] -> [n, nV]
+  /** E[v | h = P(h|v)], [n, nV] (no input check; call inside a tidy). */
+  protected meanFieldReconstruction(v: tf.Tensor2D): tf.Tensor2D {
+    return this.visibleMean(tf.sigmoid(this.hiddenInput(v))); // [n, nH] -> [n, nV]
   }
 
   /** Sum over rows of the mean-field squared reconstruction error (scalar tensor). */
-  protected reconstructionSum(v: tf.Tensor2D, Wt: tf.Tensor2D): tf.Scalar {
-    return tf.sum(tf.squaredDifference(v, this.meanFieldReconstruction(v, Wt)));
+  protected reconstructionSum(v: tf.Tensor2D): tf.Scalar {
+    return tf.sum(tf.squaredDifference(v, this.meanFieldReconstruction(v)));
   }
 
   /**
    * Runs `steps` full Gibbs sweeps v -> h -> v from each row of `v` and returns the final visible sample
    * [n, nVisible] (the caller owns it).
    */
-  gibbs(v: tf.Tensor2D, steps = 1, opts: { seed?: number } = {}): tf.Tensor2D {
+  gibbs(v: tf.Tensor2D, steps = 1, opts: RBMGibbsOptions = {}): tf.Tensor2D {
+    assertKnownOptions(`${this.kind}.gibbs`, opts, RBM_GIBBS_OPTION_KEYS);
     this.assertLive();
     this.checkData('v', v);
     assertPositiveInteger('steps', steps);
@@ -372,26 +419,22 @@ export abstract class RBM {
   }
 
   private gibbsChain(v: tf.Tensor2D, steps: number, rng: Random, meanField: boolean): tf.Tensor2D {
-    const Wt = tf.transpose(this.W);
     let cur = v;
-    try {
-      for (let s = 0; s < steps; s++) {
-        const lastMean = meanField && s === steps - 1;
-        const next = tf.tidy(() => {
-          const h = bernoulli(tf.sigmoid(this.hiddenInput(cur)), rng);
-          return lastMean ? this.visibleMean(h, Wt) : this.sampleVisible(h, Wt, rng);
-        });
-        if (cur !== v) cur.dispose();
-        cur = next;
-      }
-    } finally {
-      Wt.dispose();
+    for (let s = 0; s < steps; s++) {
+      const lastMean = meanField && s === steps - 1;
+      const next = tf.tidy(() => {
+        const h = bernoulli(tf.sigmoid(this.hiddenInput(cur)), rng);
+        return lastMean ? this.visibleMean(h) : this.sampleVisible(h, rng);
+      });
+      if (cur !== v) cur.dispose();
+      cur = next;
     }
     return cur === v ? v.clone() : cur;
   }
 
   /** Samples of the model ("fantasy particles") after `steps` Gibbs sweeps: [chains, nVisible], caller owns. */
   sample(opts: RBMSampleOptions = {}): tf.Tensor2D {
+    assertKnownOptions(`${this.kind}.sample`, opts, RBM_SAMPLE_OPTION_KEYS);
     this.assertLive();
     const chains = opts.chains ?? 100;
     const steps = opts.steps ?? 1000;
@@ -418,18 +461,17 @@ export abstract class RBM {
 
   /** Parallel tempering from `v` (copied to every level); returns the beta = 1 level's final state. */
   private temperedChain(v: tf.Tensor2D, steps: number, rng: Random, meanField: boolean, betas: number[]): tf.Tensor2D {
-    const Wt = tf.transpose(this.W);
     let vs: tf.Tensor2D[] = betas.map(() => v.clone());
     let hs: tf.Tensor2D[] = [];
     try {
       for (let s = 0; s < steps; s++) {
-        const next = tf.tidy(() => this.temperedSweep(vs, betas, Wt, rng, s % 2));
+        const next = tf.tidy(() => this.temperedSweep(vs, betas, rng, s % 2));
         tf.dispose([...vs, ...hs]);
         ({ vs, hs } = next);
       }
-      return meanField && hs.length > 0 ? tf.tidy(() => this.visibleMean(hs[0], Wt)) : vs[0].clone();
+      return meanField && hs.length > 0 ? tf.tidy(() => this.visibleMean(hs[0])) : vs[0].clone();
     } finally {
-      tf.dispose([...vs, ...hs, Wt]);
+      tf.dispose([...vs, ...hs]);
     }
   }
 
@@ -439,10 +481,10 @@ export abstract class RBM {
    * (k, k+1) with k = parity, parity + 2, ...: accept with probability min(1, exp((beta_k - beta_k+1)(E_k - E_k+1))).
    * Tensors only (no reads), so it can sit inside a training loop. `vs`: K states [C, nV]; returns the new ones.
    */
-  protected temperedSweep(vs: tf.Tensor2D[], betas: number[], Wt: tf.Tensor2D, rng: Random, parity: number): { vs: tf.Tensor2D[]; hs: tf.Tensor2D[] } {
+  protected temperedSweep(vs: tf.Tensor2D[], betas: number[], rng: Random, parity: number): { vs: tf.Tensor2D[]; hs: tf.Tensor2D[] } {
     const C = vs[0].shape[0];
     const hs = betas.map((beta, k) => bernoulli(tf.sigmoid(tf.mul(this.hiddenInput(vs[k]), beta)) as tf.Tensor2D, rng)); // [C, nH] each
-    const out = betas.map((beta, k) => this.sampleVisible(hs[k], Wt, rng, beta)); // [C, nV] each
+    const out = betas.map((beta, k) => this.sampleVisible(hs[k], rng, beta)); // [C, nV] each
     const energies = betas.map((_, k) => this.energy(out[k], hs[k])); // [C] each
     for (let k = parity; k + 1 < betas.length; k += 2) {
       const logA = tf.mul(tf.sub(energies[k], energies[k + 1]), betas[k] - betas[k + 1]); // [C]
@@ -497,20 +539,24 @@ export abstract class RBM {
 
   /**
    * Estimate of log Z by annealed importance sampling (Salakhutdinov & Murray 2008) from a base-rate RBM with zero
-   * weights. Default 100 runs and the paper's schedule (14 501 inverse temperatures); see {@link AISOptions}.
-   * Returns `{ logZ, stderr, logZBase, logWeights }`.
+   * weights: `runs` x `batches` independent runs (default 100 x 10) on the 'fast' schedule (1451 inverse
+   * temperatures); see {@link AISOptions}, AIS_DEFAULTS and the notes in mcmc/ais.ts.
+   * Returns `{ logZ, stderr, batchLogZ, ess, deltaStderr, logZBase, logWeights, runs, batches, temperatures }`.
+   * `logZ` is biased low (a stochastic lower bound on log Z); `stderr` is the standard error from the spread of
+   * the independent batches (one sigma of the scatter, not the bias).
+   * Cost: runs x batches x temperatures Gibbs sweeps (1.45 million chain-sweeps by default, as many as the former
+   * 100 runs x 14 501 temperatures); on a 784-16 RBM that took 160-180 s on this shared 2-core machine,
+   * and lands within 0.1 nat of the exact log Z there (bench/ais-defaults.ts).
    */
   async logPartitionAIS(opts: AISOptions = {}): Promise<AISResult> {
+    assertKnownOptions(`${this.kind}.logPartitionAIS`, opts, AIS_OPTION_KEYS);
+    await ready();
     this.assertLive();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
+    assertKnownOptions('logPartitionAIS', opts, AIS_OPTION_KEYS);
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
     const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
-    let base: tf.Tensor1D;
-    if (opts.data !== undefined) {
-      this.checkData('data', opts.data);
-      base = this.visibleBiasFromData(opts.data);
-    } else if (this.baseRate) base = tf.tensor1d(this.baseRate);
-    else base = this.a.clone();
+    const base = this.aisBaseRate(opts.data);
     try {
       return await runAIS(this.aisTarget(base), opts, rng);
     } finally {
@@ -518,10 +564,84 @@ export abstract class RBM {
     }
   }
 
+  /** Visible biases of the AIS base model: from `data`, else the first fit's base rate, else the model's own. */
+  private aisBaseRate(data: tf.Tensor2D | undefined): tf.Tensor1D {
+    if (data !== undefined) {
+      this.checkData('data', data);
+      return this.visibleBiasFromData(data);
+    }
+    return this.baseRate ? tf.tensor1d(this.baseRate) : this.a.clone();
+  }
+
+  /**
+   * A sandwich around the mean log-likelihood of the rows of `x` (nats) for models too large for the exact
+   * log Z, after Burda, Grosse & Salakhutdinov (2015):
+   * - `estimate`: mean(-F(x)) - log Z_AIS, with forward AIS's log Z ({@link logPartitionAIS}). Forward AIS's
+   *   log Z is biased low, so this is optimistic (a stochastic upper bound).
+   * - `upper` = estimate + t * its stderr, t = Student's 97.5 % quantile with batches - 1 degrees of freedom
+   *   (2.78 for 5 batches): an upper end that holds with about 97.5 % probability when the bias of AIS's log Z
+   *   is small next to its stderr (the bias only pushes `estimate` up, so it never hurts this side).
+   * - `raise`: reverse AIS (RAISE), the mean over rows of log-mean-exp of the reverse weights (see
+   *   `runReverseAIS` in mcmc/ais.ts): a stochastic lower bound on the log-likelihood of the annealing model,
+   *   which approaches the RBM as the schedule lengthens -- conservative (too low rather than too high).
+   * - `lower` = raise - t * its stderr (same t): the conservative lower end.
+   * Both stderrs come from the spread of `batches` independent batches of runs (one sigma), so [lower, upper]
+   * holds the log-likelihood with probability about 95 % or more (measured on exactly solvable RBMs in
+   * test/ais.test.ts).
+   * If `lower` and `upper` are close, the log-likelihood is pinned down; if far apart, lengthen `betas`.
+   *
+   * Cost: forward AIS runs x batches chains, RAISE rows x runs x batches chains, each over the schedule, so RAISE
+   * costs `rows` times forward AIS. Defaults: runs 10, batches 5, betas `'fast'` (1451 temperatures). Measured on
+   * a 784-16 Fashion-MNIST RBM, 50 test rows, runs 2 x batches 5, 1000 temperatures: 23 s, and the exact value
+   * lay inside [lower, upper] = [exact - 0.70, exact + 2.30] (bench/RESULTS.md).
+   *
+   * @param x Data rows [n, nVisible] (e.g. 50-500 test images; the cost grows with n).
+   */
+  async logLikelihoodBounds(x: tf.Tensor2D, opts: LogLikelihoodBoundsOptions = {}): Promise<LogLikelihoodBounds> {
+    this.assertLive();
+    this.checkData('x', x);
+    assertKnownOptions(`${this.kind}.logLikelihoodBounds`, opts, AIS_OPTION_KEYS);
+    await ready();
+    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    const o: AISOptions = { ...opts, runs: opts.runs ?? 10, batches: opts.batches ?? 5, betas: opts.betas ?? 'fast' };
+    const { runs, batches, betas } = resolveAISOptions(o, `${this.kind}.logLikelihoodBounds`);
+    const rng = o.seed === undefined ? this.rng.fork() : new Random(o.seed);
+    const forward = await this.logPartitionAIS({ ...o, seed: rng.fork().seed });
+    const negF = tf.tidy(() => tf.neg(this.freeEnergyUnchecked(x)).dataSync()) as Float32Array; // [n]
+    const meanNegF = negF.reduce((s, v) => s + v, 0) / negF.length;
+    const base = this.aisBaseRate(o.data);
+    let rev: ReverseAISRuns;
+    try {
+      rev = await runReverseAIS(this.aisTarget(base), x, runs * batches, betas, rng.fork());
+    } finally {
+      base.dispose();
+    }
+    // Batch b of row i: log p_ann(x_i) ~= -F(x_i) + log-mean-exp(-rho) over the batch's runs.
+    const perBatch = Array.from({ length: batches }, (_, b) => {
+      let s = 0;
+      rev.rho.forEach((r, i) => (s += negF[i] + logMeanExp(Array.from(r.subarray(b * runs, (b + 1) * runs), (v: number) => -v))));
+      return s / rev.rho.length;
+    });
+    const raise = rev.rho.reduce((s, r, i) => s + negF[i] + logMeanExp(Array.from(r, (v: number) => -v)), 0) / rev.rho.length;
+    const raiseStderr = meanAndStderr(perBatch).stderr;
+    const estimate = meanNegF - forward.logZ;
+    const t = studentT975(batches - 1);
+    return {
+      lower: raise - t * raiseStderr,
+      upper: estimate + t * forward.stderr,
+      estimate,
+      estimateStderr: forward.stderr,
+      raise,
+      raiseStderr,
+      logZ: forward,
+    };
+  }
+
   /**
    * Mean log p(v) over the rows of `v`, in nats (a log density for Gaussian visible units):
    * mean(-F(v)) - log Z. Without `logZ` the exact {@link logPartition} is used (small models only); pass an AIS
-   * estimate for large models.
+   * estimate for large models -- then the result inherits AIS's bias (optimistic: AIS's log Z is biased low) and its
+   * error bar is the AIS stderr; {@link RBM.logLikelihoodBounds} gives both sides.
    */
   logLikelihood(v: tf.Tensor2D, logZ?: number): number {
     this.assertLive();
@@ -615,6 +735,7 @@ export abstract class RBM {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.training.dispose();
     for (const v of new Set([this.W, this.a, this.b, ...Object.values(this.trainables())])) v.dispose();
   }
 
@@ -622,10 +743,24 @@ export abstract class RBM {
 
   /**
    * Trains by contrastive divergence (CD-k, `persistent: false`, default) or persistent contrastive divergence
-   * (PCD-k, `persistent: true`) with plain SGD plus optional momentum and weight decay. Reports progress, calls
-   * `onEpoch`, and stops with an error if the weights become NaN or infinite. Returns the per-epoch history.
+   * (PCD-k, `persistent: true`) with plain SGD plus optional momentum and weight decay, through genlab's one
+   * training loop (lib/train): seeded shuffling, progress, `onEpoch`, validation, early stopping, and an error if
+   * the weights become NaN or infinite.
+   *
+   * Resuming: a second `fit` continues where the previous one stopped. The epoch numbers go on (a second 5-epoch fit
+   * reports epochs 6..10), and the persistent chains (PCD, parallel tempering), the momentum velocities and the
+   * training random stream carry over, so `fit(x, { epochs: 2 })` then `fit(x, { epochs: 3 })` trains exactly as
+   * `fit(x, { epochs: 5 })` with the same options (when the second call passes no new `seed`). `reset: true`
+   * starts afresh: new chains and velocities, epoch counter 0; the weights are kept.
+   *
+   * @returns The {@link History} of this call: `epoch`, `seconds`, `reconstructionError` (mean over rows of the
+   *   squared error sum_i (v_i - E[v_i | h = P(h|v)])^2, mean-field, averaged over the epoch's batches),
+   *   `valReconstructionError` with `validation`, and every metric `onEpoch` returned (NaN on epochs where it
+   *   returned none).
    */
-  async fit(x: tf.Tensor2D, opts: RBMFitOptions<this> = {}): Promise<RBMHistory> {
+  async fit(x: tf.Tensor2D, opts: RBMFitOptions<this> = {}): Promise<History> {
+    assertKnownOptions(`${this.kind}.fit`, opts, RBM_FIT_OPTION_KEYS);
+    await ready();
     this.assertLive();
     this.checkData('x', x);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
@@ -650,11 +785,13 @@ export abstract class RBM {
     if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') {
       throw new TypeError(`onEpoch must be a function; got ${describeValue(opts.onEpoch)}`);
     }
+    if (opts.validation !== undefined) this.checkData('validation', opts.validation);
+    const { reset } = resolveLoopOptions(`${this.kind}.fit`, opts);
     const tempering = opts.parallelTempering === undefined ? null : resolveTemperingBetas(opts.parallelTempering);
     if (tempering && !persistent) throw new RangeError('parallelTempering needs persistent: true (it replaces the persistent chains)');
-    const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
-    const n = x.shape[0];
-    const batches = Math.ceil(n / batchSize);
+    const state = this.training;
+    if (reset) state.reset();
+    const rng = state.generator(opts.seed, () => this.rng.fork());
 
     if (opts.initVisibleBias ?? !this.biasesSet) {
       const a0 = this.visibleBiasFromData(x);
@@ -665,89 +802,67 @@ export abstract class RBM {
       this.biasesSet = true;
     }
 
+    // Carried between fits (see TrainingState): velocities while momentum is on; PCD chains [chains, nV] or the
+    // tempering replicas (one [chains, nV] per temperature), started from the independent model given by the
+    // visible biases when there are none of the right shape. What this fit does not use is dropped.
     const params = this.trainables();
-    const velocity: Record<string, tf.Variable> = {};
-    if (momentum > 0) for (const [name, p] of Object.entries(params)) velocity[name] = ownedVariable(tf.zerosLike(p));
-    let chain: tf.Tensor2D | null = persistent && !tempering ? this.independentVisible(chains, rng) : null;
-    let replicas: tf.Tensor2D[] = tempering ? tempering.map(() => this.independentVisible(chains, rng)) : [];
-    let sweeps = 0;
-    const progress = createProgress({
-      title: `${this.kind} ${persistent ? 'PCD' : 'CD'}-${k}`,
-      epochs,
-      batchesPerEpoch: batches,
-      mode: opts.progress ?? 'auto',
-    });
-    const result: RBMHistory = { epoch: [], history: {} };
-    const step = { learningRate, momentum, weightDecay, k };
-    let lastYield = Date.now();
-    try {
-      for (let epoch = 1; epoch <= epochs; epoch++) {
-        const t0 = Date.now();
-        const order = shuffle ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
-        let reconSum: tf.Scalar = tf.scalar(0);
-        for (let bi = 0; bi < batches; bi++) {
-          const idx = order.subarray(bi * batchSize, Math.min(n, (bi + 1) * batchSize));
-          if (tempering) {
-            const next = tf.tidy(() => {
-              const Wt = tf.transpose(this.W);
-              let vs = replicas;
-              for (let s = 0; s < k; s++) vs = this.temperedSweep(vs, tempering, Wt, rng, sweeps++ % 2).vs;
-              return vs;
-            });
-            tf.dispose(replicas);
-            replicas = next;
-          }
-          const out = tf.tidy(() => {
-            const v0 = tf.gather(x, tf.tensor1d(idx, 'int32')) as tf.Tensor2D;
-            const r = this.trainStep(v0, chain, params, velocity, step, rng, tempering ? replicas[0] : undefined);
-            return { chain: r.chain, recon: tf.add(reconSum, r.recon) as tf.Scalar };
-          });
-          this.version++;
-          reconSum.dispose();
-          reconSum = out.recon;
-          if (chain) {
-            chain.dispose();
-            chain = out.chain;
-          } else if (out.chain !== replicas[0]) out.chain.dispose(); // CD: the last negative sample
-          progress.batch(bi + 1);
-          // Let a notebook's live display (and timers) run during long epochs: yield at most every 200 ms.
-          if (Date.now() - lastYield > 200) {
-            await new Promise<void>((r) => setImmediate(r));
-            lastYield = Date.now();
-          }
-        }
-        const seconds = (Date.now() - t0) / 1000;
-        // One read per epoch: the reconstruction error and a finiteness check of every parameter.
-        const [recon, finite] = tf.tidy(() => {
-          const ok = Object.values(params).map((p) => tf.all(tf.isFinite(p)).cast('float32'));
-          return [reconSum.div(n).dataSync()[0], tf.min(tf.stack(ok)).dataSync()[0]];
-        });
-        reconSum.dispose();
-        if (!finite || !Number.isFinite(recon)) {
-          throw new Error(
-            `${this.kind}.fit diverged at epoch ${epoch}: the weights became NaN or infinite. ` +
-              `Lower learningRate (got ${learningRate}) or momentum (got ${momentum}), or scale the data.`,
-          );
-        }
-        const metrics: EpochMetrics = { reconstructionError: recon, seconds };
-        if (opts.onEpoch) {
-          const extra = await opts.onEpoch(epoch, { ...metrics }, this);
-          if (extra && typeof extra === 'object') Object.assign(metrics, extra);
-        }
-        // Metrics returned on some epochs only are padded with NaN so every array lines up with `epoch`.
-        result.epoch.push(epoch);
-        for (const key of Object.keys(metrics)) result.history[key] ??= new Array<number>(epoch - 1).fill(NaN);
-        for (const [key, values] of Object.entries(result.history)) values.push(metrics[key] ?? NaN);
-        progress.epoch(epoch, metrics);
-        await new Promise<void>((r) => setImmediate(r));
-      }
-    } finally {
-      progress.end();
-      chain?.dispose();
-      tf.dispose(replicas);
-      for (const v of Object.values(velocity)) v.dispose();
+    let velocity = state.get<Record<string, tf.Tensor>>('velocity') as Record<string, tf.Variable> | undefined;
+    if (momentum > 0 && !velocity) {
+      velocity = {};
+      for (const [name, p] of Object.entries(params)) velocity[name] = ownedVariable(tf.zerosLike(p));
+      state.set('velocity', velocity);
+    } else if (momentum === 0) {
+      state.set('velocity', undefined);
+      velocity = undefined;
     }
-    return result;
+    const fits = (t: tf.Tensor2D | undefined) => t !== undefined && t.shape[0] === chains;
+    if (!persistent || tempering) state.set('chain', undefined);
+    else if (!fits(state.get<tf.Tensor2D>('chain'))) state.set('chain', this.independentVisible(chains, rng));
+    if (!tempering) state.set('replicas', undefined);
+    else {
+      const held = state.get<tf.Tensor2D[]>('replicas');
+      if (!held || held.length !== tempering.length || !fits(held[0])) state.set('replicas', tempering.map(() => this.independentVisible(chains, rng)));
+    }
+
+    const update = { learningRate, momentum, weightDecay, k };
+    const step = (v0: tf.Tensor2D, size: number, stepIndex: number): tf.Tensor => {
+      let negative: tf.Tensor2D | undefined;
+      if (tempering) {
+        // k tempered sweeps of the replicas; the beta = 1 replicas are this update's negative phase.
+        const old = state.get<tf.Tensor2D[]>('replicas')!;
+        let vs = old;
+        for (let s = 0; s < k; s++) vs = this.temperedSweep(vs, tempering, rng, (stepIndex * k + s) % 2).vs;
+        state.set('replicas', vs.map((v) => tf.keep(v))); // disposes the old replicas
+        negative = vs[0];
+      }
+      const chain = persistent && !tempering ? state.get<tf.Tensor2D>('chain')! : null;
+      const r = this.trainStep(v0, chain, params, velocity ?? {}, update, rng, negative);
+      if (chain) state.set('chain', tf.keep(r.chain)); // the new persistent state; the old one is disposed
+      this.version++;
+      return tf.reshape(tf.div(r.recon, size), [1]); // mean reconstruction error of the batch   [1]
+    };
+    const onEpoch = opts.onEpoch;
+    return runEpochs({
+      x,
+      epochs,
+      batchSize,
+      shuffle,
+      rng,
+      title: `${this.kind} ${persistent ? 'PCD' : 'CD'}-${k}`,
+      progress: opts.progress ?? 'auto',
+      metricNames: ['reconstructionError'],
+      step,
+      caller: `${this.kind}.fit`,
+      learningRate,
+      state,
+      validationData: opts.validation,
+      validate: (v) => ({ reconstructionError: this.reconstructionError(v) }),
+      earlyStopping: opts.earlyStopping,
+      parametersFinite: () =>
+        tf.tidy(() => tf.min(tf.stack(Object.values(params).map((p) => tf.all(tf.isFinite(p)).cast('float32')))).dataSync()[0]) === 1,
+      divergenceAdvice: `Lower learningRate (got ${learningRate}) or momentum (got ${momentum}), or scale the data.`,
+      onEpoch: onEpoch && (async (epoch, logs) => (await onEpoch(epoch, logs, this)) ?? undefined),
+    });
   }
 
   /**
@@ -768,8 +883,6 @@ export abstract class RBM {
     negativeSample?: tf.Tensor2D,
   ): { chain: tf.Tensor2D; recon: tf.Scalar } {
     const B = v0.shape[0];
-    // W^T explicitly only where a transposed product is slow (WASM without the native addon).
-    const Wt = transposedProductsFast() ? null : tf.transpose(this.W); // [nH, nV]
     const ph0 = tf.sigmoid(this.hiddenInput(v0)); // [B, nH] positive phase
     let v: tf.Tensor2D;
     let phk: tf.Tensor2D;
@@ -781,17 +894,17 @@ export abstract class RBM {
       v = chain ?? v0;
       phk = ph0;
       for (let s = 0; s < opts.k; s++) {
-        v = this.sampleVisible(h, Wt, rng); // [C, nV]
+        v = this.sampleVisible(h, rng); // [C, nV]
         phk = tf.sigmoid(this.hiddenInput(v)); // [C, nH]
         if (s < opts.k - 1) h = bernoulli(phk, rng);
       }
     }
     const C = v.shape[0];
     const { learningRate: lr, momentum, weightDecay } = opts;
-    const recon = tf.sum(tf.squaredDifference(v0, this.visibleMean(ph0, Wt)));
+    const recon = tf.sum(tf.squaredDifference(v0, this.visibleMean(ph0)));
     // Every statistic from the current parameters, before any of them moves.
-    const pos = this.stats(v0, ph0, Wt);
-    const neg = this.stats(v, phk, Wt);
+    const pos = this.stats(v0, ph0);
+    const neg = this.stats(v, phk);
     // W's statistic for both phases as one product over the stacked rows:
     //   <x h^T>_data - <x h^T>_chain = X^T Y,  X = [x0; xk] [B + C, nV],  Y = [ph0 / B; -phk / C] [B + C, nH].
     const X = tf.concat([this.weightOperand(v0), this.weightOperand(v)], 0) as tf.Tensor2D;

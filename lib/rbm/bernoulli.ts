@@ -9,13 +9,13 @@
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { assertMatrix, describeValue, assertFiniteNumber } from '../core/validate';
+import { assertMatrix, describeValue, assertFiniteNumber, assertKnownOptions, optionKeys } from '../core/validate';
 import { AISTarget } from '../mcmc/ais';
 import { JsonValue } from '../core/checkpoint';
 import { bernoulli, RBM, RBMOptions, RBMStats } from './base';
 
 export { RBM, MAX_ENUMERATED_UNITS } from './base';
-export type { RBMOptions, RBMFitOptions, RBMHistory, RBMWeights, RBMWeightsInput, RBMSampleOptions } from './base';
+export type { RBMOptions, RBMFitOptions, RBMWeights, RBMWeightsInput, RBMSampleOptions } from './base';
 export { aisSchedule } from '../mcmc/ais';
 export type { AISOptions, AISResult, AISSchedulePreset } from '../mcmc/ais';
 export * from './gaussian';
@@ -35,6 +35,11 @@ export interface PseudoLikelihoodOptions {
   seed?: number;
 }
 
+const PSEUDO_LIKELIHOOD_OPTION_KEYS = optionKeys<PseudoLikelihoodOptions>({ units: true, seed: true });
+
+/** Every key of {@link RBMOptions}, the options of the {@link BernoulliRBM} constructor. */
+const BERNOULLI_RBM_OPTION_KEYS = optionKeys<RBMOptions>({ nVisible: true, nHidden: true, seed: true, weightStd: true });
+
 /**
  * A Bernoulli-Bernoulli RBM (binary visible and hidden units).
  *
@@ -49,6 +54,7 @@ export class BernoulliRBM extends RBM {
 
   /** See {@link RBMOptions}: nVisible, nHidden, seed, weightStd (default 0.01). */
   constructor(opts: RBMOptions) {
+    assertKnownOptions('BernoulliRBM', opts, BERNOULLI_RBM_OPTION_KEYS);
     super(opts);
   }
 
@@ -65,13 +71,13 @@ export class BernoulliRBM extends RBM {
     return tf.add(tf.matMul(v, this.W), this.b); // b + v W   [n, nH]
   }
 
-  protected visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D | null): tf.Tensor2D {
-    return tf.sigmoid(tf.add(this.timesWt(h, Wt), this.a)) as tf.Tensor2D; // sigmoid(a + W h)   [n, nV]
+  protected visibleMean(h: tf.Tensor2D): tf.Tensor2D {
+    return tf.sigmoid(tf.add(this.timesWt(h), this.a)) as tf.Tensor2D; // sigmoid(a + W h)   [n, nV]
   }
 
-  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D | null, rng: Random, beta = 1): tf.Tensor2D {
-    if (beta === 1) return bernoulli(this.visibleMean(h, Wt), rng);
-    return bernoulli(tf.sigmoid(tf.mul(tf.add(this.timesWt(h, Wt), this.a), beta)) as tf.Tensor2D, rng);
+  protected sampleVisible(h: tf.Tensor2D, rng: Random, beta = 1): tf.Tensor2D {
+    if (beta === 1) return bernoulli(this.visibleMean(h), rng);
+    return bernoulli(tf.sigmoid(tf.mul(tf.add(this.timesWt(h), this.a), beta)) as tf.Tensor2D, rng);
   }
 
   protected energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D {
@@ -114,14 +120,9 @@ export class BernoulliRBM extends RBM {
   protected logPartitionExact(): number {
     if (this.nHidden <= this.nVisible) {
       // log Z = log sum_h exp(b.h) prod_i (1 + exp(a_i + (W h)_i)) = LSE_h [ b.h + sum_i softplus(a_i + (h W^T)_i) ]
-      const Wt = tf.transpose(this.W);
-      try {
-        return this.enumerate(this.nHidden, this.nVisible, (h) =>
-          tf.add(tf.sum(tf.mul(h, this.b), 1), tf.sum(tf.softplus(tf.add(tf.matMul(h, Wt), this.a)), 1)) as tf.Tensor1D,
-        );
-      } finally {
-        Wt.dispose();
-      }
+      return this.enumerate(this.nHidden, this.nVisible, (h) =>
+        tf.add(tf.sum(tf.mul(h, this.b), 1), tf.sum(tf.softplus(tf.add(this.timesWt(h), this.a)), 1)) as tf.Tensor1D,
+      );
     }
     // log Z = LSE_v [ -F(v) ]
     return this.enumerate(this.nVisible, this.nHidden, (v) => tf.neg(this.freeEnergyUnchecked(v)));
@@ -130,8 +131,11 @@ export class BernoulliRBM extends RBM {
   /**
    * Mean over rows of the pseudo-log-likelihood sum_i log P(v_i | v_-i) (nats), with
    * P(v_i | v_-i) = sigmoid(F(v with bit i flipped) - F(v)). See {@link PseudoLikelihoodOptions}.
+   * Not the log-likelihood: a different objective (neither bound nor estimate of log p(v)). `'all'` is exact; `'one'`
+   * is an unbiased but noisy estimate of it (variance from the random unit; no error bar is returned).
    */
   pseudoLogLikelihood(v: tf.Tensor2D, opts: PseudoLikelihoodOptions = {}): number {
+    assertKnownOptions('BernoulliRBM.pseudoLogLikelihood', opts, PSEUDO_LIKELIHOOD_OPTION_KEYS);
     this.assertLive();
     this.checkData('v', v);
     const units = opts.units ?? 'all';
@@ -175,12 +179,11 @@ export class BernoulliRBM extends RBM {
     const logZBase = tf.tidy(() => tf.sum(tf.softplus(aA)).dataSync()[0]) + this.nHidden * Math.LN2;
     const dA = tf.sub(this.a, aA); // a - aA   [nV]
     const W = this.W;
-    const Wt = tf.transpose(W);
     const self = this;
     return {
       logZBase,
       dispose() {
-        tf.dispose([dA, Wt]);
+        dA.dispose();
       },
       initial(runs, rng) {
         return tf.tidy(() => bernoulli(tf.tile(tf.sigmoid(aA).reshape([1, -1]), [runs, 1]) as tf.Tensor2D, rng));
@@ -196,7 +199,7 @@ export class BernoulliRBM extends RBM {
           if (!last) {
             const h = bernoulli(tf.sigmoid(tf.mul(x, beta)) as tf.Tensor2D, rng);
             // P(v_i = 1 | h) at beta: sigmoid((1 - beta) aA_i + beta (a_i + (W h)_i))
-            const pre = tf.add(tf.mul(aA, 1 - beta), tf.mul(tf.add(tf.matMul(h, Wt), self.a), beta));
+            const pre = tf.add(tf.mul(aA, 1 - beta), tf.mul(tf.add(self.timesWt(h), self.a), beta));
             next = bernoulli(tf.sigmoid(pre) as tf.Tensor2D, rng);
           }
           return { dLogW, v: next };

@@ -13,7 +13,7 @@
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { assertFiniteNumber, assertMatrix, describeValue } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertMatrix, describeValue, optionKeys } from '../core/validate';
 import { AISTarget } from '../mcmc/ais';
 import { JsonValue } from '../core/checkpoint';
 import { bernoulli, ownedVariable, RBM, RBMOptions, RBMStats, RBMWeights, RBMWeightsInput } from './base';
@@ -25,6 +25,10 @@ export interface GaussianBernoulliRBMOptions extends RBMOptions {
   /** Learn the log-variances log sigma_i^2 too (clamped to sigma in [1e-3, 1e3]). Default false. */
   learnSigma?: boolean;
 }
+
+const GAUSSIAN_RBM_OPTION_KEYS = optionKeys<GaussianBernoulliRBMOptions>({
+  nVisible: true, nHidden: true, seed: true, weightStd: true, sigma: true, learnSigma: true,
+});
 
 /** Parameters of a Gaussian-Bernoulli RBM (tensors owned by the caller). */
 export interface GaussianRBMWeights extends RBMWeights {
@@ -58,6 +62,7 @@ export class GaussianBernoulliRBM extends RBM {
 
   /** See {@link GaussianBernoulliRBMOptions}. */
   constructor(opts: GaussianBernoulliRBMOptions) {
+    assertKnownOptions('GaussianBernoulliRBM', opts, GAUSSIAN_RBM_OPTION_KEYS);
     super(GaussianBernoulliRBM.checkOptions(opts));
     const sigma = opts.sigma ?? 1;
     const sig = typeof sigma === 'number' ? new Array<number>(this.nVisible).fill(sigma) : sigma;
@@ -109,16 +114,16 @@ export class GaussianBernoulliRBM extends RBM {
     return tf.add(tf.matMul(tf.mul(v, this.precision()), this.W), this.b); // b + (v / sigma^2) W   [n, nH]
   }
 
-  protected visibleMean(h: tf.Tensor2D, Wt: tf.Tensor2D | null): tf.Tensor2D {
-    return tf.add(this.timesWt(h, Wt), this.a); // a + W h   [n, nV]
+  protected visibleMean(h: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(this.timesWt(h), this.a); // a + W h   [n, nV]
   }
 
-  protected sampleVisible(h: tf.Tensor2D, Wt: tf.Tensor2D | null, rng: Random, beta = 1): tf.Tensor2D {
+  protected sampleVisible(h: tf.Tensor2D, rng: Random, beta = 1): tf.Tensor2D {
     // At inverse temperature beta: v | h ~ N(a + W h, sigma^2 / beta).
     const n = h.shape[0];
     const eps = tf.tensor2d(rng.normalArray(n * this.nVisible), [n, this.nVisible]);
     const std = tf.exp(tf.mul(tf.sub(this.logVar, Math.log(beta)), 0.5));
-    return tf.add(this.visibleMean(h, Wt), tf.mul(eps, std));
+    return tf.add(this.visibleMean(h), tf.mul(eps, std));
   }
 
   protected energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D {
@@ -140,7 +145,7 @@ export class GaussianBernoulliRBM extends RBM {
     return tf.mul(v, this.precision()); // W's statistic: sum_rows (v / sigma^2) h^T   [nV, nH]
   }
 
-  protected stats(v: tf.Tensor2D, ph: tf.Tensor2D, Wt: tf.Tensor2D | null): RBMStats {
+  protected stats(v: tf.Tensor2D, ph: tf.Tensor2D): RBMStats {
     const prec = this.precision();
     const centred = tf.sub(v, this.a); // v - a   [n, nV]
     const s: RBMStats = {
@@ -149,7 +154,7 @@ export class GaussianBernoulliRBM extends RBM {
     };
     if (this.learnSigma) {
       // ((v - a)^2 / 2 - v (W h)) / sigma^2 with h -> P(h|v)
-      const quad = tf.sub(tf.mul(tf.square(centred), 0.5), tf.mul(v, this.timesWt(ph, Wt)));
+      const quad = tf.sub(tf.mul(tf.square(centred), 0.5), tf.mul(v, this.timesWt(ph)));
       s.logVar = tf.sum(tf.mul(quad, prec), 0);
     }
     return s;
@@ -184,20 +189,15 @@ export class GaussianBernoulliRBM extends RBM {
   }
 
   protected logPartitionExact(): number {
-    const Wt = tf.transpose(this.W);
     const constant = tf.tidy(() => 0.5 * this.nVisible * Math.log(2 * Math.PI) + 0.5 * tf.sum(this.logVar).dataSync()[0]);
-    try {
-      return (
-        constant +
-        this.enumerate(this.nHidden, this.nVisible, (h) => {
-          const m = tf.matMul(h, Wt); // W h   [count, nV]
-          const gauss = tf.mul(tf.sum(tf.mul(tf.add(tf.mul(m, tf.mul(this.a, 2)), tf.square(m)), this.precision()), 1), 0.5);
-          return tf.add(tf.sum(tf.mul(h, this.b), 1), gauss) as tf.Tensor1D;
-        })
-      );
-    } finally {
-      Wt.dispose();
-    }
+    return (
+      constant +
+      this.enumerate(this.nHidden, this.nVisible, (h) => {
+        const m = this.timesWt(h); // W h   [count, nV]
+        const gauss = tf.mul(tf.sum(tf.mul(tf.add(tf.mul(m, tf.mul(this.a, 2)), tf.square(m)), this.precision()), 1), 0.5);
+        return tf.add(tf.sum(tf.mul(h, this.b), 1), gauss) as tf.Tensor1D;
+      })
+    );
   }
 
   protected aisTarget(aA: tf.Tensor1D): AISTarget {
@@ -207,14 +207,13 @@ export class GaussianBernoulliRBM extends RBM {
     const logZBase = tf.tidy(
       () => 0.5 * this.nVisible * Math.log(2 * Math.PI) + 0.5 * tf.sum(this.logVar).dataSync()[0] + this.nHidden * Math.LN2,
     );
-    const Wt = tf.transpose(this.W);
     const [prec, std] = tf.tidy(() => [this.precision(), tf.exp(tf.mul(this.logVar, 0.5))]);
     const self = this;
     const nV = this.nVisible;
     return {
       logZBase,
       dispose() {
-        tf.dispose([Wt, prec, std]);
+        tf.dispose([prec, std]);
       },
       initial(runs, rng) {
         return tf.tidy(() => tf.add(aA, tf.mul(tf.tensor2d(rng.normalArray(runs * nV), [runs, nV]), std)) as tf.Tensor2D);
@@ -231,7 +230,7 @@ export class GaussianBernoulliRBM extends RBM {
           let next: tf.Tensor2D | undefined;
           if (!last) {
             const h = bernoulli(tf.sigmoid(tf.mul(x, beta)) as tf.Tensor2D, rng);
-            const mean = tf.add(tf.mul(aA, 1 - beta), tf.mul(tf.add(tf.matMul(h, Wt), self.a), beta));
+            const mean = tf.add(tf.mul(aA, 1 - beta), tf.mul(tf.add(self.timesWt(h), self.a), beta));
             next = tf.add(mean, tf.mul(tf.tensor2d(rng.normalArray(v.shape[0] * nV), [v.shape[0], nV]), std)) as tf.Tensor2D;
           }
           return { dLogW, v: next };

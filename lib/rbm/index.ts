@@ -1,4 +1,9 @@
-/** Restricted Boltzmann machines: the shared CD/PCD machinery, Bernoulli and Gaussian-Bernoulli visible units. */
-export * from './base';
-export * from './bernoulli';
+/**
+ * Restricted Boltzmann machines: the shared CD/PCD machinery, Bernoulli and Gaussian-Bernoulli visible units.
+ * The helpers the classes share (ownedVariable, bernoulli, binaryStates, ...) stay internal to this folder.
+ */
+export { RBM, MAX_ENUMERATED_UNITS } from './base';
+export type { RBMOptions, RBMFitOptions, RBMWeights, RBMWeightsInput, RBMSampleOptions, RBMGibbsOptions, RBMStats } from './base';
+export { BernoulliRBM, RBM_LOG_ODDS_EPS } from './bernoulli';
+export type { PseudoLikelihoodOptions } from './bernoulli';
 export * from './gaussian';

@@ -1,14 +1,80 @@
 /**
- * The mini-batch loop shared by the gradient-trained models (VAE, Autoencoder): seeded shuffling, one
+ * The one training loop of genlab: every gradient- or CD-trained model (RBM, VAE, Autoencoder, and the families
+ * to come) plugs into {@link runEpochs} with a `step` and its metric names. The loop owns seeded shuffling, one
  * tidy-wrapped step per batch, metrics summed on the device and read once per epoch, progress reporting,
- * divergence detection, and no leaked tensors.
- * @internal
+ * divergence detection, validation, early stopping, the epoch counter of resumed fits, and the {@link History};
+ * it leaks no tensors.
+ *
+ * Data flow per epoch:  x [n, D] --permutation(rng)--> batches xb [b, D] --step--> metric means [k]
+ *   --sum on device--> one read --> logs {metric: mean} (+ validation val*, + onEpoch extras) --> History.
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { createProgress, EpochMetrics } from '../display/progress';
+import { createProgress, EpochMetrics, ProgressOptions } from '../display/progress';
 import { fusedAdam } from '../engine/kernels';
-import { assertPositiveInteger, assertPositiveNumber, describeValue } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber, describeValue } from '../core/validate';
+import type { TrainingState } from './state';
+
+/**
+ * What every model's `fit` returns, in the spirit of Keras' `History.history`: one array per metric, one entry per
+ * epoch of that `fit` call. Always carries `epoch` (epoch numbers, 1-based, continuing across resumed fits: a
+ * second `fit` of 5 epochs after one of 5 gives 6..10) and `seconds` (wall time of each epoch's training, without
+ * validation and callbacks); then the model's metrics (e.g. `loss`), validation metrics (`valLoss`, ...) and
+ * whatever `onEpoch` returned. A metric missing on some epochs holds NaN there, so every array lines up with `epoch`.
+ */
+export type History = Record<string, number[]>;
+
+/** Options of Keras' EarlyStopping callback, for every model's `fit`. */
+export interface EarlyStoppingOptions {
+  /**
+   * The metric watched, by its history name (e.g. `'valLoss'`, `'loss'`, or a metric `onEpoch` returns). Default:
+   * `'valLoss'` when validation data is given, else the model's first metric (its loss).
+   */
+  monitor?: string;
+  /** Epochs without improvement after which training stops; 0 stops at the first. Integer >= 0. Default 0 (Keras). */
+  patience?: number;
+  /** The smallest change that counts as an improvement. >= 0. Default 0. */
+  minDelta?: number;
+  /** `'min'` (default: losses) or `'max'` (e.g. a log-likelihood): the direction of improvement. */
+  mode?: 'min' | 'max';
+}
+
+/** Known keys of {@link EarlyStoppingOptions}. */
+const EARLY_STOPPING_KEYS = ['monitor', 'patience', 'minDelta', 'mode'] as const;
+
+/** Options every model's `fit` takes for the loop itself, next to its own (epochs, batchSize, ...). */
+export interface LoopFitOptions {
+  /**
+   * `false` (default): a second `fit` continues where the previous one stopped -- epoch numbers go on (6..10 after
+   * 5 epochs), and the optimiser state (Adam moments, momentum), persistent chains, KL warm-up position and the
+   * training random stream carry over, so fit(2 epochs) then fit(3) trains as fit(5) would. `true`: start afresh --
+   * new optimiser state and chains, epoch counter 0; the weights are kept.
+   */
+  reset?: boolean;
+  /** Stop when a watched metric stops improving (see {@link EarlyStoppingOptions}). Default: off. */
+  earlyStopping?: EarlyStoppingOptions;
+}
+
+/** The keys of {@link LoopFitOptions}, for the known-options list of each model's `fit`. */
+export const LOOP_FIT_KEYS = ['reset', 'earlyStopping'] as const;
+
+/** Checks the loop's own fit options (`reset`, `earlyStopping`); returns `reset` resolved. */
+export function resolveLoopOptions(caller: string, opts: LoopFitOptions): { reset: boolean } {
+  const reset = opts.reset ?? false;
+  if (typeof reset !== 'boolean') throw new TypeError(`reset must be true or false; got ${describeValue(reset)}`);
+  const es = opts.earlyStopping;
+  if (es !== undefined) {
+    if (es === null || typeof es !== 'object' || Array.isArray(es)) {
+      throw new TypeError(`earlyStopping must be an object such as { monitor: 'valLoss', patience: 3 }; got ${describeValue(es)}`);
+    }
+    assertKnownOptions(`${caller} earlyStopping`, es, EARLY_STOPPING_KEYS);
+    if (es.monitor !== undefined && typeof es.monitor !== 'string') throw new TypeError(`earlyStopping.monitor must be a metric name; got ${describeValue(es.monitor)}`);
+    if (es.patience !== undefined) assertNonNegativeInteger('earlyStopping.patience', es.patience);
+    if (es.minDelta !== undefined) assertFiniteNumber('earlyStopping.minDelta', es.minDelta, { min: 0 });
+    if (es.mode !== undefined && es.mode !== 'min' && es.mode !== 'max') throw new RangeError(`earlyStopping.mode must be 'min' or 'max'; got ${describeValue(es.mode)}`);
+  }
+  return { reset };
+}
 
 /** Validated epochs, batch size and learning rate of a `fit` call, with the model's defaults filled in. */
 export function resolveFitOptions(
@@ -38,50 +104,134 @@ export function adamFor(current: tf.Optimizer | null, currentRate: number, learn
   return fusedAdam(learningRate, 0.9, 0.999, epsilon);
 }
 
-/** What {@link runEpochs} needs from a model. */
+/** What {@link runEpochs} needs from a model. Fields marked optional may be left out by any model. */
 export interface EpochLoopSpec {
   /** Training data, flat `[n, D]`. */
   x: tf.Tensor2D;
+  /** Epochs to run in this call. */
   epochs: number;
   /** Capped at n. */
   batchSize: number;
   shuffle: boolean;
+  /** The generator of the shuffling (the model may draw its noise from it too). */
   rng: Random;
   /** Progress title, e.g. `VAE dense 784-400-20 bernoulli`. */
   title: string;
-  progress: 'auto' | false;
+  /** `'auto'`, `false` (silent), or a forced `'notebook'` / `'terminal'` form (see createProgress). */
+  progress: ProgressOptions['mode'];
   /** Names of the metrics `step` returns, in order; the first is the loss checked for divergence. */
   metricNames: string[];
   /**
-   * One optimisation step on batch `xb` (`size` rows; `step` counts batches from 0 across epochs). Runs inside a
-   * tidy; returns a `[metricNames.length]` tensor of the batch's metric *means* (it may be a kept tensor).
+   * One optimisation step on batch `xb` (`size` rows; `step` counts batches from 0 across epochs -- and across
+   * resumed fits when `state` is given). Runs inside a tidy; returns a `[metricNames.length]` tensor of the batch's
+   * metric *means* (it may be a kept tensor).
    */
   step(xb: tf.Tensor2D, size: number, step: number): tf.Tensor;
   /**
    * Called after each epoch with the epoch's metric means (weighted by batch rows); returns extra metrics (e.g.
-   * validation) to report and record.
+   * the current KL weight) to report and record.
    */
   endEpoch?(epoch: number, means: Record<string, number>): Record<string, number> | Promise<Record<string, number>>;
-  /** The user's callback. */
-  onEpoch?(epoch: number, logs: Record<string, number>): void | Promise<void>;
+  /**
+   * The user's callback, after validation; numbers it returns (e.g. `{ testLogLikelihood: ... }`) are added to
+   * the epoch's metrics, the history and the progress.
+   */
+  onEpoch?(epoch: number, logs: Record<string, number>): void | Record<string, number> | Promise<void | Record<string, number>>;
   /** Used in the divergence message, e.g. `VAE.fit`. */
   caller: string;
   /** Used in the divergence message. */
   learningRate: number;
+  /**
+   * Optional: the model's training state. Epochs are then numbered from `state.epoch + 1`, the batch counter starts
+   * at `state.step`, and both advance (a second fit continues the first). Without it, epochs count from 1.
+   */
+  state?: TrainingState;
+  /** Optional: held-out data `[m, D]` passed to `validate` after every epoch. */
+  validationData?: tf.Tensor2D;
+  /**
+   * Optional: metrics of the model on `validationData` (plain numbers, e.g. `{ loss, reconstruction, kl }`); the
+   * loop records each as `val` + its capitalised name (`valLoss`, `valReconstruction`, `valKl`).
+   */
+  validate?(x: tf.Tensor2D): Record<string, number> | Promise<Record<string, number>>;
+  /** Optional: stop when a metric stops improving (Keras' EarlyStopping; checked with {@link resolveLoopOptions}). */
+  earlyStopping?: EarlyStoppingOptions;
+  /**
+   * Optional: whether the model's parameters are all finite (checked once per epoch, with the loss). When it says
+   * false the loop throws `<caller> diverged at epoch e: the weights became NaN or infinite. <advice>`.
+   */
+  parametersFinite?(): boolean;
+  /** Optional: the advice ending a divergence message. Default: lower learningRate (with its value) or check x. */
+  divergenceAdvice?: string;
 }
 
-/** Runs the epochs; returns every reported metric per epoch. */
-export async function runEpochs(spec: EpochLoopSpec): Promise<Record<string, number[]>> {
+/** `valLoss` for `loss`: the history name of a validation metric. */
+function validationName(name: string): string {
+  return `val${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+}
+
+/** Decides after each epoch whether to stop (Keras' EarlyStopping: `patience` epochs without improvement). */
+class EarlyStopper {
+  private best = NaN;
+  private wait = 0;
+  constructor(
+    private readonly monitor: string,
+    private readonly patience: number,
+    private readonly minDelta: number,
+    private readonly sign: number, // +1: lower is better, -1: higher is better
+  ) {}
+
+  /**
+   * True when training should stop after this epoch. The monitored metric must be there on the first epoch (else
+   * a misspelt name would silently disable the stop); later epochs without it (e.g. an `onEpoch` metric computed
+   * every 10th epoch) neither improve nor count against the patience.
+   */
+  update(logs: Record<string, number>, firstEpoch: boolean): boolean {
+    if (!(this.monitor in logs)) {
+      if (!firstEpoch) return false;
+      throw new Error(`earlyStopping.monitor '${this.monitor}' is not a recorded metric; recorded: ${Object.keys(logs).map((k) => `'${k}'`).join(', ')}`);
+    }
+    const v = this.sign * logs[this.monitor];
+    if (Number.isNaN(v)) return false;
+    if (Number.isNaN(this.best) || v < this.best - this.minDelta) {
+      this.best = v;
+      this.wait = 0;
+      return false;
+    }
+    this.wait++;
+    return this.wait >= this.patience;
+  }
+}
+
+/** Wall clock for the progress yields (let notebook displays and timers run during long epochs). */
+const YIELD_EVERY_MS = 200;
+
+/** Runs the epochs; returns the {@link History} of this call (see {@link EpochLoopSpec} for resuming). */
+export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
   const X = spec.x;
   const n = X.shape[0];
   const batchSize = Math.min(spec.batchSize, n);
   const batches = Math.ceil(n / batchSize);
   const k = spec.metricNames.length;
-  const history: Record<string, number[]> = {};
-  const reporter = createProgress({ title: spec.title, epochs: spec.epochs, batchesPerEpoch: batches, mode: spec.progress });
-  let step = 0;
+  const state = spec.state;
+  const first = (state?.epoch ?? 0) + 1; // number of this call's first epoch
+  const history: History = { epoch: [], seconds: [] };
+  const es = spec.earlyStopping;
+  const stopper = es
+    ? new EarlyStopper(
+        es.monitor ?? (spec.validationData ? validationName(spec.metricNames[0]) : spec.metricNames[0]),
+        es.patience ?? 0,
+        es.minDelta ?? 0,
+        es.mode === 'max' ? -1 : 1,
+      )
+    : null;
+  const title = first > 1 ? `${spec.title} (resumed at epoch ${first})` : spec.title;
+  const reporter = createProgress({ title, epochs: spec.epochs, batchesPerEpoch: batches, mode: spec.progress });
+  let step = state?.step ?? 0;
+  let lastYield = Date.now();
   try {
-    for (let epoch = 1; epoch <= spec.epochs; epoch++) {
+    for (let e = 0; e < spec.epochs; e++) {
+      const epoch = first + e;
+      const t0 = performance.now();
       const order = spec.shuffle ? spec.rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
       const idx = tf.tensor1d(order, 'int32');
       let sums: tf.Tensor = tf.zeros([k]); // running sum of metric * rows
@@ -99,7 +249,12 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<Record<string, num
           });
           sums.dispose();
           sums = next;
+          if (state) state.step = step;
           reporter.batch(b + 1);
+          if (Date.now() - lastYield > YIELD_EVERY_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            lastYield = Date.now();
+          }
         }
       } finally {
         idx.dispose();
@@ -108,17 +263,37 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<Record<string, num
       sums.dispose();
       const logs: Record<string, number> = {};
       spec.metricNames.forEach((name, i) => (logs[name] = totals[i] / n));
+      const seconds = (performance.now() - t0) / 1000;
+      if (spec.parametersFinite && !spec.parametersFinite()) {
+        throw new Error(`${spec.caller} diverged at epoch ${epoch}: the weights became NaN or infinite. ${spec.divergenceAdvice ?? `Lower learningRate (got ${spec.learningRate}) or check x.`}`);
+      }
       const loss = logs[spec.metricNames[0]];
       if (!Number.isFinite(loss)) {
         throw new Error(
-          `${spec.caller} diverged at epoch ${epoch}: the ${spec.metricNames[0]} is ${loss}; lower learningRate (got ${spec.learningRate}) or check x`,
+          `${spec.caller} diverged at epoch ${epoch}: the ${spec.metricNames[0]} is ${loss}; ${spec.divergenceAdvice ?? `lower learningRate (got ${spec.learningRate}) or check x`}`,
         );
       }
+      if (state) state.epoch = epoch; // the epoch's updates are done: a later fit continues after it
       if (spec.endEpoch) Object.assign(logs, await spec.endEpoch(epoch, logs));
-      for (const [name, v] of Object.entries(logs)) (history[name] ??= []).push(v);
-      reporter.epoch(epoch, logs as EpochMetrics);
-      if (spec.onEpoch) await spec.onEpoch(epoch, logs);
+      if (spec.validationData && spec.validate) {
+        for (const [name, v] of Object.entries(await spec.validate(spec.validationData))) logs[validationName(name)] = v;
+      }
+      logs.seconds = seconds;
+      if (spec.onEpoch) {
+        const extra = await spec.onEpoch(epoch, { ...logs });
+        if (extra && typeof extra === 'object') {
+          for (const [name, v] of Object.entries(extra)) if (typeof v === 'number') logs[name] = v;
+        }
+      }
+      // One entry per epoch in every array: a metric first seen now is NaN before, a missing one NaN now.
+      history.epoch.push(epoch);
+      for (const name of Object.keys(logs)) history[name] ??= new Array<number>(e).fill(NaN);
+      for (const [name, values] of Object.entries(history)) if (name !== 'epoch') values.push(logs[name] ?? NaN);
+      reporter.epoch(e + 1, logs as EpochMetrics);
+      const stop = stopper?.update(logs, e === 0) ?? false;
       await new Promise<void>((resolve) => setImmediate(resolve)); // let notebook displays refresh
+      lastYield = Date.now();
+      if (stop) break;
     }
   } finally {
     reporter.end();

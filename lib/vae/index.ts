@@ -1,3 +1,3 @@
 /** Variational autoencoders: the model, its ELBO and IWAE, and the closed-form Gaussian KL. */
-export * from './kl';
+export { klDiagonalGaussian } from './kl'; // klDiagonalGaussianUnchecked stays internal (no argument checks)
 export * from './vae';

@@ -14,9 +14,13 @@
  * The Bernoulli log-likelihood is computed from the logits, log p(x|z) = sum_d [x_d l_d - softplus(l_d)], which
  * is exact for binary x and never takes log(0).
  */
-import { tf } from '../engine/backend';
+import { ready, tf } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
+import { normalQuantile } from '../mcmc/diagnostics';
 import { Random } from '../engine/random';
 import {
+  assertKnownOptions,
+  optionKeys,
   assertFiniteNumber,
   assertMatrix,
   assertNonNegativeInteger,
@@ -25,14 +29,13 @@ import {
   assertPositiveNumber,
   describeValue,
 } from '../core/validate';
-import { adamFor, gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '../train/loop';
+import { gradientStep, History, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { TrainingState } from '../train/state';
 import { klDiagonalGaussianUnchecked } from './kl';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from '../nets/factories';
+import { reparameterise } from '../nets/latent';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreModel } from '../core/network-weights';
-import { registerWasmConvGradients } from '../engine/wasm-conv-grad';
-
-registerWasmConvGradients();
 
 /** The decoder's observation model. */
 export type Likelihood = 'bernoulli' | 'gaussian';
@@ -79,8 +82,13 @@ export interface VAEOptions {
   decoder?: tf.LayersModel;
 }
 
-/** Options for {@link VAE.fit}. */
-export interface VAEFitOptions {
+const VAE_OPTION_KEYS = optionKeys<VAEOptions>({
+  architecture: true, inputDim: true, inputShape: true, hiddenUnits: true, latentDim: true, likelihood: true, sigma: true,
+  seed: true, init: true, activation: true, convFilters: true, convDenseUnits: true, encoder: true, decoder: true,
+});
+
+/** Options for {@link VAE.fit} (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
+export interface VAEFitOptions extends LoopFitOptions {
   /** Passes over the data. Integer >= 1. Default 10 (the PyTorch lecture). */
   epochs?: number;
   /** Mini-batch size. Integer >= 1 (capped at the data size). Default 128 (both lectures). */
@@ -89,17 +97,28 @@ export interface VAEFitOptions {
   learningRate?: number;
   /** Weight of the KL term (beta-VAE; 1 is the ELBO). >= 0. Default 1. */
   beta?: number;
-  /** Epochs over which the KL weight rises linearly (per batch) from 0 to `beta`. 0 = no warm-up. Default 0. */
+  /**
+   * Epochs over which the KL weight rises linearly (per batch) from 0 to `beta`. 0 = no warm-up. Default 0. The
+   * position in the warm-up carries over to a resumed `fit` (it counts batches since the first fit or `reset`).
+   */
   klWarmup?: number;
   /** Reshuffle the data every epoch (seeded). Default true. */
   shuffle?: boolean;
-  /** Held-out data, same layout as `x`: its negative ELBO (one sample, beta = 1) is reported per epoch. */
+  /**
+   * Held-out data, same layout as `x`: its negative ELBO (one sample, beta = 1) is reported per epoch as `valLoss`,
+   * with `valReconstruction` and `valKl`.
+   */
   validation?: tf.Tensor;
   /** Called after every epoch with that epoch's metrics (awaited if it returns a promise). */
   onEpoch?: (epoch: number, logs: VAEEpochLogs) => void | Promise<void>;
   /** `'auto'` (default): live bar in a notebook, one line per epoch in a terminal; `false`: silent. */
   progress?: 'auto' | false;
 }
+
+const VAE_FIT_OPTION_KEYS = optionKeys<VAEFitOptions>({
+  epochs: true, batchSize: true, learningRate: true, beta: true, klWarmup: true, shuffle: true, validation: true,
+  onEpoch: true, progress: true, reset: true, earlyStopping: true,
+});
 
 /** Metrics of one epoch, in nats per example. */
 export interface VAEEpochLogs {
@@ -114,30 +133,14 @@ export interface VAEEpochLogs {
   kl: number;
   /** The KL weight at the end of the epoch. */
   beta: number;
+  /** Wall seconds of the epoch's training (without validation and callbacks). */
+  seconds: number;
   /** Validation negative ELBO (when `validation` is given). */
   valLoss?: number;
   /** Validation reconstruction term. */
   valReconstruction?: number;
   /** Validation KL term. */
   valKl?: number;
-}
-
-/** What {@link VAE.fit} returns: one entry per epoch, in nats per example. */
-export interface VAEHistory {
-  /** Training objective per epoch (reconstruction + beta * KL). */
-  loss: number[];
-  /** -E_q[log p(x|z)] per epoch. */
-  reconstruction: number[];
-  /** KL(q(z|x) || p(z)) per epoch. */
-  kl: number[];
-  /** KL weight per epoch. */
-  beta: number[];
-  /** Validation negative ELBO per epoch (only with `validation`). */
-  valLoss?: number[];
-  /** Validation reconstruction term per epoch (only with `validation`). */
-  valReconstruction?: number[];
-  /** Validation KL per epoch (only with `validation`). */
-  valKl?: number[];
 }
 
 /** Options for {@link VAE.elbo}. */
@@ -148,12 +151,40 @@ export interface ElboOptions {
   seed?: number;
 }
 
+const ELBO_OPTION_KEYS = optionKeys<ElboOptions>({ samples: true, seed: true });
+
 /** Options for {@link VAE.iwae}. */
 export interface IwaeOptions {
   /** Importance samples k per example (k = 1 gives the ELBO; Burda et al. use 50 and 5000). Integer >= 1. */
   samples: number;
   /** Seed of the noise. Default: drawn from the model's generator. */
   seed?: number;
+}
+
+const IWAE_OPTION_KEYS = optionKeys<IwaeOptions>({ samples: true, seed: true });
+
+/** Options for {@link VAE.iwaeEstimate}. */
+export interface IwaeEstimateOptions extends IwaeOptions {
+  /** Independent evaluations whose spread gives the error bar. Default 10; integer >= 2. */
+  repeats?: number;
+}
+
+/** The option names of {@link IwaeEstimateOptions}, for `assertKnownOptions`. */
+const IWAE_ESTIMATE_OPTION_KEYS = optionKeys<IwaeEstimateOptions>({ samples: true, seed: true, repeats: true });
+
+/** An IWAE estimate with its Monte Carlo error bar; see {@link VAE.iwaeEstimate}. */
+export interface IwaeEstimate {
+  /** Mean over the repeats of the k-sample bound averaged over rows (nats): unbiased for E[L_k], below log p(x). */
+  value: number;
+  /**
+   * Standard error of `value`: sd(repeat values) / sqrt(repeats), one sigma of the Monte Carlo noise from the
+   * z draws (the rows are fixed). It does not include the bound's gap log p(x) - E[L_k] >= 0.
+   */
+  stderr: number;
+  /** The value of each independent evaluation. */
+  repeats: number[];
+  /** Importance samples k per row and evaluation. */
+  samples: number;
 }
 
 /** Options for {@link VAE.sample}. */
@@ -167,6 +198,8 @@ export interface VAESampleOptions {
   draw?: boolean;
 }
 
+const VAE_SAMPLE_OPTION_KEYS = optionKeys<VAESampleOptions>({ seed: true, draw: true });
+
 /** Options for {@link VAE.latentGrid}. */
 export interface LatentGridOptions {
   /** Points per axis (the picture is n x n images). Integer >= 1. Default 30 (the Keras lecture). */
@@ -179,6 +212,8 @@ export interface LatentGridOptions {
   /** Which two latent dimensions span the plane; the others stay 0. Default `[0, 1]`. */
   dims?: [number, number];
 }
+
+const LATENT_GRID_OPTION_KEYS = optionKeys<LatentGridOptions>({ n: true, range: true, dims: true });
 
 /** Defaults with their reasons. */
 const DEFAULTS = {
@@ -241,13 +276,13 @@ export class VAE {
   private readonly rng: Random;
   /** Shape the encoder takes after the batch axis (flat [D] or [h, w, c]). */
   private readonly encoderInput: number[];
-  private optimizer: tf.Optimizer | null = null;
-  private optimizerRate = NaN;
+  /** What a second `fit` continues from: epoch and batch counters (KL warm-up position), the Adam state. */
+  private readonly training = new TrainingState();
   private disposed = false;
 
   constructor(opts: VAEOptions) {
+    assertKnownOptions('VAE', opts, VAE_OPTION_KEYS);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
-    registerWasmConvGradients(); // idempotent; covers a wasm backend registered after this module loaded
     const architecture = opts.architecture ?? (opts.inputShape && !opts.hiddenUnits ? 'conv' : 'dense');
     assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
     assertPositiveInteger('latentDim', opts.latentDim);
@@ -349,6 +384,7 @@ export class VAE {
       init,
       custom: opts.encoder !== undefined || opts.decoder !== undefined,
     };
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -356,14 +392,24 @@ export class VAE {
 
   /**
    * Trains on `x` by maximising the ELBO with the reparameterisation trick (z = mean + exp(logVar/2) * eps,
-   * eps ~ N(0, I), one sample per example) and Adam. One tidy-wrapped step per batch; the epoch's metrics are
-   * read from the device once per epoch. Throws if the loss becomes NaN or infinite (lower the learning rate).
+   * eps ~ N(0, I), one sample per example) and Adam, through genlab's one training loop (lib/train). One
+   * tidy-wrapped step per batch; the epoch's metrics are read from the device once per epoch. Throws if the loss
+   * becomes NaN or infinite (lower the learning rate).
+   *
+   * Resuming: a second `fit` continues where the previous one stopped -- epoch numbers go on (6..10 after 5), the
+   * Adam moments and step count carry over (while the learning rate is unchanged), and so does the KL warm-up
+   * position; with the same options, fit(2 epochs) then fit(3) equals fit(5). `reset: true` starts afresh: new
+   * Adam state, warm-up from 0, epoch counter 0; the weights are kept.
    * @param x Training data `[n, D]` (conv: or `[n, h, w, c]`); Bernoulli data in [0, 1].
-   * @returns Per-epoch loss, reconstruction term and KL (nats per example), plus validation figures.
+   * @returns The {@link History}: `epoch`, `seconds`, `loss`, `reconstruction`, `kl` (nats per example), `beta`
+   *   (the KL weight at the end of each epoch), and `valLoss`, `valReconstruction`, `valKl` with `validation`.
    */
-  async fit(x: tf.Tensor, opts: VAEFitOptions = {}): Promise<VAEHistory> {
+  async fit(x: tf.Tensor, opts: VAEFitOptions = {}): Promise<History> {
+    assertKnownOptions('VAE.fit', opts, VAE_FIT_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     const { epochs, batchSize: batchSizeOpt, learningRate } = resolveFitOptions(opts, DEFAULTS);
+    const { reset } = resolveLoopOptions('VAE.fit', opts);
     const beta = opts.beta ?? DEFAULTS.beta;
     assertFiniteNumber('beta', beta, { min: 0 });
     const klWarmup = opts.klWarmup ?? 0;
@@ -375,12 +421,12 @@ export class VAE {
     const warmupSteps = klWarmup * batches;
     const betaAt = (step: number): number => (warmupSteps > 0 ? beta * Math.min(1, (step + 1) / warmupSteps) : beta);
     const vars = trainableVariables(this.encoder, this.decoder);
-    const optimizer = this.getOptimizer(learningRate);
+    if (reset) this.training.reset();
+    const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
     const L = this.latentDim;
     let betaT = beta;
-    let raw: Record<string, number[]>;
     try {
-      raw = await runEpochs({
+      return await runEpochs({
         x: data.x,
         epochs,
         batchSize: batchSizeOpt,
@@ -396,7 +442,7 @@ export class VAE {
           const noise = tf.tensor2d(this.rng.normalArray(size * L), [size, L]); //                     [b, L]
           return gradientStep(optimizer, vars, () => {
             const [mean, logVar] = this.encodeT(xb, true); //                                        [b, L] each
-            const z = mean.add(tf.exp(logVar.mul(0.5)).mul(noise)) as tf.Tensor2D; // reparameterisation [b, L]
+            const z = reparameterise(mean, logVar, noise); // z = mean + exp(logVar / 2) * eps         [b, L]
             const out = this.decodeT(z, true); //                                                   [b, D]
             const rec = tf.neg(this.logLikT(xb, out)).mean(); // -E_q log p(x|z), one sample            []
             const kl = klDiagonalGaussianUnchecked(mean, logVar).mean(); //                            []
@@ -404,23 +450,20 @@ export class VAE {
             return [loss, tf.stack([loss, rec, kl])];
           });
         },
-        endEpoch: () => {
-          const extra: Record<string, number> = { beta: betaT };
-          if (val) {
-            const t = this.elboTermsMean(val.x, 1, this.rng.fork());
-            Object.assign(extra, { valLoss: t.rec + t.kl, valReconstruction: t.rec, valKl: t.kl });
-          }
-          return extra;
+        endEpoch: () => ({ beta: betaT }),
+        validationData: val?.x,
+        validate: (v) => {
+          const t = this.elboTermsMean(v, 1, this.rng.fork()); // beta = 1: the negative ELBO
+          return { loss: t.rec + t.kl, reconstruction: t.rec, kl: t.kl };
         },
+        earlyStopping: opts.earlyStopping,
+        state: this.training,
         onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
       });
     } finally {
       if (data.owned) data.x.dispose();
       if (val?.owned) val.x.dispose();
     }
-    const history: VAEHistory = { loss: raw.loss, reconstruction: raw.reconstruction, kl: raw.kl, beta: raw.beta };
-    if (val) Object.assign(history, { valLoss: raw.valLoss, valReconstruction: raw.valReconstruction, valKl: raw.valKl });
-    return history;
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -429,14 +472,19 @@ export class VAE {
   /**
    * Mean per-example ELBO in nats: E_q[log p(x|z)] (Monte Carlo with `samples` draws) - KL(q(z|x) || p(z))
    * (exact). Bernoulli: the exact log-likelihood of binary data; Gaussian: includes -D/2 log(2 pi sigma^2).
+   * An unbiased Monte Carlo estimate of the ELBO, which is a lower bound on log p(x) (the gap is KL(q || posterior));
+   * no error bar: {@link VAE.iwaeEstimate} with `samples: 1` gives the ELBO with one.
    */
   async elbo(x: tf.Tensor, opts: ElboOptions = {}): Promise<number> {
+    assertKnownOptions('VAE.elbo', opts, ELBO_OPTION_KEYS);
     const rows = await this.elboPerExample(x, opts);
     return mean(rows);
   }
 
   /** The ELBO of each example (nats), as {@link VAE.elbo} averages it. */
   async elboPerExample(x: tf.Tensor, opts: ElboOptions = {}): Promise<Float32Array> {
+    assertKnownOptions('VAE.elboPerExample', opts, ELBO_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     const samples = opts.samples ?? 1;
     assertPositiveInteger('samples', samples);
@@ -459,14 +507,46 @@ export class VAE {
    * Mean per-example importance-weighted bound (Burda et al. 2016) in nats:
    * log (1/k) sum_i p(x, z_i) / q(z_i | x), z_i ~ q(z | x). Rises with k towards log p(x); k = 1 is the ELBO.
    * Computed in blocks (log-sum-exp over samples), so k in the thousands fits in memory.
+   * One noisy draw of the bound, biased low as an estimate of log p(x) and without an error bar: use
+   * {@link VAE.iwaeEstimate} for one.
    */
   async iwae(x: tf.Tensor, opts: IwaeOptions): Promise<number> {
+    assertKnownOptions('VAE.iwae', opts, IWAE_OPTION_KEYS);
     const rows = await this.iwaePerExample(x, opts);
     return mean(rows);
   }
 
+  /**
+   * The IWAE bound with an honest error bar: `repeats` independent evaluations of {@link VAE.iwae} (fresh z draws,
+   * same rows), value = their mean, stderr = their sd / sqrt(repeats).
+   *
+   * Bias: each evaluation is an unbiased estimate of E[L_k], the expected k-sample bound, which is a LOWER bound
+   * on the mean log p(x) (Burda et al. 2016: E[L_1] = ELBO <= E[L_k] <= E[L_{k+1}] <= log p(x)); as an estimate of
+   * log p(x) it is therefore biased low, by a gap that shrinks as k grows (the error bar does not include it).
+   * The error bar is the Monte Carlo standard error of the mean over repeats (one sigma); value +- t * stderr
+   * (Student's t, repeats - 1 dof) covers E[L_k] at the nominal rate (test/vae.test.ts measures it on a
+   * linear-Gaussian model with exact ELBO). Cost: `repeats` times {@link VAE.iwae}.
+   */
+  async iwaeEstimate(x: tf.Tensor, opts: IwaeEstimateOptions): Promise<IwaeEstimate> {
+    this.assertAlive();
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be { samples, repeats?, seed? }; got ${describeValue(opts)}`);
+    assertKnownOptions('VAE.iwaeEstimate', opts, IWAE_ESTIMATE_OPTION_KEYS);
+    await ready();
+    const repeats = opts.repeats ?? 10;
+    assertPositiveInteger('repeats', repeats);
+    if (repeats < 2) throw new RangeError(`repeats must be an integer >= 2 (their spread is the error bar); got ${describeValue(repeats)}`);
+    const rng = this.evalRng(opts.seed);
+    const values: number[] = [];
+    for (let r = 0; r < repeats; r++) values.push(await this.iwae(x, { samples: opts.samples, seed: rng.fork().seed }));
+    const value = values.reduce((a, b) => a + b, 0) / repeats;
+    const sd = Math.sqrt(values.reduce((a, v) => a + (v - value) ** 2, 0) / (repeats - 1));
+    return { value, stderr: sd / Math.sqrt(repeats), repeats: values, samples: opts.samples };
+  }
+
   /** The IWAE bound of each example (nats), as {@link VAE.iwae} averages it. */
   async iwaePerExample(x: tf.Tensor, opts: IwaeOptions): Promise<Float32Array> {
+    assertKnownOptions('VAE.iwaePerExample', opts, IWAE_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be { samples }; got ${describeValue(opts)}`);
     const k = opts.samples;
@@ -485,7 +565,6 @@ export class VAE {
         const t = tf.tidy(() => {
           const xb = X.slice([r0, 0], [b, this.inputDim]);
           const [mu, logVar] = this.encodeT(xb, false); //                                          [b, L]
-          const std = tf.exp(logVar.mul(0.5));
           const logVarSum = logVar.sum(-1); //                                                        [b]
           const chunks: tf.Tensor[] = [];
           for (let s0 = 0; s0 < k; s0 += sampleChunk) {
@@ -493,7 +572,7 @@ export class VAE {
             chunks.push(
               tf.tidy(() => {
                 const eps = tf.tensor3d(rng.normalArray(s * b * this.latentDim), [s, b, this.latentDim]);
-                const z = mu.add(std.mul(eps)); //                                                   [s, b, L]
+                const z = reparameterise(mu, logVar, eps); //                                        [s, b, L]
                 const out3 = this.decodeT(z.reshape([s * b, this.latentDim]), false).reshape([s, b, this.inputDim]);
                 const logPx = this.logLikT(xb, out3); // log p(x | z_i)                              [s, b]
                 // log p(z) - log q(z|x) = -1/2 sum z^2 + 1/2 sum (eps^2 + logVar)  (the 2 pi terms cancel)
@@ -546,8 +625,11 @@ export class VAE {
   }
 
   /**
-   * Encodes `x` to its posterior mean and decodes it: E[x | z = mean(x)], shaped like `x` (`[n, D]` or `[n, h, w, c]`).
+   * Encodes `x` to its posterior mean and decodes it: E[x | z = mean(x)], shaped like `x` (`[n, D]` or `[n, h, w, c]`; a `Tensor2D` in gives a `Tensor2D` out, a `Tensor4D` a `Tensor4D`).
    */
+  reconstruct(x: tf.Tensor2D): tf.Tensor2D;
+  reconstruct(x: tf.Tensor4D): tf.Tensor4D;
+  reconstruct(x: tf.Tensor): tf.Tensor;
   reconstruct(x: tf.Tensor): tf.Tensor {
     this.assertAlive();
     const data = this.toFlat('x', x, false);
@@ -561,6 +643,7 @@ export class VAE {
 
   /** `n` samples from the model: z ~ N(0, I), then E[x | z] (or x ~ p(x|z) with `draw`). Returns `[n, D]`. */
   sample(n: number, opts: VAESampleOptions = {}): tf.Tensor2D {
+    assertKnownOptions('VAE.sample', opts, VAE_SAMPLE_OPTION_KEYS);
     this.assertAlive();
     assertPositiveInteger('n', n);
     const rng = this.evalRng(opts.seed);
@@ -581,6 +664,7 @@ export class VAE {
    * usual axes). Other latent dimensions are 0. Pair with an image-grid display of n columns.
    */
   latentGrid(opts: LatentGridOptions = {}): tf.Tensor2D {
+    assertKnownOptions('VAE.latentGrid', opts, LATENT_GRID_OPTION_KEYS);
     this.assertAlive();
     const { z } = latentGridPoints(this.latentDim, opts);
     return tf.tidy(() => this.meanOf(this.decodeT(tf.tensor2d(z, [z.length / this.latentDim, this.latentDim]), false)));
@@ -642,7 +726,7 @@ export class VAE {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.optimizer?.dispose();
+    this.training.dispose();
     this.encoder.dispose();
     this.decoder.dispose();
   }
@@ -707,7 +791,7 @@ export class VAE {
         const xb = X.slice([r0, 0], [b, this.inputDim]);
         const [mu, logVar] = this.encodeT(xb, false);
         const eps = tf.tensor3d(rng.normalArray(samples * b * L), [samples, b, L]);
-        const z = mu.add(tf.exp(logVar.mul(0.5)).mul(eps)).reshape([samples * b, L]) as tf.Tensor2D;
+        const z = reparameterise(mu, logVar, eps).reshape([samples * b, L]) as tf.Tensor2D; //     [samples * b, L]
         const out = this.decodeT(z, false).reshape([samples, b, this.inputDim]);
         return [this.logLikT(xb, out).mean(0), klDiagonalGaussianUnchecked(mu, logVar)];
       });
@@ -738,12 +822,6 @@ export class VAE {
   private evalRng(seed: number | undefined): Random {
     if (seed !== undefined) assertFiniteNumber('seed', seed);
     return seed === undefined ? this.rng.fork() : new Random(seed);
-  }
-
-  private getOptimizer(learningRate: number): tf.Optimizer {
-    this.optimizer = adamFor(this.optimizer, this.optimizerRate, learningRate, DEFAULTS.adamEpsilon);
-    this.optimizerRate = learningRate;
-    return this.optimizer;
   }
 
   /**
@@ -794,6 +872,7 @@ export function latentGridPoints(
   latentDim: number,
   opts: LatentGridOptions = {},
 ): { z: Float32Array; xs: number[]; ys: number[] } {
+  assertKnownOptions('latentGridPoints', opts, LATENT_GRID_OPTION_KEYS);
   assertPositiveInteger('latentDim', latentDim);
   const n = opts.n ?? DEFAULTS.gridN;
   assertPositiveInteger('n', n);
@@ -830,26 +909,8 @@ export function latentGridPoints(
   return { z, xs, ys };
 }
 
-/** Phi^-1(p) for the standard normal (Acklam's rational approximation, relative error < 1.2e-9). */
-export function normalQuantile(p: number): number {
-  assertFiniteNumber('p', p, { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true });
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-  const pLow = 0.02425;
-  if (p < pLow) {
-    const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  }
-  if (p > 1 - pLow) return -normalQuantile(1 - p);
-  const q = p - 0.5;
-  const r = q * q;
-  return (
-    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
-    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
-  );
-}
+/** Phi^-1(p) for the standard normal; defined with the chain diagnostics (one implementation). */
+export { normalQuantile };
 
 function product(xs: number[]): number {
   return xs.reduce((a, b) => a * b, 1);
