@@ -9,7 +9,11 @@
  *   node dist/bench/quality/ebm.js --seeds 1,2,3 --side both --out /tmp/ebm-runs.json [--epochs 100]
  *   node dist/bench/quality/ebm.js --report /tmp/ebm-runs.json [more.json ...] [--write]
  * `--side torch|both` needs a python with torch: GENLAB_PEER_PYTHON, else .venv-peers/bin/python, else .venv/bin/python.
- * `--write` rewrites bench/quality/RESULTS-ebm.md.
+ * `--write` rewrites bench/quality/RESULTS-ebm.md. `--eval-every 10` also records an evaluation every 10 epochs.
+ * PyTorch standalone (how RESULTS-ebm.md was made, runs in parallel with genlab's):
+ *   node dist/bench/quality/ebm.js --write-data DIR --seeds 1,2,3          # DIR/ring<seed>.f32, the same rings
+ *   python bench/quality/ebm.py --data DIR/ring1.f32 --out DIR/s1.f32 --seed 1 --eval-every 10 > DIR/s1.log
+ *   node dist/bench/quality/ebm.js --score-torch DIR --out torch-runs.json
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
