@@ -168,7 +168,7 @@ function report(runs: Run[]): string {
   lines.push('at its default, i.e. energy MLP 2-128-128-1 (SiLU, PyTorch init), batch 256, Adam 1e-3, replay buffer 10000 with');
   lines.push('5% fresh uniform noise over the data range, K = 60 Langevin steps x <- clip(x - 0.01 grad E + 0.005 z), alpha 0.1;');
   lines.push('PyTorch: the same model written with torch ops (`bench/quality/ebm.py`, one thread). **Evaluation:** 2000 chains');
-  lines.push('from uniform noise, 60 Langevin steps with the training settings; a mode is covered with 20+ samples within 0.06');
+  lines.push('from uniform noise, `sample`\'s default 200 Langevin steps (PyTorch: 60) with the training step and noise; a mode is covered with 20+ samples within 0.06');
   lines.push('(3 std); energy distance (Szekely-Rizzo, `energyDistance`) to 2000 held-out ring points, against that of 2000 draws');
   lines.push('from a single Gaussian fitted to the training data.', '');
   lines.push('| side | seed | epochs | modes covered | samples within 0.06 | energy distance | fitted Gaussian | pass |');
