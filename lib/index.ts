@@ -13,6 +13,8 @@ export * from './nets'; //        encoder and decoder factories
 export * from './vae'; //         VAE, klDiagonalGaussian
 export * from './autoencoder'; // Autoencoder
 export * from './ebm'; //         EnergyModel (deep energy-based models, Langevin training)
-export * from './metrics'; //     energyDistance, modeCoverage
+export * from './gan'; //         GAN
+export * from './diffusion'; //   DDPM, NoiseSchedule, noise-prediction networks
+export * from './metrics'; //     energyDistance, mmd, medianBandwidth, modeCoverage
 export * from './display'; //     figures, images, tables, progress, showEnvironment
 export * from '../datasets'; //   loadMnist, loadFashionMnist, readIdx, synthetic sets

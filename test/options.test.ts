@@ -39,14 +39,36 @@ import { table, tableHtml, tableText } from '../lib/display/table';
 import { createProgress } from '../lib/display/progress';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder } from '../lib/nets/factories';
 import { saveCheckpoint } from '../lib/core/checkpoint';
-import { modeCoverage } from '../lib/metrics/samples';
+import { mmd, modeCoverage } from '../lib/metrics/samples';
+import { DDPM } from '../lib/diffusion/ddpm';
+import { GAN } from '../lib/gan/gan';
 import { loadMnist } from '../datasets/mnist';
 import { loadFashionMnist } from '../datasets/fashion-mnist';
 import { encodeIdx, parseIdx, readIdx } from '../datasets/idx';
 import { isingConfigurations } from '../datasets/ising';
 import { correlatedGaussian, correlatedGaussianArray, gaussianRing } from '../datasets/synthetic';
 
+/** Runs `fn` on a small GAN and frees it (also when `fn` throws or rejects). */
+async function withGan(fn: (g: GAN) => unknown): Promise<unknown> {
+  const g = new GAN({ dataShape: [4], latentDim: 2, generatorUnits: [4], discriminatorUnits: [4], seed: 1 });
+  try {
+    return await fn(g);
+  } finally {
+    g.dispose();
+  }
+}
+
 /** Fixtures the calls share, built once the backend is ready. */
+/** Calls `fn` on a small DDPM and frees it (and any tensors), rethrowing what `fn` throws. */
+async function withDdpm(fn: (m: DDPM) => unknown): Promise<unknown> {
+  const m = new DDPM({ dataShape: [2], timesteps: 10, network: { kind: 'mlp', hiddenUnits: [8] }, seed: 1 });
+  try {
+    return await fn(m);
+  } finally {
+    m.dispose();
+  }
+}
+
 interface Fixtures {
   rbm: BernoulliRBM;
   grbm: GaussianBernoulliRBM;
@@ -97,6 +119,9 @@ const ROWS: Row[] = [
   { covers: 'VAE.latentGrid', caller: 'VAE.latentGrid', bad: 'dim', hint: 'dims', call: (f) => f.vae.latentGrid({ dim: [0, 1] } as never) },
   { covers: 'latentGridPoints', caller: 'latentGridPoints', bad: 'rnage', hint: 'range', call: () => latentGridPoints(2, { rnage: [-1, 1] } as never) },
   // Autoencoder and PCA
+  { covers: 'GAN', caller: 'GAN', bad: 'latentdim', hint: 'latentDim', call: () => new GAN({ dataShape: [4], latentdim: 3 } as never) },
+  { covers: 'GAN.fit', caller: 'GAN.fit', bad: 'discriminatorStep', hint: 'discriminatorSteps', call: (f) => withGan((g) => g.fit(f.x4, { discriminatorStep: 2 } as never)) },
+  { covers: 'GAN.sample', caller: 'GAN.sample', bad: 'Z', hint: 'z', call: () => withGan((g) => g.sample(2, { Z: null } as never)) },
   { covers: 'Autoencoder', caller: 'Autoencoder', bad: 'los', hint: 'loss', call: () => new Autoencoder({ inputDim: 4, codeDim: 2, los: 'mse' } as never) },
   { covers: 'Autoencoder.fit', caller: 'Autoencoder.fit', bad: 'epochz', hint: 'epochs', call: (f) => f.ae.fit(f.x4, { epochz: 1 } as never) },
   { covers: 'pca', caller: 'pca', bad: 'maxIteration', hint: 'maxIterations', call: (f) => pca(f.x4, 1, { maxIteration: 5 } as never) },
@@ -138,6 +163,12 @@ const ROWS: Row[] = [
   { covers: 'convEncoder', caller: 'convEncoder', bad: 'filter', hint: 'filters', call: () => convEncoder({ inputShape: [4, 4, 1], latentDim: 2, filter: [2, 2] } as never) },
   { covers: 'convDecoder', caller: 'convDecoder', bad: 'outputshape', hint: 'outputShape', call: () => convDecoder({ latentDim: 2, outputShape: [4, 4, 1], outputshape: [4, 4, 1] } as never) },
   { covers: 'saveCheckpoint', caller: 'saveCheckpoint', bad: 'beforecommit', hint: 'beforeCommit', call: (f) => saveCheckpoint(f.dir, { kind: 'x', config: {}, tensors: {} }, { beforecommit: () => undefined } as never) },
+  { covers: 'mmd', caller: 'mmd', bad: 'bandwith', hint: 'bandwidth', call: () => mmd([[0], [1]], [[0], [1]], { bandwith: 1 } as never) },
+  { covers: 'DDPM', caller: 'DDPM', bad: 'timestep', hint: 'timesteps', call: () => new DDPM({ dataShape: [2], timestep: 10 } as never) },
+  { covers: 'resolveNetworkOptions', caller: 'DDPM network (mlp)', bad: 'hiddenUnit', hint: 'hiddenUnits', call: () => new DDPM({ dataShape: [2], network: { kind: 'mlp', hiddenUnit: 8 } } as never) },
+  { covers: 'DDPM.fit', caller: 'DDPM.fit', bad: 'epoch', hint: 'epochs', call: (f) => withDdpm((m) => m.fit(f.x4, { epoch: 1 } as never)) },
+  { covers: 'DDPM.sample', caller: 'DDPM.sample', bad: 'step', hint: 'steps', call: () => withDdpm((m) => m.sample(2, { step: 3 } as never)) },
+  { covers: 'DDPM.noise', caller: 'DDPM.noise', bad: 'sed', hint: 'seed', call: (f) => withDdpm((m) => m.noise(f.x4, 1, { sed: 1 } as never)) },
   { covers: 'modeCoverage', caller: 'modeCoverage', bad: 'radus', hint: 'radius', call: () => modeCoverage([[0, 0]], [[0, 0]], { radus: 1 } as never) },
   // Datasets
   { covers: 'loadMnist', caller: 'loadMnist', bad: 'limt', hint: 'limit', call: () => loadMnist({ limt: 10 } as never) },

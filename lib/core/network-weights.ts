@@ -43,17 +43,24 @@ export function restoreNetworks(dir: string, tensors: Record<string, tf.Tensor>,
 }
 
 /**
- * Restores the `encoder` and `decoder` of a freshly built `model` from checkpoint tensors (see
- * {@link restoreNetworks}) and returns it; on failure the model is disposed and the error rethrown.
+ * Restores the named `networks` of a freshly built `model` from checkpoint tensors (see {@link restoreNetworks}) and
+ * returns the model; on failure the model is disposed and the error rethrown.
  */
-export function restoreModel<M extends { encoder: Network; decoder: Network; dispose(): void }>(
-  dir: string, tensors: Record<string, tf.Tensor>, model: M,
+export function restoreOrDispose<M extends { dispose(): void }>(
+  dir: string, tensors: Record<string, tf.Tensor>, model: M, networks: Record<string, Network>,
 ): M {
   try {
-    restoreNetworks(dir, tensors, { encoder: model.encoder, decoder: model.decoder });
+    restoreNetworks(dir, tensors, networks);
     return model;
   } catch (err) {
     model.dispose();
     throw err;
   }
+}
+
+/** {@link restoreOrDispose} for a model with an `encoder` and a `decoder` (VAE, Autoencoder). */
+export function restoreModel<M extends { encoder: Network; decoder: Network; dispose(): void }>(
+  dir: string, tensors: Record<string, tf.Tensor>, model: M,
+): M {
+  return restoreOrDispose(dir, tensors, model, { encoder: model.encoder, decoder: model.decoder });
 }

@@ -47,3 +47,4 @@ export type {
 export * from './images';
 export { tableHtml, tableText, table } from './table';
 export type { DataFrameLike, TableData, TableOptions } from './table';
+export { LiveOutput, displayBundle } from './notebook'; // live, in-place outputs (e.g. samples as a model trains)

@@ -1,2 +1,2 @@
-/** Sample-quality measures shared by the generative families: energy distance, mode coverage. */
+/** Sample-quality measures shared by the generative families: energy distance, kernel MMD, mode coverage. */
 export * from './samples';

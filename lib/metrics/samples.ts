@@ -2,7 +2,7 @@
  * Distances between a model's samples and data, as plain numbers for plots and checks. Points are
  * `number[][]` (`[n][d]`) so they work with any model's output after `.arraySync()`.
  */
-import { assertKnownOptions, assertPositiveNumber, describeValue, optionKeys } from '../core/validate';
+import { assertKnownOptions, assertPositiveInteger, assertPositiveNumber, describeValue, optionKeys } from '../core/validate';
 
 function checkPoints(name: string, p: number[][]): number {
   if (!Array.isArray(p) || p.length === 0 || !Array.isArray(p[0])) {
@@ -98,4 +98,73 @@ export function modeCoverage(samples: number[][], modes: number[][], opts: ModeC
     }
   }
   return { covered: counts.filter((c) => c >= minCount).length, fractionNear: near / samples.length, counts };
+}
+
+/** Options for {@link mmd}. */
+export interface MmdOptions {
+  /**
+   * Bandwidth h of the Gaussian kernel k(x, y) = exp(-|x - y|^2 / (2 h^2)), > 0. Required: fix it once (e.g. with
+   * {@link medianBandwidth} on real data) and use the same value for every comparison, or the numbers are not
+   * distances under one kernel. (An MMD whose bandwidth is re-chosen per pair of samples is not an MMD.)
+   */
+  bandwidth: number;
+}
+const MMD_KEYS = ['bandwidth'] as const;
+
+/** Sum over pairs of exp(-|a_i - b_j|^2 / (2 h^2)), skipping i = j (and counting each pair once) when `same`. */
+function kernelSum(a: number[][], b: number[][], h: number, same: boolean): { sum: number; pairs: number } {
+  const g = 1 / (2 * h * h);
+  let sum = 0;
+  let pairs = 0;
+  for (let i = 0; i < a.length; i++) {
+    const ai = a[i];
+    for (let j = same ? i + 1 : 0; j < b.length; j++) {
+      const bj = b[j];
+      let d2 = 0;
+      for (let k = 0; k < ai.length; k++) d2 += (ai[k] - bj[k]) ** 2;
+      sum += Math.exp(-d2 * g);
+      pairs++;
+    }
+  }
+  return { sum, pairs };
+}
+
+/**
+ * The squared maximum mean discrepancy (Gretton et al. 2012) with a Gaussian kernel of fixed bandwidth, unbiased
+ * U-statistic:
+ *   MMD^2(P, Q) = E k(X, X') + E k(Y, Y') - 2 E k(X, Y),   X, X' ~ P,  Y, Y' ~ Q,
+ * the within-sample means over distinct pairs. It is 0 in expectation when P = Q (a single estimate can be slightly
+ * negative) and > 0 otherwise (the Gaussian kernel is characteristic). Report it with a real-vs-real baseline: the
+ * MMD^2 between two disjoint real samples of the same sizes. Cost O((n + m)^2 d).
+ * @param a `[n][d]`, n >= 2; @param b `[m][d]`, m >= 2.
+ */
+export function mmd(a: number[][], b: number[][], opts: MmdOptions): number {
+  assertKnownOptions('mmd', opts, MMD_KEYS);
+  if (opts === undefined || opts === null) throw new TypeError('mmd needs { bandwidth }: fix it once, e.g. medianBandwidth(real)');
+  assertPositiveNumber('bandwidth', opts.bandwidth);
+  const d = checkPoints('a', a);
+  if (checkPoints('b', b) !== d) throw new RangeError(`a has ${d} coordinates per point but b has ${b[0].length}`);
+  if (a.length < 2 || b.length < 2) throw new RangeError(`mmd needs at least 2 points in each sample; got ${a.length} and ${b.length}`);
+  const h = opts.bandwidth;
+  const xx = kernelSum(a, a, h, true);
+  const yy = kernelSum(b, b, h, true);
+  const xy = kernelSum(a, b, h, false);
+  return xx.sum / xx.pairs + yy.sum / yy.pairs - (2 * xy.sum) / xy.pairs;
+}
+
+/**
+ * The median heuristic for a kernel bandwidth: the median Euclidean distance between distinct points of `x` (e.g.
+ * held-out real data), over at most `maxPoints` of them (the first ones). Compute it once and pass it to every
+ * {@link mmd} of a comparison.
+ */
+export function medianBandwidth(x: number[][], maxPoints = 1000): number {
+  checkPoints('x', x);
+  assertPositiveInteger('maxPoints', maxPoints);
+  const p = x.slice(0, maxPoints);
+  if (p.length < 2) throw new RangeError(`medianBandwidth needs at least 2 points; got ${p.length}`);
+  const ds: number[] = [];
+  for (let i = 0; i < p.length; i++) for (let j = i + 1; j < p.length; j++) ds.push(dist(p[i], p[j]));
+  ds.sort((u, v) => u - v);
+  const mid = ds.length >> 1;
+  return ds.length % 2 ? ds[mid] : (ds[mid - 1] + ds[mid]) / 2;
 }

@@ -1,0 +1,181 @@
+"""PyTorch peer of genlab's DDPM (bench/quality/ddpm.ts and the DDPM rows of bench/RESULTS.md).
+
+The same model and settings as genlab's defaults: T = 300, linear betas 1e-4 .. 0.02, the simple eps-MSE loss with
+t uniform on 0..T-1, Adam (eps 1e-8), batch 128; the noise predictor is
+  - 'mlp':  concat(x_t, emb(t)) -> 128 -> 128 -> 128 (SiLU) -> D, emb = 64 sinusoidal features of the integer t
+  - 'unet': genlab's small U-Net (channels 16-32-64, residual blocks conv-GroupNorm-SiLU + time projection, 1x1
+            skips, stride-2 conv down, nearest up, skip concatenations)
+Ancestral sampling with the posterior variance betaTilde (Ho et al. Algorithm 2, diffusers 'fixed_small').
+
+Modes:
+  quality <data.f32> <meta.json> <out.f32>   train on the points, write n samples (meta: n, d, epochs, lr, seed, samples)
+  epoch <mlp|unet> <data.f32> <n> <threads>  time epochs on the n digits in data.f32 ([n, 784] in [-1, 1]); prints JSON
+"""
+import json
+import math
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+T = 300
+
+
+def schedule():
+    betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)
+    alphas = 1 - betas
+    abar = torch.cumprod(alphas, 0)
+    return betas, alphas, abar
+
+
+def sinusoidal(t, dim):
+    half = dim // 2
+    w = torch.pow(10000.0, -torch.arange(half, dtype=torch.float32) / max(1, half - 1))
+    a = t.float()[:, None] * w[None, :]
+    return torch.cat([torch.sin(a), torch.cos(a)], 1)
+
+
+class MLP(nn.Module):
+    def __init__(self, d, hidden=(128, 128, 128), emb=64):
+        super().__init__()
+        self.emb = emb
+        widths = [d + emb, *hidden, d]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+
+    def forward(self, x, t):
+        h = torch.cat([x, sinusoidal(t, self.emb)], 1)
+        for i, l in enumerate(self.layers):
+            h = l(h)
+            if i + 1 < len(self.layers):
+                h = F.silu(h)
+        return h
+
+
+def groups(c, g=8):
+    g = min(g, c)
+    while c % g:
+        g -= 1
+    return g
+
+
+class Res(nn.Module):
+    def __init__(self, cin, cout, emb):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.g1 = nn.GroupNorm(groups(cout), cout)
+        self.t = nn.Linear(emb, cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.g2 = nn.GroupNorm(groups(cout), cout)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x, temb):
+        h = F.silu(self.g1(self.c1(x)))
+        h = h + self.t(F.silu(temb))[:, :, None, None]
+        h = F.silu(self.g2(self.c2(h)))
+        return h + self.skip(x)
+
+
+class UNet(nn.Module):
+    def __init__(self, c=(16, 32, 64), emb=64, cin=1):
+        super().__init__()
+        c1, c2, c3 = c
+        self.emb = emb
+        self.t1, self.t2 = nn.Linear(emb, emb), nn.Linear(emb, emb)
+        self.inc = nn.Conv2d(cin, c1, 3, padding=1)
+        self.d1 = Res(c1, c1, emb)
+        self.p1 = nn.Conv2d(c1, c1, 3, stride=2, padding=1)
+        self.d2 = Res(c1, c2, emb)
+        self.p2 = nn.Conv2d(c2, c2, 3, stride=2, padding=1)
+        self.m1, self.m2 = Res(c2, c3, emb), Res(c3, c3, emb)
+        self.u2 = Res(c3 + c2, c2, emb)
+        self.u1 = Res(c2 + c1, c1, emb)
+        self.og = nn.GroupNorm(groups(c1), c1)
+        self.out = nn.Conv2d(c1, cin, 3, padding=1)
+
+    def forward(self, x, t):
+        temb = self.t2(F.silu(self.t1(sinusoidal(t, self.emb))))
+        s1 = self.d1(self.inc(x), temb)
+        s2 = self.d2(self.p1(s1), temb)
+        m = self.m2(self.m1(self.p2(s2), temb), temb)
+        u2 = self.u2(torch.cat([F.interpolate(m, scale_factor=2, mode='nearest'), s2], 1), temb)
+        u1 = self.u1(torch.cat([F.interpolate(u2, scale_factor=2, mode='nearest'), s1], 1), temb)
+        return self.out(F.silu(self.og(u1)))
+
+
+def train_epoch(net, opt, x, abar, batch=128):
+    perm = torch.randperm(x.shape[0])
+    total = 0.0
+    for s in range(0, x.shape[0], batch):
+        xb = x[perm[s:s + batch]]
+        t = torch.randint(0, T, (xb.shape[0],))
+        eps = torch.randn_like(xb)
+        a = abar[t].float().view(-1, *([1] * (xb.dim() - 1)))
+        xt = a.sqrt() * xb + (1 - a).sqrt() * eps
+        loss = F.mse_loss(net(xt, t), eps)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * xb.shape[0]
+    return total / x.shape[0]
+
+
+@torch.no_grad()
+def sample(net, n, d):
+    betas, alphas, abar = schedule()
+    x = torch.randn(n, d)
+    for t in range(T - 1, -1, -1):
+        eps = net(x, torch.full((n,), t, dtype=torch.long))
+        a, ab = alphas[t].item(), abar[t].item()
+        ab_prev = abar[t - 1].item() if t > 0 else 1.0
+        mean = (x - betas[t].item() / math.sqrt(1 - ab) * eps) / math.sqrt(a)
+        var = (1 - ab_prev) / (1 - ab) * betas[t].item()
+        x = mean + math.sqrt(var) * torch.randn_like(x) if t > 0 else mean
+    return x
+
+
+def quality(data_file, meta_file, out_file):
+    meta = json.load(open(meta_file))
+    torch.manual_seed(meta['seed'])
+    torch.set_num_threads(meta.get('threads', 1))
+    x = torch.from_numpy(np.fromfile(data_file, dtype=np.float32).reshape(meta['n'], meta['d']))
+    net = MLP(meta['d'])
+    opt = torch.optim.Adam(net.parameters(), lr=meta['lr'], eps=1e-8)
+    _, _, abar = schedule()
+    t0 = time.time()
+    losses = [train_epoch(net, opt, x, abar) for _ in range(meta['epochs'])]
+    secs = time.time() - t0
+    s = sample(net, meta['samples'], meta['d'])
+    s.numpy().astype(np.float32).tofile(out_file)
+    print(json.dumps({'torch': torch.__version__, 'seconds': secs, 'loss': losses[-1]}))
+
+
+def epoch(kind, data_file, n, threads):
+    torch.manual_seed(0)
+    torch.set_num_threads(threads)
+    x = torch.from_numpy(np.fromfile(data_file, dtype=np.float32).reshape(n, 784))
+    if kind == 'mlp':
+        net = MLP(784)
+        lr = 1e-3
+    else:
+        x = x.view(n, 1, 28, 28)
+        net = UNet()
+        lr = 2e-4
+    opt = torch.optim.Adam(net.parameters(), lr=lr, eps=1e-8)
+    _, _, abar = schedule()
+    times = []
+    for _ in range(2):
+        t0 = time.time()
+        train_epoch(net, opt, x, abar)
+        times.append(time.time() - t0)
+    print(json.dumps({'torch': torch.__version__, 'kind': kind, 'n': n, 'threads': threads, 'seconds': times,
+                      'params': sum(p.numel() for p in net.parameters())}))
+
+
+if __name__ == '__main__':
+    if sys.argv[1] == 'quality':
+        quality(*sys.argv[2:5])
+    else:
+        epoch(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))

@@ -1,0 +1,377 @@
+/**
+ * Noise-prediction networks eps_theta(x_t, t) for {@link DDPM}: an MLP for vectors and a small residual U-Net for
+ * images, both conditioned on a sinusoidal embedding of the integer step t. They are plain tf.Variables and ops
+ * (no tfjs-layers model: tfjs has no GroupNorm layer, and the time projection is added with broadcasting), with
+ * `getWeights` / `setWeights` so checkpoints (lib/core/network-weights.ts) treat them as any network.
+ *
+ * Initialisation follows torch.nn (Linear and Conv2d: weights and biases U(+-1/sqrt(fan_in)); GroupNorm: gamma 1,
+ * beta 0) so a PyTorch peer of the same architecture starts from the same distribution.
+ */
+import { tf } from '../engine/backend';
+import { Random } from '../engine/random';
+import { assertKnownOptions, assertPositiveInteger, describeValue } from '../core/validate';
+
+/** The MLP noise predictor for vector data: concat(x_t, emb(t)) -> hidden (SiLU) ... -> D. */
+export interface MlpNetworkOptions {
+  kind: 'mlp';
+  /** Hidden widths. Default `[128, 128, 128]` (three SiLU layers, as common toy DDPMs). */
+  hiddenUnits?: number[];
+  /** Width of the sinusoidal time embedding (even). Default 64. */
+  embedDim?: number;
+}
+
+/**
+ * The U-Net noise predictor for images `[h, w, c]` (h, w divisible by 4): the course's design (residual blocks
+ * conv-GroupNorm-SiLU with a time projection and a 1x1 skip, two halvings, a middle block, skip concatenations) at
+ * channels `[c1, c2, c3]` for the 28, 14 and 7 pixel levels. The course uses [64, 128, 256]; genlab's default
+ * [16, 32, 64] has 16x fewer multiply-adds, which is what a two-core CPU can train in a lecture.
+ */
+export interface UNetOptions {
+  kind: 'unet';
+  /** Channels at full, half and quarter resolution. Default `[16, 32, 64]` (course: `[64, 128, 256]`). */
+  channels?: [number, number, number];
+  /** Width of the sinusoidal time embedding (even) and of the time MLP. Default 64. */
+  embedDim?: number;
+  /** GroupNorm groups (the largest divisor of each channel count not above this is used). Default 8. */
+  groups?: number;
+}
+
+/** A network choice: `'mlp'`, `'unet'`, or their options. */
+export type NetworkOptions = 'mlp' | 'unet' | MlpNetworkOptions | UNetOptions;
+
+const MLP_KEYS = ['kind', 'hiddenUnits', 'embedDim'] as const;
+const UNET_KEYS = ['kind', 'channels', 'embedDim', 'groups'] as const;
+
+/** What {@link DDPM} needs from a noise predictor. */
+export interface NoiseNetwork {
+  /** eps_theta(x_t, t): `x` `[n, ...dataShape]`, `t` int32 `[n]` in [0, T) -> `[n, ...dataShape]`. */
+  apply(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor;
+  /** The trainable variables, in a fixed order. */
+  readonly variables: tf.Variable[];
+  /** Copies of nothing: the variables themselves (checkpoint order). */
+  getWeights(): tf.Tensor[];
+  /** Assigns every variable (same order and shapes as {@link getWeights}). */
+  setWeights(weights: tf.Tensor[]): void;
+  /** Resolved options (stored in checkpoints). */
+  readonly options: Required<MlpNetworkOptions> | Required<UNetOptions>;
+  /** E.g. `mlp 2+64-128-128-128-2` or `unet 16-32-64`. */
+  describe(): string;
+  /** Parameter count. */
+  readonly parameterCount: number;
+  dispose(): void;
+}
+
+/**
+ * The sinusoidal embedding of integer steps (Vaswani et al. 2017; Ho et al. 2020), `[T, dim]`:
+ *   emb(t)_i = sin(t w_i),  emb(t)_{i + dim/2} = cos(t w_i),  w_i = 10000^(-i / (dim/2 - 1)),  i < dim/2,
+ * for t = 0 .. T-1 as integers. The top frequency is 1 radian per step, so neighbouring steps differ in the fast
+ * components, and the slow ones tell far-apart steps apart. (Feeding t / T with a top frequency of 1, a slip in the
+ * course's code, changes the embedding by about 1/T between neighbouring steps.)
+ */
+export function sinusoidalEmbedding(timesteps: number, dim: number): Float32Array {
+  assertPositiveInteger('timesteps', timesteps);
+  if (!(Number.isInteger(dim) && dim >= 2 && dim % 2 === 0)) throw new RangeError(`embedDim must be an even integer >= 2; got ${describeValue(dim)}`);
+  const half = dim / 2;
+  const out = new Float32Array(timesteps * dim);
+  for (let t = 0; t < timesteps; t++) {
+    for (let i = 0; i < half; i++) {
+      const w = Math.pow(10000, -i / Math.max(1, half - 1));
+      out[t * dim + i] = Math.sin(t * w);
+      out[t * dim + half + i] = Math.cos(t * w);
+    }
+  }
+  return out;
+}
+
+/** Variables with torch.nn's default initialisation, drawn from one seeded generator. */
+class Params {
+  readonly list: tf.Variable[] = [];
+  constructor(private readonly rng: Random) {}
+
+  /** U(-bound, bound) of `shape`. */
+  uniform(shape: number[], bound: number): tf.Variable {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const u = this.rng.uniformArray(size);
+    for (let i = 0; i < size; i++) u[i] = (2 * u[i] - 1) * bound;
+    const init = tf.tensor(u, shape, 'float32');
+    const v = tf.variable(init, true);
+    init.dispose(); // the variable holds its own reference to the data
+    this.list.push(v);
+    return v;
+  }
+
+  constant(shape: number[], value: number): tf.Variable {
+    const init = tf.fill(shape, value);
+    const v = tf.variable(init, true);
+    init.dispose();
+    this.list.push(v);
+    return v;
+  }
+
+  dense(nIn: number, nOut: number): Dense {
+    const b = 1 / Math.sqrt(nIn);
+    return { w: this.uniform([nIn, nOut], b), b: this.uniform([nOut], b) };
+  }
+
+  conv(k: number, cIn: number, cOut: number): Conv {
+    const b = 1 / Math.sqrt(k * k * cIn);
+    return { w: this.uniform([k, k, cIn, cOut], b), b: this.uniform([cOut], b) };
+  }
+
+  groupNorm(c: number, maxGroups: number): GroupNorm {
+    let g = Math.min(maxGroups, c);
+    while (c % g !== 0) g--;
+    return { gamma: this.constant([c], 1), beta: this.constant([c], 0), groups: g };
+  }
+}
+
+interface Dense {
+  w: tf.Variable;
+  b: tf.Variable;
+}
+interface Conv {
+  w: tf.Variable;
+  b: tf.Variable;
+}
+interface GroupNorm {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  groups: number;
+}
+
+const dense = (x: tf.Tensor, l: Dense) => tf.add(tf.matMul(x as tf.Tensor2D, l.w as tf.Tensor2D), l.b);
+const silu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
+const conv = (x: tf.Tensor, l: Conv, stride = 1) => tf.add(tf.conv2d(x as tf.Tensor4D, l.w as tf.Tensor4D, stride, 'same'), l.b);
+
+/**
+ * GroupNorm (Wu & He 2018) on NHWC maps: channels split into G groups, each group normalised over (h, w, C/G) per
+ * example, then scaled and shifted per channel:  y = gamma xhat + beta,  xhat = (x - mean_g) / sqrt(var_g + 1e-5).
+ * The gradient is written out (tf.customGrad) rather than traced through `moments`: with m = group size,
+ *   dx = (dxhat - mean_g(dxhat) - xhat mean_g(dxhat xhat)) / sqrt(var_g + 1e-5),  dxhat = gamma dy,
+ *   dgamma = sum_{n,h,w} dy xhat,  dbeta = sum_{n,h,w} dy,
+ * which needs fewer broadcasting ops (the slow kind on WASM). test/diffusion.test.ts checks it against autograd.
+ */
+export function groupNormOp(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const shape = [n, h * w, groups, c / groups]; //                                                  [n, hw, G, C/G]
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xIn, gIn, bIn] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as (ts: tf.Tensor[]) => void;
+    const xg = xIn.reshape(shape);
+    const xc = xg.sub(xg.mean([1, 3], true));
+    const inv = tf.rsqrt(xc.square().mean([1, 3], true).add(1e-5)); //                            [n, 1, G, 1]
+    const xhat = xc.mul(inv);
+    save([xhat, inv, gIn]);
+    return {
+      value: xhat.reshape(xIn.shape).mul(gIn).add(bIn) as tf.Tensor4D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, iv, gm] = saved;
+        const dy4 = dy.reshape([n * h * w, c]);
+        const dgamma = dy4.mul(xh.reshape([n * h * w, c])).sum(0);
+        const dbeta = dy4.sum(0);
+        const dxhat = dy.mul(gm).reshape(shape);
+        const dx = dxhat.sub(dxhat.mean([1, 3], true)).sub(xh.mul(dxhat.mul(xh).mean([1, 3], true))).mul(iv);
+        return [dx.reshape(xIn.shape), dgamma, dbeta];
+      },
+    };
+  });
+  return f(x, gamma, beta) as tf.Tensor4D;
+}
+
+function groupNorm(x: tf.Tensor4D, l: GroupNorm): tf.Tensor4D {
+  return groupNormOp(x, l.gamma as tf.Tensor1D, l.beta as tf.Tensor1D, l.groups);
+}
+
+/** Nearest-neighbour 2x upsampling with rank-4 broadcasts only (tfjs' tile gradient stops at rank 4). */
+function upsample2(x: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const ones = tf.ones([1, 1, 2, 1]);
+  const wide = x.reshape([n * h, w, 1, c]).mul(ones).reshape([n, h, 1, 2 * w * c]); //  columns doubled
+  return wide.mul(ones).reshape([n, 2 * h, 2 * w, c]) as tf.Tensor4D; //                   rows doubled
+}
+
+abstract class BaseNetwork {
+  protected readonly embTable: tf.Tensor2D; // [T, E], constant
+  protected readonly params: Params;
+  constructor(timesteps: number, embedDim: number, seed: number) {
+    this.embTable = tf.keep(tf.tensor2d(sinusoidalEmbedding(timesteps, embedDim), [timesteps, embedDim]));
+    this.params = new Params(new Random(seed));
+  }
+  get variables(): tf.Variable[] {
+    return this.params.list;
+  }
+  get parameterCount(): number {
+    return this.params.list.reduce((s, v) => s + v.size, 0);
+  }
+  getWeights(): tf.Tensor[] {
+    return this.params.list;
+  }
+  setWeights(weights: tf.Tensor[]): void {
+    if (weights.length !== this.params.list.length) throw new Error(`setWeights: expected ${this.params.list.length} tensors; got ${weights.length}`);
+    this.params.list.forEach((v, i) => v.assign(weights[i]));
+  }
+  dispose(): void {
+    this.embTable.dispose();
+    for (const v of this.params.list) v.dispose();
+    this.params.list.length = 0;
+  }
+  protected embed(t: tf.Tensor1D): tf.Tensor2D {
+    return tf.gather(this.embTable, t); // [n, E]
+  }
+}
+
+/** The MLP predictor (see {@link MlpNetworkOptions}). */
+class MlpNetwork extends BaseNetwork implements NoiseNetwork {
+  private readonly layers: Dense[] = [];
+  readonly options: Required<MlpNetworkOptions>;
+  constructor(private readonly dim: number, timesteps: number, opts: Required<MlpNetworkOptions>, seed: number) {
+    super(timesteps, opts.embedDim, seed);
+    this.options = opts;
+    const widths = [dim + opts.embedDim, ...opts.hiddenUnits, dim];
+    for (let i = 0; i + 1 < widths.length; i++) this.layers.push(this.params.dense(widths[i], widths[i + 1]));
+  }
+  apply(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
+    return tf.tidy(() => {
+      let h: tf.Tensor = tf.concat([x.reshape([x.shape[0], this.dim]), this.embed(t)], 1); // [n, D + E]
+      this.layers.forEach((l, i) => {
+        h = dense(h, l);
+        if (i + 1 < this.layers.length) h = silu(h);
+      });
+      return h.reshape(x.shape); //                                                                [n, D]
+    });
+  }
+  describe(): string {
+    return `mlp ${this.dim}+${this.options.embedDim}-${this.options.hiddenUnits.join('-')}-${this.dim}`;
+  }
+}
+
+/** A residual block: conv-GN-SiLU, + time projection, conv-GN-SiLU, + (1x1 conv of) the input. */
+interface ResBlock {
+  conv1: Conv;
+  gn1: GroupNorm;
+  time: Dense;
+  conv2: Conv;
+  gn2: GroupNorm;
+  skip: Conv | null;
+}
+
+/** The U-Net predictor (see {@link UNetOptions}). */
+class UNetNetwork extends BaseNetwork implements NoiseNetwork {
+  readonly options: Required<UNetOptions>;
+  private readonly t1: Dense;
+  private readonly t2: Dense;
+  private readonly inConv: Conv;
+  private readonly down1: ResBlock;
+  private readonly pool1: Conv;
+  private readonly down2: ResBlock;
+  private readonly pool2: Conv;
+  private readonly mid1: ResBlock;
+  private readonly mid2: ResBlock;
+  private readonly up2: ResBlock;
+  private readonly up1: ResBlock;
+  private readonly outGn: GroupNorm;
+  private readonly outConv: Conv;
+
+  constructor(private readonly shape: [number, number, number], timesteps: number, opts: Required<UNetOptions>, seed: number) {
+    super(timesteps, opts.embedDim, seed);
+    this.options = opts;
+    const [c1, c2, c3] = opts.channels;
+    const e = opts.embedDim;
+    const p = this.params;
+    const res = (cIn: number, cOut: number): ResBlock => ({
+      conv1: p.conv(3, cIn, cOut),
+      gn1: p.groupNorm(cOut, opts.groups),
+      time: p.dense(e, cOut),
+      conv2: p.conv(3, cOut, cOut),
+      gn2: p.groupNorm(cOut, opts.groups),
+      skip: cIn === cOut ? null : p.conv(1, cIn, cOut),
+    });
+    this.t1 = p.dense(e, e);
+    this.t2 = p.dense(e, e);
+    this.inConv = p.conv(3, shape[2], c1);
+    this.down1 = res(c1, c1);
+    this.pool1 = p.conv(3, c1, c1);
+    this.down2 = res(c1, c2);
+    this.pool2 = p.conv(3, c2, c2);
+    this.mid1 = res(c2, c3);
+    this.mid2 = res(c3, c3);
+    this.up2 = res(c3 + c2, c2);
+    this.up1 = res(c2 + c1, c1);
+    this.outGn = p.groupNorm(c1, opts.groups);
+    this.outConv = p.conv(3, c1, shape[2]);
+  }
+
+  private block(x: tf.Tensor4D, temb: tf.Tensor2D, b: ResBlock): tf.Tensor4D {
+    const n = x.shape[0];
+    let h = silu(groupNorm(conv(x, b.conv1) as tf.Tensor4D, b.gn1)) as tf.Tensor4D; //             [n, h, w, cOut]
+    const c = h.shape[3];
+    h = h.add(dense(silu(temb), b.time).reshape([n, 1, 1, c])); //                    time projection, broadcast
+    h = silu(groupNorm(conv(h, b.conv2) as tf.Tensor4D, b.gn2)) as tf.Tensor4D;
+    return h.add(b.skip ? conv(x, b.skip) : x) as tf.Tensor4D;
+  }
+
+  apply(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
+    return tf.tidy(() => {
+      const n = x.shape[0];
+      const img = x.reshape([n, ...this.shape]) as tf.Tensor4D; //                                  [n, 28, 28, 1]
+      const temb = dense(silu(dense(this.embed(t), this.t1)), this.t2) as tf.Tensor2D; //          [n, E]
+      const h0 = conv(img, this.inConv) as tf.Tensor4D; //                                         [n, 28, 28, c1]
+      const s1 = this.block(h0, temb, this.down1); //                                              [n, 28, 28, c1]
+      const s2 = this.block(conv(s1, this.pool1, 2) as tf.Tensor4D, temb, this.down2); //          [n, 14, 14, c2]
+      let m = this.block(conv(s2, this.pool2, 2) as tf.Tensor4D, temb, this.mid1); //              [n, 7, 7, c3]
+      m = this.block(m, temb, this.mid2);
+      const u2 = this.block(tf.concat([upsample2(m), s2], 3), temb, this.up2); //                  [n, 14, 14, c2]
+      const u1 = this.block(tf.concat([upsample2(u2), s1], 3), temb, this.up1); //                 [n, 28, 28, c1]
+      const out = conv(silu(groupNorm(u1, this.outGn)), this.outConv); //                          [n, 28, 28, c]
+      return out.reshape(x.shape);
+    });
+  }
+  describe(): string {
+    return `unet ${this.options.channels.join('-')}`;
+  }
+}
+
+/** Fills defaults and validates a network choice for data of `dataShape`. */
+export function resolveNetworkOptions(network: NetworkOptions | undefined, dataShape: number[]): Required<MlpNetworkOptions> | Required<UNetOptions> {
+  const chosen = network ?? (dataShape.length === 3 ? 'unet' : 'mlp');
+  const o: MlpNetworkOptions | UNetOptions = typeof chosen === 'string' ? ({ kind: chosen } as MlpNetworkOptions | UNetOptions) : chosen;
+  if (o === null || typeof o !== 'object' || (o.kind !== 'mlp' && o.kind !== 'unet')) {
+    throw new TypeError(`network must be 'mlp', 'unet', { kind: 'mlp', ... } or { kind: 'unet', ... }; got ${describeValue(chosen)}`);
+  }
+  if (o.kind === 'mlp') {
+    assertKnownOptions('DDPM network (mlp)', o, MLP_KEYS);
+    const hiddenUnits = o.hiddenUnits ?? [128, 128, 128];
+    if (!Array.isArray(hiddenUnits) || hiddenUnits.length === 0) throw new TypeError(`network.hiddenUnits must be a non-empty array; got ${describeValue(hiddenUnits)}`);
+    hiddenUnits.forEach((u, i) => assertPositiveInteger(`network.hiddenUnits[${i}]`, u));
+    const embedDim = o.embedDim ?? 64;
+    assertEven('network.embedDim', embedDim);
+    return { kind: 'mlp', hiddenUnits: [...hiddenUnits], embedDim };
+  }
+  assertKnownOptions('DDPM network (unet)', o, UNET_KEYS);
+  if (dataShape.length !== 3 || dataShape[0] % 4 !== 0 || dataShape[1] % 4 !== 0) {
+    throw new RangeError(`the U-Net needs dataShape [h, w, c] with h and w divisible by 4; got [${dataShape.join(', ')}]`);
+  }
+  const channels = o.channels ?? [16, 32, 64];
+  if (!Array.isArray(channels) || channels.length !== 3) throw new TypeError(`network.channels must be [c1, c2, c3]; got ${describeValue(channels)}`);
+  channels.forEach((c, i) => assertPositiveInteger(`network.channels[${i}]`, c));
+  const embedDim = o.embedDim ?? 64;
+  assertEven('network.embedDim', embedDim);
+  const groups = o.groups ?? 8;
+  assertPositiveInteger('network.groups', groups);
+  return { kind: 'unet', channels: [channels[0], channels[1], channels[2]], embedDim, groups };
+}
+
+function assertEven(name: string, v: unknown): asserts v is number {
+  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 2 && v % 2 === 0)) throw new RangeError(`${name} must be an even integer >= 2; got ${describeValue(v)}`);
+}
+
+/** Builds the noise predictor for `dataShape` (resolved options from {@link resolveNetworkOptions}). */
+export function buildNoiseNetwork(
+  opts: Required<MlpNetworkOptions> | Required<UNetOptions>,
+  dataShape: number[],
+  timesteps: number,
+  seed: number,
+): NoiseNetwork {
+  if (opts.kind === 'mlp') return new MlpNetwork(dataShape.reduce((a, b) => a * b, 1), timesteps, opts, seed);
+  return new UNetNetwork(dataShape as [number, number, number], timesteps, opts, seed);
+}

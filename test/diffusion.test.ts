@@ -1,0 +1,446 @@
+/**
+ * DDPM: the schedule's closed forms (forward marginal, posterior q(x_{t-1} | x_t, x_0)) against Bayes' rule and
+ * simulation; the samplers with the exact noise predictor of Gaussian data (linear, known in closed form) against
+ * exact moment recursions; DDIM with eta = 1 and every step against ancestral sampling; a trained MLP against the
+ * optimal predictor and its samples against the data's moments; shapes, options, save / load, seeds, leaks.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tf, ready } from '../lib/engine/backend';
+import { Random } from '../lib/engine/random';
+import { DDPM } from '../lib/diffusion/ddpm';
+import { NoiseSchedule, makeBetas } from '../lib/diffusion/schedule';
+import { groupNormOp, NoiseNetwork, sinusoidalEmbedding } from '../lib/diffusion/networks';
+import { saveCheckpoint } from '../lib/core/checkpoint';
+import { assertClose, assertNoLeak } from './helpers';
+
+// ---------------------------------------------------------------------------------------------------------
+// Small 2x2 linear algebra for the Gaussian closed forms.
+type M2 = [[number, number], [number, number]];
+const mat = (a: number, b: number, c: number, d: number): M2 => [[a, b], [c, d]];
+const mmul = (A: M2, B: M2): M2 => mat(
+  A[0][0] * B[0][0] + A[0][1] * B[1][0], A[0][0] * B[0][1] + A[0][1] * B[1][1],
+  A[1][0] * B[0][0] + A[1][1] * B[1][0], A[1][0] * B[0][1] + A[1][1] * B[1][1],
+);
+const tr = (A: M2): M2 => mat(A[0][0], A[1][0], A[0][1], A[1][1]);
+const inv = (A: M2): M2 => {
+  const det = A[0][0] * A[1][1] - A[0][1] * A[1][0];
+  return mat(A[1][1] / det, -A[0][1] / det, -A[1][0] / det, A[0][0] / det);
+};
+const madd = (A: M2, B: M2, s = 1): M2 => mat(A[0][0] + s * B[0][0], A[0][1] + s * B[0][1], A[1][0] + s * B[1][0], A[1][1] + s * B[1][1]);
+const scale = (A: M2, s: number): M2 => mat(A[0][0] * s, A[0][1] * s, A[1][0] * s, A[1][1] * s);
+const I2 = mat(1, 0, 0, 1);
+const mv = (A: M2, v: number[]) => [A[0][0] * v[0] + A[0][1] * v[1], A[1][0] * v[0] + A[1][1] * v[1]];
+
+/** The Gaussian data of the exact checks: mean m, covariance S (correlated, unequal variances). */
+const M = [0.8, -0.5];
+const S = mat(0.3, 0.12, 0.12, 0.2);
+const L = mat(Math.sqrt(0.3), 0, 0.12 / Math.sqrt(0.3), Math.sqrt(0.2 - 0.12 ** 2 / 0.3)); // Cholesky of S
+
+function gaussianData(n: number, seed: number): tf.Tensor2D {
+  const rng = new Random(seed);
+  const out = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const z = [rng.normal(), rng.normal()];
+    const x = mv(L, z);
+    out[2 * i] = M[0] + x[0];
+    out[2 * i + 1] = M[1] + x[1];
+  }
+  return tf.tensor2d(out, [n, 2]);
+}
+
+/** eps*(x_t, t) = E[eps | x_t] = b (a^2 S + b^2 I)^-1 (x_t - a m), a = sqrt(alphaBar_t), b = sqrt(1 - alphaBar_t). */
+function optimalGain(s: NoiseSchedule, t: number): { K: M2; a: number } {
+  const ab = s.alphaBar[t];
+  const a = Math.sqrt(ab);
+  const b = Math.sqrt(1 - ab);
+  return { K: scale(inv(madd(scale(S, ab), scale(I2, 1 - ab))), b), a };
+}
+
+/** The exact noise predictor of the Gaussian data, as a NoiseNetwork. */
+function optimalNetwork(s: NoiseSchedule): NoiseNetwork {
+  const gains = Array.from({ length: s.timesteps }, (_, t) => optimalGain(s, t));
+  return {
+    apply(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
+      const ts = t.dataSync();
+      const xs = x.dataSync();
+      const out = new Float32Array(xs.length);
+      for (let i = 0; i < ts.length; i++) {
+        const { K, a } = gains[ts[i]];
+        const e = mv(K, [xs[2 * i] - a * M[0], xs[2 * i + 1] - a * M[1]]);
+        out[2 * i] = e[0];
+        out[2 * i + 1] = e[1];
+      }
+      return tf.tensor(out, x.shape);
+    },
+    variables: [],
+    getWeights: () => [],
+    setWeights: () => undefined,
+    options: { kind: 'mlp', hiddenUnits: [1], embedDim: 2 },
+    describe: () => 'optimal',
+    parameterCount: 0,
+    dispose: () => undefined,
+  };
+}
+
+/**
+ * Exact mean and covariance of the ancestral sampler's output with the optimal predictor, from x_{T-1} ~ N(0, I):
+ * x_{t-1} = A_t x_t + d_t + sigma_t z, A_t = cXt I + cEps K_t, d_t = -cEps K_t a_t m.
+ */
+function ancestralMoments(s: NoiseSchedule): { mean: number[]; cov: M2 } {
+  let mean = [0, 0];
+  let cov = I2;
+  for (let t = s.timesteps - 1; t >= 0; t--) {
+    const c = s.ancestralStep(t);
+    const { K, a } = optimalGain(s, t);
+    const A = madd(scale(I2, c.cXt), scale(K, c.cEps));
+    const d = mv(scale(K, -c.cEps * a), M);
+    const Am = mv(A, mean);
+    mean = [Am[0] + d[0], Am[1] + d[1]];
+    cov = madd(mmul(mmul(A, cov), tr(A)), scale(I2, c.sigma * c.sigma));
+  }
+  return { mean, cov };
+}
+
+function moments(x: number[][]): { mean: number[]; cov: M2 } {
+  const n = x.length;
+  const mean = [0, 1].map((k) => x.reduce((s, r) => s + r[k], 0) / n);
+  const c = (i: number, j: number) => x.reduce((s, r) => s + (r[i] - mean[i]) * (r[j] - mean[j]), 0) / (n - 1);
+  return { mean, cov: mat(c(0, 0), c(0, 1), c(1, 0), c(1, 1)) };
+}
+
+/** A DDPM on 2-D data whose network is replaced by `net` (the model's own network is freed). */
+function withNetwork(model: DDPM, net: NoiseNetwork): DDPM {
+  model.network.dispose();
+  (model as unknown as { network: NoiseNetwork }).network = net;
+  return model;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The schedule
+
+test('schedule: linear and cosine betas, alphaBar as the product, alphaBar_{T-1} = 0.048 for the course', () => {
+  const s = new NoiseSchedule(300);
+  assertClose(s.betas[0], 1e-4, 1e-15, 'beta_0');
+  assertClose(s.betas[299], 0.02, 1e-15, 'beta_T-1');
+  let p = 1;
+  for (let t = 0; t < 300; t++) assertClose(s.alphaBar[t], (p *= 1 - s.betas[t]), 1e-15, `alphaBar_${t}`);
+  assertClose(s.alphaBar[299], 0.04806, 1e-5, 'alphaBar_{T-1}, T = 300 (far from 0)');
+  assertClose(new NoiseSchedule(1000).alphaBar[999], 4.04e-5, 1e-7, 'alphaBar_{T-1}, T = 1000');
+  // Cosine: alphaBar_t = f(t + 1) / f(0) wherever beta is below the cap.
+  const c = new NoiseSchedule(300, { kind: 'cosine' });
+  const f = (u: number) => Math.cos(((u / 300 + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
+  for (const t of [0, 10, 150, 290]) assertClose(c.alphaBar[t], f(t + 1) / f(0), 1e-12, `cosine alphaBar_${t}`);
+  assert.ok(c.logSnr(0) > s.logSnr(0) - 3 && c.logSnr(299) < s.logSnr(299), 'cosine ends noisier than linear');
+  assert.throws(() => makeBetas(10, { kind: 'linear', start: 0 }), /betaSchedule.start/);
+  assert.throws(() => makeBetas(10, { kind: 'quadratic' } as never), /betaSchedule.kind/);
+  assert.throws(() => makeBetas(10, { kind: 'linear', stat: 0.1 } as never), /did you mean 'start'/);
+});
+
+test('posterior q(x_{t-1} | x_t, x_0): the closed form equals Bayes rule (product of Gaussians) for every t', () => {
+  const s = new NoiseSchedule(300);
+  for (let t = 1; t < 300; t++) {
+    const aPrev = s.alphaBar[t - 1];
+    // q(x_{t-1} | x_0) = N(sqrt(aPrev) x0, 1 - aPrev);  q(x_t | x_{t-1}) = N(sqrt(alpha_t) x_{t-1}, beta_t)
+    const precision = 1 / (1 - aPrev) + s.alphas[t] / s.betas[t];
+    const v = 1 / precision;
+    const p = s.posterior(t);
+    assertClose(p.variance, v, 1e-12 * v + 1e-18, `variance t=${t}`);
+    assertClose(p.cX0, (v * Math.sqrt(aPrev)) / (1 - aPrev), 1e-10, `cX0 t=${t}`);
+    assertClose(p.cXt, (v * Math.sqrt(s.alphas[t])) / s.betas[t], 1e-10, `cXt t=${t}`);
+  }
+  const p0 = s.posterior(0);
+  assertClose(p0.cX0, 1, 1e-12, 'cX0 at t = 0');
+  assert.deepEqual([p0.cXt, p0.variance], [0, 0]);
+  assert.throws(() => s.posterior(300), /t must be an integer in \[0, 300\)/);
+});
+
+test('posterior q(x_{t-1} | x_t, x_0) by simulation: regression of x_{t-1} on x_t at fixed x_0', () => {
+  const s = new NoiseSchedule(300);
+  const rng = new Random(3);
+  const x0 = 0.7;
+  const n = 200000;
+  for (const t of [1, 40, 150, 299]) {
+    const aPrev = s.alphaBar[t - 1];
+    let sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
+    for (let i = 0; i < n; i++) {
+      const xPrev = Math.sqrt(aPrev) * x0 + Math.sqrt(1 - aPrev) * rng.normal();
+      const xt = Math.sqrt(s.alphas[t]) * xPrev + Math.sqrt(s.betas[t]) * rng.normal();
+      sx += xt; sy += xPrev; sxx += xt * xt; sxy += xt * xPrev; syy += xPrev * xPrev;
+    }
+    const vx = sxx / n - (sx / n) ** 2;
+    const cxy = sxy / n - (sx / n) * (sy / n);
+    const slope = cxy / vx;
+    const intercept = sy / n - slope * (sx / n);
+    const resid = syy / n - (sy / n) ** 2 - slope * cxy;
+    const p = s.posterior(t);
+    const sd = Math.sqrt(p.variance);
+    // standard errors: slope sd / sqrt(n vx); residual variance sqrt(2/n) of itself
+    assertClose(slope, p.cXt, 5 * sd / Math.sqrt(n * vx), `slope (cXt) t=${t}`);
+    assertClose(intercept, p.cX0 * x0, 5 * sd * Math.sqrt(1 / n + (sx / n) ** 2 / (n * vx)), `intercept (cX0 x0) t=${t}`);
+    assertClose(resid, p.variance, 5 * Math.sqrt(2 / n) * p.variance, `variance t=${t}`);
+  }
+});
+
+test('forward process: DDPM.noise and the step-by-step chain both match q(x_t | x_0) mean and variance', async () => {
+  await ready();
+  const m = new DDPM({ dataShape: [2], seed: 1, network: { kind: 'mlp', hiddenUnits: [4] } });
+  const n = 40000;
+  const x0 = tf.tile(tf.tensor2d([[1.5, -0.5]]), [n, 1]);
+  for (const t of [0, 20, 120, 299]) {
+    const { meanCoef, variance } = m.scheduler.marginal(t);
+    const xt = m.noise(x0, t, { seed: t });
+    const v = (await xt.array()) as number[][];
+    xt.dispose();
+    // the chain x_s = sqrt(alpha_s) x_{s-1} + sqrt(beta_s) z, s = 0 .. t, in float64
+    const rng = new Random(100 + t);
+    const chain: number[] = [];
+    for (let i = 0; i < 20000; i++) {
+      let x = 1.5;
+      for (let s = 0; s <= t; s++) x = Math.sqrt(m.scheduler.alphas[s]) * x + Math.sqrt(m.scheduler.betas[s]) * rng.normal();
+      chain.push(x);
+    }
+    for (const [name, col, k] of [['noise() x', v.map((r) => r[0]), 1.5], ['noise() y', v.map((r) => r[1]), -0.5], ['chain', chain, 1.5]] as const) {
+      const mean = col.reduce((a, b) => a + b, 0) / col.length;
+      const varr = col.reduce((a, b) => a + (b - mean) ** 2, 0) / (col.length - 1);
+      const se = Math.sqrt(variance / col.length);
+      assertClose(mean, meanCoef * k, 5 * se + 1e-6, `${name} mean at t=${t}`);
+      assertClose(varr, variance, 5 * Math.sqrt(2 / col.length) * variance + 1e-6, `${name} variance at t=${t}`);
+    }
+  }
+  x0.dispose();
+  m.dispose();
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Samplers with the exact predictor
+
+test('ancestral sampling with the exact predictor of Gaussian data gives the exact moment recursion', async () => {
+  await ready();
+  const model = withNetwork(new DDPM({ dataShape: [2], seed: 2 }), optimalNetwork(new NoiseSchedule(300)));
+  const exact = ancestralMoments(model.scheduler);
+  // The exact output is not the data (x_T is not exactly N(0, I) for T = 300) but close to it:
+  assertClose(exact.mean[0], M[0], 0.02, 'exact sampler mean vs data mean');
+  const n = 20000;
+  const x = await model.sample(n, { seed: 5 });
+  const got = moments((await x.array()) as number[][]);
+  x.dispose();
+  for (let k = 0; k < 2; k++) {
+    const sd = Math.sqrt(exact.cov[k][k]);
+    assertClose(got.mean[k], exact.mean[k], 5 * sd / Math.sqrt(n), `mean[${k}]`);
+    assertClose(got.cov[k][k], exact.cov[k][k], 5 * Math.sqrt(2 / n) * exact.cov[k][k], `var[${k}]`);
+  }
+  assertClose(got.cov[0][1], exact.cov[0][1], 5 * Math.sqrt((exact.cov[0][0] * exact.cov[1][1]) / n), 'cov[0][1]');
+  model.dispose();
+});
+
+test('DDIM with eta = 1 and all steps is the ancestral sampler: same draws, same samples; and in distribution', async () => {
+  await ready();
+  const model = withNetwork(new DDPM({ dataShape: [2], seed: 2 }), optimalNetwork(new NoiseSchedule(300)));
+  const a = await model.sample(3000, { seed: 9 });
+  const d = await model.sample(3000, { seed: 9, sampler: 'ddim', steps: 300, eta: 1 });
+  const diff = tf.max(tf.abs(a.sub(d))).dataSync()[0];
+  assert.ok(diff < 1e-4, `same seed: max |ancestral - ddim(eta=1)| = ${diff}`);
+  // In distribution with independent draws: two-sample z-tests on the means and variances.
+  const d2 = await model.sample(3000, { seed: 10, sampler: 'ddim', steps: 300, eta: 1 });
+  const ma = moments((await a.array()) as number[][]);
+  const md = moments((await d2.array()) as number[][]);
+  for (let k = 0; k < 2; k++) {
+    assertClose(md.mean[k], ma.mean[k], 5 * Math.sqrt((2 * ma.cov[k][k]) / 3000), `mean[${k}]`);
+    assertClose(md.cov[k][k], ma.cov[k][k], 5 * Math.sqrt(4 / 3000) * ma.cov[k][k], `var[${k}]`);
+  }
+  // eta = 0 with fewer steps is deterministic given x_T and still lands near the data.
+  const det1 = await model.sample(2000, { seed: 11, sampler: 'ddim', steps: 30 });
+  const mdet = moments((await det1.array()) as number[][]);
+  assertClose(mdet.mean[0], M[0], 0.08, 'ddim 30 steps mean');
+  assertClose(mdet.cov[0][0], S[0][0], 0.08, 'ddim 30 steps variance');
+  tf.dispose([a, d, d2, det1]);
+  model.dispose();
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Training
+
+test('a trained MLP approaches the optimal (linear) noise predictor, and its samples recover the data', async () => {
+  await ready();
+  const x = gaussianData(4000, 7);
+  const model = new DDPM({ dataShape: [2], seed: 4, network: { kind: 'mlp', hiddenUnits: [64, 64] } });
+  const s = model.scheduler;
+  // Excess loss E||eps_theta - eps*||^2 at t uniform, x_t ~ q(x_t) (with the data's own x_0), relative to E||eps*||^2.
+  const rng = new Random(8);
+  const probe = gaussianData(2000, 12);
+  const ts = Array.from({ length: 2000 }, () => rng.int(s.timesteps));
+  const xt = model.noise(probe, ts, { seed: 13 });
+  const xtv = (await xt.array()) as number[][];
+  const opt = xtv.map((r, i) => {
+    const { K, a } = optimalGain(s, ts[i]);
+    return mv(K, [r[0] - a * M[0], r[1] - a * M[1]]);
+  });
+  const excess = async () => {
+    const e = model.predictNoise(xt, ts);
+    const ev = (await e.array()) as number[][];
+    e.dispose();
+    let num = 0, den = 0;
+    ev.forEach((r, i) => {
+      num += (r[0] - opt[i][0]) ** 2 + (r[1] - opt[i][1]) ** 2;
+      den += opt[i][0] ** 2 + opt[i][1] ** 2;
+    });
+    return num / den;
+  };
+  const before = await excess();
+  const history = await model.fit(x, { epochs: 30, progress: false });
+  const after = await excess();
+  assert.equal(history.loss.length, 30);
+  assert.ok(history.loss[29] < history.loss[0], 'loss falls');
+  console.log(`# relative excess error of the noise predictor: before ${before.toFixed(3)}, after ${after.toFixed(4)}`);
+  assert.ok(after < 0.02 && after < before / 20, `relative excess error: before ${before.toFixed(3)}, after ${after.toFixed(4)}`);
+  // Ancestral samples: the data's mean and covariance (within sampling error plus the T = 300 start mismatch).
+  const smp = await model.sample(4000, { seed: 3 });
+  const got = moments((await smp.array()) as number[][]);
+  for (let k = 0; k < 2; k++) {
+    assertClose(got.mean[k], M[k], 0.05, `sample mean[${k}]`);
+    assertClose(got.cov[k][k], S[k][k], 0.15 * S[k][k], `sample var[${k}]`);
+  }
+  assertClose(got.cov[0][1], S[0][1], 0.04, 'sample cov');
+  tf.dispose([x, probe, xt, smp]);
+  model.dispose();
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// API
+
+test('time embedding: sin/cos with frequencies 1 .. 1e-4 rad per step; neighbouring steps well apart', () => {
+  const e = sinusoidalEmbedding(300, 16);
+  assertClose(e[5 * 16 + 0], Math.sin(5), 1e-6, 'top frequency 1 rad/step');
+  assertClose(e[5 * 16 + 8], Math.cos(5), 1e-6, 'cos half');
+  assertClose(e[299 * 16 + 7], Math.sin(299 * 1e-4), 1e-6, 'lowest frequency 1e-4');
+  let d2 = 0;
+  for (let i = 0; i < 16; i++) d2 += (e[100 * 16 + i] - e[101 * 16 + i]) ** 2;
+  assert.ok(Math.sqrt(d2) > 0.5, `|emb(100) - emb(101)| = ${Math.sqrt(d2)}`);
+  assert.throws(() => sinusoidalEmbedding(10, 3), /even/);
+});
+
+test('GroupNorm: values and hand-written gradients equal the traced reference (moments) for x, gamma, beta', async () => {
+  await ready();
+  const x = tf.randomNormal([3, 4, 5, 6], 0.5, 2, 'float32', 1) as tf.Tensor4D;
+  const gamma = tf.randomNormal([6], 1, 0.3, 'float32', 2) as tf.Tensor1D;
+  const beta = tf.randomNormal([6], 0, 0.3, 'float32', 3) as tf.Tensor1D;
+  const w = tf.randomNormal([3, 4, 5, 6], 0, 1, 'float32', 4);
+  const reference = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const xg = xi.reshape([3, 20, 3, 2]);
+    const { mean, variance } = tf.moments(xg, [1, 3], true);
+    return xg.sub(mean).div(variance.add(1e-5).sqrt()).reshape([3, 4, 5, 6]).mul(g).add(b);
+  };
+  const loss = (f: (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => f(a, b, c).mul(w).sum();
+  const ours = tf.grads(loss((a, b, c) => groupNormOp(a as tf.Tensor4D, b as tf.Tensor1D, c as tf.Tensor1D, 3)))([x, gamma, beta]);
+  const ref = tf.grads(loss(reference))([x, gamma, beta]);
+  const y = groupNormOp(x, gamma, beta, 3);
+  const yRef = reference(x, gamma, beta);
+  const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(a.sub(b))).dataSync()[0];
+  assert.ok(maxDiff(y, yRef) < 1e-5, `values differ by ${maxDiff(y, yRef)}`);
+  ['x', 'gamma', 'beta'].forEach((name, i) => assert.ok(maxDiff(ours[i], ref[i]) < 1e-4, `d/d${name} differs by ${maxDiff(ours[i], ref[i])}`));
+  // per (example, group): mean 0 and variance 1 before the affine map
+  const unit = groupNormOp(x, tf.ones([6]) as tf.Tensor1D, tf.zeros([6]) as tf.Tensor1D, 3).reshape([3, 20, 3, 2]);
+  const m = tf.moments(unit, [1, 3]);
+  assert.ok(tf.max(tf.abs(m.mean)).dataSync()[0] < 1e-5 && tf.max(tf.abs(m.variance.sub(1))).dataSync()[0] < 1e-3, 'normalised groups');
+});
+
+test('shapes: MLP and U-Net models, trajectories, DDIM steps; options checked by name', async () => {
+  await ready();
+  const u = new DDPM({ dataShape: [8, 8, 1], timesteps: 20, seed: 1, network: { kind: 'unet', channels: [4, 4, 8], embedDim: 8, groups: 2 } });
+  assert.match(u.describe(), /unet 4-4-8, T=20 linear/);
+  const x = tf.randomUniform([6, 8, 8, 1], -1, 1, 'float32', 1);
+  const h = await u.fit(x, { epochs: 2, batchSize: 4, progress: false });
+  assert.equal(h.loss.length, 2);
+  assert.ok(h.loss.every(Number.isFinite));
+  const r = await u.sample(3, { sampler: 'ddim', steps: 5, returnTrajectory: true, seed: 1 });
+  assert.deepEqual(r.samples.shape, [3, 8, 8, 1]);
+  assert.deepEqual(r.trajectory.shape, [6, 3, 8, 8, 1]);
+  assert.deepEqual(r.times, [19, 14, 10, 5, 0, -1]);
+  const flat = u.predictNoise(x.reshape([6, 64]), 3);
+  assert.deepEqual(flat.shape, [6, 64]);
+  const a = await u.sample(2, { seed: 2 });
+  assert.deepEqual(a.shape, [2, 8, 8, 1]);
+  tf.dispose([x, r.samples, r.trajectory, flat, a]);
+  assert.throws(() => new DDPM({ dataShape: [2], timestep: 10 } as never), /did you mean 'timesteps'/);
+  assert.throws(() => new DDPM({ dataShape: [2, 3] }), /dataShape/);
+  assert.throws(() => new DDPM({ dataShape: [10, 10, 1], network: 'unet' }), /divisible by 4/);
+  assert.throws(() => new DDPM({ dataShape: [2], network: { kind: 'mlp', hidden: [3] } as never }), /hiddenUnits/);
+  await assert.rejects(() => u.fit(tf.zeros([2, 5]), { progress: false }), /x must have shape \[n, 8, 8, 1\] or \[n, 64\]/);
+  await assert.rejects(() => u.fit(tf.zeros([2, 64]), { learningrate: 1 } as never), /did you mean 'learningRate'/);
+  await assert.rejects(() => u.sample(2, { steps: 5 }), /DDIM options/);
+  await assert.rejects(() => u.sample(2, { sampler: 'ddim', steps: 21 }), /steps must be at most timesteps/);
+  await assert.rejects(() => u.sample(2, { sampler: 'ddpm' } as never), /sampler must be one of/);
+  assert.throws(() => u.noise(tf.zeros([1, 64]), 20), /t must be integers in \[0, 20\)/);
+  u.dispose();
+  assert.throws(() => u.predictNoise(tf.zeros([1, 64]), 0), /disposed/);
+});
+
+test('seeds: same seed, same weights, training and samples; another seed differs', async () => {
+  await ready();
+  const run = async (seed: number) => {
+    const m = new DDPM({ dataShape: [2], timesteps: 50, seed, network: { kind: 'mlp', hiddenUnits: [16] } });
+    const x = gaussianData(256, 1);
+    await m.fit(x, { epochs: 2, batchSize: 64, progress: false });
+    const s = await m.sample(5, { sampler: 'ddim', steps: 10, eta: 0.5 });
+    const out = Array.from(await s.data());
+    tf.dispose([x, s]);
+    m.dispose();
+    return out;
+  };
+  const a = await run(3);
+  assert.deepEqual(await run(3), a);
+  assert.notDeepEqual(await run(4), a);
+});
+
+test('save / load: round trip bit for bit, other kinds and damaged weights refused', async () => {
+  await ready();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddpm-'));
+  try {
+    const m = new DDPM({ dataShape: [8, 8, 1], timesteps: 30, betaSchedule: { kind: 'cosine' }, seed: 5, network: { kind: 'unet', channels: [4, 8, 8], embedDim: 8, groups: 4 } });
+    const x = tf.randomUniform([4, 64], -1, 1, 'float32', 2);
+    await m.fit(x, { epochs: 1, progress: false });
+    await m.save(dir);
+    const l = await DDPM.load(dir);
+    assert.equal(l.describe(), m.describe());
+    assert.deepEqual(l.alphaBar, m.alphaBar);
+    const p1 = m.predictNoise(x, 7);
+    const p2 = l.predictNoise(x, 7);
+    assert.deepEqual(Array.from(await p1.data()), Array.from(await p2.data()));
+    tf.dispose([p1, p2, x]);
+    m.dispose();
+    l.dispose();
+    await saveCheckpoint(dir, { kind: 'VAE', config: {}, tensors: {} });
+    await assert.rejects(() => DDPM.load(dir), /VAE/);
+    const cfg = { dataShape: [2], timesteps: 10, betaSchedule: { kind: 'linear' }, network: { kind: 'mlp', hiddenUnits: [3], embedDim: 4 }, seed: 1 };
+    await saveCheckpoint(dir, { kind: 'DDPM', config: cfg, tensors: { 'network/0': tf.zeros([2, 2]) } });
+    await assertNoLeak(() => assert.rejects(() => DDPM.load(dir), /network has 1 weight tensors; the configured network has 4/), 'a refused load');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('no leaks: fit, noise, predictNoise, both samplers, trajectories', async () => {
+  await ready();
+  const m = new DDPM({ dataShape: [8, 8, 1], timesteps: 10, seed: 1, network: { kind: 'unet', channels: [4, 4, 4], embedDim: 4, groups: 2 } });
+  const v = new DDPM({ dataShape: [3], timesteps: 10, seed: 1 });
+  const x = tf.randomUniform([5, 8, 8, 1]);
+  const y = tf.randomUniform([9, 3]);
+  await m.fit(x, { epochs: 1, progress: false }); // creates the optimiser state once
+  await v.fit(y, { epochs: 1, progress: false });
+  await assertNoLeak(async () => {
+    await m.fit(x, { epochs: 2, batchSize: 2, progress: false });
+    await v.fit(y, { epochs: 2, batchSize: 4, progress: false });
+    tf.dispose([m.noise(x, 3), m.predictNoise(x, [1, 2, 3, 4, 5]), v.noise(y, 9)]);
+    tf.dispose(await m.sample(3));
+    tf.dispose(await v.sample(3, { sampler: 'ddim', steps: 4, eta: 0.3 }));
+    const r = await v.sample(2, { returnTrajectory: true });
+    tf.dispose([r.samples, r.trajectory]);
+  }, 'DDPM calls');
+  tf.dispose([x, y]);
+  m.dispose();
+  v.dispose();
+});

@@ -1,0 +1,272 @@
+/**
+ * GAN: exact checks on two 1-D Gaussians (a discriminator trained against a frozen generator approaches
+ * D*(x) = p_data / (p_data + p_g), and V(G, D*) = -log 4 + 2 JSD by quadrature; with one-sided smoothing s the
+ * optimum at p_g = p_data is s / 2), shapes for every architecture, training metrics, seeds, leaks, the
+ * save/load round trip and argument errors.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tf, ready } from '../lib/engine/backend';
+import { Random } from '../lib/engine/random';
+import { GAN } from '../lib/gan/gan';
+import { saveCheckpoint } from '../lib/core/checkpoint';
+import { assertClose, assertNoLeak } from './helpers';
+
+const normalPdf = (x: number, m: number, s: number): number => Math.exp(-0.5 * ((x - m) / s) ** 2) / (s * Math.sqrt(2 * Math.PI));
+
+/** Composite Simpson rule of f on [a, b] with `n` (even) intervals. */
+function simpson(f: (x: number) => number, a: number, b: number, n = 4000): number {
+  const h = (b - a) / n;
+  let s = f(a) + f(b);
+  for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * f(a + i * h);
+  return (s * h) / 3;
+}
+
+/** x log(x / y), with 0 log 0 = 0. */
+const xlog = (x: number, y: number): number => (x > 0 ? x * Math.log(x / y) : 0);
+
+// p_data = N(0, 1); the frozen generator G(z) = 1.5 z + 1 with z ~ N(0, 1) makes p_g = N(1, 1.5^2).
+const PD = (x: number): number => normalPdf(x, 0, 1);
+const PG = (x: number): number => normalPdf(x, 1, 1.5);
+const dStar = (x: number): number => PD(x) / (PD(x) + PG(x));
+const [LO, HI] = [-12, 14];
+
+/** A 1-D GAN whose generator is the affine map z -> a z + b (no hidden layers), frozen by generatorSteps: 0. */
+function affineGan(a: number, b: number, opts: { labelSmoothing?: number; seed: number }): GAN {
+  const gan = new GAN({
+    dataShape: [1], latentDim: 1, generatorUnits: [], discriminatorUnits: [32, 32], outputActivation: 'linear',
+    dropout: 0, labelSmoothing: opts.labelSmoothing, seed: opts.seed,
+  });
+  const w = [tf.tensor2d([[a]]), tf.tensor1d([b])];
+  gan.generator.setWeights(w);
+  tf.dispose(w);
+  return gan;
+}
+
+function normalData(n: number, seed: number): tf.Tensor2D {
+  return tf.tensor2d(new Random(seed).normalArray(n), [n, 1]);
+}
+
+test('quadrature: V(G, D*) = -log 4 + 2 JSD(p_data || p_g), and D* maximises V pointwise', () => {
+  const m = (x: number): number => 0.5 * (PD(x) + PG(x));
+  const jsd = 0.5 * simpson((x) => xlog(PD(x), m(x)), LO, HI) + 0.5 * simpson((x) => xlog(PG(x), m(x)), LO, HI);
+  const vStar = simpson((x) => PD(x) * Math.log(dStar(x)) + PG(x) * Math.log(1 - dStar(x)), LO, HI);
+  assert.ok(jsd > 0.05 && jsd < Math.log(2), `JSD ${jsd} should lie strictly inside (0, log 2)`);
+  assertClose(vStar, -Math.log(4) + 2 * jsd, 1e-9, 'V(G, D*)');
+  // any other D does worse: D* tilted by a factor on one side
+  const vOther = simpson((x) => {
+    const d = Math.min(0.999, dStar(x) * (x > 0 ? 1.1 : 0.95));
+    return PD(x) * Math.log(d) + PG(x) * Math.log(1 - d);
+  }, LO, HI);
+  assert.ok(vOther < vStar, `perturbed D gives V ${vOther}, not below V* ${vStar}`);
+});
+
+test('a discriminator trained against a frozen generator approaches D* = p_data / (p_data + p_g); V -> -log 4 + 2 JSD', async () => {
+  await ready();
+  const gan = affineGan(1.5, 1, { seed: 3 });
+  const x = normalData(4000, 11);
+  try {
+    const h = await gan.fit(x, { epochs: 40, batchSize: 200, learningRate: 3e-3, generatorSteps: 0, progress: false });
+    assert.ok(h.gLoss.every(Number.isNaN), 'gLoss is NaN when G is frozen');
+    // the generator did not move
+    const [k, b] = gan.generator.getWeights().map((w) => w.dataSync()[0]);
+    assert.deepEqual([k, b], [1.5, 1]);
+
+    const grid = Array.from({ length: 41 }, (_, i) => -2.5 + (5.5 * i) / 40); // where both densities have mass
+    const dT = gan.discriminate(tf.tensor2d(grid, [grid.length, 1]));
+    const d = Array.from(dT.dataSync());
+    dT.dispose();
+    const worst = Math.max(...grid.map((g, i) => Math.abs(d[i] - dStar(g))));
+    assert.ok(worst < 0.05, `max |D - D*| on [-2.5, 3] is ${worst.toFixed(4)}`);
+
+    // V(G, D) of the trained D by quadrature (D evaluated on a fine grid, linear in between)
+    const n = 2600;
+    const xs = Array.from({ length: n + 1 }, (_, i) => LO + ((HI - LO) * i) / n);
+    const dv = gan.discriminate(tf.tensor2d(xs, [xs.length, 1]));
+    const dd = dv.dataSync();
+    const vTrained = simpson((t) => {
+      const i = Math.min(n, Math.max(0, Math.round(((t - LO) / (HI - LO)) * n)));
+      const di = Math.min(1 - 1e-7, Math.max(1e-7, dd[i]));
+      return PD(t) * Math.log(di) + PG(t) * Math.log(1 - di);
+    }, LO, HI, n);
+    dv.dispose();
+    const m = (t: number): number => 0.5 * (PD(t) + PG(t));
+    const jsd = 0.5 * simpson((t) => xlog(PD(t), m(t)), LO, HI) + 0.5 * simpson((t) => xlog(PG(t), m(t)), LO, HI);
+    const vStar = -Math.log(4) + 2 * jsd;
+    assert.ok(vTrained <= vStar + 2e-3, `V(trained D) ${vTrained} exceeds the maximum ${vStar}`);
+    assertClose(vTrained, vStar, 0.02, 'V(G, trained D) vs -log 4 + 2 JSD');
+    // the training loss is -V estimated on batches
+    assertClose(h.dLoss.at(-1)!, -vStar, 0.05, 'final dLoss vs log 4 - 2 JSD');
+  } finally {
+    x.dispose();
+    gan.dispose();
+  }
+});
+
+test('one-sided label smoothing 0.9: at p_g = p_data the optimal D is 0.45, not 0.5', async () => {
+  await ready();
+  const gan = affineGan(1, 0, { labelSmoothing: 0.9, seed: 5 });
+  const x = normalData(4000, 12);
+  try {
+    const h = await gan.fit(x, { epochs: 15, batchSize: 200, learningRate: 3e-3, generatorSteps: 0, progress: false });
+    const dT = gan.discriminate(tf.tensor2d([-1.5, -0.5, 0, 0.5, 1.5], [5, 1]));
+    for (const v of dT.dataSync()) assertClose(v, 0.45, 0.03, 'D at equilibrium with smoothing 0.9');
+    dT.dispose();
+    assertClose(h.dReal.at(-1)!, 0.45, 0.03, 'dReal');
+    assertClose(h.dFake.at(-1)!, 0.45, 0.03, 'dFake');
+  } finally {
+    x.dispose();
+    gan.dispose();
+  }
+});
+
+test('shapes: dense on vectors and images, conv on images; tanh samples in [-1, 1]; D(x) in (0, 1)', async () => {
+  await ready();
+  const cases: Array<[ConstructorParameters<typeof GAN>[0], number[]]> = [
+    [{ dataShape: [6], latentDim: 3, generatorUnits: [8], discriminatorUnits: [8], seed: 1 }, [6]],
+    [{ dataShape: [4, 4, 1], latentDim: 3, generatorUnits: [8, 8], discriminatorUnits: [8], seed: 1 }, [4, 4, 1]],
+    [{ dataShape: [8, 8, 2], architecture: 'conv', latentDim: 4, generatorUnits: [8, 4], discriminatorUnits: [4, 8], seed: 1 }, [8, 8, 2]],
+  ];
+  for (const [opts, shape] of cases) {
+    const gan = new GAN(opts);
+    const warm = gan.sample(2);
+    const warmFlat = warm.reshape([2, -1]);
+    await gan.fit(warmFlat, { epochs: 1, progress: false }); // creates the optimisers' moments (kept)
+    tf.dispose([warm, warmFlat]);
+    await assertNoLeak(async () => {
+      const s = gan.sample(5);
+      assert.deepEqual(s.shape, [5, ...shape]);
+      const v = s.dataSync();
+      assert.ok(v.every((t) => t >= -1 && t <= 1), 'tanh output in [-1, 1]');
+      const d = gan.discriminate(s);
+      assert.deepEqual(d.shape, [5]);
+      assert.ok(d.dataSync().every((t) => t > 0 && t < 1));
+      const flat = s.reshape([5, -1]);
+      const h = await gan.fit(flat, { epochs: 2, batchSize: 2, progress: false });
+      for (const key of ['dLoss', 'gLoss', 'dReal', 'dFake']) assert.equal(h[key].length, 2, key);
+      assert.ok(h.dReal.every((t) => t > 0 && t < 1) && h.dFake.every((t) => t > 0 && t < 1));
+      tf.dispose([s, d, flat]);
+    }, `GAN ${gan.describe()}`);
+    gan.dispose();
+  }
+});
+
+test('the course model: G 100-256-512-1024-784, D 784-1024-512-256-1 with three BatchNorm layers', async () => {
+  await ready();
+  const gan = new GAN({ dataShape: [784], seed: 1 });
+  assert.equal(gan.describe(), 'dense G 100-256-512-1024-784 D 784-1024-512-256-1 non-saturating');
+  const dense = gan.generator.layers.filter((l) => l.getClassName() === 'Dense').map((l) => l.getConfig().units);
+  assert.deepEqual(dense, [256, 512, 1024, 784]);
+  assert.equal(gan.generator.layers.filter((l) => l.getClassName() === 'BatchNormalization').length, 3);
+  gan.dispose();
+});
+
+test('minimax loss: gLoss = E log(1 - D(G(z))) is negative; non-saturating -E log D(G(z)) positive', async () => {
+  await ready();
+  const x = tf.tensor2d(new Random(1).normalArray(64).map((v) => 0.3 * v), [32, 2]);
+  for (const loss of ['minimax', 'non-saturating'] as const) {
+    const gan = new GAN({ dataShape: [2], latentDim: 2, generatorUnits: [8], discriminatorUnits: [8], loss, seed: 2 });
+    const h = await gan.fit(x, { epochs: 2, batchSize: 16, progress: false });
+    assert.ok(loss === 'minimax' ? h.gLoss.every((g) => g < 0) : h.gLoss.every((g) => g > 0), `${loss}: ${h.gLoss}`);
+    gan.dispose();
+  }
+  x.dispose();
+});
+
+test('seeds reproduce training, samples and a fixed z; sample(n, { z }) maps the given points', async () => {
+  await ready();
+  const x = tf.tensor2d(new Random(3).normalArray(200).map((v) => 0.5 * Math.tanh(v)), [100, 2]);
+  const run = async (): Promise<{ h: Record<string, number[]>; s: number[]; zs: number[] }> => {
+    const gan = new GAN({ dataShape: [2], latentDim: 3, generatorUnits: [16], discriminatorUnits: [16], seed: 9 });
+    const h = await gan.fit(x, { epochs: 3, batchSize: 32, discriminatorSteps: 2, progress: false });
+    const s = gan.sample(10);
+    const z = gan.sampleLatent(4, 1);
+    const zs = gan.sample(4, { z });
+    const out = { h, s: Array.from(s.dataSync()), zs: Array.from(zs.dataSync()) };
+    // the same z twice gives the same samples (inference mode has no randomness)
+    const again = gan.sample(4, { z });
+    assert.deepEqual(Array.from(again.dataSync()), out.zs);
+    tf.dispose([s, z, zs, again]);
+    gan.dispose();
+    return out;
+  };
+  const a = await run();
+  const b = await run();
+  assert.deepEqual(a.h.dLoss, b.h.dLoss);
+  assert.deepEqual(a.h.gLoss, b.h.gLoss);
+  assert.deepEqual(a.s, b.s);
+  assert.deepEqual(a.zs, b.zs);
+  x.dispose();
+});
+
+test('no leaked tensors: fit, sample, sample with z, discriminate, sampleLatent', async () => {
+  await ready();
+  const x = tf.tensor2d(new Random(4).normalArray(128).map((v) => 0.5 * Math.tanh(v)), [64, 2]);
+  const gan = new GAN({ dataShape: [2], latentDim: 2, generatorUnits: [8], discriminatorUnits: [8], seed: 1 });
+  await gan.fit(x, { epochs: 1, batchSize: 16, progress: false }); // the optimisers' moments are kept state
+  await assertNoLeak(async () => {
+    await gan.fit(x, { epochs: 2, batchSize: 16, discriminatorSteps: 2, progress: false });
+    await gan.fit(x, { epochs: 1, batchSize: 16, learningRate: 5e-4, progress: false }); // new optimisers
+    const z = gan.sampleLatent(5, 2);
+    tf.dispose([gan.sample(5), gan.sample(5, { z }), gan.discriminate(x), z]);
+  }, 'GAN calls');
+  gan.dispose();
+  x.dispose();
+});
+
+test('save/load round trip keeps both networks and the BatchNorm statistics; refuses the wrong kind', async () => {
+  await ready();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-gan-'));
+  const x = tf.tensor2d(new Random(5).normalArray(128).map((v) => 0.5 * Math.tanh(v)), [32, 4]);
+  const gan = new GAN({ dataShape: [2, 2, 1], latentDim: 3, generatorUnits: [8], discriminatorUnits: [8], labelSmoothing: 0.9, seed: 4 });
+  try {
+    await gan.fit(x, { epochs: 2, batchSize: 8, progress: false });
+    await gan.save(dir);
+    const back = await GAN.load(dir);
+    assert.equal(back.describe(), gan.describe());
+    const z = gan.sampleLatent(6, 3);
+    const [s1, s2] = [gan.sample(6, { z }), back.sample(6, { z })];
+    assert.deepEqual(Array.from(s2.dataSync()), Array.from(s1.dataSync()));
+    const [d1, d2] = [gan.discriminate(x), back.discriminate(x)];
+    assert.deepEqual(Array.from(d2.dataSync()), Array.from(d1.dataSync()));
+    tf.dispose([z, s1, s2, d1, d2]);
+    back.dispose();
+    const other = path.join(dir, 'other');
+    const w = tf.zeros([1]);
+    await saveCheckpoint(other, { kind: 'VAE', config: {}, tensors: { w } });
+    w.dispose();
+    await assert.rejects(GAN.load(other), /GAN/);
+    const broken = path.join(dir, 'broken');
+    fs.mkdirSync(broken);
+    fs.writeFileSync(path.join(broken, 'manifest.json'), '{}');
+    await assert.rejects(GAN.load(broken));
+  } finally {
+    gan.dispose();
+    x.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('argument errors: option typos, shapes, data outside [-1, 1] for a tanh generator, disposed model', async () => {
+  await ready();
+  assert.throws(() => new GAN({ dataShape: [2], latentdim: 3 } as never), /unknown option 'latentdim' for GAN; did you mean 'latentDim'\?/);
+  assert.throws(() => new GAN({ dataShape: [2, 2] }), /dataShape must be \[D\] or \[height, width, channels\]/);
+  assert.throws(() => new GAN({ dataShape: [2], architecture: 'conv' }), /conv GAN needs dataShape/);
+  assert.throws(() => new GAN({ dataShape: [2], labelSmoothing: 1.2 }), /labelSmoothing/);
+  assert.throws(() => new GAN({ dataShape: [2], loss: 'wasserstein' as never }), /loss must be one of/);
+  const gan = new GAN({ dataShape: [2], latentDim: 2, generatorUnits: [4], discriminatorUnits: [4], seed: 1 });
+  const x = tf.tensor2d([[0.5, 2], [0, 0]]);
+  await assert.rejects(gan.fit(x, { learningrate: 1e-3 } as never), /unknown option 'learningrate' for GAN.fit; did you mean 'learningRate'\?/);
+  await assert.rejects(gan.fit(x, { progress: false }), /values in \[-1, 1\].*outputActivation: 'linear'/);
+  await assert.rejects(gan.fit(x.slice([0, 0], [2, 1]), { progress: false }), /2 columns/);
+  await assert.rejects(gan.fit(tf.zeros([2, 2]), { discriminatorSteps: 0 }), /discriminatorSteps must be a positive integer; got 0/);
+  assert.throws(() => gan.sample(2, { Z: null } as never), /unknown option 'Z' for GAN.sample; did you mean 'z'\?/);
+  const z = tf.zeros([3, 2]);
+  assert.throws(() => gan.sample(2, { z }), /z must have n = 2 rows/);
+  gan.dispose();
+  assert.throws(() => gan.sample(1), /disposed/);
+  tf.dispose([x, z]);
+});

@@ -1,0 +1,57 @@
+/**
+ * Kernel MMD (lib/metrics): the unbiased estimate against a hand computation and against the closed form for two
+ * Gaussians; zero on average for equal distributions; the median-heuristic bandwidth; errors by name.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { Random } from '../lib/engine/random';
+import { medianBandwidth, mmd } from '../lib/metrics/samples';
+import { assertClose } from './helpers';
+
+function gaussian(n: number, d: number, mean: number[], sd: number, rng: Random): number[][] {
+  return Array.from({ length: n }, () => Array.from({ length: d }, (_, k) => mean[k] + sd * rng.normal()));
+}
+
+test('mmd: hand computation on two tiny samples', () => {
+  const a = [[0], [1]];
+  const b = [[0], [2], [3]];
+  const k = (x: number, y: number) => Math.exp(-((x - y) ** 2) / 2); // h = 1
+  const xx = k(0, 1);
+  const yy = (k(0, 2) + k(0, 3) + k(2, 3)) / 3;
+  const xy = (k(0, 0) + k(0, 2) + k(0, 3) + k(1, 0) + k(1, 2) + k(1, 3)) / 6;
+  assertClose(mmd(a, b, { bandwidth: 1 }), xx + yy - 2 * xy, 1e-14, 'MMD^2');
+});
+
+test('mmd: closed form for N(mu1, s^2 I) vs N(mu2, s^2 I); about 0 for equal distributions', () => {
+  // E exp(-|Z|^2 / 2h^2), Z ~ N(delta, 2 s^2 I) in d dims = (h^2 / (h^2 + 2 s^2))^(d/2) exp(-|delta|^2 / (2 (h^2 + 2 s^2)))
+  // MMD^2 = 2 (h^2 / (h^2 + 2 s^2))^(d/2) (1 - exp(-|delta|^2 / (2 (h^2 + 2 s^2))))
+  const rng = new Random(1);
+  const d = 3, s = 0.7, h = 1.3;
+  const mu2 = [0.8, -0.3, 0.2];
+  const delta2 = mu2.reduce((t, v) => t + v * v, 0);
+  const exact = 2 * (h * h / (h * h + 2 * s * s)) ** (d / 2) * (1 - Math.exp(-delta2 / (2 * (h * h + 2 * s * s))));
+  const reps: number[] = [];
+  const nulls: number[] = [];
+  for (let r = 0; r < 10; r++) {
+    reps.push(mmd(gaussian(400, d, [0, 0, 0], s, rng), gaussian(400, d, mu2, s, rng), { bandwidth: h }));
+    nulls.push(mmd(gaussian(400, d, [0, 0, 0], s, rng), gaussian(400, d, [0, 0, 0], s, rng), { bandwidth: h }));
+  }
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const se = (v: number[]) => Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1) / v.length);
+  assertClose(mean(reps), exact, 4 * se(reps), `MMD^2 (exact ${exact.toFixed(4)})`);
+  assertClose(mean(nulls), 0, 4 * se(nulls), 'MMD^2 of equal distributions (unbiased)');
+  assert.ok(mean(reps) > 20 * se(nulls), 'the difference stands out of the null spread');
+});
+
+test('medianBandwidth: median pairwise distance; errors name the argument', () => {
+  assertClose(medianBandwidth([[0], [1], [3]]), 2, 0, 'median of 1, 2, 3'); // pairs: 1, 3, 2
+  assertClose(medianBandwidth([[0, 0], [3, 4], [0, 1], [0, 2]]), (2 + Math.sqrt(13)) / 2, 1e-12, 'median of 1, 1, 2, 3.61, 4.24, 5');
+  // 1-D standard normal: median |X - X'| = sqrt(2) * 0.6745
+  const rng = new Random(2);
+  assertClose(medianBandwidth(gaussian(1500, 1, [0], 1, rng), 1500), Math.SQRT2 * 0.67449, 0.03, 'normal median distance');
+  assert.throws(() => mmd([[0], [1]], [[0], [1]], { bandwith: 1 } as never), /did you mean 'bandwidth'/);
+  assert.throws(() => mmd([[0], [1]], [[0], [1]], { bandwidth: 0 }), /bandwidth must be in \(0/);
+  assert.throws(() => mmd([[0], [1]], [[0, 1], [1, 1]], { bandwidth: 1 }), /coordinates/);
+  assert.throws(() => mmd([[0]], [[0], [1]], { bandwidth: 1 }), /at least 2 points/);
+  assert.throws(() => (mmd as (a: number[][], b: number[][]) => number)([[0], [1]], [[0], [1]]), /bandwidth/);
+});
