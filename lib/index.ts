@@ -13,6 +13,7 @@ export * from './nets'; //        encoder and decoder factories
 export * from './vae'; //         VAE, klDiagonalGaussian
 export * from './autoencoder'; // Autoencoder (dense, conv, denoising), pca
 export * from './embed'; //       embedding: UMAP, t-SNE, PCA maps
+export * from './ebm'; //         EnergyModel (deep energy-based models, Langevin training)
 export * from './gan'; //         GAN
 export * from './diffusion'; //   DDPM, NoiseSchedule, noise-prediction networks
 export * from './metrics'; //     energyDistance, mmd, medianBandwidth, modeCoverage

@@ -42,6 +42,8 @@ import { convDecoder, convEncoder, denseDecoder, denseEncoder } from '../lib/net
 import { saveCheckpoint } from '../lib/core/checkpoint';
 import { mmd, modeCoverage } from '../lib/metrics/samples';
 import { DDPM } from '../lib/diffusion/ddpm';
+import { EnergyModel } from '../lib/ebm/energy-model';
+import { hmc, langevin, mala } from '../lib/mcmc/gradient';
 import { GAN } from '../lib/gan/gan';
 import { loadMnist } from '../datasets/mnist';
 import { loadFashionMnist } from '../datasets/fashion-mnist';
@@ -63,6 +65,16 @@ async function withGan(fn: (g: GAN) => unknown): Promise<unknown> {
 /** Calls `fn` on a small DDPM and frees it (and any tensors), rethrowing what `fn` throws. */
 async function withDdpm(fn: (m: DDPM) => unknown): Promise<unknown> {
   const m = new DDPM({ dataShape: [2], timesteps: 10, network: { kind: 'mlp', hiddenUnits: [8] }, seed: 1 });
+  try {
+    return await fn(m);
+  } finally {
+    m.dispose();
+  }
+}
+
+/** Calls `fn` on a small EnergyModel and frees it, rethrowing what `fn` throws. */
+async function withEbm(fn: (m: EnergyModel) => unknown): Promise<unknown> {
+  const m = new EnergyModel({ dataShape: [2], hiddenUnits: [4], seed: 1 });
   try {
     return await fn(m);
   } finally {
@@ -175,6 +187,12 @@ const ROWS: Row[] = [
   { covers: 'DDPM.fit', caller: 'DDPM.fit', bad: 'epoch', hint: 'epochs', call: (f) => withDdpm((m) => m.fit(f.x4, { epoch: 1 } as never)) },
   { covers: 'DDPM.sample', caller: 'DDPM.sample', bad: 'step', hint: 'steps', call: () => withDdpm((m) => m.sample(2, { step: 3 } as never)) },
   { covers: 'DDPM.noise', caller: 'DDPM.noise', bad: 'sed', hint: 'seed', call: (f) => withDdpm((m) => m.noise(f.x4, 1, { sed: 1 } as never)) },
+  { covers: 'EnergyModel', caller: 'EnergyModel', bad: 'hiddenUnit', hint: 'hiddenUnits', call: () => new EnergyModel({ dataShape: [2], hiddenUnit: [4] } as never) },
+  { covers: 'EnergyModel.fit', caller: 'EnergyModel.fit', bad: 'bufferSise', hint: 'bufferSize', call: (f) => withEbm((m) => m.fit(f.x4, { bufferSise: 10 } as never)) },
+  { covers: 'EnergyModel.sample', caller: 'EnergyModel.sample', bad: 'step', hint: 'steps', call: () => withEbm((m) => m.sample(2, { step: 3 } as never)) },
+  { covers: 'langevin', caller: 'langevin', bad: 'stepsize', hint: 'stepSize', call: () => langevin({ logDensity: (x: tf.Tensor2D) => x.sum(1) as tf.Tensor1D, initial: [[0]], steps: 1, stepsize: 0.1 } as never) },
+  { covers: 'mala', caller: 'mala', bad: 'burnin', hint: 'burnIn', call: () => mala({ logDensity: (x: tf.Tensor2D) => x.sum(1) as tf.Tensor1D, initial: [[0]], steps: 1, stepSize: 0.1, burnin: 1 } as never) },
+  { covers: 'hmc', caller: 'hmc', bad: 'leapfrogStep', hint: 'leapfrogSteps', call: () => hmc({ logDensity: (x: tf.Tensor2D) => x.sum(1) as tf.Tensor1D, initial: [[0]], steps: 1, stepSize: 0.1, leapfrogStep: 3 } as never) },
   { covers: 'modeCoverage', caller: 'modeCoverage', bad: 'radus', hint: 'radius', call: () => modeCoverage([[0, 0]], [[0, 0]], { radus: 1 } as never) },
   // Datasets
   { covers: 'loadMnist', caller: 'loadMnist', bad: 'limt', hint: 'limit', call: () => loadMnist({ limt: 10 } as never) },

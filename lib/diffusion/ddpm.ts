@@ -22,7 +22,6 @@ import { TrainingState } from '../train/state';
 import { ready } from '../engine/backend';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreNetworks } from '../core/network-weights';
-import { registerWasmConvGradients } from '../engine/wasm-conv-grad';
 import { BetaSchedule, DEFAULT_BETA_SCHEDULE, NoiseSchedule } from './schedule';
 import { buildNoiseNetwork, MlpNetworkOptions, NetworkOptions, NoiseNetwork, resolveNetworkOptions, UNetOptions } from './networks';
 
@@ -135,7 +134,6 @@ export class DDPM {
   constructor(opts: DDPMOptions) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     assertKnownOptions('DDPM', opts, DDPM_KEYS);
-    registerWasmConvGradients();
     const shape = opts.dataShape;
     if (!Array.isArray(shape) || (shape.length !== 1 && shape.length !== 3)) {
       throw new RangeError(`dataShape must be [D] or [h, w, c]; got ${describeValue(shape)}`);

@@ -36,9 +36,7 @@ import { gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '
 import { fusedAdam } from '../engine/kernels';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreOrDispose } from '../core/network-weights';
-import { registerWasmConvGradients } from '../engine/wasm-conv-grad';
 
-registerWasmConvGradients();
 
 /** Generator objective: `'non-saturating'` (default, -log D(G(z))) or `'minimax'` (log(1 - D(G(z))), the original). */
 export type GANLoss = 'non-saturating' | 'minimax';
@@ -218,7 +216,6 @@ export class GAN {
   constructor(opts: GANOptions) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     assertKnownOptions('GAN', opts, GAN_OPTION_KEYS);
-    registerWasmConvGradients();
     const architecture = opts.architecture ?? 'dense';
     assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
     const shape = opts.dataShape;

@@ -22,3 +22,4 @@ export * from './diagnostics';
 export { aisSchedule } from './ais';
 export type { AISOptions, AISResult, AISSchedulePreset } from './ais';
 export * from './ising';
+export * from './gradient';

@@ -23,8 +23,8 @@ export type WeightInit = 'glorot' | 'pytorch';
 const INITS: readonly WeightInit[] = ['glorot', 'pytorch'];
 
 /** Activation functions the factories accept for hidden layers. */
-export type HiddenActivation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softplus' | 'linear';
-const ACTIVATIONS: readonly HiddenActivation[] = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'linear'];
+export type HiddenActivation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softplus' | 'swish' | 'linear';
+const ACTIVATIONS: readonly HiddenActivation[] = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'swish', 'linear'];
 
 /** Options for {@link denseEncoder}. */
 export interface DenseEncoderOptions {

@@ -1,0 +1,609 @@
+/**
+ * Deep energy-based models (Du & Mordatch 2019; Foster, "Generative Deep Learning", ch. 7): a network assigns
+ * every point x an energy E_theta(x), the model density is
+ *
+ *   p_theta(x) = exp(-E_theta(x)) / Z(theta),    Z(theta) = integral exp(-E_theta(x)) dx   (never computed),
+ *
+ * and maximum likelihood needs only samples of the model, because
+ *
+ *   grad_theta log p_theta(x) = -grad_theta E_theta(x) + E_{x' ~ p_theta}[grad_theta E_theta(x')]
+ *
+ * (positive phase on the data minus negative phase on the model's own samples; the RBM lectures' identity). So
+ * training minimises the contrastive loss
+ *
+ *   L = mean_data E(x+) - mean_negatives E(x-) + alpha * (mean E(x+)^2 + mean E(x-)^2),
+ *
+ * whose theta-gradient is minus that log-likelihood gradient when the negatives x- are draws of p_theta, plus a
+ * small penalty that keeps energies near 0 (it stops E drifting off to +-infinity, which the loss alone allows).
+ * Negatives come from short-run Langevin dynamics on x, which needs only the score s(x) = -grad_x E(x):
+ *
+ *   x <- clip(x - stepSize * grad_x E(x) + noise * z),   z ~ N(0, I),  K = langevinSteps times,
+ *
+ * started from a replay buffer of earlier negatives (mostly) and fresh uniform noise (freshFraction of them), so
+ * chains persist across updates and grow long without costing more per step (Du & Mordatch's buffer). Step and
+ * noise are decoupled, as in those papers: noise^2 / (2 stepSize) is the temperature the chains sample at, below 1
+ * on purpose (sharper samples).
+ */
+import { ready, tf } from '../engine/backend';
+import { Random } from '../engine/random';
+import {
+  assertFiniteNumber,
+  assertKnownOptions,
+  assertMatrix,
+  assertNonNegativeInteger,
+  assertOneOf,
+  assertPositiveInteger,
+  assertPositiveNumber,
+  describeValue,
+} from '../core/validate';
+import { gradientStep, History, LOOP_FIT_KEYS, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { TrainingState } from '../train/state';
+import { denseDecoder, WeightInit } from '../nets/factories';
+import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
+import { networkTensors, restoreNetworks } from '../core/network-weights';
+import { convEnergyNetwork } from './networks';
+
+
+/** Options of {@link EnergyModel}. */
+export interface EnergyModelOptions {
+  /**
+   * Shape of one example: `[d]` for vectors (a dense energy network) or `[height, width, channels]` for images
+   * (a convolutional one). E.g. `[2]` for the 8-Gaussian ring, `[28, 28, 1]` for digits.
+   */
+  dataShape: number[];
+  /** Dense only: hidden widths. Default `[128, 128]` (the 2-128-128-1 SiLU network of the EBM literature's 2-D tests). */
+  hiddenUnits?: number[];
+  /**
+   * Conv only: filters of the stride-2 convolutions (kernel 5 for the first, 3 after). Default `[16, 32, 64, 64]`
+   * (Foster ch. 7); each halves the image (rounding up).
+   */
+  convFilters?: number[];
+  /** Conv only: width of the dense layer before the energy. Default 64 (Foster ch. 7). */
+  convDenseUnits?: number;
+  /** Weight initialisation, see lib/nets. Default `'pytorch'` (the reference implementations are PyTorch). */
+  init?: WeightInit;
+  /** Seed of the weights, the buffer, the Langevin noise and the shuffling. Default: random. */
+  seed?: number;
+}
+const MODEL_KEYS = ['dataShape', 'hiddenUnits', 'convFilters', 'convDenseUnits', 'init', 'seed'] as const;
+
+/** Langevin settings shared by {@link EnergyModel.fit} and {@link EnergyModel.sample}. */
+export interface LangevinSettings {
+  /**
+   * Langevin steps K per chain (non-negative integer). `fit`: default 60 (Du & Mordatch 2019; Foster ch. 7).
+   * `sample`: default 200 for vectors (chains from noise need longer than training's persistent buffer chains: on
+   * the ring 60 steps put 41% of samples within 0.06 of a mode, 200 steps 91%), 60 for images.
+   */
+  steps?: number;
+  /**
+   * Gradient step size in x <- x - stepSize * grad E + noise * z (> 0). Default 0.01 for vectors (the 2-D
+   * reference settings; 0.1 smears the ring), 10 for images (Foster ch. 7, with `gradientClip` 0.03).
+   */
+  stepSize?: number;
+  /** Standard deviation of the added noise (>= 0). Default 0.005 (both references). */
+  noise?: number;
+  /**
+   * Clip each coordinate of grad_x E to [-gradientClip, gradientClip] before the step (> 0, or `Infinity` for none).
+   * Default: none for vectors, 0.03 for images (Foster ch. 7: with stepSize 10 a pixel moves at most 0.3 per step).
+   */
+  gradientClip?: number;
+}
+
+/** Options of {@link EnergyModel.fit}. */
+export interface EnergyModelFitOptions extends LoopFitOptions {
+  /** Passes over the data (positive integer). Default 100 (the ring needs about that; see bench/quality). */
+  epochs?: number;
+  /** Mini-batch size; also the number of negatives per step. Default 256 (vectors), 128 (images). */
+  batchSize?: number;
+  /** Adam step size (> 0). Default 1e-3 (vectors), 1e-4 (images; Foster ch. 7). */
+  learningRate?: number;
+  /** Langevin settings of the negative phase (see {@link LangevinSettings}). */
+  langevin?: LangevinSettings;
+  /** Weight alpha of the energy magnitude penalty alpha * (E(x+)^2 + E(x-)^2) (>= 0). Default 0.1 (Du & Mordatch). */
+  alpha?: number;
+  /** Replay buffer size (positive integer). Default 10000 (Du & Mordatch; Foster ch. 7 uses 8192). */
+  bufferSize?: number;
+  /** Fraction of each batch of chains restarted from uniform noise rather than the buffer, in [0, 1]. Default 0.05. */
+  freshFraction?: number;
+  /** Reshuffle the data every epoch (seeded). Default true. */
+  shuffle?: boolean;
+  /** Called after every epoch with that epoch's metrics (awaited if it returns a promise). */
+  onEpoch?: (epoch: number, logs: Record<string, number>) => void | Promise<void>;
+  /** `'auto'` (default): live bar in a notebook, one line per epoch in a terminal; `false`: silent. */
+  progress?: 'auto' | false;
+}
+const FIT_KEYS = [
+  'epochs', 'batchSize', 'learningRate', 'langevin', 'alpha', 'bufferSize', 'freshFraction', 'shuffle', 'onEpoch', 'progress',
+  ...LOOP_FIT_KEYS,
+] as const;
+const LANGEVIN_KEYS = ['steps', 'stepSize', 'noise', 'gradientClip'] as const;
+
+/**
+ * What {@link EnergyModel.fit} returns, per epoch (means over batches): `loss` (the contrastive loss with the
+ * penalty), `energyPositive` (mean E on data), `energyNegative` (mean E on the Langevin negatives),
+ * `langevinMove` (mean distance a chain moved during its K steps), `scoreNorm` (mean |grad_x E| at the negatives),
+ * `bufferEnergy` (mean E over the whole replay buffer, end of epoch), plus `epoch` and `seconds` when the loop adds
+ * them.
+ */
+export type EnergyModelHistory = History;
+
+/** Options of {@link EnergyModel.sample}. */
+export interface EnergyModelSampleOptions extends LangevinSettings {
+  /**
+   * Where chains start: `'noise'` (default; uniform over the training data's range), `'buffer'` (random replay
+   * buffer entries: the persistent chains of training), or a tensor of n starting points (to continue chains).
+   */
+  from?: 'noise' | 'buffer' | tf.Tensor;
+  /** Seed of the start and the noise. Default: drawn from the model's generator. */
+  seed?: number;
+}
+const SAMPLE_KEYS = [...LANGEVIN_KEYS, 'from', 'seed'] as const;
+
+/** Defaults with their reasons, per kind of data. */
+const DEFAULTS = {
+  hiddenUnits: [128, 128] /* the EBM literature's 2-D network */,
+  convFilters: [16, 32, 64, 64] /* Foster ch. 7 */,
+  convDenseUnits: 64 /* Foster ch. 7 */,
+  epochs: 100 /* the ring forms its modes by then (bench/quality/RESULTS-ebm.md) */,
+  alpha: 0.1 /* Du & Mordatch 2019 */,
+  bufferSize: 10000 /* Du & Mordatch 2019 */,
+  freshFraction: 0.05 /* Du & Mordatch 2019: 95% of chains persist */,
+  adamEpsilon: 1e-8 /* PyTorch's Adam default */,
+  dense: { batchSize: 256, learningRate: 1e-3, steps: 60, sampleSteps: 200, stepSize: 0.01, noise: 0.005, gradientClip: Infinity },
+  conv: { batchSize: 128, learningRate: 1e-4, steps: 60, sampleSteps: 60, stepSize: 10, noise: 0.005, gradientClip: 0.03 },
+} as const;
+
+/** What a checkpoint stores besides the weights. */
+interface EnergyModelConfig {
+  dataShape: number[];
+  architecture: 'dense' | 'conv';
+  hiddenUnits: number[];
+  convFilters: number[];
+  convDenseUnits: number;
+  init: WeightInit;
+  seed: number;
+  /** Range of the training data, [lo, hi]: the box of fresh noise and of the sample clip. null before fit. */
+  range: [number, number] | null;
+}
+
+/** Resolved Langevin settings. */
+interface Langevin {
+  steps: number;
+  stepSize: number;
+  noise: number;
+  gradientClip: number;
+}
+
+/**
+ * A deep energy-based model p(x) ∝ exp(-E_theta(x)) trained by maximum likelihood with short-run Langevin
+ * negatives from a replay buffer. `new EnergyModel({ dataShape: [2], seed: 1 })` for points in the plane,
+ * `new EnergyModel({ dataShape: [28, 28, 1] })` for digits.
+ */
+export class EnergyModel {
+  /** The energy network x -> E(x), `[n, ...dataShape]` -> `[n, 1]`. */
+  readonly network: tf.LayersModel;
+  /** Shape of one example. */
+  readonly dataShape: number[];
+  /** Flattened width D of an example. */
+  readonly inputDim: number;
+  /** `'dense'` (vector data) or `'conv'` (images), chosen by `dataShape`. */
+  readonly architecture: 'dense' | 'conv';
+  private readonly config: EnergyModelConfig;
+  private readonly rng: Random;
+  /** Epoch counter and Adam moments carried from one `fit` to the next (see lib/train); the replay buffer persists too. */
+  private readonly training = new TrainingState();
+  /** Replay buffer `[size * D]` on the host (gathered and written back per batch), or null before fit. */
+  private buffer: Float32Array | null = null;
+  private disposed = false;
+
+  constructor(opts: EnergyModelOptions) {
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
+    assertKnownOptions('EnergyModel', opts, MODEL_KEYS);
+    const shape = opts.dataShape;
+    if (!Array.isArray(shape) || (shape.length !== 1 && shape.length !== 3)) {
+      throw new RangeError(`dataShape must be [d] (vectors) or [height, width, channels] (images); got ${describeValue(shape)}`);
+    }
+    shape.forEach((d, i) => assertPositiveInteger(`dataShape[${i}]`, d));
+    const architecture = shape.length === 1 ? 'dense' : 'conv';
+    const hiddenUnits = opts.hiddenUnits ?? [...DEFAULTS.hiddenUnits];
+    const convFilters = opts.convFilters ?? [...DEFAULTS.convFilters];
+    const convDenseUnits = opts.convDenseUnits ?? DEFAULTS.convDenseUnits;
+    const init = opts.init ?? 'pytorch';
+    assertOneOf('init', init, ['glorot', 'pytorch'] as const);
+    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    const rng = new Random(opts.seed);
+    const netSeed = rng.seedInt();
+    this.network =
+      architecture === 'dense'
+        ? // E: R^d -> R, the dense stack of lib/nets with one linear output unit.
+          denseDecoder({ latentDim: shape[0], hiddenUnits, outputDim: 1, activation: 'swish', seed: netSeed, init })
+        : convEnergyNetwork({ inputShape: shape as [number, number, number], filters: convFilters, denseUnits: convDenseUnits, seed: netSeed, init });
+    this.dataShape = shape.slice();
+    this.inputDim = shape.reduce((a, b) => a * b, 1);
+    this.architecture = architecture;
+    this.rng = rng;
+    this.config = { dataShape: shape.slice(), architecture, hiddenUnits, convFilters, convDenseUnits, init, seed: rng.seed, range: null };
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Energy and score
+
+  /** E_theta(x) of each example: `[n, D]` or `[n, ...dataShape]` -> `[n]`. */
+  energy(x: tf.Tensor): tf.Tensor1D {
+    this.assertAlive();
+    return tf.tidy(() => this.energyT(this.checkInput('x', x)));
+  }
+
+  /** The score s(x) = grad_x log p(x) = -grad_x E(x), same shape as `x`. Z does not depend on x, so it drops out. */
+  score(x: tf.Tensor): tf.Tensor {
+    this.assertAlive();
+    return tf.tidy(() => this.energyGrad(this.checkInput('x', x)).neg().reshape(x.shape));
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Training
+
+  /**
+   * Maximum-likelihood training with Langevin negatives from a replay buffer (see the module comment). One step
+   * per batch of `batchSize` data: draw `batchSize` chains (a `freshFraction` of them restarted from noise), run K
+   * Langevin steps, write them back to the buffer, and take an Adam step on the contrastive loss.
+   * @param x Training data `[n, D]` or `[n, ...dataShape]`, finite.
+   * @returns Per-epoch metrics (see {@link EnergyModelHistory}).
+   */
+  async fit(x: tf.Tensor, opts: EnergyModelFitOptions = {}): Promise<EnergyModelHistory> {
+    assertKnownOptions('EnergyModel.fit', opts, FIT_KEYS);
+    await ready();
+    this.assertAlive();
+    const { reset } = resolveLoopOptions('EnergyModel.fit', opts);
+    if (reset) this.training.reset();
+    const kind = DEFAULTS[this.architecture];
+    const { epochs, batchSize, learningRate } = resolveFitOptions(opts, { epochs: DEFAULTS.epochs, batchSize: kind.batchSize, learningRate: kind.learningRate });
+    const lg = this.resolveLangevin('EnergyModel.fit langevin', opts.langevin ?? {});
+    const alpha = opts.alpha ?? DEFAULTS.alpha;
+    assertFiniteNumber('alpha', alpha, { min: 0 });
+    const bufferSize = opts.bufferSize ?? DEFAULTS.bufferSize;
+    assertPositiveInteger('bufferSize', bufferSize);
+    const fresh = opts.freshFraction ?? DEFAULTS.freshFraction;
+    assertFiniteNumber('freshFraction', fresh, { min: 0, max: 1 });
+    const flat = this.checkInput('x', x, true);
+    const D = this.inputDim;
+    try {
+      // The data's range sets the box of fresh noise and the clip of the chains.
+      if (!this.config.range) {
+        const [lo, hi] = tf.tidy(() => [flat.min().dataSync()[0], flat.max().dataSync()[0]]);
+        this.config.range = hi > lo ? [lo, hi] : [lo - 1, hi + 1];
+      }
+      if (!this.buffer || this.buffer.length !== bufferSize * D) this.buffer = this.uniform(bufferSize * D, this.rng);
+      const buffer = this.buffer;
+      const vars = trainableVariables(this.network);
+      const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
+      return await runEpochs({
+        x: flat,
+        epochs,
+        batchSize,
+        shuffle: opts.shuffle !== false,
+        rng: this.rng,
+        title: `EnergyModel ${this.describe()}`,
+        progress: opts.progress ?? 'auto',
+        metricNames: ['loss', 'energyPositive', 'energyNegative', 'langevinMove', 'scoreNorm'],
+        caller: 'EnergyModel.fit',
+        learningRate,
+        step: (xb, size) => {
+          // Chains: buffer entries, a fresh-noise share restarted.                                    [b, D]
+          const idx = Array.from({ length: size }, () => this.rng.int(bufferSize));
+          const start = new Float32Array(size * D);
+          idx.forEach((j, i) => {
+            if (this.rng.next() < fresh) start.set(this.uniform(D, this.rng), i * D);
+            else start.set(buffer.subarray(j * D, (j + 1) * D), i * D);
+          });
+          const x0 = tf.tensor2d(start, [size, D]);
+          const { x: neg, scoreNorm } = this.runLangevin(x0, lg, this.rng);
+          const negData = neg.dataSync();
+          idx.forEach((j, i) => buffer.set(negData.subarray(i * D, (i + 1) * D), j * D));
+          const move = tf.tidy(() => neg.sub(x0).square().sum(1).sqrt().mean());
+          x0.dispose();
+          const metrics = gradientStep(optimizer, vars, () => {
+            const { loss, ePos, eNeg } = this.contrastiveLoss(xb, neg, alpha);
+            return [loss, tf.stack([loss, ePos, eNeg])];
+          });
+          const out = tf.concat([metrics, move.reshape([1]), tf.scalar(scoreNorm).reshape([1])]);
+          tf.dispose([neg, move, metrics]);
+          return out;
+        },
+        endEpoch: () => ({ bufferEnergy: this.meanEnergyOf(buffer) }),
+        onEpoch: opts.onEpoch,
+        earlyStopping: opts.earlyStopping,
+        state: this.training,
+      });
+    } finally {
+      if (flat !== x) flat.dispose();
+    }
+  }
+
+  /**
+   * The contrastive loss on positives `pos` `[b, D]` and negatives `neg` `[m, D]` (see the module comment), with
+   * optional weights on the negatives (default uniform 1/m): its theta-gradient with alpha = 0 is
+   * E_neg[grad E] - E_data[grad E], minus the log-likelihood gradient when the negatives follow p_theta.
+   */
+  private contrastiveLoss(pos: tf.Tensor2D, neg: tf.Tensor2D, alpha: number, weights?: tf.Tensor1D): { loss: tf.Scalar; ePos: tf.Scalar; eNeg: tf.Scalar } {
+    const e = this.energyT(tf.concat([pos, neg]) as tf.Tensor2D, true); //                        [b + m]
+    const [ep, en] = tf.split(e, [pos.shape[0], neg.shape[0]]);
+    const ePos = ep.mean() as tf.Scalar;
+    const eNeg = (weights ? en.mul(weights).sum() : en.mean()) as tf.Scalar;
+    const penalty = ep.square().mean().add(weights ? en.square().mul(weights).sum() : en.square().mean());
+    const loss = ePos.sub(eNeg).add(penalty.mul(alpha)) as tf.Scalar;
+    return { loss, ePos, eNeg };
+  }
+
+  /**
+   * The gradient of the training loss with respect to each weight of the network (`network.trainableWeights`
+   * order), on positives `pos` and (weighted) negatives `neg`: positive phase minus negative phase,
+   * E_data[grad E] - sum_i w_i grad E(neg_i), plus alpha's penalty. With exact model weights w_i = p_theta(x_i) over
+   * an enumerable set and alpha = 0 it is minus the exact log-likelihood gradient (test/ebm.test.ts checks this).
+   * @param weights Weights of the negatives `[m]` (summing to 1). Default uniform.
+   * @param alpha Penalty weight. Default 0.
+   */
+  phaseGradients(pos: tf.Tensor, neg: tf.Tensor, opts: { weights?: tf.Tensor1D; alpha?: number } = {}): tf.Tensor[] {
+    this.assertAlive();
+    assertKnownOptions('EnergyModel.phaseGradients', opts, ['weights', 'alpha']);
+    const alpha = opts.alpha ?? 0;
+    assertFiniteNumber('alpha', alpha, { min: 0 });
+    const vars = trainableVariables(this.network);
+    return tf.tidy(() => {
+      const p = this.checkInput('pos', pos);
+      const n = this.checkInput('neg', neg);
+      if (opts.weights && (opts.weights.rank !== 1 || opts.weights.shape[0] !== n.shape[0])) {
+        throw new RangeError(`weights must be a Tensor1D of shape [${n.shape[0]}]; got ${describeValue(opts.weights)}`);
+      }
+      const { grads } = tf.variableGrads(() => this.contrastiveLoss(p, n, alpha, opts.weights).loss, vars);
+      return vars.map((v) => grads[v.name]);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Sampling
+
+  /**
+   * n samples by Langevin dynamics on the learned energy: `[n, ...dataShape]` (dense: `[n, d]`). Starts from
+   * uniform noise over the training data's range (default), from the replay buffer, or from given points.
+   */
+  sample(n: number, opts: EnergyModelSampleOptions = {}): tf.Tensor {
+    this.assertAlive();
+    assertKnownOptions('EnergyModel.sample', opts, SAMPLE_KEYS);
+    assertPositiveInteger('n', n);
+    const { from = 'noise', seed, ...rest } = opts;
+    const lg = this.resolveLangevin('EnergyModel.sample', { steps: DEFAULTS[this.architecture].sampleSteps, ...rest });
+    if (seed !== undefined) assertFiniteNumber('seed', seed);
+    const rng = seed === undefined ? this.rng.fork() : new Random(seed);
+    const D = this.inputDim;
+    let x0: tf.Tensor2D;
+    if (from instanceof tf.Tensor) {
+      const f = this.checkInput('from', from);
+      if (f.shape[0] !== n) throw new RangeError(`from must hold n = ${n} starting points; got shape [${from.shape.join(', ')}]`);
+      x0 = f === from ? f.clone() : f;
+    } else {
+      assertOneOf('from', from, ['noise', 'buffer'] as const);
+      const start = new Float32Array(n * D);
+      if (from === 'buffer') {
+        if (!this.buffer) throw new Error("sample from 'buffer' needs a trained model: call fit first (or load a saved one)");
+        const size = this.buffer.length / D;
+        for (let i = 0; i < n; i++) {
+          const j = rng.int(size);
+          start.set(this.buffer.subarray(j * D, (j + 1) * D), i * D);
+        }
+      } else {
+        start.set(this.uniform(n * D, rng));
+      }
+      x0 = tf.tensor2d(start, [n, D]);
+    }
+    const { x } = this.runLangevin(x0, lg, rng);
+    x0.dispose();
+    const out = x.reshape([n, ...this.dataShape]);
+    x.dispose();
+    return out;
+  }
+
+  /** Langevin chains from `x0` `[n, D]` (not consumed); returns the end points and the mean |grad E| at them. */
+  private runLangevin(x0: tf.Tensor2D, lg: Langevin, rng: Random): { x: tf.Tensor2D; scoreNorm: number } {
+    const [lo, hi] = this.config.range ?? [-1, 1];
+    const [n, D] = x0.shape;
+    let x = x0.clone();
+    let gradNorm: tf.Scalar | null = null;
+    for (let k = 0; k < lg.steps; k++) {
+      const z = tf.tensor2d(rng.normalArray(n * D), [n, D]);
+      const last = k === lg.steps - 1;
+      const next = tf.tidy(() => {
+        let g = this.energyGrad(x); //                                                           [n, D]
+        if (last) gradNorm = tf.keep(g.square().sum(1).sqrt().mean() as tf.Scalar);
+        if (lg.gradientClip !== Infinity) g = g.clipByValue(-lg.gradientClip, lg.gradientClip) as tf.Tensor2D;
+        // x <- clip(x - stepSize * grad E(x) + noise * z)
+        return x.sub(g.mul(lg.stepSize)).add(z.mul(lg.noise)).clipByValue(lo, hi) as tf.Tensor2D;
+      });
+      z.dispose();
+      x.dispose();
+      x = next;
+    }
+    let scoreNorm = 0;
+    if (gradNorm) {
+      scoreNorm = (gradNorm as tf.Scalar).dataSync()[0];
+      (gradNorm as tf.Scalar).dispose();
+    }
+    return { x, scoreNorm };
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Save and load
+
+  /** Saves the network, the data range and the replay buffer to `dir` atomically (lib/core/checkpoint.ts). */
+  async save(dir: string): Promise<void> {
+    this.assertAlive();
+    const tensors: Record<string, tf.Tensor> = networkTensors({ network: this.network });
+    const buffer = this.buffer ? tf.tensor2d(this.buffer, [this.buffer.length / this.inputDim, this.inputDim]) : null;
+    if (buffer) tensors.buffer = buffer;
+    try {
+      await saveCheckpoint(dir, { kind: 'EnergyModel', config: { ...(this.config as unknown as { [key: string]: JsonValue }) }, tensors });
+    } finally {
+      buffer?.dispose();
+    }
+  }
+
+  /** Loads a model written by {@link EnergyModel.save}; refuses missing, corrupted or mismatched checkpoints. */
+  static async load(dir: string): Promise<EnergyModel> {
+    const ck = await loadCheckpoint(dir, 'EnergyModel');
+    try {
+      const c = ck.config as unknown as EnergyModelConfig;
+      const model = new EnergyModel({
+        dataShape: c.dataShape,
+        hiddenUnits: c.hiddenUnits,
+        convFilters: c.convFilters,
+        convDenseUnits: c.convDenseUnits,
+        init: c.init,
+        seed: c.seed,
+      });
+      try {
+        const { buffer, ...weights } = ck.tensors;
+        restoreNetworks(dir, weights, { network: model.network });
+        model.config.range = c.range;
+        if (buffer) {
+          if (buffer.rank !== 2 || buffer.shape[1] !== model.inputDim) {
+            throw new Error(`checkpoint at ${dir}: the buffer has shape [${buffer.shape.join(', ')}]; expected [n, ${model.inputDim}]`);
+          }
+          model.buffer = buffer.dataSync() as Float32Array;
+        }
+        return model;
+      } catch (err) {
+        model.dispose();
+        throw err;
+      }
+    } finally {
+      for (const t of Object.values(ck.tensors)) t.dispose();
+    }
+  }
+
+  /** Frees the network and the optimiser state. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.training.dispose();
+    this.network.dispose();
+    this.buffer = null;
+  }
+
+  /** A short description, e.g. `dense 2-128-128-1` or `conv 28x28x1 filters 16-32-64-64 dense 64`. */
+  describe(): string {
+    const c = this.config;
+    return c.architecture === 'dense'
+      ? `dense ${[c.dataShape[0], ...c.hiddenUnits, 1].join('-')}`
+      : `conv ${c.dataShape.join('x')} filters ${c.convFilters.join('-')} dense ${c.convDenseUnits}`;
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Internals
+
+  /** E(x) `[n]` for flat x `[n, D]`. */
+  private energyT(x: tf.Tensor2D, training = false): tf.Tensor1D {
+    const input = this.architecture === 'dense' ? x : x.reshape([x.shape[0], ...this.dataShape]);
+    return (this.network.apply(input, { training }) as tf.Tensor).reshape([-1]) as tf.Tensor1D;
+  }
+
+  /**
+   * grad_x E(x) `[n, D]`. Dense networks: backpropagation written out (below), several times faster on small
+   * batches than tf.grad through the layers; conv networks: tf.grad of sum E (the examples are independent).
+   */
+  private energyGrad(x: tf.Tensor2D): tf.Tensor2D {
+    if (this.architecture === 'dense') return this.denseEnergyGrad(x);
+    return tf.grad((v: tf.Tensor) => this.energyT(v as tf.Tensor2D).sum())(x) as tf.Tensor2D;
+  }
+
+  /**
+   * The dense network's input gradient by hand. Layers a_l = h_{l-1} W_l + b_l, h_l = swish(a_l) = a_l sigmoid(a_l),
+   * E = h_{L-1} w_L + b_L. Backwards: delta_{L-1} = w_L^T * swish'(a_{L-1}), delta_l = (delta_{l+1} W_{l+1}^T) *
+   * swish'(a_l), grad_x E = delta_1 W_1^T, with swish'(a) = s + a s (1 - s), s = sigmoid(a).
+   */
+  private denseEnergyGrad(x: tf.Tensor2D): tf.Tensor2D {
+    const layers = this.denseWeights();
+    const slopes: tf.Tensor2D[] = []; // swish'(a_l), [n, units_l]
+    let h: tf.Tensor2D = x;
+    for (let l = 0; l < layers.length - 1; l++) {
+      const a = h.matMul(layers[l].kernel).add(layers[l].bias) as tf.Tensor2D; //                  [n, units]
+      const s = tf.sigmoid(a);
+      slopes.push(s.add(a.mul(s).mul(tf.scalar(1).sub(s))) as tf.Tensor2D);
+      h = a.mul(s) as tf.Tensor2D;
+    }
+    const last = layers[layers.length - 1].kernel; //                                                [units, 1]
+    let delta = slopes[slopes.length - 1].mul(last.reshape([1, -1])) as tf.Tensor2D; //            [n, units]
+    for (let l = layers.length - 2; l >= 1; l--) {
+      delta = delta.matMul(layers[l].kernel, false, true).mul(slopes[l - 1]) as tf.Tensor2D;
+    }
+    return delta.matMul(layers[0].kernel, false, true) as tf.Tensor2D; //                          [n, D]
+  }
+
+  /** Kernels `[in, out]` and biases `[out]` of the dense network's layers, first to last. */
+  private denseWeights(): Array<{ kernel: tf.Tensor2D; bias: tf.Tensor1D }> {
+    return this.network.layers
+      .filter((layer) => layer.getClassName() === 'Dense')
+      .map((layer) => {
+        const [kernel, bias] = layer.getWeights();
+        return { kernel: kernel as tf.Tensor2D, bias: bias as tf.Tensor1D };
+      });
+  }
+
+  /** Mean energy over a host array of flat examples, in blocks. */
+  private meanEnergyOf(data: Float32Array): number {
+    const D = this.inputDim;
+    const n = data.length / D;
+    const block = this.architecture === 'dense' ? 4096 : 256;
+    let sum = 0;
+    for (let s = 0; s < n; s += block) {
+      const m = Math.min(block, n - s);
+      sum += tf.tidy(() => this.energyT(tf.tensor2d(data.subarray(s * D, (s + m) * D), [m, D])).sum().dataSync()[0]);
+    }
+    return sum / n;
+  }
+
+  /** `count` uniform values over the data range. */
+  private uniform(count: number, rng: Random): Float32Array {
+    const [lo, hi] = this.config.range ?? [-1, 1];
+    const u = rng.uniformArray(count);
+    for (let i = 0; i < count; i++) u[i] = lo + (hi - lo) * u[i];
+    return u;
+  }
+
+  private resolveLangevin(caller: string, s: LangevinSettings): Langevin {
+    if (s === null || typeof s !== 'object') throw new TypeError(`${caller} settings must be an object; got ${describeValue(s)}`);
+    assertKnownOptions(caller, s, LANGEVIN_KEYS);
+    const d = DEFAULTS[this.architecture];
+    const out: Langevin = {
+      steps: s.steps ?? d.steps,
+      stepSize: s.stepSize ?? d.stepSize,
+      noise: s.noise ?? d.noise,
+      gradientClip: s.gradientClip ?? d.gradientClip,
+    };
+    assertNonNegativeInteger('steps', out.steps);
+    assertPositiveNumber('stepSize', out.stepSize);
+    assertFiniteNumber('noise', out.noise, { min: 0 });
+    if (out.gradientClip !== Infinity) assertPositiveNumber('gradientClip', out.gradientClip);
+    return out;
+  }
+
+  /** Checks `x` and returns it flat `[n, D]` (the same tensor when already flat, else a reshape the caller owns). */
+  private checkInput(name: string, x: unknown, full = false): tf.Tensor2D {
+    if (!(x instanceof tf.Tensor)) throw new TypeError(`${name} must be a tf.Tensor; got ${describeValue(x)}`);
+    const shapeOk = x.rank === 2 ? x.shape[1] === this.inputDim : x.shape.slice(1).join(',') === this.dataShape.join(',');
+    if (!shapeOk) {
+      throw new RangeError(`${name} must have shape [n, ${this.inputDim}] or [n, ${this.dataShape.join(', ')}]; got [${x.shape.join(', ')}]`);
+    }
+    const flat = (x.rank === 2 ? x : x.reshape([x.shape[0], this.inputDim])) as tf.Tensor2D;
+    try {
+      assertMatrix(name, flat, { width: this.inputDim, checkFinite: full });
+    } catch (e) {
+      if (flat !== x) flat.dispose();
+      throw e;
+    }
+    return flat;
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new Error('this EnergyModel has been disposed');
+  }
+}

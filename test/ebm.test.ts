@@ -1,0 +1,235 @@
+/**
+ * EnergyModel (lib/ebm): the log-likelihood gradient equals positive minus negative phase on an enumerable set
+ * (exact, and against finite differences), the hand-written input gradient against tf.grad, training bookkeeping
+ * (metrics, leaks, seeds), conv models, save/load, option checks.
+ */
+import { before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ready, tf } from '../lib/engine/backend';
+import { EnergyModel } from '../lib/ebm';
+import { trainableVariables } from '../lib/train/loop';
+import { saveCheckpoint } from '../lib/core/checkpoint';
+import { assertNoLeak } from './helpers';
+
+before(async () => {
+  await ready();
+});
+
+/** The 9 points {-1, 0, 1}^2: a discrete "space" small enough to enumerate Z = sum_x exp(-E(x)). */
+const GRID = [-1, 0, 1].flatMap((a) => [-1, 0, 1].map((b) => [a, b]));
+/** Data: a multiset of grid points. */
+const DATA = [[1, 1], [1, 1], [1, 0], [-1, -1], [0, 1], [1, 1]];
+
+/** Exact mean log-likelihood on the grid: mean_data(-E(x)) - log sum_{x in grid} exp(-E(x)). */
+function exactLogLikelihood(model: EnergyModel, data: tf.Tensor2D, grid: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => model.energy(data).neg().mean().sub(tf.logSumExp(model.energy(grid).neg())) as tf.Scalar);
+}
+
+test('the log-likelihood gradient equals positive minus negative phase (exact enumeration)', async () => {
+  const model = new EnergyModel({ dataShape: [2], hiddenUnits: [8, 8], seed: 3 });
+  const data = tf.tensor2d(DATA);
+  const grid = tf.tensor2d(GRID);
+  try {
+    const vars = trainableVariables(model.network);
+    // Exact gradient of the exact log-likelihood by autodiff through log Z.
+    const { grads } = tf.variableGrads(() => exactLogLikelihood(model, data, grid), vars);
+    const exact = vars.map((v) => grads[v.name]);
+    // The model's contrastive gradient with negatives weighted by the exact p(x) = exp(-E(x)) / Z.
+    const p = tf.tidy(() => tf.softmax(model.energy(grid).neg()) as tf.Tensor1D);
+    await assertNoLeak(() => tf.dispose(model.phaseGradients(data, grid, { weights: p })), 'phaseGradients');
+    const phases = model.phaseGradients(data, grid, { weights: p });
+    // d log L / d theta = -(E_data[dE/dtheta] - E_model[dE/dtheta]) = -(positive - negative phase).
+    let maxDiff = 0;
+    let maxAbs = 0;
+    exact.forEach((g, i) => {
+      const d = tf.tidy(() => g.add(phases[i]).abs().max().dataSync()[0]);
+      maxDiff = Math.max(maxDiff, d);
+      maxAbs = Math.max(maxAbs, tf.tidy(() => g.abs().max().dataSync()[0]));
+    });
+    assert.ok(maxAbs > 1e-2, `the gradient is not trivially zero (max ${maxAbs})`);
+    assert.ok(maxDiff < 1e-5, `exact gradient = -(positive - negative phase): max difference ${maxDiff}`);
+
+    // Independent of autodiff: central finite differences of the exact log-likelihood in two weights.
+    const h = 1e-2;
+    for (const [vi, flatIndex] of [[0, 3], [vars.length - 2, 5]]) {
+      const v = vars[vi];
+      const base = v.dataSync().slice() as Float32Array;
+      const at = (delta: number): number => {
+        const w = base.slice();
+        w[flatIndex] += delta;
+        v.assign(tf.tensor(w, v.shape));
+        return tf.tidy(() => exactLogLikelihood(model, data, grid).dataSync()[0]);
+      };
+      const fd = (at(h) - at(-h)) / (2 * h);
+      v.assign(tf.tensor(base, v.shape));
+      const phase = -phases[vi].dataSync()[flatIndex];
+      assert.ok(Math.abs(fd - phase) < 2e-3, `finite difference ${fd} vs -(positive - negative) ${phase} for ${v.name}[${flatIndex}]`);
+    }
+
+    // Negatives drawn from p (Monte Carlo, as Langevin would supply them) give the same gradient within error.
+    const pv = p.dataSync();
+    let u = 12345;
+    const draws: number[][] = [];
+    for (let i = 0; i < 20000; i++) {
+      u = (u * 1103515245 + 12345) % 2147483648;
+      let r = u / 2147483648;
+      let k = 0;
+      while (k < pv.length - 1 && r >= pv[k]) r -= pv[k++];
+      draws.push(GRID[k]);
+    }
+    const neg = tf.tensor2d(draws);
+    const mc = model.phaseGradients(data, neg);
+    exact.forEach((g, i) => {
+      const d = tf.tidy(() => g.add(mc[i]).abs().max().dataSync()[0]);
+      assert.ok(d < 0.05 * maxAbs + 1e-3, `sampled negative phase within Monte Carlo error: ${d}`);
+    });
+    tf.dispose([p, neg, ...exact, ...phases, ...mc]);
+  } finally {
+    tf.dispose([data, grid]);
+    model.dispose();
+  }
+});
+
+test('score = -grad E: the hand-written dense gradient agrees with tf.grad and finite differences', () => {
+  const model = new EnergyModel({ dataShape: [3], hiddenUnits: [16, 8, 4], seed: 1 });
+  const x = tf.randomNormal([5, 3], 0, 1, 'float32', 2) as tf.Tensor2D;
+  try {
+    const s = model.score(x);
+    const auto = tf.tidy(() => tf.grad((v: tf.Tensor) => (model.network.apply(v) as tf.Tensor).sum())(x).neg());
+    const diff = tf.tidy(() => s.sub(auto).abs().max().dataSync()[0]);
+    assert.ok(diff < 1e-6, `score vs tf.grad: ${diff}`);
+    const xs = x.arraySync();
+    const h = 1e-2;
+    const e = (pt: number[]): number => tf.tidy(() => model.energy(tf.tensor2d([pt])).dataSync()[0]);
+    const sv = s.arraySync() as number[][];
+    for (let j = 0; j < 3; j++) {
+      const up = xs[0].slice();
+      const dn = xs[0].slice();
+      up[j] += h;
+      dn[j] -= h;
+      const fd = -(e(up) - e(dn)) / (2 * h);
+      assert.ok(Math.abs(fd - sv[0][j]) < 1e-3, `score[0][${j}] ${sv[0][j]} vs finite difference ${fd}`);
+    }
+    assert.deepEqual(model.energy(x).shape, [5]);
+    tf.dispose([s, auto]);
+  } finally {
+    x.dispose();
+    model.dispose();
+  }
+});
+
+test('fit: metrics per epoch, no leaked tensors, same seed same run; sample from noise and buffer', async () => {
+  const x = tf.tidy(() => tf.randomNormal([300, 2], 0, 0.5, 'float32', 4).add(tf.tensor1d([1, -1])) as tf.Tensor2D);
+  const run = async () => {
+    const model = new EnergyModel({ dataShape: [2], hiddenUnits: [16, 16], seed: 7 });
+    const history = await model.fit(x, { epochs: 2, batchSize: 100, bufferSize: 200, langevin: { steps: 5 }, progress: false });
+    return { model, history };
+  };
+  const a = await assertNoLeak(async () => {
+    const r = await run();
+    r.model.dispose();
+    return r.history;
+  }, 'fit');
+  for (const k of ['loss', 'energyPositive', 'energyNegative', 'langevinMove', 'scoreNorm', 'bufferEnergy']) {
+    assert.equal(a[k]?.length, 2, `history.${k} has one value per epoch`);
+    a[k].forEach((v) => assert.ok(Number.isFinite(v)));
+  }
+  const { model, history: b } = await run();
+  assert.deepEqual(b.loss, a.loss, 'same seed, same losses');
+  try {
+    const s1 = await assertNoLeak(() => {
+      const s = model.sample(50, { seed: 1, steps: 10 });
+      const out = s.arraySync() as number[][];
+      s.dispose();
+      return out;
+    }, 'sample');
+    assert.equal(s1.length, 50);
+    const s2 = model.sample(50, { seed: 1, steps: 10 });
+    assert.deepEqual(s2.arraySync(), s1, 'sample is seeded');
+    // Samples stay inside the data's range (the clip box).
+    const [lo, hi] = tf.tidy(() => [x.min().dataSync()[0], x.max().dataSync()[0]]);
+    s1.flat().forEach((v) => assert.ok(v >= lo - 1e-6 && v <= hi + 1e-6));
+    const sb = model.sample(20, { from: 'buffer', steps: 0, seed: 2 });
+    assert.deepEqual(sb.shape, [20, 2]);
+    const cont = model.sample(20, { from: sb, steps: 3 });
+    assert.deepEqual(cont.shape, [20, 2]);
+    tf.dispose([s2, sb, cont]);
+  } finally {
+    model.dispose();
+    x.dispose();
+  }
+});
+
+test('conv energy for images: shapes, a training step, score', async () => {
+  const model = new EnergyModel({ dataShape: [8, 8, 1], convFilters: [4, 8], convDenseUnits: 8, seed: 1 });
+  const x = tf.tidy(() => tf.randomUniform([16, 8, 8, 1], 0, 1, 'float32', 3));
+  try {
+    assert.equal(model.architecture, 'conv');
+    assert.deepEqual(model.energy(x).shape, [16]);
+    const s = model.score(x);
+    assert.deepEqual(s.shape, [16, 8, 8, 1]);
+    const fitOpts = { epochs: 1, batchSize: 8, bufferSize: 32, langevin: { steps: 2 }, progress: false } as const;
+    await model.fit(x, fitOpts); // creates the optimiser's state, which lives with the model
+    const h = await assertNoLeak(() => model.fit(x, fitOpts), 'conv fit');
+    assert.equal(h.loss.length, 1);
+    const smp = model.sample(3, { steps: 2, seed: 1 });
+    assert.deepEqual(smp.shape, [3, 8, 8, 1]);
+    tf.dispose([s, smp]);
+  } finally {
+    x.dispose();
+    model.dispose();
+  }
+});
+
+test('save / load: same energies, buffer and range restored; refuses another kind', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-ebm-'));
+  const x = tf.tidy(() => tf.randomNormal([200, 2], 0, 1, 'float32', 5) as tf.Tensor2D);
+  const model = new EnergyModel({ dataShape: [2], hiddenUnits: [8], seed: 2 });
+  try {
+    await model.fit(x, { epochs: 1, batchSize: 100, bufferSize: 50, langevin: { steps: 3 }, progress: false });
+    await model.save(path.join(dir, 'ebm'));
+    const back = await EnergyModel.load(path.join(dir, 'ebm'));
+    try {
+      assert.deepEqual(back.energy(x).arraySync(), model.energy(x).arraySync());
+      const a = model.sample(10, { from: 'buffer', steps: 2, seed: 9 });
+      const b = back.sample(10, { from: 'buffer', steps: 2, seed: 9 });
+      assert.deepEqual(b.arraySync(), a.arraySync(), 'the buffer and the range come back');
+      tf.dispose([a, b]);
+      assert.equal(back.describe(), 'dense 2-8-1');
+      await saveCheckpoint(path.join(dir, 'other'), { kind: 'VAE', config: {}, tensors: {} });
+      await assert.rejects(() => EnergyModel.load(path.join(dir, 'other')), /VAE/);
+    } finally {
+      back.dispose();
+    }
+  } finally {
+    model.dispose();
+    x.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('options are checked by name', () => {
+  assert.throws(() => new EnergyModel({ dataShape: [2], hiddenunits: [4] } as never), /unknown option 'hiddenunits' for EnergyModel; did you mean 'hiddenUnits'\?/);
+  assert.throws(() => new EnergyModel({ dataShape: [2, 2] }), /dataShape must be \[d\]/);
+  const model = new EnergyModel({ dataShape: [2], hiddenUnits: [4], seed: 1 });
+  const x = tf.zeros([4, 2]);
+  try {
+    return Promise.all([
+      assert.rejects(() => model.fit(x, { epochs: 1, learningrate: 1 } as never), /did you mean 'learningRate'/),
+      assert.rejects(() => model.fit(x, { epochs: 1, langevin: { stepsize: 1 } } as never), /unknown option 'stepsize' for EnergyModel.fit langevin/),
+      assert.rejects(() => model.fit(x, { epochs: 1, freshFraction: 2 }), /freshFraction must be in \[0, 1\]/),
+    ]).then(() => {
+      assert.throws(() => model.sample(2, { from: 'buffer' }), /needs a trained model/);
+      assert.throws(() => model.sample(2, { form: 'noise' } as never), /did you mean 'from'/);
+      assert.throws(() => model.energy(tf.zeros([3, 5])), /x must have shape \[n, 2\]/);
+    });
+  } finally {
+    setImmediate(() => {
+      x.dispose();
+      model.dispose();
+    });
+  }
+});
