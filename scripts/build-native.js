@@ -74,17 +74,24 @@ function findNodeGyp() {
   return candidates.find((c) => c && fs.existsSync(c));
 }
 
+/**
+ * Offline machines: `--nodedir=<prefix>` pointing node-gyp at the headers next to this node (so it downloads
+ * nothing), unless npm already told it where; [] when this node has no headers beside it.
+ */
+function nodedirArgs() {
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) {
+    return [`--nodedir=${prefix}`];
+  }
+  return [];
+}
+
 function main() {
   if (off(process.env.GENLAB_NATIVE)) done(false, 'skipped: GENLAB_NATIVE=0');
   if (!haveBlasHeaders() && !(tryApt() && haveBlasHeaders())) done(false, 'OpenBLAS headers (cblas.h) not found');
   const gyp = findNodeGyp();
   if (!gyp) done(false, 'node-gyp not found');
-  const args = [gyp, 'rebuild'];
-  // Offline machines: point node-gyp at the headers next to this node unless npm already told it where.
-  const prefix = path.resolve(path.dirname(process.execPath), '..');
-  if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) {
-    args.push(`--nodedir=${prefix}`);
-  }
+  const args = [gyp, 'rebuild', ...nodedirArgs()];
   const r = spawnSync(process.execPath, args, { cwd: nativeDir, encoding: 'utf8', timeout: 5 * 60 * 1000 });
   if (r.status !== 0) {
     const lines = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n').filter((l) => /error/i.test(l));
@@ -102,4 +109,6 @@ function main() {
   done(true, check.stdout.trim());
 }
 
-main();
+module.exports = { findNodeGyp, nodedirArgs };
+
+if (require.main === module) main();

@@ -41,7 +41,8 @@ def main():
     ap.add_argument("--out-notebook", required=True)
     ap.add_argument("--out-html")
     ap.add_argument("--out-slides")
-    ap.add_argument("--assets", default="../assets", help="URL of the assets folder relative to the pages")
+    ap.add_argument("--exporter-config", default="{}",
+                    help="JSON traitlets config for the exporters (genlab's templates: see scripts/jupyter-files.ts)")
     args = ap.parse_args()
 
     nb = nbformat.read(args.notebook, as_version=4)
@@ -144,22 +145,18 @@ def main():
 
 
 def export(nb, args):
-    """HTML page and reveal.js slides; every script and style comes from the local assets folder."""
+    """HTML page and reveal.js slides, each one self-contained file: genlab's nbconvert templates (found on
+    JUPYTER_PATH) inline reveal.js, MathJax and plotly.js; nbconvert embeds the images."""
     from nbconvert import HTMLExporter, SlidesExporter
     from traitlets.config import Config
 
-    a = args.assets.rstrip("/")
-    c = Config()
-    c.HTMLExporter.mathjax_url = f"{a}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
-    c.HTMLExporter.require_js_url = f"{a}/require.js"
-    c.HTMLExporter.jquery_url = f"{a}/jquery.min.js"
-    c.SlidesExporter.reveal_url_prefix = f"{a}/reveal.js"
-    c.SlidesExporter.reveal_theme = "white"  # the default 'simple' theme imports fonts from fonts.googleapis.com
-    c.SlidesExporter.reveal_scroll = True  # long outputs (tables, grids) scroll inside their slide
+    c = Config(json.loads(args.exporter_config))
     for exporter_class, out in ((HTMLExporter, args.out_html), (SlidesExporter, args.out_slides)):
         if not out:
             continue
-        body, _ = exporter_class(config=c).from_notebook_node(nb)
+        body, _ = exporter_class(config=c).from_notebook_node(
+            nb, resources={"metadata": {"name": os.path.splitext(os.path.basename(args.notebook))[0],
+                                        "path": os.path.dirname(os.path.abspath(args.notebook))}})
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(out, "w", encoding="utf-8") as f:
             f.write(body)

@@ -11,19 +11,11 @@
 import { spawnSync, SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { repoRoot } from './root';
+import { installJupyterFiles } from './jupyter-files';
+import { distVersions, ensureVenv, majorVersion, pipInstall, venvDir, venvPython } from './python-env';
 
-/** Repository root: the nearest folder above this file whose package.json is named genlab. */
-export function repoRoot(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    try {
-      const m = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (m.name === 'genlab') return dir;
-    } catch {
-      // keep climbing
-    }
-    if (path.dirname(dir) === dir) throw new Error(`genlab: no genlab package.json above ${__dirname}`);
-  }
-}
+export { repoRoot } from './root';
 
 /** Python modules needed to execute and export notebooks. */
 export const EXECUTE_MODULES = ['jupyter_client', 'nbclient', 'nbconvert', 'nbformat'] as const;
@@ -66,8 +58,13 @@ export function findPython(modules: readonly string[], candidates = pythonCandid
 
 /** How {@link ensureJupyter} may act; the defaults describe this machine. Tests inject fakes. */
 export interface EnsureOptions {
-  /** Pythons to try (default {@link pythonCandidates}). */
+  /** Pythons to try for an existing Jupyter (default {@link pythonCandidates}). Given, no project venv is made. */
   candidates?: string[];
+  /**
+   * The project environment: `false` never makes one; else where (`root`, default the checkout) and from which
+   * Python (`base`, default `python3`). Default: used unless GENLAB_PYTHON or `candidates` is given.
+   */
+  venv?: false | { root?: string; base?: string };
   /** The apt-get command (default 'apt-get'). */
   aptGet?: string;
   /** Whether we may install system packages (default: running as root). */
@@ -76,6 +73,81 @@ export interface EnsureOptions {
   debian?: boolean;
   /** Where progress lines go (default: stderr). */
   log?: (line: string) => void;
+}
+
+/** What the project environment gets from pip: JupyterLab 4 and Notebook 7 (they bring nbconvert and nbclient). */
+export const LAB_PACKAGES = ['jupyterlab>=4,<5', 'notebook>=7,<8'] as const;
+
+/** The distributions a Python needs for genlab to use its JupyterLab (import names differ: jupyter_client). */
+const LAB_DISTS = ['jupyterlab', 'notebook', 'nbclient', 'nbconvert', 'nbformat', 'jupyter_client'] as const;
+
+/**
+ * True if `python` has JupyterLab 4 or newer, Notebook 7 or newer and what executes notebooks (read from the
+ * installed metadata in one quick process: this is the fast path of every genlab command).
+ */
+export function hasJupyterLab(python: string): boolean {
+  const v = distVersions(python, LAB_DISTS);
+  return majorVersion(v.jupyterlab) >= 4 && majorVersion(v.notebook) >= 7 && LAB_DISTS.every((d) => v[d] !== undefined);
+}
+
+/**
+ * Returns a Python that can execute and export notebooks, preferring one with JupyterLab 4:
+ * 1. GENLAB_PYTHON (or `candidates`): that Python, as it is (Debian's packages installed for it when root);
+ * 2. the project environment `.venv/` when it has JupyterLab 4 (the fast path: one quick check);
+ * 3. any other candidate Python with JupyterLab 4;
+ * 4. else creates `.venv/` (`python3 -m venv`) and pip-installs {@link LAB_PACKAGES} into it;
+ * 5. only where venv or pip fails: says so in one line and falls back to an existing Jupyter, or installs
+ *    Debian's classic Notebook 6 when root on Debian; otherwise throws one message naming the fix.
+ */
+export function ensureJupyter(opts: EnsureOptions = {}): string {
+  const log = opts.log ?? defaultLog;
+  const venv = opts.venv ?? (opts.candidates === undefined && !process.env.GENLAB_PYTHON ? {} : false);
+  if (venv !== false) {
+    const root = venv.root ?? repoRoot();
+    const py = venvPython(root);
+    if (fs.existsSync(py) && hasJupyterLab(py)) return py;
+    const other = pythonCandidates().find((p) => hasJupyterLab(p));
+    if (other) return other;
+    try {
+      ensureVenv(root, venv.base ?? 'python3', log);
+      pipInstall(py, LAB_PACKAGES, log);
+      if (!pythonHas(py, EXECUTE_MODULES)) pipInstall(py, ['nbclient', 'nbconvert'], log);
+      if (!hasJupyterLab(py)) throw new Error(`pip installed ${LAB_PACKAGES.join(' ')} but ${py} still lacks JupyterLab 4`);
+      log(`JupyterLab 4 and Notebook 7 are installed in ${venvDir(root)}`);
+      return py;
+    } catch (e) {
+      log(
+        `no JupyterLab 4 (${(e instanceof Error ? e.message : String(e)).replace(/^genlab: /, '')}): ` +
+          `falling back to an existing Jupyter or Debian's classic Notebook 6`,
+      );
+    }
+  }
+  return ensureDebianJupyter(opts);
+}
+
+/**
+ * The fallback: a Python among `candidates` that executes notebooks; if none, on Debian as root, installs Debian's
+ * Jupyter packages and looks again; otherwise throws one message naming the fix ({@link JUPYTER_FIX}).
+ */
+export function ensureDebianJupyter(opts: EnsureOptions = {}): string {
+  const candidates = opts.candidates ?? pythonCandidates();
+  const log = opts.log ?? defaultLog;
+  const found = findPython(EXECUTE_MODULES, candidates);
+  if (found) return found;
+  const tried = candidates.join(', ');
+  if (!(opts.root ?? isRoot()) || !(opts.debian ?? isDebian())) {
+    throw new Error(`genlab: Jupyter not found (no python among ${tried} imports ${EXECUTE_MODULES.join(', ')}). ${JUPYTER_FIX}`);
+  }
+  log(`Jupyter not found (tried ${tried}); installing Debian's Jupyter packages`);
+  aptInstall(DEBIAN_JUPYTER_PACKAGES, opts.aptGet, log);
+  const after = findPython(EXECUTE_MODULES, candidates);
+  if (!after) {
+    throw new Error(
+      `genlab: installed ${DEBIAN_JUPYTER_PACKAGES.join(' ')} but still no python among ${tried} imports ` +
+        `${EXECUTE_MODULES.join(', ')}. ${JUPYTER_FIX}`,
+    );
+  }
+  return after;
 }
 
 /**
@@ -109,31 +181,6 @@ export function aptInstall(packages: readonly string[], aptGet = 'apt-get', log 
   }
 }
 
-/**
- * Returns a Python that can execute and export notebooks. If none exists: on Debian as root, installs Debian's
- * Jupyter packages and looks again; otherwise throws one message naming the fix ({@link JUPYTER_FIX}).
- */
-export function ensureJupyter(opts: EnsureOptions = {}): string {
-  const candidates = opts.candidates ?? pythonCandidates();
-  const log = opts.log ?? defaultLog;
-  const found = findPython(EXECUTE_MODULES, candidates);
-  if (found) return found;
-  const tried = candidates.join(', ');
-  if (!(opts.root ?? isRoot()) || !(opts.debian ?? isDebian())) {
-    throw new Error(`genlab: Jupyter not found (no python among ${tried} imports ${EXECUTE_MODULES.join(', ')}). ${JUPYTER_FIX}`);
-  }
-  log(`Jupyter not found (tried ${tried}); installing Debian's Jupyter packages`);
-  aptInstall(DEBIAN_JUPYTER_PACKAGES, opts.aptGet, log);
-  const after = findPython(EXECUTE_MODULES, candidates);
-  if (!after) {
-    throw new Error(
-      `genlab: installed ${DEBIAN_JUPYTER_PACKAGES.join(' ')} but still no python among ${tried} imports ` +
-        `${EXECUTE_MODULES.join(', ')}. ${JUPYTER_FIX}`,
-    );
-  }
-  return after;
-}
-
 /** Where this checkout registers its kernel (a Jupyter data directory; kernels/ inside). */
 export function kernelDataDir(root = repoRoot()): string {
   return path.join(root, '.cache', 'jupyter', 'share', 'jupyter');
@@ -155,12 +202,26 @@ export function kernelEntry(root = repoRoot()): string {
   return path.join(root, 'scripts', 'tslab-kernel.js');
 }
 
-/** The environment genlab runs Jupyter with: this checkout's kernel folder first on JUPYTER_PATH. */
+/** The checkout's private Jupyter prefix: `.cache/jupyter` (share/jupyter for data, etc/jupyter for config). */
+export function privatePrefix(root = repoRoot()): string {
+  return path.join(root, '.cache', 'jupyter');
+}
+
+/** The checkout's private Jupyter config folder (genlab's exporter config), first on JUPYTER_CONFIG_PATH. */
+export function privateConfigDir(root = repoRoot()): string {
+  return path.join(privatePrefix(root), 'etc', 'jupyter');
+}
+
+/**
+ * The environment genlab runs Jupyter with: this checkout's kernel and templates first on JUPYTER_PATH, its exporter
+ * config first on JUPYTER_CONFIG_PATH.
+ */
 export function jupyterEnv(extra: NodeJS.ProcessEnv = {}, root = repoRoot()): NodeJS.ProcessEnv {
-  const prev = process.env.JUPYTER_PATH;
+  const first = (dir: string, prev: string | undefined): string => (prev ? `${dir}${path.delimiter}${prev}` : dir);
   return {
     ...process.env,
-    JUPYTER_PATH: prev ? `${kernelDataDir(root)}${path.delimiter}${prev}` : kernelDataDir(root),
+    JUPYTER_PATH: first(kernelDataDir(root), process.env.JUPYTER_PATH),
+    JUPYTER_CONFIG_PATH: first(privateConfigDir(root), process.env.JUPYTER_CONFIG_PATH),
     PYDEVD_DISABLE_FILE_VALIDATION: '1', // silences a debugger warning Debian's Python prints on every start
     ...extra,
   };
@@ -175,42 +236,88 @@ function kernelBinary(kernelJson: string): string | undefined {
   }
 }
 
+/** Where a kernelspec registration goes: a prefix folder, or the sys.prefix of the registering Python. */
+export type KernelTarget = { prefix: string } | { sysPrefix: true };
+
+/** The sys.prefix of a Python. */
+export function sysPrefix(python: string): string {
+  const r = spawnSync(python, ['-c', 'import sys; print(sys.prefix)'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`genlab: ${python} does not run (${(r.stderr || r.error?.message || '').trim()})`);
+  return r.stdout.trim();
+}
+
 /**
- * Registers this checkout's tslab kernel (name `tslab`) with `tslab install --prefix`, unless it already points at
- * this checkout's binary (then it returns at once). Returns the kernel.json path.
+ * Registers this checkout's tslab kernel (`tslab install --prefix=...` or `--sys-prefix`, through `python`'s
+ * `jupyter kernelspec install`) unless the kernel.json there already runs this checkout's kernel. Returns the
+ * kernel.json path.
  */
-export function registerKernel(python: string, root = repoRoot(), log = defaultLog): string {
+export function installKernelspec(python: string, target: KernelTarget, root = repoRoot(), log = defaultLog): string {
   const binary = tslabBinary(root);
   if (!fs.existsSync(binary)) {
     throw new Error(`genlab: ${binary} is missing: run \`npm install\` in ${root} first.`);
   }
   const kernelArgv0 = kernelEntry(root);
-  const kernelJson = path.join(kernelDataDir(root), 'kernels', KERNEL_NAME, 'kernel.json');
+  const prefix = 'prefix' in target ? target.prefix : sysPrefix(python);
+  const kernelJson = path.join(prefix, 'share', 'jupyter', 'kernels', KERNEL_NAME, 'kernel.json');
   if (kernelBinary(kernelJson) === kernelArgv0) return kernelJson;
-  const prefix = path.join(root, '.cache', 'jupyter');
-  log(`registering the tslab kernel (${binary}) in ${kernelDataDir(root)}`);
-  const r = spawnSync(binary, ['install', `--python=${python}`, `--binary=${kernelArgv0}`, `--prefix=${prefix}`], {
+  const where = 'prefix' in target ? `--prefix=${target.prefix}` : '--sys-prefix';
+  log(`registering the tslab kernel (${binary}) in ${path.dirname(kernelJson)} (tslab install ${where})`);
+  const r = spawnSync(binary, ['install', `--python=${python}`, `--binary=${kernelArgv0}`, where], {
     encoding: 'utf8',
     env: jupyterEnv({}, root),
   });
   if (r.status !== 0 || kernelBinary(kernelJson) !== kernelArgv0) {
-    throw new Error(`genlab: \`tslab install\` failed (exit ${r.status}): ${r.stderr || r.stdout}`);
+    throw new Error(`genlab: \`tslab install ${where}\` failed (exit ${r.status}): ${r.stderr || r.stdout}`);
   }
-  // A JupyterLab started by hand (outside `npm run lab`) only sees kernels registered for the user or system:
-  // register there too when the machine has no tslab kernel at all.
-  const list = spawnSync(python, ['-m', 'jupyter', 'kernelspec', 'list', '--json'], {
-    encoding: 'utf8',
-    env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
-  });
-  try {
-    const specs = (JSON.parse(list.stdout) as { kernelspecs: Record<string, unknown> }).kernelspecs;
-    if (!(KERNEL_NAME in specs)) {
-      log('no tslab kernel registered for this user: registering this checkout\'s (tslab install --user)');
-      spawnSync(binary, ['install', `--python=${python}`, `--binary=${kernelArgv0}`, '--user'], { stdio: 'ignore' });
+  return kernelJson;
+}
+
+/** True if `python` belongs to the project environment `.venv/` of this checkout. */
+export function isProjectPython(python: string, root = repoRoot()): boolean {
+  return path.resolve(python).startsWith(venvDir(root) + path.sep);
+}
+
+/**
+ * Registers this checkout's tslab kernel (name `tslab`) in `.cache/jupyter` (first on genlab's JUPYTER_PATH) with
+ * genlab's export templates and config next to it; when `python` is the project's `.venv`, in `.venv` too, so a
+ * `.venv/bin/jupyter lab` started by hand has them all. Quick when already done. Returns the private kernel.json.
+ */
+export function registerKernel(python: string, root = repoRoot(), log = defaultLog): string {
+  const kernelJson = path.join(kernelDataDir(root), 'kernels', KERNEL_NAME, 'kernel.json');
+  const fresh = kernelBinary(kernelJson) !== kernelEntry(root);
+  installKernelspec(python, { prefix: privatePrefix(root) }, root, log);
+  installJupyterFiles(privatePrefix(root), root, log);
+  if (isProjectPython(python, root)) {
+    installKernelspec(python, { prefix: venvDir(root) }, root, log);
+    installJupyterFiles(venvDir(root), root, log);
+  } else if (fresh) {
+    // A JupyterLab started by hand (outside genlab's commands) only sees kernels registered for the user or
+    // system: register there too when the machine has no tslab kernel at all.
+    const list = spawnSync(python, ['-m', 'jupyter', 'kernelspec', 'list', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
+    });
+    try {
+      const specs = (JSON.parse(list.stdout) as { kernelspecs: Record<string, unknown> }).kernelspecs;
+      if (!(KERNEL_NAME in specs)) {
+        log("no tslab kernel registered for this user: registering this checkout's (tslab install --user)");
+        spawnSync(tslabBinary(root), ['install', `--python=${python}`, `--binary=${kernelEntry(root)}`, '--user'], { stdio: 'ignore' });
+      }
+    } catch {
+      // listing failed: the private registration above is enough for genlab's own commands
     }
-  } catch {
-    // listing failed: the private registration above is enough for genlab's own commands
   }
+  return kernelJson;
+}
+
+/**
+ * For a class on one server (JupyterHub): registers this checkout's kernel into the sys.prefix of the shared
+ * environment's `python` (`tslab install --sys-prefix`), with genlab's export templates and config, so every
+ * student's JupyterLab started from that environment has them. Returns the kernel.json path.
+ */
+export function installShared(python: string, root = repoRoot(), log = defaultLog): string {
+  const kernelJson = installKernelspec(python, { sysPrefix: true }, root, log);
+  installJupyterFiles(sysPrefix(python), root, log);
   return kernelJson;
 }
 

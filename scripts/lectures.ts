@@ -6,10 +6,11 @@
  *   build/notebooks/NAME.ipynb      the executed notebook (also when a cell failed: outputs up to the error)
  *   build/html/NAME.html            the page
  *   build/slides/NAME.slides.html   reveal.js slides
- * plus build/assets/ (reveal.js, MathJax, require.js, jQuery, plotly.js from node_modules), which the pages load
- * by relative URLs: they work opened from disk or served, with no network.
+ * each ONE self-contained file (reveal.js, MathJax 3, plotly.js inlined once, images embedded: genlab's nbconvert
+ * templates, scripts/jupyter-files.ts) that works alone, opened from disk with no network, sent by mail or copied
+ * to a USB stick.
  *
- * test/notebooks.test.ts and test/export.test.ts call the same functions (runNotebook, copyAssets).
+ * test/notebooks.test.ts and test/export.test.ts call the same function (runNotebook).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,6 +18,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ensureJupyter, jupyterEnv, KERNEL_NAME, registerKernel, repoRoot, runCli } from './jupyter';
+import { EXPORTER_CONFIG } from './jupyter-files';
 
 /** Options shared by {@link runNotebook} and {@link runLectures}. */
 export interface RunOptions {
@@ -93,52 +95,6 @@ export function listNotebooks(filters: readonly string[] = [], dir = notebooksDi
   return chosen.map((n) => path.join(dir, n));
 }
 
-/** Which files of which npm package go where under build/assets. */
-const ASSETS: { pkg: string; from: string; to: string }[] = [
-  { pkg: 'reveal.js', from: 'dist', to: 'reveal.js/dist' },
-  { pkg: 'reveal.js', from: 'plugin', to: 'reveal.js/plugin' },
-  // MathJax 2: the combined CommonHTML config, its extensions, the TeX input and CommonHTML output jax, the TeX
-  // web fonts. `MathJax.js?config=TeX-AMS_CHTML-full,Safe` loads only these (latest.js would go to a CDN).
-  { pkg: 'mathjax', from: 'MathJax.js', to: 'mathjax/MathJax.js' },
-  { pkg: 'mathjax', from: 'config/TeX-AMS_CHTML-full.js', to: 'mathjax/config/TeX-AMS_CHTML-full.js' },
-  { pkg: 'mathjax', from: 'config/Safe.js', to: 'mathjax/config/Safe.js' },
-  { pkg: 'mathjax', from: 'extensions', to: 'mathjax/extensions' },
-  { pkg: 'mathjax', from: 'jax/input/TeX', to: 'mathjax/jax/input/TeX' },
-  { pkg: 'mathjax', from: 'jax/output/CommonHTML', to: 'mathjax/jax/output/CommonHTML' },
-  { pkg: 'mathjax', from: 'jax/element', to: 'mathjax/jax/element' },
-  { pkg: 'mathjax', from: 'fonts/HTML-CSS/TeX/woff', to: 'mathjax/fonts/HTML-CSS/TeX/woff' },
-  { pkg: 'requirejs', from: 'require.js', to: 'require.js' },
-  { pkg: 'jquery', from: 'dist/jquery.min.js', to: 'jquery.min.js' },
-  { pkg: 'plotly.js-dist', from: 'plotly.js', to: 'plotly.js' },
-];
-
-/**
- * Copies reveal.js, MathJax, require.js, jQuery and plotly.js from node_modules into `<outDir>/assets` (skipped
- * when the same package versions are already there). Returns the assets folder.
- */
-export function copyAssets(outDir: string, root = repoRoot()): string {
-  const assets = path.join(outDir, 'assets');
-  const versions: Record<string, string> = {};
-  for (const { pkg } of ASSETS) {
-    const manifest = path.join(root, 'node_modules', pkg, 'package.json');
-    if (!fs.existsSync(manifest)) {
-      throw new Error(`genlab: node_modules/${pkg} is missing (needed for offline pages): run \`npm install\`.`);
-    }
-    versions[pkg] = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
-  }
-  const stamp = path.join(assets, 'versions.json');
-  const wanted = JSON.stringify(versions, null, 1);
-  // the stamp also covers the file list, so a change to ASSETS re-copies
-  const wantedStamp = wanted + JSON.stringify(ASSETS);
-  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === wantedStamp) return assets;
-  fs.rmSync(assets, { recursive: true, force: true });
-  for (const { pkg, from, to } of ASSETS) {
-    fs.cpSync(path.join(root, 'node_modules', pkg, from), path.join(assets, to), { recursive: true });
-  }
-  fs.writeFileSync(stamp, wantedStamp);
-  return assets;
-}
-
 /** Output paths for a notebook under `outDir`. */
 export function outputsFor(notebook: string, outDir: string, withExport = true): NotebookOutputs {
   const name = path.basename(notebook, '.ipynb');
@@ -213,7 +169,6 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
   const python = opts.python ?? ensureJupyter();
   const withExport = opts.export ?? true;
   const out = outputsFor(notebook, outDir, withExport);
-  if (withExport) copyAssets(outDir, root);
   const args = [
     path.join(root, 'scripts', 'execute_notebook.py'),
     notebook,
@@ -221,7 +176,9 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
     '--timeout', String(timeout),
     '--out-notebook', out.notebook,
   ];
-  if (out.html && out.slides) args.push('--out-html', out.html, '--out-slides', out.slides, '--assets', '../assets');
+  if (out.html && out.slides) {
+    args.push('--out-html', out.html, '--out-slides', out.slides, '--exporter-config', JSON.stringify(EXPORTER_CONFIG));
+  }
   const extra: NodeJS.ProcessEnv = {};
   if (opts.quick !== undefined) extra.GENLAB_QUICK = opts.quick ? '1' : '0';
   const child = spawn(python, args, { env: jupyterEnv(extra, root), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -288,6 +245,14 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
   return { source: notebook, seconds, outputs: out };
 }
 
+/** ' (page 3.9 MB, slides 4.0 MB)': the sizes of the exported single files, or '' without export. */
+function exportSizes(out: NotebookOutputs): string {
+  const mb = (f: string): string => `${(fs.statSync(f).size / 1e6).toFixed(1)} MB`;
+  return out.html && out.slides && fs.existsSync(out.html) && fs.existsSync(out.slides)
+    ? ` (page ${mb(out.html)}, slides ${mb(out.slides)})`
+    : '';
+}
+
 /** Runs the selected notebooks in order, logging progress; stops at the first failure unless `keepGoing`. */
 export async function runLectures(
   filters: readonly string[] = [],
@@ -306,7 +271,7 @@ export async function runLectures(
     try {
       const r = await runNotebook(nb, { ...opts, python });
       results.push(r);
-      log(`[${i + 1}/${notebooks.length}] ${path.basename(nb)} ok in ${fmtSeconds(r.seconds)}`);
+      log(`[${i + 1}/${notebooks.length}] ${path.basename(nb)} ok in ${fmtSeconds(r.seconds)}${exportSizes(r.outputs)}`);
     } catch (e) {
       if (!(e instanceof NotebookError) || !opts.keepGoing) throw e;
       failures.push(e);

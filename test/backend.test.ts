@@ -16,9 +16,9 @@ import {
 } from '../lib/engine/backend';
 import { environmentHtml, environmentText } from '../lib/display/environment';
 import { fastKernelReport } from '../lib/engine/kernels';
+import { readTensorflowBuild, TENSORFLOW_VARIANTS } from '../lib/engine/tensorflow-build';
 
 const BACKEND_JS = path.join(__dirname, '..', 'lib', 'engine', 'backend.js');
-const REPO_NODE_MODULES = path.join(__dirname, '..', '..', 'node_modules');
 
 /** Runs `body` in a fresh Node process after `const b = require(<compiled backend>)`; returns status and output. */
 function child(body: string, env: NodeJS.ProcessEnv = {}, prelude = ''): { status: number | null; out: string; err: string } {
@@ -30,23 +30,30 @@ function child(body: string, env: NodeJS.ProcessEnv = {}, prelude = ''): { statu
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('default backend here is WASM with SIMD, and the tfjs-node npm alias is recognised as not native', async () => {
+/** True when `npm run setup -- --tensorflow` has built a native TensorFlow backend in this checkout. */
+const tensorflowBuilt = TENSORFLOW_VARIANTS.some((v) => readTensorflowBuild(v) !== undefined);
+
+test('default backend: native TensorFlow when built, else WASM with SIMD (saying why tensorflow was skipped)', async () => {
   const name = await ready();
   if (process.env.GENLAB_BACKEND) return; // a forced run checks the forced backend in the tests below
-  assert.equal(name, 'wasm');
   const env = await describeEnvironment();
-  assert.equal(env.choice, 'wasm');
-  assert.equal(env.backend, 'wasm');
-  assert.equal(env.simd, true, 'the SIMD build of the WASM backend should be used');
-  assert.equal(env.threads, 1);
-  assert.equal(env.gpu, false);
   assert.equal(env.versions.tfjs, tf.version.tfjs);
   assert.equal(env.versions.node, process.version);
   assert.match(env.versions.genlab, /^\d+\.\d+\.\d+/);
-  const nodeSkip = env.skipped.find((s) => s.choice === 'tfjs-node');
-  assert.ok(nodeSkip, 'tfjs-node should be reported as skipped');
-  assert.match(nodeSkip.reason, /alias of @tensorflow\/tfjs@/);
-  assert.deepEqual(env.skipped.map((s) => s.choice), ['tfjs-node-gpu', 'tfjs-node']);
+  assert.equal(env.gpu, false);
+  if (tensorflowBuilt) {
+    assert.equal(name, 'tensorflow');
+    assert.equal(env.choice, 'tensorflow');
+    assert.match(env.versions.tensorflow ?? '', /^2\.\d+\.\d+/);
+    assert.equal(env.tensorflowBuild?.variant, 'cpu');
+  } else {
+    assert.equal(name, 'wasm');
+    assert.equal(env.choice, 'wasm');
+    assert.equal(env.simd, true, 'the SIMD build of the WASM backend should be used');
+    assert.equal(env.threads, 1);
+    assert.deepEqual(env.skipped.map((s) => s.choice), ['tensorflow']);
+    assert.match(env.skipped[0].reason, /not built \(run `npm run setup -- --tensorflow`/);
+  }
   // The backend computes: 512x512 matMul of ones = 512 everywhere.
   const v = tf.tidy(() => tf.ones([512, 512]).matMul(tf.ones([512, 512])).mean().dataSync()[0]);
   assert.equal(v, 512);
@@ -55,7 +62,7 @@ test('default backend here is WASM with SIMD, and the tfjs-node npm alias is rec
 test('the WASM backend initialises with no network (binaries read from node_modules)', () => {
   const r = child(
     `const name = await b.ready(); const e = await b.describeEnvironment(); console.log(JSON.stringify([name, e.simd]));`,
-    {},
+    { GENLAB_BACKEND: 'wasm' },
     `globalThis.fetch = () => { throw new Error('network access attempted'); };`,
   );
   assert.equal(r.status, 0, r.err);
@@ -69,62 +76,96 @@ test('GENLAB_BACKEND forces a backend; unknown and unavailable names are clear e
 
   const bogus = child(`console.log(await b.ready());`, { GENLAB_BACKEND: 'webgpu9' });
   assert.notEqual(bogus.status, 0);
-  assert.match(bogus.err, /Unknown genlab backend 'webgpu9'\. Choices: tfjs-node-gpu, tfjs-node, wasm, cpu/);
+  assert.match(bogus.err, /Unknown genlab backend 'webgpu9'\. Choices: tensorflow, wasm, cpu/);
 
-  const node = child(`console.log(await b.ready());`, { GENLAB_BACKEND: 'tfjs-node' });
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-no-tf-'));
+  const node = child(`console.log(await b.ready());`, { GENLAB_BACKEND: 'tfjs-node', GENLAB_TENSORFLOW_DIR: empty });
   assert.notEqual(node.status, 0);
-  assert.match(node.err, /backend 'tfjs-node' \(forced by GENLAB_BACKEND=tfjs-node\) is unavailable/);
-  assert.match(node.err, /npm alias of @tensorflow\/tfjs/);
+  assert.match(node.err, /backend 'tensorflow' \(forced by GENLAB_BACKEND=tfjs-node\) is unavailable/);
+  assert.match(node.err, /native TensorFlow is not built \(run `npm run setup -- --tensorflow`/);
   assert.match(node.err, /wasm \(available\); cpu \(available\)/);
 });
 
-/** Writes a stand-in for @tensorflow/tfjs-node-gpu into a temp folder (found through NODE_PATH). */
-function fakeNodeGpu(indexJs: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-fake-gpu-'));
-  const pkg = path.join(dir, 'node_modules', '@tensorflow', 'tfjs-node-gpu');
-  fs.mkdirSync(pkg, { recursive: true });
-  fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs-node-gpu', version: '4.22.0', main: 'index.js' }));
-  fs.writeFileSync(path.join(pkg, 'index.js'), indexJs);
-  return path.join(dir, 'node_modules');
+/**
+ * Writes a stand-in native TensorFlow build of `variant` into `dir` (GENLAB_TENSORFLOW_DIR): a binding module
+ * (`bindingJs`) and glue that registers a 'tensorflow' backend backed by the CPU kernels, requiring
+ * '@tensorflow/tfjs' from a folder where only genlab's redirect can find it (like tfjs-node's own glue).
+ */
+function fakeBuild(dir: string, variant: 'cpu' | 'gpu', bindingJs: string): void {
+  const glue = path.join(dir, 'glue');
+  fs.mkdirSync(path.join(glue, 'proto'), { recursive: true });
+  // tfjs-node's TensorBoard protobufs need google-protobuf, which genlab does not install: never loaded.
+  fs.writeFileSync(path.join(glue, 'proto', 'api_pb.js'), `throw new Error("Cannot find module 'google-protobuf'");`);
+  fs.writeFileSync(
+    path.join(glue, 'register_all_kernels.js'),
+    `const tf = require('@tensorflow/tfjs');
+     for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: 'tensorflow' });`,
+  );
+  fs.writeFileSync(
+    path.join(glue, 'nodejs_kernel_backend.js'),
+    `require('./proto/api_pb');
+     if (typeof require('@tensorflow/tfjs-core').registerKernel !== 'function') throw new Error('no tfjs-core');
+     const { MathBackendCPU } = require(${JSON.stringify(
+       require.resolve('@tensorflow/tfjs-backend-cpu'),
+     )});
+     class NodeJSKernelBackend extends MathBackendCPU {
+       constructor(binding, packageName) { super(); this.isUsingGpuDevice = binding.isUsingGpuDevice(); this.packageName = packageName; }
+     }
+     exports.NodeJSKernelBackend = NodeJSKernelBackend;`,
+  );
+  const b = path.join(dir, variant);
+  fs.mkdirSync(b, { recursive: true });
+  fs.writeFileSync(path.join(b, 'binding.js'), bindingJs);
+  fs.writeFileSync(
+    path.join(b, 'build.json'),
+    JSON.stringify({
+      variant, tensorflow: '2.99.0', distribution: variant === 'gpu' ? 'tensorflow' : 'tensorflow-cpu', tensorflowDir: '/nowhere',
+      tfjsNode: '4.22.0', binding: path.join(b, 'binding.js'), glue, node: { napi: '9', modules: '115' }, builtAt: '2026-01-01T00:00:00Z',
+    }),
+  );
 }
 
-test('a working tfjs-node-gpu is preferred over everything, and reported as GPU', () => {
-  // Registers a 'tensorflow' backend on the shared engine, backed by the CPU kernels (like the real package
-  // registers its native one).
-  const modules = fakeNodeGpu(`
-    const tf = require('@tensorflow/tfjs');
-    const { MathBackendCPU } = require('@tensorflow/tfjs-backend-cpu');
-    for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: 'tensorflow' });
-    tf.registerBackend('tensorflow', () => new MathBackendCPU(), 3);`);
+test('a GPU build is preferred over the CPU build and reported as GPU; glue resolves genlab\'s tfjs', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-fake-tf-'));
+  fakeBuild(dir, 'cpu', `module.exports = { TF_Version: '2.99.0-cpu', isUsingGpuDevice: () => false };`);
+  fakeBuild(dir, 'gpu', `module.exports = { TF_Version: '2.99.0', isUsingGpuDevice: () => true };`);
   const r = child(
     `await b.ready(); const e = await b.describeEnvironment();
      const s = b.tf.tidy(() => b.tf.tensor([1, 2, 3]).sum().dataSync()[0]);
-     console.log(JSON.stringify({ choice: e.choice, backend: e.backend, gpu: e.gpu, threads: e.threads, s }));`,
-    { NODE_PATH: [modules, REPO_NODE_MODULES].join(path.delimiter) },
+     console.log(JSON.stringify({ choice: e.choice, backend: e.backend, gpu: e.gpu, tf: e.versions.tensorflow, build: e.tensorflowBuild, onednn: process.env.TF_ENABLE_ONEDNN_OPTS, s }));`,
+    { GENLAB_TENSORFLOW_DIR: dir, TF_ENABLE_ONEDNN_OPTS: '1' },
   );
   assert.equal(r.status, 0, r.err);
-  const e = JSON.parse(r.out);
-  assert.deepEqual({ ...e, threads: undefined }, { choice: 'tfjs-node-gpu', backend: 'tensorflow', gpu: true, threads: undefined, s: 6 });
-  assert.ok(e.threads >= 1);
+  assert.deepEqual(JSON.parse(r.out), {
+    choice: 'tensorflow', backend: 'tensorflow', gpu: true, tf: '2.99.0',
+    build: { variant: 'gpu', wheel: 'tensorflow 2.99.0', dir: '/nowhere' }, onednn: '0', s: 6,
+  });
 });
 
-test('a tfjs-node-gpu that fails to load (no CUDA) falls back to WASM and says why', () => {
-  const modules = fakeNodeGpu(`throw new Error('libcudart.so.11.0: cannot open shared object file');`);
-  const r = child(`await b.ready(); console.log(JSON.stringify(await b.describeEnvironment()));`, {
-    NODE_PATH: [modules, REPO_NODE_MODULES].join(path.delimiter),
-  });
+test('a GPU build that fails to load (no CUDA) falls back to the CPU build, then to WASM, saying why', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-fake-tf-'));
+  fakeBuild(dir, 'gpu', `throw new Error('libcudart.so.12: cannot open shared object file');`);
+  fakeBuild(dir, 'cpu', `module.exports = { TF_Version: '2.99.0', isUsingGpuDevice: () => false };`);
+  const show = `await b.ready(); console.log(JSON.stringify(await b.describeEnvironment()));`;
+  const r = child(show, { GENLAB_TENSORFLOW_DIR: dir });
   assert.equal(r.status, 0, r.err);
   const e = JSON.parse(r.out);
-  assert.equal(e.choice, 'wasm');
+  assert.equal(e.choice, 'tensorflow');
   assert.equal(e.gpu, false);
-  assert.match(e.skipped[0].reason, /tfjs-node-gpu@4\.22\.0 failed to load: libcudart/);
+  assert.equal(e.tensorflowBuild.variant, 'cpu');
+  assert.match(e.skipped[0].reason, /the gpu build \(TensorFlow 2\.99\.0\) failed to load: libcudart\.so\.12/);
+  // Neither loads: WASM, with both reasons.
+  fakeBuild(dir, 'cpu', `throw new Error('libtensorflow_cc.so.2: cannot open shared object file');`);
+  const w = child(show, { GENLAB_TENSORFLOW_DIR: dir });
+  assert.equal(w.status, 0, w.err);
+  const f = JSON.parse(w.out);
+  assert.equal(f.choice, 'wasm');
+  assert.equal(f.skipped[0].choice, 'tensorflow');
+  assert.match(f.skipped[0].reason, /gpu build .*libcudart.*; the cpu build .*libtensorflow_cc\.so\.2.*rebuild: run `npm run setup -- --tensorflow`/);
   // forcing it names the reason
-  const forced = child(`await b.ready();`, {
-    NODE_PATH: [modules, REPO_NODE_MODULES].join(path.delimiter),
-    GENLAB_BACKEND: 'gpu',
-  });
+  const forced = child(`await b.ready();`, { GENLAB_TENSORFLOW_DIR: dir, GENLAB_BACKEND: 'gpu' });
   assert.notEqual(forced.status, 0);
-  assert.match(forced.err, /'tfjs-node-gpu' \(forced by GENLAB_BACKEND=gpu\) is unavailable: .*libcudart/);
+  assert.match(forced.err, /'tensorflow' \(forced by GENLAB_BACKEND=gpu\) is unavailable: .*libcudart/);
 });
 
 test('useBackend switches genlab and its tf at run time; parseBackendChoice knows the aliases', async () => {
@@ -136,12 +177,12 @@ test('useBackend switches genlab and its tf at run time; parseBackendChoice know
     await assert.rejects(useBackend('quantum'), /Unknown genlab backend 'quantum'\. Choices:/);
     assert.equal(await ready(), 'cpu', 'a failed switch leaves the backend as it was');
   } finally {
-    await useBackend(before === 'tensorflow' ? 'tfjs-node' : before);
+    await useBackend(before);
   }
   assert.equal(tf.getBackend(), before);
-  assert.equal(parseBackendChoice('GPU'), 'tfjs-node-gpu');
-  assert.equal(parseBackendChoice('node'), 'tfjs-node');
-  assert.deepEqual([...BACKEND_CHOICES], ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+  assert.equal(parseBackendChoice('GPU'), 'tensorflow');
+  assert.equal(parseBackendChoice('tfjs-node'), 'tensorflow');
+  assert.deepEqual([...BACKEND_CHOICES], ['tensorflow', 'wasm', 'cpu']);
 });
 
 test('environment text and HTML forms carry every field and escape HTML', async () => {
@@ -153,8 +194,10 @@ test('environment text and HTML forms carry every field and escape HTML', async 
   // Which kernels run, as the kernels module reports them (native addon or the reason it is not used).
   const k = fastKernelReport();
   assert.deepEqual(env.kernels, { native: k.native, threads: k.threads, note: k.note });
-  assert.ok(text.includes(k.native ? 'native OpenBLAS' : k.note), text);
-  const html = environmentHtml({ ...env, skipped: [{ choice: 'tfjs-node', reason: '<script>x</script> & co' }] });
+  const kernelsLine = env.choice === 'tensorflow' ? "not needed (TensorFlow's own kernels)" : k.native ? 'native OpenBLAS' : k.note;
+  assert.ok(text.includes(kernelsLine), text);
+  if (env.choice === 'tensorflow') assert.ok(text.includes(`TensorFlow     ${env.versions.tensorflow} (native, CPU build`), text);
+  const html = environmentHtml({ ...env, skipped: [{ choice: 'tensorflow', reason: '<script>x</script> & co' }] });
   assert.match(html, /^<table class="genlab-environment">/);
   assert.ok(!html.includes('<script>'), 'reason must be escaped');
   assert.ok(html.includes('&lt;script&gt;x&lt;/script&gt; &amp; co'));

@@ -41,18 +41,30 @@ export async function openPage(browser: Browser, file: string, hash = ''): Promi
   return v;
 }
 
-/** Waits until MathJax has typeset at least one formula and has nothing queued. */
+/**
+ * Waits until MathJax 3 (inlined by genlab's export templates) has typeset the page; returns the number of formulas
+ * (`mjx-container` elements, drawn as SVG).
+ */
 export async function typeset(page: Page): Promise<number> {
   await page.waitForFunction(
     () => {
-      const w = window as unknown as { MathJax?: { Hub?: { queue?: { pending: number; running: number } } } };
-      const q = w.MathJax?.Hub?.queue;
-      return q !== undefined && q.pending === 0 && q.running === 0 && document.querySelectorAll('.MathJax_CHTML').length > 0;
+      const w = window as unknown as { MathJax?: { startup?: { promise?: Promise<unknown> } }; genlabTypeset?: boolean };
+      const p = w.MathJax?.startup?.promise;
+      if (p && w.genlabTypeset === undefined) {
+        w.genlabTypeset = false;
+        void p.then(() => (w.genlabTypeset = true));
+      }
+      return w.genlabTypeset === true;
     },
     null,
     { timeout: 60000 },
   );
-  return page.evaluate(() => document.querySelectorAll('.MathJax_CHTML').length);
+  return page.evaluate(() => document.querySelectorAll('mjx-container svg').length);
+}
+
+/** Formulas MathJax could not typeset (TeX errors). */
+export function mathErrors(page: Page): Promise<number> {
+  return page.evaluate(() => document.querySelectorAll('mjx-merror, [data-mjx-error]').length);
 }
 
 export function assertOffline(v: Visit): void {
@@ -61,3 +73,12 @@ export function assertOffline(v: Visit): void {
   assert.deepEqual(v.errors, [], 'JavaScript errors on the page');
 }
 
+
+/** Asserts the file references nothing outside itself (no src/href to another file or a server). */
+export function assertSelfContained(html: string, what: string): void {
+  // the markup outside inline scripts (whose code may hold src="..." in strings, e.g. reveal's speaker view)
+  const markup = html.replace(/<script\b(?![^>]*\bsrc=)[^>]*>[\s\S]*?<\/script>/gi, '<script></script>');
+  const refs = markup.match(/<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=["'](?!data:|#)[^"']+["'][^>]*>/gi);
+  assert.equal(refs, null, `${what} loads other files: ${refs?.slice(0, 3).join(' ')}`);
+  assert.equal((html.match(/plotly\.js \(MIT\), inlined by genlab/g) ?? []).length, 1, `${what}: plotly.js inlined exactly once`);
+}

@@ -30,6 +30,10 @@ function ensureWasmLoaded(): boolean {
   }
 }
 
+// Where the platform selected another backend (GENLAB_BACKEND=tensorflow), load WASM's kernel table now and give
+// it the conv-gradient kernels as a WASM selection would have, before the tests below register the native ones.
+if (ensureWasmLoaded()) registerWasmConvGradients();
+
 type Case = { name: string; run: (inputs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]; shapes: number[][] };
 
 /** Matrix products: rank 2 and 3, every transpose combination, broadcast batch, and fused bias+activation. */

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { repoRoot } from '../scripts/jupyter';
 import { listNotebooks, runNotebook } from '../scripts/lectures';
 import { chromium, Browser } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_FLAGS, assertOffline, openPage, typeset } from './browser';
+import { CHROMIUM, CHROMIUM_FLAGS, assertOffline, mathErrors, openPage, typeset } from './browser';
 
 const OUT = path.join(repoRoot(), 'build', 'test-notebooks');
 const SLIDE_TYPES = ['slide', 'subslide', 'fragment', 'skip', 'notes', '-'];
@@ -46,8 +46,8 @@ async function assertSlidesRender(file: string, hasMath: boolean): Promise<void>
     await v.page.waitForSelector('.reveal.ready', { timeout: 60000 });
     if (hasMath) await typeset(v.page);
     const figures = await v.page.evaluate(() => document.querySelectorAll('.genlab-figure').length);
-    // Space steps through every slide, sub-slide and fragment in order (reveal.js is not a global here: nbconvert
-    // loads it through require.js), so pressing it once per section and fragment walks the whole deck.
+    // Space steps through every slide, sub-slide and fragment in order, so pressing it once per section and
+    // fragment walks the whole deck.
     const steps = await v.page.evaluate(
       () => document.querySelectorAll('.reveal .slides section').length + document.querySelectorAll('.reveal .fragment').length,
     );
@@ -79,8 +79,7 @@ async function assertPageRenders(file: string, hasMath: boolean): Promise<void> 
     );
     if (hasMath) {
       await typeset(v.page);
-      const mathErrors = await v.page.evaluate(() => document.querySelectorAll('.MathJax_Error, merror').length);
-      assert.equal(mathErrors, 0, 'TeX errors on the page');
+      assert.equal(await mathErrors(v.page), 0, 'TeX errors on the page');
     }
     assertOffline(v);
   } finally {

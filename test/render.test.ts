@@ -131,7 +131,7 @@ NotebookClient(nb, kernel_name="tslab", timeout=120, startup_timeout=120,
 nbformat.write(nb, out_nb)
 ex = HTMLExporter()
 ex.require_js_url = "file://" + modules + "/requirejs/require.js"
-ex.mathjax_url = "file://" + modules + "/mathjax/MathJax.js"
+ex.mathjax_url = "file://" + modules + "/mathjax/es5/tex-svg-full.js"
 ex.jquery_url = "file://" + modules + "/jquery/dist/jquery.min.js"
 html, _ = ex.from_notebook_node(nb)
 open(out_html, "w").write(html)

@@ -13,6 +13,8 @@ import * as path from 'node:path';
 import {
   DEBIAN_JUPYTER_PACKAGES,
   ensureJupyter,
+  hasJupyterLab,
+  isProjectPython,
   kernelDataDir,
   registerKernel,
   repoRoot,
@@ -20,6 +22,7 @@ import {
 } from '../scripts/jupyter';
 import { listNotebooks, NotebookError, runNotebook } from '../scripts/lectures';
 import { labCommand } from '../scripts/lab';
+import { venvDir } from '../scripts/python-env';
 
 const ROOT = repoRoot();
 const DIST_SCRIPTS = path.join(__dirname, '..', 'scripts');
@@ -44,7 +47,7 @@ test('no Jupyter and no permission to install: one message naming pip install ju
 
 test('no Jupyter on Debian as root: installs Debian\'s Jupyter packages with apt-get, then finds it', () => {
   // A machine without Jupyter, simulated: the only candidate python does not exist until "apt-get install" creates
-  // it (as a link to this machine's Jupyter python). The fake apt-get records its arguments.
+  // it (a wrapper running this machine's Jupyter python: a venv's python cannot simply be linked elsewhere). The fake apt-get records its arguments.
   const dir = tmp('apt');
   const python = path.join(dir, 'bin', 'python3');
   const log = path.join(dir, 'apt.log');
@@ -52,7 +55,7 @@ test('no Jupyter on Debian as root: installs Debian\'s Jupyter packages with apt
   const apt = path.join(dir, 'apt-get');
   fs.writeFileSync(
     apt,
-    `#!/bin/sh\necho "$@" >> ${log}\nif [ "$1" = install ]; then mkdir -p ${dir}/bin && ln -sf ${realPython} ${python}; fi\n`,
+    `#!/bin/sh\necho "$@" >> ${log}\nif [ "$1" = install ]; then mkdir -p ${dir}/bin && printf '#!/bin/sh\\nexec ${realPython} "$@"\\n' > ${python} && chmod +x ${python}; fi\n`,
     { mode: 0o755 },
   );
   const lines: string[] = [];
@@ -272,4 +275,72 @@ test('npm run lab serves notebooks/ with this checkout\'s tslab kernel', async (
     child.kill('SIGTERM');
     await exited;
   }
+});
+
+test('set-up is idempotent: a second run finds JupyterLab 4 in .venv and has nothing to do or say', () => {
+  const first = spawnSync(process.execPath, [path.join(DIST_SCRIPTS, 'setup.js'), '--for', 'lab'], { encoding: 'utf8' });
+  assert.equal(first.status, 0, first.stderr);
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [path.join(DIST_SCRIPTS, 'setup.js'), '--for', 'lab'], { encoding: 'utf8' });
+  const seconds = (Date.now() - t0) / 1000;
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr.replace(/^genlab setup: (warning: missing|install with).*\n/gm, ''), '', 'nothing to do, nothing said');
+  process.stderr.write(`# set-up when done: ${seconds.toFixed(2)} s\n`);
+  const python = ensureJupyter({ log: () => undefined });
+  if (isProjectPython(python, ROOT)) {
+    assert.ok(hasJupyterLab(python), 'the project venv has JupyterLab 4 and Notebook 7');
+    // the venv has everything a `.venv/bin/jupyter lab` started by hand needs
+    assert.ok(fs.existsSync(path.join(venvDir(ROOT), 'share', 'jupyter', 'kernels', 'tslab', 'kernel.json')));
+    assert.ok(fs.existsSync(path.join(venvDir(ROOT), 'share', 'jupyter', 'nbconvert', 'templates', 'genlab-reveal', 'index.html.j2')));
+  }
+});
+
+test('where venv fails, set-up says so in one line and falls back (Debian\'s Jupyter, or the fix)', () => {
+  const lines: string[] = [];
+  const dir = tmp('novenv');
+  try {
+    const py = ensureJupyter({ venv: { root: dir, base: '/nonexistent/python3' }, root: false, log: (l) => lines.push(l) });
+    assert.ok(!isProjectPython(py, dir));
+  } catch (e) {
+    assert.match((e as Error).message, /Jupyter not found .*pip install jupyterlab/);
+  }
+  const notes = lines.filter((l) => /falling back/.test(l));
+  assert.equal(notes.length, 1, lines.join('\n'));
+  assert.match(notes[0], /could not create a Python environment with '\/nonexistent\/python3 -m venv/);
+  assert.ok(!fs.existsSync(path.join(dir, '.venv')), 'no half-made environment is left');
+});
+
+test('a class on one server: --sys-prefix installs the kernel, templates and config into a shared environment', () => {
+  // A throwaway venv stands for the shared environment (TLJH's /opt/tljh/user); it sees Jupyter through a .pth
+  // file pointing at the project venv's packages, as a shared environment would have them installed.
+  const python = ensureJupyter({ log: () => undefined });
+  const site = spawnSync(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' }).stdout.trim();
+  const env = tmp('shared');
+  const made = spawnSync('python3', ['-m', 'venv', '--without-pip', env], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const envPython = path.join(env, 'bin', 'python');
+  const envSite = spawnSync(envPython, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' }).stdout.trim();
+  fs.writeFileSync(path.join(envSite, 'shared-jupyter.pth'), site + '\n');
+  const r = spawnSync(process.execPath, [path.join(DIST_SCRIPTS, 'setup.js'), '--sys-prefix', envPython], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const kernelJson = path.join(env, 'share', 'jupyter', 'kernels', 'tslab', 'kernel.json');
+  assert.equal(JSON.parse(fs.readFileSync(kernelJson, 'utf8')).argv[0], kernelEntry(ROOT));
+  // Jupyter run from that environment by a student with a fresh account (empty user data folder), with no genlab
+  // variables, sees it
+  const clean: NodeJS.ProcessEnv = { ...process.env, HOME: path.join(env, 'student-home'), JUPYTER_DATA_DIR: path.join(env, 'student-home', 'data') };
+  delete clean.JUPYTER_PATH;
+  delete clean.JUPYTER_CONFIG_PATH;
+  // (`jupyter kernelspec` as the environment's own bin/jupyter-kernelspec runs it; `python -m jupyter kernelspec`
+  // would look for jupyter-kernelspec on PATH, and this stand-in environment has no scripts of its own)
+  const list = spawnSync(envPython, ['-c', 'from jupyter_client.kernelspecapp import KernelSpecApp; KernelSpecApp.launch_instance()', 'list', '--json'], {
+    encoding: 'utf8',
+    env: clean,
+  });
+  assert.equal(list.status, 0, list.stderr);
+  const specs = JSON.parse(list.stdout).kernelspecs as Record<string, { resource_dir: string }>;
+  assert.equal(fs.realpathSync(specs.tslab.resource_dir), fs.realpathSync(path.dirname(kernelJson)));
+  assert.ok(fs.existsSync(path.join(env, 'share', 'jupyter', 'nbconvert', 'templates', 'genlab-assets', 'tex-svg-full.js')));
+  const config = JSON.parse(fs.readFileSync(path.join(env, 'etc', 'jupyter', 'jupyter_server_config.json'), 'utf8'));
+  assert.equal(config.SlidesExporter.template_name, 'genlab-reveal');
+  fs.rmSync(env, { recursive: true, force: true });
 });

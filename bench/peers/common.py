@@ -21,6 +21,7 @@ def parse_args():
     p.add_argument("--data", required=True, help="raw little-endian float32 [n, 784]")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="0: PyTorch's default (one per core)")
     return p.parse_args()
 
 
@@ -36,7 +37,8 @@ def rss_mb():
 
 def run(train_epoch, x, args, implementation):
     """Times `train_epoch(x) -> loss` for args.epochs epochs and prints the result line."""
-    torch.set_num_threads(1)
+    if getattr(args, "threads", 1) > 0:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     seconds, cpu, rss_after, loss = [], [], [], float("nan")
     for _ in range(args.epochs):

@@ -11,17 +11,33 @@ function environmentRows(env: EnvironmentDescription): [string, string][] {
   const backend =
     `${env.choice}${env.simd ? ' (SIMD)' : ''}${env.forced ? ` (forced by ${BACKEND_ENV_VAR})` : ''}` +
     (env.gpu ? ' on GPU' : '');
+  const build = env.tensorflowBuild;
   const rows: [string, string][] = [
     ['backend', backend],
     ['threads', String(env.threads)],
-    ['GPU', env.gpu ? 'yes' : 'no'],
+    ['GPU', env.gpu ? `yes${env.gpuName ? `: ${env.gpuName}` : ''}` : 'no'],
     ['genlab', env.versions.genlab],
     ['TensorFlow.js', `${env.versions.tfjs} (backend package ${env.versions.backend})`],
+  ];
+  if (build) {
+    rows.push([
+      'TensorFlow',
+      `${env.versions.tensorflow ?? '?'} (native, ${build.variant.toUpperCase()} build against pip's ${build.wheel})`,
+    ]);
+  }
+  rows.push(
     ['Node.js', env.versions.node],
     ['machine', `${env.platform}, ${env.cpu}`],
     ['quick mode', env.quickMode ? 'on (GENLAB_QUICK=1: small data, few epochs)' : 'off'],
-    ['fast kernels', env.kernels.native ? `native OpenBLAS, ${env.kernels.threads} thread(s)` : env.kernels.note],
-  ];
+    [
+      'fast kernels',
+      env.choice === 'tensorflow'
+        ? "not needed (TensorFlow's own kernels)"
+        : env.kernels.native
+          ? `native OpenBLAS, ${env.kernels.threads} thread(s)`
+          : env.kernels.note,
+    ],
+  );
   for (const s of env.skipped) rows.push([`skipped ${s.choice}`, s.reason]);
   return rows;
 }

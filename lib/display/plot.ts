@@ -25,8 +25,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../engine/backend';
-import { escapeHtml, jsonForScript, randomId, scriptSafeSource } from './html';
+import { escapeHtml, jsonForScript, randomId } from './html';
 import { displayBundle, MimeBundle } from './notebook';
+import { plotlyLoaderHtml } from './plotly-source';
 import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, OptionKeyMap, optionKeys } from '../core/validate';
 
 export { inNotebook } from './notebook';
@@ -605,43 +606,7 @@ export function subplots(figures: Figure[], opts: SubplotOptions): Figure {
 // ---------------------------------------------------------------------------------------------------------
 // HTML and display
 
-const PLOTLY_PACKAGES = [
-  ['plotly.js-cartesian-dist-min', 'plotly-cartesian.min.js'],
-  ['plotly.js-dist-min', 'plotly.min.js'],
-  ['plotly.js-dist', 'plotly.js'],
-] as const;
-
-let plotlySourceMemo: { file: string; source: string } | null = null;
-
-/** The plotly.js bundle genlab embeds: the first of the cartesian minified bundle, the full minified one, the full one. */
-export function plotlySource(): { file: string; source: string } {
-  if (plotlySourceMemo) return plotlySourceMemo;
-  for (const [pkg, file] of PLOTLY_PACKAGES) {
-    let f: string;
-    try {
-      f = path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
-    } catch {
-      continue;
-    }
-    if (fs.existsSync(f)) return (plotlySourceMemo = { file: f, source: fs.readFileSync(f, 'utf8') });
-  }
-  throw new Error(`plotly.js not found: install one of ${PLOTLY_PACKAGES.map((p) => p[0]).join(', ')}`);
-}
-
-/**
- * The `<script>` that defines `window.Plotly` from the inline bundle, unless the page already has it.
- * `define`, `module` and `exports` are shadowed so the UMD wrapper never registers an AMD/CommonJS module
- * instead of the global (require.js pages: classic Notebook, nbconvert HTML and slides).
- */
-export function plotlyLoaderHtml(): string {
-  const { source } = plotlySource();
-  return (
-    '<script type="text/javascript">/* plotly.js (MIT), inlined by genlab */\n' +
-    'if (!window.Plotly) { (function (define, module, exports) {\n' +
-    scriptSafeSource(source) +
-    '\n}).call(window); }\n</script>'
-  );
-}
+export { plotlyLoaderHtml, plotlyLoaderScript, plotlySource } from './plotly-source';
 
 /** Options for {@link figureHtml}. */
 export interface FigureHtmlOptions {

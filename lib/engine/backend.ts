@@ -5,10 +5,11 @@
  * share one engine and one backend.
  *
  * Selection happens when this module is imported. In order of preference:
- *   1. `tfjs-node-gpu`  native TensorFlow with CUDA (needs CUDA 11.2 + cuDNN 8.1 at install and run time),
- *   2. `tfjs-node`      native TensorFlow on the CPU,
- *   3. `wasm`           @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD; single-threaded in Node),
- *   4. `cpu`            the pure-JavaScript backend (always there, slowest).
+ *   1. `tensorflow`  native TensorFlow from pip's wheel, built by `npm run setup -- --tensorflow[=gpu]`
+ *                    (engine/tensorflow-build.ts): the GPU build (CUDA 12) first, then the CPU build,
+ *   2. `wasm`        @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD; single-threaded in Node) with genlab's
+ *                    optional OpenBLAS addon (engine/kernels.ts),
+ *   3. `cpu`         the pure-JavaScript backend (always there, slowest).
  * `GENLAB_BACKEND=<choice>` forces one; an unknown or unavailable choice throws at import with the list of choices
  * and why each unavailable one is unavailable. Initialisation is asynchronous: `await ready()` before computing.
  */
@@ -17,22 +18,23 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from './tf';
 import { fastKernelReport, registerFastKernels } from './kernels';
+import { readTensorflowBuild, TENSORFLOW_VARIANTS, TensorflowVariant } from './tensorflow-build';
+import { loadedTensorflow, loadTensorflowBuild, nvidiaGpuNames, tensorflowUsesGpu } from './tensorflow-native';
 
 export { tf };
 
 /** A backend genlab can select, best first. */
-export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export type BackendChoice = 'tensorflow' | 'wasm' | 'cpu';
 
 /** Every backend genlab knows, in order of preference (best first). */
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['tensorflow', 'wasm', 'cpu'];
 
 /** Environment variable that forces a backend, e.g. `GENLAB_BACKEND=cpu`. */
 export const BACKEND_ENV_VAR = 'GENLAB_BACKEND';
 
 /** The name each choice registers in TensorFlow.js (what `tf.getBackend()` returns). */
 const TF_NAME: Record<BackendChoice, string> = {
-  'tfjs-node-gpu': 'tensorflow',
-  'tfjs-node': 'tensorflow',
+  tensorflow: 'tensorflow',
   wasm: 'wasm',
   cpu: 'cpu',
 };
@@ -46,7 +48,7 @@ export interface SkippedBackend {
 }
 
 /** Result of probing one backend: either available (with its package version) or a reason why not. */
-type Probe = { ok: true; version: string } | { ok: false; reason: string };
+type Probe = { ok: true; version: string; passedOver?: SkippedBackend[] } | { ok: false; reason: string };
 
 /** The outcome of the selection made at import (or by {@link useBackend}). */
 interface Selection {
@@ -62,41 +64,30 @@ function firstLine(e: unknown): string {
   return msg.split('\n')[0];
 }
 
+/** The fix printed when no native TensorFlow build exists. */
+const TENSORFLOW_HOW = 'run `npm run setup -- --tensorflow` (CPU) or `npm run setup -- --tensorflow=gpu` (CUDA 12)';
+
 /**
- * Probes a native binding package (`@tensorflow/tfjs-node` or `-gpu`). The package must be the REAL one: with the
- * npm override that lets danfojs-node install, `node_modules/@tensorflow/tfjs-node` is an alias of plain
- * `@tensorflow/tfjs`, which has no native code. Loading it must register the 'tensorflow' backend on genlab's own
- * engine (a tfjs-node built against another copy of tfjs-core would register it elsewhere).
+ * Probes genlab's native TensorFlow builds (engine/tensorflow-build.ts), the GPU build first: the first that loads
+ * registers the 'tensorflow' backend on genlab's engine (engine/tensorflow-native.ts). The version reported is
+ * the tfjs-node release of the binding and glue; TensorFlow's own version is in describeEnvironment().
  */
-function probeNative(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Probe {
-  let manifest: { name?: string; version?: string };
-  try {
-    manifest = JSON.parse(fs.readFileSync(require.resolve(`${pkg}/package.json`), 'utf8'));
-  } catch {
-    return { ok: false, reason: `${pkg} is not installed` };
-  }
-  if (manifest.name !== pkg) {
-    return {
-      ok: false,
-      reason: `node_modules/${pkg} is an npm alias of ${manifest.name}@${manifest.version}, not the native binding`,
-    };
-  }
-  if (!tf.findBackend('tensorflow')) {
+function probeTensorflow(): Probe {
+  const reasons: string[] = [];
+  for (const variant of TENSORFLOW_VARIANTS) {
+    const manifest = readTensorflowBuild(variant);
+    if (!manifest) continue;
     try {
-      require(pkg);
+      loadTensorflowBuild(manifest);
+      // A GPU build that failed to load before this CPU build is worth saying (e.g. CUDA libraries missing).
+      const passedOver = reasons.map((reason) => ({ choice: 'tensorflow' as const, reason }));
+      return { ok: true, version: manifest.tfjsNode, passedOver };
     } catch (e) {
-      return { ok: false, reason: `${pkg}@${manifest.version} failed to load: ${firstLine(e)}` };
-    }
-    if (!tf.findBackend('tensorflow')) {
-      return {
-        ok: false,
-        reason:
-          `${pkg}@${manifest.version} loaded but registered no 'tensorflow' backend on genlab's ` +
-          `@tensorflow/tfjs ${tf.version.tfjs} (it uses another copy of tfjs-core; install matching versions)`,
-      };
+      reasons.push(`the ${variant} build (TensorFlow ${manifest.tensorflow}) failed to load: ${firstLine(e)}`);
     }
   }
-  return { ok: true, version: manifest.version ?? 'unknown' };
+  if (reasons.length === 0) return { ok: false, reason: `native TensorFlow is not built (${TENSORFLOW_HOW})` };
+  return { ok: false, reason: `${reasons.join('; ')} (rebuild: ${TENSORFLOW_HOW})` };
 }
 
 /** Loads the WASM backend module (registers the 'wasm' backend) or says why it cannot. */
@@ -115,10 +106,8 @@ function probeWasm(): Probe {
 
 function probe(choice: BackendChoice): Probe {
   switch (choice) {
-    case 'tfjs-node-gpu':
-      return probeNative('@tensorflow/tfjs-node-gpu');
-    case 'tfjs-node':
-      return probeNative('@tensorflow/tfjs-node');
+    case 'tensorflow':
+      return probeTensorflow();
     case 'wasm':
       return probeWasm();
     case 'cpu':
@@ -128,10 +117,12 @@ function probe(choice: BackendChoice): Probe {
 
 /** Accepted spellings: the choices themselves plus a few obvious aliases. */
 const ALIASES: Record<string, BackendChoice> = {
-  gpu: 'tfjs-node-gpu',
-  'node-gpu': 'tfjs-node-gpu',
-  node: 'tfjs-node',
-  tensorflow: 'tfjs-node',
+  tf: 'tensorflow',
+  native: 'tensorflow',
+  gpu: 'tensorflow',
+  node: 'tensorflow',
+  'tfjs-node': 'tensorflow',
+  'tfjs-node-gpu': 'tensorflow',
 };
 
 /** Parses a backend name (case-insensitive, aliases allowed); throws listing the choices when unknown. */
@@ -154,7 +145,7 @@ function select(forcedName: string | undefined): Selection {
   if (forcedName !== undefined && forcedName.trim() !== '') {
     const choice = parseBackendChoice(forcedName);
     const p = probe(choice);
-    if (p.ok) return { choice, forced: true, version: p.version, skipped };
+    if (p.ok) return { choice, forced: true, version: p.version, skipped: [...skipped, ...(p.passedOver ?? [])] };
     const others = BACKEND_CHOICES.filter((c) => c !== choice).map((c) => {
       const q = probe(c);
       return q.ok ? `${c} (available)` : `${c} (unavailable: ${q.reason})`;
@@ -166,7 +157,7 @@ function select(forcedName: string | undefined): Selection {
   }
   for (const choice of BACKEND_CHOICES) {
     const p = probe(choice);
-    if (p.ok) return { choice, forced: false, version: p.version, skipped };
+    if (p.ok) return { choice, forced: false, version: p.version, skipped: [...skipped, ...(p.passedOver ?? [])] };
     skipped.push({ choice, reason: p.reason });
   }
   /* istanbul ignore next: the cpu backend ships with @tensorflow/tfjs */
@@ -202,7 +193,7 @@ export function ready(): Promise<string> {
 /**
  * Switches genlab (and every user of its `tf`) to another backend at run time, e.g. to compare speeds.
  * Tensors created on the old backend stay there; dispose them or create new ones. Throws if unavailable.
- * @param choice One of {@link BACKEND_CHOICES} (aliases 'gpu', 'node' accepted).
+ * @param choice One of {@link BACKEND_CHOICES} (aliases 'tf', 'native', 'gpu', 'node', 'tfjs-node' mean 'tensorflow').
  * @returns The TensorFlow.js backend name now active.
  */
 export async function useBackend(choice: BackendChoice | string): Promise<string> {
@@ -218,15 +209,17 @@ export interface EnvironmentVersions {
   genlab: string;
   /** @tensorflow/tfjs version. */
   tfjs: string;
-  /** Version of the package providing the active backend (tfjs-node, tfjs-backend-wasm or tfjs-backend-cpu). */
+  /** Version of the package providing the active backend (tfjs-node's binding, tfjs-backend-wasm or tfjs-backend-cpu). */
   backend: string;
+  /** TensorFlow's version (`TF_Version()` of the library genlab's build links, e.g. '2.21.0'); tensorflow only. */
+  tensorflow?: string;
   /** Node.js version, e.g. 'v20.20.2'. */
   node: string;
 }
 
 /** What {@link describeEnvironment} reports. */
 export interface EnvironmentDescription {
-  /** The genlab choice that is active: 'tfjs-node-gpu', 'tfjs-node', 'wasm' or 'cpu'. */
+  /** The genlab choice that is active: 'tensorflow', 'wasm' or 'cpu'. */
   choice: BackendChoice;
   /** TensorFlow.js's name for it (`tf.getBackend()`): 'tensorflow', 'wasm' or 'cpu'. */
   backend: string;
@@ -238,8 +231,15 @@ export interface EnvironmentDescription {
   threads: number;
   /** Whether the WASM backend runs its SIMD build (undefined for other backends). */
   simd?: boolean;
-  /** True when computation runs on a GPU (tfjs-node-gpu). */
+  /** True when computation runs on a GPU (the tensorflow backend found a CUDA device). */
   gpu: boolean;
+  /** The GPU's name (from nvidia-smi) when {@link gpu}; undefined otherwise or when nvidia-smi is absent. */
+  gpuName?: string;
+  /**
+   * The native TensorFlow build in use (tensorflow only): 'cpu' or 'gpu' wheel, the pip distribution it links
+   * (e.g. 'tensorflow-cpu 2.21.0') and the folder of its library.
+   */
+  tensorflowBuild?: { variant: TensorflowVariant; wheel: string; dir: string };
   /** True in quick mode (GENLAB_QUICK=1). */
   quickMode: boolean;
   /** Operating system and architecture, e.g. 'linux x64'. */
@@ -290,16 +290,34 @@ export async function describeEnvironment(): Promise<EnvironmentDescription> {
   } else if (sel.choice !== 'cpu') {
     threads = os.availableParallelism();
   }
+  const native = sel.choice === 'tensorflow' ? loadedTensorflow() : undefined;
+  const gpu = native !== undefined && tensorflowUsesGpu();
   const cpus = os.cpus();
   const k = fastKernelReport();
   return {
     choice: sel.choice,
     backend: tf.getBackend(),
     forced: sel.forced,
-    versions: { genlab: readGenlabVersion(), tfjs: tf.version.tfjs, backend: sel.version, node: process.version },
+    versions: {
+      genlab: readGenlabVersion(),
+      tfjs: tf.version.tfjs,
+      backend: sel.version,
+      ...(native ? { tensorflow: native.version } : {}),
+      node: process.version,
+    },
     threads,
     simd,
-    gpu: sel.choice === 'tfjs-node-gpu',
+    gpu,
+    ...(gpu ? { gpuName: nvidiaGpuNames()[0] } : {}),
+    ...(native
+      ? {
+          tensorflowBuild: {
+            variant: native.manifest.variant,
+            wheel: `${native.manifest.distribution} ${native.manifest.tensorflow}`,
+            dir: native.manifest.tensorflowDir,
+          },
+        }
+      : {}),
     quickMode: isQuickMode(),
     platform: `${os.platform()} ${os.arch()}`,
     cpu: `${cpus[0]?.model.trim() ?? 'unknown CPU'} (${os.availableParallelism()} cores)`,
