@@ -11,7 +11,8 @@ export * from './mcmc'; //        samplers, diagnostics, AIS, the Ising model
 export * from './rbm'; //         BernoulliRBM, GaussianBernoulliRBM
 export * from './nets'; //        encoder and decoder factories
 export * from './vae'; //         VAE, klDiagonalGaussian
-export * from './autoencoder'; // Autoencoder
+export * from './autoencoder'; // Autoencoder (dense, conv, denoising), pca
+export * from './embed'; //       embedding: UMAP, t-SNE, PCA maps
 export * from './gan'; //         GAN
 export * from './diffusion'; //   DDPM, NoiseSchedule, noise-prediction networks
 export * from './metrics'; //     energyDistance, mmd, medianBandwidth, modeCoverage

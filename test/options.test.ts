@@ -15,6 +15,7 @@ import { BernoulliRBM } from '../lib/rbm/bernoulli';
 import { GaussianBernoulliRBM } from '../lib/rbm/gaussian';
 import { VAE, latentGridPoints } from '../lib/vae/vae';
 import { Autoencoder, pca } from '../lib/autoencoder/autoencoder';
+import { embedding } from '../lib/embed/embedding';
 import { bivariateGaussianSamples, gibbsBivariateGaussian, gibbsSampler, metropolisHastings } from '../lib/mcmc/samplers';
 import {
   autocorrelationTime,
@@ -124,6 +125,10 @@ const ROWS: Row[] = [
   { covers: 'GAN.sample', caller: 'GAN.sample', bad: 'Z', hint: 'z', call: () => withGan((g) => g.sample(2, { Z: null } as never)) },
   { covers: 'Autoencoder', caller: 'Autoencoder', bad: 'los', hint: 'loss', call: () => new Autoencoder({ inputDim: 4, codeDim: 2, los: 'mse' } as never) },
   { covers: 'Autoencoder.fit', caller: 'Autoencoder.fit', bad: 'epochz', hint: 'epochs', call: (f) => f.ae.fit(f.x4, { epochz: 1 } as never) },
+  { covers: 'Autoencoder', caller: 'Autoencoder', bad: 'corruptio', hint: 'corruption', call: () => new Autoencoder({ inputDim: 4, codeDim: 2, corruptio: { kind: 'mask', rate: 0.1 } } as never) },
+  { covers: 'Autoencoder', caller: 'Autoencoder', bad: 'convFilter', hint: 'convFilters', call: () => new Autoencoder({ architecture: 'conv', inputShape: [4, 4, 1], codeDim: 2, convFilter: [2] } as never) },
+  { covers: 'Autoencoder', caller: 'Autoencoder corruption', bad: 'sdt', hint: 'std', call: () => new Autoencoder({ inputDim: 4, codeDim: 2, corruption: { kind: 'gaussian', std: 0.1, sdt: 1 } } as never) },
+  { covers: 'embedding', caller: 'embedding', bad: 'methd', hint: 'method', call: () => embedding([[0, 1], [1, 0], [1, 1]], { methd: 'pca' } as never) },
   { covers: 'pca', caller: 'pca', bad: 'maxIteration', hint: 'maxIterations', call: (f) => pca(f.x4, 1, { maxIteration: 5 } as never) },
   // MCMC
   { covers: 'metropolisHastings', caller: 'metropolisHastings', bad: 'burnin', hint: 'burnIn', call: () => metropolisHastings({ logDensity, initial: [0], steps: 1, burnin: 1 } as never) },
@@ -161,6 +166,7 @@ const ROWS: Row[] = [
   { covers: 'denseEncoder', caller: 'denseEncoder', bad: 'activaton', hint: 'activation', call: () => denseEncoder({ inputDim: 4, hiddenUnits: [], latentDim: 2, activaton: 'relu' } as never) },
   { covers: 'denseDecoder', caller: 'denseDecoder', bad: 'outputDims', hint: 'outputDim', call: () => denseDecoder({ latentDim: 2, hiddenUnits: [], outputDim: 4, outputDims: 4 } as never) },
   { covers: 'convEncoder', caller: 'convEncoder', bad: 'filter', hint: 'filters', call: () => convEncoder({ inputShape: [4, 4, 1], latentDim: 2, filter: [2, 2] } as never) },
+  { covers: 'convEncoder', caller: 'convEncoder', bad: 'heads', hint: 'head', call: () => convEncoder({ inputShape: [4, 4, 1], latentDim: 2, head: 'code', heads: 1 } as never) },
   { covers: 'convDecoder', caller: 'convDecoder', bad: 'outputshape', hint: 'outputShape', call: () => convDecoder({ latentDim: 2, outputShape: [4, 4, 1], outputshape: [4, 4, 1] } as never) },
   { covers: 'saveCheckpoint', caller: 'saveCheckpoint', bad: 'beforecommit', hint: 'beforeCommit', call: (f) => saveCheckpoint(f.dir, { kind: 'x', config: {}, tensors: {} }, { beforecommit: () => undefined } as never) },
   { covers: 'mmd', caller: 'mmd', bad: 'bandwith', hint: 'bandwidth', call: () => mmd([[0], [1]], [[0], [1]], { bandwith: 1 } as never) },

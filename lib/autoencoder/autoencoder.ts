@@ -22,18 +22,46 @@ import {
   describeValue,
   optionKeys,
 } from '../core/validate';
-import { denseDecoder, HiddenActivation } from '../nets/factories';
+import { convDecoder, convEncoder, denseDecoder, HiddenActivation } from '../nets/factories';
 import { gradientStep, History, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
 import { TrainingState } from '../train/state';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreModel } from '../core/network-weights';
 
+/**
+ * Input corruption of a denoising autoencoder (Vincent et al. 2008), applied to the training inputs only: the loss
+ * compares g(f(corrupt(x))) with the clean x. `encode`, `reconstruct` and `reconstructionError` never corrupt.
+ * - `{ kind: 'gaussian', std }`: x~ = x + std * eps, eps ~ N(0, 1) per element (std > 0; not clipped);
+ * - `{ kind: 'mask', rate }`: x~ = x * m, m ~ Bernoulli(1 - rate) per element (masking noise: a fraction `rate`
+ *   in [0, 1) of the inputs set to 0).
+ * The noise is drawn from the model's training generator (seeded by `seed`), so a seeded run reproduces.
+ */
+export type Corruption = { kind: 'gaussian'; std: number } | { kind: 'mask'; rate: number };
+
 /** Options for {@link Autoencoder}. */
 export interface AutoencoderOptions {
-  /** Input width D (e.g. 784). Integer >= 1. */
-  inputDim: number;
-  /** Hidden widths of the encoder, first to last (the decoder mirrors them), e.g. `[256]`. Default `[]`. */
+  /**
+   * `'dense'` (default): dense layers `inputDim -> hiddenUnits... -> codeDim` and the mirror image back.
+   * `'conv'`: the Keras lecture's convolutional stack (lib/nets `convEncoder`/`convDecoder`: stride-2 3x3
+   * convolutions with `convFilters`, a dense layer of `convDenseUnits`, the code; transposed convolutions back),
+   * on images of `inputShape`. Data is still passed flat, `[n, h*w*c]` (row-major h, w, c, as loadMnist gives it).
+   */
+  architecture?: 'dense' | 'conv';
+  /** Input width D (e.g. 784). Integer >= 1. Required for 'dense'; for 'conv' it may be left out (= h*w*c). */
+  inputDim?: number;
+  /** Image shape `[height, width, channels]` for `architecture: 'conv'`, e.g. `[28, 28, 1]`; height and width divisible by 2^convFilters.length. */
+  inputShape?: [number, number, number];
+  /**
+   * Hidden widths of the dense encoder, first to last (the decoder mirrors them): `[256]` is the lecture's shallow
+   * model, `[512, 256, 128]` a stacked (deep) autoencoder trained end to end. Default `[]`. Dense only.
+   */
   hiddenUnits?: number[];
+  /** Filters of the conv encoder's stride-2 convolutions (the decoder reverses them). Default `[32, 64]`. Conv only. */
+  convFilters?: number[];
+  /** Width of the dense layer between the conv features and the code. Default 64. Conv only. */
+  convDenseUnits?: number;
+  /** Denoising: corrupt the training inputs (see {@link Corruption}). Default: none (a plain autoencoder). */
+  corruption?: Corruption;
   /** Code (bottleneck) width k. Integer >= 1. */
   codeDim: number;
   /**
@@ -44,15 +72,34 @@ export interface AutoencoderOptions {
   linear?: boolean;
   /** Hidden activation when not `linear`. Default `'relu'`. */
   activation?: HiddenActivation;
-  /** Activation of the code layer when not `linear`. Default: `activation`. */
+  /** Activation of the code layer when not `linear`. Default: `activation` (dense), `'linear'` (conv). */
   codeActivation?: HiddenActivation;
   /** Seed for initialisation and shuffling. Default: random. */
   seed?: number;
 }
 
 const AUTOENCODER_OPTION_KEYS = optionKeys<AutoencoderOptions>({
-  inputDim: true, hiddenUnits: true, codeDim: true, loss: true, linear: true, activation: true, codeActivation: true, seed: true,
+  architecture: true, inputDim: true, inputShape: true, hiddenUnits: true, convFilters: true, convDenseUnits: true, corruption: true,
+  codeDim: true, loss: true, linear: true, activation: true, codeActivation: true, seed: true,
 });
+
+const CORRUPTION_KEYS = { gaussian: ['kind', 'std'], mask: ['kind', 'rate'] } as const;
+
+/** Checks a corruption option and returns a copy (what the config stores). */
+function checkCorruption(c: unknown): Corruption {
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new TypeError(`corruption must be { kind: 'gaussian', std } or { kind: 'mask', rate }; got ${describeValue(c)}`);
+  const kind = (c as { kind?: unknown }).kind;
+  assertOneOf('corruption.kind', kind, ['gaussian', 'mask'] as const);
+  assertKnownOptions('Autoencoder corruption', c, CORRUPTION_KEYS[kind]);
+  if (kind === 'gaussian') {
+    const std = (c as { std?: unknown }).std;
+    assertPositiveNumber('corruption.std', std);
+    return { kind, std: std as number };
+  }
+  const rate = (c as { rate?: unknown }).rate;
+  if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new RangeError(`corruption.rate must be a number in [0, 1); got ${describeValue(rate)}`);
+  return { kind, rate };
+}
 
 /** Options for {@link Autoencoder.fit} (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
 export interface AutoencoderFitOptions extends LoopFitOptions {
@@ -91,8 +138,13 @@ export interface LinearMaps {
 
 /** Serializable configuration (what a checkpoint stores): every constructor option, resolved. */
 interface AutoencoderConfig {
+  architecture: 'dense' | 'conv';
   inputDim: number;
+  inputShape: [number, number, number] | null;
   hiddenUnits: number[];
+  convFilters: number[];
+  convDenseUnits: number;
+  corruption: Corruption | null;
   codeDim: number;
   loss: 'mse' | 'bce';
   linear: boolean;
@@ -112,8 +164,14 @@ const AE_DEFAULTS = {
 } as const;
 
 /**
- * A dense autoencoder. `new Autoencoder({ inputDim: 784, hiddenUnits: [256], codeDim: 64, loss: 'bce' })` is the
- * lecture's Keras model; `{ inputDim: 784, codeDim: 10, loss: 'mse', linear: true }` is the one PCA explains.
+ * An autoencoder, dense or convolutional, plain or denoising, one API for all (fit / encode / decode / reconstruct
+ * / save / load; data always flat `[n, D]`):
+ * - `new Autoencoder({ inputDim: 784, hiddenUnits: [256], codeDim: 64, loss: 'bce' })`: the lecture's Keras model;
+ * - `{ inputDim: 784, codeDim: 10, loss: 'mse', linear: true }`: the one PCA explains;
+ * - `{ inputDim: 784, hiddenUnits: [512, 256, 128], codeDim: 16 }`: a stacked (deep) autoencoder, trained end to
+ *   end (not greedily layer by layer);
+ * - `{ architecture: 'conv', inputShape: [28, 28, 1], codeDim: 16, loss: 'bce' }`: convolutional;
+ * - any of these with `corruption: { kind: 'gaussian', std: 0.5 }` or `{ kind: 'mask', rate: 0.3 }`: denoising.
  */
 export class Autoencoder {
   /** x -> code. */
@@ -124,6 +182,12 @@ export class Autoencoder {
   readonly codeDim: number;
   readonly loss: 'mse' | 'bce';
   readonly linear: boolean;
+  /** `'dense'` or `'conv'`. */
+  readonly architecture: 'dense' | 'conv';
+  /** `[h, w, c]` of a conv autoencoder; null for dense. */
+  readonly inputShape: [number, number, number] | null;
+  /** The training-input corruption of a denoising autoencoder; null for a plain one. */
+  readonly corruption: Corruption | null;
   private readonly rng: Random;
   private readonly config: AutoencoderConfig;
   /** What a second `fit` continues from: the epoch counter and the Adam state. */
@@ -133,8 +197,29 @@ export class Autoencoder {
   constructor(opts: AutoencoderOptions) {
     assertKnownOptions('Autoencoder', opts, AUTOENCODER_OPTION_KEYS);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
-    assertPositiveInteger('inputDim', opts.inputDim);
+    const architecture = opts.architecture ?? 'dense';
+    assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
+    let inputShape: [number, number, number] | null = null;
+    let inputDim: number;
+    if (architecture === 'conv') {
+      const sh = opts.inputShape;
+      if (!Array.isArray(sh) || sh.length !== 3) throw new RangeError(`inputShape must be [height, width, channels] for a conv Autoencoder; got ${describeValue(sh)}`);
+      sh.forEach((d, i) => assertPositiveInteger(`inputShape[${i}]`, d));
+      inputShape = [sh[0], sh[1], sh[2]];
+      inputDim = sh[0] * sh[1] * sh[2];
+      if (opts.inputDim !== undefined && opts.inputDim !== inputDim) throw new RangeError(`inputDim must equal h*w*c = ${inputDim} of inputShape; got ${describeValue(opts.inputDim)}`);
+      if (opts.hiddenUnits !== undefined && opts.hiddenUnits.length > 0) throw new RangeError(`hiddenUnits is for architecture 'dense'; a conv Autoencoder takes convFilters and convDenseUnits; got hiddenUnits ${describeValue(opts.hiddenUnits)}`);
+      if (opts.linear) throw new RangeError("linear: true needs architecture 'dense'");
+    } else {
+      if (opts.inputShape !== undefined) throw new RangeError(`inputShape is for architecture 'conv'; got ${describeValue(opts.inputShape)} with a dense Autoencoder`);
+      if (opts.convFilters !== undefined || opts.convDenseUnits !== undefined) throw new RangeError("convFilters and convDenseUnits are for architecture 'conv'");
+      assertPositiveInteger('inputDim', opts.inputDim);
+      inputDim = opts.inputDim;
+    }
     assertPositiveInteger('codeDim', opts.codeDim);
+    const convFilters = [...(opts.convFilters ?? [32, 64])];
+    const convDenseUnits = opts.convDenseUnits ?? 64;
+    const corruption = opts.corruption === undefined ? null : checkCorruption(opts.corruption);
     const hidden = opts.hiddenUnits ?? [];
     const loss = opts.loss ?? 'mse';
     assertOneOf('loss', loss, ['mse', 'bce'] as const);
@@ -143,25 +228,56 @@ export class Autoencoder {
     const activation: HiddenActivation = linear ? 'linear' : opts.activation ?? 'relu';
     const codeActivation: HiddenActivation = linear ? 'linear' : opts.codeActivation ?? activation;
     this.rng = new Random(opts.seed);
-    // The encoder is a dense stack ending in the code layer: the decoder factory builds exactly that.
-    this.encoder = denseDecoder({
-      latentDim: opts.inputDim,
-      hiddenUnits: hidden,
-      outputDim: opts.codeDim,
-      activation,
-      outputActivation: codeActivation,
-      seed: this.rng.seedInt(),
-    });
-    this.decoder = denseDecoder({
-      latentDim: opts.codeDim,
-      hiddenUnits: [...hidden].reverse(),
-      outputDim: opts.inputDim,
-      activation,
-      seed: this.rng.seedInt(),
-    });
+    if (architecture === 'conv') {
+      // The lib/nets conv factories the VAE uses, with a single code output: [n, h, w, c] -> [n, k] -> [n, h, w, c].
+      this.encoder = convEncoder({
+        inputShape: inputShape!,
+        latentDim: opts.codeDim,
+        filters: convFilters,
+        denseUnits: convDenseUnits,
+        head: 'code',
+        codeActivation: opts.codeActivation ?? 'linear',
+        seed: this.rng.seedInt(),
+      });
+      this.decoder = convDecoder({ latentDim: opts.codeDim, outputShape: inputShape!, filters: [...convFilters].reverse(), seed: this.rng.seedInt() });
+    } else {
+      // The encoder is a dense stack ending in the code layer: the decoder factory builds exactly that.
+      this.encoder = denseDecoder({
+        latentDim: inputDim,
+        hiddenUnits: hidden,
+        outputDim: opts.codeDim,
+        activation,
+        outputActivation: codeActivation,
+        seed: this.rng.seedInt(),
+      });
+      this.decoder = denseDecoder({
+        latentDim: opts.codeDim,
+        hiddenUnits: [...hidden].reverse(),
+        outputDim: inputDim,
+        activation,
+        seed: this.rng.seedInt(),
+      });
+    }
     // Every option resolved (hiddenUnits checked by the factories above): what save() writes.
-    this.config = { inputDim: opts.inputDim, hiddenUnits: [...hidden], codeDim: opts.codeDim, loss, linear, activation, codeActivation, seed: this.rng.seed };
-    this.inputDim = opts.inputDim;
+    this.config = {
+      architecture,
+      inputDim,
+      inputShape,
+      hiddenUnits: [...hidden],
+      convFilters,
+      convDenseUnits,
+      corruption,
+      codeDim: opts.codeDim,
+      loss,
+      linear,
+      activation,
+      codeActivation: architecture === 'conv' ? opts.codeActivation ?? 'linear' : codeActivation,
+      seed: this.rng.seed,
+    };
+    this.architecture = architecture;
+    this.inputShape = inputShape;
+    this.corruption = corruption;
+    this.inputDim = inputDim;
     this.codeDim = opts.codeDim;
     this.loss = loss;
     this.linear = linear;
@@ -193,14 +309,14 @@ export class Autoencoder {
       batchSize,
       shuffle: opts.shuffle !== false,
       rng: this.rng,
-      title: `Autoencoder ${this.describe()}`,
+      title: `${this.corruption ? 'Denoising autoencoder' : 'Autoencoder'} ${this.describe()}`,
       progress: opts.progress ?? 'auto',
       metricNames: ['loss'],
       caller: 'Autoencoder.fit',
       learningRate,
       step: (xb) =>
         gradientStep(optimizer, vars, () => {
-          const loss = this.lossT(xb, true);
+          const loss = this.lossT(xb, true, this.corruption !== null);
           return [loss, loss.reshape([1])];
         }),
       validationData: opts.validation,
@@ -215,21 +331,21 @@ export class Autoencoder {
   encode(x: tf.Tensor2D): tf.Tensor2D {
     this.assertAlive();
     this.checkData('x', x, false);
-    return tf.tidy(() => this.encoder.apply(x) as tf.Tensor2D);
+    return tf.tidy(() => this.encodeT(x, false));
   }
 
   /** The reconstructions `[n, D]` of codes `[n, codeDim]` (sigmoid applied for 'bce'). */
   decode(code: tf.Tensor2D): tf.Tensor2D {
     this.assertAlive();
     assertMatrix('code', code, { width: this.codeDim, checkFinite: false });
-    return tf.tidy(() => this.outputOf(this.decoder.apply(code) as tf.Tensor2D));
+    return tf.tidy(() => this.outputOf(this.decodeT(code, false)));
   }
 
   /** decode(encode(x)). */
   reconstruct(x: tf.Tensor2D): tf.Tensor2D {
     this.assertAlive();
     this.checkData('x', x, false);
-    return tf.tidy(() => this.outputOf(this.decoder.apply(this.encoder.apply(x)) as tf.Tensor2D));
+    return tf.tidy(() => this.outputOf(this.decodeT(this.encodeT(x, false), false)));
   }
 
   /** The mean per-element loss on `x` (the quantity `fit` reports). Synchronous, like the RBMs'. */
@@ -264,8 +380,17 @@ export class Autoencoder {
     return { encoderWeight, encoderBias, decoderWeight, decoderBias };
   }
 
-  /** e.g. `784-256-64 bce` or `linear 784-10 mse`. */
+  /** e.g. `784-256-64 bce`, `linear 784-10 mse`, `conv 28x28x1 [32,64]-64-16 bce`, with the corruption if any. */
   describe(): string {
+    const noise = this.corruption === null ? '' : this.corruption.kind === 'gaussian' ? `, gaussian noise ${this.corruption.std}` : `, mask ${this.corruption.rate}`;
+    if (this.architecture === 'conv') {
+      const c = this.config;
+      return `conv ${c.inputShape!.join('x')} [${c.convFilters.join(',')}]-${c.convDenseUnits}-${this.codeDim} ${this.loss}${noise}`;
+    }
+    return this.describeDense() + noise;
+  }
+
+  private describeDense(): string {
     const widths = [this.inputDim, ...this.encoder.layers.slice(1, -1).map((l) => (l.getConfig().units as number)), this.codeDim];
     return `${this.linear ? 'linear ' : ''}${widths.join('-')} ${this.loss}`;
   }
@@ -273,8 +398,8 @@ export class Autoencoder {
   /**
    * Saves the model to the directory `dir` (created if missing) atomically, through lib/core/checkpoint.ts: a crash
    * mid-save leaves the previous checkpoint there loadable, and {@link Autoencoder.load} refuses a corrupted or
-   * truncated one. Stored: the configuration (inputDim, hiddenUnits, codeDim, loss, linear, activation,
-   * codeActivation, seed) as JSON and the encoder's and decoder's weights in layer order. NOT stored: the Adam
+   * truncated one. Stored: the configuration (architecture, inputDim, inputShape, hiddenUnits, convFilters,
+   * convDenseUnits, corruption, codeDim, loss, linear, activation, codeActivation, seed) as JSON and the encoder's and decoder's weights in layer order. NOT stored: the Adam
    * optimiser state -- `fit` after `load` starts a fresh Adam (moments at zero), and the shuffling generator
    * restarts from the seed.
    *
@@ -285,7 +410,14 @@ export class Autoencoder {
   async save(dir: string): Promise<void> {
     this.assertAlive();
     const tensors = networkTensors({ encoder: this.encoder, decoder: this.decoder });
-    const config = { ...this.config, hiddenUnits: [...this.config.hiddenUnits] } as unknown as { [key: string]: JsonValue };
+    const c = this.config;
+    const config = {
+      ...c,
+      hiddenUnits: [...c.hiddenUnits],
+      convFilters: [...c.convFilters],
+      inputShape: c.inputShape ? [...c.inputShape] : null,
+      corruption: c.corruption ? { ...c.corruption } : null,
+    } as unknown as { [key: string]: JsonValue };
     await saveCheckpoint(dir, { kind: AE_KIND, config, tensors });
   }
 
@@ -302,9 +434,13 @@ export class Autoencoder {
       if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new Error(`checkpoint at ${dir} has no Autoencoder config`);
       const cfg = c as unknown as AutoencoderConfig;
       // The constructor validates every field again (a hand-edited config is refused with the field's name).
+      // Checkpoints written before the conv and denoising options lack those fields: a dense, plain model.
+      const conv = cfg.architecture === 'conv';
       const ae = new Autoencoder({
+        architecture: conv ? 'conv' : 'dense',
         inputDim: cfg.inputDim,
-        hiddenUnits: cfg.hiddenUnits,
+        ...(conv ? { inputShape: cfg.inputShape!, convFilters: cfg.convFilters, convDenseUnits: cfg.convDenseUnits } : { hiddenUnits: cfg.hiddenUnits }),
+        ...(cfg.corruption ? { corruption: cfg.corruption } : {}),
         codeDim: cfg.codeDim,
         loss: cfg.loss,
         linear: cfg.linear,
@@ -327,9 +463,33 @@ export class Autoencoder {
     this.decoder.dispose();
   }
 
-  /** Mean per-element loss of a batch (differentiable; inside a tidy). */
-  private lossT(x: tf.Tensor2D, training: boolean): tf.Scalar {
-    const out = this.decoder.apply(this.encoder.apply(x, { training }), { training }) as tf.Tensor2D;
+  /** Codes `[n, k]` of flat inputs `[n, D]` (reshaped to images for conv; inside a tidy). */
+  private encodeT(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    const input = this.inputShape ? x.reshape([-1, ...this.inputShape]) : x;
+    return this.encoder.apply(input, { training }) as tf.Tensor2D;
+  }
+
+  /** Decoder outputs (logits or values) as flat `[n, D]` (inside a tidy). */
+  private decodeT(code: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    const out = this.decoder.apply(code, { training }) as tf.Tensor;
+    return (this.inputShape ? out.reshape([-1, this.inputDim]) : out) as tf.Tensor2D;
+  }
+
+  /**
+   * The corrupted copy x~ of a batch `[n, D]` (inside a tidy): x + std eps (gaussian) or x * m with
+   * m ~ Bernoulli(1 - rate) (mask); the seed of the tfjs draw comes from the model's generator.
+   */
+  private corrupt(x: tf.Tensor2D): tf.Tensor2D {
+    const c = this.corruption;
+    if (c === null) return x;
+    const seed = this.rng.seedInt();
+    if (c.kind === 'gaussian') return x.add(tf.randomNormal(x.shape, 0, c.std, 'float32', seed)) as tf.Tensor2D;
+    return x.mul(tf.randomUniform(x.shape, 0, 1, 'float32', seed).greaterEqual(c.rate).toFloat()) as tf.Tensor2D;
+  }
+
+  /** Mean per-element loss of a batch against the clean x, from corrupted inputs when `corrupt` (differentiable; inside a tidy). */
+  private lossT(x: tf.Tensor2D, training: boolean, corrupt = false): tf.Scalar {
+    const out = this.decodeT(this.encodeT(corrupt ? this.corrupt(x) : x, training), training);
     if (this.loss === 'bce') return tf.softplus(out).sub(tf.mul(x, out)).mean() as tf.Scalar; // BCE from logits
     return tf.squaredDifference(x, out).mean() as tf.Scalar;
   }

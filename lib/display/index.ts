@@ -4,6 +4,7 @@
  * stay internal to this folder.
  */
 export * from './environment';
+export { historyFrame } from './frames';
 export { createProgress } from './progress';
 export type { EpochMetrics, ProgressReporter, ProgressStream, ProgressOptions, CurvePoint, ProgressSnapshot } from './progress';
 export {

@@ -78,6 +78,13 @@ export interface ConvEncoderOptions {
   filters?: number[];
   /** Width of the dense layer after flattening. Default 16 (the Keras lecture model). */
   denseUnits?: number;
+  /**
+   * What the network ends in: `'gaussian'` (default; two `[n, latentDim]` outputs, mean and logVar, for a VAE) or
+   * `'code'` (one `[n, latentDim]` output, the code of a deterministic {@link Autoencoder}).
+   */
+  head?: 'gaussian' | 'code';
+  /** Activation of the code layer with `head: 'code'`. Default `'linear'`. */
+  codeActivation?: HiddenActivation;
   /** Seed of the weight initialisers. Default: drawn at random. */
   seed?: number;
   /** Initialisation scheme, see {@link WeightInit}. Default `'glorot'`. */
@@ -85,7 +92,7 @@ export interface ConvEncoderOptions {
 }
 
 const CONV_ENCODER_OPTION_KEYS = optionKeys<ConvEncoderOptions>({
-  inputShape: true, latentDim: true, filters: true, denseUnits: true, seed: true, init: true,
+  inputShape: true, latentDim: true, filters: true, denseUnits: true, head: true, codeActivation: true, seed: true, init: true,
 });
 
 /** Options for {@link convDecoder}. */
@@ -209,6 +216,10 @@ export function convEncoder(opts: ConvEncoderOptions): tf.LayersModel {
   assertPositiveInteger('latentDim', opts.latentDim);
   const denseUnits = opts.denseUnits ?? 16;
   assertPositiveInteger('denseUnits', denseUnits);
+  const head = opts.head ?? 'gaussian';
+  assertOneOf('head', head, ['gaussian', 'code'] as const);
+  const codeActivation = opts.codeActivation ?? 'linear';
+  assertOneOf('codeActivation', codeActivation, ACTIVATIONS);
   const rng = new Random(opts.seed);
   const w = makeInit(rng, opts.init);
   const input = tf.input({ shape: opts.inputShape, name: 'image' });
@@ -220,6 +231,10 @@ export function convEncoder(opts: ConvEncoderOptions): tf.LayersModel {
   }
   h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
   h = tf.layers.dense({ units: denseUnits, activation: 'relu', ...w(lastDim(h)) }).apply(h) as tf.SymbolicTensor;
+  if (head === 'code') {
+    const code = tf.layers.dense({ units: opts.latentDim, activation: codeActivation, ...w(lastDim(h)), name: uniqueName('code') });
+    return tf.model({ inputs: input, outputs: code.apply(h) as tf.SymbolicTensor });
+  }
   const mean = tf.layers.dense({ units: opts.latentDim, ...w(lastDim(h)), name: uniqueName('z_mean') });
   const logVar = tf.layers.dense({ units: opts.latentDim, ...w(lastDim(h)), name: uniqueName('z_log_var') });
   return tf.model({ inputs: input, outputs: [mean.apply(h) as tf.SymbolicTensor, logVar.apply(h) as tf.SymbolicTensor] });
