@@ -15,6 +15,8 @@ import { isingAutoAlgorithm, onsagerEnergy, onsagerMagnetization, onsagerSolutio
 import { BernoulliRBM } from '../lib/rbm/bernoulli';
 import { Autoencoder, principalAngles } from '../lib/autoencoder/autoencoder';
 import { VAE } from '../lib/vae/vae';
+import { GAN } from '../lib/gan';
+import { DDPM } from '../lib/diffusion';
 import { assertClose } from './helpers';
 
 const logTarget = (x: number[]): number => -0.5 * (x[0] * x[0] + x[1] * x[1] - x[0] * x[1]);
@@ -184,4 +186,20 @@ test('the public barrel exports no internal or test-only helpers; lib/ escapes H
   };
   walk(libDir);
   assert.deepEqual(escapers, [], `HTML escaping outside lib/display/html.ts: ${escapers.join(', ')}`);
+});
+
+test('GAN and DDPM: samples typed by dataShape (no casts in notebooks); a scope frees the models built inside', async () => {
+  await ready();
+  const before = tf.memory().numTensors;
+  const shapes = await scope(async () => {
+    const gan = new GAN({ dataShape: [4], latentDim: 2, generatorUnits: [3], discriminatorUnits: [3], seed: 1 });
+    const ddpm = new DDPM({ dataShape: [2], timesteps: 4, network: { kind: 'mlp', hiddenUnits: [4], embedDim: 4 }, seed: 2 });
+    const g: tf.Tensor2D = gan.sample(3, { seed: 1 }); //                      compiles without a cast
+    const d: tf.Tensor2D = await ddpm.sample(2, { seed: 3 });
+    const chain: tf.Tensor3D = (await ddpm.sample(2, { seed: 3, returnTrajectory: true })).trajectory;
+    const eps: tf.Tensor2D = ddpm.predictNoise(d, 1);
+    return [g.shape, d.shape, chain.shape, eps.shape];
+  });
+  assert.deepEqual(shapes, [[3, 4], [2, 2], [5, 2, 2], [2, 2]]);
+  assert.equal(tf.memory().numTensors, before, 'the models built inside the scope and their samples were freed');
 });

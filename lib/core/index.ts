@@ -3,3 +3,4 @@
  * validation (`./validate`) is internal: imported by modules, not part of the public API.
  */
 export * from './checkpoint';
+export * from './shapes'; // DataShape, BatchTensor, ChainTensor: output types by example shape

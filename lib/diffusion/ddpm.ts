@@ -20,15 +20,20 @@ import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInte
 import { gradientStep, History, LOOP_FIT_KEYS, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
 import { TrainingState } from '../train/state';
 import { ready } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
+import { BatchTensor, ChainTensor, DataShape } from '../core/shapes';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreNetworks } from '../core/network-weights';
 import { BetaSchedule, DEFAULT_BETA_SCHEDULE, NoiseSchedule } from './schedule';
 import { buildNoiseNetwork, MlpNetworkOptions, NetworkOptions, NoiseNetwork, resolveNetworkOptions, UNetOptions } from './networks';
 
 /** Options for {@link DDPM}. */
-export interface DDPMOptions {
-  /** Shape of one example: `[D]` for vectors (MLP network) or `[h, w, c]` for images (U-Net). */
-  dataShape: number[];
+export interface DDPMOptions<S extends DataShape = DataShape> {
+  /**
+   * Shape of one example: `[D]` for vectors (MLP network) or `[h, w, c]` for images (U-Net). It types the samples:
+   * `[D]` gives `tf.Tensor2D`, `[h, w, c]` gives `tf.Tensor4D` (see {@link BatchTensor}).
+   */
+  dataShape: S;
   /** Diffusion steps T (integer >= 2). Default 300 (the course; Ho et al. use 1000). */
   timesteps?: number;
   /** Betas. Default `{ kind: 'linear', start: 1e-4, end: 0.02 }` (Ho et al.; the course); or `{ kind: 'cosine' }`. */
@@ -78,11 +83,11 @@ export interface DDPMSampleOptions {
 const SAMPLE_KEYS = ['sampler', 'steps', 'eta', 'returnTrajectory', 'seed', 'batchSize'] as const;
 
 /** What {@link DDPM.sample} returns with `returnTrajectory: true`. */
-export interface DDPMTrajectory {
+export interface DDPMTrajectory<S extends DataShape = DataShape> {
   /** The final samples `[n, ...dataShape]`. */
-  samples: tf.Tensor;
+  samples: BatchTensor<S>;
   /** The chain `[frames, n, ...dataShape]`: x at the start (pure noise) and after every reverse step. */
-  trajectory: tf.Tensor;
+  trajectory: ChainTensor<S>;
   /** The step index of each frame: T-1 for the start, then the step reached (the last frame is -1, i.e. x_0). */
   times: number[];
 }
@@ -117,7 +122,7 @@ const DEFAULTS = {
 } as const;
 
 /** A DDPM: a noise schedule, a noise-prediction network, the simple loss, ancestral and DDIM samplers. */
-export class DDPM {
+export class DDPM<S extends DataShape = DataShape> {
   /** The schedule: betas, alphas, alphaBar and the step maths. */
   readonly scheduler: NoiseSchedule;
   /** The noise predictor eps_theta(x_t, t). */
@@ -131,7 +136,7 @@ export class DDPM {
   private readonly training = new TrainingState();
   private disposed = false;
 
-  constructor(opts: DDPMOptions) {
+  constructor(opts: DDPMOptions<S>) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     assertKnownOptions('DDPM', opts, DDPM_KEYS);
     const shape = opts.dataShape;
@@ -151,6 +156,7 @@ export class DDPM {
     this.dim = shape.reduce((a, b) => a * b, 1);
     this.config = { dataShape: [...shape], timesteps, betaSchedule: { ...betaSchedule }, network, seed: this.rng.seed };
     this.network = buildNoiseNetwork(network, this.dataShape, timesteps, this.rng.seedInt());
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   /** Number of diffusion steps T. */
@@ -177,7 +183,7 @@ export class DDPM {
    * @param t one step for every row, or one per row (integers in [0, T)).
    * @returns x_t, same shape as x0.
    */
-  noise(x0: tf.Tensor, t: number | number[], opts: DDPMNoiseOptions = {}): tf.Tensor {
+  noise<T extends tf.Tensor>(x0: T, t: number | number[], opts: DDPMNoiseOptions = {}): T {
     this.assertAlive();
     assertKnownOptions('DDPM.noise', opts, NOISE_KEYS);
     const n = this.rowsOf('x0', x0);
@@ -190,7 +196,7 @@ export class DDPM {
       const eps = opts.eps ?? tf.tensor(rng.normalArray(n * this.dim), x0.shape);
       const { a, b } = this.coefficients(ts);
       const flat = x0.reshape([n, this.dim]);
-      return flat.mul(a).add(eps.reshape([n, this.dim]).mul(b)).reshape(x0.shape);
+      return flat.mul(a).add(eps.reshape([n, this.dim]).mul(b)).reshape(x0.shape) as T;
     });
   }
 
@@ -199,13 +205,13 @@ export class DDPM {
    * @param x `[n, ...dataShape]` or flat `[n, D]`; @param t one step for all rows or one per row.
    * @returns same shape as x.
    */
-  predictNoise(x: tf.Tensor, t: number | number[]): tf.Tensor {
+  predictNoise<T extends tf.Tensor>(x: T, t: number | number[]): T {
     this.assertAlive();
     const n = this.rowsOf('x', x);
     const ts = this.stepsFor(t, n);
     return tf.tidy(() => {
       const tt = tf.tensor1d(ts, 'int32');
-      return this.network.apply(x.reshape([n, ...this.dataShape]), tt).reshape(x.shape);
+      return this.network.apply(x.reshape([n, ...this.dataShape]), tt).reshape(x.shape) as T;
     });
   }
 
@@ -276,9 +282,10 @@ export class DDPM {
    * and steps = T it is the ancestral sampler.
    * @returns `[n, ...dataShape]`, or `{ samples, trajectory, times }` with `returnTrajectory`.
    */
-  async sample(n: number, opts?: DDPMSampleOptions & { returnTrajectory?: false }): Promise<tf.Tensor>;
-  async sample(n: number, opts: DDPMSampleOptions & { returnTrajectory: true }): Promise<DDPMTrajectory>;
-  async sample(n: number, opts: DDPMSampleOptions = {}): Promise<tf.Tensor | DDPMTrajectory> {
+  async sample(n: number, opts?: DDPMSampleOptions & { returnTrajectory?: false }): Promise<BatchTensor<S>>;
+  async sample(n: number, opts: DDPMSampleOptions & { returnTrajectory: true }): Promise<DDPMTrajectory<S>>;
+  async sample(n: number, opts: DDPMSampleOptions = {}): Promise<BatchTensor<S> | DDPMTrajectory<S>> {
+    await ready();
     this.assertAlive();
     assertKnownOptions('DDPM.sample', opts, SAMPLE_KEYS);
     assertPositiveInteger('n', n);
@@ -328,10 +335,10 @@ export class DDPM {
         if (keepChain) frames.push(x.clone());
         if (i % 25 === 24) await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      const samples = tf.tidy(() => x.reshape([n, ...this.dataShape]));
+      const samples = tf.tidy(() => x.reshape([n, ...this.dataShape])) as BatchTensor<S>;
       x.dispose();
       if (!keepChain) return samples;
-      const trajectory = tf.tidy(() => tf.stack(frames).reshape([frames.length, n, ...this.dataShape]));
+      const trajectory = tf.tidy(() => tf.stack(frames).reshape([frames.length, n, ...this.dataShape])) as ChainTensor<S>;
       tf.dispose(frames);
       return { samples, trajectory, times: [T - 1, ...times.slice(1), -1] };
     } catch (err) {

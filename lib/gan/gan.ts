@@ -20,7 +20,9 @@
  * Every fit step runs `discriminatorSteps` D updates (each on the same real batch with fresh z) and then
  * `generatorSteps` G updates, with two Adam optimisers (beta1 = 0.5, as DCGAN).
  */
-import { tf } from '../engine/backend';
+import { ready, tf } from '../engine/backend';
+import { trackDisposable } from '../engine/scope';
+import { BatchTensor, DataShape } from '../core/shapes';
 import { Random } from '../engine/random';
 import {
   assertFiniteNumber,
@@ -47,12 +49,13 @@ export type GANLatent = 'normal' | 'uniform';
 const LATENTS: readonly GANLatent[] = ['normal', 'uniform'];
 
 /** Options for {@link GAN}. */
-export interface GANOptions {
+export interface GANOptions<S extends DataShape = DataShape> {
   /**
    * Shape of one example: `[D]` for vectors (e.g. `[2]` for the ring, `[784]` for flat digits) or
-   * `[height, width, channels]` for images. Conv needs `[h, w, c]` with h and w divisible by 4.
+   * `[height, width, channels]` for images. Conv needs `[h, w, c]` with h and w divisible by 4. It types the
+   * samples: `[D]` gives `tf.Tensor2D`, `[h, w, c]` gives `tf.Tensor4D` (see {@link BatchTensor}).
    */
-  dataShape: number[];
+  dataShape: S;
   /** Dimension L of z, integer >= 1. Default 100 (the course). */
   latentDim?: number;
   /** `'dense'` (default: MLPs) or `'conv'` (DCGAN-style pair for images such as 28x28 digits). */
@@ -193,7 +196,7 @@ interface GANConfig {
  *
  * Data are `[n, D]` tensors (image models also take `[n, h, w, c]`); samples come back as `[n, ...dataShape]`.
  */
-export class GAN {
+export class GAN<S extends DataShape = DataShape> {
   /** G: `[n, L]` -> `[n, ...dataShape]` (tanh or linear output). */
   readonly generator: tf.LayersModel;
   /** D without its dropout: `[n, ...dataShape]` -> logits `[n, 1]` (D(x) = sigmoid(logit)). */
@@ -213,7 +216,7 @@ export class GAN {
   private optRate = NaN;
   private disposed = false;
 
-  constructor(opts: GANOptions) {
+  constructor(opts: GANOptions<S>) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     assertKnownOptions('GAN', opts, GAN_OPTION_KEYS);
     const architecture = opts.architecture ?? 'dense';
@@ -268,6 +271,7 @@ export class GAN {
       this.generator.dispose();
       throw e;
     }
+    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -394,6 +398,7 @@ export class GAN {
    * @returns Per-epoch means of dLoss, gLoss, dReal = mean D(x), dFake = mean D(G(z)).
    */
   async fit(x: tf.Tensor, opts: GANFitOptions = {}): Promise<GANHistory> {
+    await ready();
     this.assertAlive();
     assertKnownOptions('GAN.fit', opts, GAN_FIT_KEYS);
     const { epochs, batchSize, learningRate } = resolveFitOptions(opts, {
@@ -486,7 +491,7 @@ export class GAN {
    * Samples G(z) in inference mode (BatchNorm with its moving statistics): `[n, ...dataShape]` (caller disposes).
    * @param n Number of samples (must equal z's rows when `z` is given).
    */
-  sample(n: number, opts: GANSampleOptions = {}): tf.Tensor {
+  sample(n: number, opts: GANSampleOptions = {}): BatchTensor<S> {
     this.assertAlive();
     assertKnownOptions('GAN.sample', opts, SAMPLE_KEYS);
     assertPositiveInteger('n', n);
@@ -499,7 +504,7 @@ export class GAN {
       z = this.sampleLatent(n, opts.seed);
     }
     try {
-      return tf.tidy(() => this.generateT(z, false).reshape([n, ...this.dataShape]));
+      return tf.tidy(() => this.generateT(z, false).reshape([n, ...this.dataShape])) as BatchTensor<S>;
     } finally {
       if (z !== opts.z) z.dispose();
     }
