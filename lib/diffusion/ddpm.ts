@@ -23,7 +23,7 @@ import { ready } from '../engine/backend';
 import { trackDisposable } from '../engine/scope';
 import { BatchTensor, ChainTensor, DataShape } from '../core/shapes';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { networkTensors, restoreNetworks } from '../core/network-weights';
+import { networkTensors, restoreOrDispose } from '../core/network-weights';
 import { BetaSchedule, DEFAULT_BETA_SCHEDULE, NoiseSchedule } from './schedule';
 import { buildNoiseNetwork, MlpNetworkOptions, NetworkOptions, NoiseNetwork, resolveNetworkOptions, UNetOptions } from './networks';
 
@@ -367,13 +367,7 @@ export class DDPM<S extends DataShape = DataShape> {
     try {
       const c = ck.config as unknown as DDPMConfig;
       const model = new DDPM({ dataShape: c.dataShape, timesteps: c.timesteps, betaSchedule: c.betaSchedule, network: c.network, seed: c.seed });
-      try {
-        restoreNetworks(dir, ck.tensors, { network: model.network });
-      } catch (err) {
-        model.dispose();
-        throw err;
-      }
-      return model;
+      return restoreOrDispose(dir, ck.tensors, model, { network: model.network });
     } finally {
       for (const t of Object.values(ck.tensors)) t.dispose();
     }
