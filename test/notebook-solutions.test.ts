@@ -30,39 +30,65 @@ function solvedExercises(c: Cell): number[] {
   return m ? (m[1].match(/\d+/g) ?? []).map(Number) : [];
 }
 
+/** What is wrong with one notebook's exercises and solutions (empty when nothing), and what it holds. */
+function checkNotebook(name: string, cells: Cell[]): { exercises: number; solutions: number; problems: string[] } {
+  const problems: string[] = [];
+  const at = cells.findIndex((c) => c.cell_type === 'markdown' && /^## Exercises\b/m.test(text(c)));
+  if (at < 0) return { exercises: 0, solutions: 0, problems: [`${name}: no "## Exercises" markdown cell`] };
+  const numbers = [...text(cells[at]).matchAll(/^(\d+)\. /gm)].map((m) => Number(m[1]));
+  if (numbers.length === 0) problems.push(`${name}: the exercises cell has no numbered exercises`);
+  if (numbers.some((n, i) => n !== i + 1)) problems.push(`${name}: exercises are not numbered 1, 2, ...`);
+  // the solutions: the run of solution cells right after the exercises
+  let end = at + 1;
+  while (end < cells.length && isSolution(cells[end])) end++;
+  const block = cells.slice(at + 1, end);
+  cells.forEach((c, i) => { if (isSolution(c) && (i <= at || i >= end)) problems.push(`${name}, cell ${i}: a solution cell outside the block right after the exercises`); });
+  block.forEach((c, k) => {
+    const where = `${name}, cell ${at + 1 + k}`;
+    if (c.metadata.jupyter?.source_hidden !== true) problems.push(`${where}: not collapsed in JupyterLab (jupyter.source_hidden)`);
+    if (c.metadata.slideshow?.slide_type !== 'skip') problems.push(`${where}: not left out of the slides (slide_type skip)`);
+    if (c.cell_type !== 'code') return;
+    const code = text(c);
+    if (solvedExercises(c).length === 0) problems.push(`${where}: does not open with "// Solution to exercise N: ..."`);
+    if (!/\bthrow\b/.test(code) && !/\/\/ no check: \S/.test(code)) problems.push(`${where}: no check that throws, and no "// no check: <why>"`);
+    if (/^import /m.test(code)) problems.push(`${where}: imports (solutions use the notebook's imports cell)`);
+  });
+  const covered = new Set(block.flatMap(solvedExercises));
+  const missing = numbers.filter((n) => !covered.has(n));
+  if (missing.length > 0) problems.push(`${name}: no solution cell for exercise(s) ${missing.join(', ')}`);
+  return { exercises: numbers.length, solutions: block.length, problems };
+}
+
+const md = (source: string, metadata: Cell['metadata'] = {}): Cell => ({ cell_type: 'markdown', source, metadata });
+const code = (source: string, metadata: Cell['metadata'] = {}): Cell => ({ cell_type: 'code', source, metadata });
+const SOLUTION = { tags: ['solution'], jupyter: { source_hidden: true }, slideshow: { slide_type: 'skip' } };
+
+test('the check names what is wrong: a missing solution, visible or slid solutions, no check, a stray solution', () => {
+  const exercises = md('## Exercises\n\n1. First.\n2. Second.');
+  const good = code('// Solution to exercise 1: x\nif (x) throw new Error();', SOLUTION);
+  assert.deepEqual(checkNotebook('ok', [exercises, good, code('// Solution to exercise 2: y\n// no check: a figure', SOLUTION)]).problems, []);
+  assert.deepEqual(checkNotebook('ok2', [exercises, code('// Solution to exercises 1 and 2: both\nthrow 1;', SOLUTION)]).problems, []);
+  const p = (cells: Cell[]) => checkNotebook('n', cells).problems.join('\n');
+  assert.match(p([md('# no exercises')]), /no "## Exercises"/);
+  assert.match(p([exercises, good]), /no solution cell for exercise\(s\) 2/);
+  assert.match(p([exercises, good, code('// Solution to exercise 2: y\nthrow 1;', { ...SOLUTION, jupyter: {} })]), /cell 2: not collapsed/);
+  assert.match(p([exercises, good, code('// Solution to exercise 2: y\nthrow 1;', { ...SOLUTION, slideshow: { slide_type: 'fragment' } })]), /cell 2: not left out of the slides/);
+  assert.match(p([exercises, good, code('// Solution to exercise 2: y\nconsole.log(1);', SOLUTION)]), /cell 2: no check that throws/);
+  assert.match(p([exercises, good, code('// the answer\nthrow 1;', SOLUTION)]), /cell 2: does not open with/);
+  assert.match(p([exercises, good, code('x', {}), code('// Solution to exercise 2: y\nthrow 1;', SOLUTION)]), /cell 3: a solution cell outside the block/);
+});
+
 test('every lecture notebook ends with numbered exercises, each followed by a revealable solution cell', () => {
   assert.ok(notebooks.length >= 15, `expected notebooks 00-14; found ${notebooks.length}`);
   let exercises = 0;
   let solutions = 0;
+  const problems: string[] = [];
   for (const name of notebooks) {
-    const cells = (JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as { cells: Cell[] }).cells;
-    const at = cells.findIndex((c) => c.cell_type === 'markdown' && /^## Exercises\b/m.test(text(c)));
-    assert.ok(at >= 0, `${name}: no "## Exercises" markdown cell`);
-    const numbers = [...text(cells[at]).matchAll(/^(\d+)\. /gm)].map((m) => Number(m[1]));
-    assert.ok(numbers.length > 0, `${name}: the exercises cell has no numbered exercises`);
-    assert.deepEqual(numbers, numbers.map((_, i) => i + 1), `${name}: exercises are numbered 1, 2, ...`);
-    // the solutions: the run of solution cells right after the exercises
-    let end = at + 1;
-    while (end < cells.length && isSolution(cells[end])) end++;
-    const block = cells.slice(at + 1, end);
-    const stray = cells.findIndex((c, i) => isSolution(c) && (i <= at || i >= end));
-    assert.equal(stray, -1, `${name}: solution cell ${stray} is not in the block right after the exercises`);
-    for (const [k, c] of block.entries()) {
-      const where = `${name}, cell ${at + 1 + k}`;
-      assert.equal(c.metadata.jupyter?.source_hidden, true, `${where}: a solution is collapsed in JupyterLab (jupyter.source_hidden)`);
-      assert.equal(c.metadata.slideshow?.slide_type, 'skip', `${where}: a solution is left out of the slides (slide_type skip)`);
-      if (c.cell_type === 'code') {
-        assert.ok(solvedExercises(c).length > 0, `${where}: a solution code cell opens with "// Solution to exercise N: ..."`);
-        const code = text(c);
-        assert.ok(/\bthrow\b/.test(code) || /\/\/ no check: \S/.test(code), `${where}: checks its answer with a throw, or says why not ("// no check: ...")`);
-        assert.ok(!/^import /m.test(code), `${where}: solutions use the notebook's imports`);
-      }
-    }
-    const covered = new Set(block.flatMap(solvedExercises));
-    const missing = numbers.filter((n) => !covered.has(n));
-    assert.deepEqual(missing, [], `${name}: exercises without a solution cell`);
-    exercises += numbers.length;
-    solutions += block.length;
+    const r = checkNotebook(name, (JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as { cells: Cell[] }).cells);
+    exercises += r.exercises;
+    solutions += r.solutions;
+    problems.push(...r.problems);
   }
+  assert.deepEqual(problems, []);
   process.stderr.write(`# ${exercises} exercises, ${solutions} solution cells in ${notebooks.length} notebooks\n`);
 });
