@@ -14,6 +14,7 @@ import { assertKnownOptions, optionKeys } from '../lib/core/validate';
 import { BernoulliRBM } from '../lib/rbm/bernoulli';
 import { GaussianBernoulliRBM } from '../lib/rbm/gaussian';
 import { VAE, latentGridPoints } from '../lib/vae/vae';
+import { jsDivergence, klDivergence } from '../lib/vae/kl';
 import { Autoencoder, pca } from '../lib/autoencoder/autoencoder';
 import { embedding } from '../lib/embed/embedding';
 import { bivariateGaussianSamples, gibbsBivariateGaussian, gibbsSampler, metropolisHastings } from '../lib/mcmc/samplers';
@@ -182,6 +183,8 @@ const ROWS: Row[] = [
   { covers: 'convEncoder', caller: 'convEncoder', bad: 'heads', hint: 'head', call: () => convEncoder({ inputShape: [4, 4, 1], latentDim: 2, head: 'code', heads: 1 } as never) },
   { covers: 'convDecoder', caller: 'convDecoder', bad: 'outputshape', hint: 'outputShape', call: () => convDecoder({ latentDim: 2, outputShape: [4, 4, 1], outputshape: [4, 4, 1] } as never) },
   { covers: 'saveCheckpoint', caller: 'saveCheckpoint', bad: 'beforecommit', hint: 'beforeCommit', call: (f) => saveCheckpoint(f.dir, { kind: 'x', config: {}, tensors: {} }, { beforecommit: () => undefined } as never) },
+  { covers: 'klDivergence', caller: 'klDivergence', bad: 'normalise', hint: 'normalize', call: () => klDivergence([1], [1], { normalise: true } as never) },
+  { covers: 'jsDivergence', caller: 'jsDivergence', bad: 'Normalize', hint: 'normalize', call: () => jsDivergence([1], [1], { Normalize: true } as never) },
   { covers: 'mmd', caller: 'mmd', bad: 'bandwith', hint: 'bandwidth', call: () => mmd([[0], [1]], [[0], [1]], { bandwith: 1 } as never) },
   { covers: 'DDPM', caller: 'DDPM', bad: 'timestep', hint: 'timesteps', call: () => new DDPM({ dataShape: [2], timestep: 10 } as never) },
   { covers: 'resolveNetworkOptions', caller: 'DDPM network (mlp)', bad: 'hiddenUnit', hint: 'hiddenUnits', call: () => new DDPM({ dataShape: [2], network: { kind: 'mlp', hiddenUnit: 8 } } as never) },
