@@ -10,6 +10,9 @@ import * as path from 'node:path';
 import { ready, tf } from '../lib/engine/backend';
 import { readTensorflowBuild, TensorflowBuildManifest } from '../lib/engine/tensorflow-build';
 import { loadTensorflowBuild } from '../lib/engine/tensorflow-native';
+import { fusedAdam } from '../lib/engine/kernels';
+import { Random } from '../lib/engine/random';
+import { bernoulli } from '../lib/rbm/base';
 import { bindingGyp, missingFromWheel, parseTensorflowVariant, tensorflowIncludeDirs } from '../scripts/tensorflow';
 
 const build: TensorflowBuildManifest | undefined = readTensorflowBuild('gpu') ?? readTensorflowBuild('cpu');
@@ -136,6 +139,71 @@ test('TensorFlow 2.21 changes genlab guards: Round on int32 keeps the integers; 
     assert.deepEqual([...tf.step(x).dataSync()], [0, 0, 0, 0, 1, 1, 1, NaN]);
     assert.deepEqual([...tf.step(x, 0.25).dataSync()], [0.25, 0.25, 0.25, 0.25, 1, 1, 1, NaN]);
     x.dispose();
+  } finally {
+    await tf.setBackend(original);
+  }
+});
+
+test('fused Adam on tensorflow (ResourceApplyAdam) follows tf.train.adam, keeps its weights in step, leaks nothing', async (t) => {
+  if (!ensureTensorflow()) return t.skip(NOT_BUILT);
+  const original = await ready();
+  try {
+    await tf.setBackend('tensorflow');
+    /** Six steps on two variables; an outside assignment after step 3 (as setWeights/load do) must be picked up. */
+    const run = async (opt: tf.Optimizer) => {
+      const before = tf.memory().numTensors;
+      const rng = new Random(3);
+      const vars = [tf.variable(tf.tensor(rng.normalArray(12), [3, 4])), tf.variable(tf.tensor(rng.normalArray(5), [5]))];
+      for (let step = 0; step < 6; step++) {
+        if (step === 3) vars[1].assign(tf.tidy(() => tf.mul(vars[1], 0.5)));
+        tf.tidy(() => {
+          const grads: tf.NamedTensorMap = {};
+          for (const v of vars) grads[v.name] = tf.tensor(rng.normalArray(v.size), v.shape);
+          opt.applyGradients(grads);
+        });
+      }
+      const values = vars.map((v) => v.dataSync() as Float32Array);
+      const named = await opt.getWeights(); // iterations, then m and v of each variable
+      const weights = named.map((w) => w.tensor.dataSync() as Float32Array);
+      tf.dispose(named.filter((w) => w.name === 'iter').map((w) => w.tensor));
+      opt.dispose();
+      tf.dispose(vars);
+      return { values, weights, leaked: tf.memory().numTensors - before };
+    };
+    const ref = await run(tf.train.adam(0.01));
+    const fused = await run(fusedAdam(0.01));
+    assert.equal(fused.weights.length, ref.weights.length, 'optimizer weights');
+    fused.values.forEach((v, i) => assert.ok(relErr(v, ref.values[i]) < 1e-5, `variable ${i}: ${relErr(v, ref.values[i])}`));
+    // TensorFlow updates v as v + (g^2 - v)(1 - beta2): the same value, rounded differently (about 1e-5 relative).
+    fused.weights.forEach((w, i) => assert.ok(relErr(w, ref.weights[i]) < 1e-4, `optimizer weight ${i}: ${relErr(w, ref.weights[i])}`));
+    assert.ok(Math.abs(ref.values[0][0] - new Random(3).normalArray(12)[0]) > 1e-3, 'the steps moved the values');
+    // Resource handles and moments freed with the optimizer: no more left behind than by tfjs's own Adam (tfjs 4.22
+    // keeps two scalars per optimizer).
+    assert.ok(fused.leaked <= ref.leaked, `fused Adam left ${fused.leaked} tensors, tf.train.adam ${ref.leaked}`);
+  } finally {
+    await tf.setBackend(original);
+  }
+});
+
+test('Bernoulli samples on tensorflow equal those on cpu for the same generator (the RBM reproduces across backends)', async (t) => {
+  if (!ensureTensorflow()) return t.skip(NOT_BUILT);
+  const p = new Random(8).uniformArray(40 * 30);
+  p[7] = 0;
+  p[8] = 1;
+  const draw = async (backend: string) => {
+    const rng = new Random(11);
+    const [s] = await on(backend, () => bernoulli(tf.tensor2d(p, [40, 30]), rng));
+    return { s: [...s], next: rng.nextUint32() };
+  };
+  const original = await ready();
+  try {
+    const a = await draw('tensorflow');
+    const b = await draw('cpu');
+    assert.deepEqual(a, b);
+    assert.equal(a.s[7], 0);
+    assert.equal(a.s[8], 1);
+    const mean = a.s.reduce((x, y) => x + y, 0) / a.s.length;
+    assert.ok(Math.abs(mean - 0.5) < 0.05, `sample mean ${mean}`);
   } finally {
     await tf.setBackend(original);
   }

@@ -23,6 +23,7 @@ import * as path from 'node:path';
 import { tf } from './tf';
 import type { Random } from './random';
 import { registerWasmConvGradients } from './wasm-conv-grad';
+import { AdamResourceSlot, AdamLike, disposeSlot, resourceAdamStep, syncAdamMoments } from './tensorflow-ops';
 
 /** Options for {@link registerFastKernels}. */
 export interface FastKernelOptions {
@@ -616,9 +617,27 @@ function bernoulliKernel(lib: NativeAddon, args: KernelArgs, backendName: string
  * null when the native kernel is not registered on the current backend (the caller then uses tensor ops).
  */
 export function nativeBernoulli<T extends tf.Tensor>(p: T, rng: Random): T | null {
-  if (p.dtype !== 'float32' || !tf.getKernel(BERNOULLI_KERNEL, tf.getBackend())) return null;
+  if (p.dtype !== 'float32') return null;
+  if (tf.getBackend() === 'tensorflow') return tensorflowBernoulli(p, rng);
+  if (!tf.getKernel(BERNOULLI_KERNEL, tf.getBackend())) return null;
   const state = rng.stateForKernels(); // advanced in place by the kernel
   return tf.engine().runKernel(BERNOULLI_KERNEL, { p }, { state } as unknown as tf.NamedAttrMap) as T;
+}
+
+/**
+ * The same Bernoulli samples on the native TensorFlow backend on a CPU, with the addon: p is read back (one copy:
+ * TensorFlow's CPU tensors are host memory), sampled by the addon's one-pass kernel on genlab's generator, and the
+ * 0/1 result uploaded. Per [100, 784] sample that is about a third of the CPU time of generating the uniforms in
+ * JavaScript, uploading them and comparing on TensorFlow (bench/RESULTS.md). Null on a GPU (a read-back would
+ * stall the device) or without the addon.
+ */
+function tensorflowBernoulli<T extends tf.Tensor>(p: T, rng: Random): T | null {
+  const lib = loadAddon();
+  if (!lib || (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice) return null;
+  const values = p.dataSync() as Float32Array;
+  const out = new Float32Array(values.length);
+  lib.bernoulli(rng.stateForKernels(), values, 0, out, 0, values.length);
+  return tf.tensor(out, p.shape, 'float32') as T;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -684,19 +703,30 @@ interface AdamState {
 }
 
 /**
- * tf.train.adam with the per-variable update fused into one native kernel on the 'wasm' and 'cpu' backends
- * (elsewhere, or without the native addon: tfjs's own update, ~12 elementwise kernels per variable). Same maths, same state and weights
- * (interchangeable with tf.AdamOptimizer); results equal to float rounding.
+ * tf.train.adam with the per-variable update fused: one native kernel per variable on the 'wasm' and 'cpu' backends
+ * (with the native addon), TensorFlow's own `ResourceApplyAdam` on the 'tensorflow' backend
+ * (engine/tensorflow-ops.ts); elsewhere tfjs's own update (~14 elementwise kernels per variable). Same maths, same
+ * state and weights (interchangeable with tf.AdamOptimizer); results equal to float rounding.
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
+  /** Resource variables of the 'tensorflow' path, by gradient position (empty elsewhere). */
+  private resourceSlots: Array<AdamResourceSlot | undefined> = [];
+
   override applyGradients(variableGradients: VariableGradients): void {
+    const list = Array.isArray(variableGradients);
+    const names = list ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    const gradient = (i: number): tf.Tensor | undefined =>
+      list ? (variableGradients as NamedGradient[])[i].tensor : (variableGradients as tf.NamedTensorMap)[names[i]];
+    if (resourceAdamStep(this as unknown as AdamLike, this.resourceSlots, names, gradient)) {
+      this.incrementIterations();
+      return;
+    }
+    this.releaseResources(); // another backend now: the moments go back to tfjs's variables
     if (!tf.getKernel(FUSED_ADAM_KERNEL, tf.getBackend())) {
       super.applyGradients(variableGradients);
       return;
     }
     const state = this as unknown as AdamState;
-    const list = Array.isArray(variableGradients);
-    const names = list ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     tf.tidy(() => {
       // Bias corrections c = 1 - beta^t from the same accumulators tfjs keeps (a scalar read: cheap on wasm/cpu).
       const c1 = 1 - state.accBeta1.dataSync()[0];
@@ -708,7 +738,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
             .variable;
         const m = moment(state.accumulatedFirstMoment, 'm');
         const v = moment(state.accumulatedSecondMoment, 'v');
-        const g = list ? (variableGradients as NamedGradient[])[i].tensor : (variableGradients as tf.NamedTensorMap)[name];
+        const g = gradient(i);
         if (g == null) return;
         const [x2, m2, v2] = tf.engine().runKernel(
           FUSED_ADAM_KERNEL, { x: value, m, v, g },
@@ -722,6 +752,33 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       state.accBeta2.assign(tf.mul(state.accBeta2, this.beta2));
     });
     this.incrementIterations();
+  }
+
+  /** Moments held in TensorFlow resource variables copied back to tfjs's variables, and the resources freed. */
+  private releaseResources(): void {
+    if (this.resourceSlots.length === 0) return;
+    syncAdamMoments(this as unknown as AdamLike, this.resourceSlots);
+    this.resourceSlots.forEach((slot) => slot && disposeSlot(slot));
+    this.resourceSlots = [];
+  }
+
+  /** tfjs's weights (iterations, then the moments), current also when the moments live in resource variables. */
+  override async getWeights(): ReturnType<tf.AdamOptimizer["getWeights"]> {
+    syncAdamMoments(this as unknown as AdamLike, this.resourceSlots);
+    return super.getWeights();
+  }
+
+  /** Sets tfjs's weights; resource copies are dropped and rebuilt from them on the next step. */
+  override async setWeights(weightValues: Parameters<tf.AdamOptimizer["setWeights"]>[0]): Promise<void> {
+    this.resourceSlots.forEach((slot) => slot && disposeSlot(slot));
+    this.resourceSlots = [];
+    await super.setWeights(weightValues);
+  }
+
+  override dispose(): void {
+    this.resourceSlots.forEach((slot) => slot && disposeSlot(slot));
+    this.resourceSlots = [];
+    super.dispose();
   }
 }
 

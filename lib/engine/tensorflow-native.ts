@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { tf } from './tf';
 import { TensorflowBuildManifest } from './tensorflow-build';
+import { registerTensorflowKernels } from './tensorflow-ops';
 
 /** What a loaded build reports. */
 export interface LoadedTensorflow {
@@ -36,10 +37,15 @@ let loaded: LoadedTensorflow | undefined;
  * with oneDNN's custom ops on (TensorFlow's default on x86 since 2.9), Conv2DBackpropInput returns wrong values
  * for 1-input/1-output-channel convolutions (test/tensorflow.test.ts checks that case against the cpu backend).
  * `TF_CPP_MIN_LOG_LEVEL=2` keeps TensorFlow's informational start-up lines out of notebooks unless the user set it.
+ * `TF_CPU_ALLOCATOR_USE_BFC=true` (unless the user set it) makes TensorFlow keep freed CPU buffers in its own pool
+ * (the BFC allocator it uses on GPUs) instead of returning each to malloc: eager ops allocate a fresh output every
+ * call, and glibc handed the conv VAE's multi-MB activations back to the kernel and faulted them in again
+ * (about 6000 page faults and 10% of the epoch's CPU time per batch); with the pool, none (bench/RESULTS.md).
  */
 export function prepareTensorflowEnvironment(env: NodeJS.ProcessEnv = process.env): void {
   env.TF_ENABLE_ONEDNN_OPTS = '0';
   env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  env.TF_CPU_ALLOCATOR_USE_BFC ??= 'true';
 }
 
 /** Runs `body` with requests for `@tensorflow/tfjs(-core)` made from files under `glueDir` resolved to genlab's. */
@@ -120,7 +126,7 @@ export function loadTensorflowBuild(manifest: TensorflowBuildManifest): LoadedTe
  * oneHot, losses) all pass those tests and genlab's unit suite on this backend.
  */
 function guardTensorflowChanges(): void {
-  fasterStep();
+  registerTensorflowKernels(); // faster Step (engine/tensorflow-ops.ts)
   const round = tf.getKernel('Round', 'tensorflow');
   const identity = tf.getKernel('Identity', 'tensorflow');
   if (!round || !identity || roundGuarded) return;
@@ -136,32 +142,6 @@ function guardTensorflowChanges(): void {
 }
 let roundGuarded = false;
 
-/**
- * tfjs-node's Step kernel builds two full-size constant tensors and runs 7 TensorFlow ops per call. It carries
- * every ReLU gradient (dy * step(x)) and genlab's Bernoulli sampling (step(p - u)) on this backend: 26% of the
- * conv VAE's kernel time (Step and its Fill, Select, Greater, IsNan; bench/profile.ts). The same values with 4 ops
- * and no constants: where(isNaN(x), x, cast(x > 0) (1 - alpha) + alpha).
- */
-function fasterStep(): void {
-  const step = tf.getKernel('Step', 'tensorflow');
-  if (!step || stepReplaced) return;
-  stepReplaced = true;
-  tf.unregisterKernel('Step', 'tensorflow');
-  tf.registerKernel({
-    ...step,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.Tensor;
-      const alpha = (args.attrs as { alpha?: number }).alpha ?? 0;
-      if (x.dtype !== 'float32' || !(x instanceof tf.Tensor)) return step.kernelFunc(args);
-      return tf.tidy(() => {
-        const positive = tf.cast(tf.greater(x, 0), 'float32');
-        const stepped = alpha === 0 ? positive : tf.add(tf.mul(positive, 1 - alpha), alpha);
-        return tf.where(tf.isNaN(x), x, stepped);
-      });
-    },
-  });
-}
-let stepReplaced = false;
 
 /** The build loaded in this process, if any. */
 export function loadedTensorflow(): LoadedTensorflow | undefined {

@@ -198,7 +198,10 @@ export function bernoulli(p: tf.Tensor2D, rng: Random): tf.Tensor2D {
   if (fast) return fast;
   const [n, m] = p.shape;
   const u = tf.tensor2d(rng.uniformArray(n * m), [n, m]);
-  // step(p - u) = 1 where u < p, else 0: float32 throughout (a bool -> float32 cast keeps a byte buffer on the CPU backend).
+  // Native TensorFlow: cast(u < p), two ops (step(p - u) is a subtraction plus two); the same samples, since p - u > 0
+  // exactly when u < p in floating point. Elsewhere step(p - u) = 1 where u < p, else 0: float32 throughout (a
+  // bool -> float32 cast keeps a byte buffer on the CPU backend).
+  if (tf.getBackend() === 'tensorflow') return tf.cast(tf.less(u, p), 'float32') as tf.Tensor2D;
   return tf.step(tf.sub(p, u)) as tf.Tensor2D;
 }
 
