@@ -8,7 +8,8 @@
  * than the templates is exported again from its executed copy (seconds); only a missing or outdated execution is
  * executed here, in quick mode, by the same code.
  * Prints, per deck and screen, how many slides scroll (the exception: scrolling is the fallback, not the plan).
- * GENLAB_DECKS=05,08 checks only the notebooks whose names contain one of those.
+ * GENLAB_DECKS=05,08 checks only the notebooks whose names contain one of those; GENLAB_DECKS_DIR=<folder> checks the
+ * decks already in that folder (e.g. build/slides from `npm run lectures`) as they are.
  */
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -64,6 +65,8 @@ after(async () => {
 
 /** The deck of `notebook`, exported with the current templates from an execution of its current cells. */
 async function freshDeck(notebook: string): Promise<{ file: string; how: string }> {
+  const given = process.env.GENLAB_DECKS_DIR;
+  if (given) return { file: path.resolve(given, `${path.basename(notebook, '.ipynb')}.slides.html`), how: `from ${given}` };
   const out = outputsFor(notebook, OUT);
   const deck = out.slides!;
   const made = mtime(deck);
