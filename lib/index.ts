@@ -10,7 +10,7 @@ export * from './train'; //       the training loop
 export * from './mcmc'; //        samplers, diagnostics, AIS, the Ising model
 export * from './rbm'; //         BernoulliRBM, GaussianBernoulliRBM
 export * from './nets'; //        encoder and decoder factories
-export * from './vae'; //         VAE, klDiagonalGaussian
+export * from './vae'; //         VAE, klDiagonalGaussian, klDivergence, jsDivergence
 export * from './autoencoder'; // Autoencoder (dense, conv, denoising), pca
 export * from './embed'; //       embedding: UMAP, t-SNE, PCA maps
 export * from './ebm'; //         EnergyModel (deep energy-based models, Langevin training)

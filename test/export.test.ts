@@ -3,6 +3,8 @@
  * self-contained file. Copied alone into an empty folder (as a student gets it by mail or on a USB stick) and
  * opened from disk in headless Chromium with every non-file request aborted: the plotly figure is drawn, the LaTeX
  * typeset by MathJax 3, the image and the table are there, the slides step through, and no request is even tried.
+ * The worked solutions (cells tagged "solution") sit closed behind a "Solution to exercise N" click on the page and
+ * are not in the slides.
  */
 import { test, after, before } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -114,6 +116,42 @@ test('the slides, one file alone: reveal.js starts and steps through every slide
     }
     assert.ok(figures >= 1, 'a slide with the figure was shown and drawn');
     assert.ok(formulas >= 3, `formulas seen on the slides: ${formulas}`);
+    assertOffline(v);
+  } finally {
+    await v.page.context().close();
+  }
+});
+
+test('worked solutions: on the page closed behind a click, in the slides absent', async () => {
+  const nb = JSON.parse(fs.readFileSync(result.outputs.notebook, 'utf8')) as { cells: { metadata: { tags?: string[] }; source: string | string[] }[] };
+  const solutions = nb.cells.filter((c) => (c.metadata.tags ?? []).includes('solution'));
+  assert.ok(solutions.length >= 1, 'the notebook has solution cells');
+  const marker = (Array.isArray(solutions[0].source) ? solutions[0].source.join('') : solutions[0].source).split('\n')[0].slice(3); // 'Solution to exercise 1: ...'
+  const deck = fs.readFileSync(slides, 'utf8');
+  assert.ok(!deck.includes('celltag_solution') && !deck.includes(marker.split(':')[1].trim()), 'no solution cell in the slides');
+  const v = await visit(page);
+  try {
+    const found = await v.page.evaluate(() => Array.from(document.querySelectorAll('details.genlab-solution')).map((d) => ({
+      open: (d as HTMLDetailsElement).open,
+      summary: d.querySelector('summary')?.textContent ?? '',
+      cells: d.querySelectorAll('.celltag_solution').length,
+      visible: d.querySelector('.celltag_solution')?.checkVisibility() ?? true,
+      height: d.getBoundingClientRect().height,
+    })));
+    assert.equal(found.length, solutions.length, 'one <details> per solution cell');
+    for (const d of found) {
+      assert.equal(d.open, false, 'closed');
+      assert.equal(d.cells, 1);
+      assert.equal(d.visible, false, 'the solution is hidden until revealed');
+      assert.match(d.summary, /^Solution to exercise \d+/);
+    }
+    await v.page.click('details.genlab-solution > summary');
+    const shown = await v.page.evaluate(() => {
+      const d = document.querySelector('details.genlab-solution') as HTMLDetailsElement;
+      return { open: d.open, visible: d.querySelector('.celltag_solution')!.checkVisibility(), height: d.getBoundingClientRect().height };
+    });
+    assert.ok(shown.open && shown.visible, 'a click reveals it');
+    assert.ok(shown.height > found[0].height + 50, `the page opens up: ${found[0].height} -> ${shown.height} px`);
     assertOffline(v);
   } finally {
     await v.page.context().close();

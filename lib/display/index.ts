@@ -4,7 +4,8 @@
  * stay internal to this folder.
  */
 export * from './environment';
-export { historyFrame } from './frames';
+export { frame, historyFrame } from './frames';
+export type { FrameCell, FrameColumns } from './frames';
 export { createProgress } from './progress';
 export type { EpochMetrics, ProgressReporter, ProgressStream, ProgressOptions, CurvePoint, ProgressSnapshot } from './progress';
 export {
