@@ -145,9 +145,10 @@ async function visitSlide(page: Page, h: number, v: number): Promise<SlideReport
   await page
     .waitForFunction(
       () => {
-        const s = (window as unknown as { Reveal: { getCurrentSlide(): HTMLElement } }).Reveal.getCurrentSlide();
-        return Array.from(s.querySelectorAll('.genlab-figure')).every(
-          (f) => f.querySelector('svg.main-svg') !== null && (f as HTMLElement).dataset.genlabFit !== 'pending',
+        const w = window as unknown as { Reveal: { getCurrentSlide(): HTMLElement }; genlabFitFigures?: () => void };
+        w.genlabFitFigures?.(); // genlab's template fits drawn figures to the slide (on a timer too; now is sooner)
+        return Array.from(w.Reveal.getCurrentSlide().querySelectorAll('.genlab-figure')).every(
+          (f) => f.querySelector('svg.main-svg') !== null && (!w.genlabFitFigures || (f as HTMLElement).dataset.genlabFit === 'done'),
         );
       },
       null,
