@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { Random } from '../lib/engine/random';
-import { medianBandwidth, mmd } from '../lib/metrics/samples';
+import { energyDistance, independentPixels, medianBandwidth, mmd } from '../lib/metrics/samples';
 import { assertClose } from './helpers';
 
 function gaussian(n: number, d: number, mean: number[], sd: number, rng: Random): number[][] {
@@ -54,4 +54,27 @@ test('medianBandwidth: median pairwise distance; errors name the argument', () =
   assert.throws(() => mmd([[0], [1]], [[0, 1], [1, 1]], { bandwidth: 1 }), /coordinates/);
   assert.throws(() => mmd([[0]], [[0], [1]], { bandwidth: 1 }), /at least 2 points/);
   assert.throws(() => (mmd as (a: number[][], b: number[][]) => number)([[0], [1]], [[0], [1]]), /bandwidth/);
+});
+
+test('independentPixels: exact marginals, independent coordinates, seeded; errors name the argument', () => {
+  // data: x2 = x1 (perfectly correlated coordinates), x1 in {0, 1} with P(1) = 1/4
+  const data = [[0, 0], [0, 0], [0, 0], [1, 1]];
+  const p = independentPixels(data, 20000, 3);
+  assert.equal(p.length, 20000);
+  const mean = (f: (r: number[]) => number) => p.reduce((s, r) => s + f(r), 0) / p.length;
+  const se = Math.sqrt((0.25 * 0.75) / p.length);
+  assertClose(mean((r) => r[0]), 0.25, 5 * se, 'marginal of coordinate 0');
+  assertClose(mean((r) => r[1]), 0.25, 5 * se, 'marginal of coordinate 1');
+  // independence: P(x1 = 1, x2 = 1) = 1/16 (the data have 1/4)
+  assertClose(mean((r) => r[0] * r[1]), 1 / 16, 5 * Math.sqrt((1 / 16) * (15 / 16) / p.length), 'joint P(1, 1)');
+  assert.deepEqual(independentPixels(data, 5, 7), independentPixels(data, 5, 7), 'same seed, same draws');
+  // every value comes from the data's own column
+  assert.ok(p.every((r) => r.every((v) => v === 0 || v === 1)));
+  // the energy distance sees the lost correlation: for these data the population value is
+  // 2 E|X - Y| - E|X - X'| - E|Y - Y'| = 2 (0.6402) - 0.5303 - 0.6676 = 0.0826 (four points, hand-summed)
+  const big = Array.from({ length: 400 }, (_, i) => (i % 4 === 3 ? [1, 1] : [0, 0]));
+  assertClose(energyDistance(independentPixels(big, 400, 4), big), 0.0826, 0.03, 'energy distance to the baseline');
+  assert.throws(() => independentPixels([], 3), /data must be a non-empty array/);
+  assert.throws(() => independentPixels(data, 0), /n must be a positive integer/);
+  assert.throws(() => independentPixels([[0, 1], [1]], 2), /data\[1\] has 1 coordinates/);
 });

@@ -112,6 +112,7 @@ const ROWS: Row[] = [
   { covers: 'GaussianBernoulliRBM', caller: 'GaussianBernoulliRBM', bad: 'sigmma', hint: 'sigma', call: () => new GaussianBernoulliRBM({ nVisible: 4, nHidden: 2, sigmma: 1 } as never) },
   { covers: 'RBM.fit', caller: 'BernoulliRBM.fit', bad: 'learningrate', hint: 'learningRate', call: (f) => f.rbm.fit(f.x4, { learningrate: 5 } as never) },
   { covers: 'RBM.fit', caller: 'GaussianBernoulliRBM.fit', bad: 'epoch', hint: 'epochs', call: (f) => f.grbm.fit(f.x4, { epoch: 1 } as never) },
+  { covers: 'GaussianBernoulliRBM.fit', caller: 'GaussianBernoulliRBM.fit', bad: 'sigmaLearningrate', hint: 'sigmaLearningRate', call: (f) => f.grbm.fit(f.x4, { sigmaLearningrate: 0.1 } as never) },
   { covers: 'RBM.sample', caller: 'BernoulliRBM.sample', bad: 'chain', hint: 'chains', call: (f) => f.rbm.sample({ chain: 3 } as never) },
   { covers: 'RBM.gibbs', caller: 'BernoulliRBM.gibbs', bad: 'sed', hint: 'seed', call: (f) => f.rbm.gibbs(f.x4, 1, { sed: 1 } as never) },
   { covers: 'RBM.logLikelihoodBounds', caller: 'BernoulliRBM.logLikelihoodBounds', bad: 'batch', hint: 'batches', call: (f) => f.rbm.logLikelihoodBounds(f.x4, { batch: 3 } as never) },

@@ -165,10 +165,10 @@ test('RBM: fit 2 + fit 3 equals fit 5 bit for bit (PCD chains, momentum, temperi
     one.dispose();
     two.dispose();
   }
-  // A resumed fit of the Gaussian RBM with a learned sigma too.
+  // A resumed fit of the Gaussian RBM with a learned sigma too (its warm-up ends inside the second fit).
   const r = new Random(4);
   const g = tf.tensor2d(Array.from({ length: 40 }, () => [r.normal(), r.normal() + 1]));
-  const opts = { batchSize: 8, learningRate: 0.02, persistent: true, momentum: 0.3, progress: false as const };
+  const opts = { batchSize: 8, learningRate: 0.02, persistent: true, momentum: 0.3, progress: false as const, sigmaWarmupEpochs: 2 };
   const a = new GaussianBernoulliRBM({ nVisible: 2, nHidden: 3, seed: 1, learnSigma: true });
   const b = new GaussianBernoulliRBM({ nVisible: 2, nHidden: 3, seed: 1, learnSigma: true });
   await a.fit(g, { ...opts, epochs: 4 });

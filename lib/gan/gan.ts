@@ -19,6 +19,13 @@
  *
  * Every fit step runs `discriminatorSteps` D updates (each on the same real batch with fresh z) and then
  * `generatorSteps` G updates, with two Adam optimisers (beta1 = 0.5, as DCGAN).
+ *
+ * Optionally (`generatorAverage` = beta > 0) the model keeps an exponential moving average of G's weights,
+ *   w_avg <- d_t w_avg + (1 - d_t) w,   d_t = min(beta, (1 + t) / (10 + t))   after the t-th step (t = 0, 1, ...),
+ * and samples with it (Yazici et al. 2019, "The unusual effectiveness of averaging in GAN training"): G's weights
+ * keep moving around the game's equilibrium, and the average cancels much of that motion, which shows in the
+ * samples as speckle. The warm-up d_t (TensorFlow's ExponentialMovingAverage with num_updates) keeps the average
+ * from remembering the random initial weights in short runs. The game itself trains on the current weights.
  */
 import { ready, tf } from '../engine/backend';
 import { trackDisposable } from '../engine/scope';
@@ -87,6 +94,12 @@ export interface GANOptions<S extends DataShape = DataShape> {
   labelSmoothing?: number;
   /** The prior p(z), see {@link GANLatent}. Default `'normal'`. */
   latent?: GANLatent;
+  /**
+   * Decay beta of an exponential moving average of G's weights (with warm-up; see the module comment), in [0, 1);
+   * 0 = none. With beta > 0, `sample` uses the averaged generator, which removes much of the speckle of a dense G
+   * early in training (bench/quality/RESULTS-gan.md). Default 0 (the course does not average).
+   */
+  generatorAverage?: number;
   /** Seed of the weights, shuffling, z draws and dropout masks. Default: random. */
   seed?: number;
 }
@@ -94,7 +107,7 @@ export interface GANOptions<S extends DataShape = DataShape> {
 const GAN_OPTION_KEYS = optionKeys<GANOptions>({
   dataShape: true, latentDim: true, architecture: true, generatorUnits: true, discriminatorUnits: true,
   outputActivation: true, batchNorm: true, dropout: true, leakySlope: true, loss: true, labelSmoothing: true,
-  latent: true, seed: true,
+  latent: true, generatorAverage: true, seed: true,
 });
 
 /** Options for {@link GAN.fit}. */
@@ -185,6 +198,7 @@ interface GANConfig {
   loss: GANLoss;
   labelSmoothing: number;
   latent: GANLatent;
+  generatorAverage: number;
   seed: number;
 }
 
@@ -214,6 +228,10 @@ export class GAN<S extends DataShape = DataShape> {
   private optD: tf.Optimizer | null = null;
   private optG: tf.Optimizer | null = null;
   private optRate = NaN;
+  /** The moving average of G's weights (`generator.getWeights()` order), or null when `generatorAverage` is 0. */
+  private readonly average: tf.Variable[] | null;
+  /** Updates the average has had (t in the module comment). */
+  private averageSteps = 0;
   private disposed = false;
 
   constructor(opts: GANOptions<S>) {
@@ -250,6 +268,8 @@ export class GAN<S extends DataShape = DataShape> {
     assertFiniteNumber('labelSmoothing', labelSmoothing, { min: 0, max: 1, exclusiveMin: true });
     const latent = opts.latent ?? 'normal';
     assertOneOf('latent', latent, LATENTS);
+    const generatorAverage = opts.generatorAverage ?? 0;
+    assertFiniteNumber('generatorAverage', generatorAverage, { min: 0, max: 1, exclusiveMax: true });
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
     const rng = new Random(opts.seed);
 
@@ -259,7 +279,7 @@ export class GAN<S extends DataShape = DataShape> {
     this.architecture = architecture;
     this.config = {
       dataShape: [...shape], latentDim, architecture, generatorUnits, discriminatorUnits, outputActivation, batchNorm,
-      dropout, leakySlope, loss, labelSmoothing, latent, seed: rng.seed,
+      dropout, leakySlope, loss, labelSmoothing, latent, generatorAverage, seed: rng.seed,
     };
     const gSeed = new Random(rng.seedInt());
     const dSeed = new Random(rng.seedInt());
@@ -271,6 +291,8 @@ export class GAN<S extends DataShape = DataShape> {
       this.generator.dispose();
       throw e;
     }
+    // the average starts at the initial weights (the warm-up forgets them within a few steps)
+    this.average = generatorAverage > 0 ? this.generator.getWeights().map((w) => tf.variable(w, false)) : null;
     trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
@@ -460,6 +482,7 @@ export class GAN<S extends DataShape = DataShape> {
             gSum = gSum.add(m);
             m.dispose(); // kept by gradientStep past the step's tidy
           }
+          if (kG > 0) this.updateAverage();
           const d = dSum.div(kD);
           const g = gSum.div(Math.max(kG, 1)).reshape([1]);
           return tf.concat([d.slice(0, 1), g, d.slice(1, 2)]); //                  [dLoss, gLoss, dReal, dFake]
@@ -504,9 +527,31 @@ export class GAN<S extends DataShape = DataShape> {
       z = this.sampleLatent(n, opts.seed);
     }
     try {
-      return tf.tidy(() => this.generateT(z, false).reshape([n, ...this.dataShape])) as BatchTensor<S>;
+      return this.withAverage(() => tf.tidy(() => this.generateT(z, false).reshape([n, ...this.dataShape]))) as BatchTensor<S>;
     } finally {
       if (z !== opts.z) z.dispose();
+    }
+  }
+
+  /** w_avg <- d_t w_avg + (1 - d_t) w over all of G's weights (BatchNorm statistics too); no-op without averaging. */
+  private updateAverage(): void {
+    if (!this.average) return;
+    const t = this.averageSteps++;
+    const d = Math.min(this.config.generatorAverage, (1 + t) / (10 + t));
+    const w = this.generator.getWeights();
+    tf.tidy(() => this.average!.forEach((a, i) => a.assign(a.mul(d).add(w[i].mul(1 - d)))));
+  }
+
+  /** Runs `f` with G's weights swapped for their average (when averaging), then puts the current ones back. */
+  private withAverage<T>(f: () => T): T {
+    if (!this.average) return f();
+    const current = this.generator.getWeights().map((w) => w.clone());
+    this.generator.setWeights(this.average);
+    try {
+      return f();
+    } finally {
+      this.generator.setWeights(current);
+      tf.dispose(current);
     }
   }
 
@@ -524,10 +569,10 @@ export class GAN<S extends DataShape = DataShape> {
   // ------------------------------------------------------------------------------------------------------
   // Files
 
-  /** Saves both networks (with BatchNorm statistics) to `dir` atomically (lib/core/checkpoint.ts). */
+  /** Saves both networks (with BatchNorm statistics, and G's average) to `dir` atomically (lib/core/checkpoint.ts). */
   async save(dir: string): Promise<void> {
     this.assertAlive();
-    const tensors = networkTensors({ generator: this.generator, discriminator: this.discriminator });
+    const tensors = networkTensors(this.networks());
     await saveCheckpoint(dir, { kind: 'GAN', config: this.config as unknown as JsonValue, tensors });
   }
 
@@ -536,7 +581,7 @@ export class GAN<S extends DataShape = DataShape> {
     const ck = await loadCheckpoint(dir, 'GAN');
     try {
       const gan = new GAN(ck.config as unknown as GANOptions);
-      return restoreOrDispose(dir, ck.tensors, gan, { generator: gan.generator, discriminator: gan.discriminator });
+      return restoreOrDispose(dir, ck.tensors, gan, gan.networks());
     } finally {
       for (const t of Object.values(ck.tensors)) t.dispose();
     }
@@ -550,12 +595,21 @@ export class GAN<S extends DataShape = DataShape> {
     this.optG?.dispose();
     this.generator.dispose();
     this.discriminator.dispose();
+    if (this.average) tf.dispose(this.average);
+  }
+
+  /** What a checkpoint holds: G, D and (when averaging) G's average, each with getWeights / setWeights. */
+  private networks(): Record<string, { getWeights(): tf.Tensor[]; setWeights(w: tf.Tensor[]): void }> {
+    const nets: Record<string, { getWeights(): tf.Tensor[]; setWeights(w: tf.Tensor[]): void }> = { generator: this.generator, discriminator: this.discriminator };
+    const avg = this.average;
+    if (avg) nets.generatorAverage = { getWeights: () => avg, setWeights: (w) => avg.forEach((a, i) => a.assign(w[i])) };
+    return nets;
   }
 
   /** A short description, e.g. `dense G 100-256-512-1024-784 D 784-1024-512-256-1 non-saturating`. */
   describe(): string {
     const c = this.config;
-    const smooth = c.labelSmoothing < 1 ? ` smoothing ${c.labelSmoothing}` : '';
+    const smooth = (c.labelSmoothing < 1 ? ` smoothing ${c.labelSmoothing}` : '') + (c.generatorAverage > 0 ? ` average ${c.generatorAverage}` : '');
     if (c.architecture === 'conv') {
       return `conv ${c.dataShape.join('x')} G [${c.generatorUnits.join(',')}] D [${c.discriminatorUnits.join(',')}] ${c.loss}${smooth}`;
     }

@@ -2,7 +2,8 @@
  * Distances between a model's samples and data, as plain numbers for plots and checks. Points are
  * `number[][]` (`[n][d]`) so they work with any model's output after `.arraySync()`.
  */
-import { assertKnownOptions, assertPositiveInteger, assertPositiveNumber, describeValue, optionKeys } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, assertPositiveNumber, describeValue, optionKeys } from '../core/validate';
+import { Random } from '../engine/random';
 
 function checkPoints(name: string, p: number[][]): number {
   if (!Array.isArray(p) || p.length === 0 || !Array.isArray(p[0])) {
@@ -167,4 +168,24 @@ export function medianBandwidth(x: number[][], maxPoints = 1000): number {
   ds.sort((u, v) => u - v);
   const mid = ds.length >> 1;
   return ds.length % 2 ? ds[mid] : (ds[mid - 1] + ds[mid]) / 2;
+}
+
+/**
+ * The independent-pixel baseline of a sample-quality comparison: `n` points whose coordinate k is coordinate k of a
+ * data point drawn uniformly at random, independently for every (point, coordinate). Each coordinate then has exactly
+ * the data's marginal distribution and the coordinates are independent: the right pixel statistics and no strokes,
+ * the model a generator must beat (for independent X, Y the mean squared distance E|X - Y|^2 depends only on the
+ * marginals, so pixel-space distances are partly blind to what it lacks).
+ * @param data `[m][d]` data points (e.g. training images), m >= 1.
+ * @param n Number of points to draw, integer >= 1.
+ * @param seed Seed of the draws. Default: random.
+ * @returns `[n][d]`.
+ */
+export function independentPixels(data: number[][], n: number, seed?: number): number[][] {
+  const d = checkPoints('data', data);
+  assertPositiveInteger('n', n);
+  if (seed !== undefined) assertFiniteNumber('seed', seed);
+  const rng = new Random(seed);
+  const m = data.length;
+  return Array.from({ length: n }, () => Array.from({ length: d }, (_, k) => data[rng.int(m)][k]));
 }

@@ -121,7 +121,7 @@ export interface RBMFitOptions<M = RBM> extends LoopFitOptions {
   validation?: tf.Tensor2D;
 }
 
-const RBM_FIT_OPTION_KEYS = optionKeys<RBMFitOptions>({
+export const RBM_FIT_OPTION_KEYS = optionKeys<RBMFitOptions>({
   epochs: true, batchSize: true, learningRate: true, k: true, persistent: true, chains: true, parallelTempering: true,
   momentum: true, weightDecay: true, shuffle: true, initVisibleBias: true, onEpoch: true, progress: true, seed: true,
   validation: true, reset: true, earlyStopping: true,
@@ -343,6 +343,17 @@ export abstract class RBM {
   protected abstract extraConfig(): Record<string, JsonValue>;
   /** Post-update projection (e.g. clamp log-variances); default none. */
   protected constrain(): void {}
+  /** The option names `fit` accepts (a subclass with extra fit options extends the list). */
+  protected fitOptionKeys(): readonly string[] {
+    return RBM_FIT_OPTION_KEYS;
+  }
+  /**
+   * Step size of parameter `name` in the update about to run (`lr`: fit's learningRate). Default `lr` for every
+   * parameter; {@link GaussianBernoulliRBM} scales and delays its log-variances.
+   */
+  protected learningRateOf(_name: string, lr: number): number {
+    return lr;
+  }
 
   /**
    * h W^T, [n, nV] (the rows of W h). A transposed product: how it runs fast (BLAS flags, or an explicit transpose
@@ -759,7 +770,7 @@ export abstract class RBM {
    *   returned none).
    */
   async fit(x: tf.Tensor2D, opts: RBMFitOptions<this> = {}): Promise<History> {
-    assertKnownOptions(`${this.kind}.fit`, opts, RBM_FIT_OPTION_KEYS);
+    assertKnownOptions(`${this.kind}.fit`, opts, this.fitOptionKeys());
     await ready();
     this.assertLive();
     this.checkData('x', x);
@@ -924,7 +935,7 @@ export abstract class RBM {
     }
     for (const [name, p] of Object.entries(params)) {
       if (name === 'W') continue;
-      let delta = tf.mul(tf.sub(tf.div(pos[name], B), tf.div(neg[name], C)), lr);
+      let delta = tf.mul(tf.sub(tf.div(pos[name], B), tf.div(neg[name], C)), this.learningRateOf(name, lr));
       if (momentum > 0) {
         delta = tf.add(tf.mul(velocity[name], momentum), delta);
         velocity[name].assign(delta);

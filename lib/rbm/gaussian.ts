@@ -10,13 +10,52 @@
  * Sufficient statistics s = -dE/dtheta, with z_i = log sigma_i^2 the learned variance parameter:
  *   dW: (v / sigma^2) h^T,  da: (v - a) / sigma^2,  db: h,  dz_i: ((v_i - a_i)^2 / 2 - v_i (W h)_i) / sigma_i^2.
  * Standardise continuous data (zero mean, unit variance per feature) before training with sigma = 1.
+ *
+ * Learning the variances (`learnSigma: true`; Cho, Ilin & Raiko 2011, "Improved learning of Gaussian-Bernoulli
+ * restricted Boltzmann machines"; Melchior, Wang & Wiskott 2017, "Gaussian-binary restricted Boltzmann machines for
+ * modeling natural image statistics"). The energy above is Cho et al.'s form (the coupling sees v / sigma^2), and the
+ * learned parameter is z_i = log sigma_i^2, unconstrained, so that sigma_i = exp(z_i / 2) > 0. Write E with
+ * e^{-z_i} = 1 / sigma_i^2:
+ *   E(v, h) = sum_i e^{-z_i} [ (v_i - a_i)^2 / 2 - v_i (W h)_i ] - b.h
+ *   dE/dz_i = -e^{-z_i} [ (v_i - a_i)^2 / 2 - v_i (W h)_i ]
+ * and since log p(v) = log sum_h e^{-E(v,h)} - log Z, with d log Z / dz = <-dE/dz>_{p(v,h)},
+ *   d log p(v) / dz_i = e^{-z_i} ( < (v_i - a_i)^2 / 2 - v_i (W h)_i >_{p(h|v)} - < same >_{p(v,h)} ).
+ * The bracket is linear in h, so the data term uses P(h|v) in place of h exactly (shapes: v [n, nV], P(h|v)
+ * [n, nH], W h -> P(h|v) W^T [n, nV]; the statistic is summed over rows to [nV]); the model term is estimated on the
+ * negative chain like every other statistic.
+ *
+ * Why a plain `learnSigma` fails on separated clusters (what the fit options below address). At W = 0 the model
+ * is one Gaussian N(a, diag(sigma^2)); with a at the data mean the z-gradient is (Var_data(v_i) / sigma_i^2 - 1) / 2,
+ * so sigma_i^2 runs to the data variance C_ii. Linearising P(h_j|v) = sigmoid(b_j + sum_k v_k W_kj / sigma_k^2)
+ * around W = 0 (s_j = sigmoid(b_j)) gives the W-gradient
+ *   dL/dW = diag(1/sigma^2) (C diag(1/sigma^2) - I) W diag(s (1 - s)),     C = Cov_data(v)   [nV, nV]
+ * so W grows out of its tiny initial values only while sigma^2 is below the data variance along some direction,
+ * and stops growing when sigma^2 reaches it: the single Gaussian with sigma^2 = C_ii is a (degenerate) saddle.
+ * Learning z at full speed from the first update lets sigma win that race (it needs to move log(C / sigma0^2), W needs
+ * to grow by a factor 1 / weightStd), and the model stays one Gaussian -- what happened here before. Remedies:
+ * - `sigmaWarmupEpochs` (Cho et al. fix sigma during the first epochs): sigma stays at its initial value while W
+ *   breaks the symmetry; then sigma shrinks towards the width of the components, no longer the data's spread.
+ * - `sigmaLearningRate`: a separate step size for z (Melchior et al.'s PyDeep uses a tenth of W's).
+ * - Preconditioned mean steps: with `learnSigma`, the updates of the visible biases a_i and of row i of W are
+ *   multiplied by sigma_i^2. Their gradients carry a factor 1 / sigma_i^2 (the Fisher information of a Gaussian
+ *   mean), so a step size that suits sigma = 1 becomes sigma^-2 times too large once sigma has shrunk to the
+ *   clusters' width (0.3: 11 times) and training turns erratic; sigma_i^2 x gradient is the natural-gradient step
+ *   for the means, the same in data units whatever sigma is. z's Fisher information is constant (1/2 for a Gaussian),
+ *   so its gradient is already scaled. A positive diagonal preconditioner keeps the fixed points of the update.
+ * CD-k suits this; plain PCD does not: once sigma has shrunk to the clusters' width the persistent chains cannot
+ * cross between clusters, and their negative phase keeps lowering the weight of the clusters they sit in until the
+ * others' data have almost no probability (Melchior et al. found CD better for Gaussian-binary RBMs too). With PCD
+ * use `parallelTempering` (Cho et al.): the hot replicas cross. CD-1 in turn learns sigma and the component means
+ * well but sees little of the relative weights of separated clusters, so those vary from run to run.
+ * With `learnSigma: false` none of this applies and the updates are the plain gradient steps.
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { assertFiniteNumber, assertKnownOptions, assertMatrix, describeValue, optionKeys } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertMatrix, assertNonNegativeInteger, describeValue, optionKeys } from '../core/validate';
 import { AISTarget } from '../mcmc/ais';
 import { JsonValue } from '../core/checkpoint';
-import { bernoulli, ownedVariable, RBM, RBMOptions, RBMStats, RBMWeights, RBMWeightsInput } from './base';
+import { bernoulli, ownedVariable, RBM, RBM_FIT_OPTION_KEYS, RBMFitOptions, RBMOptions, RBMStats, RBMWeights, RBMWeightsInput } from './base';
+import { History } from '../train/loop';
 
 /** Options of {@link GaussianBernoulliRBM}. */
 export interface GaussianBernoulliRBMOptions extends RBMOptions {
@@ -29,6 +68,34 @@ export interface GaussianBernoulliRBMOptions extends RBMOptions {
 const GAUSSIAN_RBM_OPTION_KEYS = optionKeys<GaussianBernoulliRBMOptions>({
   nVisible: true, nHidden: true, seed: true, weightStd: true, sigma: true, learnSigma: true,
 });
+
+/** Training options of {@link GaussianBernoulliRBM.fit}: those of every RBM plus how sigma is learned. */
+export interface GaussianRBMFitOptions extends RBMFitOptions<GaussianBernoulliRBM> {
+  /**
+   * `learnSigma` models only: step size of z = log sigma^2 (plain SGD with the fit's momentum). Default: the fit's
+   * `learningRate`; >= 0 (0 keeps sigma fixed).
+   */
+  sigmaLearningRate?: number;
+  /**
+   * `learnSigma` models only: epochs at the start of training during which sigma stays at its value while W and the
+   * biases learn (Cho et al. 2011), so that W can break the single-Gaussian symmetry before sigma grows to the data's
+   * spread (see the module doc). Counted over resumed fits from the model's first epoch (or the last `reset: true`).
+   * W needs about 5 / (learningRate * (Var(v) / sigma^2 - 1)) updates to grow from weightStd 0.01, so raise this for
+   * few batches per epoch or a small learning rate. Default 10; a non-negative integer (0: sigma learns from the start).
+   */
+  sigmaWarmupEpochs?: number;
+}
+
+const GAUSSIAN_RBM_FIT_OPTION_KEYS: readonly string[] = [
+  ...RBM_FIT_OPTION_KEYS,
+  ...optionKeys<Omit<GaussianRBMFitOptions, keyof RBMFitOptions>>({ sigmaLearningRate: true, sigmaWarmupEpochs: true }),
+];
+
+/** What the running fit uses for z = log sigma^2 (see {@link GaussianRBMFitOptions}). */
+const SIGMA_DEFAULTS = {
+  /** Epochs with sigma fixed: enough updates for W to leave ~0.01 at lr 0.01 with 20+ batches per epoch. */
+  warmupEpochs: 10,
+} as const;
 
 /** Parameters of a Gaussian-Bernoulli RBM (tensors owned by the caller). */
 export interface GaussianRBMWeights extends RBMWeights {
@@ -142,14 +209,17 @@ export class GaussianBernoulliRBM extends RBM {
   }
 
   protected weightOperand(v: tf.Tensor2D): tf.Tensor2D {
-    return tf.mul(v, this.precision()); // W's statistic: sum_rows (v / sigma^2) h^T   [nV, nH]
+    // W's statistic: sum_rows (v / sigma^2) h^T   [nV, nH]. With learnSigma the step of row i is preconditioned by
+    // sigma_i^2 (module doc), which leaves sum_rows v h^T: v itself is the operand.
+    return this.learnSigma ? v : tf.mul(v, this.precision());
   }
 
   protected stats(v: tf.Tensor2D, ph: tf.Tensor2D): RBMStats {
     const prec = this.precision();
     const centred = tf.sub(v, this.a); // v - a   [n, nV]
     const s: RBMStats = {
-      visibleBias: tf.sum(tf.mul(centred, prec), 0), // [nV]
+      // sum_rows (v - a) / sigma^2   [nV]; with learnSigma preconditioned by sigma^2 (module doc): sum_rows (v - a)
+      visibleBias: this.learnSigma ? tf.sum(centred, 0) : tf.sum(tf.mul(centred, prec), 0),
       hiddenBias: tf.sum(ph, 0), // [nH]
     };
     if (this.learnSigma) {
@@ -164,6 +234,41 @@ export class GaussianBernoulliRBM extends RBM {
     const t: Record<string, tf.Variable> = { W: this.W, visibleBias: this.a, hiddenBias: this.b };
     if (this.learnSigma) t.logVar = this.logVar;
     return t;
+  }
+
+  /** The running fit's step size for z (undefined: the fit's learningRate) and warm-up epochs. */
+  private sigmaSchedule: { learningRate?: number; warmupEpochs: number } = { warmupEpochs: SIGMA_DEFAULTS.warmupEpochs };
+
+  /**
+   * Trains as {@link RBM.fit} does (CD-k or PCD-k; same options, history and resuming). With `learnSigma`, z = log
+   * sigma^2 learns too, after `sigmaWarmupEpochs` (default 10) and with step `sigmaLearningRate` (default the
+   * learningRate), and the mean parameters' steps are scaled by sigma^2 (see the module doc for the maths and why).
+   *
+   * @example
+   * const rbm = new GaussianBernoulliRBM({ nVisible: 2, nHidden: 4, learnSigma: true, seed: 1 });
+   * await rbm.fit(x, { epochs: 30, batchSize: 20, learningRate: 0.02, sigmaWarmupEpochs: 10 });
+   */
+  override async fit(x: tf.Tensor2D, opts: GaussianRBMFitOptions = {}): Promise<History> {
+    assertKnownOptions(`${this.kind}.fit`, opts, GAUSSIAN_RBM_FIT_OPTION_KEYS);
+    const { sigmaLearningRate, sigmaWarmupEpochs } = opts ?? {};
+    if (sigmaLearningRate !== undefined) assertFiniteNumber('sigmaLearningRate', sigmaLearningRate, { min: 0 });
+    if (sigmaWarmupEpochs !== undefined) assertNonNegativeInteger('sigmaWarmupEpochs', sigmaWarmupEpochs);
+    if (!this.learnSigma && (sigmaLearningRate !== undefined || sigmaWarmupEpochs !== undefined)) {
+      const name = sigmaLearningRate !== undefined ? 'sigmaLearningRate' : 'sigmaWarmupEpochs';
+      throw new RangeError(`${name} applies only to a model built with learnSigma: true; this one keeps sigma fixed`);
+    }
+    this.sigmaSchedule = { learningRate: sigmaLearningRate, warmupEpochs: sigmaWarmupEpochs ?? SIGMA_DEFAULTS.warmupEpochs };
+    return super.fit(x, opts);
+  }
+
+  protected override fitOptionKeys(): readonly string[] {
+    return GAUSSIAN_RBM_FIT_OPTION_KEYS;
+  }
+
+  protected override learningRateOf(name: string, lr: number): number {
+    if (name !== 'logVar') return lr;
+    if (this.training.epoch < this.sigmaSchedule.warmupEpochs) return 0; // epochs completed so far (resumes too)
+    return this.sigmaSchedule.learningRate ?? lr;
   }
 
   protected override constrain(): void {
