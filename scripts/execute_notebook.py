@@ -41,9 +41,17 @@ def main():
     ap.add_argument("--out-notebook", required=True)
     ap.add_argument("--out-html")
     ap.add_argument("--out-slides")
+    ap.add_argument("--from-executed",
+                    help="export this already executed copy of the notebook instead of executing it again")
     ap.add_argument("--exporter-config", default="{}",
                     help="JSON traitlets config for the exporters (genlab's templates: see scripts/jupyter-files.ts)")
     args = ap.parse_args()
+
+    if args.from_executed:
+        t0 = time.time()
+        export(nbformat.read(args.from_executed, as_version=4), args)
+        emit(event="done", seconds=time.time() - t0)
+        return
 
     nb = nbformat.read(args.notebook, as_version=4)
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]

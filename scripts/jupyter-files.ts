@@ -32,7 +32,8 @@ export const TEMPLATE_NAMES = { html: 'genlab-lab', slides: 'genlab-reveal' } as
 /** The exporter configuration genlab installs (also what `npm run lectures` passes). */
 export const EXPORTER_CONFIG = {
   HTMLExporter: { template_name: TEMPLATE_NAMES.html, embed_images: true },
-  SlidesExporter: { template_name: TEMPLATE_NAMES.slides, embed_images: true, reveal_scroll: true },
+  // a 16:9 deck laid out at 1280x720 CSS px (reveal.js scales it to the screen); long slides scroll by the template's CSS
+  SlidesExporter: { template_name: TEMPLATE_NAMES.slides, embed_images: true, reveal_width: '1280', reveal_height: '720' },
 } as const;
 
 /** The Jupyter applications whose config folders get {@link EXPORTER_CONFIG}. */

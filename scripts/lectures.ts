@@ -36,6 +36,11 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Jupyter kernel name. Default `tslab` (this checkout's, registered by the set-up step). */
   kernel?: string;
+  /**
+   * Do not execute: export the executed copy already in `<outDir>/notebooks/` again (after a change of the export
+   * templates or config; the copy must come from the same cells). Default false.
+   */
+  exportOnly?: boolean;
 }
 
 /** A cell failed (or timed out, or the kernel died): names the notebook and the cell. */
@@ -176,6 +181,11 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
     '--timeout', String(timeout),
     '--out-notebook', out.notebook,
   ];
+  if (opts.exportOnly) {
+    if (!out.html || !out.slides) throw new Error('runNotebook: exportOnly needs export');
+    if (!fs.existsSync(out.notebook)) throw new Error(`runNotebook: exportOnly, but ${out.notebook} (the executed copy) is missing`);
+    args.push('--from-executed', out.notebook);
+  }
   if (out.html && out.slides) {
     args.push('--out-html', out.html, '--out-slides', out.slides, '--exporter-config', JSON.stringify(EXPORTER_CONFIG));
   }

@@ -14,7 +14,7 @@ import { readTensorflowBuild, TENSORFLOW_VARIANTS } from '../lib/engine/tensorfl
 import { repoRoot } from './jupyter';
 
 /** Test files that drive Jupyter, Chromium or the set-up, not the engine: run once, on the default backend. */
-export const ONCE_ONLY = ['notebooks.test.js', 'export.test.js', 'render.test.js', 'setup.test.js'];
+export const ONCE_ONLY = ['notebooks.test.js', 'export.test.js', 'render.test.js', 'setup.test.js', 'slides.test.js'];
 
 /** Runs node's test runner on `files` with `env`; returns whether it passed and how long it took. */
 function runTests(label: string, files: string[], env: NodeJS.ProcessEnv): { ok: boolean; seconds: number } {
