@@ -19,17 +19,29 @@ import type { BrowserContext } from 'playwright-core';
 import { jsonForScript } from '../lib/display/html';
 import { figureHtml, heatmapFigure, histogramFigure, lineFigure, scatterFigure, subplots } from '../lib/display/plot';
 import { CHROMIUM, CHROMIUM_FLAGS } from './browser';
+import { ensureJupyter, jupyterEnv, registerKernel } from '../scripts/jupyter';
 
-const PYTHON = '/usr/bin/python3'; // Debian's Jupyter lives here, not in a pyenv python on PATH
 const LIB = path.resolve(__dirname, '..', 'lib', 'index.js');
 const MODULES = path.resolve(__dirname, '..', '..', 'node_modules');
 const EVIL = '</script><script>window.pwned = true</script>';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-render-'));
 
+/** The project's Jupyter (its venv, or the system's where set-up fell back to it) with this checkout's kernel registered. */
+function kernelPython(): string | undefined {
+  try {
+    const python = ensureJupyter({ log: () => undefined });
+    registerKernel(python, undefined, () => undefined);
+    return python;
+  } catch {
+    return undefined;
+  }
+}
+const PYTHON = kernelPython();
 function haveTslabKernel(): boolean {
+  if (PYTHON === undefined) return false;
   const r = spawnSync(PYTHON, ['-c', 'from jupyter_client.kernelspec import KernelSpecManager as K; print("tslab" in K().find_kernel_specs())'], {
     encoding: 'utf8',
-    env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
+    env: jupyterEnv(),
   });
   return r.status === 0 && r.stdout.trim() === 'True';
 }
@@ -157,9 +169,9 @@ test('a notebook run by the tslab kernel: one output per display, plotly.js sent
     nbformat_minor: 5,
   }));
   const outNb = path.join(dir, 'executed.ipynb');
-  const r = spawnSync(PYTHON, ['-Xfrozen_modules=off', '-c', RUNNER, nbFile, outNb, exported, MODULES], {
+  const r = spawnSync(PYTHON as string, ['-Xfrozen_modules=off', '-c', RUNNER, nbFile, outNb, exported, MODULES], {
     encoding: 'utf8',
-    env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
+    env: jupyterEnv(),
     timeout: 170000,
   });
   assert.equal(r.status, 0, `nbclient/nbconvert failed:\n${(r.stderr ?? '').slice(-3000)}`);

@@ -14,10 +14,21 @@ The same models and settings as genlab's `GAN` (lib/gan/gan.ts):
 
 Usage:
   gan.py ring <seeds comma-separated> <epochs> <lr> <n> -> JSON {"torch", "runs": [{seed, covered, fractionNear, counts, seconds}]}
+  gan.py digits <dir> <seeds> <epochs> <lr> <batch> <average>
+                                                    -> JSON {"torch", "runs": [{seed, ed, dReal, dFake, seconds}]}
   gan.py time <dense|conv> <rows> <epochs>          -> JSON {"torch", "seconds": [per epoch], "cpu": [per epoch]}
 Ring data: 8 Gaussians on a circle of radius 2, std 0.02 (numpy, seeded); coverage as genlab's modeCoverage:
 2000 samples, a mode is covered with >= 20 samples within 0.06 of it.
+Digits: <dir> holds the data gan.ts exports (genlab's loadMnist digits scaled to [-1, 1], raw little-endian float32):
+train.f32 [n, 784] and held.f32 [500, 784]. The course's dense GAN (G 100-256-512-1024-784 tanh with BatchNorm,
+D 784-1024-512-256-1 with dropout 0.3, smoothing 0.9) trains on train.f32; with <average> = beta > 0 a copy of G keeps
+the moving average of genlab's `generatorAverage` (w_avg <- d_t w_avg + (1 - d_t) w, d_t = min(beta, (1 + t)/(10 + t))
+after the t-th step, over every float tensor of G's state: weights, biases, BatchNorm scale, shift and running
+statistics) and the samples come from it. After every epoch: 500 samples (eval mode, fixed z of seed 5) and their
+energy distance to held.f32 (`energy_distance`, genlab's energyDistance); the last epoch's samples go to
+<dir>/torch-seed<seed>.f32 so gan.ts can recompute the distance with lib/metrics.
 """
+import copy
 import json
 import math
 import sys
@@ -89,9 +100,11 @@ def conv_d(f1=64, f2=128, dropout=0.3):
         nn.Flatten(), nn.Linear(7 * 7 * f2, 1))
 
 
-def train_epoch(G, D, optG, optD, x, batch, latent, smooth=1.0):
+def train_epoch(G, D, optG, optD, x, batch, latent, smooth=1.0, after_step=None, track=False):
+    """One pass over x; with `track`, returns the epoch's mean D(x) and D(G(z)) from the D steps (else None)."""
     n = x.shape[0]
     perm = torch.randperm(n)
+    d_real, d_fake = [], []
     for s in range(0, n, batch):
         xb = x[perm[s:s + batch]]
         b = xb.shape[0]
@@ -105,6 +118,78 @@ def train_epoch(G, D, optG, optD, x, batch, latent, smooth=1.0):
         optG.zero_grad()
         g_loss.backward()
         optG.step()
+        if track:
+            d_real.append(torch.sigmoid(lr_.detach()).mean().item())
+            d_fake.append(torch.sigmoid(lf.detach()).mean().item())
+        if after_step is not None:
+            after_step()
+    return (float(np.mean(d_real)), float(np.mean(d_fake))) if track else None
+
+
+class GeneratorAverage:
+    """genlab's `generatorAverage`: a copy of G whose float state follows w_avg <- d_t w_avg + (1 - d_t) w,
+    d_t = min(beta, (1 + t) / (10 + t)) after the t-th step (t = 0, 1, ...), starting at G's initial weights."""
+
+    def __init__(self, G, beta):
+        self.G, self.beta, self.t = G, beta, 0
+        self.avg = copy.deepcopy(G)
+
+    @torch.no_grad()
+    def update(self):
+        d = min(self.beta, (1 + self.t) / (10 + self.t))
+        self.t += 1
+        cur = self.G.state_dict()
+        for k, a in self.avg.state_dict().items():
+            if a.is_floating_point():  # not BatchNorm's num_batches_tracked
+                a.mul_(d).add_(cur[k], alpha=1 - d)
+
+
+def energy_distance(a, b):
+    """genlab's energyDistance (lib/metrics/samples.ts): 2 E|X - Y| - E|X - X'| - E|Y - Y'| with Euclidean
+    distances and the within-sample means over distinct pairs (U-statistic), in float64."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+
+    def dists(p, q):
+        sq = (p * p).sum(1)[:, None] + (q * q).sum(1)[None, :] - 2 * p @ q.T
+        return np.sqrt(np.maximum(sq, 0))
+
+    def within(p):
+        iu = np.triu_indices(p.shape[0], 1)
+        return dists(p, p)[iu].mean()
+
+    return float(2 * dists(a, b).mean() - within(a) - within(b))
+
+
+def digits(folder, seeds, epochs, lr, batch, average):
+    x = torch.from_numpy(np.fromfile(f"{folder}/train.f32", dtype="<f4").reshape(-1, 784).copy())
+    held = np.fromfile(f"{folder}/held.f32", dtype="<f4").reshape(-1, 784)
+    runs = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        G = dense_g(100, [256, 512, 1024], 784)  # BatchNorm, tanh
+        D = dense_d(784, [1024, 512, 256], 0.3)
+        G.apply(glorot)
+        D.apply(glorot)
+        optG = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
+        optD = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+        avg = GeneratorAverage(G, average) if average > 0 else None
+        z = torch.randn(len(held), 100, generator=torch.Generator().manual_seed(5))  # fixed, as genlab's seed 5
+        eds, d_real, d_fake = [], [], []
+        t0 = time.time()
+        for _ in range(epochs):
+            G.train()
+            D.train()
+            r, f = train_epoch(G, D, optG, optD, x, batch, 100, 0.9, avg.update if avg else None, track=True)
+            d_real.append(r)
+            d_fake.append(f)
+            sampler = avg.avg if avg else G
+            sampler.eval()  # BatchNorm with its (averaged) running statistics
+            with torch.no_grad():
+                s = sampler(z).numpy()
+            eds.append(energy_distance(s, held))
+        s.astype("<f4").tofile(f"{folder}/torch-seed{seed}.f32")
+        runs.append({"seed": seed, "ed": eds, "dReal": d_real, "dFake": d_fake, "seconds": time.time() - t0})
+    return runs
 
 
 def ring(seeds, epochs, lr, n):
@@ -161,6 +246,10 @@ if __name__ == "__main__":
     if mode == "ring":
         seeds = [int(s) for s in sys.argv[2].split(",")]
         out = {"torch": torch.__version__, "runs": ring(seeds, int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))}
+    elif mode == "digits":
+        a = sys.argv[2:]
+        out = {"torch": torch.__version__, "runs": digits(a[0], [int(v) for v in a[1].split(",")], int(a[2]),
+                                                          float(a[3]), int(a[4]), float(a[5]))}
     else:
         wall, cpu = timing(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
         out = {"torch": torch.__version__, "seconds": wall, "cpu": cpu}

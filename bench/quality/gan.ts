@@ -8,12 +8,16 @@
  *   smoothing 0.9) on 8000 bundled training digits scaled to [-1, 1], Adam at `--digit-lr` (2e-4) with batch
  *   `--digit-batch` (128) and `--digit-average` (generatorAverage, 0) for `--digit-epochs` (5), seeds 1..`--digit-seeds`;
  *   energy distance of 500 samples to 500 held-out test digits after every epoch, against an independent-pixel
- *   baseline (`independentPixels`) and real-vs-real (500 other held-out digits).
+ *   baseline (`independentPixels`) and real-vs-real (500 other held-out digits). Then the PyTorch twin
+ *   (gan.py `digits`) trains the same model on the same digits (exported as float32 files) with the same settings
+ *   and seeds and is scored the same way on the same held-out digits; `--digit-torch-only 1` skips genlab's runs.
  * - `time`: one epoch of the dense course GAN and the DCGAN on 10k digits, genlab vs PyTorch, wall and CPU seconds.
  * Usage: node dist/bench/quality/gan.js [--part ring|digits|time] [--seeds 3] [--epochs 100] [--digit-epochs 5]
- *   [--digit-lr 2e-4] [--digit-batch 128] [--digit-average 0] [--digit-seeds 1]
+ *   [--digit-lr 2e-4] [--digit-batch 128] [--digit-average 0] [--digit-seeds 1] [--digit-torch-only 0]
  * PyTorch: GENLAB_TORCH_PYTHON (default .venv-peers/bin/python of the checkout) with torch installed.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ready, tf } from '../../lib/engine/backend';
@@ -78,7 +82,7 @@ async function digits(): Promise<void> {
   const held2 = tf.tidy(() => test.images.slice([500, 0], [500, 784]).mul(2).sub(1)).arraySync() as number[][];
   const indep = independentPixels(x.arraySync() as number[][], 500, 3);
   console.log(`energy distance to 500 held-out digits: real vs real (500 other held-out digits) ${energyDistance(held2, held).toFixed(3)}, independent pixels ${energyDistance(indep, held).toFixed(3)}`);
-  for (const seed of seeds) {
+  for (const seed of arg('digit-torch-only', 0) ? [] : seeds) {
     const gan = new GAN({ dataShape: [784], labelSmoothing: 0.9, generatorAverage, seed });
     const t0 = Date.now();
     const eds: string[] = [];
@@ -93,6 +97,26 @@ async function digits(): Promise<void> {
     console.log(`dense course GAN seed ${seed}, lr ${lr}, batch ${batchSize}, average ${generatorAverage}, ${epochs} epochs on ${x.shape[0]} digits (${((Date.now() - t0) / 1000).toFixed(0)} s): dReal ${h.dReal.map((v) => v.toFixed(3)).join(' ')} dFake ${h.dFake.map((v) => v.toFixed(3)).join(' ')}`);
     console.log(`  energy distance per epoch: ${eds.join(' ')}`);
     gan.dispose();
+  }
+  // the PyTorch twin on the same digits: float32 files in a temporary folder, scored on the same held-out digits
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-gan-digits-'));
+  try {
+    const f32 = (rows: number[][]): Buffer => Buffer.from(new Float32Array(rows.flat()).buffer);
+    fs.writeFileSync(path.join(dir, 'train.f32'), Buffer.from(new Float32Array(x.dataSync()).buffer));
+    fs.writeFileSync(path.join(dir, 'held.f32'), f32(held));
+    const t = torch(['digits', dir, seeds.join(','), String(epochs), String(lr), String(batchSize), String(generatorAverage)]) as {
+      torch: string; runs: Array<{ seed: number; ed: number[]; dReal: number[]; dFake: number[]; seconds: number }>;
+    };
+    for (const r of t.runs) {
+      // the last epoch's samples again, scored by lib/metrics' energyDistance (checks the Python formula)
+      const raw = fs.readFileSync(path.join(dir, `torch-seed${r.seed}.f32`));
+      const flat = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+      const s = Array.from({ length: flat.length / 784 }, (_, i) => Array.from(flat.subarray(784 * i, 784 * (i + 1))));
+      console.log(`PyTorch ${t.torch} seed ${r.seed}, same settings (${r.seconds.toFixed(0)} s): dReal ${r.dReal.map((v) => v.toFixed(3)).join(' ')} dFake ${r.dFake.map((v) => v.toFixed(3)).join(' ')}`);
+      console.log(`  energy distance per epoch: ${r.ed.map((v) => v.toFixed(3)).join(' ')} (last, by lib/metrics: ${energyDistance(s, held).toFixed(3)})`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
   tf.dispose([x, train.images, test.images]);
 }
