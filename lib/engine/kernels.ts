@@ -758,6 +758,11 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   private releaseResources(): void {
     if (this.resourceSlots.length === 0) return;
     syncAdamMoments(this as unknown as AdamLike, this.resourceSlots);
+    this.dropResources();
+  }
+
+  /** Frees the resource variables without copying their moments back (tfjs's variables are current or replaced). */
+  private dropResources(): void {
     this.resourceSlots.forEach((slot) => slot && disposeSlot(slot));
     this.resourceSlots = [];
   }
@@ -770,14 +775,12 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 
   /** Sets tfjs's weights; resource copies are dropped and rebuilt from them on the next step. */
   override async setWeights(weightValues: Parameters<tf.AdamOptimizer["setWeights"]>[0]): Promise<void> {
-    this.resourceSlots.forEach((slot) => slot && disposeSlot(slot));
-    this.resourceSlots = [];
+    this.dropResources();
     await super.setWeights(weightValues);
   }
 
   override dispose(): void {
-    this.resourceSlots.forEach((slot) => slot && disposeSlot(slot));
-    this.resourceSlots = [];
+    this.dropResources();
     super.dispose();
   }
 }

@@ -249,8 +249,7 @@ export class GaussianBernoulliRBM extends RBM {
    * await rbm.fit(x, { epochs: 30, batchSize: 20, learningRate: 0.02, sigmaWarmupEpochs: 10 });
    */
   override async fit(x: tf.Tensor2D, opts: GaussianRBMFitOptions = {}): Promise<History> {
-    assertKnownOptions(`${this.kind}.fit`, opts, GAUSSIAN_RBM_FIT_OPTION_KEYS);
-    const { sigmaLearningRate, sigmaWarmupEpochs } = opts ?? {};
+    const { sigmaLearningRate, sigmaWarmupEpochs } = opts; // unknown option names: RBM.fit checks (fitOptionKeys)
     if (sigmaLearningRate !== undefined) assertFiniteNumber('sigmaLearningRate', sigmaLearningRate, { min: 0 });
     if (sigmaWarmupEpochs !== undefined) assertNonNegativeInteger('sigmaWarmupEpochs', sigmaWarmupEpochs);
     if (!this.learnSigma && (sigmaLearningRate !== undefined || sigmaWarmupEpochs !== undefined)) {
