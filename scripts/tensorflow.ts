@@ -5,9 +5,10 @@
  *      `gpu`, `tensorflow[and-cuda]`: TensorFlow with CUDA 12 and cuDNN from pip, for Linux x86-64 with NVIDIA);
  *   2. @tensorflow/tfjs-node@4.22.0's npm tarball is fetched with `npm pack` (its install script, which downloads
  *      libtensorflow 2.9.1 from Google, never runs) and unpacked in `.cache/tfjs-node/`;
- *   3. node-gyp compiles its N-API binding (`binding/*.cc`) against the wheel's C library
- *      (`libtensorflow_cc.so.2`, `libtensorflow_framework.so.2`, headers in `tensorflow/include`) with an rpath to
- *      them, into `.cache/tfjs-node/<variant>/build/Release/tfjs_binding.node`;
+ *   3. node-gyp compiles its N-API binding (`binding/*.cc`) together with genlab's addition to it
+ *      (native/tensorflow/genlab_graph.cc: steps recorded as TensorFlow functions; see {@link bindingSources}) against
+ *      the wheel's C library (`libtensorflow_cc.so.2`, `libtensorflow_framework.so.2`, headers in
+ *      `tensorflow/include`) with an rpath to them, into `.cache/tfjs-node/<variant>/build/Release/tfjs_binding.node`;
  *   4. the addon is loaded once in a child process, and `build.json` (lib/engine/tensorflow-build.ts) is written
  *      last: from then on genlab's backend selection finds and prefers it.
  * Nothing global is touched and nothing is downloaded but pip and npm packages. Idempotent: a build whose manifest
@@ -18,6 +19,7 @@ import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  GENLAB_BINDING_VERSION,
   readTensorflowBuild,
   TensorflowBuildManifest,
   tensorflowBuildDir,
@@ -101,18 +103,62 @@ export function missingFromWheel(tfDir: string, platform = process.platform): st
 }
 
 /**
- * The binding.gyp genlab writes in `buildDir`: tfjs-node's sources (in `srcDir`; gyp wants them relative to the
- * .gyp file), the wheel's headers, and its libraries linked by full path with an rpath to their folder.
+ * Copies tfjs-node's binding sources into `<buildDir>/src/` with genlab's two additions, and returns the folder:
+ * - `tfjs_backend.h`: `TFJSBackend` names `GenlabGraphAccess` (genlab_graph.cc) a friend, for its eager context and
+ *   tensor table;
+ * - `tfjs_binding.cc`: the module's init also calls `GenlabExtendBinding`, which adds genlab's calls to the exports.
+ * Each edit is checked: a tfjs-node release whose sources no longer match fails the build with a clear message.
  */
-export function bindingGyp(buildDir: string, srcDir: string, tfDir: string, platform = process.platform): object {
+export function bindingSources(buildDir: string, srcDir: string): string {
+  const out = path.join(buildDir, 'src');
+  fs.mkdirSync(out, { recursive: true });
+  const from = path.join(srcDir, 'binding');
+  for (const f of fs.readdirSync(from)) {
+    if (/\.(cc|h)$/.test(f)) fs.copyFileSync(path.join(from, f), path.join(out, f));
+  }
+  const edit = (file: string, find: string, replace: string): void => {
+    const p = path.join(out, file);
+    const text = fs.readFileSync(p, 'utf8');
+    if (!text.includes(find)) {
+      throw new Error(`genlab: tfjs-node ${TFJS_NODE_VERSION}'s ${file} has no '${find}'; genlab's binding addition needs updating`);
+    }
+    fs.writeFileSync(p, text.replace(find, replace));
+  };
+  edit('tfjs_backend.h', 'class TFJSBackend {', 'class TFJSBackend {\n  friend struct GenlabGraphAccess;  // genlab: native/tensorflow/genlab_graph.cc');
+  edit(
+    'tfjs_binding.cc',
+    'NAPI_MODULE(tfe_binding, InitTFNodeJSBinding)',
+    [
+      '// genlab: its additions to the binding (native/tensorflow/genlab_graph.cc).',
+      'napi_value GenlabExtendBinding(napi_env env, napi_value exports);',
+      'static napi_value InitGenlabBinding(napi_env env, napi_value exports) {',
+      '  return GenlabExtendBinding(env, InitTFNodeJSBinding(env, exports));',
+      '}',
+      'NAPI_MODULE(tfe_binding, InitGenlabBinding)',
+    ].join('\n'),
+  );
+  return out;
+}
+
+/**
+ * The binding.gyp genlab writes in `buildDir`: the binding sources (from {@link bindingSources}; gyp wants them
+ * relative to the .gyp file) and genlab's addition, the wheel's headers, and its libraries linked by full path
+ * with an rpath to their folder.
+ */
+export function bindingGyp(buildDir: string, srcDir: string, tfDir: string, platform = process.platform, root = repoRoot()): object {
   const libs = tensorflowLibraries(platform).map((l) => path.join(tfDir, l));
-  const source = (f: string): string => path.relative(buildDir, path.join(srcDir, 'binding', f));
+  const sources = path.join(buildDir, 'src');
+  const rel = (f: string): string => path.relative(buildDir, f);
   return {
     targets: [
       {
         target_name: 'tfjs_binding',
-        sources: [source('tfjs_backend.cc'), source('tfjs_binding.cc')],
-        include_dirs: [srcDir, path.join(srcDir, 'binding'), ...tensorflowIncludeDirs(tfDir)],
+        sources: [
+          rel(path.join(sources, 'tfjs_backend.cc')),
+          rel(path.join(sources, 'tfjs_binding.cc')),
+          rel(path.join(root, 'native', 'tensorflow', 'genlab_graph.cc')),
+        ],
+        include_dirs: [srcDir, sources, ...tensorflowIncludeDirs(tfDir)],
         defines: ['NAPI_VERSION=8'],
         cflags_cc: ['-Wno-deprecated-declarations', '-Wno-unused-result'],
         libraries: [...libs, `-Wl,-rpath,${tfDir}`],
@@ -194,6 +240,7 @@ function upToDate(manifest: TensorflowBuildManifest | undefined, variant: Tensor
     manifest.tensorflowDir === tfDir &&
     manifest.tensorflow === version &&
     manifest.tfjsNode === TFJS_NODE_VERSION &&
+    manifest.genlabBinding === GENLAB_BINDING_VERSION &&
     fs.existsSync(manifest.binding) &&
     fs.existsSync(path.join(manifest.glue, 'nodejs_kernel_backend.js'))
   );
@@ -253,7 +300,8 @@ export function setupTensorflow(opts: TensorflowSetupOptions = {}): TensorflowBu
   const dir = tensorflowBuildDir(variant, root);
   fs.rmSync(tensorflowManifestPath(variant, root), { force: true }); // not "built" until the end
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'binding.gyp'), JSON.stringify(bindingGyp(dir, src, tfDir), null, 2) + '\n');
+  bindingSources(dir, src);
+  fs.writeFileSync(path.join(dir, 'binding.gyp'), JSON.stringify(bindingGyp(dir, src, tfDir, process.platform, root), null, 2) + '\n');
   const { gyp, nodedir } = nodeGyp(root);
   if (!gyp) throw new Error('genlab: node-gyp not found (it ships with npm); reinstall npm or `npm install -g node-gyp`');
   log(`compiling the tfjs-node ${TFJS_NODE_VERSION} binding against TensorFlow ${version} (${distribution}); about a minute`);
@@ -277,6 +325,7 @@ export function setupTensorflow(opts: TensorflowSetupOptions = {}): TensorflowBu
     distribution,
     tensorflowDir: tfDir,
     tfjsNode: TFJS_NODE_VERSION,
+    genlabBinding: GENLAB_BINDING_VERSION,
     binding,
     glue: path.join(src, 'dist'),
     node: { napi: process.versions.napi ?? '', modules: process.versions.modules },

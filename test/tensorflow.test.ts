@@ -213,10 +213,11 @@ test('set-up helpers: --tensorflow values, include folders, the generated bindin
   assert.equal(parseTensorflowVariant(''), 'cpu');
   assert.equal(parseTensorflowVariant('GPU'), 'gpu');
   assert.throws(() => parseTensorflowVariant('tpu'), /--tensorflow must be cpu or gpu .*got 'tpu'/);
-  const gyp = bindingGyp('/b/cpu', '/b/package-4.22.0', '/venv/tensorflow', 'linux') as {
+  const gyp = bindingGyp('/b/cpu', '/b/package-4.22.0', '/venv/tensorflow', 'linux', '/g') as {
     targets: { sources: string[]; libraries: string[]; include_dirs: string[] }[];
   };
-  assert.deepEqual(gyp.targets[0].sources, ['../package-4.22.0/binding/tfjs_backend.cc', '../package-4.22.0/binding/tfjs_binding.cc']);
+  // tfjs-node's sources as copied and edited by bindingSources, and genlab's addition from the checkout.
+  assert.deepEqual(gyp.targets[0].sources, ['src/tfjs_backend.cc', 'src/tfjs_binding.cc', '../../g/native/tensorflow/genlab_graph.cc']);
   assert.deepEqual(gyp.targets[0].libraries, [
     '/venv/tensorflow/libtensorflow_cc.so.2', '/venv/tensorflow/libtensorflow_framework.so.2', '-Wl,-rpath,/venv/tensorflow',
   ]);

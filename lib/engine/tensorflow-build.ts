@@ -22,6 +22,12 @@ export const TENSORFLOW_VARIANTS: readonly TensorflowVariant[] = ['gpu', 'cpu'];
 /** The @tensorflow/tfjs-node release whose binding sources and JavaScript glue genlab builds (matches tfjs). */
 export const TFJS_NODE_VERSION = '4.22.0';
 
+/**
+ * Version of genlab's own additions to the binding (native/tensorflow/genlab_graph.cc: recorded TensorFlow
+ * functions). A build made before them, or with an older version, is rebuilt by `npm run setup -- --tensorflow`.
+ */
+export const GENLAB_BINDING_VERSION = 1;
+
 /** Environment variable naming another folder for the builds (default `<genlab>/.cache/tfjs-node`). */
 export const TENSORFLOW_DIR_ENV_VAR = 'GENLAB_TENSORFLOW_DIR';
 
@@ -37,6 +43,8 @@ export interface TensorflowBuildManifest {
   tensorflowDir: string;
   /** The @tensorflow/tfjs-node version of the binding sources and glue. */
   tfjsNode: string;
+  /** {@link GENLAB_BINDING_VERSION} compiled in (absent in builds from before genlab extended the binding). */
+  genlabBinding?: number;
   /** The compiled addon (absolute path). */
   binding: string;
   /** Folder of the tfjs-node JavaScript glue (its `dist/`). */

@@ -18,6 +18,7 @@ import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, logMeanExp, meanAndS
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { addProduct, nativeBernoulli } from '../engine/kernels';
 import { History, LoopFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
+import { compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
 import { TrainingState } from '../train/state';
 
 /** Largest layer `logPartition` enumerates (2^25 = 33.5 million states). */
@@ -321,6 +322,14 @@ export abstract class RBM {
   protected abstract visibleMean(h: tf.Tensor2D): tf.Tensor2D;
   /** A sample v ~ p(v | h) (at inverse temperature `beta`: from p_beta(v | h) proportional to exp(-beta E)), [n, nV]. */
   protected abstract sampleVisible(h: tf.Tensor2D, rng: Random, beta?: number): tf.Tensor2D;
+  /**
+   * The random numbers one visible sample needs, [n, nV] (uniforms for binary units, standard normals for Gaussian
+   * ones), drawn as {@link RBM.sampleVisible} draws them: `visibleFromNoise(h, visibleNoise(rng, n))` is the same
+   * sample as `sampleVisible(h, rng)`. The compiled training step draws its noise first and passes it in.
+   */
+  protected abstract visibleNoise(rng: Random, n: number): tf.Tensor2D;
+  /** The sample v ~ p(v | h) that `noise` (from {@link RBM.visibleNoise}) determines, [n, nV]. */
+  protected abstract visibleFromNoise(h: tf.Tensor2D, noise: tf.Tensor2D): tf.Tensor2D;
   /** Energy E(v, h) per row, [n]. */
   protected abstract energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D;
   /** Start states of chains: samples of the visible units with W = 0, [n, nV]. */
@@ -839,6 +848,9 @@ export abstract class RBM {
     }
 
     const update = { learningRate, momentum, weightDecay, k };
+    // On the native TensorFlow backend the CD/PCD update runs as one recorded TensorFlow function per batch shape
+    // (engine/tensorflow-graph.ts); parallel tempering's sweeps stay op by op.
+    const compiled = !tempering && compilationAvailable() ? this.compiledTrainStep(params, velocity ?? {}, update, persistent) : null;
     const step = (v0: tf.Tensor2D, size: number, stepIndex: number): tf.Tensor => {
       let negative: tf.Tensor2D | undefined;
       if (tempering) {
@@ -855,6 +867,16 @@ export abstract class RBM {
       this.version++;
       return tf.reshape(tf.div(r.recon, size), [1]); // mean reconstruction error of the batch   [1]
     };
+    // The compiled step gathers its batch itself and returns the batch's mean reconstruction error.
+    const stepRows = compiled
+      ? (data: tf.Tensor2D, rows: tf.Tensor1D): tf.Tensor => {
+          const chain = persistent ? state.get<tf.Tensor2D>('chain')! : null;
+          const r = compiled.run(data, rows, chain, rng);
+          if (chain) state.set('chain', tf.keep(r.chain));
+          this.version++;
+          return r.meanRecon;
+        }
+      : undefined;
     const onEpoch = opts.onEpoch;
     return runEpochs({
       x,
@@ -866,6 +888,7 @@ export abstract class RBM {
       progress: opts.progress ?? 'auto',
       metricNames: ['reconstructionError'],
       step,
+      stepRows,
       caller: `${this.kind}.fit`,
       learningRate,
       state,
@@ -876,7 +899,7 @@ export abstract class RBM {
         tf.tidy(() => tf.min(tf.stack(Object.values(params).map((p) => tf.all(tf.isFinite(p)).cast('float32')))).dataSync()[0]) === 1,
       divergenceAdvice: `Lower learningRate (got ${learningRate}) or momentum (got ${momentum}), or scale the data.`,
       onEpoch: onEpoch && (async (epoch, logs) => (await onEpoch(epoch, logs, this)) ?? undefined),
-    });
+    }).finally(() => compiled?.dispose());
   }
 
   /**
@@ -892,10 +915,90 @@ export abstract class RBM {
     chain: tf.Tensor2D | null,
     params: Record<string, tf.Variable>,
     velocity: Record<string, tf.Variable>,
-    opts: { learningRate: number; momentum: number; weightDecay: number; k: number },
+    opts: UpdateOptions,
     rng: Random,
     negativeSample?: tf.Tensor2D,
   ): { chain: tf.Tensor2D; recon: tf.Scalar } {
+    const noise: StepNoise = { bernoulli: (p) => bernoulli(p, rng), visible: (h) => this.sampleVisible(h, rng) };
+    const rates = (name: string): number => this.learningRateOf(name, opts.learningRate);
+    const r = this.cdUpdate(v0, chain, params, velocity, opts, rates, noise, negativeSample);
+    this.applyUpdate(params, velocity, r.next);
+    return { chain: r.chain, recon: r.recon };
+  }
+
+  /** Assigns the new values from {@link RBM.cdUpdate} and applies the model's constraint. */
+  private applyUpdate(params: Record<string, tf.Variable>, velocity: Record<string, tf.Variable>, next: Record<string, tf.Tensor>): void {
+    for (const [key, value] of Object.entries(next)) {
+      if (key.startsWith(VELOCITY)) velocity[key.slice(VELOCITY.length)].assign(value);
+      else params[key].assign(value);
+    }
+    this.constrain();
+  }
+
+  /**
+   * {@link RBM.trainStep} as one compiled function (engine/tensorflow-graph.ts): the noise of the step is drawn
+   * first, in the order trainStep draws it (the hidden sample of the chain's start, then per sweep the visible
+   * noise and, but for the last sweep, the next hidden sample's uniforms), so both give the same run; the
+   * per-parameter learning rates come in as scalars (the Gaussian RBM's log-variance rate changes after its warm-up).
+   */
+  private compiledTrainStep(
+    params: Record<string, tf.Variable>,
+    velocity: Record<string, tf.Variable>,
+    opts: UpdateOptions,
+    persistent: boolean,
+  ): { run(x: tf.Tensor2D, rows: tf.Tensor1D, chain: tf.Tensor2D | null, rng: Random): { chain: tf.Tensor2D; meanRecon: tf.Tensor }; dispose(): void } {
+    const names = Object.keys(params);
+    let keys: string[] = []; // the update's output names, in output order (fixed when recorded)
+    const fn = compileFunction((inputs) => {
+      const [x, rows, ...rest] = inputs;
+      const v0 = tf.gather(x, rows) as tf.Tensor2D; //                                                      [B, nV]
+      const chain = persistent ? (rest.shift() as tf.Tensor2D) : null;
+      const rateInputs = rest.splice(0, names.length);
+      let next = 0;
+      const noise: StepNoise = {
+        bernoulli: (p) => tf.cast(tf.less(rest[next++], p), 'float32') as tf.Tensor2D,
+        visible: (h) => this.visibleFromNoise(h, rest[next++] as tf.Tensor2D),
+      };
+      const rates = (name: string): tf.Tensor => rateInputs[names.indexOf(name)];
+      const r = this.cdUpdate(v0, chain, params, velocity, opts, rates, noise);
+      keys = Object.keys(r.next);
+      const meanRecon = tf.reshape(tf.div(r.recon, v0.shape[0]), [1]); // mean reconstruction error of the batch  [1]
+      return [r.chain, meanRecon, ...keys.map((k) => r.next[k])];
+    }, `${this.kind}_cd${opts.k}`);
+    return {
+      run: (x, rows, chain, rng) => {
+        const C = chain ? chain.shape[0] : rows.shape[0];
+        const noise: tf.Tensor[] = [tf.tensor2d(rng.uniformArray(C * this.nHidden), [C, this.nHidden])];
+        for (let s = 0; s < opts.k; s++) {
+          noise.push(this.visibleNoise(rng, C));
+          if (s < opts.k - 1) noise.push(tf.tensor2d(rng.uniformArray(C * this.nHidden), [C, this.nHidden]));
+        }
+        const rates = names.map((name) => tf.scalar(this.learningRateOf(name, opts.learningRate)));
+        const [newChain, meanRecon, ...values] = fn.call([x, rows, ...(chain ? [chain] : []), ...rates, ...noise]);
+        const next: Record<string, tf.Tensor> = {};
+        keys.forEach((k, i) => (next[k] = values[i]));
+        this.applyUpdate(params, velocity, next);
+        return { chain: newChain as tf.Tensor2D, meanRecon };
+      },
+      dispose: () => fn.dispose(),
+    };
+  }
+
+  /**
+   * The CD-k / PCD-k update of {@link RBM.trainStep} without side effects: returns the new values of the parameters
+   * (by name) and, with momentum, of the velocities (`velocity/<name>`), the chain's final state and the batch's
+   * summed reconstruction error. Random numbers come from `noise`; learning rates per parameter from `rate`.
+   */
+  private cdUpdate(
+    v0: tf.Tensor2D,
+    chain: tf.Tensor2D | null,
+    params: Record<string, tf.Variable>,
+    velocity: Record<string, tf.Variable>,
+    opts: UpdateOptions,
+    rate: (name: string) => number | tf.Tensor,
+    noise: StepNoise,
+    negativeSample?: tf.Tensor2D,
+  ): { chain: tf.Tensor2D; recon: tf.Scalar; next: Record<string, tf.Tensor> } {
     const B = v0.shape[0];
     const ph0 = tf.sigmoid(this.hiddenInput(v0)); // [B, nH] positive phase
     let v: tf.Tensor2D;
@@ -904,13 +1007,13 @@ export abstract class RBM {
       v = negativeSample; // [C, nV], already drawn (parallel tempering)
       phk = tf.sigmoid(this.hiddenInput(v));
     } else {
-      let h = bernoulli(chain ? tf.sigmoid(this.hiddenInput(chain)) : ph0, rng); // [C, nH]
+      let h = noise.bernoulli(chain ? tf.sigmoid(this.hiddenInput(chain)) : ph0); // [C, nH]
       v = chain ?? v0;
       phk = ph0;
       for (let s = 0; s < opts.k; s++) {
-        v = this.sampleVisible(h, rng); // [C, nV]
+        v = noise.visible(h); // [C, nV]
         phk = tf.sigmoid(this.hiddenInput(v)); // [C, nH]
-        if (s < opts.k - 1) h = bernoulli(phk, rng);
+        if (s < opts.k - 1) h = noise.bernoulli(phk);
       }
     }
     const C = v.shape[0];
@@ -923,29 +1026,48 @@ export abstract class RBM {
     //   <x h^T>_data - <x h^T>_chain = X^T Y,  X = [x0; xk] [B + C, nV],  Y = [ph0 / B; -phk / C] [B + C, nH].
     const X = tf.concat([this.weightOperand(v0), this.weightOperand(v)], 0) as tf.Tensor2D;
     const W = params.W;
+    const next: Record<string, tf.Tensor> = {};
     if (momentum === 0) {
       // W <- (1 - lr weightDecay) W + X^T (lr Y): the product accumulates onto W (one pass with native BLAS).
       const Y = tf.concat([tf.mul(ph0, lr / B), tf.mul(phk, -lr / C)], 0) as tf.Tensor2D;
       const base = weightDecay > 0 ? tf.mul(W, 1 - lr * weightDecay) : W;
-      W.assign(addProduct(base, X, Y, true));
+      next.W = addProduct(base, X, Y, true);
     } else {
       // velocity <- momentum velocity + lr (X^T Y - weightDecay W);  W <- W + velocity
       const Y = tf.concat([tf.div(ph0, B), tf.div(phk, -C)], 0) as tf.Tensor2D;
       const grad = weightDecay > 0 ? addProduct(tf.mul(W, -weightDecay), X, Y, true) : tf.matMul(X, Y, true, false);
       const delta = tf.add(tf.mul(velocity.W, momentum), tf.mul(grad, lr));
-      velocity.W.assign(delta);
-      W.assign(tf.add(W, delta));
+      next[`${VELOCITY}W`] = delta;
+      next.W = tf.add(W, delta);
     }
     for (const [name, p] of Object.entries(params)) {
       if (name === 'W') continue;
-      let delta = tf.mul(tf.sub(tf.div(pos[name], B), tf.div(neg[name], C)), this.learningRateOf(name, lr));
+      let delta = tf.mul(tf.sub(tf.div(pos[name], B), tf.div(neg[name], C)), rate(name));
       if (momentum > 0) {
         delta = tf.add(tf.mul(velocity[name], momentum), delta);
-        velocity[name].assign(delta);
+        next[`${VELOCITY}${name}`] = delta;
       }
-      p.assign(tf.add(p, delta));
+      next[name] = tf.add(p, delta);
     }
-    this.constrain();
-    return { chain: v, recon: recon as tf.Scalar };
+    return { chain: v, recon: recon as tf.Scalar, next };
   }
 }
+
+/** The hyper-parameters of one CD-k / PCD-k update. */
+interface UpdateOptions {
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+  k: number;
+}
+
+/** Where a CD step's random samples come from: drawn on the spot (trainStep) or from noise handed in (compiled). */
+interface StepNoise {
+  /** A Bernoulli sample of the probabilities `p`. */
+  bernoulli(p: tf.Tensor2D): tf.Tensor2D;
+  /** A sample of the visible units given hidden states `h`. */
+  visible(h: tf.Tensor2D): tf.Tensor2D;
+}
+
+/** Prefix of the velocity entries in an update's new values. */
+const VELOCITY = 'velocity/';

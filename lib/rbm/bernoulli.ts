@@ -80,6 +80,14 @@ export class BernoulliRBM extends RBM {
     return bernoulli(tf.sigmoid(tf.mul(tf.add(this.timesWt(h), this.a), beta)) as tf.Tensor2D, rng);
   }
 
+  protected visibleNoise(rng: Random, n: number): tf.Tensor2D {
+    return tf.tensor2d(rng.uniformArray(n * this.nVisible), [n, this.nVisible]); // u ~ U(0, 1)   [n, nV]
+  }
+
+  protected visibleFromNoise(h: tf.Tensor2D, u: tf.Tensor2D): tf.Tensor2D {
+    return tf.cast(tf.less(u, this.visibleMean(h)), 'float32') as tf.Tensor2D; // v = 1 where u < P(v = 1 | h)
+  }
+
   protected energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D {
     // E(v, h) = -a.v - b.h - (v W).h   [n]
     return tf.neg(tf.add(tf.add(tf.sum(tf.mul(v, this.a), 1), tf.sum(tf.mul(h, this.b), 1)), tf.sum(tf.mul(tf.matMul(v, this.W), h), 1))) as tf.Tensor1D;

@@ -193,6 +193,14 @@ export class GaussianBernoulliRBM extends RBM {
     return tf.add(this.visibleMean(h), tf.mul(eps, std));
   }
 
+  protected visibleNoise(rng: Random, n: number): tf.Tensor2D {
+    return tf.tensor2d(rng.normalArray(n * this.nVisible), [n, this.nVisible]); // eps ~ N(0, 1)   [n, nV]
+  }
+
+  protected visibleFromNoise(h: tf.Tensor2D, eps: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(this.visibleMean(h), tf.mul(eps, tf.exp(tf.mul(this.logVar, 0.5)))) as tf.Tensor2D; // a + W h + sigma eps
+  }
+
   protected energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D {
     // E(v, h) = sum_i (v_i - a_i)^2 / (2 sigma_i^2) - b.h - ((v / sigma^2) W).h   [n]
     const prec = this.precision();

@@ -12,6 +12,7 @@ import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
 import { createProgress, EpochMetrics, ProgressOptions } from '../display/progress';
 import { fusedAdam } from '../engine/kernels';
+import { CompiledFunction, compileFunction } from '../engine/tensorflow-graph';
 import { assertFiniteNumber, assertKnownOptions, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber, describeValue } from '../core/validate';
 import type { TrainingState } from './state';
 
@@ -128,6 +129,12 @@ export interface EpochLoopSpec {
    */
   step(xb: tf.Tensor2D, size: number, step: number): tf.Tensor;
   /**
+   * Optional, used instead of `step` when given: the same step handed the whole data `x` and the batch's row
+   * indices `rows` ([size], int32, uploaded from JavaScript), for a model whose compiled step gathers its batch
+   * itself (on the native backend an eager gather between compiled steps costs more than the gather inside one).
+   */
+  stepRows?(x: tf.Tensor2D, rows: tf.Tensor1D, size: number, step: number): tf.Tensor;
+  /**
    * Called after each epoch with the epoch's metric means (weighted by batch rows); returns extra metrics (e.g.
    * the current KL weight) to report and record.
    */
@@ -233,7 +240,7 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
       const epoch = first + e;
       const t0 = performance.now();
       const order = spec.shuffle ? spec.rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
-      const idx = tf.tensor1d(order, 'int32');
+      const idx = spec.stepRows ? null : tf.tensor1d(order, 'int32');
       let sums: tf.Tensor = tf.zeros([k]); // running sum of metric * rows
       try {
         for (let b = 0; b < batches; b++) {
@@ -241,8 +248,9 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
           const size = Math.min(batchSize, n - start);
           const s = step++;
           const next = tf.tidy(() => {
-            const xb = tf.gather(X, idx.slice(start, size)) as tf.Tensor2D; //                          [b, D]
-            const m = spec.step(xb, size, s);
+            const m = spec.stepRows
+              ? spec.stepRows(X, tf.tensor1d(order.subarray(start, start + size), 'int32'), size, s)
+              : spec.step(tf.gather(X, idx!.slice(start, size)) as tf.Tensor2D, size, s); //  batch xb [b, D]
             const out = sums.add(m.mul(size));
             m.dispose();
             return out;
@@ -257,7 +265,7 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
           }
         }
       } finally {
-        idx.dispose();
+        idx?.dispose();
       }
       const totals = await sums.data();
       sums.dispose();
@@ -324,4 +332,53 @@ export function gradientStep(
   optimizer.applyGradients(grads);
   tf.dispose(Object.values(grads));
   return metrics as unknown as tf.Tensor;
+}
+
+/**
+ * {@link gradientStep} for a loss written as a function of explicit inputs, so that its forward and backward passes
+ * can be compiled: on the native TensorFlow backend they run as one recorded TensorFlow function per batch shape
+ * (engine/tensorflow-graph.ts), and only the optimiser's update runs op by op; elsewhere this is `gradientStep`.
+ *
+ * `lossAndMetrics(inputs)` follows the contract of a compiled function: everything that changes from batch to batch
+ * (the batch, the noise, a scheduled weight as a scalar tensor) comes in `inputs`, no random draws or read-backs
+ * inside; the variables in `vars` are read afresh at every call.
+ */
+export class CompiledGradientStep {
+  private readonly compiled: CompiledFunction;
+
+  constructor(
+    private readonly vars: tf.Variable[],
+    lossAndMetrics: (inputs: tf.Tensor[]) => [tf.Scalar, tf.Tensor],
+    label = 'gradient_step',
+  ) {
+    this.compiled = compileFunction((inputs) => {
+      let metrics: tf.Tensor | null = null;
+      const { grads } = tf.variableGrads(() => {
+        const [loss, m] = lossAndMetrics(inputs);
+        metrics = tf.keep(m);
+        return loss;
+      }, vars);
+      return [metrics as unknown as tf.Tensor, ...vars.map((v) => grads[v.name])];
+    }, label);
+  }
+
+  /** Why this step runs op by op on the native backend (its recording failed), or null. */
+  get fallback(): string | null {
+    return this.compiled.fallback;
+  }
+
+  /** One step on `inputs`: gradients, then `optimizer`'s update; returns the metrics vector (the caller disposes it). */
+  run(optimizer: tf.Optimizer, inputs: tf.Tensor[]): tf.Tensor {
+    const [metrics, ...grads] = this.compiled.call(inputs);
+    const named: tf.NamedTensorMap = {};
+    this.vars.forEach((v, i) => (named[v.name] = grads[i]));
+    optimizer.applyGradients(named);
+    tf.dispose(grads);
+    return metrics;
+  }
+
+  /** Frees its recorded functions. */
+  dispose(): void {
+    this.compiled.dispose();
+  }
 }

@@ -29,8 +29,9 @@ import {
   assertPositiveNumber,
   describeValue,
 } from '../core/validate';
-import { gradientStep, History, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { CompiledGradientStep, gradientStep, History, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
 import { TrainingState } from '../train/state';
+import { compilationAvailable } from '../engine/tensorflow-graph';
 import { klDiagonalGaussianUnchecked } from './kl';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from '../nets/factories';
 import { reparameterise } from '../nets/latent';
@@ -425,6 +426,21 @@ export class VAE {
     const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
     const L = this.latentDim;
     let betaT = beta;
+    // The negative ELBO of batch xb [b, D] with noise [b, L] and KL weight beta, and its parts.
+    const lossAndMetrics = (xb: tf.Tensor2D, noise: tf.Tensor2D, betaT: tf.Scalar | number): [tf.Scalar, tf.Tensor] => {
+      const [mean, logVar] = this.encodeT(xb, true); //                                        [b, L] each
+      const z = reparameterise(mean, logVar, noise); // z = mean + exp(logVar / 2) * eps         [b, L]
+      const out = this.decodeT(z, true); //                                                   [b, D]
+      const rec = tf.neg(this.logLikT(xb, out)).mean(); // -E_q log p(x|z), one sample            []
+      const kl = klDiagonalGaussianUnchecked(mean, logVar).mean(); //                            []
+      const loss = rec.add(kl.mul(betaT)) as tf.Scalar;
+      return [loss, tf.stack([loss, rec, kl])];
+    };
+    // On the native TensorFlow backend: the batch's gather, forward and backward pass as one TensorFlow function.
+    const compiled = compilationAvailable()
+      ? new CompiledGradientStep(vars, ([x, rows, noise, betaS]) => lossAndMetrics(tf.gather(x, rows) as tf.Tensor2D, noise as tf.Tensor2D, betaS as tf.Scalar), 'vae_step')
+      : null;
+    const drawNoise = (size: number): tf.Tensor2D => tf.tensor2d(this.rng.normalArray(size * L), [size, L]); // [b, L]
     try {
       return await runEpochs({
         x: data.x,
@@ -439,17 +455,15 @@ export class VAE {
         learningRate,
         step: (xb, size, step) => {
           betaT = betaAt(step);
-          const noise = tf.tensor2d(this.rng.normalArray(size * L), [size, L]); //                     [b, L]
-          return gradientStep(optimizer, vars, () => {
-            const [mean, logVar] = this.encodeT(xb, true); //                                        [b, L] each
-            const z = reparameterise(mean, logVar, noise); // z = mean + exp(logVar / 2) * eps         [b, L]
-            const out = this.decodeT(z, true); //                                                   [b, D]
-            const rec = tf.neg(this.logLikT(xb, out)).mean(); // -E_q log p(x|z), one sample            []
-            const kl = klDiagonalGaussianUnchecked(mean, logVar).mean(); //                            []
-            const loss = rec.add(kl.mul(betaT)) as tf.Scalar;
-            return [loss, tf.stack([loss, rec, kl])];
-          });
+          const noise = drawNoise(size);
+          return gradientStep(optimizer, vars, () => lossAndMetrics(xb, noise, betaT));
         },
+        stepRows: compiled
+          ? (x, rows, size, step) => {
+              betaT = betaAt(step);
+              return compiled.run(optimizer, [x, rows, drawNoise(size), tf.scalar(betaT)]);
+            }
+          : undefined,
         endEpoch: () => ({ beta: betaT }),
         validationData: val?.x,
         validate: (v) => {
@@ -461,6 +475,7 @@ export class VAE {
         onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
       });
     } finally {
+      compiled?.dispose();
       if (data.owned) data.x.dispose();
       if (val?.owned) val.x.dispose();
     }

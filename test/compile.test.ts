@@ -1,0 +1,207 @@
+/**
+ * Compiled steps (lib/engine/tensorflow-graph.ts, native/tensorflow/genlab_graph.cc): on the native TensorFlow
+ * backend a function of tensors is recorded once into a TensorFlow function and run as one op. These tests run on
+ * the 'tensorflow' backend whatever backend the suite was started with (they skip, saying why, where native
+ * TensorFlow is not built; CI builds it), and compare every compiled result with the same code run op by op.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { ready, tf } from '../lib/engine/backend';
+import { readTensorflowBuild } from '../lib/engine/tensorflow-build';
+import { loadTensorflowBuild } from '../lib/engine/tensorflow-native';
+import { COMPILE_ENV_VAR, compilationAvailable, compileFunction } from '../lib/engine/tensorflow-graph';
+import { BernoulliRBM } from '../lib/rbm/bernoulli';
+import { GaussianBernoulliRBM } from '../lib/rbm/gaussian';
+import { VAE } from '../lib/vae/vae';
+import { Random } from '../lib/engine/random';
+
+const build = readTensorflowBuild('gpu') ?? readTensorflowBuild('cpu');
+const SKIP = build ? false : 'native TensorFlow not built here (npm run setup -- --tensorflow)';
+
+/** Runs `f` on the native backend (switching back afterwards). */
+async function onTensorflow<T>(f: () => Promise<T>): Promise<T> {
+  await ready();
+  if (!tf.findBackendFactory('tensorflow')) loadTensorflowBuild(build!);
+  const original = tf.getBackend();
+  await tf.setBackend('tensorflow');
+  try {
+    return await f();
+  } finally {
+    await tf.setBackend(original);
+  }
+}
+
+/** Runs `f` with compilation off (GENLAB_COMPILE=0): the op-by-op reference. */
+async function opByOp<T>(f: () => Promise<T>): Promise<T> {
+  const old = process.env[COMPILE_ENV_VAR];
+  process.env[COMPILE_ENV_VAR] = '0';
+  try {
+    return await f();
+  } finally {
+    if (old === undefined) delete process.env[COMPILE_ENV_VAR];
+    else process.env[COMPILE_ENV_VAR] = old;
+  }
+}
+
+/** Tensors alive in tfjs and in the binding's handle table. */
+function counts(): { tfjs: number; handles: number } {
+  const be = tf.backend() as unknown as { binding: { getNumOfTensors(): number } };
+  return { tfjs: tf.memory().numTensors, handles: be.binding.getNumOfTensors() };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+}
+
+test('compiled function: equals op by op (lists, gradients, constants, variables read afresh), one recording per signature, no leaks', { skip: SKIP }, async () => {
+  await onTensorflow(async () => {
+    assert.ok(compilationAvailable(), 'the native build has genlab binding addition (rebuild: npm run setup -- --tensorflow)');
+    const rng = new Random(3);
+    const w0 = tf.tidy(() => tf.add(tf.tensor2d(rng.normalArray(12), [4, 3]), 0)); // made on the device
+    const w = tf.variable(w0, true, 'compile_test_w');
+    w0.dispose(); // the variable keeps its data
+    const body = ([x, s]: tf.Tensor[]): tf.Tensor[] => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.relu(tf.matMul(x as tf.Tensor2D, w)))).mul(s) as tf.Scalar, [w]);
+      const listy = tf.addN([tf.concat([x, x], 0), tf.concat([x, tf.neg(x)], 0)]); // ConcatV2 and AddN: list inputs
+      return [value, grads[w.name], listy, tf.stack([value, tf.scalar(2)]), tf.mul(x, 0.5)]; // 0.5, 2: constants
+    };
+    const f = compileFunction(body, 'test_body');
+    try {
+      tf.tidy(() => body([tf.ones([5, 4]), tf.scalar(1)])); // first use on this backend (moves lazily created data)
+      const before = counts();
+      for (const rows of [5, 5, 2]) {
+        for (let round = 0; round < 2; round++) {
+          if (round === 1) tf.tidy(() => w.assign(tf.mul(w, -1.5))); // the next call must see the new weights
+          tf.tidy(() => {
+            const x = tf.tensor2d(rng.normalArray(rows * 4), [rows, 4]);
+            const s = tf.scalar(rng.next() + 0.5);
+            const got = f.call([x, s]);
+            const want = body([x, s]);
+            assert.equal(got.length, want.length);
+            got.forEach((t, i) => {
+              assert.deepEqual(t.shape, want[i].shape, `output ${i} shape`);
+              assert.equal(t.dtype, want[i].dtype);
+              assert.ok(maxAbsDiff(t.dataSync(), want[i].dataSync()) <= 1e-5 * (1 + Math.max(...Array.from(want[i].dataSync(), Math.abs))), `output ${i}`);
+            });
+          });
+        }
+      }
+      assert.equal(f.fallback, null);
+      assert.equal(f.recordings, 2, 'one recording per input signature ([5, 4] and [2, 4])');
+      const after = counts();
+      assert.equal(after.tfjs, before.tfjs, 'tfjs tensors');
+      assert.equal(after.handles, before.handles, 'binding tensor handles');
+    } finally {
+      f.dispose();
+      w.dispose();
+    }
+    assert.throws(() => f.call([tf.scalar(1)]), /compiled function 'test_body' was disposed/);
+  });
+});
+
+test('compiled function: a read-back falls back to op by op with the reason; assigning a variable is refused', { skip: SKIP }, async () => {
+  await onTensorflow(async () => {
+    const reads = compileFunction(([x]) => [tf.mul(x, tf.sum(x).dataSync()[0])], 'reads_back');
+    const v = tf.variable(tf.tidy(() => tf.add(tf.ones([2]), 0)), true, 'compile_test_v'); // made on the device (no lazy upload)
+    const assigns = compileFunction(([x]) => {
+      v.assign(tf.add(v, x));
+      return [tf.add(v, 0)];
+    }, 'assigns');
+    try {
+      const before = counts();
+      tf.tidy(() => {
+        const out = reads.call([tf.tensor1d([1, 2])])[0];
+        assert.deepEqual(Array.from(out.dataSync()), [3, 6]);
+      });
+      assert.match(reads.fallback ?? '', /reads_back could not be recorded .*reads a value back/);
+      assert.deepEqual(counts(), before, 'a failed recording leaks nothing');
+      assert.throws(() => tf.tidy(() => assigns.call([tf.tensor1d([1, 1])])), /'assigns' assigned variables while recorded \(compile_test_v\)/);
+    } finally {
+      reads.dispose();
+      assigns.dispose();
+      v.dispose();
+    }
+  });
+});
+
+/** Trains `make()` for `epochs` and returns its history and final weights. */
+async function trainRBM(make: () => BernoulliRBM | GaussianBernoulliRBM, x: tf.Tensor2D, opts: Record<string, unknown>) {
+  const model = make();
+  try {
+    const history = await model.fit(x, { progress: false, ...opts });
+    const p = model.getWeights() as unknown as Record<string, tf.Tensor>; // W, a, b (and sigma)
+    const values: Record<string, Float32Array> = {};
+    for (const [k, t] of Object.entries(p)) values[k] = t.dataSync() as Float32Array;
+    tf.dispose(Object.values(p));
+    return { history, values };
+  } finally {
+    model.dispose();
+  }
+}
+
+test('RBMs: the compiled CD/PCD step gives the op-by-op run (same noise, same samples), momentum and sigma warm-up included', { skip: SKIP }, async () => {
+  await onTensorflow(async () => {
+    const rng = new Random(11);
+    const bin = tf.tidy(() => tf.cast(tf.less(tf.tensor2d(rng.uniformArray(150 * 20), [150, 20]), 0.3), 'float32') as tf.Tensor2D);
+    const real = tf.tensor2d(rng.normalArray(150 * 6), [150, 6]);
+    try {
+      const cases: Array<[string, () => BernoulliRBM | GaussianBernoulliRBM, tf.Tensor2D, Record<string, unknown>]> = [
+        ['CD-1', () => new BernoulliRBM({ nVisible: 20, nHidden: 8, seed: 1 }), bin, { epochs: 2, batchSize: 40, learningRate: 0.1 }],
+        ['PCD-2 with momentum and weight decay', () => new BernoulliRBM({ nVisible: 20, nHidden: 8, seed: 2 }), bin,
+          { epochs: 2, batchSize: 40, learningRate: 0.05, k: 2, persistent: true, chains: 30, momentum: 0.5, weightDecay: 1e-3 }],
+        ['Gaussian, learned sigma across its warm-up', () => new GaussianBernoulliRBM({ nVisible: 6, nHidden: 5, seed: 3, learnSigma: true }), real,
+          { epochs: 3, batchSize: 50, learningRate: 0.02, sigmaWarmupEpochs: 1 }],
+      ];
+      for (const [name, make, x, opts] of cases) {
+        const before = tf.memory().numTensors;
+        const compiled = await trainRBM(make, x, opts);
+        const reference = await opByOp(() => trainRBM(make, x, opts));
+        assert.equal(tf.memory().numTensors, before, `${name}: no leaks`);
+        const err = (k: string) => maxAbsDiff(compiled.history[k], reference.history[k]);
+        assert.ok(err('reconstructionError') <= 1e-4 * (1 + Math.abs(reference.history.reconstructionError[0])), `${name}: reconstruction errors ${compiled.history.reconstructionError} vs ${reference.history.reconstructionError}`);
+        for (const k of Object.keys(reference.values)) {
+          const d = maxAbsDiff(compiled.values[k], reference.values[k]);
+          assert.ok(d <= 1e-4, `${name}: ${k} differs by ${d}`);
+        }
+        if (reference.values.sigma) {
+          const moved = maxAbsDiff(compiled.values.sigma, new Float32Array(compiled.values.sigma.length).fill(1));
+          assert.ok(moved > 1e-3, `${name}: sigma moved after its warm-up epoch`);
+        }
+      }
+    } finally {
+      tf.dispose([bin, real]);
+    }
+  });
+});
+
+test('VAE: the compiled step gives the op-by-op run, with the KL weight changing every step (warm-up)', { skip: SKIP }, async () => {
+  await onTensorflow(async () => {
+    const rng = new Random(5);
+    const x = tf.tidy(() => tf.cast(tf.less(tf.tensor2d(rng.uniformArray(90 * 16), [90, 16]), 0.4), 'float32') as tf.Tensor2D);
+    const run = async () => {
+      const m = new VAE({ inputDim: 16, hiddenUnits: [12], latentDim: 3, seed: 4 });
+      try {
+        const h = await m.fit(x, { epochs: 3, batchSize: 32, learningRate: 1e-2, klWarmup: 2, progress: false });
+        return { h, w: (m.encoder.getWeights()[0].dataSync() as Float32Array).slice() };
+      } finally {
+        m.dispose();
+      }
+    };
+    try {
+      const before = tf.memory().numTensors;
+      const compiled = await run();
+      const reference = await opByOp(run);
+      assert.equal(tf.memory().numTensors, before, 'no leaks');
+      assert.deepEqual(compiled.h.beta, reference.h.beta);
+      for (const k of ['loss', 'reconstruction', 'kl']) {
+        assert.ok(maxAbsDiff(compiled.h[k], reference.h[k]) <= 1e-3, `${k}: ${compiled.h[k]} vs ${reference.h[k]}`);
+      }
+      assert.ok(maxAbsDiff(compiled.w, reference.w) <= 1e-4, 'encoder weights');
+    } finally {
+      x.dispose();
+    }
+  });
+});
