@@ -142,8 +142,8 @@ export function bindingSources(buildDir: string, srcDir: string): string {
 
 /**
  * The binding.gyp genlab writes in `buildDir`: the binding sources (from {@link bindingSources}; gyp wants them
- * relative to the .gyp file) and genlab's addition, the wheel's headers, and its libraries linked by full path
- * with an rpath to their folder.
+ * relative to the .gyp file) and genlab's addition (recorded functions), the wheel's headers, and its libraries
+ * linked by full path with an rpath to their folder.
  */
 export function bindingGyp(buildDir: string, srcDir: string, tfDir: string, platform = process.platform, root = repoRoot()): object {
   const libs = tensorflowLibraries(platform).map((l) => path.join(tfDir, l));

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { tf, ready } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
 import {
-  registerFastKernels, unregisterFastKernels, fastKernelReport, fusedAdam, FUSED_ADAM_KERNEL, addProduct, float32Range, nativeBernoulli,
+  registerFastKernels, unregisterFastKernels, fastKernelReport, fusedAdam, FUSED_ADAM_KERNEL, addProduct, float32Range, nativeBernoulli, uniformArray,
 } from '../lib/engine/kernels';
 import { bernoulli } from '../lib/rbm/base';
 import { assertNoLeak } from './helpers';
@@ -333,6 +333,22 @@ test('native Bernoulli sampling draws exactly what step(p - u) draws and leaves 
     // The library's sampler uses it and leaks nothing.
     await assertNoLeak(() => tf.dispose(bernoulli(p, new Random(1))), `${backend} bernoulli`);
     tf.dispose([p, fast, slow]);
+  }
+});
+
+test('native uniforms are Random.uniformArray bit for bit and leave the generator in the same state', (t) => {
+  const report = registerFastKernels();
+  if (!report.native) {
+    t.skip(`native addon unavailable: ${report.note}`);
+    return;
+  }
+  for (const n of [0, 1, 7, 100_003]) {
+    const a = new Random(n + 5);
+    const b = new Random(n + 5);
+    const fast = uniformArray(a, n);
+    const slow = b.uniformArray(n);
+    assert.ok(fast.length === n && fast.every((u, i) => u === slow[i]), `n = ${n}: the same numbers`);
+    assert.equal(a.nextUint32(), b.nextUint32(), `n = ${n}: generator state afterwards`);
   }
 });
 

@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import { tf } from './tf';
 import type { Random } from './random';
 import { registerWasmConvGradients } from './wasm-conv-grad';
-import { AdamResourceSlot, AdamLike, disposeSlot, resourceAdamStep, syncAdamMoments } from './tensorflow-ops';
+import { AdamResourceSlot, AdamLike, disposeSlot, finishCompiledAdam, prepareCompiledAdam, recordAdamUpdate, resourceAdamStep, syncAdamMoments } from './tensorflow-ops';
 
 /** Options for {@link registerFastKernels}. */
 export interface FastKernelOptions {
@@ -69,6 +69,7 @@ interface NativeAddon {
   ): void;
   /** out[i] = 1 if u_i < p[i] else 0, u from genlab's xoshiro128** whose state (Int32Array(4)) advances in place. */
   bernoulli(state: Int32Array, p: Float32Array, pOff: number, out: Float32Array, outOff: number, n: number): void;
+  uniform(state: Int32Array, out: Float32Array, outOff: number, n: number): void;
   /** Interface version of the build (see NATIVE_ABI). */
   abi?: number;
   /** NHWC im2col: cols[b*outH*outW, fH*fW*inC] from x[b,inH,inW,inC] (zero padding). */
@@ -95,7 +96,7 @@ interface NativeAddon {
 
 let addon: NativeAddon | null | undefined; // undefined: not tried yet
 /** The addon interface this file expects (native/src/genlab_native.c, GENLAB_NATIVE_ABI). */
-const NATIVE_ABI = 2;
+const NATIVE_ABI = 3;
 let addonNote = '';
 
 /** Where scripts/build-native.js puts the addon, relative to this file (lib/ or dist/lib/). */
@@ -612,6 +613,18 @@ function bernoulliKernel(lib: NativeAddon, args: KernelArgs, backendName: string
 }
 
 /**
+ * Internal. `rng.uniformArray(n)`: the same numbers, and the same generator state afterwards, drawn by the addon
+ * where it is built (a few times faster than JavaScript: a CD step on the native backend draws its noise so).
+ */
+export function uniformArray(rng: Random, n: number): Float32Array {
+  const lib = loadAddon();
+  if (!lib) return rng.uniformArray(n);
+  const out = new Float32Array(n);
+  lib.uniform(rng.stateForKernels(), out, 0, n);
+  return out;
+}
+
+/**
  * Internal. Bernoulli(p) samples as float32 0/1, drawn with `rng` exactly as `step(p - u)` with
  * `u = rng.uniformArray(size)` would be (same values, same generator state afterwards), in one native pass;
  * null when the native kernel is not registered on the current backend (the caller then uses tensor ops).
@@ -763,8 +776,34 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 
   /** Frees the resource variables without copying their moments back (tfjs's variables are current or replaced). */
   private dropResources(): void {
+    if (this.resourceSlots.length > 0) this.slotGeneration++;
     this.resourceSlots.forEach((slot) => slot && disposeSlot(slot));
     this.resourceSlots = [];
+  }
+
+  /**
+   * Internal (compiled steps, train/loop.ts): counts replacements of the resource variables; a recorded update
+   * that captured the old ones is recorded again.
+   */
+  slotGeneration = 0;
+
+  /**
+   * Internal (compiled steps): before a recorded update of the variables `names` (in gradient order): their
+   * resource variables exist and hold the current values. False when the native TensorFlow backend is not active.
+   */
+  prepareCompiledUpdate(names: string[]): boolean {
+    return prepareCompiledAdam(this as unknown as AdamLike, this.resourceSlots, names);
+  }
+
+  /** Internal (compiled steps): the update inside the recording; returns [...new values, beta1^(t+1), beta2^(t+1)]. */
+  recordUpdate(grads: tf.Tensor[]): tf.Tensor[] {
+    return recordAdamUpdate(this as unknown as AdamLike, this.resourceSlots, grads);
+  }
+
+  /** Internal (compiled steps): takes what the recorded update returned, after the call. */
+  finishCompiledUpdate(names: string[], outputs: tf.Tensor[]): void {
+    finishCompiledAdam(this as unknown as AdamLike, this.resourceSlots, names, outputs);
+    this.incrementIterations();
   }
 
   /** tfjs's weights (iterations, then the moments), current also when the moments live in resource variables. */

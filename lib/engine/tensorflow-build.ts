@@ -26,7 +26,7 @@ export const TFJS_NODE_VERSION = '4.22.0';
  * Version of genlab's own additions to the binding (native/tensorflow/genlab_graph.cc: recorded TensorFlow
  * functions). A build made before them, or with an older version, is rebuilt by `npm run setup -- --tensorflow`.
  */
-export const GENLAB_BINDING_VERSION = 1;
+export const GENLAB_BINDING_VERSION = 2;
 
 /** Environment variable naming another folder for the builds (default `<genlab>/.cache/tfjs-node`). */
 export const TENSORFLOW_DIR_ENV_VAR = 'GENLAB_TENSORFLOW_DIR';

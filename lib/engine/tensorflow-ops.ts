@@ -34,6 +34,8 @@ interface OutputInfo {
 interface TfBinding {
   executeOp(name: string, attrs: OpAttr[], inputIds: number[], numOutputs: number): OutputInfo[];
   deleteTensor(id: number): void;
+  /** genlab's binding addition (native/tensorflow/genlab_graph.cc): a variable's shape, for recordings. */
+  graphResourceShape?(id: number, dtype: number, shape: number[]): void;
   TF_ATTR_TYPE: number;
   TF_ATTR_BOOL: number;
   TF_ATTR_STRING: number;
@@ -184,11 +186,42 @@ export function resourceAdamStep(
   const c2 = 1 - opt.accBeta2.dataSync()[0]; // 1 - beta2^t (one scalar read per step)
   tf.tidy(() => {
     const scalars = [opt.learningRate, opt.beta1, opt.beta2, opt.epsilon * Math.sqrt(c2)].map((s) => tf.scalar(s, 'float32'));
-    const attrs = [floatAttr(b), { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false }, { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false }];
     const shared = be.getInputTensorIds([opt.accBeta1, opt.accBeta2, ...scalars]); // beta1^t, beta2^t, lr, b1, b2, eps'
+    const held = prepareAdamSlots(be, opt, slots, names, (i) => gradient(i) != null);
     names.forEach((name, i) => {
       const g = gradient(i);
-      if (g == null) return;
+      const slot = held[i];
+      if (g == null || !slot) return;
+      const value = tf.engine().registeredVariables[name];
+      const [xh, mh, vh, gid] = be.getInputTensorIds([slot.x, slot.m, slot.v, g]);
+      b.executeOp('ResourceApplyAdam', adamAttrs(b), [xh, mh, vh, ...shared, gid], 0);
+      value.assign(readVariable(be, slot.x));
+      slot.valueId = value.dataId;
+    });
+    opt.accBeta1.assign(tf.mul(opt.accBeta1, opt.beta1));
+    opt.accBeta2.assign(tf.mul(opt.accBeta2, opt.beta2));
+  });
+  return true;
+}
+
+function adamAttrs(b: TfBinding): OpAttr[] {
+  return [floatAttr(b), { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false }, { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false }];
+}
+
+/**
+ * The resource variables of the parameters `names` (those `wanted`), created on first use and reloaded from the
+ * parameter when someone assigned it since the last step. Runs op by op (also before a compiled step).
+ */
+function prepareAdamSlots(
+  be: NodeBackend,
+  opt: AdamLike,
+  slots: Array<AdamResourceSlot | undefined>,
+  names: string[],
+  wanted: (i: number) => boolean,
+): Array<AdamResourceSlot | undefined> {
+  tf.tidy(() => {
+    names.forEach((name, i) => {
+      if (!wanted(i)) return;
       const value = tf.engine().registeredVariables[name];
       let slot = slots[i];
       if (slot && slot.name !== name) {
@@ -208,15 +241,56 @@ export function resourceAdamStep(
         slots[i] = slot;
       }
       if (slot.valueId !== value.dataId) assignVariable(be, slot.x, value);
-      const [xh, mh, vh, gid] = be.getInputTensorIds([slot.x, slot.m, slot.v, g]);
-      b.executeOp('ResourceApplyAdam', attrs, [xh, mh, vh, ...shared, gid], 0);
-      value.assign(readVariable(be, slot.x));
-      slot.valueId = value.dataId;
     });
-    opt.accBeta1.assign(tf.mul(opt.accBeta1, opt.beta1));
-    opt.accBeta2.assign(tf.mul(opt.accBeta2, opt.beta2));
   });
+  return slots;
+}
+
+/**
+ * Adam inside a compiled step (train/loop.ts `CompiledGradientStep`), in three parts around the recorded call:
+ * - {@link prepareCompiledAdam} (op by op, before each call): the resource variables exist and hold the parameters;
+ *   false when the native backend is not active;
+ * - {@link recordAdamUpdate} (inside the recording): `ResourceApplyAdam` per parameter as {@link resourceAdamStep}
+ *   does, returning the new parameter values and the next beta powers instead of assigning them (a recording may
+ *   not assign); eps' = eps sqrt(1 - beta2^t) is computed in the function from the beta power it is fed;
+ * - {@link finishCompiledAdam} (after the call): assigns what the call returned.
+ * Ops on one resource keep their order in the function (genlab_graph.cc adds the control edges).
+ */
+export function prepareCompiledAdam(opt: AdamLike, slots: Array<AdamResourceSlot | undefined>, names: string[]): boolean {
+  const be = nodeBackend();
+  if (!be) return false;
+  prepareAdamSlots(be, opt, slots, names, () => true);
   return true;
+}
+
+/** See {@link prepareCompiledAdam}. Returns [...new parameter values, beta1^(t+1), beta2^(t+1)]. */
+export function recordAdamUpdate(opt: AdamLike, slots: Array<AdamResourceSlot | undefined>, grads: tf.Tensor[]): tf.Tensor[] {
+  const be = nodeBackend();
+  if (!be) throw new Error('recordAdamUpdate needs the native TensorFlow backend');
+  const b = be.binding;
+  const epsT = tf.mul(tf.sqrt(tf.sub(1, opt.accBeta2)), opt.epsilon); // eps sqrt(1 - beta2^t)
+  const scalars = [opt.accBeta1, opt.accBeta2, tf.scalar(opt.learningRate), tf.scalar(opt.beta1), tf.scalar(opt.beta2), epsT];
+  const shared = be.getInputTensorIds(scalars);
+  const values = grads.map((g, i) => {
+    const slot = slots[i];
+    if (!slot) throw new Error(`recordAdamUpdate: no resource variables for parameter ${i} (call prepareCompiledAdam first)`);
+    const [xh, mh, vh, gid] = be.getInputTensorIds([slot.x, slot.m, slot.v, g]);
+    b.graphResourceShape?.(xh, b.TF_FLOAT, g.shape); // lets the recording know what ReadVariableOp returns
+    b.executeOp('ResourceApplyAdam', adamAttrs(b), [xh, mh, vh, ...shared, gid], 0);
+    return readVariable(be, slot.x);
+  });
+  return [...values, tf.mul(opt.accBeta1, opt.beta1), tf.mul(opt.accBeta2, opt.beta2)];
+}
+
+/** See {@link prepareCompiledAdam}: `outputs` is what {@link recordAdamUpdate} returned, from the call. */
+export function finishCompiledAdam(opt: AdamLike, slots: Array<AdamResourceSlot | undefined>, names: string[], outputs: tf.Tensor[]): void {
+  names.forEach((name, i) => {
+    const value = tf.engine().registeredVariables[name];
+    value.assign(outputs[i]);
+    slots[i]!.valueId = value.dataId;
+  });
+  opt.accBeta1.assign(outputs[names.length]);
+  opt.accBeta2.assign(outputs[names.length + 1]);
 }
 
 /** Frees a slot's resource variables. */

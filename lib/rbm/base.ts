@@ -16,7 +16,7 @@ import { trackDisposable } from '../engine/scope';
 import { EpochMetrics, ProgressOptions } from '../display/progress';
 import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, logMeanExp, meanAndStderr, resolveAISOptions, ReverseAISRuns, runAIS, runReverseAIS, studentT975 } from '../mcmc/ais';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { addProduct, nativeBernoulli } from '../engine/kernels';
+import { addProduct, nativeBernoulli, uniformArray } from '../engine/kernels';
 import { History, LoopFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
 import { compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
 import { TrainingState } from '../train/state';
@@ -968,10 +968,11 @@ export abstract class RBM {
     return {
       run: (x, rows, chain, rng) => {
         const C = chain ? chain.shape[0] : rows.shape[0];
-        const noise: tf.Tensor[] = [tf.tensor2d(rng.uniformArray(C * this.nHidden), [C, this.nHidden])];
+        const hiddenNoise = () => tf.tensor2d(uniformArray(rng, C * this.nHidden), [C, this.nHidden]);
+        const noise: tf.Tensor[] = [hiddenNoise()];
         for (let s = 0; s < opts.k; s++) {
           noise.push(this.visibleNoise(rng, C));
-          if (s < opts.k - 1) noise.push(tf.tensor2d(rng.uniformArray(C * this.nHidden), [C, this.nHidden]));
+          if (s < opts.k - 1) noise.push(hiddenNoise());
         }
         const rates = names.map((name) => tf.scalar(this.learningRateOf(name, opts.learningRate)));
         const [newChain, meanRecon, ...values] = fn.call([x, rows, ...(chain ? [chain] : []), ...rates, ...noise]);

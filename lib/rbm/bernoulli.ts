@@ -8,6 +8,7 @@
  * Sufficient statistics s = -dE/dtheta:  dW: v h^T,  da: v,  db: h.
  */
 import { tf } from '../engine/backend';
+import { uniformArray } from '../engine/kernels';
 import { Random } from '../engine/random';
 import { assertMatrix, describeValue, assertFiniteNumber, assertKnownOptions, optionKeys } from '../core/validate';
 import { AISTarget } from '../mcmc/ais';
@@ -81,7 +82,7 @@ export class BernoulliRBM extends RBM {
   }
 
   protected visibleNoise(rng: Random, n: number): tf.Tensor2D {
-    return tf.tensor2d(rng.uniformArray(n * this.nVisible), [n, this.nVisible]); // u ~ U(0, 1)   [n, nV]
+    return tf.tensor2d(uniformArray(rng, n * this.nVisible), [n, this.nVisible]); // u ~ U(0, 1)   [n, nV]
   }
 
   protected visibleFromNoise(h: tf.Tensor2D, u: tf.Tensor2D): tf.Tensor2D {

@@ -11,8 +11,8 @@
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
 import { createProgress, EpochMetrics, ProgressOptions } from '../display/progress';
-import { fusedAdam } from '../engine/kernels';
-import { CompiledFunction, compileFunction } from '../engine/tensorflow-graph';
+import { FusedAdamOptimizer, fusedAdam } from '../engine/kernels';
+import { CompiledFunction, compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
 import { assertFiniteNumber, assertKnownOptions, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber, describeValue } from '../core/validate';
 import type { TrainingState } from './state';
 
@@ -335,50 +335,77 @@ export function gradientStep(
 }
 
 /**
- * {@link gradientStep} for a loss written as a function of explicit inputs, so that its forward and backward passes
- * can be compiled: on the native TensorFlow backend they run as one recorded TensorFlow function per batch shape
- * (engine/tensorflow-graph.ts), and only the optimiser's update runs op by op; elsewhere this is `gradientStep`.
+ * {@link gradientStep} for a loss written as a function of explicit inputs, so that the whole step can be compiled:
+ * on the native TensorFlow backend the forward and backward passes -- and with genlab's {@link FusedAdamOptimizer}
+ * the Adam update too -- run as one recorded TensorFlow function per batch shape (engine/tensorflow-graph.ts);
+ * elsewhere this is `gradientStep`.
  *
  * `lossAndMetrics(inputs)` follows the contract of a compiled function: everything that changes from batch to batch
  * (the batch, the noise, a scheduled weight as a scalar tensor) comes in `inputs`, no random draws or read-backs
- * inside; the variables in `vars` are read afresh at every call.
+ * inside; the variables in `vars` are read afresh at every call. The optimiser is fixed for the step's life.
  */
 export class CompiledGradientStep {
-  private readonly compiled: CompiledFunction;
+  private readonly names: string[];
+  /** Gradients only; the optimiser then updates op by op (any optimiser, any backend). */
+  private readonly grads: CompiledFunction;
+  /** Gradients and the fused Adam update in one function (native backend, FusedAdamOptimizer). */
+  private withUpdate: CompiledFunction | null = null;
+  private generation = -1;
 
   constructor(
     private readonly vars: tf.Variable[],
-    lossAndMetrics: (inputs: tf.Tensor[]) => [tf.Scalar, tf.Tensor],
-    label = 'gradient_step',
+    private readonly optimizer: tf.Optimizer,
+    private readonly lossAndMetrics: (inputs: tf.Tensor[]) => [tf.Scalar, tf.Tensor],
+    private readonly label = 'gradient_step',
   ) {
-    this.compiled = compileFunction((inputs) => {
-      let metrics: tf.Tensor | null = null;
-      const { grads } = tf.variableGrads(() => {
-        const [loss, m] = lossAndMetrics(inputs);
-        metrics = tf.keep(m);
-        return loss;
-      }, vars);
-      return [metrics as unknown as tf.Tensor, ...vars.map((v) => grads[v.name])];
-    }, label);
+    this.names = vars.map((v) => v.name);
+    this.grads = compileFunction((inputs) => this.gradients(inputs), label);
+  }
+
+  /** [metrics, ...gradients in `vars` order]. */
+  private gradients(inputs: tf.Tensor[]): tf.Tensor[] {
+    let metrics: tf.Tensor | null = null;
+    const { grads } = tf.variableGrads(() => {
+      const [loss, m] = this.lossAndMetrics(inputs);
+      metrics = tf.keep(m);
+      return loss;
+    }, this.vars);
+    return [metrics as unknown as tf.Tensor, ...this.names.map((n) => grads[n])];
   }
 
   /** Why this step runs op by op on the native backend (its recording failed), or null. */
   get fallback(): string | null {
-    return this.compiled.fallback;
+    return this.withUpdate?.fallback ?? this.grads.fallback;
   }
 
-  /** One step on `inputs`: gradients, then `optimizer`'s update; returns the metrics vector (the caller disposes it). */
-  run(optimizer: tf.Optimizer, inputs: tf.Tensor[]): tf.Tensor {
-    const [metrics, ...grads] = this.compiled.call(inputs);
+  /** One step on `inputs`: gradients, then the optimiser's update; returns the metrics vector (the caller disposes it). */
+  run(inputs: tf.Tensor[]): tf.Tensor {
+    const adam = this.optimizer instanceof FusedAdamOptimizer && compilationAvailable() ? this.optimizer : null;
+    if (adam && adam.prepareCompiledUpdate(this.names)) {
+      if (!this.withUpdate || adam.slotGeneration !== this.generation) {
+        this.withUpdate?.dispose(); // it captured resource variables that were since replaced
+        this.generation = adam.slotGeneration;
+        this.withUpdate = compileFunction((inputs) => {
+          const [metrics, ...grads] = this.gradients(inputs);
+          return [metrics, ...adam.recordUpdate(grads)];
+        }, `${this.label}_adam`);
+      }
+      const [metrics, ...updated] = this.withUpdate.call(inputs);
+      adam.finishCompiledUpdate(this.names, updated);
+      tf.dispose(updated);
+      return metrics;
+    }
+    const [metrics, ...grads] = this.grads.call(inputs);
     const named: tf.NamedTensorMap = {};
-    this.vars.forEach((v, i) => (named[v.name] = grads[i]));
-    optimizer.applyGradients(named);
+    this.names.forEach((name, i) => (named[name] = grads[i]));
+    this.optimizer.applyGradients(named);
     tf.dispose(grads);
     return metrics;
   }
 
   /** Frees its recorded functions. */
   dispose(): void {
-    this.compiled.dispose();
+    this.grads.dispose();
+    this.withUpdate?.dispose();
   }
 }

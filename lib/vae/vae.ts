@@ -438,7 +438,7 @@ export class VAE {
     };
     // On the native TensorFlow backend: the batch's gather, forward and backward pass as one TensorFlow function.
     const compiled = compilationAvailable()
-      ? new CompiledGradientStep(vars, ([x, rows, noise, betaS]) => lossAndMetrics(tf.gather(x, rows) as tf.Tensor2D, noise as tf.Tensor2D, betaS as tf.Scalar), 'vae_step')
+      ? new CompiledGradientStep(vars, optimizer, ([x, rows, noise, betaS]) => lossAndMetrics(tf.gather(x, rows) as tf.Tensor2D, noise as tf.Tensor2D, betaS as tf.Scalar), 'vae_step')
       : null;
     const drawNoise = (size: number): tf.Tensor2D => tf.tensor2d(this.rng.normalArray(size * L), [size, L]); // [b, L]
     try {
@@ -461,7 +461,7 @@ export class VAE {
         stepRows: compiled
           ? (x, rows, size, step) => {
               betaT = betaAt(step);
-              return compiled.run(optimizer, [x, rows, drawNoise(size), tf.scalar(betaT)]);
+              return compiled.run([x, rows, drawNoise(size), tf.scalar(betaT)]);
             }
           : undefined,
         endEpoch: () => ({ beta: betaT }),

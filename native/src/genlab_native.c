@@ -10,6 +10,7 @@
  *       matrix products on Float32Arrays, C = alpha op(A) op(B) + beta C (see below).
  *   bernoulli(state, P, pOff, out, outOff, n): out = 1 where u < p else 0, with u drawn from genlab's xoshiro128**
  *       generator whose state (Int32Array(4)) is advanced in place: the same draws as lib/random.ts makes.
+ *   uniform(state, out, outOff, n): the uniforms themselves, as Random.uniformArray(n) draws them.
  *   im2col(x, xOff, cols, geometry) / col2im(cols, dx, dxOff, geometry): NHWC convolution helpers.
  *   transpose(...) / gatherRows(...): batched 2D transpose and row gather (4-byte elements).
  *   adam(...): one fused Adam step over a variable.
@@ -17,7 +18,7 @@
  *   config(): OpenBLAS's build string (core and threading model).
  *   abi: the version of this interface; lib/kernels.ts refuses an addon built from older sources.
  */
-#define GENLAB_NATIVE_ABI 2
+#define GENLAB_NATIVE_ABI 3
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <cblas.h>
@@ -346,6 +347,19 @@ static void adam_update(const float *restrict x, const float *restrict m, const 
  */
 static inline uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
 
+/* The next output of xoshiro128** as float32(r / 2^32), advancing s in place: Random.nextUint32() / 2^32. */
+static inline float next_uniform(uint32_t *s) {
+  const uint32_t r = rotl32(s[1] * 5u, 7) * 9u;
+  const uint32_t t = s[1] << 9;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl32(s[3], 11);
+  return (float)((double)r * (1.0 / 4294967296.0));
+}
+
 static napi_value bernoulli(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -359,27 +373,39 @@ static napi_value bernoulli(napi_env env, napi_callback_info info) {
     return throw_msg(env, "genlab_native.bernoulli(state: Int32Array(4), P, pOff, out, outOff, n) expected");
   if (n < 0 || pOff < 0 || outOff < 0 || pOff + n > pLen || outOff + n > outLen)
     return throw_msg(env, "genlab_native.bernoulli: out of range");
-  uint32_t *s = (uint32_t *)st;
-  uint32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+  uint32_t s[4];
+  memcpy(s, st, sizeof s);
   const float *p = P + pOff;
   float *o = out + outOff;
   for (int64_t i = 0; i < n; i++) {
-    const uint32_t r = rotl32(s1 * 5u, 7) * 9u;
-    const uint32_t t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl32(s3, 11);
-    const float u = (float)((double)r * (1.0 / 4294967296.0));
+    const float u = next_uniform(s);
     const float pi = p[i];
     o[i] = pi != pi ? pi : (u < pi ? 1.0f : 0.0f);
   }
-  s[0] = s0;
-  s[1] = s1;
-  s[2] = s2;
-  s[3] = s3;
+  memcpy(st, s, sizeof s);
+  return NULL;
+}
+
+/*
+ * uniform(state, out, outOff, n): out_i = float32(r_i / 2^32) for the next n outputs r_i of xoshiro128** (state
+ * advanced in place): the numbers Random.uniformArray(n) returns, a few times faster.
+ */
+static napi_value uniform(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *st;
+  int64_t stLen, outLen, outOff, n;
+  float *out;
+  if (argc != 4 || !get_typed(env, argv[0], napi_int32_array, &st, &stLen) || stLen != 4 ||
+      !get_f32(env, argv[1], &out, &outLen) || !get_i64(env, argv[2], &outOff) || !get_i64(env, argv[3], &n))
+    return throw_msg(env, "genlab_native.uniform(state: Int32Array(4), out, outOff, n) expected");
+  if (n < 0 || outOff < 0 || outOff + n > outLen) return throw_msg(env, "genlab_native.uniform: out of range");
+  uint32_t s[4];
+  memcpy(s, st, sizeof s);
+  float *o = out + outOff;
+  for (int64_t i = 0; i < n; i++) o[i] = next_uniform(s);
+  memcpy(st, s, sizeof s);
   return NULL;
 }
 
@@ -420,6 +446,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bernoulli", NULL, bernoulli, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"uniform", NULL, uniform, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   napi_value abi;

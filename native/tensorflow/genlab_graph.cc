@@ -14,11 +14,14 @@
  *   graphEnd(functionName, outputIds)             make and register the function; returns the eager ids whose
  *                                                 values feed its inputs, in order
  *   graphAbort()                                  drop the recording
+ *   graphResourceShape(id, dtype, shape)          the variable behind resource handle `id`, for ReadVariableOp's
+ *                                                 shape in a recording (ignored outside one)
  *   removeFunction(functionName)                  unregister a function
  *
  * Ids: recorded tensors get negative ids (-1, -2, ...); non-negative ids are the binding's eager tensors. An
  * eager tensor used by a recorded op becomes a function input (a Placeholder) when its id is in `feedableIds` or
  * it is a resource handle, and otherwise a constant of the function (its value now). Shapes must be fully known.
+ * Ops on the same resource run in the order they were recorded (control edges).
  */
 #include <node_api.h>
 
@@ -146,6 +149,45 @@ bool InputArgIsList(TF_Graph *graph, const std::string &op_type, std::vector<boo
   return true;
 }
 
+/** Appends a protobuf varint. */
+void PutVarint(std::string *out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+/** Appends a length-delimited field. */
+void PutBytes(std::string *out, uint32_t field, const std::string &bytes) {
+  PutVarint(out, (field << 3) | 2);
+  PutVarint(out, bytes.size());
+  out->append(bytes);
+}
+
+/**
+ * CppShapeInferenceResult::HandleData for one variable: { is_set: true, shape_and_type: [{ shape, dtype }] }, what
+ * lets ReadVariableOp on a resource placeholder infer its output shape.
+ */
+std::string HandleData(TF_DataType dtype, const std::vector<int64_t> &dims) {
+  std::string shape;  // TensorShapeProto: dim (2) { size (1) }
+  for (int64_t d : dims) {
+    std::string dim;
+    PutVarint(&dim, (1 << 3) | 0);
+    PutVarint(&dim, static_cast<uint64_t>(d));
+    PutBytes(&shape, 2, dim);
+  }
+  std::string entry;  // HandleShapeAndType: shape (1), dtype (2)
+  PutBytes(&entry, 1, shape);
+  PutVarint(&entry, (2 << 3) | 0);
+  PutVarint(&entry, static_cast<uint64_t>(dtype));
+  std::string data;  // HandleData: is_set (1), shape_and_type (2)
+  PutVarint(&data, (1 << 3) | 0);
+  PutVarint(&data, 1);
+  PutBytes(&data, 2, entry);
+  return data;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The recording.
 
@@ -159,6 +201,14 @@ struct Recording {
   /** The function's inputs: placeholders and the eager ids that feed them. */
   std::vector<TF_Output> inputs;
   std::vector<int32_t> input_ids;
+  /**
+   * Per resource (variable handle): the last op that used it. Ops on one resource keep their program order
+   * through control edges (a ReadVariableOp after the ResourceApplyAdam before it), as TensorFlow's automatic
+   * control dependencies do for tf.function.
+   */
+  std::unordered_map<TF_Operation *, TF_Operation *> last_use;
+  /** Eager resource id -> the variable's dtype and shape (graphResourceShape), set on its placeholder. */
+  std::unordered_map<int32_t, std::pair<TF_DataType, std::vector<int64_t>>> resource_shapes;
   int64_t ops = 0;
   ~Recording() { TF_DeleteGraph(graph); }
 };
@@ -205,6 +255,12 @@ bool Capture(napi_env env, TFJSBackend *backend, Recording *r, int32_t id, TF_Ou
     TF_SetAttrShape(d, "shape", dims.data(), rank);
     op = TF_FinishOperation(d, status.s);
     if (!status.Ok()) return Fail(env, "Placeholder: " + status.Message());
+    auto hint = r->resource_shapes.find(id);
+    if (dtype == TF_RESOURCE && hint != r->resource_shapes.end()) {
+      const std::string data = HandleData(hint->second.first, hint->second.second);
+      TF_SetHandleShapeAndType(r->graph, TF_Output{op, 0}, data.data(), data.size(), status.s);
+      if (!status.Ok()) return Fail(env, "resource shape: " + status.Message());
+    }
     r->inputs.push_back(TF_Output{op, 0});
     r->input_ids.push_back(id);
   } else {
@@ -443,6 +499,13 @@ napi_value GraphOp(napi_env env, napi_callback_info info) {
       TF_AddInput(d, in[next++]);
     }
   }
+  std::vector<TF_Operation *> resources;
+  for (const TF_Output &x : in) {
+    if (TF_OperationOutputType(x) != TF_RESOURCE) continue;
+    resources.push_back(x.oper);
+    auto last = r->last_use.find(x.oper);
+    if (last != r->last_use.end()) TF_AddControlInput(d, last->second);
+  }
   uint32_t n_attrs = 0;
   if (!Check(env, napi_get_array_length(env, argv[1], &n_attrs), "attrs")) return nullptr;
   for (uint32_t i = 0; i < n_attrs; i++) {
@@ -455,6 +518,7 @@ napi_value GraphOp(napi_env env, napi_callback_info info) {
     Fail(env, op_type + ": " + status.Message());
     return nullptr;
   }
+  for (TF_Operation *res : resources) r->last_use[res] = op;
   if (TF_OperationNumOutputs(op) != num_outputs) {
     Fail(env, op_type + " has " + std::to_string(TF_OperationNumOutputs(op)) + " outputs, " + std::to_string(num_outputs) + " expected");
     return nullptr;
@@ -554,6 +618,20 @@ napi_value GraphEnd(napi_env env, napi_callback_info info) {
   return result;
 }
 
+napi_value GraphResourceShape(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!Args(env, info, 3, argv)) return nullptr;
+  if (!recording) return Undefined(env);  // only recordings need it
+  int32_t id = 0, dtype = 0;
+  std::vector<double> dims;
+  if (!Check(env, napi_get_value_int32(env, argv[0], &id), "id") || !Check(env, napi_get_value_int32(env, argv[1], &dtype), "dtype") ||
+      !Numbers(env, argv[2], &dims)) {
+    return nullptr;
+  }
+  recording->resource_shapes[id] = {static_cast<TF_DataType>(dtype), std::vector<int64_t>(dims.begin(), dims.end())};
+  return Undefined(env);
+}
+
 napi_value RemoveFunction(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!Args(env, info, 1, argv)) return nullptr;
@@ -578,6 +656,7 @@ napi_value GenlabExtendBinding(napi_env env, napi_value exports) {
       {"graphOp", nullptr, GraphOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"graphEnd", nullptr, GraphEnd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"graphAbort", nullptr, GraphAbort, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"graphResourceShape", nullptr, GraphResourceShape, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"removeFunction", nullptr, RemoveFunction, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
