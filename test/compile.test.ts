@@ -9,10 +9,11 @@ import * as assert from 'node:assert/strict';
 import { ready, tf } from '../lib/engine/backend';
 import { readTensorflowBuild } from '../lib/engine/tensorflow-build';
 import { loadTensorflowBuild } from '../lib/engine/tensorflow-native';
-import { COMPILE_ENV_VAR, compilationAvailable, compileFunction } from '../lib/engine/tensorflow-graph';
+import { COMPILE_ENV_VAR, compilationAvailable, compileFunction, compileStats } from '../lib/engine/tensorflow-graph';
 import { BernoulliRBM } from '../lib/rbm/bernoulli';
 import { GaussianBernoulliRBM } from '../lib/rbm/gaussian';
 import { VAE } from '../lib/vae/vae';
+import { DDPM } from '../lib/diffusion/ddpm';
 import { Random } from '../lib/engine/random';
 
 const build = readTensorflowBuild('gpu') ?? readTensorflowBuild('cpu');
@@ -105,6 +106,7 @@ test('compiled function: equals op by op (lists, gradients, constants, variables
 test('compiled function: a read-back falls back to op by op with the reason; assigning a variable is refused', { skip: SKIP }, async () => {
   await onTensorflow(async () => {
     const reads = compileFunction(([x]) => [tf.mul(x, tf.sum(x).dataSync()[0])], 'reads_back');
+    const draws = compileFunction(([x]) => [tf.add(x, tf.randomNormal([100]))], 'draws'); // tfjs draws in JavaScript
     const v = tf.variable(tf.tidy(() => tf.add(tf.ones([2]), 0)), true, 'compile_test_v'); // made on the device (no lazy upload)
     const assigns = compileFunction(([x]) => {
       v.assign(tf.add(v, x));
@@ -117,10 +119,17 @@ test('compiled function: a read-back falls back to op by op with the reason; ass
         assert.deepEqual(Array.from(out.dataSync()), [3, 6]);
       });
       assert.match(reads.fallback ?? '', /reads_back could not be recorded .*reads a value back/);
+      tf.tidy(() => {
+        const x = tf.zeros([100]);
+        const [a, b] = [draws.call([x])[0], draws.call([x])[0]];
+        assert.ok(tf.any(tf.notEqual(a, b)).dataSync()[0], 'fresh draws at every call');
+      });
+      assert.match(draws.fallback ?? '', /makes a tensor of 100 values from JavaScript .*freeze them/);
       assert.deepEqual(counts(), before, 'a failed recording leaks nothing');
       assert.throws(() => tf.tidy(() => assigns.call([tf.tensor1d([1, 1])])), /'assigns' assigned variables while recorded \(compile_test_v\)/);
     } finally {
       reads.dispose();
+      draws.dispose();
       assigns.dispose();
       v.dispose();
     }
@@ -157,7 +166,9 @@ test('RBMs: the compiled CD/PCD step gives the op-by-op run (same noise, same sa
       ];
       for (const [name, make, x, opts] of cases) {
         const before = tf.memory().numTensors;
+        const stats = { ...compileStats };
         const compiled = await trainRBM(make, x, opts);
+        assert.ok(compileStats.recordings > stats.recordings && compileStats.fallbacks === stats.fallbacks, `${name}: the step was compiled`);
         const reference = await opByOp(() => trainRBM(make, x, opts));
         assert.equal(tf.memory().numTensors, before, `${name}: no leaks`);
         const err = (k: string) => maxAbsDiff(compiled.history[k], reference.history[k]);
@@ -192,7 +203,9 @@ test('VAE: the compiled step gives the op-by-op run, with the KL weight changing
     };
     try {
       const before = tf.memory().numTensors;
+      const stats = { ...compileStats };
       const compiled = await run();
+      assert.ok(compileStats.recordings > stats.recordings && compileStats.fallbacks === stats.fallbacks, 'the step was compiled');
       const reference = await opByOp(run);
       assert.equal(tf.memory().numTensors, before, 'no leaks');
       assert.deepEqual(compiled.h.beta, reference.h.beta);
@@ -201,6 +214,35 @@ test('VAE: the compiled step gives the op-by-op run, with the KL weight changing
       }
       assert.ok(maxAbsDiff(compiled.w, reference.w) <= 1e-4, 'encoder weights');
     } finally {
+      x.dispose();
+    }
+  });
+});
+
+test('DDPM: the compiled step gives the op-by-op run (MLP on vectors, U-Net on images)', { skip: SKIP }, async () => {
+  await onTensorflow(async () => {
+    const rng = new Random(8);
+    const cases: Array<[string, () => DDPM, tf.Tensor]> = [
+      ['MLP', () => new DDPM({ dataShape: [6], seed: 3, timesteps: 50, network: { kind: 'mlp', hiddenUnits: [16, 16] } }), tf.tensor2d(rng.normalArray(64 * 6), [64, 6])],
+      ['U-Net', () => new DDPM({ dataShape: [8, 8, 1], seed: 4, timesteps: 50, network: { kind: 'unet', channels: [4, 8, 8], groups: 2 } }), tf.tensor4d(rng.normalArray(24 * 64), [24, 8, 8, 1])],
+    ];
+    for (const [name, make, x] of cases) {
+      const run = async () => {
+        const m = make();
+        try {
+          const h = await m.fit(x as never, { epochs: 2, batchSize: 16, progress: false });
+          return h.loss;
+        } finally {
+          m.dispose();
+        }
+      };
+      const before = tf.memory().numTensors;
+      const stats = { ...compileStats };
+      const compiled = await run();
+      assert.ok(compileStats.recordings > stats.recordings && compileStats.fallbacks === stats.fallbacks, `${name}: the step was compiled`);
+      const reference = await opByOp(run);
+      assert.equal(tf.memory().numTensors, before, `${name}: no leaks`);
+      assert.ok(maxAbsDiff(compiled, reference) <= 1e-4 * (1 + Math.abs(reference[0])), `${name}: losses ${compiled} vs ${reference}`);
       x.dispose();
     }
   });

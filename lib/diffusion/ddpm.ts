@@ -17,7 +17,7 @@
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
 import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue } from '../core/validate';
-import { gradientStep, History, LOOP_FIT_KEYS, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
+import { CompiledGradientStep, History, LOOP_FIT_KEYS, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
 import { TrainingState } from '../train/state';
 import { ready } from '../engine/backend';
 import { trackDisposable } from '../engine/scope';
@@ -239,6 +239,14 @@ export class DDPM<S extends DataShape = DataShape> {
     const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
     const vars = this.network.variables;
     const T = this.timesteps;
+    // The simple loss of Ho et al. on batch x0 with noise eps at steps t: one compiled step (engine/tensorflow-graph.ts).
+    const compiled = new CompiledGradientStep(vars, optimizer, ([x0, eps, a, b, t]) => {
+      const size = x0.shape[0];
+      const xt = x0.mul(a).add(eps.mul(b)).reshape([size, ...this.dataShape]); //  x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps
+      const pred = this.network.apply(xt, t as tf.Tensor1D).reshape([size, this.dim]); //       eps_theta(x_t, t)
+      const loss = tf.mean(tf.squaredDifference(pred, eps)) as tf.Scalar; //  simple loss, mean over elements
+      return [loss, loss.reshape([1])];
+    }, 'ddpm_step');
     try {
       return await runEpochs({
         x: flat,
@@ -255,19 +263,14 @@ export class DDPM<S extends DataShape = DataShape> {
           const ts = Array.from({ length: size }, () => this.rng.int(T)); //                      t ~ U{0..T-1}
           const eps = tf.tensor2d(this.rng.normalArray(size * this.dim), [size, this.dim]); //   [b, D]
           const { a, b } = this.coefficients(ts); //                                              [b, 1] each
-          const xt = xb.mul(a).add(eps.mul(b)).reshape([size, ...this.dataShape]); //              x_t ~ q(x_t | x_0)
-          const tt = tf.tensor1d(ts, 'int32');
-          return gradientStep(optimizer, vars, () => {
-            const pred = this.network.apply(xt, tt).reshape([size, this.dim]);
-            const loss = tf.mean(tf.squaredDifference(pred, eps)) as tf.Scalar; //  simple loss, mean over elements
-            return [loss, loss.reshape([1])];
-          });
+          return compiled.run([xb, eps, a, b, tf.tensor1d(ts, 'int32')]);
         },
         onEpoch: opts.onEpoch,
         earlyStopping: opts.earlyStopping,
         state: this.training,
       });
     } finally {
+      compiled.dispose();
       flat.dispose();
     }
   }

@@ -9,4 +9,4 @@ export * from './random';
 export { scope } from './scope';
 export { FUSED_ADAM_KERNEL, FusedAdamOptimizer, fusedAdam, registerFastKernels, unregisterFastKernels, fastKernelReport } from './kernels';
 export type { FastKernelOptions, FastKernelReport } from './kernels';
-export { COMPILE_ENV_VAR, CompiledFunction, compilationAvailable, compileFunction } from './tensorflow-graph';
+export { COMPILE_ENV_VAR, CompiledFunction, compilationAvailable, compileFunction, compileStats } from './tensorflow-graph';

@@ -12,7 +12,9 @@
  * - everything that changes between calls is an input tensor (the batch, the noise, a scheduled weight as a
  *   scalar tensor); tfjs variables are read at each call (their current values are fed in);
  * - any other tensor it uses, including those it makes from JavaScript values (`tf.scalar(2)`), is frozen into the
- *   function as a constant when it is recorded. So no random draws inside: draw them outside and pass them in;
+ *   function as a constant when it is recorded. So no random draws inside: draw them outside and pass them in
+ *   (tfjs draws `tf.randomNormal` and dropout masks in JavaScript: a recording that makes a tensor of more than 64
+ *   differing values from JavaScript stops, and the function runs op by op);
  * - it does not assign variables or read values back (`dataSync`); it returns its results.
  * One recording is made per input signature (shapes and dtypes: a last, smaller batch gets its own).
  *
@@ -46,6 +48,8 @@ interface GraphBinding {
 
 interface NodeBackend {
   binding: GraphBinding;
+  /** Stores values made in JavaScript (a new tensor); uploaded to TensorFlow on first use. */
+  write(values: ArrayLike<unknown>, shape: number[], dtype: string): object;
   getInputTensorIds(tensors: Array<tf.Tensor | tf.TensorInfo>): number[];
   createOutputTensor(info: OutputInfo): tf.Tensor;
 }
@@ -62,8 +66,26 @@ export function compilationAvailable(): boolean {
   return recordingBackend() !== null;
 }
 
-/** Thrown inside a recording when the function reads a recorded value back. */
+/** Thrown inside a recording when the function breaks the contract (a read-back, values made from JavaScript). */
 class ReadBackError extends Error {}
+
+/**
+ * Largest tensor (elements) with differing values that may be made from JavaScript while a function is recorded.
+ * Such a tensor is frozen into the function: small ones are shape vectors and scalars, fills (tfjs' gradients make
+ * `ones`) are constants, but a large varied one is most likely a random draw (tfjs draws `randomUniform`, dropout
+ * masks and the like in JavaScript) that must not repeat at every call, so the recording stops and the function
+ * runs op by op.
+ */
+const MAX_FROZEN_ELEMENTS = 64;
+
+/** True when every value equals the first (a fill such as tfjs' `ones` in gradients: a true constant). */
+function allEqual(values: ArrayLike<unknown>): boolean {
+  for (let i = 1; i < values.length; i++) if (values[i] !== values[0]) return false;
+  return true;
+}
+
+/** How many recordings were made and how many failed, in this process (for tests and benchmarks). */
+export const compileStats = { recordings: 0, fallbacks: 0 };
 
 /** Where each input of a recorded function comes from at call time. */
 type Feed = { kind: 'input'; index: number } | { kind: 'variable'; variable: tf.Variable } | { kind: 'fixed'; id: number };
@@ -154,6 +176,18 @@ export class CompiledFunction {
       },
     }) as GraphBinding;
     be.binding = recorder;
+    // Tensors made from JavaScript values while recording are frozen into the function: refuse large ones.
+    const write = be.write;
+    const ownWrite = Object.prototype.hasOwnProperty.call(be, 'write');
+    be.write = (values, shape, dtype) => {
+      if (values.length > MAX_FROZEN_ELEMENTS && !allEqual(values)) {
+        throw new ReadBackError(
+          `it makes a tensor of ${values.length} values from JavaScript (shape [${shape.join(', ')}]) while being recorded, which would ` +
+            'freeze them into the function (a random draw would repeat at every call); pass such values as inputs',
+        );
+      }
+      return write.call(be, values, shape, dtype);
+    };
     try {
       // Recorded values never leave the recording: the outputs (which may include kept tensors) are freed here.
       const outputs = tf.tidy(() => this.fn(inputs));
@@ -176,13 +210,17 @@ export class CompiledFunction {
         if (v >= 0) return { kind: 'variable', variable: variables[v] };
         return { kind: 'fixed', id };
       });
+      compileStats.recordings++;
       return { name, feeds, numOutputs: outputs.length };
     } catch (e) {
       if (!(e instanceof ReadBackError) && !(e instanceof Error && e.message.startsWith('genlab graph:'))) throw e;
+      compileStats.fallbacks++;
       return `${this.label} could not be recorded as a TensorFlow function (${e.message}); it runs op by op`;
     } finally {
       if (!finished) b.graphAbort!();
       be.binding = b;
+      if (ownWrite) be.write = write;
+      else delete (be as Partial<NodeBackend>).write;
     }
   }
 
