@@ -55,10 +55,15 @@ interface NodeBackend {
 }
 
 /** The native backend when it is active and its binding can record graphs, else null. */
-function recordingBackend(): NodeBackend | null {
-  if ((process.env[COMPILE_ENV_VAR] ?? '') === '0' || tf.getBackend() !== 'tensorflow') return null;
+function graphBackend(): NodeBackend | null {
+  if (tf.getBackend() !== 'tensorflow') return null;
   const be = tf.backend() as unknown as Partial<NodeBackend>;
   return be.binding && typeof be.binding.graphBegin === 'function' ? (be as NodeBackend) : null;
+}
+
+/** {@link graphBackend} unless compilation is turned off (`GENLAB_COMPILE=0`). */
+function recordingBackend(): NodeBackend | null {
+  return (process.env[COMPILE_ENV_VAR] ?? '') === '0' ? null : graphBackend();
 }
 
 /** True when compiled functions run as TensorFlow functions here (native backend with genlab's binding). */
@@ -67,7 +72,7 @@ export function compilationAvailable(): boolean {
 }
 
 /** Thrown inside a recording when the function breaks the contract (a read-back, values made from JavaScript). */
-class ReadBackError extends Error {}
+class RecordingError extends Error {}
 
 /**
  * Largest tensor (elements) with differing values that may be made from JavaScript while a function is recorded.
@@ -170,7 +175,7 @@ export class CompiledFunction {
       },
       tensorDataSync: {
         value: (id: number) => {
-          if (id < 0) throw new ReadBackError('it reads a value back (dataSync/array) while being recorded');
+          if (id < 0) throw new RecordingError('it reads a value back (dataSync/array) while being recorded');
           return b.tensorDataSync(id);
         },
       },
@@ -181,7 +186,7 @@ export class CompiledFunction {
     const ownWrite = Object.prototype.hasOwnProperty.call(be, 'write');
     be.write = (values, shape, dtype) => {
       if (values.length > MAX_FROZEN_ELEMENTS && !allEqual(values)) {
-        throw new ReadBackError(
+        throw new RecordingError(
           `it makes a tensor of ${values.length} values from JavaScript (shape [${shape.join(', ')}]) while being recorded, which would ` +
             'freeze them into the function (a random draw would repeat at every call); pass such values as inputs',
         );
@@ -213,7 +218,7 @@ export class CompiledFunction {
       compileStats.recordings++;
       return { name, feeds, numOutputs: outputs.length };
     } catch (e) {
-      if (!(e instanceof ReadBackError) && !(e instanceof Error && e.message.startsWith('genlab graph:'))) throw e;
+      if (!(e instanceof RecordingError) && !(e instanceof Error && e.message.startsWith('genlab graph:'))) throw e;
       compileStats.fallbacks++;
       return `${this.label} could not be recorded as a TensorFlow function (${e.message}); it runs op by op`;
     } finally {
@@ -228,7 +233,7 @@ export class CompiledFunction {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    const be = recordingBackend();
+    const be = graphBackend();
     for (const rec of this.recorded.values()) be?.binding.removeFunction?.(rec.name);
     this.recorded.clear();
   }
