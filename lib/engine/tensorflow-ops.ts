@@ -182,7 +182,6 @@ export function resourceAdamStep(
 ): boolean {
   const be = nodeBackend();
   if (!be) return false;
-  const b = be.binding;
   const c2 = 1 - opt.accBeta2.dataSync()[0]; // 1 - beta2^t (one scalar read per step)
   tf.tidy(() => {
     const scalars = [opt.learningRate, opt.beta1, opt.beta2, opt.epsilon * Math.sqrt(c2)].map((s) => tf.scalar(s, 'float32'));
@@ -193,9 +192,7 @@ export function resourceAdamStep(
       const slot = held[i];
       if (g == null || !slot) return;
       const value = tf.engine().registeredVariables[name];
-      const [xh, mh, vh, gid] = be.getInputTensorIds([slot.x, slot.m, slot.v, g]);
-      b.executeOp('ResourceApplyAdam', adamAttrs(b), [xh, mh, vh, ...shared, gid], 0);
-      value.assign(readVariable(be, slot.x));
+      value.assign(applyResourceAdam(be, slot, shared, g));
       slot.valueId = value.dataId;
     });
     opt.accBeta1.assign(tf.mul(opt.accBeta1, opt.beta1));
@@ -204,8 +201,18 @@ export function resourceAdamStep(
   return true;
 }
 
-function adamAttrs(b: TfBinding): OpAttr[] {
-  return [floatAttr(b), { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false }, { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false }];
+/**
+ * `ResourceApplyAdam` on one slot with gradient `g` and the shared scalars' ids (beta1^t, beta2^t, lr, b1, b2, eps');
+ * returns the parameter's new value (`ReadVariableOp`). In a recording, the slot's variable shape is declared first
+ * so the read has a known shape.
+ */
+function applyResourceAdam(be: NodeBackend, slot: AdamResourceSlot, shared: number[], g: tf.Tensor): tf.Tensor {
+  const b = be.binding;
+  const [xh, mh, vh, gid] = be.getInputTensorIds([slot.x, slot.m, slot.v, g]);
+  b.graphResourceShape?.(xh, b.TF_FLOAT, g.shape);
+  const attrs = [floatAttr(b), { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false }, { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false }];
+  b.executeOp('ResourceApplyAdam', attrs, [xh, mh, vh, ...shared, gid], 0);
+  return readVariable(be, slot.x);
 }
 
 /**
@@ -267,17 +274,13 @@ export function prepareCompiledAdam(opt: AdamLike, slots: Array<AdamResourceSlot
 export function recordAdamUpdate(opt: AdamLike, slots: Array<AdamResourceSlot | undefined>, grads: tf.Tensor[]): tf.Tensor[] {
   const be = nodeBackend();
   if (!be) throw new Error('recordAdamUpdate needs the native TensorFlow backend');
-  const b = be.binding;
   const epsT = tf.mul(tf.sqrt(tf.sub(1, opt.accBeta2)), opt.epsilon); // eps sqrt(1 - beta2^t)
   const scalars = [opt.accBeta1, opt.accBeta2, tf.scalar(opt.learningRate), tf.scalar(opt.beta1), tf.scalar(opt.beta2), epsT];
   const shared = be.getInputTensorIds(scalars);
   const values = grads.map((g, i) => {
     const slot = slots[i];
     if (!slot) throw new Error(`recordAdamUpdate: no resource variables for parameter ${i} (call prepareCompiledAdam first)`);
-    const [xh, mh, vh, gid] = be.getInputTensorIds([slot.x, slot.m, slot.v, g]);
-    b.graphResourceShape?.(xh, b.TF_FLOAT, g.shape); // lets the recording know what ReadVariableOp returns
-    b.executeOp('ResourceApplyAdam', adamAttrs(b), [xh, mh, vh, ...shared, gid], 0);
-    return readVariable(be, slot.x);
+    return applyResourceAdam(be, slot, shared, g);
   });
   return [...values, tf.mul(opt.accBeta1, opt.beta1), tf.mul(opt.accBeta2, opt.beta2)];
 }

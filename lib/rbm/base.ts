@@ -202,8 +202,13 @@ export function bernoulli(p: tf.Tensor2D, rng: Random): tf.Tensor2D {
   // Native TensorFlow: cast(u < p), two ops (step(p - u) is a subtraction plus two); the same samples, since p - u > 0
   // exactly when u < p in floating point. Elsewhere step(p - u) = 1 where u < p, else 0: float32 throughout (a
   // bool -> float32 cast keeps a byte buffer on the CPU backend).
-  if (tf.getBackend() === 'tensorflow') return tf.cast(tf.less(u, p), 'float32') as tf.Tensor2D;
+  if (tf.getBackend() === 'tensorflow') return bernoulliFrom(p, u);
   return tf.step(tf.sub(p, u)) as tf.Tensor2D;
+}
+
+/** The Bernoulli(p) sample that uniforms `u` (same shape) determine: 1 where u < p, else 0 (float32). */
+export function bernoulliFrom(p: tf.Tensor2D, u: tf.Tensor2D): tf.Tensor2D {
+  return tf.cast(tf.less(u, p), 'float32') as tf.Tensor2D;
 }
 
 /** Checks / expands the `parallelTempering` option into inverse temperatures 1 = beta_0 > ... > 0. */
@@ -956,7 +961,7 @@ export abstract class RBM {
       const rateInputs = rest.splice(0, names.length);
       let next = 0;
       const noise: StepNoise = {
-        bernoulli: (p) => tf.cast(tf.less(rest[next++], p), 'float32') as tf.Tensor2D,
+        bernoulli: (p) => bernoulliFrom(p, rest[next++] as tf.Tensor2D),
         visible: (h) => this.visibleFromNoise(h, rest[next++] as tf.Tensor2D),
       };
       const rates = (name: string): tf.Tensor => rateInputs[names.indexOf(name)];

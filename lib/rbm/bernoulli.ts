@@ -13,7 +13,7 @@ import { Random } from '../engine/random';
 import { assertMatrix, describeValue, assertFiniteNumber, assertKnownOptions, optionKeys } from '../core/validate';
 import { AISTarget } from '../mcmc/ais';
 import { JsonValue } from '../core/checkpoint';
-import { bernoulli, RBM, RBMOptions, RBMStats } from './base';
+import { bernoulli, bernoulliFrom, RBM, RBMOptions, RBMStats } from './base';
 
 export { RBM, MAX_ENUMERATED_UNITS } from './base';
 export type { RBMOptions, RBMFitOptions, RBMWeights, RBMWeightsInput, RBMSampleOptions } from './base';
@@ -86,7 +86,7 @@ export class BernoulliRBM extends RBM {
   }
 
   protected visibleFromNoise(h: tf.Tensor2D, u: tf.Tensor2D): tf.Tensor2D {
-    return tf.cast(tf.less(u, this.visibleMean(h)), 'float32') as tf.Tensor2D; // v = 1 where u < P(v = 1 | h)
+    return bernoulliFrom(this.visibleMean(h), u); // v = 1 where u < P(v = 1 | h)
   }
 
   protected energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D {

@@ -186,19 +186,17 @@ export class GaussianBernoulliRBM extends RBM {
   }
 
   protected sampleVisible(h: tf.Tensor2D, rng: Random, beta = 1): tf.Tensor2D {
-    // At inverse temperature beta: v | h ~ N(a + W h, sigma^2 / beta).
-    const n = h.shape[0];
-    const eps = tf.tensor2d(rng.normalArray(n * this.nVisible), [n, this.nVisible]);
-    const std = tf.exp(tf.mul(tf.sub(this.logVar, Math.log(beta)), 0.5));
-    return tf.add(this.visibleMean(h), tf.mul(eps, std));
+    return this.visibleFromNoise(h, this.visibleNoise(rng, h.shape[0]), beta);
   }
 
   protected visibleNoise(rng: Random, n: number): tf.Tensor2D {
     return tf.tensor2d(rng.normalArray(n * this.nVisible), [n, this.nVisible]); // eps ~ N(0, 1)   [n, nV]
   }
 
-  protected visibleFromNoise(h: tf.Tensor2D, eps: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(this.visibleMean(h), tf.mul(eps, tf.exp(tf.mul(this.logVar, 0.5)))) as tf.Tensor2D; // a + W h + sigma eps
+  protected visibleFromNoise(h: tf.Tensor2D, eps: tf.Tensor2D, beta = 1): tf.Tensor2D {
+    // At inverse temperature beta: v | h ~ N(a + W h, sigma^2 / beta), v = a + W h + eps sigma / sqrt(beta).
+    const std = tf.exp(tf.mul(tf.sub(this.logVar, Math.log(beta)), 0.5));
+    return tf.add(this.visibleMean(h), tf.mul(eps, std));
   }
 
   protected energy(v: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D {

@@ -323,15 +323,21 @@ export function gradientStep(
   vars: tf.Variable[],
   lossAndMetrics: () => [tf.Scalar, tf.Tensor],
 ): tf.Tensor {
+  const { metrics, grads } = metricsAndGradients(vars, lossAndMetrics);
+  optimizer.applyGradients(grads);
+  tf.dispose(Object.values(grads));
+  return metrics;
+}
+
+/** The metrics vector (kept past the gradient scope) and the loss's gradients by variable name. */
+function metricsAndGradients(vars: tf.Variable[], lossAndMetrics: () => [tf.Scalar, tf.Tensor]): { metrics: tf.Tensor; grads: tf.NamedTensorMap } {
   let metrics: tf.Tensor | null = null;
   const { grads } = tf.variableGrads(() => {
     const [loss, m] = lossAndMetrics();
     metrics = tf.keep(m);
     return loss;
   }, vars);
-  optimizer.applyGradients(grads);
-  tf.dispose(Object.values(grads));
-  return metrics as unknown as tf.Tensor;
+  return { metrics: metrics as unknown as tf.Tensor, grads };
 }
 
 /**
@@ -364,13 +370,8 @@ export class CompiledGradientStep {
 
   /** [metrics, ...gradients in `vars` order]. */
   private gradients(inputs: tf.Tensor[]): tf.Tensor[] {
-    let metrics: tf.Tensor | null = null;
-    const { grads } = tf.variableGrads(() => {
-      const [loss, m] = this.lossAndMetrics(inputs);
-      metrics = tf.keep(m);
-      return loss;
-    }, this.vars);
-    return [metrics as unknown as tf.Tensor, ...this.names.map((n) => grads[n])];
+    const { metrics, grads } = metricsAndGradients(this.vars, () => this.lossAndMetrics(inputs));
+    return [metrics, ...this.names.map((n) => grads[n])];
   }
 
   /** Why this step runs op by op on the native backend (its recording failed), or null. */
