@@ -1,13 +1,17 @@
 /**
  * `npm run build && node dist/bench/engines.js [--only rbm,dense_vae,conv_vae] [--threads 1,default]
- *                                              [--contenders wasm,tensorflow,torch,keras] [--record]`
+ *                        [--contenders wasm,tensorflow,torch,keras] [--epochs 4] [--rounds 1] [--record]`
  *
  * genlab's two engines against the modern peers (issue 12 item 6): the three 10k-digit workloads (bench/workloads.ts)
  * on genlab's `wasm` (+ OpenBLAS addon) and `tensorflow` backends, PyTorch 2.x (bench/peers/<w>.py) and Keras 3
  * on TensorFlow 2.x (bench/peers/keras_<w>.py), the peers run by the project's `.venv` Python (pip's torch and
- * tensorflow-cpu). Each run is a fresh process training two epochs; the second is timed (the first pays one-off
- * costs). At 1 thread and at the machine's default (one per core):
- *   wasm        1 thread always for WASM; the OpenBLAS addon's products get GENLAB_BLAS_THREADS = 1 or cores,
+ * tensorflow-cpu). Each run is a fresh process training `--epochs` epochs (default 4); the first pays one-off costs,
+ * and an epoch's time is the median of the others. `--rounds R` repeats every cell R times, the contenders
+ * interleaved so that a slow spell of the machine hits all of them; a cell shows the median over rounds, and the
+ * ratios to the fastest peer are taken per round (median, with the range). At 1 thread and at the machine's
+ * default (one per core):
+ *   wasm        WASM's own kernels run on 1 thread; the native addon's (products, convolutions, large
+ *               elementwise passes) get GENLAB_BLAS_THREADS = 1 or cores (its default),
  *   tensorflow  TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS = 1, or TensorFlow's default,
  *   torch       torch.set_num_threads(1) + OMP/OpenBLAS 1, or PyTorch's default,
  *   keras       tf.config.threading 1, or TensorFlow's default.
@@ -46,8 +50,8 @@ function run(cmd: string, args: string[], env: Record<string, string>): Result {
 }
 
 /** Command and environment of one contender at `threads` (0 = the machine's default). */
-function command(c: Contender, workload: string, data: string, threads: number): { cmd: string; args: string[]; env: Record<string, string> } {
-  const common = ['--data', data, '--epochs', '2', '--seed', '1'];
+function command(c: Contender, workload: string, data: string, threads: number, epochs: number): { cmd: string; args: string[]; env: Record<string, string> } {
+  const common = ['--data', data, '--epochs', String(epochs), '--seed', '1'];
   const cores = String(os.availableParallelism());
   const one = threads === 1;
   switch (c) {
@@ -72,65 +76,103 @@ function command(c: Contender, workload: string, data: string, threads: number):
 
 const fmt = (x: number | undefined, d = 2) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '-');
 
+/** The median of a non-empty list. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+/** One run's epoch time: the median of its epochs after the first. */
+function epochTime(r: Result, k: 'seconds' | 'cpuSeconds'): number {
+  return median(r[k].length > 1 ? r[k].slice(1) : r[k]);
+}
+
+function positiveInt(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer; got ${v}`);
+  return n;
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
       only: { type: 'string' },
       threads: { type: 'string', default: '1,default' },
       contenders: { type: 'string', default: CONTENDERS.join(',') },
+      epochs: { type: 'string', default: '4' },
+      rounds: { type: 'string', default: '1' },
       record: { type: 'boolean', default: false },
     },
   });
   const workloads = values.only ? values.only.split(',') : [...WORKLOADS];
   const threadList = (values.threads ?? '1,default').split(',').map((t) => (t === 'default' ? 0 : Number(t)));
   const contenders = (values.contenders ?? '').split(',') as Contender[];
+  for (const c of contenders) if (!CONTENDERS.includes(c)) throw new Error(`--contenders: unknown ${c}; known: ${CONTENDERS.join(', ')}`);
+  const epochs = positiveInt('epochs', values.epochs);
+  const rounds = positiveInt('rounds', values.rounds);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-engines-'));
   const data = path.join(tmp, 'mnist10k.f32');
   run(process.execPath, [childJs, 'prepare', '--dataset', 'mnist10k', '--out', data], { GENLAB_BACKEND: 'wasm' });
   const load0 = os.loadavg();
   const t0 = Date.now();
-  const results: Record<string, Result | string> = {};
-  for (const w of workloads) {
-    for (const th of threadList) {
-      for (const c of contenders) {
-        const key = `${w}/${th}/${c}`;
-        const { cmd, args, env } = command(c, w, data, th);
-        try {
-          const r = run(cmd, args, env);
-          results[key] = r;
-          console.log(`${key}: epochs ${r.seconds.map((s) => fmt(s)).join('/')} s wall, ${r.cpuSeconds.map((s) => fmt(s)).join('/')} CPU-s, loss ${fmt(r.finalLoss)}`);
-        } catch (e) {
-          results[key] = (e as Error).message.split('\n')[0];
-          console.log(`${key}: FAILED ${results[key]}`);
+  const results: Record<string, Array<Result | string>> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const w of workloads) {
+      for (const th of threadList) {
+        for (const c of contenders) {
+          const key = `${w}/${th}/${c}`;
+          const { cmd, args, env } = command(c, w, data, th, epochs);
+          let r: Result | string;
+          try {
+            r = run(cmd, args, env);
+            console.log(`round ${round + 1} ${key}: epochs ${r.seconds.map((s) => fmt(s)).join('/')} s wall, ${r.cpuSeconds.map((s) => fmt(s)).join('/')} CPU-s, loss ${fmt(r.finalLoss)}`);
+          } catch (e) {
+            r = (e as Error).message.split('\n')[0];
+            console.log(`round ${round + 1} ${key}: FAILED ${r}`);
+          }
+          (results[key] ??= []).push(r);
         }
       }
     }
   }
   fs.rmSync(tmp, { recursive: true, force: true });
-  const header = `| workload | threads | ${contenders.map((c) => `${c} wall / CPU s`).join(' | ')} | genlab tensorflow / fastest peer (CPU s) |`;
-  const lines = [header, `|---|---|${contenders.map(() => '---:').join('|')}|---:|`];
+  const peerNames = (['torch', 'keras'] as Contender[]).filter((c) => contenders.includes(c));
+  const genlabNames = (['tensorflow', 'wasm'] as Contender[]).filter((c) => contenders.includes(c));
+  const ratioHeads = genlabNames.map((g) => `${g} / fastest peer (wall)`);
+  if (genlabNames.includes('tensorflow') && peerNames.includes('keras')) ratioHeads.push('tensorflow / keras (wall)');
+  const header = `| workload | threads | ${contenders.map((c) => `${c} wall / CPU s`).join(' | ')} | ${ratioHeads.join(' | ')} |`;
+  const lines = [header, `|---|---|${contenders.map(() => '---:').join('|')}|${ratioHeads.map(() => '---:').join('|')}|`];
   for (const w of workloads) {
     for (const th of threadList) {
-      const get = (c: Contender) => results[`${w}/${th}/${c}`];
-      const second = (c: Contender, k: 'seconds' | 'cpuSeconds') => {
-        const r = get(c);
-        return typeof r === 'object' ? r[k][1] : undefined;
+      const ok = (c: Contender) => (results[`${w}/${th}/${c}`] ?? []).filter((r): r is Result => typeof r === 'object');
+      const cell = (c: Contender) => {
+        const rs = ok(c);
+        if (!rs.length) return 'failed';
+        return `${fmt(median(rs.map((r) => epochTime(r, 'seconds'))))} / ${fmt(median(rs.map((r) => epochTime(r, 'cpuSeconds'))))}`;
       };
-      const peers = (['torch', 'keras'] as Contender[]).map((c) => second(c, 'cpuSeconds')).filter((x): x is number => x !== undefined);
-      const tfCpu = second('tensorflow', 'cpuSeconds');
-      const ratio = tfCpu !== undefined && peers.length ? tfCpu / Math.min(...peers) : undefined;
-      lines.push(
-        `| ${w} | ${th === 0 ? `default (${os.availableParallelism()})` : th} | ` +
-          contenders.map((c) => (typeof get(c) === 'string' ? 'failed' : `${fmt(second(c, 'seconds'))} / ${fmt(second(c, 'cpuSeconds'))}`)).join(' | ') +
-          ` | ${fmt(ratio)} |`,
-      );
+      // Ratios per round (the same round's runs), then their median and range.
+      const ratio = (g: Contender, against: Contender[]) => {
+        const per: number[] = [];
+        for (let round = 0; round < rounds; round++) {
+          const at = (c: Contender) => results[`${w}/${th}/${c}`]?.[round];
+          const mine = at(g);
+          const theirs = against.map(at).filter((r): r is Result => typeof r === 'object');
+          if (typeof mine === 'object' && theirs.length) per.push(epochTime(mine, 'seconds') / Math.min(...theirs.map((r) => epochTime(r, 'seconds'))));
+        }
+        if (!per.length) return '-';
+        return rounds > 1 ? `${fmt(median(per))} (${fmt(Math.min(...per))}-${fmt(Math.max(...per))})` : fmt(per[0]);
+      };
+      const ratios = genlabNames.map((g) => ratio(g, peerNames));
+      if (genlabNames.includes('tensorflow') && peerNames.includes('keras')) ratios.push(ratio('tensorflow', ['keras']));
+      lines.push(`| ${w} | ${th === 0 ? `default (${os.availableParallelism()})` : th} | ${contenders.map(cell).join(' | ')} | ${ratios.join(' | ')} |`);
     }
   }
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const note =
     `Run ${when} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'} (${os.totalmem() / 2 ** 30 | 0} GiB), ` +
     `load average ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at end, ` +
-    `${((Date.now() - t0) / 1000).toFixed(0)} s. Second epoch of two, one process per cell, 10k binarised MNIST digits.`;
+    `${((Date.now() - t0) / 1000).toFixed(0)} s. ${rounds} round(s); per run the median of epochs 2-${epochs}; one process per cell, 10k binarised MNIST digits.`;
   const md = `${note}\n\n${lines.join('\n')}`;
   console.log(`\n${md}`);
   fs.mkdirSync(path.join(root, 'build', 'bench'), { recursive: true });

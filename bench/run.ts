@@ -31,7 +31,8 @@ const PYTHON = '/usr/bin/python3';
 /**
  * The peer runs on one thread, as the issue asks: `torch.set_num_threads(1)` (bench/peers/common.py) does not
  * reach the OpenBLAS that Debian's PyTorch calls for its products, which otherwise starts a thread per core
- * (measured: the RBM peer used 1.1 CPU-s in a 0.55 s epoch). genlab's own OpenBLAS runs one thread by default.
+ * (measured: the RBM peer used 1.1 CPU-s in a 0.55 s epoch). genlab's addon is set to one thread to match
+ * (`native`; its default is one per core, the `native2` variant).
  */
 const PEER_ENV = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
 
@@ -72,8 +73,8 @@ const SPECS: Spec[] = [
 const VARIANT_ENV: Record<string, Record<string, string>> = {
   stock: { GENLAB_FAST_KERNELS: '0' },
   transpose: { GENLAB_NATIVE: '0' },
-  native: {},
-  // Both cores for genlab's products (the peer stays on one thread: compare the CPU-s ratio too).
+  native: { GENLAB_BLAS_THREADS: '1' },
+  // Both cores for genlab's addon (the peer stays on one thread: compare the CPU-s ratio too).
   native2: { GENLAB_BLAS_THREADS: '2' },
 };
 
@@ -277,7 +278,7 @@ async function main(): Promise<void> {
     `Seconds per epoch are medians over every timed epoch of every repetition (10k workloads: after one warm-up ` +
     `epoch per process, on both sides); ratio = genlab / PyTorch wall time (target <= 1.5); CPU-s ratio = the ` +
     `same with CPU seconds (all threads), less sensitive to other load on the machine; first-epoch ratio = the ` +
-    `ratio of the first epochs, warm-up included. PyTorch and genlab's OpenBLAS each run one thread.`;
+    `ratio of the first epochs, warm-up included. PyTorch and genlab's native addon each run one thread (native2: genlab's addon on two).`;
   console.log(`\n${header}\n\n${md}`);
   for (const r of rows) if (r.memoryCheck) console.log(`${r.name}: ${r.memoryCheck}`);
   const resultsDir = path.join(root, 'build', 'bench');

@@ -167,8 +167,12 @@ function assertAllClose(actual: Float32Array[], expected: Float32Array[], what: 
   for (let o = 0; o < expected.length; o++) {
     assert.equal(actual[o].length, expected[o].length, `${what}: output ${o} size`);
     let scale = 1;
-    for (const v of expected[o]) scale = Math.max(scale, Math.abs(v));
+    for (const v of expected[o]) if (!Number.isNaN(v)) scale = Math.max(scale, Math.abs(v));
     for (let i = 0; i < expected[o].length; i++) {
+      if (Number.isNaN(expected[o][i])) {
+        assert.ok(Number.isNaN(actual[o][i]), `${what}: output ${o}[${i}] = ${actual[o][i]}, reference NaN`);
+        continue;
+      }
       const diff = Math.abs(actual[o][i] - expected[o][i]);
       assert.ok(
         diff <= 2e-5 * scale + 1e-6, // float32 rounding of sums of up to ~10^3 terms
@@ -210,7 +214,7 @@ test('replacement kernels without the native addon equal the originals', async (
   const report = registerFastKernels({ native: false });
   assert.equal(report.native, false);
   if (backends.includes('wasm')) {
-    assert.deepEqual(report.kernels.sort(), ['wasm/BatchMatMul', 'wasm/Identity', 'wasm/_FusedMatMul']);
+    assert.deepEqual(report.kernels.sort(), ['wasm/BatchMatMul', 'wasm/Cast', 'wasm/Identity', 'wasm/_FusedMatMul']);
   }
   assert.match(report.note, /disabled/);
   await checkAgainst(cases, refs, backends, 'no addon');
@@ -401,7 +405,7 @@ test('WASM without the addon: products with a cached transposed operand follow i
   unregisterFastKernels();
 });
 
-test('Identity on WASM shares memory (no copy), and either tensor outlives the other', async (t) => {
+test('Identity and a same-dtype Cast on WASM share memory (no copy), and either tensor outlives the other', async (t) => {
   if (!backends.includes('wasm')) {
     t.skip('WASM backend unavailable');
     return;
@@ -412,8 +416,14 @@ test('Identity on WASM shares memory (no copy), and either tensor outlives the o
   const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
   const y = tf.clone(x); // runs the Identity kernel
   assert.equal(y.dataId, x.dataId, 'one buffer for both');
+  const same = tf.cast(x, 'float32'); // tfjs's ReLU gradient casts a float32 step like this
+  assert.equal(same.dataId, x.dataId, 'a same-dtype cast shares the buffer');
+  const ints = tf.tidy(() => tf.cast(tf.div(x, 4), 'int32'));
+  assert.deepEqual(Array.from(ints.dataSync()), [0, 0, 0, 1, 1, 1], 'a real cast still converts');
   x.dispose();
   assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(Array.from(same.dataSync()), [1, 2, 3, 4, 5, 6]);
+  tf.dispose([same, ints]);
   // Gradients keep tensors through Identity: results unchanged, nothing left behind.
   await assertNoLeak(() => {
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), v)))(y);
@@ -422,6 +432,66 @@ test('Identity on WASM shares memory (no copy), and either tensor outlives the o
   }, 'wasm Identity');
   y.dispose();
   assert.equal(tf.memory().numTensors, before);
+  unregisterFastKernels();
+});
+
+/**
+ * Shapes large enough for the addon's threaded paths (its thresholds: 2 MFLOP per product, 65536 values per
+ * im2col/col2im or elementwise pass): every way a product is cut (by batch, rows, columns, inner dimension), the
+ * convolution helpers by image, and the elementwise passes (same shape, a bias broadcast, NaN inputs).
+ */
+function threadedCases(): Case[] {
+  const withNaN = (x: tf.Tensor) => tf.where(tf.less(tf.abs(x), 0.001), tf.fill(x.shape, NaN), x);
+  return [
+    { name: 'batched product (cut by batch)', shapes: [[4, 64, 80], [4, 80, 64]], run: ([a, b]) => tf.matMul(a, b) },
+    { name: 'tall product (cut by rows), A transposed', shapes: [[100, 300], [100, 40]], run: ([a, b]) => tf.matMul(a, b, true) },
+    { name: 'wide product (cut by columns), B transposed', shapes: [[20, 200], [400, 200]], run: ([a, b]) => tf.matMul(a, b, false, true) },
+    {
+      name: 'long inner dimension (cut by k): filter-gradient and bias-gradient shapes',
+      shapes: [[8000, 8], [8000, 24], [50000, 24]],
+      run: ([a, b, c]) => [tf.matMul(a, b, true), tf.sum(c, 0)],
+    },
+    {
+      name: 'conv2d 8x32x32x4 * 3x3x4x8 and its gradients (im2col/col2im by image)',
+      shapes: [[8, 32, 32, 4], [3, 3, 4, 8]],
+      run: ([x, f]) => {
+        const conv = (xx: tf.Tensor, ff: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, 1, 'same');
+        return [conv(x, f), ...tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.square(conv(xx, ff))))([x, f])];
+      },
+    },
+    {
+      name: 'elementwise: add and multiply (same shape, bias, matrix broadcast), relu, step, softplus, with NaNs',
+      shapes: [[64, 32, 32], [64, 32, 32], [32], [32, 32]],
+      run: ([x, y, bias, m]) => {
+        const wide = tf.mul(x, 60); // softplus past both of its thresholds (|x| > 13.9)
+        const nan = withNaN(x);
+        return [
+          tf.add(x, y), tf.add(bias, x), tf.mul(x, y), tf.mul(m, x), tf.add(nan, y),
+          tf.relu(nan), tf.step(nan), tf.step(x, 0.3), tf.softplus(wide), tf.softplus(nan),
+          tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), y)))(x), // ReLU gradient: step, cast, multiply
+        ];
+      },
+    },
+  ];
+}
+
+test('native kernels on two threads equal the originals on shapes that use every threaded path', async (t) => {
+  const big = threadedCases();
+  const bigRefs = await references(big);
+  const report = registerFastKernels({ threads: 2 });
+  if (!report.native) {
+    t.skip(`native addon unavailable: ${report.note}`);
+    unregisterFastKernels();
+    return;
+  }
+  assert.equal(report.threads, 2);
+  for (const k of ['Add', 'Multiply', 'Relu', 'Step', 'Softplus']) {
+    for (const b of backends) assert.ok(report.kernels.includes(`${b}/${k}`), `${b}/${k} registered`);
+  }
+  await checkAgainst(big, bigRefs, backends, 'native, 2 threads');
+  // One thread gives the same values (up to the rounding of the inner-dimension cut's partial sums).
+  registerFastKernels({ threads: 1 });
+  await checkAgainst(big, bigRefs, backends, 'native, 1 thread');
   unregisterFastKernels();
 });
 

@@ -12,13 +12,21 @@
  * - `BatchMatMul` and `_FusedMatMul` on `cpu`: with the addon only (the pure-JS product is ~100x slower).
  * - `Conv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter` on `wasm` and `cpu`: with the addon only,
  *   as im2col + `cblas_sgemm` (the WASM backend ships no `Conv2DBackpropFilter` at all).
+ * - `Add`, `Multiply` (same shape, or a bias broadcast along leading axes), `Relu`, `Step` and `Softplus` of
+ *   32768 values or more, on `wasm` and `cpu`: with the addon only, one threaded native pass each.
+ * - `Cast` to the tensor's own dtype on `wasm`: shares the buffer (tfjs's ReLU gradient casts a float32 step).
+ *
+ * The addon runs every call on all cores by default: it cuts products, convolution helpers and elementwise
+ * passes into parts on its own thread pool (OpenBLAS itself stays on one thread). WASM's own kernels stay
+ * single-threaded in Node.
  *
  * Every replacement computes the same function as the kernel it replaces (test/kernels.test.ts compares them
  * on random shapes, transposes and batch dimensions); results differ only by float rounding.
  *
  * Environment: `GENLAB_FAST_KERNELS=0` disables all replacements, `GENLAB_NATIVE=0` disables only the
- * addon, `GENLAB_BLAS_THREADS=n` sets OpenBLAS's thread count (default 1: faster here, see FastKernelOptions).
+ * addon, `GENLAB_BLAS_THREADS=n` sets the addon's thread count (default: one per core, see FastKernelOptions).
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from './tf';
 import type { Random } from './random';
@@ -33,9 +41,11 @@ export interface FastKernelOptions {
    */
   native?: boolean;
   /**
-   * OpenBLAS threads for native products, an integer >= 1. Default: `GENLAB_BLAS_THREADS` if set, else 1
-   * (measured here: for these models' matrix sizes a second thread made the dense VAE epoch 1.5x slower and
-   * doubled CPU use; bench/RESULTS.md).
+   * Threads for the addon's products, convolution helpers and large elementwise passes, an integer >= 1.
+   * Default: `GENLAB_BLAS_THREADS` if set, else one per core (`os.availableParallelism()`). The addon splits
+   * each call over its own small pool (OpenBLAS itself runs on one thread: its threading sped up few of these
+   * shapes and slowed some 4x); idle workers sleep after 0.3 ms. Measured on two cores: the conv VAE epoch
+   * 10.4 -> 7.1 s, the dense VAE and RBM about even (bench/RESULTS.md, "WASM on two cores").
    */
   threads?: number;
 }
@@ -48,7 +58,7 @@ export interface FastKernelReport {
   kernels: string[];
   /** Whether products run through the native OpenBLAS addon. */
   native: boolean;
-  /** OpenBLAS thread count when `native`, else 0. */
+  /** The addon's thread count when `native`, else 0. */
   threads: number;
   /** One line for people: what is active, or why the addon is not (e.g. "addon not built: ..."). */
   note: string;
@@ -70,6 +80,14 @@ interface NativeAddon {
   /** out[i] = 1 if u_i < p[i] else 0, u from genlab's xoshiro128** whose state (Int32Array(4)) advances in place. */
   bernoulli(state: Int32Array, p: Float32Array, pOff: number, out: Float32Array, outOff: number, n: number): void;
   uniform(state: Int32Array, out: Float32Array, outOff: number, n: number): void;
+  /**
+   * One threaded pass: op 0 add, 1 multiply (b repeats with `period`), 2 relu, 3 step(alpha), 4 softplus
+   * (b and period ignored).
+   */
+  elementwise(
+    op: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, period: number,
+    out: Float32Array, outOff: number, n: number, alpha: number,
+  ): void;
   /** Interface version of the build (see NATIVE_ABI). */
   abi?: number;
   /** NHWC im2col: cols[b*outH*outW, fH*fW*inC] from x[b,inH,inW,inC] (zero padding). */
@@ -89,6 +107,7 @@ interface NativeAddon {
     x2: Float32Array, xo2: number, m2: Float32Array, mo2: number, v2: Float32Array, vo2: number,
     n: number, params: Float64Array,
   ): void;
+  /** Threads for products, convolution helpers and elementwise passes (the addon's own pool; OpenBLAS runs on 1). */
   setThreads(n: number): void;
   getThreads(): number;
   config(): string;
@@ -96,7 +115,7 @@ interface NativeAddon {
 
 let addon: NativeAddon | null | undefined; // undefined: not tried yet
 /** The addon interface this file expects (native/src/genlab_native.c, GENLAB_NATIVE_ABI). */
-const NATIVE_ABI = 3;
+const NATIVE_ABI = 4;
 let addonNote = '';
 
 /** Where scripts/build-native.js puts the addon, relative to this file (lib/ or dist/lib/). */
@@ -467,6 +486,63 @@ function nativeSumLeading(lib: NativeAddon, args: KernelArgs, backendName: strin
   lib.sgemm(O1, o1Off, 0, X, xOff, 0, C, cOff, 1, 1, cols, rows, false, false);
   ad.dispose(ones);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Large elementwise passes (native only): the bias adds, ReLUs, ReLU gradients and softplus of a conv step run on
+// activations of 10^5-10^6 values, where one threaded native pass beats the single-threaded WASM kernel. Smaller
+// tensors keep the original kernel (a native call costs more than it saves there).
+
+/** Below this many values the original elementwise kernel runs. */
+const ELEMENTWISE_MIN = 32768;
+
+const enum Elementwise { Add = 0, Multiply = 1, Relu = 2, Step = 3, Softplus = 4 }
+
+/**
+ * When `small` broadcasts against `big` by repeating along leading axes (its shape, leading 1s dropped, is a
+ * suffix of big's and no longer than it), the length of one repeat; else null.
+ */
+function trailingPeriod(big: number[], small: number[]): number | null {
+  let first = 0;
+  while (first < small.length && small[first] === 1) first++;
+  const s = small.slice(first);
+  if (small.length > big.length) return null;
+  for (let i = 1; i <= s.length; i++) if (s[s.length - i] !== big[big.length - i]) return null;
+  return sizeOf(s);
+}
+
+/** Add or Multiply of float32 tensors of one shape, or one broadcast along leading axes (a bias). */
+function nativeBinary(lib: NativeAddon, op: Elementwise, args: KernelArgs, backendName: string): TensorInfo | null {
+  const { a, b } = args.inputs as Record<string, TensorInfo>;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  // Both ops commute exactly in floating point, so the larger operand can go first.
+  const [big, small] = sizeOf(b.shape) > sizeOf(a.shape) ? [b, a] : [a, b];
+  const n = sizeOf(big.shape);
+  const period = trailingPeriod(big.shape, small.shape);
+  const ad = adapterFor(backendName, args.backend);
+  if (n < ELEMENTWISE_MIN || !period || !ad) return null;
+  const out = ad.alloc(big.shape);
+  lib.elementwise(op, ...ad.view(big), ...ad.view(small), period, ...ad.view(out), n, 0);
+  return out;
+}
+
+/** Relu, Step (any alpha) and Softplus of a large float32 tensor. */
+function nativeUnary(lib: NativeAddon, op: Elementwise, args: KernelArgs, backendName: string): TensorInfo | null {
+  const { x } = args.inputs as Record<string, TensorInfo>;
+  const n = sizeOf(x.shape);
+  const ad = adapterFor(backendName, args.backend);
+  if (x.dtype !== 'float32' || n < ELEMENTWISE_MIN || !ad) return null;
+  const alpha = op === Elementwise.Step ? Number((args.attrs as Record<string, unknown>).alpha ?? 0) : 0;
+  const out = ad.alloc(x.shape);
+  const [X, xOff] = ad.view(x);
+  lib.elementwise(op, X, xOff, X, xOff, 1, ...ad.view(out), n, alpha);
+  return out;
+}
+
+/** A Cast to the tensor's own dtype (tfjs's ReLU gradient casts step(x), already float32): no copy on WASM. */
+function sameTypeCast(args: KernelArgs): TensorInfo | null {
+  const { x } = args.inputs as Record<string, TensorInfo>;
+  return (args.attrs as Record<string, unknown>).dtype === x.dtype ? sharedIdentity(args) : null;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -907,8 +983,10 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
   }
   if (lib) {
     const envThreads = Number(process.env.GENLAB_BLAS_THREADS ?? '');
-    const threads = options.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : 1);
-    if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer; got ${threads}`);
+    const threads = options.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : Math.min(os.availableParallelism(), 64));
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+      throw new Error(`registerFastKernels: threads must be an integer in [1, 64] (option or GENLAB_BLAS_THREADS); got ${threads}`);
+    }
     lib.setThreads(threads);
   }
   const nativeLib = lib;
@@ -935,7 +1013,13 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       replaceKernel('Conv2DBackpropFilter', backendName, (args) =>
         nativeConv2DBackpropFilter(nativeLib, args, backendName),
       );
+      replaceKernel('Add', backendName, (args) => nativeBinary(nativeLib, Elementwise.Add, args, backendName));
+      replaceKernel('Multiply', backendName, (args) => nativeBinary(nativeLib, Elementwise.Multiply, args, backendName));
+      replaceKernel('Relu', backendName, (args) => nativeUnary(nativeLib, Elementwise.Relu, args, backendName));
+      replaceKernel('Step', backendName, (args) => nativeUnary(nativeLib, Elementwise.Step, args, backendName));
+      replaceKernel('Softplus', backendName, (args) => nativeUnary(nativeLib, Elementwise.Softplus, args, backendName));
     }
+    if (backendName === 'wasm') replaceKernel('Cast', backendName, (args) => sameTypeCast(args));
     if (backendName === 'wasm') replaceKernel('Identity', backendName, (args) => sharedIdentity(args));
     if (!nativeLib && backendName === 'wasm') {
       // Without the addon only the WASM transposed products need help (measured 8-15x slower).

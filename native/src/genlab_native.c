@@ -14,11 +14,13 @@
  *   im2col(x, xOff, cols, geometry) / col2im(cols, dx, dxOff, geometry): NHWC convolution helpers.
  *   transpose(...) / gatherRows(...): batched 2D transpose and row gather (4-byte elements).
  *   adam(...): one fused Adam step over a variable.
- *   setThreads(n) / getThreads(): OpenBLAS's thread count.
+ *   elementwise(...): add, multiply (same shape or a trailing-axis broadcast), relu, step, softplus.
+ *   setThreads(n) / getThreads(): how many threads the products and convolution helpers use (see "Threads").
  *   config(): OpenBLAS's build string (core and threading model).
  *   abi: the version of this interface; lib/kernels.ts refuses an addon built from older sources.
  */
-#define GENLAB_NATIVE_ABI 3
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
+#define GENLAB_NATIVE_ABI 4
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <cblas.h>
@@ -26,10 +28,141 @@
 #include <stdio.h>
 #include <string.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <stdlib.h>
 
 extern void openblas_set_num_threads(int);
-extern int openblas_get_num_threads(void);
 extern char *openblas_get_config(void);
+
+/*
+ * Threads. OpenBLAS's own threading was measured to help little on genlab's shapes and to hurt on some
+ * (bench/RESULTS.md, "WASM on two cores"): a product with a tiny inner dimension (a 3x3 convolution on one
+ * channel, k = 9) ran 4x slower on two OpenBLAS threads than on one, and a product with a long inner dimension
+ * (a filter gradient, k = batch * pixels) did not speed up at all. So OpenBLAS always runs single-threaded here,
+ * and the addon splits the work itself: a product by rows or columns of C (or by batch), im2col and col2im by
+ * image, each part one single-threaded call, on a small pool of worker threads that sleep between calls.
+ */
+#define GENLAB_MAX_THREADS 64
+
+typedef void (*part_fn)(void *ctx, int64_t part, int64_t parts);
+
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t wake, finished;
+  int threads;           /* requested, >= 1; the caller is one of them */
+  int started;           /* worker threads running (they never exit) */
+  _Atomic uint64_t generation; /* bumped once per parallel call */
+  int sleeping;          /* workers waiting on `wake` */
+  part_fn fn;
+  void *ctx;
+  int64_t parts, next, pending;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 1, 0, 0, 0, NULL, NULL, 0, 0, 0};
+
+/* Only one parallel call at a time (Node worker threads may share this addon): others run serially. */
+static pthread_mutex_t pool_caller = PTHREAD_MUTEX_INITIALIZER;
+
+/* Claims and runs parts until none are left; called with pool.mu held, returns with it held. */
+static void pool_drain(void) {
+  while (pool.next < pool.parts) {
+    const int64_t part = pool.next++;
+    part_fn fn = pool.fn;
+    void *ctx = pool.ctx;
+    const int64_t parts = pool.parts;
+    pthread_mutex_unlock(&pool.mu);
+    fn(ctx, part, parts);
+    pthread_mutex_lock(&pool.mu);
+    if (--pool.pending == 0) pthread_cond_signal(&pool.finished);
+  }
+}
+
+/* Nanoseconds on the monotonic clock. */
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/*
+ * How long an idle worker watches for the next call before it sleeps. A training step calls the addon every
+ * few hundred microseconds, and waking a sleeping thread costs tens of microseconds (more in a VM), so workers
+ * stay awake briefly; past this they sleep and cost nothing. OpenBLAS's own workers spin far longer (~0.1 s).
+ */
+#define GENLAB_SPIN_NS 300000
+
+static void *pool_worker(void *arg) {
+  const int index = (int)(intptr_t)arg; /* 1-based: the caller is thread 0 */
+  uint64_t seen = atomic_load(&pool.generation);
+  for (;;) {
+    const int64_t until = now_ns() + GENLAB_SPIN_NS;
+    int spins = 0;
+    while (atomic_load_explicit(&pool.generation, memory_order_acquire) == seen) {
+      if ((++spins & 255) == 0 && now_ns() > until) break;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    pthread_mutex_lock(&pool.mu);
+    while (atomic_load(&pool.generation) == seen) {
+      pool.sleeping++;
+      pthread_cond_wait(&pool.wake, &pool.mu);
+      pool.sleeping--;
+    }
+    seen = atomic_load(&pool.generation);
+    if (index < pool.threads) pool_drain();
+    pthread_mutex_unlock(&pool.mu);
+  }
+  return NULL;
+}
+
+/* Sets the thread count, starting workers as needed; returns the count in effect. */
+static int pool_set_threads(int n) {
+  if (n < 1) n = 1;
+  if (n > GENLAB_MAX_THREADS) n = GENLAB_MAX_THREADS;
+  pthread_mutex_lock(&pool.mu);
+  while (pool.started < n - 1) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, pool_worker, (void *)(intptr_t)(pool.started + 1)) != 0) break;
+    pthread_detach(t);
+    pool.started++;
+  }
+  pool.threads = pool.started + 1 < n ? pool.started + 1 : n;
+  n = pool.threads;
+  pthread_mutex_unlock(&pool.mu);
+  return n;
+}
+
+/* Runs fn(ctx, p, parts) for p in [0, parts) on the pool (the caller takes parts too) and waits for all. */
+static void pool_run(part_fn fn, void *ctx, int64_t parts) {
+  if (parts <= 1 || pool.threads <= 1 || pthread_mutex_trylock(&pool_caller) != 0) {
+    for (int64_t p = 0; p < parts; p++) fn(ctx, p, parts);
+    return;
+  }
+  pthread_mutex_lock(&pool.mu);
+  pool.fn = fn;
+  pool.ctx = ctx;
+  pool.parts = parts;
+  pool.next = 0;
+  pool.pending = parts;
+  atomic_fetch_add(&pool.generation, 1);
+  if (pool.sleeping > 0) pthread_cond_broadcast(&pool.wake);
+  pool_drain();
+  while (pool.pending > 0) pthread_cond_wait(&pool.finished, &pool.mu);
+  pthread_mutex_unlock(&pool.mu);
+  pthread_mutex_unlock(&pool_caller);
+}
+
+/* [lo, hi) of part p when n items are cut into `parts` near-equal runs whose starts are multiples of `align`. */
+static void part_range(int64_t n, int64_t p, int64_t parts, int64_t align, int64_t *lo, int64_t *hi) {
+  const int64_t units = (n + align - 1) / align;
+  const int64_t u0 = units * p / parts, u1 = units * (p + 1) / parts;
+  *lo = u0 * align < n ? u0 * align : n;
+  *hi = u1 * align < n ? u1 * align : n;
+}
+
+/* Below this many floating-point operations a product runs on the calling thread (a hand-off costs ~10 us). */
+#define GENLAB_PARALLEL_FLOPS 2000000.0
 
 #define CHECK(env, call)                                                    \
   do {                                                                      \
@@ -81,6 +214,62 @@ static int get_f32(napi_env env, napi_value v, float **ptr, int64_t *len) {
 }
 
 /*
+ * One sgemm call, cut into parts: by batch (split 0), by rows of C (1), by columns of C (2), or, for one product
+ * with a long inner dimension and a small C (a filter or bias gradient: k = batch * pixels), by the inner
+ * dimension (3): part 0 accumulates into C, the others into their own scratch blocks, added to C at the end.
+ */
+typedef struct {
+  const float *A;
+  int64_t aStride;
+  const float *B;
+  int64_t bStride;
+  float *C;
+  int64_t batch, m, n, k;
+  int transA, transB;
+  float alpha, beta;
+  int split;
+  float *scratch; /* split 3: (parts - 1) blocks of m * n */
+} gemm_t;
+
+/* C_i[r0:r1, c0:c1] (+)= alpha op(A_i)[r0:r1, k0:k1] op(B_i)[k0:k1, c0:c1], written to out (ldc n). */
+static void gemm_block(const gemm_t *g, int64_t i, int64_t r0, int64_t r1, int64_t c0, int64_t c1, int64_t k0,
+                       int64_t k1, float beta, float *out) {
+  float *c = out + r0 * g->n + c0;
+  if (r1 <= r0 || c1 <= c0) return;
+  if (k1 <= k0) {
+    for (int64_t r = r0; r < r1; r++, c += g->n)
+      for (int64_t j = 0; j < c1 - c0; j++) c[j] = beta == 0.0f ? 0.0f : beta * c[j];
+    return;
+  }
+  /* Row-major op(A) is [m,k]: stored [m,k] (lda k) or, transposed, [k,m] (lda m); op(B) [k,n] likewise. */
+  const int lda = g->transA ? (int)g->m : (int)g->k;
+  const int ldb = g->transB ? (int)g->k : (int)g->n;
+  const float *a = g->A + i * g->aStride + (g->transA ? k0 * g->m + r0 : r0 * g->k + k0);
+  const float *b = g->B + i * g->bStride + (g->transB ? c0 * g->k + k0 : k0 * g->n + c0);
+  cblas_sgemm(CblasRowMajor, g->transA ? CblasTrans : CblasNoTrans, g->transB ? CblasTrans : CblasNoTrans,
+              (int)(r1 - r0), (int)(c1 - c0), (int)(k1 - k0), g->alpha, a, lda, b, ldb, beta, c, (int)g->n);
+}
+
+static void gemm_part(void *ctx, int64_t p, int64_t parts) {
+  const gemm_t *g = (const gemm_t *)ctx;
+  int64_t lo, hi;
+  if (g->split == 0) {
+    part_range(g->batch, p, parts, 1, &lo, &hi);
+    for (int64_t i = lo; i < hi; i++) gemm_block(g, i, 0, g->m, 0, g->n, 0, g->k, g->beta, g->C + i * g->m * g->n);
+  } else if (g->split == 1) {
+    part_range(g->m, p, parts, 8, &lo, &hi);
+    for (int64_t i = 0; i < g->batch; i++) gemm_block(g, i, lo, hi, 0, g->n, 0, g->k, g->beta, g->C + i * g->m * g->n);
+  } else if (g->split == 2) {
+    part_range(g->n, p, parts, 16, &lo, &hi);
+    for (int64_t i = 0; i < g->batch; i++) gemm_block(g, i, 0, g->m, lo, hi, 0, g->k, g->beta, g->C + i * g->m * g->n);
+  } else {
+    part_range(g->k, p, parts, 64, &lo, &hi);
+    if (p == 0) gemm_block(g, 0, 0, g->m, 0, g->n, lo, hi, g->beta, g->C);
+    else gemm_block(g, 0, 0, g->m, 0, g->n, lo, hi, 0.0f, g->scratch + (p - 1) * g->m * g->n);
+  }
+}
+
+/*
  * sgemm(A, aOff, aStride, B, bOff, bStride, C, cOff, batch, m, n, k, transA, transB[, alpha, beta])
  *   for i in [0, batch): C_i[m,n] = alpha op(A_i) @ op(B_i) + beta C_i, op(A_i): [m,k], op(B_i): [k,n],
  *   row-major; alpha = 1 and beta = 0 when omitted (with beta = 0, C's previous contents are ignored).
@@ -118,17 +307,26 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
       cOff + batch * m * n > lenC)
     return throw_msg(env, "genlab_native.sgemm: an operand extends past the end of its array");
 
-  const int lda = transA ? (int)m : (int)k;
-  const int ldb = transB ? (int)k : (int)n;
-  for (int64_t i = 0; i < batch; i++) {
-    float *c = C + cOff + i * m * n;
-    if (k == 0) {
-      for (int64_t j = 0; j < m * n; j++) c[j] = beta == 0.0 ? 0.0f : (float)beta * c[j];
-      continue;
+  gemm_t job = {A + aOff, aStride, B + bOff, bStride, C + cOff, batch, m, n, k, transA, transB, (float)alpha,
+                (float)beta, 0, NULL};
+  const double flops = 2.0 * (double)batch * (double)m * (double)n * (double)k;
+  int64_t parts = flops < GENLAB_PARALLEL_FLOPS ? 1 : pool.threads;
+  if (parts > 1 && batch < parts) {
+    const int rowsSplit = m / 8 >= parts, colsSplit = n / 16 >= parts;
+    const int innerSplit = batch == 1 && k >= 1024 * parts && k >= 32 * (m > n ? m : n) && m * n <= (1 << 20);
+    if (innerSplit && (job.scratch = malloc((size_t)((parts - 1) * m * n) * sizeof(float))) != NULL) job.split = 3;
+    else if (rowsSplit && (m >= n || !colsSplit)) job.split = 1;
+    else if (colsSplit) job.split = 2;
+    else parts = 1;
+  }
+  pool_run(gemm_part, &job, parts);
+  if (job.split == 3) {
+    float *c = C + cOff;
+    for (int64_t p = 1; p < parts; p++) {
+      const float *t = job.scratch + (p - 1) * m * n;
+      for (int64_t j = 0; j < m * n; j++) c[j] += t[j];
     }
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)m,
-                (int)n, (int)k, (float)alpha, A + aOff + i * aStride, lda, B + bOff + i * bStride, ldb, (float)beta,
-                c, (int)n);
+    free(job.scratch);
   }
   return NULL;
 }
@@ -168,11 +366,11 @@ static const char *check_conv(const geom_t *g, int64_t imgLen, int64_t off, int6
  * Walks every (output pixel, filter tap) pair of g. gather: cols[(b,oh,ow), (fh,fw,ic)] = img[b, ih, iw, ic]
  * (0 outside the image). scatter: img[b, ih, iw, ic] += cols[...] (taps outside the image are dropped).
  */
-static void patches(const geom_t *g, float *img0, float *cols, int scatter) {
+static void patches(const geom_t *g, float *img0, float *cols, int scatter, int64_t b0, int64_t b1) {
   const int64_t kk = g->fH * g->fW * g->inC;
   const size_t rowBytes = (size_t)g->inC * sizeof(float);
-  float *row = cols;
-  for (int64_t b = 0; b < g->batch; b++) {
+  float *row = cols + b0 * g->outH * g->outW * kk;
+  for (int64_t b = b0; b < b1; b++) {
     float *img = img0 + b * g->inH * g->inW * g->inC;
     for (int64_t oh = 0; oh < g->outH; oh++) {
       for (int64_t ow = 0; ow < g->outW; ow++, row += kk) {
@@ -186,6 +384,8 @@ static void patches(const geom_t *g, float *img0, float *cols, int scatter) {
             if (scatter) {
               if (inside)
                 for (int64_t c = 0; c < g->inC; c++) pixel[c] += tap[c];
+            } else if (g->inC == 1) { /* one channel (a first layer): no library call per element */
+              tap[0] = inside ? pixel[0] : 0.0f;
             } else if (inside) {
               memcpy(tap, pixel, rowBytes);
             } else {
@@ -196,6 +396,23 @@ static void patches(const geom_t *g, float *img0, float *cols, int scatter) {
       }
     }
   }
+}
+
+typedef struct {
+  const geom_t *g;
+  float *img, *cols;
+  int scatter;
+} patches_t;
+
+/* Part p of the batch: images are independent (col2im scatters only into its own image), so parts never race. */
+static void patches_part(void *ctx, int64_t p, int64_t parts) {
+  const patches_t *t = (const patches_t *)ctx;
+  int64_t b0, b1;
+  part_range(t->g->batch, p, parts, 1, &b0, &b1);
+  if (t->scatter)
+    memset(t->img + b0 * t->g->inH * t->g->inW * t->g->inC, 0,
+           (size_t)((b1 - b0) * t->g->inH * t->g->inW * t->g->inC) * sizeof(float));
+  patches(t->g, t->img, t->cols, t->scatter, b0, b1);
 }
 
 /* im2col(x, xOff, cols, geometry) and col2im(cols, dx, dxOff, geometry) (col2im zeroes dx first). */
@@ -213,8 +430,11 @@ static napi_value im2col_or_col2im(napi_env env, napi_callback_info info, int sc
                                   : "genlab_native.im2col expects (Float32Array, offset, Float32Array, Int32Array(14))");
   const char *err = check_conv(&g, imgLen, off, colsLen);
   if (err) return throw_msg(env, err);
-  if (scatter) memset(img + off, 0, (size_t)(g.batch * g.inH * g.inW * g.inC) * sizeof(float));
-  patches(&g, img + off, cols, scatter);
+  patches_t job = {&g, img + off, cols, scatter};
+  const int64_t work = g.batch * g.outH * g.outW * g.fH * g.fW * g.inC; /* elements copied or added */
+  int64_t parts = work < 65536 ? 1 : pool.threads;
+  if (parts > g.batch) parts = g.batch;
+  pool_run(patches_part, &job, parts);
   return NULL;
 }
 
@@ -409,21 +629,105 @@ static napi_value uniform(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * elementwise(op, a, aOff, b, bOff, period, out, outOff, n, alpha): one pass over n float32 values, split over
+ * the pool's threads, for the large elementwise kernels of a training step (bias adds on activations, ReLU and
+ * its gradient, the Bernoulli loss's softplus):
+ *   op 0 add:      out[i] = a[i] + b[i % period]      (period = n: same shape; else b broadcast over rows)
+ *   op 1 multiply: out[i] = a[i] * b[i % period]
+ *   op 2 relu:     out[i] = a[i] < 0 ? 0 : a[i]        (NaN stays NaN, as in tfjs)
+ *   op 3 step:     out[i] = a[i] > 0 ? 1 : alpha       (NaN stays NaN)
+ *   op 4 softplus: out[i] = log(1 + exp(a[i])), computed as TensorFlow.js does (exp below, x above the
+ *                  float32 thresholds).
+ * b, bOff and period are ignored by ops 2-4 (pass a and 1).
+ */
+typedef struct {
+  int op;
+  const float *a, *b;
+  float *out;
+  int64_t n, period;
+  float alpha;
+} ew_t;
+
+GENLAB_SIMD_CLONES
+static void ew_binary(int op, const float *restrict a, const float *restrict b, float *restrict o, int64_t len) {
+  if (op == 0)
+    for (int64_t i = 0; i < len; i++) o[i] = a[i] + b[i];
+  else
+    for (int64_t i = 0; i < len; i++) o[i] = a[i] * b[i];
+}
+
+GENLAB_SIMD_CLONES
+static void ew_unary(int op, const float *restrict a, float *restrict o, int64_t len, float alpha) {
+  if (op == 2) {
+    for (int64_t i = 0; i < len; i++) o[i] = a[i] < 0.0f ? 0.0f : a[i];
+  } else if (op == 3) {
+    for (int64_t i = 0; i < len; i++) o[i] = a[i] != a[i] ? a[i] : a[i] > 0.0f ? 1.0f : alpha;
+  } else {
+    const float threshold = logf(1.1920928955078125e-7f) + 2.0f; /* as tfjs-backend-cpu's Softplus */
+    for (int64_t i = 0; i < len; i++) {
+      const float x = a[i], e = expf(x);
+      o[i] = x < threshold ? e : x > -threshold ? x : logf(e + 1.0f);
+    }
+  }
+}
+
+static void ew_part(void *ctx, int64_t p, int64_t parts) {
+  const ew_t *e = (const ew_t *)ctx;
+  int64_t lo, hi;
+  if (e->op >= 2 || e->period == e->n) {
+    part_range(e->n, p, parts, 16, &lo, &hi);
+    if (e->op >= 2) ew_unary(e->op, e->a + lo, e->out + lo, hi - lo, e->alpha);
+    else ew_binary(e->op, e->a + lo, e->b + lo, e->out + lo, hi - lo);
+    return;
+  }
+  part_range(e->n / e->period, p, parts, 1, &lo, &hi);
+  for (int64_t r = lo; r < hi; r++)
+    ew_binary(e->op, e->a + r * e->period, e->b, e->out + r * e->period, e->period);
+}
+
+static napi_value elementwise(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t op, aOff, bOff, period, outOff, n, aLen, bLen, outLen;
+  double alpha;
+  float *a, *b, *out;
+  if (argc != 10 || !get_i64(env, argv[0], &op) || !get_f32(env, argv[1], &a, &aLen) || !get_i64(env, argv[2], &aOff) ||
+      !get_f32(env, argv[3], &b, &bLen) || !get_i64(env, argv[4], &bOff) || !get_i64(env, argv[5], &period) ||
+      !get_f32(env, argv[6], &out, &outLen) || !get_i64(env, argv[7], &outOff) || !get_i64(env, argv[8], &n) ||
+      napi_get_value_double(env, argv[9], &alpha) != napi_ok)
+    return throw_msg(env, "genlab_native.elementwise expects (op, Float32Array, offset, Float32Array, offset, period, "
+                          "Float32Array, offset, n, alpha)");
+  if (op < 0 || op > 4) return throw_msg(env, "genlab_native.elementwise: op must be 0-4");
+  if (n < 0 || aOff < 0 || bOff < 0 || outOff < 0 || aOff + n > aLen || outOff + n > outLen)
+    return throw_msg(env, "genlab_native.elementwise: out of range");
+  if (op <= 1 && (period < 1 || n % period != 0 || bOff + period > bLen))
+    return throw_msg(env, "genlab_native.elementwise: period must divide n and b must hold period values");
+  if (n == 0) return NULL;
+  ew_t job = {(int)op, a + aOff, b + bOff, out + outOff, n, op <= 1 ? period : n, (float)alpha};
+  int64_t parts = n < 65536 ? 1 : pool.threads;
+  if (op <= 1 && job.period < n && parts > n / job.period) parts = n / job.period;
+  pool_run(ew_part, &job, parts);
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int64_t t;
-  if (argc != 1 || !get_i64(env, argv[0], &t) || t < 1 || t > 1024)
-    return throw_msg(env, "genlab_native.setThreads expects an integer in [1, 1024]");
-  openblas_set_num_threads((int)t);
+  if (argc != 1 || !get_i64(env, argv[0], &t) || t < 1 || t > GENLAB_MAX_THREADS)
+    return throw_msg(env, "genlab_native.setThreads expects an integer in [1, 64]");
+  openblas_set_num_threads(1);
+  pool_set_threads((int)t);
   return NULL;
 }
 
 static napi_value get_threads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
-  CHECK(env, napi_create_int32(env, openblas_get_num_threads(), &out));
+  CHECK(env, napi_create_int32(env, pool.threads, &out));
   return out;
 }
 
@@ -435,6 +739,7 @@ static napi_value config(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  openblas_set_num_threads(1); /* see "Threads" */
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"im2col", NULL, im2col, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -447,6 +752,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bernoulli", NULL, bernoulli, NULL, NULL, NULL, napi_enumerable, NULL},
       {"uniform", NULL, uniform, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"elementwise", NULL, elementwise, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   napi_value abi;
