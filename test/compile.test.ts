@@ -14,6 +14,7 @@ import { BernoulliRBM } from '../lib/rbm/bernoulli';
 import { GaussianBernoulliRBM } from '../lib/rbm/gaussian';
 import { VAE } from '../lib/vae/vae';
 import { DDPM } from '../lib/diffusion/ddpm';
+import { EnergyModel } from '../lib/ebm/energy-model';
 import { Random } from '../lib/engine/random';
 
 const build = readTensorflowBuild('gpu') ?? readTensorflowBuild('cpu');
@@ -243,6 +244,42 @@ test('DDPM: the compiled step gives the op-by-op run (MLP on vectors, U-Net on i
       const reference = await opByOp(run);
       assert.equal(tf.memory().numTensors, before, `${name}: no leaks`);
       assert.ok(maxAbsDiff(compiled, reference) <= 1e-4 * (1 + Math.abs(reference[0])), `${name}: losses ${compiled} vs ${reference}`);
+      x.dispose();
+    }
+  });
+});
+
+test('EnergyModel: compiled Langevin steps give the op-by-op chains (dense and conv), in fit and in sample', { skip: SKIP }, async () => {
+  await onTensorflow(async () => {
+    const rng = new Random(9);
+    const cases: Array<[string, () => EnergyModel, tf.Tensor]> = [
+      ['dense', () => new EnergyModel({ dataShape: [2], hiddenUnits: [16, 16], seed: 2 }), tf.tensor2d(rng.normalArray(96 * 2), [96, 2])],
+      ['conv', () => new EnergyModel({ dataShape: [8, 8, 1], convFilters: [4, 8], convDenseUnits: 8, seed: 3 }), tf.tensor4d(rng.uniformArray(48 * 64), [48, 8, 8, 1])],
+    ];
+    for (const [name, make, x] of cases) {
+      const run = async () => {
+        const m = make();
+        try {
+          const h = await m.fit(x as never, { epochs: 2, batchSize: 32, langevin: { steps: 6 }, progress: false });
+          const s = m.sample(5, { steps: 4, seed: 1 });
+          const samples = (s.dataSync() as Float32Array).slice();
+          s.dispose();
+          return { h, samples };
+        } finally {
+          m.dispose();
+        }
+      };
+      const before = tf.memory().numTensors;
+      const stats = { ...compileStats };
+      const compiled = await run();
+      assert.ok(compileStats.recordings > stats.recordings && compileStats.fallbacks === stats.fallbacks, `${name}: Langevin was compiled`);
+      const reference = await opByOp(run);
+      assert.equal(tf.memory().numTensors, before, `${name}: no leaks`);
+      for (const k of ['loss', 'energyNegative', 'langevinMove', 'scoreNorm']) {
+        const tol = 1e-3 * (1 + Math.max(...reference.h[k].map(Math.abs)));
+        assert.ok(maxAbsDiff(compiled.h[k], reference.h[k]) <= tol, `${name} ${k}: ${compiled.h[k]} vs ${reference.h[k]}`);
+      }
+      assert.ok(maxAbsDiff(compiled.samples, reference.samples) <= 1e-3, `${name}: samples`);
       x.dispose();
     }
   });

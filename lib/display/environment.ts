@@ -34,7 +34,7 @@ function environmentRows(env: EnvironmentDescription): [string, string][] {
       env.choice === 'tensorflow'
         ? "not needed (TensorFlow's own kernels)"
         : env.kernels.native
-          ? `native OpenBLAS, ${env.kernels.threads} thread(s)`
+          ? `native addon (OpenBLAS products), ${env.kernels.threads} thread${env.kernels.threads === 1 ? '' : 's'}`
           : env.kernels.note,
     ],
   );

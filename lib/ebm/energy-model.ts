@@ -26,6 +26,7 @@
  */
 import { ready, tf } from '../engine/backend';
 import { Random } from '../engine/random';
+import { CompiledFunction, compileFunction } from '../engine/tensorflow-graph';
 import {
   assertFiniteNumber,
   assertKnownOptions,
@@ -195,6 +196,8 @@ export class EnergyModel {
   /** Replay buffer `[size * D]` on the host (gathered and written back per batch), or null before fit. */
   private buffer: Float32Array | null = null;
   private disposed = false;
+  /** Compiled Langevin steps by setting (see {@link EnergyModel.langevinStep}). */
+  private readonly langevinSteps = new Map<string, CompiledFunction>();
 
   constructor(opts: EnergyModelOptions) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
@@ -403,6 +406,27 @@ export class EnergyModel {
     return out;
   }
 
+  /**
+   * One Langevin step `[x, z] -> [x']` (and `|grad E(x)|` averaged over the chains when `withNorm`), compiled once
+   * per setting (engine/tensorflow-graph.ts: on the native backend one TensorFlow op per step instead of ~40;
+   * elsewhere it runs as written). The noise z comes in as an input, drawn by the model's own generator:
+   *   x' = clip(x - stepSize * clip(grad_x E(x), +-gradientClip) + noise * z, lo, hi).
+   */
+  private langevinStep(lg: Langevin, lo: number, hi: number, withNorm: boolean): CompiledFunction {
+    const key = JSON.stringify([lg.stepSize, lg.noise, lg.gradientClip, lo, hi, withNorm]);
+    let step = this.langevinSteps.get(key);
+    if (!step) {
+      step = compileFunction(([x, z]) => {
+        let g = this.energyGrad(x as tf.Tensor2D); //                                                   [n, D]
+        const norm = withNorm ? [g.square().sum(1).sqrt().mean()] : [];
+        if (lg.gradientClip !== Infinity) g = g.clipByValue(-lg.gradientClip, lg.gradientClip) as tf.Tensor2D;
+        return [x.sub(g.mul(lg.stepSize)).add(z.mul(lg.noise)).clipByValue(lo, hi), ...norm];
+      }, 'langevin');
+      this.langevinSteps.set(key, step);
+    }
+    return step;
+  }
+
   /** Langevin chains from `x0` `[n, D]` (not consumed); returns the end points and the mean |grad E| at them. */
   private runLangevin(x0: tf.Tensor2D, lg: Langevin, rng: Random): { x: tf.Tensor2D; scoreNorm: number } {
     const [lo, hi] = this.config.range ?? [-1, 1];
@@ -412,16 +436,12 @@ export class EnergyModel {
     for (let k = 0; k < lg.steps; k++) {
       const z = tf.tensor2d(rng.normalArray(n * D), [n, D]);
       const last = k === lg.steps - 1;
-      const next = tf.tidy(() => {
-        let g = this.energyGrad(x); //                                                           [n, D]
-        if (last) gradNorm = tf.keep(g.square().sum(1).sqrt().mean() as tf.Scalar);
-        if (lg.gradientClip !== Infinity) g = g.clipByValue(-lg.gradientClip, lg.gradientClip) as tf.Tensor2D;
-        // x <- clip(x - stepSize * grad E(x) + noise * z)
-        return x.sub(g.mul(lg.stepSize)).add(z.mul(lg.noise)).clipByValue(lo, hi) as tf.Tensor2D;
-      });
+      const step = this.langevinStep(lg, lo, hi, last);
+      const [next, norm] = tf.tidy(() => step.call([x, z]));
+      if (norm) gradNorm = norm as tf.Scalar;
       z.dispose();
       x.dispose();
-      x = next;
+      x = next as tf.Tensor2D;
     }
     let scoreNorm = 0;
     if (gradNorm) {
@@ -485,6 +505,8 @@ export class EnergyModel {
     if (this.disposed) return;
     this.disposed = true;
     this.training.dispose();
+    for (const step of this.langevinSteps.values()) step.dispose();
+    this.langevinSteps.clear();
     this.network.dispose();
     this.buffer = null;
   }
