@@ -194,7 +194,7 @@ test('environment text and HTML forms carry every field and escape HTML', async 
   // Which kernels run, as the kernels module reports them (native addon or the reason it is not used).
   const k = fastKernelReport();
   assert.deepEqual(env.kernels, { native: k.native, threads: k.threads, note: k.note });
-  const kernelsLine = env.choice === 'tensorflow' ? "not needed (TensorFlow's own kernels)" : k.native ? 'native OpenBLAS' : k.note;
+  const kernelsLine = env.choice === 'tensorflow' ? "not needed (TensorFlow's own kernels)" : k.native ? `native addon (OpenBLAS products), ${k.threads} thread` : k.note;
   assert.ok(text.includes(kernelsLine), text);
   if (env.choice === 'tensorflow') assert.ok(text.includes(`TensorFlow     ${env.versions.tensorflow} (native, CPU build`), text);
   const html = environmentHtml({ ...env, skipped: [{ choice: 'tensorflow', reason: '<script>x</script> & co' }] });
