@@ -23,6 +23,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from './stats';
 
 const RESULT_PREFIX = 'BENCH_RESULT ';
 const root = path.resolve(__dirname, '..', '..');
@@ -75,13 +76,6 @@ function command(c: Contender, workload: string, data: string, threads: number, 
 }
 
 const fmt = (x: number | undefined, d = 2) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '-');
-
-/** The median of a non-empty list. */
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
 
 /** One run's epoch time: the median of its epochs after the first. */
 function epochTime(r: Result, k: 'seconds' | 'cpuSeconds'): number {

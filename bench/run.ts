@@ -25,6 +25,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from './stats';
 
 const RESULT_PREFIX = 'BENCH_RESULT ';
 const PYTHON = '/usr/bin/python3';
@@ -127,10 +128,6 @@ function torchStatus(): string | null {
   return r.status === 0 ? null : 'python3-torch is not installed for /usr/bin/python3 (apt-get install python3-torch)';
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 /** A run's epoch times for the log: warm-up epochs in brackets. */
 const epochList = (r: RunResult) =>
   [...(r.warmupSeconds ?? []).map((s) => `(${fmt(s)})`), ...r.seconds.map((s) => fmt(s))].join('/');

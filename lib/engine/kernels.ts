@@ -45,7 +45,7 @@ export interface FastKernelOptions {
    * Default: `GENLAB_BLAS_THREADS` if set, else one per core (`os.availableParallelism()`). The addon splits
    * each call over its own small pool (OpenBLAS itself runs on one thread: its threading sped up few of these
    * shapes and slowed some 4x); idle workers sleep after 0.3 ms. Measured on two cores: the conv VAE epoch
-   * 10.4 -> 7.1 s, the dense VAE and RBM about even (bench/RESULTS.md, "WASM on two cores").
+   * 10.4 -> 7.1 s, the dense VAE and RBM about even (bench/RESULTS.md, "Both engines on two cores").
    */
   threads?: number;
 }

@@ -15,7 +15,8 @@
  *   transpose(...) / gatherRows(...): batched 2D transpose and row gather (4-byte elements).
  *   adam(...): one fused Adam step over a variable.
  *   elementwise(...): add, multiply (same shape or a trailing-axis broadcast), relu, step, softplus.
- *   setThreads(n) / getThreads(): how many threads the products and convolution helpers use (see "Threads").
+ *   setThreads(n) / getThreads(): how many threads products, convolution helpers and elementwise passes use
+ *       (see "Threads").
  *   config(): OpenBLAS's build string (core and threading model).
  *   abi: the version of this interface; lib/kernels.ts refuses an addon built from older sources.
  */
@@ -38,11 +39,12 @@ extern char *openblas_get_config(void);
 
 /*
  * Threads. OpenBLAS's own threading was measured to help little on genlab's shapes and to hurt on some
- * (bench/RESULTS.md, "WASM on two cores"): a product with a tiny inner dimension (a 3x3 convolution on one
+ * (bench/RESULTS.md, "Both engines on two cores"): a product with a tiny inner dimension (a 3x3 convolution on one
  * channel, k = 9) ran 4x slower on two OpenBLAS threads than on one, and a product with a long inner dimension
  * (a filter gradient, k = batch * pixels) did not speed up at all. So OpenBLAS always runs single-threaded here,
- * and the addon splits the work itself: a product by rows or columns of C (or by batch), im2col and col2im by
- * image, each part one single-threaded call, on a small pool of worker threads that sleep between calls.
+ * and the addon splits the work itself: a product by batch, by rows or columns of C, or by its inner dimension;
+ * im2col and col2im by image; elementwise passes by range. Each part is one single-threaded call, on a small pool
+ * of worker threads that watch briefly for the next call, then sleep.
  */
 #define GENLAB_MAX_THREADS 64
 
@@ -649,12 +651,16 @@ typedef struct {
   float alpha;
 } ew_t;
 
+/* rows of len values: o[r, i] = a[r, i] op b[i] (rows = 1 for two tensors of one shape). */
 GENLAB_SIMD_CLONES
-static void ew_binary(int op, const float *restrict a, const float *restrict b, float *restrict o, int64_t len) {
-  if (op == 0)
-    for (int64_t i = 0; i < len; i++) o[i] = a[i] + b[i];
-  else
-    for (int64_t i = 0; i < len; i++) o[i] = a[i] * b[i];
+static void ew_binary(int op, const float *restrict a, const float *restrict b, float *restrict o, int64_t rows,
+                      int64_t len) {
+  for (int64_t r = 0; r < rows; r++, a += len, o += len) {
+    if (op == 0)
+      for (int64_t i = 0; i < len; i++) o[i] = a[i] + b[i];
+    else
+      for (int64_t i = 0; i < len; i++) o[i] = a[i] * b[i];
+  }
 }
 
 GENLAB_SIMD_CLONES
@@ -678,12 +684,11 @@ static void ew_part(void *ctx, int64_t p, int64_t parts) {
   if (e->op >= 2 || e->period == e->n) {
     part_range(e->n, p, parts, 16, &lo, &hi);
     if (e->op >= 2) ew_unary(e->op, e->a + lo, e->out + lo, hi - lo, e->alpha);
-    else ew_binary(e->op, e->a + lo, e->b + lo, e->out + lo, hi - lo);
+    else ew_binary(e->op, e->a + lo, e->b + lo, e->out + lo, 1, hi - lo);
     return;
   }
   part_range(e->n / e->period, p, parts, 1, &lo, &hi);
-  for (int64_t r = lo; r < hi; r++)
-    ew_binary(e->op, e->a + r * e->period, e->b, e->out + r * e->period, e->period);
+  ew_binary(e->op, e->a + lo * e->period, e->b, e->out + lo * e->period, hi - lo, e->period);
 }
 
 static napi_value elementwise(napi_env env, napi_callback_info info) {
