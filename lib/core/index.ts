@@ -4,3 +4,5 @@
  */
 export * from './checkpoint';
 export * from './shapes'; // DataShape, BatchTensor, ChainTensor: output types by example shape
+export * from './model'; //  Model (the base every family extends), Generative (the sampling contract)
+export { type DataRange, flattenData } from './data';

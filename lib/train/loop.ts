@@ -59,6 +59,44 @@ export interface LoopFitOptions {
 /** The keys of {@link LoopFitOptions}, for the known-options list of each model's `fit`. */
 export const LOOP_FIT_KEYS = ['reset', 'earlyStopping'] as const;
 
+/**
+ * The callback every model's `fit` takes: called after each epoch (after validation) with the epoch number
+ * (1-based, continuing across resumed fits) and that epoch's metrics, e.g. `{ loss, valLoss, seconds }`. It may
+ * return extra numbers (e.g. `{ testLogLikelihood: -98.2 }`): they are added to the epoch's metrics, the progress
+ * line and the {@link History}. Awaited when it returns a promise. `L` is the model's metric record.
+ */
+export type OnEpoch<L extends object = Record<string, number>> = (
+  epoch: number,
+  logs: L & Record<string, number>,
+) => void | Record<string, number> | Promise<void | Record<string, number>>;
+
+/**
+ * The options every model's `fit` accepts (each family adds its own, e.g. the VAE's `beta`). Defaults are the
+ * family's; each family's options type documents them.
+ */
+export interface FitOptions<L extends object = Record<string, number>> extends LoopFitOptions {
+  /** Passes over the data. Integer >= 1. */
+  epochs?: number;
+  /** Mini-batch size. Integer >= 1 (capped at the data size). */
+  batchSize?: number;
+  /** The optimiser's step size, > 0. */
+  learningRate?: number;
+  /** Reshuffle the data every epoch (seeded). Default true. */
+  shuffle?: boolean;
+  /**
+   * Held-out data, same layout as `x`: the model's loss on it is recorded after every epoch as `valLoss` (and its
+   * other validation metrics as `val...`); `earlyStopping` then watches `valLoss` by default.
+   */
+  validation?: tf.Tensor;
+  /** Called after every epoch (see {@link OnEpoch}). */
+  onEpoch?: OnEpoch<L>;
+  /** `'auto'` (default): a live bar in a notebook, one line per epoch in a terminal; `false`: silent. */
+  progress?: 'auto' | false;
+}
+
+/** The keys of {@link FitOptions} (each family adds its own). */
+export const FIT_KEYS = ['epochs', 'batchSize', 'learningRate', 'shuffle', 'validation', 'onEpoch', 'progress', ...LOOP_FIT_KEYS] as const;
+
 /** Checks the loop's own fit options (`reset`, `earlyStopping`); returns `reset` resolved. */
 export function resolveLoopOptions(caller: string, opts: LoopFitOptions): { reset: boolean } {
   const reset = opts.reset ?? false;
@@ -99,10 +137,17 @@ export function resolveFitOptions(
  * It is genlab's fused Adam (lib/engine/kernels.ts): tf.train.adam's maths, one native kernel per variable when the
  * optional OpenBLAS addon is built, tfjs's own update otherwise.
  */
-export function adamFor(current: tf.Optimizer | null, currentRate: number, learningRate: number, epsilon: number): tf.Optimizer {
+export function adamFor(
+  current: tf.Optimizer | null,
+  currentRate: number,
+  learningRate: number,
+  epsilon: number,
+  beta1 = 0.9,
+  beta2 = 0.999,
+): tf.Optimizer {
   if (current && currentRate === learningRate) return current;
   current?.dispose();
-  return fusedAdam(learningRate, 0.9, 0.999, epsilon);
+  return fusedAdam(learningRate, beta1, beta2, epsilon);
 }
 
 /** What {@link runEpochs} needs from a model. Fields marked optional may be left out by any model. */
@@ -163,8 +208,15 @@ export interface EpochLoopSpec {
   /** Optional: stop when a metric stops improving (Keras' EarlyStopping; checked with {@link resolveLoopOptions}). */
   earlyStopping?: EarlyStoppingOptions;
   /**
-   * Optional: whether the model's parameters are all finite (checked once per epoch, with the loss). When it says
-   * false the loop throws `<caller> diverged at epoch e: the weights became NaN or infinite. <advice>`.
+   * Optional: every variable that defines the model (weights, biases, BatchNorm statistics, averages). The loop
+   * checks once per epoch that they are finite, and keeps a copy of them from before the fit and after each finite
+   * epoch: when the fit diverges (a non-finite loss or weight), the variables are put back as they were after the
+   * last finite epoch, what `state` carries (optimiser moments, chains) is dropped, and the error says so.
+   */
+  variables?: tf.Variable[];
+  /**
+   * Optional: whether the model's parameters are all finite (checked once per epoch, with the loss), for state that
+   * `variables` does not cover. When it says false the loop handles it as a divergence (see `variables`).
    */
   parametersFinite?(): boolean;
   /** Optional: the advice ending a divergence message. Default: lower learningRate (with its value) or check x. */
@@ -235,6 +287,7 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
   const reporter = createProgress({ title, epochs: spec.epochs, batchesPerEpoch: batches, mode: spec.progress });
   let step = state?.step ?? 0;
   let lastYield = Date.now();
+  const guard = new DivergenceGuard(spec.variables ?? [], state);
   try {
     for (let e = 0; e < spec.epochs; e++) {
       const epoch = first + e;
@@ -272,16 +325,17 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
       const logs: Record<string, number> = {};
       spec.metricNames.forEach((name, i) => (logs[name] = totals[i] / n));
       const seconds = (performance.now() - t0) / 1000;
-      if (spec.parametersFinite && !spec.parametersFinite()) {
-        throw new Error(`${spec.caller} diverged at epoch ${epoch}: the weights became NaN or infinite. ${spec.divergenceAdvice ?? `Lower learningRate (got ${spec.learningRate}) or check x.`}`);
-      }
       const loss = logs[spec.metricNames[0]];
-      if (!Number.isFinite(loss)) {
+      const weightsFinite = (await guard.finite()) && (spec.parametersFinite?.() ?? true);
+      if (!weightsFinite || !Number.isFinite(loss)) {
+        const what = weightsFinite ? `the ${spec.metricNames[0]} is ${loss}` : 'the weights became NaN or infinite';
+        const kept = guard.restore(first - 1);
         throw new Error(
-          `${spec.caller} diverged at epoch ${epoch}: the ${spec.metricNames[0]} is ${loss}; ${spec.divergenceAdvice ?? `lower learningRate (got ${spec.learningRate}) or check x`}`,
+          `${spec.caller} diverged at epoch ${epoch}: ${what}. ${kept} ${spec.divergenceAdvice ?? `Lower learningRate (got ${spec.learningRate}) or check x.`}`,
         );
       }
       if (state) state.epoch = epoch; // the epoch's updates are done: a later fit continues after it
+      guard.save(epoch, step);
       if (spec.endEpoch) Object.assign(logs, await spec.endEpoch(epoch, logs));
       if (spec.validationData && spec.validate) {
         for (const [name, v] of Object.entries(await spec.validate(spec.validationData))) logs[validationName(name)] = v;
@@ -304,9 +358,67 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
       if (stop) break;
     }
   } finally {
+    guard.dispose();
     reporter.end();
   }
   return history;
+}
+
+/**
+ * A copy of a model's variables from before a fit and after each finite epoch, put back when the fit diverges, so
+ * that a failed fit loses nothing (the model is as it was after its last finite epoch).
+ */
+class DivergenceGuard {
+  private copy: tf.Tensor[];
+  private savedEpoch = -1; // -1: the copy is from before this fit
+  private savedStep: number;
+
+  constructor(
+    private readonly variables: tf.Variable[],
+    private readonly state: TrainingState | undefined,
+  ) {
+    this.copy = variables.map((v) => tf.keep(v.clone()));
+    this.savedStep = state?.step ?? 0;
+  }
+
+  /** Whether every variable is finite (one read for all of them). */
+  async finite(): Promise<boolean> {
+    if (this.variables.length === 0) return true;
+    // A sum is finite only if every term is (a sum of huge finite weights overflowing counts as diverged too).
+    const total = tf.tidy(() => tf.addN(this.variables.map((v) => v.sum().toFloat())));
+    const [value] = await total.data();
+    total.dispose();
+    return Number.isFinite(value);
+  }
+
+  /** Records the variables after a finite epoch. */
+  save(epoch: number, step: number): void {
+    if (this.variables.length === 0) return;
+    tf.dispose(this.copy);
+    this.copy = this.variables.map((v) => tf.keep(v.clone()));
+    this.savedEpoch = epoch;
+    this.savedStep = step;
+  }
+
+  /** Puts the saved variables back and drops the carried training state; returns a sentence saying what was kept. */
+  restore(epochBeforeFit: number): string {
+    if (this.variables.length === 0) return '';
+    this.variables.forEach((v, i) => v.assign(this.copy[i]));
+    if (this.state) {
+      this.state.dropCarried(); // optimiser moments and chains may hold NaN: the next fit starts them afresh
+      this.state.step = this.savedStep;
+    }
+    return this.savedEpoch < 0
+      ? epochBeforeFit > 0
+        ? `The model is as it was before this fit (after epoch ${epochBeforeFit}); its optimiser state was reset.`
+        : 'The model is as it was before this fit; its optimiser state was reset.'
+      : `The model is as it was after epoch ${this.savedEpoch}, the last finite one; its optimiser state was reset.`;
+  }
+
+  dispose(): void {
+    tf.dispose(this.copy);
+    this.copy = [];
+  }
 }
 
 /** Trainable tf.Variables of tfjs-layers models (what an optimiser updates). */

@@ -26,7 +26,8 @@ export class TrainingState {
   /** The generator the training draws from (shuffling, sampling), continued by the next fit; null until set. */
   rng: Random | null = null;
   private readonly carried = new Map<string, Carried>();
-  private adamRate = NaN;
+  /** Learning rate of each carried Adam optimiser, by key. */
+  private readonly rates = new Map<string, number>();
 
   /**
    * The training generator: a new one from `seed` when a seed is given, else the one carried from the previous
@@ -52,25 +53,35 @@ export class TrainingState {
   }
 
   /**
-   * The Adam optimiser of this training (genlab's fused Adam, see {@link adamFor}): the carried one, with its
-   * moment estimates and step count, while the learning rate stays the same; a new one when it changes.
+   * The Adam optimiser of this training (genlab's fused Adam, see {@link adamFor}) under `key` (a model with two
+   * optimisers, like the GAN's D and G, uses two keys): the carried one, with its moment estimates and step count,
+   * while the learning rate stays the same; a new one when it changes.
+   * @param betas Adam's beta1 and beta2 (default 0.9 and 0.999; the GAN's 0.5 and 0.999).
    */
-  adam(learningRate: number, epsilon: number): tf.Optimizer {
-    const current = this.get<tf.Optimizer>('adam') ?? null;
-    const next = adamFor(current, this.adamRate, learningRate, epsilon); // disposes `current` when replacing it
-    if (next !== current) this.carried.set('adam', next);
-    this.adamRate = learningRate;
+  adam(learningRate: number, epsilon: number, betas: { beta1?: number; beta2?: number } = {}, key = 'adam'): tf.Optimizer {
+    const current = this.get<tf.Optimizer>(key) ?? null;
+    const next = adamFor(current, this.rates.get(key) ?? NaN, learningRate, epsilon, betas.beta1, betas.beta2); // disposes `current` when replacing it
+    if (next !== current) this.carried.set(key, next);
+    this.rates.set(key, learningRate);
     return next;
+  }
+
+  /**
+   * Drops everything carried (optimisers, chains) but keeps the counters and the generator: after a diverged fit,
+   * whose optimiser moments may hold NaN, the next fit starts them afresh and continues the epoch numbering.
+   */
+  dropCarried(): void {
+    for (const value of this.carried.values()) disposeCarried(value);
+    this.carried.clear();
+    this.rates.clear();
   }
 
   /** Starts afresh: counters to 0, no generator, every carried tensor and optimiser disposed. */
   reset(): void {
-    for (const value of this.carried.values()) disposeCarried(value);
-    this.carried.clear();
+    this.dropCarried();
     this.epoch = 0;
     this.step = 0;
     this.rng = null;
-    this.adamRate = NaN;
   }
 
   /** Frees what is carried (the model is being disposed). */
