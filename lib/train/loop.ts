@@ -330,9 +330,8 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
       if (!weightsFinite || !Number.isFinite(loss)) {
         const what = weightsFinite ? `the ${spec.metricNames[0]} is ${loss}` : 'the weights became NaN or infinite';
         const kept = guard.restore(first - 1);
-        throw new Error(
-          `${spec.caller} diverged at epoch ${epoch}: ${what}. ${kept} ${spec.divergenceAdvice ?? `Lower learningRate (got ${spec.learningRate}) or check x.`}`,
-        );
+        const advice = spec.divergenceAdvice ?? `Lower learningRate (got ${spec.learningRate}) or check x.`;
+        throw new Error([`${spec.caller} diverged at epoch ${epoch}: ${what}.`, kept, advice].filter((s) => s).join(' '));
       }
       if (state) state.epoch = epoch; // the epoch's updates are done: a later fit continues after it
       guard.save(epoch, step);
