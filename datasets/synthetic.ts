@@ -1,7 +1,7 @@
 /**
  * Small synthetic data sets the lectures use, small enough for exact enumeration.
  */
-import { tf } from '../lib/engine/backend';
+import { assertBackendReady, tf } from '../lib/engine/backend';
 import { toRandom, SeedLike } from '../lib/engine/random';
 import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, assertPositiveNumber, optionKeys } from '../lib/core/validate';
 
@@ -43,6 +43,7 @@ export function barsAndStripesArray(n: number): Float32Array[] {
  * the data distribution. Order as in {@link barsAndStripesArray}. Dispose the tensor when done.
  */
 export function barsAndStripes(n: number): tf.Tensor2D {
+  assertBackendReady('barsAndStripes');
   const rows = barsAndStripesArray(n);
   const flat = new Float32Array(rows.length * n * n);
   rows.forEach((r, i) => flat.set(r, i * n * n));
@@ -72,6 +73,7 @@ const CORRELATED_GAUSSIAN_OPTION_KEYS = optionKeys<CorrelatedGaussianOptions>({ 
  * @returns a float32 tensor `[n, 2]` (dispose it when done).
  */
 export function correlatedGaussian(opts: CorrelatedGaussianOptions): tf.Tensor2D {
+  assertBackendReady('correlatedGaussian');
   assertKnownOptions('correlatedGaussian', opts, CORRELATED_GAUSSIAN_OPTION_KEYS);
   return tf.tensor2d(correlatedGaussianArray(opts), [opts.n, 2], 'float32');
 }
@@ -136,6 +138,7 @@ export function gaussianRingModes(modes = 8, radius = 2): number[][] {
  */
 export function gaussianRing(opts: GaussianRingOptions): tf.Tensor2D {
   assertKnownOptions('gaussianRing', opts, GAUSSIAN_RING_KEYS);
+  assertBackendReady('gaussianRing');
   const { n, modes = 8, radius = 2, std = 0.02 } = opts;
   assertPositiveInteger('n', n);
   assertPositiveNumber('std', std);

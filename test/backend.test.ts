@@ -219,3 +219,22 @@ test('quick mode follows GENLAB_QUICK', () => {
     else process.env.GENLAB_QUICK = saved;
   }
 });
+
+test('a tensor-making call before the backend has started names ready(), not tfjs internals; after ready() it works', () => {
+  const INDEX_JS = path.join(__dirname, '..', 'lib', 'index.js');
+  const r = child(
+    `const g = require(${JSON.stringify(INDEX_JS)});
+     for (const f of [() => g.gaussianRing({ n: 4, seed: 1 }), () => g.barsAndStripes(2), () => new g.VAE({ inputDim: 4, latentDim: 2 })]) {
+       try { f(); console.log('NO ERROR'); } catch (e) { console.log('ERR ' + e.message); }
+     }
+     await g.ready();
+     console.log('AFTER ' + g.gaussianRing({ n: 4, seed: 1 }).shape.join('x'));`,
+  );
+  assert.equal(r.status, 0, r.err);
+  const lines = r.out.trim().split('\n');
+  assert.equal(lines.length, 4, r.out);
+  assert.match(lines[0], /^ERR gaussianRing makes tensors, .*still starting: run `await ready\(\)`/);
+  assert.match(lines[1], /^ERR barsAndStripes makes tensors/);
+  assert.match(lines[2], /^ERR new VAE makes tensors/);
+  assert.equal(lines[3], 'AFTER 4x2');
+});

@@ -15,6 +15,7 @@
  */
 import type { tf } from '../engine/tf';
 import { trackDisposable } from '../engine/scope';
+import { assertBackendReady } from '../engine/backend';
 import { TrainingState } from '../train/state';
 import { loadCheckpoint, type JsonValue } from './checkpoint';
 import type { BatchTensor, DataShape } from './shapes';
@@ -31,6 +32,7 @@ export abstract class Model {
   private disposedFlag = false;
 
   constructor() {
+    assertBackendReady(`new ${new.target.name}`); // before any weight is made: a clear error, not tfjs' own
     trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 

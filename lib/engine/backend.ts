@@ -179,7 +179,26 @@ async function initialise(sel: Selection): Promise<string> {
     );
   }
   registerFastKernels(); // genlab's faster kernels for this backend (lib/engine/kernels.ts)
+  initialised = sel;
   return tf.getBackend();
+}
+
+/** The selection whose backend finished initialising (null while the first one starts). */
+let initialised: Selection | null = null;
+
+/**
+ * Throws a clear error when called before the backend has finished starting, instead of tfjs' "backend 'wasm' has not
+ * yet been initialized" from deep inside: genlab's synchronous entry points that make tensors (model constructors,
+ * `gaussianRing`, `barsAndStripes`, ...) call it first. Async entry points (`loadMnist`, `fit`, `sample`, `scope`)
+ * await {@link ready} themselves.
+ * @param caller What the user called, e.g. `gaussianRing` or `new GAN`.
+ */
+export function assertBackendReady(caller: string): void {
+  if (initialised === selection) return;
+  throw new Error(
+    `${caller} makes tensors, and the TensorFlow.js backend ('${selection.choice}') is still starting: run \`await ready()\` ` +
+      `once before it (loadMnist, fit, sample and scope wait for the backend themselves)`,
+  );
 }
 
 /**
