@@ -14,6 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -72,9 +73,35 @@ export interface NotebookOutputs {
 export interface NotebookResult {
   /** Source notebook path. */
   source: string;
-  /** Wall time in seconds. */
+  /** Wall time in seconds (kernel start, every cell, export). */
   seconds: number;
+  /** Seconds from the first cell's start to the last cell's end (what the lecture itself takes). */
+  cellSeconds: number;
   outputs: NotebookOutputs;
+}
+
+/** A lecture's time budget on a 2-core laptop without a GPU (README): 3 minutes in full mode, 1 in quick mode. */
+export const LECTURE_BUDGET_SECONDS = { full: 180, quick: 60 } as const;
+
+/** The per-notebook time table `npm run lectures` prints at the end and writes to build/lecture-times.{md,json}. */
+export function lectureTimeTable(results: readonly NotebookResult[], quick: boolean): { markdown: string; json: object } {
+  const budget = quick ? LECTURE_BUDGET_SECONDS.quick : LECTURE_BUDGET_SECONDS.full;
+  const rows = results.map((r) => ({
+    notebook: path.basename(r.source, '.ipynb'),
+    cells: Math.round(r.cellSeconds * 10) / 10,
+    total: Math.round(r.seconds * 10) / 10,
+    withinBudget: r.cellSeconds <= budget,
+  }));
+  const env = { date: new Date().toISOString(), mode: quick ? 'quick' : 'full', budgetSeconds: budget, cores: os.cpus().length, backend: process.env.GENLAB_BACKEND || 'default' };
+  const lines = [
+    `Lecture times, ${env.mode} mode, ${env.date.slice(0, 16).replace('T', ' ')} UTC, ${env.cores} cores, backend ${env.backend}; budget ${fmtSeconds(budget)} per lecture.`,
+    '',
+    '| notebook | cells | with kernel start and export | within budget |',
+    '|---|---:|---:|---|',
+    ...rows.map((r) => `| ${r.notebook} | ${fmtSeconds(r.cells)} | ${fmtSeconds(r.total)} | ${r.withinBudget ? 'yes' : `**no** (+${fmtSeconds(r.cells - budget)})`} |`),
+    '',
+  ];
+  return { markdown: lines.join('\n'), json: { ...env, notebooks: rows } };
 }
 
 /** The notebooks folder of this checkout. */
@@ -202,6 +229,7 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
   let error: Extract<DriverEvent, { event: 'error' }> | undefined;
   const codeIndexOf = new Map<number, number>();
   let lastCode = -1;
+  let lastElapsed = 0;
   // While a cell runs: on a terminal, one status line updated every second; in logs (CI), a line per minute.
   const tty = opts.log === undefined && process.stderr.isTTY === true;
   let running: { code: number; since: number; beats: number } | undefined;
@@ -231,6 +259,7 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
       running = undefined;
       codeIndexOf.set(ev.index, ev.code_index);
       lastCode = ev.code_index;
+      lastElapsed = ev.elapsed;
       clearStatus();
       if (ev.ok) log(`  ${name}: cell ${ev.code_index + 1}/${codeCells} done${took} (${fmtSeconds(ev.elapsed)} since start)`);
     } else if (ev.event === 'error') error = ev;
@@ -239,6 +268,7 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
   clearInterval(heartbeat);
   clearStatus();
   const seconds = (Date.now() - t0) / 1000;
+  const cellSeconds = lastElapsed;
   if (error) {
     const codeIndex = error.index === null ? undefined : (codeIndexOf.get(error.index) ?? lastCode + 1);
     throw new NotebookError(
@@ -252,7 +282,7 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
   if (code !== 0) {
     throw new NotebookError(`Notebook ${name}: the Jupyter driver failed (exit ${code}):\n${stderr}`, notebook, null, 'DriverError', stderr);
   }
-  return { source: notebook, seconds, outputs: out };
+  return { source: notebook, seconds, cellSeconds, outputs: out };
 }
 
 /** ' (page 3.9 MB, slides 4.0 MB)': the sizes of the exported single files, or '' without export. */
@@ -292,6 +322,13 @@ export async function runLectures(
     throw new Error(`${failures.length} notebook(s) failed: ${failures.map((f) => path.basename(f.notebook)).join(', ')}`);
   }
   log(`${results.length} notebook(s) in ${fmtSeconds((Date.now() - t0) / 1000)}`);
+  const quick = opts.quick ?? process.env.GENLAB_QUICK === '1';
+  const table = lectureTimeTable(results, quick);
+  const dir = path.join(repoRoot(), 'build');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'lecture-times.md'), table.markdown);
+  fs.writeFileSync(path.join(dir, 'lecture-times.json'), JSON.stringify(table.json, null, 2) + '\n');
+  log(`\n${table.markdown}(also in build/lecture-times.md and .json)`);
   return results;
 }
 
