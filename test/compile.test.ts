@@ -261,7 +261,7 @@ test('EnergyModel: compiled Langevin steps give the op-by-op chains (dense and c
         const m = make();
         try {
           const h = await m.fit(x as never, { epochs: 2, batchSize: 32, langevin: { steps: 6 }, progress: false });
-          const s = m.sample(5, { steps: 4, seed: 1 });
+          const s = await m.sample(5, { steps: 4, seed: 1 });
           const samples = (s.dataSync() as Float32Array).slice();
           s.dispose();
           return { h, samples };

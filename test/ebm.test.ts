@@ -140,26 +140,58 @@ test('fit: metrics per epoch, no leaked tensors, same seed same run; sample from
   const { model, history: b } = await run();
   assert.deepEqual(b.loss, a.loss, 'same seed, same losses');
   try {
-    const s1 = await assertNoLeak(() => {
-      const s = model.sample(50, { seed: 1, steps: 10 });
-      const out = s.arraySync() as number[][];
+    const s1 = await assertNoLeak(async () => {
+      const s = await model.sample(50, { seed: 1, steps: 10 });
+      const out = s.arraySync();
       s.dispose();
       return out;
     }, 'sample');
     assert.equal(s1.length, 50);
-    const s2 = model.sample(50, { seed: 1, steps: 10 });
+    const s2 = await model.sample(50, { seed: 1, steps: 10 });
     assert.deepEqual(s2.arraySync(), s1, 'sample is seeded');
     // Samples stay inside the data's range (the clip box).
     const [lo, hi] = tf.tidy(() => [x.min().dataSync()[0], x.max().dataSync()[0]]);
     s1.flat().forEach((v) => assert.ok(v >= lo - 1e-6 && v <= hi + 1e-6));
-    const sb = model.sample(20, { from: 'buffer', steps: 0, seed: 2 });
+    const sb = await model.sample(20, { from: 'buffer', steps: 0, seed: 2 });
     assert.deepEqual(sb.shape, [20, 2]);
-    const cont = model.sample(20, { from: sb, steps: 3 });
+    const cont = await model.sample(20, { from: sb, steps: 3 });
     assert.deepEqual(cont.shape, [20, 2]);
     tf.dispose([s2, sb, cont]);
   } finally {
     model.dispose();
     x.dispose();
+  }
+});
+
+test('a diverged fit puts the replay buffer back with the weights; validation scores held-out data against the buffer', async () => {
+  const x = tf.tidy(() => tf.randomNormal([60, 2], 0, 1, 'float32', 6) as tf.Tensor2D);
+  const held = tf.tidy(() => tf.randomNormal([30, 2], 0, 1, 'float32', 7) as tf.Tensor2D);
+  const model = new EnergyModel({ dataShape: [2], hiddenUnits: [8], seed: 4 });
+  const opts = { batchSize: 20, bufferSize: 40, langevin: { steps: 3 }, progress: false } as const;
+  /** Every buffer entry (80 draws of 40 entries, no Langevin step), seeded: equal arrays mean equal buffers. */
+  const bufferDraw = async () => {
+    const s = await model.sample(80, { from: 'buffer', steps: 0, seed: 5 });
+    const v = Array.from(s.dataSync());
+    s.dispose();
+    return v;
+  };
+  try {
+    // alpha 0: valLoss = mean E(held-out) - mean E(buffer), the buffer as it stands after the epoch.
+    const h = await model.fit(x, { ...opts, epochs: 1, alpha: 0, validation: held });
+    const eHeld = tf.tidy(() => model.energy(held).mean().dataSync()[0]);
+    assert.ok(Math.abs(h.valEnergyPositive[0] - eHeld) < 1e-5, `valEnergyPositive ${h.valEnergyPositive[0]} vs mean E(held-out) ${eHeld}`);
+    assert.ok(Math.abs(h.valLoss[0] - (eHeld - h.bufferEnergy[0])) < 1e-5, `valLoss ${h.valLoss[0]} = mean E(held-out) - bufferEnergy`);
+    const before = await bufferDraw();
+    await assert.rejects(model.fit(x, { ...opts, epochs: 2, learningRate: 1e30 }), /diverged at epoch 2/);
+    const after = await bufferDraw();
+    assert.ok(after.every(Number.isFinite), 'the buffer holds no NaN chains after a diverged fit');
+    assert.deepEqual(after, before, 'the buffer is as after the last finite epoch');
+    const again = await model.fit(x, { ...opts, epochs: 1 });
+    assert.deepEqual(again.epoch, [2]);
+    assert.ok(again.loss.every(Number.isFinite));
+  } finally {
+    tf.dispose([x, held]);
+    model.dispose();
   }
 });
 
@@ -175,7 +207,7 @@ test('conv energy for images: shapes, a training step, score', async () => {
     await model.fit(x, fitOpts); // creates the optimiser's state, which lives with the model
     const h = await assertNoLeak(() => model.fit(x, fitOpts), 'conv fit');
     assert.equal(h.loss.length, 1);
-    const smp = model.sample(3, { steps: 2, seed: 1 });
+    const smp = await model.sample(3, { steps: 2, seed: 1 });
     assert.deepEqual(smp.shape, [3, 8, 8, 1]);
     tf.dispose([s, smp]);
   } finally {
@@ -194,8 +226,8 @@ test('save / load: same energies, buffer and range restored; refuses another kin
     const back = await EnergyModel.load(path.join(dir, 'ebm'));
     try {
       assert.deepEqual(back.energy(x).arraySync(), model.energy(x).arraySync());
-      const a = model.sample(10, { from: 'buffer', steps: 2, seed: 9 });
-      const b = back.sample(10, { from: 'buffer', steps: 2, seed: 9 });
+      const a = await model.sample(10, { from: 'buffer', steps: 2, seed: 9 });
+      const b = await back.sample(10, { from: 'buffer', steps: 2, seed: 9 });
       assert.deepEqual(b.arraySync(), a.arraySync(), 'the buffer and the range come back');
       tf.dispose([a, b]);
       assert.equal(back.describe(), 'dense 2-8-1');
@@ -221,9 +253,9 @@ test('options are checked by name', () => {
       assert.rejects(() => model.fit(x, { epochs: 1, learningrate: 1 } as never), /did you mean 'learningRate'/),
       assert.rejects(() => model.fit(x, { epochs: 1, langevin: { stepsize: 1 } } as never), /unknown option 'stepsize' for EnergyModel.fit langevin/),
       assert.rejects(() => model.fit(x, { epochs: 1, freshFraction: 2 }), /freshFraction must be in \[0, 1\]/),
+      assert.rejects(() => model.sample(2, { from: 'buffer' }), /needs a trained model/),
+      assert.rejects(() => model.sample(2, { form: 'noise' } as never), /did you mean 'from'/),
     ]).then(() => {
-      assert.throws(() => model.sample(2, { from: 'buffer' }), /needs a trained model/);
-      assert.throws(() => model.sample(2, { form: 'noise' } as never), /did you mean 'from'/);
       assert.throws(() => model.energy(tf.zeros([3, 5])), /x must have shape \[n, 2\]/);
     });
   } finally {

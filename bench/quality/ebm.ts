@@ -107,15 +107,15 @@ async function train(seed: number, epochs: number, side: string, evalEvery: numb
     await model.fit(data, {
       epochs,
       progress: false,
-      onEpoch: (epoch, logs) => {
+      onEpoch: async (epoch, logs) => {
         seconds.push((Date.now() - t0) / 1000);
         const c = process.cpuUsage(c0);
         cpu.push((c.user + c.system) / 1e6);
         if (epoch % 10 === 0) console.log(`genlab seed ${seed} epoch ${epoch}: ${JSON.stringify(logs)}`);
         if (evalEvery > 0 && epoch % evalEvery === 0 && epoch < epochs) {
           // An intermediate evaluation (same sampler settings and seed as the final one), recorded as its own row.
-          const s = model.sample(N_SAMPLES, { seed: 1000 + seed });
-          runs.push(score('genlab', seed, epoch, s.arraySync() as number[][], trainPoints, seconds.slice(), cpu.slice(), `genlab (${tf.getBackend()})`));
+          const s = await model.sample(N_SAMPLES, { seed: 1000 + seed });
+          runs.push(score('genlab', seed, epoch, s.arraySync(), trainPoints, seconds.slice(), cpu.slice(), `genlab (${tf.getBackend()})`));
           s.dispose();
           if (out) fs.writeFileSync(out, JSON.stringify(runs, null, 1));
         }
@@ -123,8 +123,8 @@ async function train(seed: number, epochs: number, side: string, evalEvery: numb
         t0 = Date.now();
       },
     });
-    const s = model.sample(N_SAMPLES, { seed: 1000 + seed });
-    runs.push(score('genlab', seed, epochs, s.arraySync() as number[][], trainPoints, seconds, cpu, `genlab (${tf.getBackend()})`));
+    const s = await model.sample(N_SAMPLES, { seed: 1000 + seed });
+    runs.push(score('genlab', seed, epochs, s.arraySync(), trainPoints, seconds, cpu, `genlab (${tf.getBackend()})`));
     s.dispose();
     model.dispose();
   }

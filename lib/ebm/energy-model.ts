@@ -23,6 +23,10 @@
  * chains persist across updates and grow long without costing more per step (Du & Mordatch's buffer). Step and
  * noise are decoupled, as in those papers: noise^2 / (2 stepSize) is the temperature the chains sample at, below 1
  * on purpose (sharper samples).
+ *
+ * The replay buffer is part of the model (saved with it, sampled from with `from: 'buffer'`), so a failed `fit` puts
+ * it back too: the buffer is copied after every finite epoch, and when the fit diverges (a NaN loss, weight or chain)
+ * the weights and the buffer are restored as they were after the last finite epoch.
  */
 import { ready, tf } from '../engine/backend';
 import { Random } from '../engine/random';
@@ -30,28 +34,31 @@ import { CompiledFunction, compileFunction } from '../engine/tensorflow-graph';
 import {
   assertFiniteNumber,
   assertKnownOptions,
-  assertMatrix,
   assertNonNegativeInteger,
   assertOneOf,
   assertPositiveInteger,
   assertPositiveNumber,
   describeValue,
+  optionKeys,
 } from '../core/validate';
-import { gradientStep, History, LOOP_FIT_KEYS, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
-import { TrainingState } from '../train/state';
-import { denseDecoder, WeightInit } from '../nets/factories';
-import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
+import { FitOptions, History, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs, gradientStep } from '../train/loop';
+import { denseDecoder } from '../nets/factories';
+import { WEIGHT_INITS, WeightInit } from '../nets/layer-init';
+import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreNetworks } from '../core/network-weights';
+import { FlatData, flattenData, observedRange } from '../core/data';
+import { Generative, Model, SampleOptions } from '../core/model';
+import { BatchTensor, DataShape } from '../core/shapes';
 import { convEnergyNetwork } from './networks';
 
-
 /** Options of {@link EnergyModel}. */
-export interface EnergyModelOptions {
+export interface EnergyModelOptions<S extends DataShape = DataShape> {
   /**
    * Shape of one example: `[d]` for vectors (a dense energy network) or `[height, width, channels]` for images
-   * (a convolutional one). E.g. `[2]` for the 8-Gaussian ring, `[28, 28, 1]` for digits.
+   * (a convolutional one). E.g. `[2]` for the 8-Gaussian ring, `[28, 28, 1]` for digits. It also types the samples:
+   * `[d]` gives `tf.Tensor2D`, `[h, w, c]` gives `tf.Tensor4D` (see {@link BatchTensor}).
    */
-  dataShape: number[];
+  dataShape: S;
   /** Dense only: hidden widths. Default `[128, 128]` (the 2-128-128-1 SiLU network of the EBM literature's 2-D tests). */
   hiddenUnits?: number[];
   /**
@@ -66,7 +73,9 @@ export interface EnergyModelOptions {
   /** Seed of the weights, the buffer, the Langevin noise and the shuffling. Default: random. */
   seed?: number;
 }
-const MODEL_KEYS = ['dataShape', 'hiddenUnits', 'convFilters', 'convDenseUnits', 'init', 'seed'] as const;
+const MODEL_KEYS = optionKeys<EnergyModelOptions>({
+  dataShape: true, hiddenUnits: true, convFilters: true, convDenseUnits: true, init: true, seed: true,
+});
 
 /** Langevin settings shared by {@link EnergyModel.fit} and {@link EnergyModel.sample}. */
 export interface LangevinSettings {
@@ -89,15 +98,52 @@ export interface LangevinSettings {
    */
   gradientClip?: number;
 }
+const LANGEVIN_KEYS = optionKeys<LangevinSettings>({ steps: true, stepSize: true, noise: true, gradientClip: true });
+
+/**
+ * The metrics of one epoch of {@link EnergyModel.fit} (means over the epoch's batches), as `onEpoch` receives them
+ * and the history records them.
+ */
+export interface EnergyModelEpochLogs {
+  /** The contrastive loss with the penalty: mean E(x+) - mean E(x-) + alpha * (mean E(x+)^2 + mean E(x-)^2). */
+  loss: number;
+  /** Mean energy on the data batches. */
+  energyPositive: number;
+  /** Mean energy on the Langevin negatives. */
+  energyNegative: number;
+  /** Mean distance a chain moved during its K Langevin steps. */
+  langevinMove: number;
+  /** Mean |grad_x E| at the negatives (last Langevin step). */
+  scoreNorm: number;
+  /** Mean energy over the whole replay buffer, at the end of the epoch. */
+  bufferEnergy: number;
+  /** With `validation`: the loss's form on the held-out data against the buffer (see {@link EnergyModelFitOptions.validation}). */
+  valLoss?: number;
+  /** With `validation`: mean energy on the held-out data (compare with `energyPositive`). */
+  valEnergyPositive?: number;
+  /** Wall time of the epoch's training. */
+  seconds: number;
+}
 
 /** Options of {@link EnergyModel.fit}. */
-export interface EnergyModelFitOptions extends LoopFitOptions {
+export interface EnergyModelFitOptions extends FitOptions<EnergyModelEpochLogs> {
   /** Passes over the data (positive integer). Default 100 (the ring needs about that; see bench/quality). */
   epochs?: number;
   /** Mini-batch size; also the number of negatives per step. Default 256 (vectors), 128 (images). */
   batchSize?: number;
   /** Adam step size (> 0). Default 1e-3 (vectors), 1e-4 (images; Foster ch. 7). */
   learningRate?: number;
+  /**
+   * Held-out data, same layout as `x` (finite), scored after every epoch without a Langevin step: `valLoss` is the
+   * training loss with the held-out data as positives and the whole replay buffer at the end of the epoch (the
+   * persistent chains: the model's current samples) as negatives, mean E(held-out) - mean E(buffer) + alpha *
+   * (mean E(held-out)^2 + mean E(buffer)^2), and `valEnergyPositive` is mean E(held-out). Held-out energies rising
+   * above `energyPositive` (the training data's) mean the model memorises its data. `earlyStopping` then watches
+   * `valLoss` by default.
+   */
+  validation?: tf.Tensor;
+  /** Called after every epoch with that epoch's metrics; may return extra metrics to record (see {@link OnEpoch}). */
+  onEpoch?: OnEpoch<EnergyModelEpochLogs>;
   /** Langevin settings of the negative phase (see {@link LangevinSettings}). */
   langevin?: LangevinSettings;
   /** Weight alpha of the energy magnitude penalty alpha * (E(x+)^2 + E(x-)^2) (>= 0). Default 0.1 (Du & Mordatch). */
@@ -106,45 +152,47 @@ export interface EnergyModelFitOptions extends LoopFitOptions {
   bufferSize?: number;
   /** Fraction of each batch of chains restarted from uniform noise rather than the buffer, in [0, 1]. Default 0.05. */
   freshFraction?: number;
-  /** Reshuffle the data every epoch (seeded). Default true. */
-  shuffle?: boolean;
-  /** Called after every epoch with that epoch's metrics (awaited if it returns a promise). */
-  onEpoch?: (epoch: number, logs: Record<string, number>) => void | Promise<void>;
-  /** `'auto'` (default): live bar in a notebook, one line per epoch in a terminal; `false`: silent. */
-  progress?: 'auto' | false;
 }
-const FIT_KEYS = [
-  'epochs', 'batchSize', 'learningRate', 'langevin', 'alpha', 'bufferSize', 'freshFraction', 'shuffle', 'onEpoch', 'progress',
-  ...LOOP_FIT_KEYS,
-] as const;
-const LANGEVIN_KEYS = ['steps', 'stepSize', 'noise', 'gradientClip'] as const;
+const FIT_OPTION_KEYS = optionKeys<EnergyModelFitOptions>({
+  epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
+  reset: true, earlyStopping: true, langevin: true, alpha: true, bufferSize: true, freshFraction: true,
+});
 
 /**
- * What {@link EnergyModel.fit} returns, per epoch (means over batches): `loss` (the contrastive loss with the
- * penalty), `energyPositive` (mean E on data), `energyNegative` (mean E on the Langevin negatives),
- * `langevinMove` (mean distance a chain moved during its K steps), `scoreNorm` (mean |grad_x E| at the negatives),
- * `bufferEnergy` (mean E over the whole replay buffer, end of epoch), plus `epoch` and `seconds` when the loop adds
- * them.
+ * What {@link EnergyModel.fit} returns: one array per metric of {@link EnergyModelEpochLogs} (`valLoss` and
+ * `valEnergyPositive` only with `validation`), one entry per epoch, and `epoch` (numbers continuing across fits).
  */
-export type EnergyModelHistory = History;
+export type EnergyModelHistory = History & { [K in keyof EnergyModelEpochLogs | 'epoch']-?: number[] };
 
 /** Options of {@link EnergyModel.sample}. */
-export interface EnergyModelSampleOptions extends LangevinSettings {
+export interface EnergyModelSampleOptions extends SampleOptions, LangevinSettings {
   /**
    * Where chains start: `'noise'` (default; uniform over the training data's range), `'buffer'` (random replay
    * buffer entries: the persistent chains of training), or a tensor of n starting points (to continue chains).
    */
   from?: 'noise' | 'buffer' | tf.Tensor;
-  /** Seed of the start and the noise. Default: drawn from the model's generator. */
+  /** Seed of the start and the noise (same seed, same samples). Default: drawn from the model's generator. */
   seed?: number;
 }
-const SAMPLE_KEYS = [...LANGEVIN_KEYS, 'from', 'seed'] as const;
+const SAMPLE_KEYS = optionKeys<EnergyModelSampleOptions>({
+  steps: true, stepSize: true, noise: true, gradientClip: true, from: true, seed: true,
+});
+
+/** Options of {@link EnergyModel.phaseGradients}. */
+export interface PhaseGradientOptions {
+  /** Weights of the negatives `[m]` (summing to 1). Default uniform, 1/m. */
+  weights?: tf.Tensor1D;
+  /** Penalty weight alpha (>= 0). Default 0. */
+  alpha?: number;
+}
+const PHASE_KEYS = optionKeys<PhaseGradientOptions>({ weights: true, alpha: true });
 
 /** Defaults with their reasons, per kind of data. */
 const DEFAULTS = {
   hiddenUnits: [128, 128] /* the EBM literature's 2-D network */,
   convFilters: [16, 32, 64, 64] /* Foster ch. 7 */,
   convDenseUnits: 64 /* Foster ch. 7 */,
+  init: 'pytorch' /* the reference implementations are PyTorch */,
   epochs: 100 /* the ring forms its modes by then (bench/quality/RESULTS-ebm.md) */,
   alpha: 0.1 /* Du & Mordatch 2019 */,
   bufferSize: 10000 /* Du & Mordatch 2019 */,
@@ -153,6 +201,9 @@ const DEFAULTS = {
   dense: { batchSize: 256, learningRate: 1e-3, steps: 60, sampleSteps: 200, stepSize: 0.01, noise: 0.005, gradientClip: Infinity },
   conv: { batchSize: 128, learningRate: 1e-4, steps: 60, sampleSteps: 60, stepSize: 10, noise: 0.005, gradientClip: 0.03 },
 } as const;
+
+/** How often a long `sample` lets the event loop run (notebook displays, timers), in milliseconds. */
+const YIELD_EVERY_MS = 200;
 
 /** What a checkpoint stores besides the weights. */
 interface EnergyModelConfig {
@@ -175,12 +226,23 @@ interface Langevin {
   gradientClip: number;
 }
 
+/** Mean and mean square of energies. */
+interface EnergyMoments {
+  mean: number;
+  meanSquare: number;
+}
+
 /**
  * A deep energy-based model p(x) ∝ exp(-E_theta(x)) trained by maximum likelihood with short-run Langevin
- * negatives from a replay buffer. `new EnergyModel({ dataShape: [2], seed: 1 })` for points in the plane,
- * `new EnergyModel({ dataShape: [28, 28, 1] })` for digits.
+ * negatives from a replay buffer. `new EnergyModel({ dataShape: [2], seed: 1 })` for points in the plane (samples
+ * `tf.Tensor2D`), `new EnergyModel({ dataShape: [28, 28, 1] })` for digits (samples `tf.Tensor4D`).
+ *
+ * A genlab {@link Model}: registered with an enclosing `scope()`, `dispose()` frees the network, the optimiser
+ * state, the compiled Langevin steps and the buffer; a second `fit` continues the first (epochs, Adam moments,
+ * buffer), `fit(x, { reset: true })` starts afresh (new optimiser and a fresh-noise buffer; the weights are kept).
  */
-export class EnergyModel {
+export class EnergyModel<S extends DataShape = DataShape> extends Model implements Generative<S> {
+  readonly kind = 'EnergyModel';
   /** The energy network x -> E(x), `[n, ...dataShape]` -> `[n, 1]`. */
   readonly network: tf.LayersModel;
   /** Shape of one example. */
@@ -190,19 +252,18 @@ export class EnergyModel {
   /** `'dense'` (vector data) or `'conv'` (images), chosen by `dataShape`. */
   readonly architecture: 'dense' | 'conv';
   private readonly config: EnergyModelConfig;
+  /** The model's own generator: weights, and each `sample` without a seed (a fork); training forks its own. */
   private readonly rng: Random;
-  /** Epoch counter and Adam moments carried from one `fit` to the next (see lib/train); the replay buffer persists too. */
-  private readonly training = new TrainingState();
   /** Replay buffer `[size * D]` on the host (gathered and written back per batch), or null before fit. */
   private buffer: Float32Array | null = null;
-  private disposed = false;
-  /** Compiled Langevin steps by setting (see {@link EnergyModel.langevinStep}). */
+  /** Compiled Langevin steps by setting (see {@link EnergyModel.langevinStep}); freed with the model. */
   private readonly langevinSteps = new Map<string, CompiledFunction>();
 
-  constructor(opts: EnergyModelOptions) {
+  constructor(opts: EnergyModelOptions<S>) {
+    super();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     assertKnownOptions('EnergyModel', opts, MODEL_KEYS);
-    const shape = opts.dataShape;
+    const shape: number[] = opts.dataShape;
     if (!Array.isArray(shape) || (shape.length !== 1 && shape.length !== 3)) {
       throw new RangeError(`dataShape must be [d] (vectors) or [height, width, channels] (images); got ${describeValue(shape)}`);
     }
@@ -211,8 +272,8 @@ export class EnergyModel {
     const hiddenUnits = opts.hiddenUnits ?? [...DEFAULTS.hiddenUnits];
     const convFilters = opts.convFilters ?? [...DEFAULTS.convFilters];
     const convDenseUnits = opts.convDenseUnits ?? DEFAULTS.convDenseUnits;
-    const init = opts.init ?? 'pytorch';
-    assertOneOf('init', init, ['glorot', 'pytorch'] as const);
+    const init = opts.init ?? DEFAULTS.init;
+    assertOneOf('init', init, WEIGHT_INITS);
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
     const rng = new Random(opts.seed);
     const netSeed = rng.seedInt();
@@ -228,19 +289,27 @@ export class EnergyModel {
     this.config = { dataShape: shape.slice(), architecture, hiddenUnits, convFilters, convDenseUnits, init, seed: rng.seed, range: null };
   }
 
+  /** The energy network's weights and biases (every variable of the model). */
+  protected variables(): tf.Variable[] {
+    return this.network.weights.map((w) => w.read() as tf.Variable);
+  }
+
   // ------------------------------------------------------------------------------------------------------
   // Energy and score
 
   /** E_theta(x) of each example: `[n, D]` or `[n, ...dataShape]` -> `[n]`. */
   energy(x: tf.Tensor): tf.Tensor1D {
     this.assertAlive();
-    return tf.tidy(() => this.energyT(this.checkInput('x', x)));
+    return tf.tidy(() => this.energyT(this.flat('x', x)));
   }
 
-  /** The score s(x) = grad_x log p(x) = -grad_x E(x), same shape as `x`. Z does not depend on x, so it drops out. */
-  score(x: tf.Tensor): tf.Tensor {
+  /**
+   * The score s(x) = grad_x log p(x) = -grad_x E(x), same shape as `x` (`[n, D]` or `[n, ...dataShape]`). Z does not
+   * depend on x, so it drops out.
+   */
+  score<T extends tf.Tensor>(x: T): T {
     this.assertAlive();
-    return tf.tidy(() => this.energyGrad(this.checkInput('x', x)).neg().reshape(x.shape));
+    return tf.tidy(() => this.energyGrad(this.flat('x', x)).neg().reshape(x.shape)) as T;
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -249,16 +318,17 @@ export class EnergyModel {
   /**
    * Maximum-likelihood training with Langevin negatives from a replay buffer (see the module comment). One step
    * per batch of `batchSize` data: draw `batchSize` chains (a `freshFraction` of them restarted from noise), run K
-   * Langevin steps, write them back to the buffer, and take an Adam step on the contrastive loss.
+   * Langevin steps, write them back to the buffer, and take an Adam step on the contrastive loss. The first fit
+   * sets the data range (the box of fresh noise and of the chains). A fit that diverges leaves the weights and the
+   * buffer as after its last finite epoch and says so.
    * @param x Training data `[n, D]` or `[n, ...dataShape]`, finite.
    * @returns Per-epoch metrics (see {@link EnergyModelHistory}).
    */
   async fit(x: tf.Tensor, opts: EnergyModelFitOptions = {}): Promise<EnergyModelHistory> {
-    assertKnownOptions('EnergyModel.fit', opts, FIT_KEYS);
-    await ready();
     this.assertAlive();
+    assertKnownOptions('EnergyModel.fit', opts, FIT_OPTION_KEYS);
+    await ready();
     const { reset } = resolveLoopOptions('EnergyModel.fit', opts);
-    if (reset) this.training.reset();
     const kind = DEFAULTS[this.architecture];
     const { epochs, batchSize, learningRate } = resolveFitOptions(opts, { epochs: DEFAULTS.epochs, batchSize: kind.batchSize, learningRate: kind.learningRate });
     const lg = this.resolveLangevin('EnergyModel.fit langevin', opts.langevin ?? {});
@@ -268,58 +338,85 @@ export class EnergyModel {
     assertPositiveInteger('bufferSize', bufferSize);
     const fresh = opts.freshFraction ?? DEFAULTS.freshFraction;
     assertFiniteNumber('freshFraction', fresh, { min: 0, max: 1 });
-    const flat = this.checkInput('x', x, true);
-    const D = this.inputDim;
+    const data = flattenData('x', x, this.dataShape, { finite: true });
+    let held: FlatData | null = null;
     try {
-      // The data's range sets the box of fresh noise and the clip of the chains.
-      if (!this.config.range) {
-        const [lo, hi] = tf.tidy(() => [flat.min().dataSync()[0], flat.max().dataSync()[0]]);
-        this.config.range = hi > lo ? [lo, hi] : [lo - 1, hi + 1];
+      if (opts.validation !== undefined) held = flattenData('validation', opts.validation, this.dataShape, { finite: true });
+      if (reset) {
+        this.training.reset();
+        this.buffer = null; // fresh chains
       }
-      if (!this.buffer || this.buffer.length !== bufferSize * D) this.buffer = this.uniform(bufferSize * D, this.rng);
+      this.config.range ??= observedRange(data.x); // the box of fresh noise and of the chains
+      const rng = this.training.generator(undefined, () => this.rng.fork());
+      const D = this.inputDim;
+      if (!this.buffer || this.buffer.length !== bufferSize * D) this.buffer = this.uniform(bufferSize * D, rng);
       const buffer = this.buffer;
-      const vars = trainableVariables(this.network);
+      const lastFinite = buffer.slice(); // the buffer as after the last finite epoch (before this fit, at first)
+      const vars = this.variables();
       const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
-      return await runEpochs({
-        x: flat,
-        epochs,
-        batchSize,
-        shuffle: opts.shuffle !== false,
-        rng: this.rng,
-        title: `EnergyModel ${this.describe()}`,
-        progress: opts.progress ?? 'auto',
-        metricNames: ['loss', 'energyPositive', 'energyNegative', 'langevinMove', 'scoreNorm'],
-        caller: 'EnergyModel.fit',
-        learningRate,
-        step: (xb, size) => {
-          // Chains: buffer entries, a fresh-noise share restarted.                                    [b, D]
-          const idx = Array.from({ length: size }, () => this.rng.int(bufferSize));
-          const start = new Float32Array(size * D);
-          idx.forEach((j, i) => {
-            if (this.rng.next() < fresh) start.set(this.uniform(D, this.rng), i * D);
-            else start.set(buffer.subarray(j * D, (j + 1) * D), i * D);
-          });
-          const x0 = tf.tensor2d(start, [size, D]);
-          const { x: neg, scoreNorm } = this.runLangevin(x0, lg, this.rng);
-          const negData = neg.dataSync();
-          idx.forEach((j, i) => buffer.set(negData.subarray(i * D, (i + 1) * D), j * D));
-          const move = tf.tidy(() => neg.sub(x0).square().sum(1).sqrt().mean());
-          x0.dispose();
-          const metrics = gradientStep(optimizer, vars, () => {
-            const { loss, ePos, eNeg } = this.contrastiveLoss(xb, neg, alpha);
-            return [loss, tf.stack([loss, ePos, eNeg])];
-          });
-          const out = tf.concat([metrics, move.reshape([1]), tf.scalar(scoreNorm).reshape([1])]);
-          tf.dispose([neg, move, metrics]);
-          return out;
-        },
-        endEpoch: () => ({ bufferEnergy: this.meanEnergyOf(buffer) }),
-        onEpoch: opts.onEpoch,
-        earlyStopping: opts.earlyStopping,
-        state: this.training,
-      });
+      let bufferMoments: EnergyMoments = { mean: NaN, meanSquare: NaN };
+      try {
+        return (await runEpochs({
+          x: data.x,
+          epochs,
+          batchSize,
+          shuffle: opts.shuffle !== false,
+          rng,
+          title: `EnergyModel ${this.describe()}`,
+          progress: opts.progress ?? 'auto',
+          metricNames: ['loss', 'energyPositive', 'energyNegative', 'langevinMove', 'scoreNorm'],
+          caller: 'EnergyModel.fit',
+          learningRate,
+          step: (xb, size) => {
+            // 1. Chains: buffer entries, a fresh-noise share restarted.                                [b, D]
+            const idx = Array.from({ length: size }, () => rng.int(bufferSize));
+            const start = new Float32Array(size * D);
+            idx.forEach((j, i) => {
+              if (rng.next() < fresh) start.set(this.uniform(D, rng), i * D);
+              else start.set(buffer.subarray(j * D, (j + 1) * D), i * D);
+            });
+            // 2. K Langevin steps give the negatives, written back to the buffer.
+            const x0 = tf.tensor2d(start, [size, D]);
+            const { x: neg, scoreNorm } = this.runLangevin(x0, lg, rng);
+            const negData = neg.dataSync();
+            idx.forEach((j, i) => buffer.set(negData.subarray(i * D, (i + 1) * D), j * D));
+            const move = tf.tidy(() => neg.sub(x0).square().sum(1).sqrt().mean());
+            x0.dispose();
+            // 3. An Adam step on the contrastive loss (positive phase on xb, negative phase on the chains).
+            const metrics = gradientStep(optimizer, vars, () => {
+              const { loss, ePos, eNeg } = this.contrastiveLoss(xb, neg, alpha);
+              return [loss, tf.stack([loss, ePos, eNeg])];
+            });
+            const out = tf.concat([metrics, move.reshape([1]), tf.scalar(scoreNorm).reshape([1])]);
+            tf.dispose([neg, move, metrics]);
+            return out;
+          },
+          // NaN chains with finite weights (an overflowing step) count as a divergence too.
+          parametersFinite: () => allFinite(buffer),
+          endEpoch: () => {
+            lastFinite.set(buffer); // called after the loop found the epoch finite
+            bufferMoments = this.energyMoments(buffer.length / D, (s, m) => tf.tensor2d(buffer.subarray(s * D, (s + m) * D), [m, D]));
+            return { bufferEnergy: bufferMoments.mean };
+          },
+          validationData: held?.x,
+          validate: (xv) => {
+            // The loss's form with held-out positives and the buffer as negatives (see the `validation` option).
+            const e = this.energyMoments(xv.shape[0], (s, m) => xv.slice([s, 0], [m, D]));
+            const loss = e.mean - bufferMoments.mean + alpha * (e.meanSquare + bufferMoments.meanSquare);
+            return { loss, energyPositive: e.mean };
+          },
+          onEpoch: opts.onEpoch,
+          earlyStopping: opts.earlyStopping,
+          state: this.training,
+          variables: vars,
+        })) as EnergyModelHistory;
+      } catch (e) {
+        buffer.set(lastFinite); // the loop put the weights back; the chains go back with them
+        throw e;
+      }
     } finally {
-      if (flat !== x) flat.dispose();
+      if (data.owned) data.x.dispose();
+      if (held?.owned) held.x.dispose();
     }
   }
 
@@ -343,18 +440,19 @@ export class EnergyModel {
    * order), on positives `pos` and (weighted) negatives `neg`: positive phase minus negative phase,
    * E_data[grad E] - sum_i w_i grad E(neg_i), plus alpha's penalty. With exact model weights w_i = p_theta(x_i) over
    * an enumerable set and alpha = 0 it is minus the exact log-likelihood gradient (test/ebm.test.ts checks this).
-   * @param weights Weights of the negatives `[m]` (summing to 1). Default uniform.
-   * @param alpha Penalty weight. Default 0.
+   * @param pos Positives `[b, D]` or `[b, ...dataShape]`.
+   * @param neg Negatives `[m, D]` or `[m, ...dataShape]`.
+   * @returns One gradient per weight tensor (the caller disposes them).
    */
-  phaseGradients(pos: tf.Tensor, neg: tf.Tensor, opts: { weights?: tf.Tensor1D; alpha?: number } = {}): tf.Tensor[] {
+  phaseGradients(pos: tf.Tensor, neg: tf.Tensor, opts: PhaseGradientOptions = {}): tf.Tensor[] {
     this.assertAlive();
-    assertKnownOptions('EnergyModel.phaseGradients', opts, ['weights', 'alpha']);
+    assertKnownOptions('EnergyModel.phaseGradients', opts, PHASE_KEYS);
     const alpha = opts.alpha ?? 0;
     assertFiniteNumber('alpha', alpha, { min: 0 });
-    const vars = trainableVariables(this.network);
+    const vars = this.variables();
     return tf.tidy(() => {
-      const p = this.checkInput('pos', pos);
-      const n = this.checkInput('neg', neg);
+      const p = this.flat('pos', pos);
+      const n = this.flat('neg', neg);
       if (opts.weights && (opts.weights.rank !== 1 || opts.weights.shape[0] !== n.shape[0])) {
         throw new RangeError(`weights must be a Tensor1D of shape [${n.shape[0]}]; got ${describeValue(opts.weights)}`);
       }
@@ -367,23 +465,28 @@ export class EnergyModel {
   // Sampling
 
   /**
-   * n samples by Langevin dynamics on the learned energy: `[n, ...dataShape]` (dense: `[n, d]`). Starts from
-   * uniform noise over the training data's range (default), from the replay buffer, or from given points.
+   * n samples by Langevin dynamics on the learned energy, `[n, ...dataShape]` (`tf.Tensor2D` `[n, d]` for vectors,
+   * `tf.Tensor4D` for images). Starts from uniform noise over the training data's range (default), from the replay
+   * buffer, or from given points; long runs let the notebook breathe between steps. Same seed, same samples.
    */
-  sample(n: number, opts: EnergyModelSampleOptions = {}): tf.Tensor {
+  async sample(n: number, opts: EnergyModelSampleOptions = {}): Promise<BatchTensor<S>> {
     this.assertAlive();
     assertKnownOptions('EnergyModel.sample', opts, SAMPLE_KEYS);
+    await ready();
     assertPositiveInteger('n', n);
     const { from = 'noise', seed, ...rest } = opts;
     const lg = this.resolveLangevin('EnergyModel.sample', { steps: DEFAULTS[this.architecture].sampleSteps, ...rest });
     if (seed !== undefined) assertFiniteNumber('seed', seed);
     const rng = seed === undefined ? this.rng.fork() : new Random(seed);
     const D = this.inputDim;
-    let x0: tf.Tensor2D;
+    let x: tf.Tensor2D;
     if (from instanceof tf.Tensor) {
-      const f = this.checkInput('from', from);
-      if (f.shape[0] !== n) throw new RangeError(`from must hold n = ${n} starting points; got shape [${from.shape.join(', ')}]`);
-      x0 = f === from ? f.clone() : f;
+      const f = flattenData('from', from, this.dataShape, { finite: true });
+      if (f.x.shape[0] !== n) {
+        if (f.owned) f.x.dispose();
+        throw new RangeError(`from must hold n = ${n} starting points; got shape [${from.shape.join(', ')}]`);
+      }
+      x = f.owned ? f.x : f.x.clone();
     } else {
       assertOneOf('from', from, ['noise', 'buffer'] as const);
       const start = new Float32Array(n * D);
@@ -397,13 +500,24 @@ export class EnergyModel {
       } else {
         start.set(this.uniform(n * D, rng));
       }
-      x0 = tf.tensor2d(start, [n, D]);
+      x = tf.tensor2d(start, [n, D]);
     }
-    const { x } = this.runLangevin(x0, lg, rng);
-    x0.dispose();
-    const out = x.reshape([n, ...this.dataShape]);
-    x.dispose();
-    return out;
+    try {
+      let lastYield = Date.now();
+      for (let k = 0; k < lg.steps; k++) {
+        if (Date.now() - lastYield > YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = Date.now();
+          this.assertAlive(); // disposed while sampling
+        }
+        const { next } = this.langevinMove(x, lg, rng, false);
+        x.dispose();
+        x = next;
+      }
+      return tf.tidy(() => x.reshape([n, ...this.dataShape])) as BatchTensor<S>;
+    } finally {
+      x.dispose();
+    }
   }
 
   /**
@@ -427,26 +541,32 @@ export class EnergyModel {
     return step;
   }
 
-  /** Langevin chains from `x0` `[n, D]` (not consumed); returns the end points and the mean |grad E| at them. */
-  private runLangevin(x0: tf.Tensor2D, lg: Langevin, rng: Random): { x: tf.Tensor2D; scoreNorm: number } {
+  /**
+   * One Langevin step of every chain `x` `[n, D]` (not consumed), its noise drawn from `rng`; with `withNorm` also the
+   * mean |grad E| at `x` (a scalar the caller disposes).
+   */
+  private langevinMove(x: tf.Tensor2D, lg: Langevin, rng: Random, withNorm: boolean): { next: tf.Tensor2D; norm: tf.Scalar | null } {
     const [lo, hi] = this.config.range ?? [-1, 1];
-    const [n, D] = x0.shape;
+    const [n, D] = x.shape;
+    const z = tf.tensor2d(rng.normalArray(n * D), [n, D]);
+    const step = this.langevinStep(lg, lo, hi, withNorm);
+    const [next, norm] = tf.tidy(() => step.call([x, z]));
+    z.dispose();
+    return { next: next as tf.Tensor2D, norm: (norm as tf.Scalar | undefined) ?? null };
+  }
+
+  /** Langevin chains from `x0` `[n, D]` (not consumed) for training; returns the end points and the mean |grad E| at the last step. */
+  private runLangevin(x0: tf.Tensor2D, lg: Langevin, rng: Random): { x: tf.Tensor2D; scoreNorm: number } {
     let x = x0.clone();
-    let gradNorm: tf.Scalar | null = null;
-    for (let k = 0; k < lg.steps; k++) {
-      const z = tf.tensor2d(rng.normalArray(n * D), [n, D]);
-      const last = k === lg.steps - 1;
-      const step = this.langevinStep(lg, lo, hi, last);
-      const [next, norm] = tf.tidy(() => step.call([x, z]));
-      if (norm) gradNorm = norm as tf.Scalar;
-      z.dispose();
-      x.dispose();
-      x = next as tf.Tensor2D;
-    }
     let scoreNorm = 0;
-    if (gradNorm) {
-      scoreNorm = (gradNorm as tf.Scalar).dataSync()[0];
-      (gradNorm as tf.Scalar).dispose();
+    for (let k = 0; k < lg.steps; k++) {
+      const { next, norm } = this.langevinMove(x, lg, rng, k === lg.steps - 1);
+      x.dispose();
+      x = next;
+      if (norm) {
+        scoreNorm = norm.dataSync()[0];
+        norm.dispose();
+      }
     }
     return { x, scoreNorm };
   }
@@ -469,45 +589,33 @@ export class EnergyModel {
 
   /** Loads a model written by {@link EnergyModel.save}; refuses missing, corrupted or mismatched checkpoints. */
   static async load(dir: string): Promise<EnergyModel> {
-    const ck = await loadCheckpoint(dir, 'EnergyModel');
-    try {
-      const c = ck.config as unknown as EnergyModelConfig;
-      const model = new EnergyModel({
-        dataShape: c.dataShape,
-        hiddenUnits: c.hiddenUnits,
-        convFilters: c.convFilters,
-        convDenseUnits: c.convDenseUnits,
-        init: c.init,
-        seed: c.seed,
-      });
-      try {
-        const { buffer, ...weights } = ck.tensors;
-        restoreNetworks(dir, weights, { network: model.network });
+    return Model.loadCheckpointed(
+      dir,
+      'EnergyModel',
+      (config) => {
+        const c = config as unknown as EnergyModelConfig;
+        const model = new EnergyModel({ dataShape: c.dataShape, hiddenUnits: c.hiddenUnits, convFilters: c.convFilters, convDenseUnits: c.convDenseUnits, init: c.init, seed: c.seed });
         model.config.range = c.range;
+        return model;
+      },
+      (model, tensors) => {
+        const { buffer, ...weights } = tensors;
+        restoreNetworks(dir, weights, { network: model.network });
         if (buffer) {
           if (buffer.rank !== 2 || buffer.shape[1] !== model.inputDim) {
             throw new Error(`checkpoint at ${dir}: the buffer has shape [${buffer.shape.join(', ')}]; expected [n, ${model.inputDim}]`);
           }
-          model.buffer = buffer.dataSync() as Float32Array;
+          model.buffer = buffer.dataSync().slice() as Float32Array;
         }
-        return model;
-      } catch (err) {
-        model.dispose();
-        throw err;
-      }
-    } finally {
-      for (const t of Object.values(ck.tensors)) t.dispose();
-    }
+      },
+    );
   }
 
-  /** Frees the network and the optimiser state. The model cannot be used afterwards. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.training.dispose();
-    for (const step of this.langevinSteps.values()) step.dispose();
-    this.langevinSteps.clear();
-    this.network.dispose();
+  /** Frees the network, the compiled Langevin steps and the buffer (the base frees the training state). */
+  protected release(): void {
+    for (const step of this.langevinSteps?.values() ?? []) step.dispose();
+    this.langevinSteps?.clear();
+    this.network?.dispose();
     this.buffer = null;
   }
 
@@ -570,17 +678,20 @@ export class EnergyModel {
       });
   }
 
-  /** Mean energy over a host array of flat examples, in blocks. */
-  private meanEnergyOf(data: Float32Array): number {
-    const D = this.inputDim;
-    const n = data.length / D;
+  /** Mean and mean square of E over `n` examples, in blocks: `rows(start, size)` makes the flat rows `[size, D]`. */
+  private energyMoments(n: number, rows: (start: number, size: number) => tf.Tensor2D): EnergyMoments {
     const block = this.architecture === 'dense' ? 4096 : 256;
     let sum = 0;
+    let sumSquare = 0;
     for (let s = 0; s < n; s += block) {
-      const m = Math.min(block, n - s);
-      sum += tf.tidy(() => this.energyT(tf.tensor2d(data.subarray(s * D, (s + m) * D), [m, D])).sum().dataSync()[0]);
+      const [a, b] = tf.tidy(() => {
+        const e = this.energyT(rows(s, Math.min(block, n - s)));
+        return Array.from(tf.stack([e.sum(), e.square().sum()]).dataSync());
+      });
+      sum += a;
+      sumSquare += b;
     }
-    return sum / n;
+    return { mean: sum / n, meanSquare: sumSquare / n };
   }
 
   /** `count` uniform values over the data range. */
@@ -608,24 +719,14 @@ export class EnergyModel {
     return out;
   }
 
-  /** Checks `x` and returns it flat `[n, D]` (the same tensor when already flat, else a reshape the caller owns). */
-  private checkInput(name: string, x: unknown, full = false): tf.Tensor2D {
-    if (!(x instanceof tf.Tensor)) throw new TypeError(`${name} must be a tf.Tensor; got ${describeValue(x)}`);
-    const shapeOk = x.rank === 2 ? x.shape[1] === this.inputDim : x.shape.slice(1).join(',') === this.dataShape.join(',');
-    if (!shapeOk) {
-      throw new RangeError(`${name} must have shape [n, ${this.inputDim}] or [n, ${this.dataShape.join(', ')}]; got [${x.shape.join(', ')}]`);
-    }
-    const flat = (x.rank === 2 ? x : x.reshape([x.shape[0], this.inputDim])) as tf.Tensor2D;
-    try {
-      assertMatrix(name, flat, { width: this.inputDim, checkFinite: full });
-    } catch (e) {
-      if (flat !== x) flat.dispose();
-      throw e;
-    }
-    return flat;
+  /** `x` checked against the example shape and flat, `[n, D]` (call inside a tidy: a reshape is a new tensor). */
+  private flat(name: string, x: unknown): tf.Tensor2D {
+    return flattenData(name, x, this.dataShape, { finite: false }).x;
   }
+}
 
-  private assertAlive(): void {
-    if (this.disposed) throw new Error('this EnergyModel has been disposed');
-  }
+/** Whether every value is finite (a scan on the host). */
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
 }

@@ -9,8 +9,8 @@
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { assertPositiveInteger, describeValue } from '../core/validate';
-import { WeightInit } from '../nets/factories';
+import { assertPositiveInteger } from '../core/validate';
+import { checkUnits, layerInit, WeightInit } from '../nets/layer-init';
 
 /** Options of {@link convEnergyNetwork}. */
 export interface ConvEnergyNetworkConfig {
@@ -22,28 +22,16 @@ export interface ConvEnergyNetworkConfig {
   denseUnits: number;
   /** Seed of the initialisers. */
   seed?: number;
-  /** `'pytorch'` (U(+-1/sqrt(fan_in)) kernels and biases) or `'glorot'`. */
+  /** `'pytorch'` (U(+-1/sqrt(fan_in)) kernels and biases) or `'glorot'` (see lib/nets/layer-init.ts). */
   init: WeightInit;
 }
 
 /** Builds the network; see the module comment. */
 export function convEnergyNetwork(opts: ConvEnergyNetworkConfig): tf.LayersModel {
-  if (!Array.isArray(opts.filters) || opts.filters.length === 0) {
-    throw new RangeError(`convFilters must be a non-empty array of positive integers; got ${describeValue(opts.filters)}`);
-  }
-  opts.filters.forEach((f, i) => assertPositiveInteger(`convFilters[${i}]`, f));
+  checkUnits('convFilters', opts.filters);
+  if (opts.filters.length === 0) throw new RangeError('convFilters must hold at least one filter count; got []');
   assertPositiveInteger('convDenseUnits', opts.denseUnits);
-  const rng = new Random(opts.seed);
-  const init = (fanIn: number) => {
-    if (opts.init === 'glorot') {
-      return { kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seedInt() }), biasInitializer: tf.initializers.zeros() };
-    }
-    const bound = 1 / Math.sqrt(fanIn); // torch's default for Conv2d and Linear
-    return {
-      kernelInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: rng.seedInt() }),
-      biasInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: rng.seedInt() }),
-    };
-  };
+  const init = layerInit(new Random(opts.seed), opts.init);
   const input = tf.input({ shape: opts.inputShape });
   let h: tf.SymbolicTensor = input;
   let channels = opts.inputShape[2];

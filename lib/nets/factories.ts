@@ -13,14 +13,9 @@
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
 import { assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
+import { checkUnits, LayerInit, layerInit, WeightInit } from './layer-init';
 
-/**
- * Weight initialisation: `'glorot'` (Keras's default: Glorot-uniform kernels, zero biases) or `'pytorch'`
- * (torch.nn's default for Linear/Conv2d/ConvTranspose2d: kernels and biases uniform in +-1/sqrt(fan_in)), to
- * reproduce a PyTorch lecture model from the same starting distribution.
- */
-export type WeightInit = 'glorot' | 'pytorch';
-const INITS: readonly WeightInit[] = ['glorot', 'pytorch'];
+export type { WeightInit } from './layer-init';
 
 /** Activation functions the factories accept for hidden layers. */
 export type HiddenActivation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softplus' | 'swish' | 'linear';
@@ -116,11 +111,6 @@ const CONV_DECODER_OPTION_KEYS = optionKeys<ConvDecoderOptions>({
   latentDim: true, outputShape: true, filters: true, seed: true, init: true,
 });
 
-function checkUnits(name: string, units: unknown): asserts units is number[] {
-  if (!Array.isArray(units)) throw new TypeError(`${name} must be an array of positive integers; got ${describeValue(units)}`);
-  units.forEach((u, i) => assertPositiveInteger(`${name}[${i}]`, u));
-}
-
 function checkShape(name: string, shape: unknown, downsample: number): asserts shape is [number, number, number] {
   if (!Array.isArray(shape) || shape.length !== 3) {
     throw new RangeError(`${name} must be [height, width, channels]; got ${describeValue(shape)}`);
@@ -134,7 +124,7 @@ function checkShape(name: string, shape: unknown, downsample: number): asserts s
 }
 
 /** Dense layers of the given widths applied in turn to `input`. */
-function denseStack(input: tf.SymbolicTensor, widths: number[], activation: HiddenActivation, w: Init): tf.SymbolicTensor {
+function denseStack(input: tf.SymbolicTensor, widths: number[], activation: HiddenActivation, w: LayerInit): tf.SymbolicTensor {
   let h = input;
   for (const units of widths) h = tf.layers.dense({ units, activation, ...w(lastDim(h)) }).apply(h) as tf.SymbolicTensor;
   return h;
@@ -143,28 +133,6 @@ function denseStack(input: tf.SymbolicTensor, widths: number[], activation: Hidd
 function lastDim(t: tf.SymbolicTensor): number {
   return t.shape[t.shape.length - 1] as number;
 }
-
-/** Layer initialiser settings for a layer with `fanIn` inputs per output (each call draws fresh seeds). */
-type Init = (fanIn: number) => {
-  kernelInitializer: ReturnType<typeof tf.initializers.glorotUniform>;
-  biasInitializer: ReturnType<typeof tf.initializers.zeros>;
-};
-
-function makeInit(rng: Random, scheme: WeightInit | undefined): Init {
-  const s = scheme ?? 'glorot';
-  assertOneOf('init', s, INITS);
-  return (fanIn) => {
-    if (s === 'glorot') return { kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seedInt() }), biasInitializer: tf.initializers.zeros() };
-    // torch: kaiming_uniform_(a = sqrt(5)) = U(+-1/sqrt(fan_in)) = varianceScaling(1/3, fanIn, uniform); bias likewise.
-    // tfjs computes a kernel's fan-in as torch does for Linear, Conv2d and (k*k*out) ConvTranspose2d.
-    const bound = 1 / Math.sqrt(fanIn);
-    return {
-      kernelInitializer: tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: rng.seedInt() }),
-      biasInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: rng.seedInt() }),
-    };
-  };
-}
-
 
 /**
  * A dense encoder `inputDim -> hiddenUnits... -> (mean, logVar)`: the PyTorch lecture model's encoder for
@@ -178,7 +146,7 @@ export function denseEncoder(opts: DenseEncoderOptions): tf.LayersModel {
   const activation = opts.activation ?? 'relu';
   assertOneOf('activation', activation, ACTIVATIONS);
   const rng = new Random(opts.seed);
-  const w = makeInit(rng, opts.init);
+  const w = layerInit(rng, opts.init);
   const input = tf.input({ shape: [opts.inputDim], name: 'x' });
   const h = denseStack(input, opts.hiddenUnits, activation, w);
   const mean = tf.layers.dense({ units: opts.latentDim, ...w(lastDim(h)), name: uniqueName('z_mean') });
@@ -197,7 +165,7 @@ export function denseDecoder(opts: DenseDecoderOptions): tf.LayersModel {
   const outputActivation = opts.outputActivation ?? 'linear';
   assertOneOf('outputActivation', outputActivation, ACTIVATIONS);
   const rng = new Random(opts.seed);
-  const w = makeInit(rng, opts.init);
+  const w = layerInit(rng, opts.init);
   const input = tf.input({ shape: [opts.latentDim], name: 'z' });
   const h = denseStack(input, opts.hiddenUnits, activation, w);
   const out = tf.layers.dense({ units: opts.outputDim, activation: outputActivation, ...w(lastDim(h)) });
@@ -221,7 +189,7 @@ export function convEncoder(opts: ConvEncoderOptions): tf.LayersModel {
   const codeActivation = opts.codeActivation ?? 'linear';
   assertOneOf('codeActivation', codeActivation, ACTIVATIONS);
   const rng = new Random(opts.seed);
-  const w = makeInit(rng, opts.init);
+  const w = layerInit(rng, opts.init);
   const input = tf.input({ shape: opts.inputShape, name: 'image' });
   let h: tf.SymbolicTensor = input;
   for (const f of filters) {
@@ -254,7 +222,7 @@ export function convDecoder(opts: ConvDecoderOptions): tf.LayersModel {
   checkShape('outputShape', opts.outputShape, down);
   const [h0, w0, c] = [opts.outputShape[0] / down, opts.outputShape[1] / down, opts.outputShape[2]];
   const rng = new Random(opts.seed);
-  const w = makeInit(rng, opts.init);
+  const w = layerInit(rng, opts.init);
   const input = tf.input({ shape: [opts.latentDim], name: 'z' });
   let h: tf.SymbolicTensor = tf.layers
     .dense({ units: h0 * w0 * filters[0], activation: 'relu', ...w(opts.latentDim) })
