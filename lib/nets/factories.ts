@@ -13,14 +13,9 @@
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
 import { assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
+import { checkUnits, makeInit, type LayerInit as Init, type WeightInit } from './init';
 
-/**
- * Weight initialisation: `'glorot'` (Keras's default: Glorot-uniform kernels, zero biases) or `'pytorch'`
- * (torch.nn's default for Linear/Conv2d/ConvTranspose2d: kernels and biases uniform in +-1/sqrt(fan_in)), to
- * reproduce a PyTorch lecture model from the same starting distribution.
- */
-export type WeightInit = 'glorot' | 'pytorch';
-const INITS: readonly WeightInit[] = ['glorot', 'pytorch'];
+export type { WeightInit } from './init';
 
 /** Activation functions the factories accept for hidden layers. */
 export type HiddenActivation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softplus' | 'swish' | 'linear';
@@ -116,11 +111,6 @@ const CONV_DECODER_OPTION_KEYS = optionKeys<ConvDecoderOptions>({
   latentDim: true, outputShape: true, filters: true, seed: true, init: true,
 });
 
-function checkUnits(name: string, units: unknown): asserts units is number[] {
-  if (!Array.isArray(units)) throw new TypeError(`${name} must be an array of positive integers; got ${describeValue(units)}`);
-  units.forEach((u, i) => assertPositiveInteger(`${name}[${i}]`, u));
-}
-
 function checkShape(name: string, shape: unknown, downsample: number): asserts shape is [number, number, number] {
   if (!Array.isArray(shape) || shape.length !== 3) {
     throw new RangeError(`${name} must be [height, width, channels]; got ${describeValue(shape)}`);
@@ -143,28 +133,6 @@ function denseStack(input: tf.SymbolicTensor, widths: number[], activation: Hidd
 function lastDim(t: tf.SymbolicTensor): number {
   return t.shape[t.shape.length - 1] as number;
 }
-
-/** Layer initialiser settings for a layer with `fanIn` inputs per output (each call draws fresh seeds). */
-type Init = (fanIn: number) => {
-  kernelInitializer: ReturnType<typeof tf.initializers.glorotUniform>;
-  biasInitializer: ReturnType<typeof tf.initializers.zeros>;
-};
-
-function makeInit(rng: Random, scheme: WeightInit | undefined): Init {
-  const s = scheme ?? 'glorot';
-  assertOneOf('init', s, INITS);
-  return (fanIn) => {
-    if (s === 'glorot') return { kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seedInt() }), biasInitializer: tf.initializers.zeros() };
-    // torch: kaiming_uniform_(a = sqrt(5)) = U(+-1/sqrt(fan_in)) = varianceScaling(1/3, fanIn, uniform); bias likewise.
-    // tfjs computes a kernel's fan-in as torch does for Linear, Conv2d and (k*k*out) ConvTranspose2d.
-    const bound = 1 / Math.sqrt(fanIn);
-    return {
-      kernelInitializer: tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: rng.seedInt() }),
-      biasInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: rng.seedInt() }),
-    };
-  };
-}
-
 
 /**
  * A dense encoder `inputDim -> hiddenUnits... -> (mean, logVar)`: the PyTorch lecture model's encoder for
