@@ -194,7 +194,7 @@ test('GAN and DDPM: samples typed by dataShape (no casts in notebooks); a scope 
   const shapes = await scope(async () => {
     const gan = new GAN({ dataShape: [4], latentDim: 2, generatorUnits: [3], discriminatorUnits: [3], seed: 1 });
     const ddpm = new DDPM({ dataShape: [2], timesteps: 4, network: { kind: 'mlp', hiddenUnits: [4], embedDim: 4 }, seed: 2 });
-    const g: tf.Tensor2D = gan.sample(3, { seed: 1 }); //                      compiles without a cast
+    const g: tf.Tensor2D = await gan.sample(3, { seed: 1 }); //                compiles without a cast
     const d: tf.Tensor2D = await ddpm.sample(2, { seed: 3 });
     const chain: tf.Tensor3D = (await ddpm.sample(2, { seed: 3, returnTrajectory: true })).trajectory;
     const eps: tf.Tensor2D = ddpm.predictNoise(d, 1);

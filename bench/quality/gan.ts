@@ -5,10 +5,12 @@
  *   dropout; modes covered by 2000 samples (>= 20 within 0.06 = 3 std) per seed, genlab and the PyTorch twin
  *   (bench/quality/gan.py) on the same settings.
  * - `digits`: the course's dense GAN (G 100-256-512-1024-784 tanh, BatchNorm; D 784-1024-512-256-1, dropout 0.3;
- *   smoothing 0.9) on 8000 bundled training digits scaled to [-1, 1], Adam at `--digit-lr` (2e-4) with batch
+ *   smoothing 0.9) on 8000 bundled training digits in [0, 1] (`dataRange: [0, 1]`: the GAN maps them onto its tanh
+ *   range itself), Adam at `--digit-lr` (2e-4) with batch
  *   `--digit-batch` (128) and `--digit-average` (generatorAverage, 0) for `--digit-epochs` (5), seeds 1..`--digit-seeds`;
  *   energy distance of 500 samples to 500 held-out test digits after every epoch, against an independent-pixel
- *   baseline (`independentPixels`) and real-vs-real (500 other held-out digits). Then the PyTorch twin
+ *   baseline (`independentPixels`) and real-vs-real (500 other held-out digits), on the [-1, 1] scale of
+ *   RESULTS-gan.md and of the PyTorch twin's data. Then the PyTorch twin
  *   (gan.py `digits`) trains the same model on the same digits (exported as float32 files) with the same settings
  *   and seeds and is scored the same way on the same held-out digits; `--digit-torch-only 1` skips genlab's runs.
  * - `time`: one epoch of the dense course GAN and the DCGAN on 10k digits, genlab vs PyTorch, wall and CPU seconds.
@@ -22,6 +24,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ready, tf } from '../../lib/engine/backend';
 import { GAN } from '../../lib/gan/gan';
+import { rescale } from '../../lib/core/data';
 import { energyDistance, independentPixels, modeCoverage } from '../../lib/metrics';
 import { gaussianRing, gaussianRingModes, loadMnist } from '../../datasets';
 import { arg, mean, runMain, std } from './common';
@@ -56,7 +59,7 @@ async function ring(): Promise<void> {
       const gan = ringGan(seed);
       const t0 = Date.now();
       await gan.fit(x, { epochs, learningRate: lr, progress: false });
-      const s = gan.sample(2000, { seed: 7 });
+      const s = await gan.sample(2000, { seed: 7 });
       const c = modeCoverage(s.arraySync() as number[][], gaussianRingModes());
       covered.push(c.covered);
       console.log(`genlab lr ${lr} seed ${seed}: ${c.covered}/8 modes, ${(100 * c.fractionNear).toFixed(1)}% within 0.06, counts ${c.counts.join(',')} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
@@ -77,20 +80,27 @@ async function digits(): Promise<void> {
   const seeds = Array.from({ length: arg('digit-seeds', 1) }, (_, i) => i + 1);
   const train = await loadMnist({ split: 'train', limit: 8000, seed: 0 });
   const test = await loadMnist({ split: 'test', limit: 1000, seed: 0 });
-  const x = tf.tidy(() => train.images.mul(2).sub(1)) as tf.Tensor2D; // [0, 1] -> [-1, 1]
-  const held = tf.tidy(() => test.images.slice([0, 0], [500, 784]).mul(2).sub(1)).arraySync() as number[][];
-  const held2 = tf.tidy(() => test.images.slice([500, 0], [500, 784]).mul(2).sub(1)).arraySync() as number[][];
-  const indep = independentPixels(x.arraySync() as number[][], 500, 3);
+  const x = train.images; //                                  [n, 784] in [0, 1], what the GAN trains on
+  // Scores and the PyTorch twin's data on [-1, 1]: the scale of RESULTS-gan.md (the twin's tanh G reads it as is).
+  const pm1 = (t: tf.Tensor): number[][] => {
+    const m = rescale(t, [0, 1], [-1, 1]);
+    const rows = m.arraySync() as number[][];
+    m.dispose();
+    return rows;
+  };
+  const [held, held2] = [0, 500].map((start) => tf.tidy(() => pm1(test.images.slice([start, 0], [500, 784]))));
+  const xPm1 = pm1(x);
+  const indep = independentPixels(xPm1, 500, 3);
   console.log(`energy distance to 500 held-out digits: real vs real (500 other held-out digits) ${energyDistance(held2, held).toFixed(3)}, independent pixels ${energyDistance(indep, held).toFixed(3)}`);
   for (const seed of arg('digit-torch-only', 0) ? [] : seeds) {
-    const gan = new GAN({ dataShape: [784], labelSmoothing: 0.9, generatorAverage, seed });
+    const gan = new GAN({ dataShape: [784], dataRange: [0, 1], labelSmoothing: 0.9, generatorAverage, seed });
     const t0 = Date.now();
     const eds: string[] = [];
     const h = await gan.fit(x, {
       epochs, learningRate: lr, batchSize, progress: false,
-      onEpoch: () => {
-        const s = gan.sample(500, { seed: 5 });
-        eds.push(energyDistance(s.arraySync() as number[][], held).toFixed(3));
+      onEpoch: async () => {
+        const s = await gan.sample(500, { seed: 5 }); //                                        in [0, 1]
+        eds.push(energyDistance(pm1(s), held).toFixed(3));
         s.dispose();
       },
     });
@@ -102,7 +112,7 @@ async function digits(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-gan-digits-'));
   try {
     const f32 = (rows: number[][]): Buffer => Buffer.from(new Float32Array(rows.flat()).buffer);
-    fs.writeFileSync(path.join(dir, 'train.f32'), Buffer.from(new Float32Array(x.dataSync()).buffer));
+    fs.writeFileSync(path.join(dir, 'train.f32'), f32(xPm1));
     fs.writeFileSync(path.join(dir, 'held.f32'), f32(held));
     const t = torch(['digits', dir, seeds.join(','), String(epochs), String(lr), String(batchSize), String(generatorAverage)]) as {
       torch: string; runs: Array<{ seed: number; ed: number[]; dReal: number[]; dFake: number[]; seconds: number }>;
@@ -118,7 +128,7 @@ async function digits(): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  tf.dispose([x, train.images, test.images]);
+  tf.dispose([train.images, test.images]);
 }
 
 async function time(): Promise<void> {
@@ -126,7 +136,7 @@ async function time(): Promise<void> {
   const reps = arg('time-epochs', 1);
   const x = tf.tidy(() => tf.randomUniform([rows, 784], -1, 1, 'float32', 1)) as tf.Tensor2D;
   for (const arch of ['dense', 'conv'] as const) {
-    const gan = new GAN({ dataShape: arch === 'conv' ? [28, 28, 1] : [784], architecture: arch, labelSmoothing: 0.9, seed: 1 });
+    const gan = new GAN({ dataShape: arch === 'conv' ? [28, 28, 1] : [784], dataRange: [-1, 1], architecture: arch, labelSmoothing: 0.9, seed: 1 });
     const warm = x.slice([0, 0], [256, 784]);
     await gan.fit(warm, { epochs: 1, learningRate: 2e-4, progress: false }); // first calls of every kernel
     warm.dispose();

@@ -26,9 +26,18 @@
  * keep moving around the game's equilibrium, and the average cancels much of that motion, which shows in the
  * samples as speckle. The warm-up d_t (TensorFlow's ExponentialMovingAverage with num_updates) keeps the average
  * from remembering the random initial weights in short runs. The game itself trains on the current weights.
+ *
+ * Data range: a tanh generator makes values in [-1, 1]; the model maps the user's `dataRange` (e.g. [0, 1] for pixel
+ * intensities) affinely onto it for training and maps samples back, x_net = -1 + 2 (x - lo) / (hi - lo), so
+ * `fit(digits01)` and `sample()` both work in [0, 1]. Without a `dataRange` the first fit's data set it (their
+ * minimum and maximum); it is saved with the model.
+ *
+ * Training goes through genlab's one loop (lib/train) and the model's {@link TrainingState}: a second `fit`
+ * continues the first (epoch numbers, both Adam optimisers and the training random stream), `reset: true` starts
+ * afresh, and a fit that diverges leaves G, D, the BatchNorm statistics and the average as after the last finite
+ * epoch.
  */
 import { ready, tf } from '../engine/backend';
-import { trackDisposable } from '../engine/scope';
 import { BatchTensor, DataShape } from '../core/shapes';
 import { Random } from '../engine/random';
 import {
@@ -41,11 +50,12 @@ import {
   describeValue,
   optionKeys,
 } from '../core/validate';
-import { gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '../train/loop';
-import { fusedAdam } from '../engine/kernels';
-import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { networkTensors, restoreOrDispose } from '../core/network-weights';
-
+import { FitOptions, gradientStep, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { JsonValue, saveCheckpoint } from '../core/checkpoint';
+import { networkTensors, restoreNetworks } from '../core/network-weights';
+import { Model, type Generative, type SampleOptions } from '../core/model';
+import { assertDataRange, DataRange, flattenData, FlatData, observedRange, rescale } from '../core/data';
+import { checkUnits, LayerInit, layerInit } from '../nets/layer-init';
 
 /** Generator objective: `'non-saturating'` (default, -log D(G(z))) or `'minimax'` (log(1 - D(G(z))), the original). */
 export type GANLoss = 'non-saturating' | 'minimax';
@@ -63,6 +73,13 @@ export interface GANOptions<S extends DataShape = DataShape> {
    * samples: `[D]` gives `tf.Tensor2D`, `[h, w, c]` gives `tf.Tensor4D` (see {@link BatchTensor}).
    */
   dataShape: S;
+  /**
+   * The range `[low, high]` of the data, e.g. `[0, 1]` for pixel intensities. With a tanh output the GAN maps it
+   * onto [-1, 1] for training and maps samples back, so `fit`, `sample` and `discriminate` all work in this range;
+   * data outside it are refused. Default: taken from the first fit's data (their minimum and maximum) and saved with
+   * the model. With a linear output no map is needed: the range then only documents (and checks) the data.
+   */
+  dataRange?: DataRange;
   /** Dimension L of z, integer >= 1. Default 100 (the course). */
   latentDim?: number;
   /** `'dense'` (default: MLPs) or `'conv'` (DCGAN-style pair for images such as 28x28 digits). */
@@ -77,7 +94,10 @@ export interface GANOptions<S extends DataShape = DataShape> {
    * stride-2 5x5 convolutions, default `[64, 128]`.
    */
   discriminatorUnits?: number[];
-  /** G's output activation: `'tanh'` (default; data in [-1, 1], the course) or `'linear'` (any real data). */
+  /**
+   * G's output activation: `'tanh'` (default, the course: outputs in [-1, 1], mapped onto `dataRange`) or
+   * `'linear'` (any real data, e.g. points in the plane).
+   */
   outputActivation?: 'tanh' | 'linear';
   /** BatchNorm after each hidden layer of G (momentum 0.9, i.e. PyTorch's 0.1). Default true (the course). */
   batchNorm?: boolean;
@@ -105,13 +125,16 @@ export interface GANOptions<S extends DataShape = DataShape> {
 }
 /** The keys of {@link GANOptions} (checked by the compiler against the interface). */
 const GAN_OPTION_KEYS = optionKeys<GANOptions>({
-  dataShape: true, latentDim: true, architecture: true, generatorUnits: true, discriminatorUnits: true,
+  dataShape: true, dataRange: true, latentDim: true, architecture: true, generatorUnits: true, discriminatorUnits: true,
   outputActivation: true, batchNorm: true, dropout: true, leakySlope: true, loss: true, labelSmoothing: true,
   latent: true, generatorAverage: true, seed: true,
 });
 
-/** Options for {@link GAN.fit}. */
-export interface GANFitOptions {
+/**
+ * Options for {@link GAN.fit}: the loop's (`reset`, `earlyStopping`, `validation`, ...; see {@link FitOptions}) and
+ * the game's (`discriminatorSteps`, `generatorSteps`).
+ */
+export interface GANFitOptions extends FitOptions<GANEpochLogs> {
   /** Passes over the data. Integer >= 1. Default 20 (the course). */
   epochs?: number;
   /** Real examples per step (and as many fakes). Integer >= 1, capped at n. Default 128 (the course). */
@@ -127,20 +150,27 @@ export interface GANFitOptions {
   discriminatorSteps?: number;
   /** G updates per step. Integer >= 0; 0 freezes G (trains D alone, e.g. towards D*). Default 1. */
   generatorSteps?: number;
-  /** Reshuffle the data every epoch (seeded). Default true. */
-  shuffle?: boolean;
-  /** Called after every epoch with that epoch's means (awaited if it returns a promise). */
-  onEpoch?: (epoch: number, logs: GANEpochLogs) => void | Promise<void>;
-  /** `'auto'` (default): live bar in a notebook, one line per epoch in a terminal; `false`: silent. */
-  progress?: 'auto' | false;
+  /**
+   * Held-out real examples, same layout and range as `x`: after every epoch D's loss on them and as many fresh
+   * fakes is recorded as `valDLoss`, and its mean D(x) on them as `valDReal` (D in inference mode: no dropout; G
+   * with its BatchNorm moving statistics). `earlyStopping` watches `valDLoss` by default.
+   */
+  validation?: tf.Tensor;
+  /**
+   * Seed of this run's shuffling, z draws and dropout masks. Default: the stream of the previous `fit` continues
+   * (so a resumed fit equals one long fit); the first `fit` draws one from the model's generator.
+   */
+  seed?: number;
+  /** Called after every epoch with its {@link GANEpochLogs}; may return extra metrics (see {@link OnEpoch}). */
+  onEpoch?: OnEpoch<GANEpochLogs>;
 }
 /** The keys of {@link GANFitOptions}. */
 const GAN_FIT_KEYS = optionKeys<GANFitOptions>({
   epochs: true, batchSize: true, learningRate: true, discriminatorSteps: true, generatorSteps: true, shuffle: true,
-  onEpoch: true, progress: true,
+  validation: true, seed: true, onEpoch: true, progress: true, reset: true, earlyStopping: true,
 });
 
-/** One epoch's means over its batches (D figures from the D steps, in training mode). */
+/** One epoch's metrics: means over its batches (D figures from the D steps, in training mode). */
 export interface GANEpochLogs {
   /** D's loss -V(G, D) in nats (BCE on reals + BCE on fakes); log 4 = 1.386 at equilibrium without smoothing. */
   dLoss: number;
@@ -150,10 +180,22 @@ export interface GANEpochLogs {
   dReal: number;
   /** Mean D(G(z)) on the fakes of the D steps. */
   dFake: number;
+  /** Wall seconds of the epoch's training (without validation and callbacks). */
+  seconds: number;
+  /** D's loss on the held-out reals and as many fresh fakes (with `validation`). */
+  valDLoss?: number;
+  /** Mean D(x) on the held-out reals (with `validation`). */
+  valDReal?: number;
 }
 
-/** What {@link GAN.fit} returns: one entry per epoch (plus `epoch` and `seconds` when the loop records them). */
+/**
+ * What {@link GAN.fit} returns: one entry per epoch of that call -- `epoch` (numbers continue across resumed fits),
+ * `seconds`, `dLoss`, `gLoss`, `dReal`, `dFake`, with `validation` `valDLoss` and `valDReal`, and whatever `onEpoch`
+ * returned.
+ */
 export interface GANHistory {
+  epoch: number[];
+  seconds: number[];
   dLoss: number[];
   gLoss: number[];
   dReal: number[];
@@ -162,7 +204,7 @@ export interface GANHistory {
 }
 
 /** Options for {@link GAN.sample}. */
-export interface GANSampleOptions {
+export interface GANSampleOptions extends SampleOptions {
   /** Latent points `[n, L]` to map (e.g. a fixed grid reused every epoch); default: fresh draws from p(z). */
   z?: tf.Tensor;
   /** Seed of the z draws when `z` is not given. Default: the model's stream. */
@@ -178,15 +220,21 @@ const DEFAULTS = {
   leakySlope: 0.2,
   epochs: 20,
   batchSize: 128,
-  beta1: 0.5,
-  beta2: 0.999,
+  betas: { beta1: 0.5, beta2: 0.999 }, // DCGAN's Adam (Radford et al. 2016): beta1 0.5 damps the game's oscillation
   adamEpsilon: 1e-8,
   bnMomentum: 0.9,
   convKernel: 5,
+  validationChunk: 1024, // rows of held-out data scored at a time
 };
 
+/** The range a tanh generator makes. */
+const TANH_RANGE: DataRange = [-1, 1];
+
+/** What a GAN is built from (its options resolved), saved in its checkpoints. */
 interface GANConfig {
   dataShape: number[];
+  /** Given, or taken from the first fit's data (tanh output); null until then. */
+  dataRange: DataRange | null;
   latentDim: number;
   architecture: 'dense' | 'conv';
   generatorUnits: number[];
@@ -202,18 +250,26 @@ interface GANConfig {
   seed: number;
 }
 
+/** A network as a checkpoint sees it: its weights in a fixed order. */
+interface WeightSet {
+  getWeights(): tf.Tensor[];
+  setWeights(w: tf.Tensor[]): void;
+}
+
 /**
- * A GAN. The course's dense MNIST model: `new GAN({ dataShape: [784], latentDim: 100, labelSmoothing: 0.9,
- * seed: 1 })` (G 100-256-512-1024-784 tanh with BatchNorm and LeakyReLU; D 784-1024-512-256-1 with dropout 0.3),
- * trained with `fit(x)` (Adam 2e-4, batch 128, 20 epochs) on data in [-1, 1]. A DCGAN for digits: `new GAN({ dataShape:
- * [28, 28, 1], architecture: 'conv', seed: 1 })`.
+ * A GAN. The course's dense MNIST model: `new GAN({ dataShape: [784], dataRange: [0, 1], latentDim: 100,
+ * labelSmoothing: 0.9, seed: 1 })` (G 100-256-512-1024-784 tanh with BatchNorm and LeakyReLU; D 784-1024-512-256-1
+ * with dropout 0.3), trained with `await gan.fit(digits)` (Adam 2e-4, beta1 0.5, batch 128, 20 epochs) on pixel
+ * intensities in [0, 1]; `await gan.sample(36)` gives digits in [0, 1] too. A DCGAN for digits: `new GAN({
+ * dataShape: [28, 28, 1], dataRange: [0, 1], architecture: 'conv', seed: 1 })`.
  *
  * Data are `[n, D]` tensors (image models also take `[n, h, w, c]`); samples come back as `[n, ...dataShape]`.
  */
-export class GAN<S extends DataShape = DataShape> {
-  /** G: `[n, L]` -> `[n, ...dataShape]` (tanh or linear output). */
+export class GAN<S extends DataShape = DataShape> extends Model implements Generative<S> {
+  readonly kind = 'GAN';
+  /** G: `[n, L]` -> `[n, ...dataShape]` (tanh or linear output, in the network's range: [-1, 1] for tanh). */
   readonly generator: tf.LayersModel;
-  /** D without its dropout: `[n, ...dataShape]` -> logits `[n, 1]` (D(x) = sigmoid(logit)). */
+  /** D without its dropout: `[n, ...dataShape]` -> logits `[n, 1]` (D(x) = sigmoid(logit)), in the network's range. */
   readonly discriminator: tf.LayersModel;
   /** Shape of one example. */
   readonly dataShape: number[];
@@ -225,16 +281,16 @@ export class GAN<S extends DataShape = DataShape> {
   readonly architecture: 'dense' | 'conv';
   private readonly config: GANConfig;
   private readonly rng: Random;
-  private optD: tf.Optimizer | null = null;
-  private optG: tf.Optimizer | null = null;
-  private optRate = NaN;
   /** The moving average of G's weights (`generator.getWeights()` order), or null when `generatorAverage` is 0. */
   private readonly average: tf.Variable[] | null;
-  /** Updates the average has had (t in the module comment). */
-  private averageSteps = 0;
-  private disposed = false;
+  /**
+   * Updates the average has had (t in the module comment), a scalar variable so that it is saved, and put back
+   * with the average when a fit diverges; null without averaging.
+   */
+  private readonly averageSteps: tf.Variable | null;
 
   constructor(opts: GANOptions<S>) {
+    super();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     assertKnownOptions('GAN', opts, GAN_OPTION_KEYS);
     const architecture = opts.architecture ?? 'dense';
@@ -247,13 +303,19 @@ export class GAN<S extends DataShape = DataShape> {
     if (architecture === 'conv' && (shape.length !== 3 || shape[0] % 4 !== 0 || shape[1] % 4 !== 0)) {
       throw new RangeError(`a conv GAN needs dataShape [h, w, c] with h and w divisible by 4; got [${shape.join(', ')}]`);
     }
+    if (opts.dataRange !== undefined) assertDataRange('dataRange', opts.dataRange);
     const latentDim = opts.latentDim ?? DEFAULTS.latentDim;
     assertPositiveInteger('latentDim', latentDim);
     const arch = DEFAULTS[architecture];
     const generatorUnits = opts.generatorUnits ?? [...arch.generatorUnits];
     const discriminatorUnits = opts.discriminatorUnits ?? [...arch.discriminatorUnits];
-    checkUnits('generatorUnits', generatorUnits, architecture === 'conv' ? 2 : undefined);
-    checkUnits('discriminatorUnits', discriminatorUnits, architecture === 'conv' ? 2 : undefined);
+    checkUnits('generatorUnits', generatorUnits);
+    checkUnits('discriminatorUnits', discriminatorUnits);
+    if (architecture === 'conv') {
+      for (const [name, units] of [['generatorUnits', generatorUnits], ['discriminatorUnits', discriminatorUnits]] as const) {
+        if (units.length !== 2) throw new RangeError(`${name} of a conv GAN must hold 2 channel counts; got ${describeValue(units)}`);
+      }
+    }
     const outputActivation = opts.outputActivation ?? 'tanh';
     assertOneOf('outputActivation', outputActivation, ['tanh', 'linear'] as const);
     const batchNorm = opts.batchNorm ?? true;
@@ -278,55 +340,70 @@ export class GAN<S extends DataShape = DataShape> {
     this.latentDim = latentDim;
     this.architecture = architecture;
     this.config = {
-      dataShape: [...shape], latentDim, architecture, generatorUnits, discriminatorUnits, outputActivation, batchNorm,
-      dropout, leakySlope, loss, labelSmoothing, latent, generatorAverage, seed: rng.seed,
+      dataShape: [...shape], dataRange: opts.dataRange ? [opts.dataRange[0], opts.dataRange[1]] : null, latentDim, architecture,
+      generatorUnits, discriminatorUnits, outputActivation, batchNorm, dropout, leakySlope, loss, labelSmoothing, latent,
+      generatorAverage, seed: rng.seed,
     };
-    const gSeed = new Random(rng.seedInt());
-    const dSeed = new Random(rng.seedInt());
+    const gInit = layerInit(new Random(rng.seedInt()), 'glorot');
+    const dInit = layerInit(new Random(rng.seedInt()), 'glorot');
     this.rng = rng;
-    this.generator = architecture === 'conv' ? this.convGenerator(gSeed) : this.denseGenerator(gSeed);
     try {
-      this.discriminator = architecture === 'conv' ? this.convDiscriminator(dSeed) : this.denseDiscriminator(dSeed);
+      this.generator = architecture === 'conv' ? this.convGenerator(gInit) : this.denseGenerator(gInit);
+      this.discriminator = architecture === 'conv' ? this.convDiscriminator(dInit) : this.denseDiscriminator(dInit);
+      // the average starts at the initial weights (the warm-up forgets them within a few steps)
+      this.average = generatorAverage > 0 ? this.generator.getWeights().map((w) => tf.variable(w, false)) : null;
+      this.averageSteps = generatorAverage > 0 ? tf.variable(tf.scalar(0), false) : null;
     } catch (e) {
-      this.generator.dispose();
+      this.dispose(); // frees what was built (release copes with a partly built model)
       throw e;
     }
-    // the average starts at the initial weights (the warm-up forgets them within a few steps)
-    this.average = generatorAverage > 0 ? this.generator.getWeights().map((w) => tf.variable(w, false)) : null;
-    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
+  }
+
+  /**
+   * The range of the data and of the samples: the `dataRange` given, or the one the first fit's data set; before
+   * that the generator's own range ([-1, 1] for tanh), and undefined for a linear output without `dataRange` (any
+   * real values).
+   */
+  get dataRange(): DataRange | undefined {
+    const r = this.config.dataRange ?? (this.config.outputActivation === 'tanh' ? TANH_RANGE : null);
+    return r ? [r[0], r[1]] : undefined;
   }
 
   // ------------------------------------------------------------------------------------------------------
   // Networks
 
   /** z [n, L] -> (Dense -> [BatchNorm] -> LeakyReLU) per hidden width -> Dense(D, tanh|linear) -> dataShape. */
-  private denseGenerator(rng: Random): tf.LayersModel {
+  private denseGenerator(init: LayerInit): tf.LayersModel {
     const c = this.config;
     const layers: tf.layers.Layer[] = [];
     let inputShape: number[] | undefined = [c.latentDim];
+    let fanIn = c.latentDim;
     for (const units of c.generatorUnits) {
-      layers.push(tf.layers.dense({ units, inputShape, useBias: !c.batchNorm, ...glorot(rng) }));
+      layers.push(tf.layers.dense({ units, inputShape, useBias: !c.batchNorm, ...init(fanIn) }));
       inputShape = undefined;
+      fanIn = units;
       if (c.batchNorm) layers.push(tf.layers.batchNormalization({ momentum: DEFAULTS.bnMomentum, epsilon: 1e-5 }));
       layers.push(tf.layers.leakyReLU({ alpha: c.leakySlope }));
     }
-    layers.push(tf.layers.dense({ units: this.dataDim, inputShape, activation: c.outputActivation, ...glorot(rng) }));
+    layers.push(tf.layers.dense({ units: this.dataDim, inputShape, activation: c.outputActivation, ...init(fanIn) }));
     if (c.dataShape.length === 3) layers.push(tf.layers.reshape({ targetShape: c.dataShape }));
     return tf.sequential({ layers });
   }
 
   /** x -> (Dense -> LeakyReLU [-> dropout in training]) per hidden width -> Dense(1) logit. */
-  private denseDiscriminator(rng: Random): tf.LayersModel {
+  private denseDiscriminator(init: LayerInit): tf.LayersModel {
     const c = this.config;
     const layers: tf.layers.Layer[] = [];
     if (c.dataShape.length === 3) layers.push(tf.layers.flatten({ inputShape: c.dataShape }));
     let inputShape: number[] | undefined = c.dataShape.length === 3 ? undefined : [this.dataDim];
+    let fanIn = this.dataDim;
     for (const units of c.discriminatorUnits) {
-      layers.push(tf.layers.dense({ units, inputShape, ...glorot(rng) }));
+      layers.push(tf.layers.dense({ units, inputShape, ...init(fanIn) }));
       inputShape = undefined;
+      fanIn = units;
       layers.push(tf.layers.leakyReLU({ alpha: c.leakySlope }));
     }
-    layers.push(tf.layers.dense({ units: 1, inputShape, ...glorot(rng) }));
+    layers.push(tf.layers.dense({ units: 1, inputShape, ...init(fanIn) }));
     return tf.sequential({ layers });
   }
 
@@ -336,7 +413,7 @@ export class GAN<S extends DataShape = DataShape> {
    *   -> ConvT(F2, k, stride 2) -> BN -> LeakyReLU   [h/2, w/2, F2]
    *   -> ConvT(c, k, stride 2) -> tanh|linear        [h, w, c]
    */
-  private convGenerator(rng: Random): tf.LayersModel {
+  private convGenerator(init: LayerInit): tf.LayersModel {
     const c = this.config;
     const [h, w, ch] = c.dataShape;
     const [f1, f2] = c.generatorUnits;
@@ -344,14 +421,14 @@ export class GAN<S extends DataShape = DataShape> {
     const bn = (): tf.layers.Layer[] => (c.batchNorm ? [tf.layers.batchNormalization({ momentum: DEFAULTS.bnMomentum, epsilon: 1e-5 })] : []);
     return tf.sequential({
       layers: [
-        tf.layers.dense({ units: (h / 4) * (w / 4) * f1, inputShape: [c.latentDim], useBias: !c.batchNorm, ...glorot(rng) }),
+        tf.layers.dense({ units: (h / 4) * (w / 4) * f1, inputShape: [c.latentDim], useBias: !c.batchNorm, ...init(c.latentDim) }),
         ...bn(),
         tf.layers.leakyReLU({ alpha: c.leakySlope }),
         tf.layers.reshape({ targetShape: [h / 4, w / 4, f1] }),
-        tf.layers.conv2dTranspose({ filters: f2, kernelSize: k, strides: 2, padding: 'same', useBias: !c.batchNorm, ...glorot(rng) }),
+        tf.layers.conv2dTranspose({ filters: f2, kernelSize: k, strides: 2, padding: 'same', useBias: !c.batchNorm, ...init(k * k * f2) }),
         ...bn(),
         tf.layers.leakyReLU({ alpha: c.leakySlope }),
-        tf.layers.conv2dTranspose({ filters: ch, kernelSize: k, strides: 2, padding: 'same', activation: c.outputActivation, ...glorot(rng) }),
+        tf.layers.conv2dTranspose({ filters: ch, kernelSize: k, strides: 2, padding: 'same', activation: c.outputActivation, ...init(k * k * ch) }),
       ],
     });
   }
@@ -360,41 +437,42 @@ export class GAN<S extends DataShape = DataShape> {
    * DCGAN discriminator with units [F1, F2]: x [h, w, c] -> Conv(F1, 5, stride 2) -> LeakyReLU [-> dropout]
    * -> Conv(F2, 5, stride 2) -> LeakyReLU [-> dropout] -> flatten -> Dense(1) logit.
    */
-  private convDiscriminator(rng: Random): tf.LayersModel {
+  private convDiscriminator(init: LayerInit): tf.LayersModel {
     const c = this.config;
+    const [h, w, ch] = c.dataShape;
     const [f1, f2] = c.discriminatorUnits;
     const k = DEFAULTS.convKernel;
     return tf.sequential({
       layers: [
-        tf.layers.conv2d({ filters: f1, kernelSize: k, strides: 2, padding: 'same', inputShape: c.dataShape, ...glorot(rng) }),
+        tf.layers.conv2d({ filters: f1, kernelSize: k, strides: 2, padding: 'same', inputShape: c.dataShape, ...init(k * k * ch) }),
         tf.layers.leakyReLU({ alpha: c.leakySlope }),
-        tf.layers.conv2d({ filters: f2, kernelSize: k, strides: 2, padding: 'same', ...glorot(rng) }),
+        tf.layers.conv2d({ filters: f2, kernelSize: k, strides: 2, padding: 'same', ...init(k * k * f1) }),
         tf.layers.leakyReLU({ alpha: c.leakySlope }),
         tf.layers.flatten(),
-        tf.layers.dense({ units: 1, ...glorot(rng) }),
+        tf.layers.dense({ units: 1, ...init((h / 4) * (w / 4) * f2) }),
       ],
     });
   }
 
-  /** G(z) as flat `[n, D]`; `training` uses batch statistics in BatchNorm (and updates the moving ones). */
+  /** G(z) as flat `[n, D]` in the network's range; `training` uses batch statistics in BatchNorm (and updates the moving ones). */
   private generateT(z: tf.Tensor2D, training: boolean): tf.Tensor2D {
     const out = this.generator.apply(z, { training }) as tf.Tensor;
     return out.reshape([z.shape[0], this.dataDim]);
   }
 
   /**
-   * D's logits `[n]` for flat `x` `[n, D]`. In training, dropout follows every LeakyReLU with masks from the
-   * model's seeded stream (tfjs' own dropout layer is either unseeded or repeats one mask).
+   * D's logits `[n]` for flat `x` `[n, D]` in the network's range. In training, dropout follows every LeakyReLU with
+   * masks drawn from `rng` (tfjs' own dropout layer is either unseeded or repeats one mask).
    */
-  private logitsT(x: tf.Tensor2D, training: boolean): tf.Tensor1D {
+  private logitsT(x: tf.Tensor2D, rng: Random | null): tf.Tensor1D {
     const n = x.shape[0];
+    const training = rng !== null;
     let h: tf.Tensor = this.config.dataShape.length === 3 ? x.reshape([n, ...this.config.dataShape]) : x;
     const p = this.config.dropout;
     for (const layer of this.discriminator.layers) {
       h = layer.apply(h, { training }) as tf.Tensor;
-      if (training && p > 0 && layer.getClassName() === 'LeakyReLU') {
-        const size = h.size;
-        const u = tf.tensor(this.rng.uniformArray(size), h.shape); //                   U(0, 1), one per unit
+      if (rng && p > 0 && layer.getClassName() === 'LeakyReLU') {
+        const u = tf.tensor(rng.uniformArray(h.size), h.shape); //                     U(0, 1), one per unit
         h = h.mul(u.greaterEqual(p).toFloat().div(1 - p)); //                            inverted dropout
       }
     }
@@ -410,14 +488,42 @@ export class GAN<S extends DataShape = DataShape> {
     return tf.tensor2d(rng.normalArray(n * L), [n, L]);
   }
 
+  /** User data -> the network's range (tanh: dataRange onto [-1, 1]); `x` itself when no map applies. */
+  private toNet<T extends tf.Tensor>(x: T): T {
+    const r = this.config.dataRange;
+    return r && this.config.outputActivation === 'tanh' ? rescale(x, r, TANH_RANGE) : x;
+  }
+
+  /** The network's range -> the user's (the inverse of {@link GAN.toNet}). */
+  private fromNet<T extends tf.Tensor>(y: T): T {
+    const r = this.config.dataRange;
+    return r && this.config.outputActivation === 'tanh' ? rescale(y, TANH_RANGE, r) : y;
+  }
+
   // ------------------------------------------------------------------------------------------------------
   // Training
 
   /**
-   * Trains G and D on `x` (see the module comment for the losses). One tidy-wrapped step per batch:
-   * `discriminatorSteps` D updates then `generatorSteps` G updates. Throws if dLoss becomes NaN or infinite.
-   * @param x Training data `[n, D]` (image models: or `[n, h, w, c]`); with a tanh output, values in [-1, 1].
-   * @returns Per-epoch means of dLoss, gLoss, dReal = mean D(x), dFake = mean D(G(z)).
+   * D's loss -V on logits of reals `lr` and fakes `lf` (sums over the rows, not means; s = label smoothing):
+   * BCE(sigmoid(l), s) = softplus(l) - s l on the reals, BCE(sigmoid(l), 0) = softplus(l) on the fakes.
+   */
+  private dLossSums(lr: tf.Tensor1D, lf: tf.Tensor1D): { real: tf.Scalar; fake: tf.Scalar } {
+    const s = this.config.labelSmoothing;
+    return { real: tf.softplus(lr).sub(lr.mul(s)).sum(), fake: tf.softplus(lf).sum() };
+  }
+
+  /**
+   * Trains G and D on `x` (see the module comment for the losses) through genlab's training loop: one tidy-wrapped
+   * step per batch, `discriminatorSteps` D updates then `generatorSteps` G updates, each network with its own Adam
+   * (beta1 0.5, beta2 0.999).
+   *
+   * Resuming: a second `fit` continues the first -- epoch numbers go on, both Adam optimisers keep their moments
+   * (while the learning rate is unchanged) and the training random stream continues. `reset: true` starts afresh
+   * (new optimisers, epoch counter 0; the weights, the BatchNorm statistics and the average are kept). A fit that
+   * diverges (a NaN loss or weight) throws and leaves the model as after its last finite epoch.
+   * @param x Training data `[n, D]` (image models: or `[n, h, w, c]`), finite, in `dataRange` (the first fit sets
+   *   it when it was not given and the output is tanh).
+   * @returns The {@link GANHistory}: per-epoch means of dLoss, gLoss, dReal = mean D(x), dFake = mean D(G(z)).
    */
   async fit(x: tf.Tensor, opts: GANFitOptions = {}): Promise<GANHistory> {
     await ready();
@@ -428,42 +534,51 @@ export class GAN<S extends DataShape = DataShape> {
       batchSize: DEFAULTS.batchSize,
       learningRate: DEFAULTS[this.architecture].learningRate,
     });
+    const { reset } = resolveLoopOptions('GAN.fit', opts);
     const kD = opts.discriminatorSteps ?? 1;
     assertPositiveInteger('discriminatorSteps', kD);
     const kG = opts.generatorSteps ?? 1;
     assertNonNegativeInteger('generatorSteps', kG);
-    const data = this.toFlat('x', x, true);
-    this.setOptimizers(learningRate);
-    const optD = this.optD!;
-    const optG = this.optG!;
-    const dVars = trainableVariables(this.discriminator);
-    const gVars = trainableVariables(this.generator);
-    const s = this.config.labelSmoothing;
-    const minimax = this.config.loss === 'minimax';
-    let history: Record<string, number[]>;
+    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    const tanh = this.config.outputActivation === 'tanh';
+    const data = this.checkData('x', x, this.config.dataRange);
+    let val: FlatData | null = null;
     try {
-      history = await runEpochs({
+      // a tanh GAN without a dataRange takes it from its first fit's data (kept once every check has passed)
+      const range = this.config.dataRange ?? (tanh ? observedRange(data.x) : null);
+      if (opts.validation !== undefined) val = this.checkData('validation', opts.validation, range);
+      if (tanh) this.config.dataRange = range;
+
+      if (reset) this.training.reset();
+      const rng = this.training.generator(opts.seed, () => this.rng.fork());
+      const optD = this.training.adam(learningRate, DEFAULTS.adamEpsilon, DEFAULTS.betas, 'adamD');
+      const optG = this.training.adam(learningRate, DEFAULTS.adamEpsilon, DEFAULTS.betas, 'adamG');
+      const dVars = trainableVariables(this.discriminator);
+      const gVars = trainableVariables(this.generator);
+      const minimax = this.config.loss === 'minimax';
+      const history = await runEpochs({
         x: data.x,
         epochs,
         batchSize,
         shuffle: opts.shuffle !== false,
-        rng: this.rng,
+        rng,
         title: `GAN ${this.describe()}`,
         progress: opts.progress ?? 'auto',
         metricNames: ['dLoss', 'gLoss', 'dReal', 'dFake'],
         caller: 'GAN.fit',
         learningRate,
-        step: (xb, size) => {
+        state: this.training,
+        variables: this.variables(),
+        step: (batch, size) => {
+          const xb = this.toNet(batch); //                                                    [b, D], network range
           let dSum: tf.Tensor = tf.zeros([3]); //                                      [dLoss, dReal, dFake] summed
           for (let i = 0; i < kD; i++) {
-            const fake = this.generateT(this.latentT(size, this.rng), true); //                        [b, D]
+            const fake = this.generateT(this.latentT(size, rng), true); //                            [b, D]
             const m = gradientStep(optD, dVars, () => {
-              const lr = this.logitsT(xb, true); //                                                     [b]
-              const lf = this.logitsT(fake, true); //                                                   [b]
-              // BCE(sigmoid(l), s) = softplus(l) - s l;  BCE(sigmoid(l), 0) = softplus(l)
-              const lossReal = tf.softplus(lr).sub(lr.mul(s)).mean();
-              const lossFake = tf.softplus(lf).mean();
-              const loss = lossReal.add(lossFake) as tf.Scalar;
+              const lr = this.logitsT(xb, rng); //                                                      [b]
+              const lf = this.logitsT(fake, rng); //                                                    [b]
+              const { real, fake: fakeLoss } = this.dLossSums(lr, lf);
+              const loss = real.add(fakeLoss).div(size) as tf.Scalar;
               return [loss, tf.stack([loss, tf.sigmoid(lr).mean(), tf.sigmoid(lf).mean()])];
             });
             const next = dSum.add(m);
@@ -472,9 +587,9 @@ export class GAN<S extends DataShape = DataShape> {
           }
           let gSum: tf.Tensor = tf.scalar(kG === 0 ? NaN : 0);
           for (let i = 0; i < kG; i++) {
-            const z = this.latentT(size, this.rng);
+            const z = this.latentT(size, rng);
             const m = gradientStep(optG, gVars, () => {
-              const lf = this.logitsT(this.generateT(z, true), true); //                               [b]
+              const lf = this.logitsT(this.generateT(z, true), rng); //                                [b]
               // non-saturating: -log sigmoid(l) = softplus(-l);  minimax: log(1 - sigmoid(l)) = -softplus(l)
               const loss = (minimax ? tf.softplus(lf).neg().mean() : tf.softplus(lf.neg()).mean()) as tf.Scalar;
               return [loss, loss];
@@ -487,12 +602,39 @@ export class GAN<S extends DataShape = DataShape> {
           const g = gSum.div(Math.max(kG, 1)).reshape([1]);
           return tf.concat([d.slice(0, 1), g, d.slice(1, 2)]); //                  [dLoss, gLoss, dReal, dFake]
         },
-        onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
+        validationData: val?.x,
+        validate: (v) => this.heldOutScores(v, this.rng.fork()),
+        earlyStopping: opts.earlyStopping,
+        onEpoch: opts.onEpoch as OnEpoch | undefined,
       });
+      return history as GANHistory;
     } finally {
       if (data.owned) data.x.dispose();
+      if (val?.owned) val.x.dispose();
     }
-    return history as GANHistory;
+  }
+
+  /**
+   * D on held-out reals `x` (flat, the user's range) and as many fresh fakes, both in inference mode: its loss -V
+   * (as in training) and its mean D(x) on the reals. Scored in chunks, read once.
+   */
+  private async heldOutScores(x: tf.Tensor2D, rng: Random): Promise<{ dLoss: number; dReal: number }> {
+    const n = x.shape[0];
+    let sums: tf.Tensor = tf.zeros([2]); //                                            [loss sum, D(x) sum]
+    for (let start = 0; start < n; start += DEFAULTS.validationChunk) {
+      const size = Math.min(DEFAULTS.validationChunk, n - start);
+      const next = tf.tidy(() => {
+        const lr = this.logitsT(this.toNet(x.slice([start, 0], [size, this.dataDim])), null); //           [m]
+        const lf = this.logitsT(this.generateT(this.latentT(size, rng), false), null); //                  [m]
+        const { real, fake } = this.dLossSums(lr, lf);
+        return sums.add(tf.stack([real.add(fake), tf.sigmoid(lr).sum()]));
+      });
+      sums.dispose();
+      sums = next;
+    }
+    const [loss, dReal] = await sums.data();
+    sums.dispose();
+    return { dLoss: loss / n, dReal: dReal / n };
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -511,10 +653,12 @@ export class GAN<S extends DataShape = DataShape> {
   }
 
   /**
-   * Samples G(z) in inference mode (BatchNorm with its moving statistics): `[n, ...dataShape]` (caller disposes).
+   * Samples G(z) in inference mode (BatchNorm with its moving statistics; the averaged G with `generatorAverage`),
+   * mapped back to the data's range ({@link GAN.dataRange}): `[n, ...dataShape]` (caller disposes).
    * @param n Number of samples (must equal z's rows when `z` is given).
    */
-  sample(n: number, opts: GANSampleOptions = {}): BatchTensor<S> {
+  async sample(n: number, opts: GANSampleOptions = {}): Promise<BatchTensor<S>> {
+    await ready();
     this.assertAlive();
     assertKnownOptions('GAN.sample', opts, SAMPLE_KEYS);
     assertPositiveInteger('n', n);
@@ -527,19 +671,27 @@ export class GAN<S extends DataShape = DataShape> {
       z = this.sampleLatent(n, opts.seed);
     }
     try {
-      return this.withAverage(() => tf.tidy(() => this.generateT(z, false).reshape([n, ...this.dataShape]))) as BatchTensor<S>;
+      return this.withAverage(() => tf.tidy(() => this.fromNet(this.generateT(z, false)).reshape([n, ...this.dataShape]))) as BatchTensor<S>;
     } finally {
       if (z !== opts.z) z.dispose();
     }
   }
 
-  /** w_avg <- d_t w_avg + (1 - d_t) w over all of G's weights (BatchNorm statistics too); no-op without averaging. */
+  /**
+   * w_avg <- d_t w_avg + (1 - d_t) w over all of G's weights (BatchNorm statistics too), d_t = min(beta,
+   * (1 + t) / (10 + t)), then t <- t + 1, on the device; no-op without averaging.
+   */
   private updateAverage(): void {
-    if (!this.average) return;
-    const t = this.averageSteps++;
-    const d = Math.min(this.config.generatorAverage, (1 + t) / (10 + t));
+    const average = this.average;
+    const steps = this.averageSteps;
+    if (!average || !steps) return;
     const w = this.generator.getWeights();
-    tf.tidy(() => this.average!.forEach((a, i) => a.assign(a.mul(d).add(w[i].mul(1 - d)))));
+    tf.tidy(() => {
+      const d = tf.minimum(this.config.generatorAverage, steps.add(1).div(steps.add(10))); //        d_t  []
+      const keep = tf.sub(1, d);
+      average.forEach((a, i) => a.assign(a.mul(d).add(w[i].mul(keep))));
+      steps.assign(steps.add(1));
+    });
   }
 
   /** Runs `f` with G's weights swapped for their average (when averaging), then puts the current ones back. */
@@ -555,12 +707,15 @@ export class GAN<S extends DataShape = DataShape> {
     }
   }
 
-  /** D(x) = sigmoid(logit) in inference mode (no dropout): `[n]` probabilities that x is real (caller disposes). */
+  /**
+   * D(x) = sigmoid(logit) in inference mode (no dropout): `[n]` probabilities that x is real (caller disposes).
+   * @param x Data `[n, D]` (image models: or `[n, h, w, c]`) in the data's range, like `fit`'s.
+   */
   discriminate(x: tf.Tensor): tf.Tensor1D {
     this.assertAlive();
-    const data = this.toFlat('x', x, false);
+    const data = flattenData('x', x, this.dataShape, { finite: false });
     try {
-      return tf.tidy(() => tf.sigmoid(this.logitsT(data.x, false)));
+      return tf.tidy(() => tf.sigmoid(this.logitsT(this.toNet(data.x), null)));
     } finally {
       if (data.owned) data.x.dispose();
     }
@@ -569,7 +724,10 @@ export class GAN<S extends DataShape = DataShape> {
   // ------------------------------------------------------------------------------------------------------
   // Files
 
-  /** Saves both networks (with BatchNorm statistics, and G's average) to `dir` atomically (lib/core/checkpoint.ts). */
+  /**
+   * Saves both networks (with BatchNorm statistics, and G's average with its step count) and the configuration
+   * (with `dataRange`) to `dir` atomically (lib/core/checkpoint.ts).
+   */
   async save(dir: string): Promise<void> {
     this.assertAlive();
     const tensors = networkTensors(this.networks());
@@ -578,31 +736,46 @@ export class GAN<S extends DataShape = DataShape> {
 
   /** Loads a model written by {@link GAN.save}; refuses missing, corrupted or mismatched checkpoints. */
   static async load(dir: string): Promise<GAN> {
-    const ck = await loadCheckpoint(dir, 'GAN');
-    try {
-      const gan = new GAN(ck.config as unknown as GANOptions);
-      return restoreOrDispose(dir, ck.tensors, gan, gan.networks());
-    } finally {
-      for (const t of Object.values(ck.tensors)) t.dispose();
-    }
+    return GAN.loadCheckpointed(
+      dir,
+      'GAN',
+      (config) => {
+        const c = config as unknown as GANConfig;
+        return new GAN({ ...c, dataRange: c.dataRange ?? undefined });
+      },
+      (gan, tensors) => {
+        const nets = gan.networks();
+        // checkpoints written before the average's step count was saved: the count starts again at 0
+        if (!('generatorAverageSteps/0' in tensors)) delete nets.generatorAverageSteps;
+        restoreNetworks(dir, tensors, nets);
+      },
+    );
   }
 
-  /** Frees both networks and the optimisers' state. The model cannot be used afterwards. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.optD?.dispose();
-    this.optG?.dispose();
-    this.generator.dispose();
-    this.discriminator.dispose();
+  /** Every variable of G and D (weights, biases, BatchNorm moving statistics) and G's average with its step count. */
+  protected variables(): tf.Variable[] {
+    const own = [this.generator, this.discriminator].flatMap((m) => m.weights.map((w) => w.read() as tf.Variable));
+    return this.average && this.averageSteps ? [...own, ...this.average, this.averageSteps] : own;
+  }
+
+  /** Frees both networks and the average (the optimisers go with the training state). */
+  protected release(): void {
+    // fields are undefined when the constructor threw part-way
+    this.generator?.dispose();
+    this.discriminator?.dispose();
     if (this.average) tf.dispose(this.average);
+    this.averageSteps?.dispose();
   }
 
-  /** What a checkpoint holds: G, D and (when averaging) G's average, each with getWeights / setWeights. */
-  private networks(): Record<string, { getWeights(): tf.Tensor[]; setWeights(w: tf.Tensor[]): void }> {
-    const nets: Record<string, { getWeights(): tf.Tensor[]; setWeights(w: tf.Tensor[]): void }> = { generator: this.generator, discriminator: this.discriminator };
+  /** What a checkpoint holds: G, D and (when averaging) G's average and its step count, as weight sets. */
+  private networks(): Record<string, WeightSet> {
+    const nets: Record<string, WeightSet> = { generator: this.generator, discriminator: this.discriminator };
     const avg = this.average;
-    if (avg) nets.generatorAverage = { getWeights: () => avg, setWeights: (w) => avg.forEach((a, i) => a.assign(w[i])) };
+    const steps = this.averageSteps;
+    if (avg && steps) {
+      nets.generatorAverage = { getWeights: () => avg, setWeights: (w) => avg.forEach((a, i) => a.assign(w[i])) };
+      nets.generatorAverageSteps = { getWeights: () => [steps], setWeights: (w) => steps.assign(w[0]) };
+    }
     return nets;
   }
 
@@ -621,60 +794,15 @@ export class GAN<S extends DataShape = DataShape> {
   // ------------------------------------------------------------------------------------------------------
   // Helpers
 
-  /** Two Adam optimisers with beta1 = 0.5; kept (with their moments) across fits at the same rate. */
-  private setOptimizers(learningRate: number): void {
-    if (this.optD && this.optRate === learningRate) return;
-    this.optD?.dispose();
-    this.optG?.dispose();
-    this.optD = fusedAdam(learningRate, DEFAULTS.beta1, DEFAULTS.beta2, DEFAULTS.adamEpsilon);
-    this.optG = fusedAdam(learningRate, DEFAULTS.beta1, DEFAULTS.beta2, DEFAULTS.adamEpsilon);
-    this.optRate = learningRate;
+  /**
+   * Checks training data (shape, finite, within `range` when one is known) and returns it flat `[n, D]`; an
+   * out-of-range error names dataRange.
+   */
+  private checkData(name: string, x: unknown, range: DataRange | null): FlatData {
+    const rangeHint = range
+      ? `the GAN's dataRange is [${range[0]}, ${range[1]}] (given to the constructor, or taken from the first fit's data): ` +
+        'pass data in that range, or build the GAN with a dataRange that covers them'
+      : undefined;
+    return flattenData(name, x, this.dataShape, { finite: true, range: range ?? undefined, rangeHint });
   }
-
-  /** Validates data and returns it flat `[n, D]`; `owned` says whether the returned tensor is new (to dispose). */
-  private toFlat(name: string, x: unknown, full: boolean): { x: tf.Tensor2D; owned: boolean } {
-    if (!(x instanceof tf.Tensor)) throw new TypeError(`${name} must be a tf.Tensor; got ${describeValue(x)}`);
-    let flat: tf.Tensor2D;
-    let owned = false;
-    const shape = this.dataShape;
-    if (x.rank === 2) {
-      flat = x as tf.Tensor2D;
-    } else if (x.rank === shape.length + 1 && x.shape.slice(1).every((d: number, i: number) => d === shape[i])) {
-      flat = x.reshape([x.shape[0], this.dataDim]);
-      owned = true;
-    } else {
-      throw new RangeError(`${name} must have shape [n, ${this.dataDim}] or [n, ${shape.join(', ')}]; got [${x.shape.join(', ')}]`);
-    }
-    try {
-      assertMatrix(name, flat, {
-        width: this.dataDim,
-        checkFinite: full,
-        range: full && this.config.outputActivation === 'tanh' ? [-1, 1] : undefined,
-      });
-    } catch (e) {
-      if (owned) flat.dispose();
-      if (e instanceof RangeError && /values in/.test(e.message)) {
-        throw new RangeError(`${e.message}: a tanh generator only makes values in [-1, 1]; rescale the data or use outputActivation: 'linear'`);
-      }
-      throw e;
-    }
-    return { x: flat, owned };
-  }
-
-  private assertAlive(): void {
-    if (this.disposed) throw new Error('this GAN has been disposed');
-  }
-}
-
-/** Glorot-uniform kernel (seeded from `rng`) and zero bias: Keras's default. */
-function glorot(rng: Random): { kernelInitializer: ReturnType<typeof tf.initializers.glorotUniform>; biasInitializer: ReturnType<typeof tf.initializers.zeros> } {
-  return { kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seedInt() }), biasInitializer: tf.initializers.zeros() };
-}
-
-function checkUnits(name: string, units: unknown, length?: number): asserts units is number[] {
-  if (!Array.isArray(units)) throw new TypeError(`${name} must be an array of positive integers; got ${describeValue(units)}`);
-  if (length !== undefined && units.length !== length) {
-    throw new RangeError(`${name} of a conv GAN must hold ${length} channel counts; got ${describeValue(units)}`);
-  }
-  units.forEach((u, i) => assertPositiveInteger(`${name}[${i}]`, u));
 }
