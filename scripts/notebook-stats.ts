@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { cellSource, parseNotebook } from './notebook-cells';
 
 /** The targets the notebooks must meet. */
 export const NOTEBOOK_TARGETS = { disposalsPerCell: 0.15, casts: 5, readyAwaits: 0 } as const;
@@ -25,8 +26,7 @@ export interface NotebookStats {
 
 /** Counts the chores in the code cells of one notebook's JSON text. */
 export function notebookStats(name: string, json: string): NotebookStats {
-  const nb = JSON.parse(json) as { cells: { cell_type: string; source: string | string[] }[] };
-  const code = nb.cells.filter((c) => c.cell_type === 'code').map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source));
+  const code = parseNotebook(json, name).cells.filter((c) => c.cell_type === 'code').map(cellSource);
   // Comments do not count (a cell may explain what it no longer has to do).
   const stripped = code.map((s) => s.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, ''));
   const count = (re: RegExp) => stripped.reduce((n, s) => n + (s.match(re)?.length ?? 0), 0);
