@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { ready, tf } from '../lib/engine/backend';
 import { DDPM } from '../lib/diffusion/ddpm';
 import { loadMnist } from '../datasets';
+import { peerPython } from './peer-python';
 import { arg } from './quality/common';
 
 async function timeGenlab(kind: 'mlp' | 'unet', x: tf.Tensor2D): Promise<{ warm: number; epoch: number }> {
@@ -41,8 +42,7 @@ async function main(): Promise<void> {
   const all = tf.tidy(() => tf.concat([train.images, test.images]).slice([0, 0], [rows, 784]).mul(2).sub(1)) as tf.Tensor2D;
   tf.dispose([train.images, test.images]);
   const root = path.join(__dirname, '..', '..');
-  const py = [process.env.GENLAB_PEER_PYTHON, path.join(root, '.venv-peers', 'bin', 'python'), path.join(root, '.venv', 'bin', 'python')]
-    .find((p) => p && fs.existsSync(p) && spawnSync(p, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0);
+  const py = peerPython();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-ddpm-epoch-'));
   const file = path.join(dir, 'digits.f32');
   fs.writeFileSync(file, Buffer.from((await all.data()).buffer));
