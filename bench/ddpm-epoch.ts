@@ -1,6 +1,6 @@
 /**
- * One training epoch of genlab's DDPM against the same model in PyTorch (issue 15; bench/RESULTS.md, section
- * "DDPM: one epoch on 10k digits"). Models: the default MLP noise predictor on flat digits
+ * One training epoch of genlab's DDPM against the same model in PyTorch (issue 15; the DDPM rows of bench/RESULTS.md,
+ * every run in bench/HISTORY.md, "DDPM: one epoch on 10k digits"). Models: the default MLP noise predictor on flat digits
  * (concat(x, 64 sinusoidal) -> 128 -> 128 -> 128 -> 784, Adam 1e-3) and the default U-Net (16-32-64 channels,
  * Adam 2e-4), batch 128, T = 300, on the 10k bundled MNIST digits scaled to [-1, 1]. Each side trains a warm-up
  * epoch first; the second epoch is timed. One thread each (PyTorch: torch.set_num_threads(1) and OMP/OpenBLAS
