@@ -1,6 +1,6 @@
 /**
- * One training epoch of genlab's DDPM against the same model in PyTorch (issue 15; bench/RESULTS.md, section
- * "DDPM: one epoch on 10k digits"). Models: the default MLP noise predictor on flat digits
+ * One training epoch of genlab's DDPM against the same model in PyTorch (issue 15; the DDPM rows of bench/RESULTS.md,
+ * every run in bench/HISTORY.md, "DDPM: one epoch on 10k digits"). Models: the default MLP noise predictor on flat digits
  * (concat(x, 64 sinusoidal) -> 128 -> 128 -> 128 -> 784, Adam 1e-3) and the default U-Net (16-32-64 channels,
  * Adam 2e-4), batch 128, T = 300, on the 10k bundled MNIST digits scaled to [-1, 1]. Each side trains a warm-up
  * epoch first; the second epoch is timed. One thread each (PyTorch: torch.set_num_threads(1) and OMP/OpenBLAS
@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { ready, tf } from '../lib/engine/backend';
 import { DDPM } from '../lib/diffusion/ddpm';
 import { loadMnist } from '../datasets';
+import { peerPython } from './peer-python';
 import { arg } from './quality/common';
 
 async function timeGenlab(kind: 'mlp' | 'unet', x: tf.Tensor2D): Promise<{ warm: number; epoch: number }> {
@@ -41,8 +42,7 @@ async function main(): Promise<void> {
   const all = tf.tidy(() => tf.concat([train.images, test.images]).slice([0, 0], [rows, 784]).mul(2).sub(1)) as tf.Tensor2D;
   tf.dispose([train.images, test.images]);
   const root = path.join(__dirname, '..', '..');
-  const py = [process.env.GENLAB_PEER_PYTHON, path.join(root, '.venv-peers', 'bin', 'python'), path.join(root, '.venv', 'bin', 'python')]
-    .find((p) => p && fs.existsSync(p) && spawnSync(p, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0);
+  const py = peerPython();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-ddpm-epoch-'));
   const file = path.join(dir, 'digits.f32');
   fs.writeFileSync(file, Buffer.from((await all.data()).buffer));

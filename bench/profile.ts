@@ -1,7 +1,7 @@
 /**
  * Per-kernel profile of a few training batches: `node dist/bench/profile.js --workload rbm [--batches 5]`.
  * Prints kernels by total time (tf.profile's kernelTimeMs), the share of wall time they account for, and the
- * number of kernel calls per batch -- the evidence behind each lever in bench/RESULTS.md.
+ * number of kernel calls per batch -- the evidence behind each lever in bench/HISTORY.md.
  */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';

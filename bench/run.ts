@@ -30,7 +30,7 @@ import { median } from './stats';
 const RESULT_PREFIX = 'BENCH_RESULT ';
 const PYTHON = '/usr/bin/python3';
 /**
- * The peer runs on one thread, as the issue asks: `torch.set_num_threads(1)` (bench/peers/common.py) does not
+ * The peer runs on one thread, as the issue asks: `torch.set_num_threads(1)` (bench/peers/torch_common.py) does not
  * reach the OpenBLAS that Debian's PyTorch calls for its products, which otherwise starts a thread per core
  * (measured: the RBM peer used 1.1 CPU-s in a 0.55 s epoch). genlab's addon is set to one thread to match
  * (`native`; its default is one per core, the `native2` variant).

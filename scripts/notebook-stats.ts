@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { cellSource, parseNotebook } from './notebook-cells';
 
 /** The targets the notebooks must meet. */
 export const NOTEBOOK_TARGETS = { disposalsPerCell: 0.15, casts: 10, readyAwaits: 0 } as const;
@@ -38,8 +39,7 @@ function stripCommentsAndStrings(code: string): string {
 
 /** Counts the chores in the code cells of one notebook's JSON text. */
 export function notebookStats(name: string, json: string): NotebookStats {
-  const nb = JSON.parse(json) as { cells: { cell_type: string; source: string | string[] }[] };
-  const code = nb.cells.filter((c) => c.cell_type === 'code').map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source));
+  const code = parseNotebook(json, name).cells.filter((c) => c.cell_type === 'code').map(cellSource);
   // Comments and string literals do not count (a cell may explain what it no longer has to do; a title may say 'Hi!').
   const stripped = code.map(stripCommentsAndStrings);
   const count = (re: RegExp) => stripped.reduce((n, s) => n + (s.match(re)?.length ?? 0), 0);

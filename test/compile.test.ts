@@ -16,6 +16,7 @@ import { VAE } from '../lib/vae/vae';
 import { DDPM } from '../lib/diffusion/ddpm';
 import { EnergyModel } from '../lib/ebm/energy-model';
 import { Random } from '../lib/engine/random';
+import { maxAbsDiff } from './helpers';
 
 const build = readTensorflowBuild('gpu') ?? readTensorflowBuild('cpu');
 const SKIP = build ? false : 'native TensorFlow not built here (npm run setup -- --tensorflow)';
@@ -49,13 +50,6 @@ async function opByOp<T>(f: () => Promise<T>): Promise<T> {
 function counts(): { tfjs: number; handles: number } {
   const be = tf.backend() as unknown as { binding: { getNumOfTensors(): number } };
   return { tfjs: tf.memory().numTensors, handles: be.binding.getNumOfTensors() };
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
 }
 
 test('compiled function: equals op by op (lists, gradients, constants, variables read afresh), one recording per signature, no leaks', { skip: SKIP }, async () => {

@@ -10,6 +10,7 @@ import { tf, ready } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
 import { registerWasmConvGradients, conv2dBackpropFilterByOps, conv2dBackpropInputByOps } from '../lib/engine/wasm-conv-grad';
 import { unregisterFastKernels } from '../lib/engine/kernels';
+import { maxAbsDiff } from './helpers';
 
 /**
  * This file checks genlab's ops-based WASM kernels against the CPU backend's stock kernels, so the optional native
@@ -45,13 +46,6 @@ async function onBackend<T>(name: string, fn: () => T): Promise<T> {
   await tf.setBackend(name);
   await tf.ready();
   return fn();
-}
-
-function maxAbsDiff(a: Float32Array | number[], b: Float32Array | number[]): number {
-  assert.equal(a.length, b.length, 'length mismatch');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 function maxAbs(a: Float32Array): number {

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { chromium, Browser } from 'playwright-core';
 import { repoRoot } from '../scripts/jupyter';
 import { listNotebooks, NotebookResult, runNotebook } from '../scripts/lectures';
+import { cellSource, readNotebook } from '../scripts/notebook-cells';
 import { CHROMIUM, CHROMIUM_FLAGS, assertOffline, assertSelfContained, mathErrors, openPage, typeset } from './browser';
 
 const visit = (file: string, hash = '') => openPage(browser, file, hash);
@@ -123,10 +124,9 @@ test('the slides, one file alone: reveal.js starts and steps through every slide
 });
 
 test('worked solutions: on the page closed behind a click, in the slides absent', async () => {
-  const nb = JSON.parse(fs.readFileSync(result.outputs.notebook, 'utf8')) as { cells: { metadata: { tags?: string[] }; source: string | string[] }[] };
-  const solutions = nb.cells.filter((c) => (c.metadata.tags ?? []).includes('solution'));
+  const solutions = readNotebook(result.outputs.notebook).cells.filter((c) => (c.metadata.tags ?? []).includes('solution'));
   assert.ok(solutions.length >= 1, 'the notebook has solution cells');
-  const marker = (Array.isArray(solutions[0].source) ? solutions[0].source.join('') : solutions[0].source).split('\n')[0].slice(3); // 'Solution to exercise 1: ...'
+  const marker = cellSource(solutions[0]).split('\n')[0].slice(3); // 'Solution to exercise 1: ...'
   const deck = fs.readFileSync(slides, 'utf8');
   assert.ok(!deck.includes('celltag_solution') && !deck.includes(marker.split(':')[1].trim()), 'no solution cell in the slides');
   const v = await visit(page);

@@ -13,17 +13,9 @@ import { tf, ready } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
 import { GAN } from '../lib/gan/gan';
 import { saveCheckpoint } from '../lib/core/checkpoint';
-import { assertClose, assertNoLeak } from './helpers';
+import { assertClose, assertNoLeak, simpson } from './helpers';
 
 const normalPdf = (x: number, m: number, s: number): number => Math.exp(-0.5 * ((x - m) / s) ** 2) / (s * Math.sqrt(2 * Math.PI));
-
-/** Composite Simpson rule of f on [a, b] with `n` (even) intervals. */
-function simpson(f: (x: number) => number, a: number, b: number, n = 4000): number {
-  const h = (b - a) / n;
-  let s = f(a) + f(b);
-  for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * f(a + i * h);
-  return (s * h) / 3;
-}
 
 /** x log(x / y), with 0 log 0 = 0. */
 const xlog = (x: number, y: number): number => (x > 0 ? x * Math.log(x / y) : 0);

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { tf, ready } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
 import { jsDivergence, klDiagonalGaussian, klDivergence } from '../lib/vae/kl';
-import { assertClose, assertNoLeak } from './helpers';
+import { assertClose, assertNoLeak, simpson } from './helpers';
 
 /** log N(z; m, exp(lv)) for one coordinate. */
 function logNormal(z: number, m: number, lv: number): number {
@@ -150,14 +150,6 @@ test('JS equality cases: identical distributions give 0, disjoint supports give 
 
 /** log N(x; mu, s^2). */
 const logGauss = (x: number, mu: number, s: number): number => -0.5 * Math.log(2 * Math.PI * s * s) - ((x - mu) ** 2) / (2 * s * s);
-
-/** Composite Simpson rule for f on [a, b] with n (even) intervals. */
-function simpson(f: (x: number) => number, a: number, b: number, n: number): number {
-  const h = (b - a) / n;
-  let s = f(a) + f(b);
-  for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * f(a + i * h);
-  return (s * h) / 3;
-}
 
 test('JS of two 1-D Gaussians: grid sums agree with Simpson quadrature and Monte Carlo; V(G, D*) = -log 4 + 2 JS', () => {
   const rng = new Random(23);

@@ -1,12 +1,15 @@
 /**
- * Kernel MMD (lib/metrics): the unbiased estimate against a hand computation and against the closed form for two
- * Gaussians; zero on average for equal distributions; the median-heuristic bandwidth; errors by name.
+ * Sample metrics (lib/metrics). Kernel MMD: the unbiased estimate against a hand computation and against the closed
+ * form for two Gaussians; zero on average for equal distributions; the median-heuristic bandwidth; errors by name.
+ * The independent-pixel baseline. Every metric takes a tensor `[n, ...]` as well as `number[][]`: the same number,
+ * no tensor made or freed.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { ready, tf } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
-import { energyDistance, independentPixels, medianBandwidth, mmd } from '../lib/metrics/samples';
-import { assertClose } from './helpers';
+import { energyDistance, independentPixels, medianBandwidth, mmd, modeCoverage } from '../lib/metrics/samples';
+import { assertClose, assertNoLeak } from './helpers';
 
 function gaussian(n: number, d: number, mean: number[], sd: number, rng: Random): number[][] {
   return Array.from({ length: n }, () => Array.from({ length: d }, (_, k) => mean[k] + sd * rng.normal()));
@@ -77,4 +80,40 @@ test('independentPixels: exact marginals, independent coordinates, seeded; error
   assert.throws(() => independentPixels([], 3), /data must be a non-empty array/);
   assert.throws(() => independentPixels(data, 0), /n must be a positive integer/);
   assert.throws(() => independentPixels([[0, 1], [1]], 2), /data\[1\] has 1 coordinates/);
+});
+
+test('every metric takes a tensor [n, ...] as well as number[][]: the same number, no tensor leaked or freed', async () => {
+  await ready();
+  const rng = new Random(5);
+  // float32 values, so that the array and the tensor hold exactly the same numbers
+  const a = tf.tensor2d(rng.normalArray(40 * 3), [40, 3]);
+  const b = tf.tensor2d(rng.normalArray(30 * 3).map((v) => 0.5 + 1.5 * v), [30, 3]);
+  const modes = tf.tensor2d([[0, 0, 0], [1, 1, 1]]);
+  const [aa, ba, ma] = [a.arraySync(), b.arraySync(), modes.arraySync()];
+  await assertNoLeak(() => {
+    assert.equal(energyDistance(a, b), energyDistance(aa, ba), 'energyDistance');
+    assert.equal(energyDistance(a, ba), energyDistance(aa, ba), 'energyDistance, tensor and array mixed');
+    assert.equal(mmd(a, b, { bandwidth: 1.3 }), mmd(aa, ba, { bandwidth: 1.3 }), 'mmd');
+    assert.equal(medianBandwidth(a, 25), medianBandwidth(aa, 25), 'medianBandwidth');
+    assert.deepEqual(modeCoverage(a, modes, { radius: 1.5, minCount: 2 }), modeCoverage(aa, ma, { radius: 1.5, minCount: 2 }), 'modeCoverage');
+    assert.deepEqual(independentPixels(a, 7, 3), independentPixels(aa, 7, 3), 'independentPixels');
+  }, 'the metrics on tensors');
+  assert.ok(!a.isDisposed && !b.isDisposed && !modes.isDisposed, 'the caller keeps its tensors');
+
+  // images [n, h, w, c]: each image is one point of h * w * c coordinates, in row-major order
+  const images = tf.tensor4d(rng.uniformArray(6 * 2 * 2 * 1), [6, 2, 2, 1]);
+  const flat = images.reshape([6, 4]).arraySync() as number[][];
+  await assertNoLeak(() => {
+    assert.equal(energyDistance(images, flat.slice(0, 3)), energyDistance(flat, flat.slice(0, 3)), 'energyDistance of images');
+    assert.equal(mmd(images, flat, { bandwidth: 0.5 }), mmd(flat, flat, { bandwidth: 0.5 }), 'mmd of images');
+    assert.deepEqual(independentPixels(images, 4, 1), independentPixels(flat, 4, 1), 'independentPixels of images');
+  }, 'the metrics on images');
+
+  assert.throws(() => energyDistance(tf.tensor1d([1, 2, 3]), aa), /a must be a tf\.Tensor of rank >= 2 .*got shape \[3\]/);
+  assert.throws(() => medianBandwidth(tf.zeros([0, 2])), /x must hold at least one point; got shape \[0,2\]/);
+  assert.throws(() => modeCoverage(a, tf.zeros([2, 4])), /samples has 3 coordinates per point but modes has 4/);
+  assert.throws(() => mmd(images, aa, { bandwidth: 1 }), /a has 4 coordinates per point but b has 3/);
+  assert.throws(() => energyDistance('points' as never, aa), /a must be a non-empty array of points \[n\]\[d\] or a tf\.Tensor/);
+  assert.throws(() => energyDistance([[0, 1], 5 as never], aa), /a\[1\] must be an array of 2 coordinates; got 5/);
+  tf.dispose([a, b, modes, images]);
 });

@@ -8,9 +8,9 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listNotebooks } from '../scripts/lectures';
+import { cellSource, readNotebook } from '../scripts/notebook-cells';
 
 const NUMBER = String.raw`[-−]?\d`;
 const APPROX = String.raw`(?:about\s+|roughly\s+|around\s+|nearly\s+|almost\s+|only\s+|~\s*|≈\s*)?`;
@@ -103,10 +103,9 @@ test('notebook markdown states no run-dependent numbers or outcomes (allowlist f
   const used = new Set<number>();
   for (const file of listNotebooks()) {
     const name = path.basename(file);
-    const cells = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: { cell_type: string; source: string | string[] }[] }).cells;
-    cells.forEach((cell, i) => {
+    readNotebook(file).cells.forEach((cell, i) => {
       if (cell.cell_type !== 'markdown') return;
-      for (const hit of runDependentPhrases([cell.source].flat().join(''))) {
+      for (const hit of runDependentPhrases(cellSource(cell))) {
         const allowed = ALLOWED.findIndex((a) => a.notebook === name && hit.context.includes(a.text));
         if (allowed >= 0) used.add(allowed);
         else problems.push(`${name} cell ${i}: ${hit.pattern}: "...${hit.context}..."`);

@@ -11,16 +11,10 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-interface Cell {
-  cell_type: string;
-  source: string | string[];
-  metadata: { tags?: string[]; jupyter?: { source_hidden?: boolean }; slideshow?: { slide_type?: string } };
-}
+import { cellSource as text, NotebookCell as Cell, readNotebook } from '../scripts/notebook-cells';
 
 const dir = path.resolve(__dirname, '..', '..', 'notebooks');
 const notebooks = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort();
-const text = (c: Cell) => (Array.isArray(c.source) ? c.source.join('') : c.source);
 const isSolution = (c: Cell) => (c.metadata.tags ?? []).includes('solution');
 
 /** The exercise numbers a solution cell answers, from its first line: `// Solution to exercise 3` or `... exercises 2 and 4`. */
@@ -84,7 +78,7 @@ test('every lecture notebook ends with numbered exercises, each followed by a re
   let solutions = 0;
   const problems: string[] = [];
   for (const name of notebooks) {
-    const r = checkNotebook(name, (JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as { cells: Cell[] }).cells);
+    const r = checkNotebook(name, readNotebook(path.join(dir, name)).cells);
     exercises += r.exercises;
     solutions += r.solutions;
     problems.push(...r.problems);

@@ -9,21 +9,11 @@ import * as path from 'node:path';
 import { repoRoot } from '../scripts/jupyter';
 import { listNotebooks, runNotebook } from '../scripts/lectures';
 import { chromium, Browser } from 'playwright-core';
+import { cellSource, readNotebook } from '../scripts/notebook-cells';
 import { CHROMIUM, CHROMIUM_FLAGS, assertOffline, mathErrors, openPage, typeset } from './browser';
 
 const OUT = path.join(repoRoot(), 'build', 'test-notebooks');
 const SLIDE_TYPES = ['slide', 'subslide', 'fragment', 'skip', 'notes', '-'];
-
-interface Cell {
-  cell_type: string;
-  source: string | string[];
-  metadata: { slideshow?: { slide_type?: string }; tags?: string[] };
-  outputs?: { output_type: string; name?: string; text?: string | string[] }[];
-  execution_count?: number | null;
-}
-
-const read = (file: string): { cells: Cell[]; metadata: { kernelspec?: { name?: string } } } =>
-  JSON.parse(fs.readFileSync(file, 'utf8'));
 
 const notebooks = listNotebooks();
 
@@ -96,7 +86,7 @@ for (const nb of notebooks) {
   const name = path.basename(nb);
 
   test(`${name}: committed clean (no outputs), tslab kernel, slide metadata on every cell`, () => {
-    const doc = read(nb);
+    const doc = readNotebook(nb);
     assert.equal(doc.metadata.kernelspec?.name, 'tslab', 'kernelspec.name must be tslab');
     doc.cells.forEach((c, i) => {
       if (c.cell_type === 'code') {
@@ -116,13 +106,13 @@ for (const nb of notebooks) {
       log: (l) => process.stderr.write(`${l}\n`),
     });
     assert.ok(r.seconds < 600, `${name} took ${r.seconds} s in quick mode`);
-    const executed = read(r.outputs.notebook);
+    const executed = readNotebook(r.outputs.notebook);
     const code = executed.cells.filter((c) => c.cell_type === 'code');
     assert.ok(code.every((c) => typeof c.execution_count === 'number'), 'every code cell ran');
     for (const f of [r.outputs.html, r.outputs.slides]) {
       assert.ok(f && fs.statSync(f).size > 10000, `${f} written`);
     }
-    const markdown = read(nb).cells.filter((c) => c.cell_type === 'markdown').map((c) => [c.source].flat().join('')).join('\n');
+    const markdown = readNotebook(nb).cells.filter((c) => c.cell_type === 'markdown').map(cellSource).join('\n');
     const hasMath = /\$[^$]+\$/.test(markdown);
     await assertPageRenders(r.outputs.html!, hasMath);
     await assertSlidesRender(r.outputs.slides!, hasMath);

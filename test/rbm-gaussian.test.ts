@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { tf, ready } from '../lib/engine/backend';
 import { GaussianBernoulliRBM } from '../lib/rbm/bernoulli';
 import { Random } from '../lib/engine/random';
-import { assertClose, assertNoLeak } from './helpers';
+import { assertClose, assertNoLeak, readArray } from './helpers';
 import { allStates, compareVectors, logSumExp } from './rbm-brute';
 
 /** A tiny Gaussian-Bernoulli RBM as plain arrays. */
@@ -42,12 +42,6 @@ function modelFrom(m: SmallGRBM, learnSigma = false): GaussianBernoulliRBM {
   return rbm;
 }
 
-const read = (t: tf.Tensor): number[] => {
-  const out = Array.from(t.dataSync());
-  t.dispose();
-  return out;
-};
-
 test('free energy and log Z match brute force and numerical integration over v', async () => {
   await ready();
   const rbm = modelFrom(tiny);
@@ -58,7 +52,7 @@ test('free energy and log Z match brute force and numerical integration over v',
     [-3, 0.7],
   ];
   const x = tf.tensor2d(points);
-  const f = read(rbm.freeEnergy(x));
+  const f = readArray(rbm.freeEnergy(x));
   points.forEach((v, i) => assertClose(f[i], -logSumExp(hs.map((h) => negEnergy(tiny, v, h))), 1e-4, `F(${v})`));
   x.dispose();
   // Z = sum_h integral exp(-E(v, h)) dv on a fine grid (midpoint rule; the integrand is smooth and decays fast).
@@ -114,7 +108,7 @@ test('gradient of the log-likelihood: CD-50 update matches finite differences of
   const lr = 1e-3;
   await rbm.fit(x, { epochs: 1, batchSize: 2000, learningRate: lr, k: 50, progress: false, seed: 3, sigmaWarmupEpochs: 0 });
   const w = rbm.getWeights();
-  const after = [...read(w.W), ...read(w.visibleBias), ...read(w.hiddenBias), ...read(w.sigma).map((s) => 2 * Math.log(s))];
+  const after = [...readArray(w.W), ...readArray(w.visibleBias), ...readArray(w.hiddenBias), ...readArray(w.sigma).map((s) => 2 * Math.log(s))];
   const s2 = tiny.sigma.map((s) => s * s);
   const stepOf = [...s2.flatMap((v) => [v, v, v]), ...s2, 1, 1, 1, 1, 1].map((f) => f * lr); // W [2, 3] row-major, a, b, z
   const estimate = after.map((v, i) => (v - base[i]) / stepOf[i]);
@@ -212,8 +206,8 @@ test('training raises the exact log-likelihood; no leaks; save/load keeps sigma'
   const back = await GaussianBernoulliRBM.load(dir);
   assert.equal(back.learnSigma, true);
   const [s1, s2] = [rbm.getWeights().sigma, back.getWeights().sigma];
-  assert.deepEqual(read(s2), read(s1));
-  assert.notDeepEqual(read(back.getWeights().sigma), [1, 1], 'sigma was learned');
+  assert.deepEqual(readArray(s2), readArray(s1));
+  assert.notDeepEqual(readArray(back.getWeights().sigma), [1, 1], 'sigma was learned');
   assertClose(back.logLikelihood(x), rbm.logLikelihood(x), 1e-5, 'log-likelihood after load');
   fs.rmSync(path.dirname(dir), { recursive: true, force: true });
   x.dispose();
@@ -250,7 +244,7 @@ test('reconstruct is the conditional mean a + P(h|v) W^T and matches reconstruct
     [-0.7, -0.1],
   ]);
   try {
-    const got = read(rbm.reconstruct(v));
+    const got = readArray(rbm.reconstruct(v));
     assert.equal(got.length, 3 * 2);
     // By hand in double precision: P(h_j|v) = sigmoid(b_j + sum_i v_i W_ij / sigma_i^2); E[v_i|h] = a_i + sum_j W_ij h_j.
     const rows = v.arraySync();

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf, ready } from '../lib/engine/backend';
 import { BernoulliRBM } from '../lib/rbm/bernoulli';
-import { assertClose, assertNoLeak } from './helpers';
+import { assertClose, assertNoLeak, readArray } from './helpers';
 import {
   allStates,
   barsAndStripes,
@@ -24,12 +24,6 @@ function modelFrom(m: SmallRBM, seed = 1): BernoulliRBM {
   rbm.setWeights({ W: m.W, visibleBias: m.a, hiddenBias: m.b });
   return rbm;
 }
-
-const readArray = (t: tf.Tensor): number[] => {
-  const out = Array.from(t.dataSync());
-  t.dispose();
-  return out;
-};
 
 test('invalid arguments are named', async () => {
   await ready();

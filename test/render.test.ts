@@ -20,6 +20,7 @@ import { jsonForScript } from '../lib/display/html';
 import { figureHtml, heatmapFigure, histogramFigure, lineFigure, scatterFigure, subplots } from '../lib/display/plot';
 import { CHROMIUM, CHROMIUM_FLAGS } from './browser';
 import { ensureJupyter, jupyterEnv, registerKernel } from '../scripts/jupyter';
+import { joinLines, readNotebook, tslabNotebook } from '../scripts/notebook-cells';
 
 const LIB = path.resolve(__dirname, '..', 'lib', 'index.js');
 const MODULES = path.resolve(__dirname, '..', '..', 'node_modules');
@@ -149,12 +150,6 @@ html, _ = ex.from_notebook_node(nb)
 open(out_html, "w").write(html)
 `;
 
-interface Output {
-  output_type: string;
-  data?: Record<string, string | string[]>;
-  text?: string | string[];
-}
-
 const exported = path.join(dir, 'executed.html');
 
 test('a notebook run by the tslab kernel: one output per display, plotly.js sent once, progress updated in place', {
@@ -162,12 +157,7 @@ test('a notebook run by the tslab kernel: one output per display, plotly.js sent
   timeout: 180000,
 }, () => {
   const nbFile = path.join(dir, 'display.ipynb');
-  fs.writeFileSync(nbFile, JSON.stringify({
-    cells: CELLS.map((source, i) => ({ id: `c${i}`, cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
-    metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
-    nbformat: 4,
-    nbformat_minor: 5,
-  }));
+  fs.writeFileSync(nbFile, JSON.stringify(tslabNotebook(CELLS)));
   const outNb = path.join(dir, 'executed.ipynb');
   const r = spawnSync(PYTHON as string, ['-Xfrozen_modules=off', '-c', RUNNER, nbFile, outNb, exported, MODULES], {
     encoding: 'utf8',
@@ -176,14 +166,15 @@ test('a notebook run by the tslab kernel: one output per display, plotly.js sent
   });
   assert.equal(r.status, 0, `nbclient/nbconvert failed:\n${(r.stderr ?? '').slice(-3000)}`);
 
-  const cells = (JSON.parse(fs.readFileSync(outNb, 'utf8')) as { cells: { outputs: Output[] }[] }).cells;
-  const text = (o: Output) => (Array.isArray(o.text) ? o.text.join('') : o.text ?? '');
-  assert.match(cells[0].outputs.map(text).join(''), /inNotebook true/);
-  const [fig1, fig2, images, tab, progress] = cells.slice(1).map((c, i) => {
-    assert.equal(c.outputs.length, 1, `cell ${i + 1}: one output, got ${JSON.stringify(c.outputs).slice(0, 300)}`);
+  const cells = readNotebook(outNb).cells;
+  const outputs = (i: number) => cells[i].outputs ?? [];
+  assert.match(outputs(0).map((o) => joinLines(o.text)).join(''), /inNotebook true/);
+  const [fig1, fig2, images, tab, progress] = cells.slice(1).map((_, i) => {
+    const out = outputs(i + 1);
+    assert.equal(out.length, 1, `cell ${i + 1}: one output, got ${JSON.stringify(out).slice(0, 300)}`);
     // nbformat stores multi-line strings as lists of lines
-    const data = c.outputs[0].data ?? {};
-    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.isArray(v) ? v.join('') : v]));
+    const data = out[0].data ?? {};
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, joinLines(v as string | string[])]));
   });
   for (const f of [fig1, fig2]) assert.deepEqual(Object.keys(f).sort(), ['application/vnd.plotly.v1+json', 'text/html', 'text/plain']);
   assert.ok(fig1['text/html'].includes('if (!window.Plotly)'), 'the first figure carries plotly.js');

@@ -7,7 +7,6 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -22,7 +21,9 @@ import {
 } from '../scripts/jupyter';
 import { listNotebooks, NotebookError, runNotebook } from '../scripts/lectures';
 import { labCommand } from '../scripts/lab';
+import { readNotebook, tslabNotebook } from '../scripts/notebook-cells';
 import { venvDir } from '../scripts/python-env';
+import { freePort } from './helpers';
 
 const ROOT = repoRoot();
 const DIST_SCRIPTS = path.join(__dirname, '..', 'scripts');
@@ -125,24 +126,8 @@ test('notebook filters: sorted, and a filter that matches nothing is an error', 
 function writeNotebook(name: string, cells: (string | { source: string; tags: string[] })[]): string {
   const dir = path.join(ROOT, 'build', 'test-platform');
   fs.mkdirSync(dir, { recursive: true });
-  const nb = {
-    cells: [
-      { cell_type: 'markdown', id: 'intro', metadata: {}, source: '# scratch' },
-      ...cells.map((c, i) => ({
-        cell_type: 'code',
-        id: `c${i}`,
-        execution_count: null,
-        metadata: typeof c === 'string' ? {} : { tags: c.tags },
-        outputs: [],
-        source: typeof c === 'string' ? c : c.source,
-      })),
-    ],
-    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
-    nbformat: 4,
-    nbformat_minor: 5,
-  };
   const file = path.join(dir, name);
-  fs.writeFileSync(file, JSON.stringify(nb));
+  fs.writeFileSync(file, JSON.stringify(tslabNotebook(cells, { title: '# scratch' })));
   return file;
 }
 
@@ -162,7 +147,7 @@ test('notebooks get genlab\'s types: a type error is reported naming the noteboo
     return true;
   });
   // the cells before the error ran: the executed notebook holds the backend name printed by cell 2
-  const executed = JSON.parse(fs.readFileSync(path.join(out, 'notebooks', 'types.ipynb'), 'utf8'));
+  const executed = readNotebook(path.join(out, 'notebooks', 'types.ipynb'));
   assert.match(JSON.stringify(executed.cells[2].outputs), /wasm|cpu|tensorflow/);
 });
 
@@ -200,8 +185,7 @@ test('a burst of outputs reaches the saved notebook whole (zeromq sends queued, 
   ]);
   const out = path.join(ROOT, 'build', 'test-platform', 'out');
   await runNotebook(nb, { quick: true, outDir: out, export: false, log: () => undefined });
-  const executed = JSON.parse(fs.readFileSync(path.join(out, 'notebooks', 'burst.ipynb'), 'utf8'));
-  const outputs = executed.cells[1].outputs as { data?: Record<string, unknown> }[];
+  const outputs = readNotebook(path.join(out, 'notebooks', 'burst.ipynb')).cells[1].outputs ?? [];
   const html = outputs.filter((o) => o.data && 'text/html' in o.data).map((o) => String(o.data?.['text/html']));
   assert.equal(html.length, n);
   assert.equal(html[n - 1], `<b>${n - 1}</b>`);
@@ -219,17 +203,6 @@ test('a missing kernel is one clear message with the fix', async () => {
     },
   );
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function getJson(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

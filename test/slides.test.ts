@@ -19,23 +19,17 @@ import { chromium, Browser } from 'playwright-core';
 import { ensureJupyter, privatePrefix, registerKernel, repoRoot } from '../scripts/jupyter';
 import { templatesDir } from '../scripts/jupyter-files';
 import { listNotebooks, outputsFor, runNotebook } from '../scripts/lectures';
+import { cellSource, readNotebook } from '../scripts/notebook-cells';
 import { CHROMIUM, CHROMIUM_FLAGS } from './browser';
 import { describeProblems, measureDeck, SCREENS } from './slide-overflow';
 
 /** Where test/notebooks.test.ts writes its executed notebooks and exports. */
 const OUT = path.join(repoRoot(), 'build', 'test-notebooks');
 
-interface Cell {
-  cell_type: string;
-  source: string | string[];
-  metadata: { slideshow?: unknown; tags?: unknown; jupyter?: unknown };
-}
-
 /** What of a notebook's cells shapes its deck: types, sources, slide metadata, tags. */
 function cellsKey(file: string): string {
-  const cells = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Cell[] }).cells;
   return JSON.stringify(
-    cells.map((c) => [c.cell_type, [c.source].flat().join(''), c.metadata.slideshow ?? null, c.metadata.tags ?? null, c.metadata.jupyter ?? null]),
+    readNotebook(file).cells.map((c) => [c.cell_type, cellSource(c), c.metadata.slideshow ?? null, c.metadata.tags ?? null, c.metadata.jupyter ?? null]),
   );
 }
 

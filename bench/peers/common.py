@@ -1,8 +1,11 @@
-"""Shared helpers for the PyTorch peers of genlab's benchmarks (bench/run.ts runs them with /usr/bin/python3).
+"""The harness every peer of genlab's benchmarks shares, whatever its framework (bench/run.ts and bench/engines.ts
+run the peers; torch_common.py and keras_common.py add what is particular to PyTorch and to Keras 3 / TensorFlow).
 
-Each peer trains the same model as genlab's workload on the same float32 file, one thread, and prints one line
-`BENCH_RESULT {json}` with seconds per epoch, peak RSS and RSS after each epoch. PyTorch is a peer only, never a
-dependency of genlab.
+The contract: read the float32 file `--data` ([n, 784], the same bytes genlab trains on), train the same model
+with the same batch size, optimiser and loss for `--epochs` epochs, and print one line
+`BENCH_RESULT {json}` with the seconds (wall and CPU) of every epoch, the last epoch's loss, the RSS after each
+epoch, the peak RSS, the implementation and the framework's versions and threads. Peers only, never dependencies
+of genlab.
 """
 import argparse
 import json
@@ -10,24 +13,24 @@ import resource
 import time
 
 import numpy as np
-import torch
 
 RESULT_PREFIX = "BENCH_RESULT "
 WIDTH = 784
 
 
-def parse_args():
+def parse_args(default_threads, threads_help):
+    """--data, --epochs, --seed and --threads (0: the framework's default, one thread per core)."""
     p = argparse.ArgumentParser()
     p.add_argument("--data", required=True, help="raw little-endian float32 [n, 784]")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=1, help="0: PyTorch's default (one per core)")
+    p.add_argument("--threads", type=int, default=default_threads, help=threads_help)
     return p.parse_args()
 
 
 def load(path):
-    x = np.fromfile(path, dtype="<f4").reshape(-1, WIDTH)
-    return torch.from_numpy(x.copy())
+    """The data file as a float32 numpy array [n, 784]."""
+    return np.fromfile(path, dtype="<f4").reshape(-1, WIDTH)
 
 
 def rss_mb():
@@ -35,11 +38,9 @@ def rss_mb():
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def run(train_epoch, x, args, implementation):
-    """Times `train_epoch(x) -> loss` for args.epochs epochs and prints the result line."""
-    if getattr(args, "threads", 1) > 0:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
+def run(train_epoch, x, args, implementation, framework):
+    """Times `train_epoch(x) -> loss` for args.epochs epochs and prints the result line; `framework` (versions,
+    threads) is added to it."""
     seconds, cpu, rss_after, loss = [], [], [], float("nan")
     for _ in range(args.epochs):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -50,29 +51,5 @@ def run(train_epoch, x, args, implementation):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(RESULT_PREFIX + json.dumps({
         "seconds": seconds, "cpuSeconds": cpu, "finalLoss": loss, "rssAfterEpoch": rss_after, "peakRssMB": peak,
-        "implementation": implementation, "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "rows": int(x.shape[0]),
+        "implementation": implementation, **framework, "rows": int(x.shape[0]),
     }), flush=True)
-
-
-def neg_elbo(x, logits, mu, log_var):
-    """Bernoulli negative ELBO averaged over the batch: sum BCE(logits, x) + KL(N(mu, e^lv) || N(0, I))."""
-    rec = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
-    kl = -0.5 * (1 + log_var - mu.pow(2) - log_var.exp()).sum(1)
-    return (rec + kl).mean()
-
-
-def vae_epoch(model, opt, x, batch_size, latent):
-    """One epoch of Adam on a VAE whose forward(xb, eps) returns (logits, mu, log_var)."""
-    n = x.shape[0]
-    order = torch.randperm(n)
-    total = 0.0
-    for s in range(0, n, batch_size):
-        xb = x[order[s:s + batch_size]]
-        eps = torch.randn(xb.shape[0], latent)
-        loss = neg_elbo(xb, *model(xb, eps))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        total += float(loss.detach()) * xb.shape[0]
-    return total / n

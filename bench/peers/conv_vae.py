@@ -4,7 +4,7 @@ logits. Bernoulli likelihood, Adam 1e-3, batch 128, one thread."""
 import torch
 from torch import nn
 
-from common import load, parse_args, run, vae_epoch
+from torch_common import load, parse_args, run, vae_epoch
 
 
 class ConvVAE(nn.Module):

@@ -3,7 +3,7 @@ batch 128, one thread."""
 import torch
 from torch import nn
 
-from common import load, parse_args, run, vae_epoch
+from torch_common import load, parse_args, run, vae_epoch
 
 
 class DenseVAE(nn.Module):

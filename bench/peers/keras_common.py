@@ -1,16 +1,10 @@
-"""Shared helpers for the Keras 3 / TensorFlow 2.x peers of genlab's benchmarks (bench/engines.ts runs them with
-the project's .venv Python, where pip's tensorflow-cpu brings Keras 3).
+"""Keras 3 / TensorFlow 2.x's part of the peers' harness (common.py has the shared part; bench/engines.ts runs these
+peers with the project's .venv Python, where pip's tensorflow-cpu brings Keras 3).
 
-Same contract as common.py (the PyTorch peers): read the float32 file, train the same model with the same batch
-size, optimiser and loss, print one line `BENCH_RESULT {json}`. Threads: `--threads N` (0 = TensorFlow's default,
-one per core) sets TensorFlow's intra- and inter-op pools before anything runs. oneDNN is off, as in genlab's
-tensorflow backend, so both run the same Eigen kernels. Peers only, never dependencies of genlab.
+Threads: `--threads N` (0 = TensorFlow's default, one per core) sets TensorFlow's intra- and inter-op pools before
+anything runs. oneDNN is off, as in genlab's tensorflow backend, so both run the same Eigen kernels.
 """
-import argparse
-import json
 import os
-import resource
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -19,17 +13,13 @@ os.environ["TF_ENABLE_ONEDNN_OPTS"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "0
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-RESULT_PREFIX = "BENCH_RESULT "
-WIDTH = 784
+import common  # noqa: E402
+from common import load  # noqa: E402,F401  (the data as a numpy array, as Keras takes it)
 
 
 def parse_args():
-    p = argparse.ArgumentParser()
-    p.add_argument("--data", required=True, help="raw little-endian float32 [n, 784]")
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=0, help="0: TensorFlow's default (one per core)")
-    args = p.parse_args()
+    """The shared arguments; sets TensorFlow's threads and seed from them."""
+    args = common.parse_args(0, "0: TensorFlow's default (one per core)")
     if args.threads > 0:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
@@ -37,32 +27,12 @@ def parse_args():
     return args
 
 
-def load(path):
-    return np.fromfile(path, dtype="<f4").reshape(-1, WIDTH)
-
-
-def rss_mb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
-
-
 def run(train_epoch, x, args, implementation):
-    """Times `train_epoch(x) -> loss` for args.epochs epochs and prints the result line."""
+    """Times `train_epoch(x) -> loss` (common.run)."""
     import keras
 
-    seconds, cpu, rss_after, loss = [], [], [], float("nan")
-    for _ in range(args.epochs):
-        t0, c0 = time.perf_counter(), time.process_time()
-        loss = float(train_epoch(x))
-        seconds.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-        rss_after.append(rss_mb())
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(RESULT_PREFIX + json.dumps({
-        "seconds": seconds, "cpuSeconds": cpu, "finalLoss": loss, "rssAfterEpoch": rss_after, "peakRssMB": peak,
-        "implementation": implementation, "tensorflow": tf.__version__, "keras": keras.__version__,
-        "threads": args.threads, "rows": int(x.shape[0]),
-    }), flush=True)
+    common.run(train_epoch, x, args, implementation,
+               {"tensorflow": tf.__version__, "keras": keras.__version__, "threads": args.threads})
 
 
 def neg_elbo(x, logits, mu, log_var):

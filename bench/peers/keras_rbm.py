@@ -1,9 +1,9 @@
 """TensorFlow 2.x peer of genlab's RBM workload (Keras has no RBM layer; the same CD-1 as bench/peers/rbm.py in
 a compiled tf.function per batch): BernoulliRBM 784x500, CD-1, batch 100, SGD lr 0.1."""
-import numpy as np
-import tensorflow as tf
+from keras_common import load, parse_args, run  # first: it sets TensorFlow's environment (oneDNN off) before the import
 
-from keras_common import load, parse_args, run
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 
 def main():

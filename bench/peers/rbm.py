@@ -6,7 +6,7 @@ epoch a finiteness check of the parameters; visible biases start at the data's l
 """
 import torch
 
-from common import load, parse_args, run
+from torch_common import load, parse_args, run
 
 
 def main():

@@ -18,17 +18,10 @@ import { ready, tf } from '../../lib/engine/backend';
 import { DDPM } from '../../lib/diffusion/ddpm';
 import { energyDistance, independentPixels } from '../../lib/metrics';
 import { loadMnist } from '../../datasets';
+import { peerPython } from '../peer-python';
 import { arg, mean, runMain } from './common';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
-
-function peerPython(): string | null {
-  const candidates = [process.env.GENLAB_PEER_PYTHON, path.join(ROOT, '.venv-peers', 'bin', 'python'), path.join(ROOT, '.venv', 'bin', 'python')];
-  for (const c of candidates) {
-    if (c && fs.existsSync(c) && spawnSync(c, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0) return c;
-  }
-  return null;
-}
 
 async function main(): Promise<void> {
   const backend = await ready();

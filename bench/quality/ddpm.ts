@@ -18,6 +18,7 @@ import { ready, tf } from '../../lib/engine/backend';
 import { DDPM } from '../../lib/diffusion/ddpm';
 import { energyDistance, modeCoverage } from '../../lib/metrics/samples';
 import { gaussianRing, gaussianRingModes } from '../../datasets';
+import { peerPython } from '../peer-python';
 import { arg, mean, publishReport, runMain, std } from './common';
 
 interface Score {
@@ -26,15 +27,6 @@ interface Score {
   near006: number;
   energy: number;
   seconds: number;
-}
-
-function peerPython(): string | null {
-  const root = path.join(__dirname, '..', '..', '..');
-  const candidates = [process.env.GENLAB_PEER_PYTHON, path.join(root, '.venv-peers', 'bin', 'python'), path.join(root, '.venv', 'bin', 'python')];
-  for (const c of candidates) {
-    if (c && fs.existsSync(c) && spawnSync(c, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0) return c;
-  }
-  return null;
 }
 
 function score(samples: number[][], heldOut: number[][], seconds: number): Score {

@@ -24,6 +24,7 @@ import { Random } from '../../lib/engine/random';
 import { EnergyModel } from '../../lib/ebm';
 import { energyDistance, modeCoverage } from '../../lib/metrics';
 import { gaussianRing, gaussianRingModes } from '../../datasets/synthetic';
+import { PEER_PYTHON_HOW, peerPython } from '../peer-python';
 import { arg, mean, publishReport, runMain, std } from './common';
 
 const N_TRAIN = 8000;
@@ -87,10 +88,9 @@ function score(side: Run['side'], seed: number, epochs: number, samples: number[
   };
 }
 
-function peerPython(): string {
-  const candidates = [process.env.GENLAB_PEER_PYTHON, path.join(ROOT, '.venv-peers', 'bin', 'python'), path.join(ROOT, '.venv', 'bin', 'python')];
-  const found = candidates.find((p) => p && fs.existsSync(p));
-  if (!found) throw new Error('no python with torch: set GENLAB_PEER_PYTHON or create .venv-peers (python3 -m venv .venv-peers && .venv-peers/bin/pip install torch)');
+function torchPython(): string {
+  const found = peerPython();
+  if (!found) throw new Error(`no python with torch: ${PEER_PYTHON_HOW}`);
   return found;
 }
 
@@ -133,7 +133,7 @@ async function train(seed: number, epochs: number, side: string, evalEvery: numb
     fs.writeFileSync(path.join(dir, 'ring.f32'), Buffer.from(new Float32Array(data.dataSync()).buffer));
     const out = path.join(dir, 'samples.f32');
     const script = path.join(ROOT, 'bench', 'quality', 'ebm.py');
-    const r = spawnSync(peerPython(), [script, '--data', path.join(dir, 'ring.f32'), '--out', out, '--epochs', String(epochs), '--seed', String(seed), '--samples', String(N_SAMPLES)], {
+    const r = spawnSync(torchPython(), [script, '--data', path.join(dir, 'ring.f32'), '--out', out, '--epochs', String(epochs), '--seed', String(seed), '--samples', String(N_SAMPLES)], {
       encoding: 'utf8',
       env: { ...process.env, OMP_NUM_THREADS: '1' },
     });

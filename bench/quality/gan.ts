@@ -16,7 +16,7 @@
  * - `time`: one epoch of the dense course GAN and the DCGAN on 10k digits, genlab vs PyTorch, wall and CPU seconds.
  * Usage: node dist/bench/quality/gan.js [--part ring|digits|time] [--seeds 3] [--epochs 100] [--digit-epochs 5]
  *   [--digit-lr 2e-4] [--digit-batch 128] [--digit-average 0] [--digit-seeds 1] [--digit-torch-only 0]
- * PyTorch: GENLAB_TORCH_PYTHON (default .venv-peers/bin/python of the checkout) with torch installed.
+ * PyTorch: the first Python with torch of GENLAB_PEER_PYTHON, GENLAB_TORCH_PYTHON, .venv-peers, .venv (bench/peer-python.ts).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -27,17 +27,19 @@ import { GAN } from '../../lib/gan/gan';
 import { rescale } from '../../lib/core/data';
 import { energyDistance, independentPixels, modeCoverage } from '../../lib/metrics';
 import { gaussianRing, gaussianRingModes, loadMnist } from '../../datasets';
+import { PEER_PYTHON_HOW, peerPython } from '../peer-python';
 import { arg, mean, runMain, std } from './common';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
-const PYTHON = process.env.GENLAB_TORCH_PYTHON ?? path.join(ROOT, '.venv-peers', 'bin', 'python');
 
 function torch(args: string[]): Record<string, unknown> {
   const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  const py = spawnSync(PYTHON, [path.join(ROOT, 'bench', 'quality', 'gan.py'), ...args], {
+  const python = peerPython();
+  if (!python) throw new Error(`no python with torch for the PyTorch twin: ${PEER_PYTHON_HOW}`);
+  const py = spawnSync(python, [path.join(ROOT, 'bench', 'quality', 'gan.py'), ...args], {
     encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
   });
-  if (py.status !== 0) throw new Error(`PyTorch twin failed (exit ${py.status}); is torch installed for ${PYTHON}?`);
+  if (py.status !== 0) throw new Error(`PyTorch twin failed (exit ${py.status}); see its error above (${python})`);
   return JSON.parse(py.stdout);
 }
 

@@ -242,26 +242,7 @@ export function meanWithError(series: ArrayLike<number>, options: Autocorrelatio
  * @returns R-hat (1 when every sequence is constant and equal; Infinity when they are constant but differ).
  */
 export function rHatClassic(chains: ArrayLike<number>[]): number {
-  if (!Array.isArray(chains) || chains.length < 1) {
-    throw new RangeError(`chains must be a non-empty array of chains; got ${describeValue(chains)}`);
-  }
-  const sequences = splitChains(checkChains(chains, 4));
-  const k = sequences[0].length;
-  const means = sequences.map((s) => s.reduce((a, b) => a + b, 0) / k);
-  // W: mean of the within-sequence variances s_j^2 (divisor k - 1).
-  let w = 0;
-  sequences.forEach((s, j) => {
-    let ss = 0;
-    for (let i = 0; i < k; i++) ss += (s[i] - means[j]) ** 2;
-    w += ss / (k - 1);
-  });
-  w /= sequences.length;
-  // B = k * variance of the sequence means (divisor m' - 1).
-  const grand = means.reduce((a, b) => a + b, 0) / means.length;
-  const b = (k * means.reduce((a, mu) => a + (mu - grand) ** 2, 0)) / (means.length - 1);
-  if (w === 0) return b === 0 ? 1 : Infinity;
-  const varPlus = ((k - 1) / k) * w + b / k;
-  return Math.sqrt(varPlus / w);
+  return rHatOfSequences(splitChains(checkChains(chains, 4)));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -350,10 +331,17 @@ function zScale(seqs: Float64Array[]): Float64Array[] {
   return ranks.map((r) => r.map((v) => normalQuantile((v - 3 / 8) / (N + 1 / 4))));
 }
 
-/** R-hat of sequences of equal length k: sqrt(((k - 1) / k W + B / k) / W) (as ArviZ's _rhat). */
+/**
+ * R-hat of m' sequences of equal length k, on their values as given (as ArviZ's _rhat): with W the mean
+ * within-sequence variance (divisor k - 1) and B = k * the variance of the sequence means (divisor m' - 1),
+ * var+ = (k - 1) / k * W + B / k and R-hat = sqrt(var+ / W) = sqrt((B / W + k - 1) / k). 1 when every sequence is
+ * constant and equal, Infinity when they are constant but differ. The classic R-hat on the raw split chains, and
+ * the bulk and tail R-hat on rank-normalised ones.
+ */
 function rHatOfSequences(seqs: Float64Array[]): number {
   const k = seqs[0].length;
   const means = seqs.map((s) => s.reduce((a, b) => a + b, 0) / k);
+  // W: mean of the within-sequence variances s_j^2 (divisor k - 1).
   let w = 0;
   seqs.forEach((s, j) => {
     let ss = 0;
@@ -361,6 +349,7 @@ function rHatOfSequences(seqs: Float64Array[]): number {
     w += ss / (k - 1);
   });
   w /= seqs.length;
+  // B = k * variance of the sequence means (divisor m' - 1).
   const grand = means.reduce((a, b) => a + b, 0) / means.length;
   const b = (k * means.reduce((a, mu) => a + (mu - grand) ** 2, 0)) / (means.length - 1);
   if (w === 0) return b === 0 ? 1 : Infinity;
