@@ -2,7 +2,8 @@
  * One training epoch of genlab's DDPM against the same model in PyTorch (issue 15; the DDPM rows of bench/RESULTS.md,
  * every run in bench/HISTORY.md, "DDPM: one epoch on 10k digits"). Models: the default MLP noise predictor on flat digits
  * (concat(x, 64 sinusoidal) -> 128 -> 128 -> 128 -> 784, Adam 1e-3) and the default U-Net (16-32-64 channels,
- * Adam 2e-4), batch 128, T = 300, on the 10k bundled MNIST digits scaled to [-1, 1]. Each side trains a warm-up
+ * Adam 2e-4), batch 128, T = 300, on the 10k bundled MNIST digits: genlab takes them in [0, 1] with
+ * `dataRange: [0, 1]` (it maps them onto [-1, 1] itself), PyTorch reads them mapped so. Each side trains a warm-up
  * epoch first; the second epoch is timed. One thread each (PyTorch: torch.set_num_threads(1) and OMP/OpenBLAS
  * variables).
  *
@@ -17,12 +18,13 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ready, tf } from '../lib/engine/backend';
 import { DDPM } from '../lib/diffusion/ddpm';
+import { rescale } from '../lib/core/data';
 import { loadMnist } from '../datasets';
 import { peerPython } from './peer-python';
 import { arg } from './quality/common';
 
 async function timeGenlab(kind: 'mlp' | 'unet', x: tf.Tensor2D): Promise<{ warm: number; epoch: number }> {
-  const model = new DDPM({ dataShape: kind === 'mlp' ? [784] : [28, 28, 1], seed: 1 });
+  const model = new DDPM({ dataShape: kind === 'mlp' ? [784] : [28, 28, 1], dataRange: [0, 1], seed: 1 });
   let t0 = Date.now();
   await model.fit(x, { epochs: 1, progress: false });
   const warm = (Date.now() - t0) / 1000;
@@ -39,13 +41,15 @@ async function main(): Promise<void> {
   const unetRows = arg('unet-rows', 2000);
   const train = await loadMnist({ split: 'train' });
   const test = await loadMnist({ split: 'test' });
-  const all = tf.tidy(() => tf.concat([train.images, test.images]).slice([0, 0], [rows, 784]).mul(2).sub(1)) as tf.Tensor2D;
+  const all = tf.tidy(() => tf.concat([train.images, test.images]).slice([0, 0], [rows, 784])) as tf.Tensor2D; // in [0, 1]
   tf.dispose([train.images, test.images]);
   const root = path.join(__dirname, '..', '..');
   const py = peerPython();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-ddpm-epoch-'));
   const file = path.join(dir, 'digits.f32');
-  fs.writeFileSync(file, Buffer.from((await all.data()).buffer));
+  const scaled = rescale(all, [0, 1], [-1, 1]); // the PyTorch twin has no dataRange: it reads the digits as genlab trains on them
+  fs.writeFileSync(file, Buffer.from((await scaled.data()).buffer));
+  scaled.dispose();
   const lines: string[] = [];
   for (const kind of ['mlp', 'unet'] as const) {
     const n = kind === 'unet' ? Math.min(unetRows, rows) : rows;

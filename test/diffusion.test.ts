@@ -13,7 +13,7 @@ import { tf, ready } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
 import { DDPM } from '../lib/diffusion/ddpm';
 import { NoiseSchedule, makeBetas } from '../lib/diffusion/schedule';
-import { groupNormOp, NoiseNetwork, sinusoidalEmbedding } from '../lib/diffusion/networks';
+import { groupNormOp, MlpNetworkOptions, NoiseNetwork, sinusoidalEmbedding } from '../lib/diffusion/networks';
 import { saveCheckpoint } from '../lib/core/checkpoint';
 import { assertClose, assertNoLeak } from './helpers';
 
@@ -310,6 +310,178 @@ test('a trained MLP approaches the optimal (linear) noise predictor, and its sam
 });
 
 // ---------------------------------------------------------------------------------------------------------
+// Data checks, dataRange, validation, clipping
+
+const SMALL_MLP: MlpNetworkOptions = { kind: 'mlp', hiddenUnits: [16] };
+
+/** Flat values of a tensor a sampler returned (the tensor is freed). */
+async function values(x: tf.Tensor | Promise<tf.Tensor>): Promise<number[]> {
+  const t = await x;
+  const out = Array.from(await t.data());
+  t.dispose();
+  return out;
+}
+
+test('fit checks x and validation before training (finite, shape, dataRange); refused fits change nothing', async () => {
+  await ready();
+  const m = new DDPM({ dataShape: [2], timesteps: 10, seed: 1, dataRange: [0, 1], network: SMALL_MLP });
+  const good = tf.randomUniform([20, 2], 0, 1, 'float32', 1);
+  const before = m.network.getWeights().map((w) => Array.from(w.dataSync()));
+  const quiet = { epochs: 1, progress: false } as const;
+  await assert.rejects(m.fit(tf.tensor2d([[0.5, NaN], [0.1, 0.2]]), quiet), /x must contain only finite values/);
+  await assert.rejects(m.fit(good.mul(2).sub(1), quiet), /x must have values in \[0, 1\]; got values in \[-.*dataRange/);
+  await assert.rejects(m.fit(good, { ...quiet, validation: good.add(1) }), /validation must have values in \[0, 1\]/);
+  await assert.rejects(m.fit(good, { ...quiet, validation: tf.zeros([3, 3]) }), /validation must have shape \[n, 2\]/);
+  await assert.rejects(m.fit(good, { ...quiet, validation: tf.tensor2d([[0.5, Infinity]]) }), /validation must contain only finite values/);
+  assert.deepEqual(m.network.getWeights().map((w) => Array.from(w.dataSync())), before, 'a refused fit changed the weights');
+  assert.throws(() => m.noise(good.add(2), 1), /x0 must have values in \[0, 1\]/);
+  await assert.rejects(m.sample(2, { clip: 'yes' } as never), /clip must be true or false/);
+  assert.throws(() => new DDPM({ dataShape: [2], dataRange: [1, 0] }), /dataRange must have low < high; got \[1, 0\]/);
+  assert.throws(() => new DDPM({ dataShape: [2], dataRange: [0] as never }), /dataRange must be \[low, high\]/);
+  const h = await m.fit(good, quiet);
+  assert.deepEqual(h.epoch, [1], 'the refused fits count no epoch');
+  good.dispose();
+  m.dispose();
+});
+
+test('dataRange [0, 1]: the model is the plain one on 2x - 1, bit for bit (training, valLoss, noise, unclipped samples)', async () => {
+  await ready();
+  const plain = new DDPM({ dataShape: [2], timesteps: 20, seed: 9, network: SMALL_MLP });
+  const unit = new DDPM({ dataShape: [2], timesteps: 20, seed: 9, network: SMALL_MLP, dataRange: [0, 1] });
+  assert.equal(plain.dataRange, null);
+  assert.deepEqual(unit.dataRange, [0, 1]);
+  assert.match(unit.describe(), /, dataRange \[0, 1\]$/);
+  const u = tf.randomUniform([48, 2], 0, 1, 'float32', 3);
+  const uVal = tf.randomUniform([16, 2], 0, 1, 'float32', 4);
+  const w = u.mul(2).sub(1);
+  const wVal = uVal.mul(2).sub(1);
+  const opts = { epochs: 2, batchSize: 12, progress: false } as const;
+  const hp = await plain.fit(w, { ...opts, validation: wVal });
+  const hu = await unit.fit(u, { ...opts, validation: uVal });
+  assert.deepEqual(hu.loss, hp.loss, 'same training on the mapped data');
+  assert.deepEqual(hu.valLoss, hp.valLoss, 'same validation loss');
+  const toUnit = (x: tf.Tensor) => tf.tidy(() => x.add(1).div(2));
+  assert.deepEqual(await values(unit.noise(u, 7, { seed: 1 })), await values(toUnit(plain.noise(w, 7, { seed: 1 }))));
+  for (const o of [{}, { sampler: 'ddim', steps: 5, eta: 0.3 }] as const) {
+    const mapped = toUnit(await plain.sample(9, { ...o, seed: 2 }));
+    assert.deepEqual(await values(unit.sample(9, { ...o, seed: 2, clip: false })), await values(mapped), `unclipped ${JSON.stringify(o)}`);
+  }
+  // predictNoise takes x_t in the data's units and returns the noise in the working units
+  const xt = unit.noise(u, 5, { seed: 3 });
+  const eU = await values(unit.predictNoise(xt, 5));
+  const eP = await values(plain.predictNoise(plain.noise(w, 5, { seed: 3 }), 5));
+  eU.forEach((e, i) => assertClose(e, eP[i], 1e-5, `eps[${i}]`));
+  tf.dispose([u, uVal, w, wVal, xt]);
+  plain.dispose();
+  unit.dispose();
+});
+
+test('validation: valLoss at fixed draws of t and eps (unchanged weights score the same), training undisturbed', async () => {
+  await ready();
+  const make = () => new DDPM({ dataShape: [2], timesteps: 20, seed: 7, network: SMALL_MLP });
+  const x = gaussianData(64, 3);
+  const v = gaussianData(40, 4);
+  const a = make();
+  const b = make();
+  const ha = await a.fit(x, { epochs: 3, batchSize: 16, validation: v, progress: false });
+  const hb = await b.fit(x, { epochs: 3, batchSize: 16, progress: false });
+  assert.deepEqual(ha.loss, hb.loss, 'validation does not draw from the training stream');
+  assert.equal(ha.valLoss.length, 3);
+  assert.ok(ha.valLoss.every((l) => Number.isFinite(l) && l > 0 && l < 3), `valLoss ${ha.valLoss}`);
+  // A step of 1e-12 leaves float32 weights as they are: every epoch then scores the same number.
+  const c = make();
+  const hc = await c.fit(x, { epochs: 3, batchSize: 16, learningRate: 1e-12, validation: v, progress: false });
+  assert.ok(hc.valLoss[0] === hc.valLoss[1] && hc.valLoss[1] === hc.valLoss[2], `valLoss at fixed draws: ${hc.valLoss}`);
+  assert.notEqual(hc.loss[0], hc.loss[1], 'the training loss draws afresh');
+  tf.dispose([x, v]);
+  [a, b, c].forEach((m) => m.dispose());
+});
+
+test('without clip the samplers are the documented steps op for op (bit for bit), the default without a dataRange', async () => {
+  await ready();
+  const m = new DDPM({ dataShape: [2], timesteps: 25, seed: 6, network: SMALL_MLP });
+  const x = gaussianData(64, 2);
+  await m.fit(x, { epochs: 1, batchSize: 16, progress: false });
+  const s = m.scheduler;
+  const n = 7;
+  /** x_{T-1} ~ N(0, I), then per step: z drawn, eps_theta, the eps-form ancestral step or DDIM through x0. */
+  const reference = (times: number[], ddim: { eta: number } | null) => tf.tidy(() => {
+    const rng = new Random(4);
+    let xt = tf.tensor2d(rng.normalArray(n * 2), [n, 2]);
+    times.forEach((t, i) => {
+      const z = tf.tensor2d(rng.normalArray(n * 2), [n, 2]);
+      const eps = m.predictNoise(xt, t);
+      let mean: tf.Tensor2D;
+      let sigma: number;
+      if (!ddim) {
+        const c = s.ancestralStep(t);
+        mean = xt.mul(c.cXt).add(eps.mul(c.cEps));
+        sigma = c.sigma;
+      } else {
+        const c = s.ddimStep(t, i + 1 < times.length ? times[i + 1] : -1, ddim.eta);
+        const a = s.alphaBar[t];
+        mean = xt.sub(eps.mul(Math.sqrt(1 - a))).div(Math.sqrt(a)).mul(c.cX0).add(eps.mul(c.cEps));
+        sigma = c.sigma;
+      }
+      xt = sigma > 0 ? mean.add(z.mul(sigma)) : mean;
+    });
+    return Array.from(xt.dataSync());
+  });
+  const anc = reference(Array.from({ length: 25 }, (_, i) => 24 - i), null);
+  assert.deepEqual(await values(m.sample(n, { seed: 4 })), anc);
+  assert.deepEqual(await values(m.sample(n, { seed: 4, clip: false })), anc);
+  assert.deepEqual(await values(m.sample(n, { seed: 4, sampler: 'ddim', steps: 6, eta: 0.5 })), reference(s.stridedTimesteps(6), { eta: 0.5 }));
+  assert.notDeepEqual(await values(m.sample(n, { seed: 4, clip: true })), anc, 'clip changes these samples (their x0 leave [-1, 1])');
+  x.dispose();
+  m.dispose();
+});
+
+test('the posterior mean at the x0 predicted from eps is the ancestral step, and DDIM (eta 1) with eps re-derived from x0 is that mean', () => {
+  for (const s of [new NoiseSchedule(300), new NoiseSchedule(1000), new NoiseSchedule(100, { kind: 'cosine' })]) {
+    for (let t = 0; t < s.timesteps; t++) {
+      const a = s.alphaBar[t];
+      const p = s.posterior(t);
+      const c = s.ancestralStep(t);
+      const d = s.ddimStep(t, t - 1, 1);
+      const close = (got: number, want: number, what: string) => assertClose(got, want, 1e-9 * Math.abs(want) + 1e-12, `${what} at t=${t}`);
+      // c0 x0 + ct x_t with x0 = (x_t - sqrt(1 - a) eps) / sqrt(a): coefficients on x_t and eps
+      close(p.cXt + p.cX0 / Math.sqrt(a), c.cXt, 'x_t coefficient');
+      close((-p.cX0 * Math.sqrt(1 - a)) / Math.sqrt(a), c.cEps, 'eps coefficient');
+      // sqrt(aPrev) x0 + cEps eps with eps = (x_t - sqrt(a) x0) / sqrt(1 - a): coefficients on x0 and x_t
+      close(d.cX0 - (d.cEps * Math.sqrt(a)) / Math.sqrt(1 - a), p.cX0, 'DDIM x0 coefficient');
+      close(d.cEps / Math.sqrt(1 - a), p.cXt, 'DDIM x_t coefficient');
+      close(d.sigma, c.sigma, 'noise scale');
+    }
+  }
+});
+
+test('clip: every predicted x0 and every sample within dataRange (both samplers); without clip they leave it', async () => {
+  await ready();
+  for (const range of [[0, 1], [-3, 5]] as [number, number][]) {
+    const m = new DDPM({ dataShape: [4], timesteps: 30, seed: 3, dataRange: range, network: SMALL_MLP });
+    const within = (v: number[], tol: number) => v.every((e) => e >= range[0] - tol && e <= range[1] + tol);
+    const slack = 1e-6 * (range[1] - range[0]); // the map back to the user's units rounds
+    for (const o of [{}, { sampler: 'ddim', steps: 8 }, { sampler: 'ddim', steps: 8, eta: 1 }] as const) {
+      const r = await m.sample(50, { ...o, seed: 2, returnTrajectory: true });
+      assert.deepEqual(r.predictedX0.shape, [r.times.length - 1, 50, 4]);
+      assert.ok(within(await values(r.predictedX0), slack), `clipped x0 within ${range} (${JSON.stringify(o)})`);
+      assert.ok(within(await values(r.samples), 0), `samples within ${range} (${JSON.stringify(o)})`);
+      r.trajectory.dispose();
+      const free = await m.sample(50, { ...o, seed: 2, clip: false, returnTrajectory: true });
+      assert.ok(!within(await values(free.predictedX0), 0.1), `unclipped x0 of an untrained model leave ${range}`);
+      assert.ok(!within(await values(free.samples), 0.1), `unclipped samples leave ${range}`);
+      free.trajectory.dispose();
+    }
+    // Clipping keeps DDIM with eta = 1 on every step the ancestral sampler.
+    const anc = await values(m.sample(200, { seed: 5 }));
+    const ddim = await values(m.sample(200, { seed: 5, sampler: 'ddim', steps: 30, eta: 1 }));
+    const diff = Math.max(...anc.map((v, i) => Math.abs(v - ddim[i])));
+    assert.ok(diff < 1e-4 * (range[1] - range[0]), `clipped ancestral vs DDIM(eta 1, all steps): ${diff}`);
+    m.dispose();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------
 // API
 
 test('time embedding: sin/cos with frequencies 1 .. 1e-4 rad per step; neighbouring steps well apart', () => {
@@ -369,7 +541,7 @@ test('shapes: MLP and U-Net models, trajectories, DDIM steps; options checked by
   assert.throws(() => new DDPM({ dataShape: [2, 3] }), /dataShape/);
   assert.throws(() => new DDPM({ dataShape: [10, 10, 1], network: 'unet' }), /divisible by 4/);
   assert.throws(() => new DDPM({ dataShape: [2], network: { kind: 'mlp', hidden: [3] } as never }), /hiddenUnits/);
-  await assert.rejects(() => u.fit(tf.zeros([2, 5]), { progress: false }), /x must have shape \[n, 8, 8, 1\] or \[n, 64\]/);
+  await assert.rejects(() => u.fit(tf.zeros([2, 5]), { progress: false }), /x must have shape \[n, 64\] or \[n, 8, 8, 1\]/);
   await assert.rejects(() => u.fit(tf.zeros([2, 64]), { learningrate: 1 } as never), /did you mean 'learningRate'/);
   await assert.rejects(() => u.sample(2, { steps: 5 }), /DDIM options/);
   await assert.rejects(() => u.sample(2, { sampler: 'ddim', steps: 21 }), /steps must be at most timesteps/);
@@ -400,13 +572,14 @@ test('save / load: round trip bit for bit, other kinds and damaged weights refus
   await ready();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddpm-'));
   try {
-    const m = new DDPM({ dataShape: [8, 8, 1], timesteps: 30, betaSchedule: { kind: 'cosine' }, seed: 5, network: { kind: 'unet', channels: [4, 8, 8], embedDim: 8, groups: 4 } });
-    const x = tf.randomUniform([4, 64], -1, 1, 'float32', 2);
+    const m = new DDPM({ dataShape: [8, 8, 1], timesteps: 30, betaSchedule: { kind: 'cosine' }, seed: 5, dataRange: [0, 1], network: { kind: 'unet', channels: [4, 8, 8], embedDim: 8, groups: 4 } });
+    const x = tf.randomUniform([4, 64], 0, 1, 'float32', 2);
     await m.fit(x, { epochs: 1, progress: false });
     await m.save(dir);
     const l = await DDPM.load(dir);
     assert.equal(l.describe(), m.describe());
     assert.deepEqual(l.alphaBar, m.alphaBar);
+    assert.deepEqual(l.dataRange, [0, 1]);
     const p1 = m.predictNoise(x, 7);
     const p2 = l.predictNoise(x, 7);
     assert.deepEqual(Array.from(await p1.data()), Array.from(await p2.data()));
@@ -428,9 +601,11 @@ test('no leaks: fit, noise, predictNoise, both samplers, trajectories', async ()
   const m = new DDPM({ dataShape: [8, 8, 1], timesteps: 10, seed: 1, network: { kind: 'unet', channels: [4, 4, 4], embedDim: 4, groups: 2 } });
   const v = new DDPM({ dataShape: [3], timesteps: 10, seed: 1 });
   const x = tf.randomUniform([5, 8, 8, 1]);
+  const p = new DDPM({ dataShape: [3], timesteps: 10, seed: 2, dataRange: [0, 1] });
   const y = tf.randomUniform([9, 3]);
   await m.fit(x, { epochs: 1, progress: false }); // creates the optimiser state once
   await v.fit(y, { epochs: 1, progress: false });
+  await p.fit(y, { epochs: 1, progress: false });
   await assertNoLeak(async () => {
     await m.fit(x, { epochs: 2, batchSize: 2, progress: false });
     await v.fit(y, { epochs: 2, batchSize: 4, progress: false });
@@ -438,9 +613,14 @@ test('no leaks: fit, noise, predictNoise, both samplers, trajectories', async ()
     tf.dispose(await m.sample(3));
     tf.dispose(await v.sample(3, { sampler: 'ddim', steps: 4, eta: 0.3 }));
     const r = await v.sample(2, { returnTrajectory: true });
-    tf.dispose([r.samples, r.trajectory]);
+    tf.dispose([r.samples, r.trajectory, r.predictedX0]);
+    await p.fit(y, { epochs: 2, batchSize: 4, validation: y, progress: false });
+    tf.dispose([p.noise(y, 2), p.predictNoise(y, 1), await p.sample(3, { sampler: 'ddim', steps: 3 })]);
+    const rc = await p.sample(2, { returnTrajectory: true });
+    tf.dispose([rc.samples, rc.trajectory, rc.predictedX0]);
   }, 'DDPM calls');
   tf.dispose([x, y]);
   m.dispose();
   v.dispose();
+  p.dispose();
 });

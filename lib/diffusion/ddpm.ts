@@ -13,17 +13,20 @@
  *
  * With the course's T = 300 and linear betas 1e-4 .. 0.02, alphaBar_{T-1} = 0.048, not 0: x_T keeps
  * sqrt(0.048) = 22% of x_0's amplitude, so N(0, I) is only approximately the end of the forward process.
+ *
+ * Data range: with `dataRange` (e.g. [0, 1] for pixels) the model maps the data affinely onto [-1, 1], the scale at
+ * which the noise is drawn (Ho et al. scale images so), and maps x_t and samples back; sampling then clips the
+ * predicted x_0 to [-1, 1] at every step (diffusers' `clip_sample`). Without it the data are used as given.
  */
-import { tf } from '../engine/backend';
+import { tf, ready } from '../engine/backend';
 import { Random } from '../engine/random';
-import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue } from '../core/validate';
-import { CompiledGradientStep, History, LOOP_FIT_KEYS, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
-import { TrainingState } from '../train/state';
-import { ready } from '../engine/backend';
-import { trackDisposable } from '../engine/scope';
+import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
+import { CompiledGradientStep, FitOptions, History, resolveFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
+import { Generative, Model, SampleOptions } from '../core/model';
+import { assertDataRange, DataRange, flattenData, rescale } from '../core/data';
 import { BatchTensor, ChainTensor, DataShape } from '../core/shapes';
-import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { networkTensors, restoreOrDispose } from '../core/network-weights';
+import { JsonValue, saveCheckpoint } from '../core/checkpoint';
+import { networkTensors, restoreNetworks } from '../core/network-weights';
 import { BetaSchedule, DEFAULT_BETA_SCHEDULE, NoiseSchedule } from './schedule';
 import { buildNoiseNetwork, MlpNetworkOptions, NetworkOptions, NoiseNetwork, resolveNetworkOptions, UNetOptions } from './networks';
 
@@ -43,13 +46,31 @@ export interface DDPMOptions<S extends DataShape = DataShape> {
    * (`{ kind: 'mlp', hiddenUnits, embedDim }`, `{ kind: 'unet', channels, embedDim, groups }`).
    */
   network?: NetworkOptions;
+  /**
+   * The range `[low, high]` of the data, e.g. `[0, 1]` for pixel intensities: the model maps data affinely onto
+   * [-1, 1] (the scale of the noise; the course's `2x - 1`) for training, and maps samples back, so data and samples
+   * stay in the user's range. `fit` refuses data outside it, and `sample` clips its predicted x_0 to it by default
+   * (see {@link DDPMSampleOptions.clip}). Default: none -- the model works on the data as given (any real data,
+   * e.g. the 2-D ring), nothing is mapped, checked against a range or clipped.
+   */
+  dataRange?: DataRange;
   /** Seed for weights, training noise, shuffling and (unless given per call) sampling. Default: random. */
   seed?: number;
 }
-const DDPM_KEYS = ['dataShape', 'timesteps', 'betaSchedule', 'network', 'seed'] as const;
+const DDPM_KEYS = optionKeys<DDPMOptions>({ dataShape: true, timesteps: true, betaSchedule: true, network: true, dataRange: true, seed: true });
+
+/** Metrics of one {@link DDPM.fit} epoch. */
+export interface DDPMEpochLogs {
+  /** The simple loss: mean squared error between drawn and predicted noise (mean over elements, t uniform). */
+  loss: number;
+  /** Wall seconds of the epoch's training (without validation and callbacks). */
+  seconds: number;
+  /** The same loss on the `validation` data, at noise and steps t drawn once from a fixed seed (when given). */
+  valLoss?: number;
+}
 
 /** Options for {@link DDPM.fit}. */
-export interface DDPMFitOptions extends LoopFitOptions {
+export interface DDPMFitOptions extends FitOptions<DDPMEpochLogs> {
   /** Passes over the data, integer >= 1. Default 20 (the course). */
   epochs?: number;
   /** Mini-batch size, integer >= 1 (capped at n). Default 128 (the course). */
@@ -58,37 +79,59 @@ export interface DDPMFitOptions extends LoopFitOptions {
   learningRate?: number;
   /** Reshuffle every epoch (seeded). Default true. */
   shuffle?: boolean;
-  /** Called after every epoch with `{ loss }`. */
-  onEpoch?: (epoch: number, logs: Record<string, number>) => void | Promise<void>;
+  /**
+   * Held-out data, same layout and range as `x`: after every epoch the simple loss on it is recorded as `valLoss`,
+   * with steps t and noise eps drawn from a fixed seed (the same draws every epoch and every fit, so the numbers
+   * compare); `earlyStopping` then watches `valLoss` by default.
+   */
+  validation?: tf.Tensor;
   /** `'auto'` (default): live bar in a notebook, a line per epoch in a terminal; `false`: silent. */
   progress?: 'auto' | false;
 }
-const FIT_KEYS = ['epochs', 'batchSize', 'learningRate', 'shuffle', 'onEpoch', 'progress', ...LOOP_FIT_KEYS] as const;
+const FIT_KEYS = optionKeys<DDPMFitOptions>({
+  epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
+  reset: true, earlyStopping: true,
+});
 
 /** Options for {@link DDPM.sample}. */
-export interface DDPMSampleOptions {
+export interface DDPMSampleOptions extends SampleOptions {
   /** `'ancestral'` (default; Ho et al. Algorithm 2, every step) or `'ddim'` (Song et al.; `steps` strided steps). */
   sampler?: 'ancestral' | 'ddim';
   /** DDIM only: number of reverse steps, 1 .. T. Default 50 (the course). Ancestral always uses all T. */
   steps?: number;
   /** DDIM only: noise scale, 0 (deterministic, default) .. 1 (= ancestral when steps = T). */
   eta?: number;
-  /** Also return the chain: `{ samples, trajectory, times }`. Default false. */
+  /**
+   * Clip the predicted x_0 = (x_t - sqrt(1 - alphaBar_t) eps) / sqrt(alphaBar_t) to [-1, 1] (the working range,
+   * i.e. `dataRange` in the user's units) at every step before the step uses it, as diffusers' `clip_sample`: the
+   * ancestral step then takes the posterior mean q(x_{t-1} | x_t, x_0) at the clipped x_0, and DDIM re-derives eps
+   * from the clipped x_0 (diffusers' `use_clipped_model_output`), so DDIM with eta = 1 on every step stays the
+   * ancestral sampler. The last step is noise-free and lands on the clipped x_0, so the samples lie in `dataRange`.
+   * Default: true when the model has a `dataRange`, false otherwise (data of unknown range: clipping to [-1, 1]
+   * would cut it).
+   */
+  clip?: boolean;
+  /** Also return the chain: `{ samples, trajectory, predictedX0, times }`. Default false. */
   returnTrajectory?: boolean;
   /** Seed of x_T and of the step noise. Default: drawn from the model's generator. */
   seed?: number;
   /** Samples per network call (memory bound for the U-Net). Default 256. */
   batchSize?: number;
 }
-const SAMPLE_KEYS = ['sampler', 'steps', 'eta', 'returnTrajectory', 'seed', 'batchSize'] as const;
+const SAMPLE_KEYS = optionKeys<DDPMSampleOptions>({ sampler: true, steps: true, eta: true, clip: true, returnTrajectory: true, seed: true, batchSize: true });
 
-/** What {@link DDPM.sample} returns with `returnTrajectory: true`. */
+/** What {@link DDPM.sample} returns with `returnTrajectory: true` (every tensor in the user's range). */
 export interface DDPMTrajectory<S extends DataShape = DataShape> {
   /** The final samples `[n, ...dataShape]`. */
   samples: BatchTensor<S>;
   /** The chain `[frames, n, ...dataShape]`: x at the start (pure noise) and after every reverse step. */
   trajectory: ChainTensor<S>;
-  /** The step index of each frame: T-1 for the start, then the step reached (the last frame is -1, i.e. x_0). */
+  /**
+   * The x_0 predicted at every reverse step, `[steps, n, ...dataShape]` (after clipping, when `clip` is on): frame i
+   * is predicted from trajectory frame i, at step `times[i]`.
+   */
+  predictedX0: ChainTensor<S>;
+  /** The step index of each trajectory frame: T-1 for the start, then the step reached (the last frame is -1, i.e. x_0). */
   times: number[];
 }
 
@@ -99,7 +142,7 @@ export interface DDPMNoiseOptions {
   /** Use this eps (same shape as x0) instead of drawing one. */
   eps?: tf.Tensor;
 }
-const NOISE_KEYS = ['seed', 'eps'] as const;
+const NOISE_KEYS = optionKeys<DDPMNoiseOptions>({ seed: true, eps: true });
 
 /** Serialisable configuration (what a checkpoint stores). */
 interface DDPMConfig {
@@ -107,8 +150,13 @@ interface DDPMConfig {
   timesteps: number;
   betaSchedule: BetaSchedule;
   network: Required<MlpNetworkOptions> | Required<UNetOptions>;
+  /** Absent in checkpoints written before `dataRange` existed (no map). */
+  dataRange?: DataRange | null;
   seed: number;
 }
+
+/** The range the network works in: where the noise's scale puts the data (Ho et al. scale images to [-1, 1]). */
+const WORKING_RANGE: DataRange = [-1, 1];
 
 const DEFAULTS = {
   timesteps: 300 /* the course */,
@@ -119,24 +167,29 @@ const DEFAULTS = {
   adamEpsilon: 1e-8 /* PyTorch's Adam default */,
   ddimSteps: 50 /* the course */,
   sampleBatch: 256,
+  validationSeed: 20200619 /* fixed: the validation loss draws the same t and eps every epoch */,
 } as const;
 
-/** A DDPM: a noise schedule, a noise-prediction network, the simple loss, ancestral and DDIM samplers. */
-export class DDPM<S extends DataShape = DataShape> {
+/**
+ * A DDPM: a noise schedule, a noise-prediction network, the simple loss, ancestral and DDIM samplers. With a
+ * `dataRange` (e.g. `[0, 1]` for pixels) it maps the data onto [-1, 1] for the network and the samples back.
+ */
+export class DDPM<S extends DataShape = DataShape> extends Model implements Generative<S> {
+  readonly kind = 'DDPM';
   /** The schedule: betas, alphas, alphaBar and the step maths. */
   readonly scheduler: NoiseSchedule;
-  /** The noise predictor eps_theta(x_t, t). */
+  /** The noise predictor eps_theta(x_t, t), on data in the working range (see {@link DDPMOptions.dataRange}). */
   readonly network: NoiseNetwork;
   /** Shape of one example. */
   readonly dataShape: number[];
   private readonly dim: number;
   private readonly config: DDPMConfig;
   private readonly rng: Random;
-  /** Epoch counter, Adam moments and training stream, carried from one `fit` to the next (see lib/train). */
-  private readonly training = new TrainingState();
-  private disposed = false;
+  /** The user's data range, mapped onto {@link WORKING_RANGE}; null: no map. */
+  private readonly range: DataRange | null;
 
   constructor(opts: DDPMOptions<S>) {
+    super();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     assertKnownOptions('DDPM', opts, DDPM_KEYS);
     const shape = opts.dataShape;
@@ -150,13 +203,14 @@ export class DDPM<S extends DataShape = DataShape> {
     const betaSchedule = opts.betaSchedule ?? { ...DEFAULT_BETA_SCHEDULE };
     this.scheduler = new NoiseSchedule(timesteps, betaSchedule);
     const network = resolveNetworkOptions(opts.network, shape);
+    if (opts.dataRange !== undefined) assertDataRange('dataRange', opts.dataRange);
+    this.range = opts.dataRange === undefined ? null : [opts.dataRange[0], opts.dataRange[1]];
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
     this.rng = new Random(opts.seed);
     this.dataShape = [...shape];
     this.dim = shape.reduce((a, b) => a * b, 1);
-    this.config = { dataShape: [...shape], timesteps, betaSchedule: { ...betaSchedule }, network, seed: this.rng.seed };
+    this.config = { dataShape: [...shape], timesteps, betaSchedule: { ...betaSchedule }, network, dataRange: this.range && [...this.range], seed: this.rng.seed };
     this.network = buildNoiseNetwork(network, this.dataShape, timesteps, this.rng.seedInt());
-    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   /** Number of diffusion steps T. */
@@ -169,50 +223,68 @@ export class DDPM<S extends DataShape = DataShape> {
     return Array.from(this.scheduler.alphaBar);
   }
 
-  /** A short description, e.g. `mlp 2+64-128-128-128-2, T=300 linear`. */
+  /** The data range mapped onto [-1, 1] (a copy), or null when the model works on the data as given. */
+  get dataRange(): DataRange | null {
+    return this.range && [this.range[0], this.range[1]];
+  }
+
+  /** A short description, e.g. `mlp 2+64-128-128-128-2, T=300 linear` (`, dataRange [0, 1]` when set). */
   describe(): string {
-    return `${this.network.describe()}, T=${this.timesteps} ${this.config.betaSchedule.kind}`;
+    const range = this.range ? `, dataRange [${this.range[0]}, ${this.range[1]}]` : '';
+    return `${this.network.describe()}, T=${this.timesteps} ${this.config.betaSchedule.kind}${range}`;
   }
 
   // ------------------------------------------------------------------------------------------------------
   // Forward process and the network
 
   /**
-   * Draws x_t ~ q(x_t | x_0) = N(sqrt(alphaBar_t) x_0, (1 - alphaBar_t) I) in closed form.
-   * @param x0 `[n, ...dataShape]` or flat `[n, D]`.
+   * Draws x_t ~ q(x_t | x_0) = N(sqrt(alphaBar_t) x_0, (1 - alphaBar_t) I) in closed form (in the working range;
+   * with a `dataRange`, x0 is mapped onto [-1, 1] first and x_t mapped back, so it shows like the data).
+   * @param x0 `[n, ...dataShape]` or flat `[n, D]`, in `dataRange` when the model has one.
    * @param t one step for every row, or one per row (integers in [0, T)).
    * @returns x_t, same shape as x0.
    */
   noise<T extends tf.Tensor>(x0: T, t: number | number[], opts: DDPMNoiseOptions = {}): T {
     this.assertAlive();
     assertKnownOptions('DDPM.noise', opts, NOISE_KEYS);
-    const n = this.rowsOf('x0', x0);
-    const ts = this.stepsFor(t, n);
-    if (opts.eps !== undefined && opts.eps.shape.join(',') !== x0.shape.join(',')) {
-      throw new RangeError(`eps must have the shape of x0 [${x0.shape.join(', ')}]; got [${opts.eps.shape.join(', ')}]`);
+    const { x: flat, owned } = this.flatData('x0', x0, false);
+    try {
+      const n = flat.shape[0];
+      const ts = this.stepsFor(t, n);
+      if (opts.eps !== undefined && opts.eps.shape.join(',') !== x0.shape.join(',')) {
+        throw new RangeError(`eps must have the shape of x0 [${x0.shape.join(', ')}]; got [${opts.eps.shape.join(', ')}]`);
+      }
+      const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
+      return tf.tidy(() => {
+        const eps = opts.eps ?? tf.tensor(rng.normalArray(n * this.dim), x0.shape);
+        const { a, b } = this.coefficients(ts);
+        const xt = this.toWorking(flat).mul(a).add(eps.reshape([n, this.dim]).mul(b)); //   sqrt(abar) x0 + sqrt(1 - abar) eps
+        return this.fromWorking(xt).reshape(x0.shape) as T;
+      });
+    } finally {
+      if (owned) flat.dispose();
     }
-    const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
-    return tf.tidy(() => {
-      const eps = opts.eps ?? tf.tensor(rng.normalArray(n * this.dim), x0.shape);
-      const { a, b } = this.coefficients(ts);
-      const flat = x0.reshape([n, this.dim]);
-      return flat.mul(a).add(eps.reshape([n, this.dim]).mul(b)).reshape(x0.shape) as T;
-    });
   }
 
   /**
    * The network's noise prediction eps_theta(x_t, t).
-   * @param x `[n, ...dataShape]` or flat `[n, D]`; @param t one step for all rows or one per row.
-   * @returns same shape as x.
+   * @param x x_t, `[n, ...dataShape]` or flat `[n, D]`, in the data's units (as {@link DDPM.noise} returns it).
+   * @param t one step for all rows or one per row.
+   * @returns eps, same shape as x: noise in the working range's units (eps ~ N(0, I) in the forward process).
    */
   predictNoise<T extends tf.Tensor>(x: T, t: number | number[]): T {
     this.assertAlive();
-    const n = this.rowsOf('x', x);
-    const ts = this.stepsFor(t, n);
-    return tf.tidy(() => {
-      const tt = tf.tensor1d(ts, 'int32');
-      return this.network.apply(x.reshape([n, ...this.dataShape]), tt).reshape(x.shape) as T;
-    });
+    const { x: flat, owned } = this.flatData('x', x, false, false);
+    try {
+      const n = flat.shape[0];
+      const ts = this.stepsFor(t, n);
+      return tf.tidy(() => {
+        const tt = tf.tensor1d(ts, 'int32');
+        return this.network.apply(this.toWorking(flat).reshape([n, ...this.dataShape]), tt).reshape(x.shape) as T;
+      });
+    } finally {
+      if (owned) flat.dispose();
+    }
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -220,8 +292,11 @@ export class DDPM<S extends DataShape = DataShape> {
 
   /**
    * Trains eps_theta on the simple loss (mean squared error between drawn and predicted noise, t uniform) with
-   * Adam on the shared loop. Returns the history `{ loss, epoch, seconds, ... }` (per-epoch means).
-   * @param x `[n, ...dataShape]` or flat `[n, D]`, scaled as the samples should come out (e.g. images in [-1, 1]).
+   * Adam on the shared loop. A second `fit` continues the first (epochs, Adam moments); `reset: true` starts afresh.
+   * The data are checked first (shape, finite values, `dataRange`); a fit that diverges leaves the weights as after
+   * its last finite epoch.
+   * @param x `[n, ...dataShape]` or flat `[n, D]`, in `dataRange` when the model has one (e.g. pixels in [0, 1]).
+   * @returns the history `{ epoch, seconds, loss, valLoss? ... }` (per-epoch means).
    */
   async fit(x: tf.Tensor, opts: DDPMFitOptions = {}): Promise<History> {
     assertKnownOptions('DDPM.fit', opts, FIT_KEYS);
@@ -232,24 +307,25 @@ export class DDPM<S extends DataShape = DataShape> {
       batchSize: DEFAULTS.batchSize,
       learningRate: this.config.network.kind === 'unet' ? DEFAULTS.learningRateUnet : DEFAULTS.learningRateMlp,
     });
-    const n = this.rowsOf('x', x);
-    const flat = tf.tidy(() => x.reshape([n, this.dim]) as tf.Tensor2D);
     const { reset } = resolveLoopOptions('DDPM.fit', opts);
-    if (reset) this.training.reset();
-    const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
-    const vars = this.network.variables;
-    const T = this.timesteps;
-    // The simple loss of Ho et al. on batch x0 with noise eps at steps t: one compiled step (engine/tensorflow-graph.ts).
-    const compiled = new CompiledGradientStep(vars, optimizer, ([x0, eps, a, b, t]) => {
-      const size = x0.shape[0];
-      const xt = x0.mul(a).add(eps.mul(b)).reshape([size, ...this.dataShape]); //  x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps
-      const pred = this.network.apply(xt, t as tf.Tensor1D).reshape([size, this.dim]); //       eps_theta(x_t, t)
-      const loss = tf.mean(tf.squaredDifference(pred, eps)) as tf.Scalar; //  simple loss, mean over elements
-      return [loss, loss.reshape([1])];
-    }, 'ddpm_step');
+    const owned: tf.Tensor[] = [];
+    let compiled: CompiledGradientStep | null = null;
     try {
+      // Data in the working range, [n, D]: checked (shape, finite, dataRange) before anything changes.
+      const train = this.workingData('x', x, owned);
+      const held = opts.validation === undefined ? undefined : this.workingData('validation', opts.validation, owned);
+      const valDraws = held && this.validationDraws(held.shape[0], owned);
+      if (reset) this.training.reset();
+      const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
+      const T = this.timesteps;
+      // The simple loss of Ho et al. on batch x0 with noise eps at steps t: one compiled step (engine/tensorflow-graph.ts).
+      const step = new CompiledGradientStep(this.variables(), optimizer, ([x0, eps, a, b, t]) => {
+        const loss = this.epsLoss(x0, eps, a, b, t as tf.Tensor1D).mean() as tf.Scalar; //  simple loss, mean over elements
+        return [loss, loss.reshape([1])];
+      }, 'ddpm_step');
+      compiled = step;
       return await runEpochs({
-        x: flat,
+        x: train,
         epochs,
         batchSize,
         shuffle: opts.shuffle !== false,
@@ -263,15 +339,18 @@ export class DDPM<S extends DataShape = DataShape> {
           const ts = Array.from({ length: size }, () => this.rng.int(T)); //                      t ~ U{0..T-1}
           const eps = tf.tensor2d(this.rng.normalArray(size * this.dim), [size, this.dim]); //   [b, D]
           const { a, b } = this.coefficients(ts); //                                              [b, 1] each
-          return compiled.run([xb, eps, a, b, tf.tensor1d(ts, 'int32')]);
+          return step.run([xb, eps, a, b, tf.tensor1d(ts, 'int32')]);
         },
+        validationData: held,
+        validate: valDraws && (async (xv) => ({ loss: await this.validationLoss(xv, valDraws) })),
         onEpoch: opts.onEpoch,
         earlyStopping: opts.earlyStopping,
         state: this.training,
+        variables: this.variables(),
       });
     } finally {
-      compiled.dispose();
-      flat.dispose();
+      compiled?.dispose();
+      tf.dispose(owned);
     }
   }
 
@@ -282,8 +361,10 @@ export class DDPM<S extends DataShape = DataShape> {
    * Draws n samples by running the reverse chain from N(0, I). `ancestral`: x_{t-1} = (x_t - beta_t /
    * sqrt(1 - alphaBar_t) eps_theta) / sqrt(alpha_t) + sqrt(betaTilde_t) z for t = T-1 .. 0 (no noise at t = 0).
    * `ddim`: the DDIM update on `steps` evenly strided steps (see {@link NoiseSchedule.ddimStep}); with eta = 1
-   * and steps = T it is the ancestral sampler.
-   * @returns `[n, ...dataShape]`, or `{ samples, trajectory, times }` with `returnTrajectory`.
+   * and steps = T it is the ancestral sampler. With `clip` (the default when the model has a `dataRange`) each step
+   * goes through the predicted x_0 clipped to the data's range (see {@link DDPMSampleOptions.clip}).
+   * @returns `[n, ...dataShape]` in the data's range, or `{ samples, trajectory, predictedX0, times }` with
+   * `returnTrajectory`.
    */
   async sample(n: number, opts?: DDPMSampleOptions & { returnTrajectory?: false }): Promise<BatchTensor<S>>;
   async sample(n: number, opts: DDPMSampleOptions & { returnTrajectory: true }): Promise<DDPMTrajectory<S>>;
@@ -302,6 +383,9 @@ export class DDPM<S extends DataShape = DataShape> {
     assertFiniteNumber('eta', eta, { min: 0 });
     const batch = opts.batchSize ?? DEFAULTS.sampleBatch;
     assertPositiveInteger('batchSize', batch);
+    const clip = opts.clip ?? this.range !== null;
+    if (typeof clip !== 'boolean') throw new TypeError(`clip must be true or false; got ${describeValue(clip)}`);
+    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
     const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
     const T = this.timesteps;
     // ancestral: every step T-1 .. 0; DDIM: `steps` evenly strided ones (stridedTimesteps checks 1 <= steps <= T)
@@ -310,6 +394,7 @@ export class DDPM<S extends DataShape = DataShape> {
 
     let x = tf.tensor2d(rng.normalArray(n * this.dim), [n, this.dim]); //                           x_{T-1} ~ N(0, I)
     const frames: tf.Tensor[] = keepChain ? [x.clone()] : [];
+    const predicted: tf.Tensor[] = [];
     try {
       for (let i = 0; i < times.length; i++) {
         const t = times[i];
@@ -317,20 +402,9 @@ export class DDPM<S extends DataShape = DataShape> {
         const z = rng.normalArray(n * this.dim); // drawn every step (also when unused) so both samplers stay in step
         const eps = this.predictFlat(x, t, batch); //                                                [n, D]
         const next = tf.tidy(() => {
-          let mean: tf.Tensor;
-          let sigma: number;
-          if (sampler === 'ancestral') {
-            const c = this.scheduler.ancestralStep(t);
-            mean = x.mul(c.cXt).add(eps.mul(c.cEps));
-            sigma = c.sigma;
-          } else {
-            const c = this.scheduler.ddimStep(t, prev, eta);
-            const a = this.scheduler.alphaBar[t];
-            const x0 = x.sub(eps.mul(Math.sqrt(1 - a))).div(Math.sqrt(a)); //                   predicted x_0
-            mean = x0.mul(c.cX0).add(eps.mul(c.cEps));
-            sigma = c.sigma;
-          }
-          return sigma > 0 ? mean.add(tf.tensor2d(z, [n, this.dim]).mul(sigma)) : mean;
+          const step = sampler === 'ancestral' ? this.ancestralMean(x, eps, t, clip) : this.ddimMean(x, eps, t, prev, eta, clip);
+          if (keepChain) predicted.push(tf.keep(step.x0 ?? this.predictX0(x, eps, t, false)));
+          return step.sigma > 0 ? step.mean.add(tf.tensor2d(z, [n, this.dim]).mul(step.sigma)) : step.mean;
         }) as tf.Tensor2D;
         eps.dispose();
         x.dispose();
@@ -338,15 +412,22 @@ export class DDPM<S extends DataShape = DataShape> {
         if (keepChain) frames.push(x.clone());
         if (i % 25 === 24) await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      const samples = tf.tidy(() => x.reshape([n, ...this.dataShape])) as BatchTensor<S>;
+      // Back to the user's range; with clip the samples are the clipped x_0 of the last (noise-free) step, in range
+      // up to the map's rounding, which the final clip removes.
+      const samples = tf.tidy(() => {
+        const out = this.fromWorking(x);
+        return (clip && this.range ? out.clipByValue(this.range[0], this.range[1]) : out).reshape([n, ...this.dataShape]);
+      }) as BatchTensor<S>;
       x.dispose();
       if (!keepChain) return samples;
-      const trajectory = tf.tidy(() => tf.stack(frames).reshape([frames.length, n, ...this.dataShape])) as ChainTensor<S>;
-      tf.dispose(frames);
-      return { samples, trajectory, times: [T - 1, ...times.slice(1), -1] };
+      const chain = (list: tf.Tensor[]) => tf.tidy(() => this.fromWorking(tf.stack(list)).reshape([list.length, n, ...this.dataShape])) as ChainTensor<S>;
+      const trajectory = chain(frames);
+      const predictedX0 = chain(predicted);
+      tf.dispose([frames, predicted]);
+      return { samples, trajectory, predictedX0, times: [T - 1, ...times.slice(1), -1] };
     } catch (err) {
       x.dispose();
-      tf.dispose(frames);
+      tf.dispose([frames, predicted]);
       throw err;
     }
   }
@@ -366,28 +447,130 @@ export class DDPM<S extends DataShape = DataShape> {
 
   /** Loads a model written by {@link DDPM.save}; refuses missing, corrupted or mismatched checkpoints. */
   static async load(dir: string): Promise<DDPM> {
-    const ck = await loadCheckpoint(dir, 'DDPM');
-    try {
-      const c = ck.config as unknown as DDPMConfig;
-      const model = new DDPM({ dataShape: c.dataShape, timesteps: c.timesteps, betaSchedule: c.betaSchedule, network: c.network, seed: c.seed });
-      return restoreOrDispose(dir, ck.tensors, model, { network: model.network });
-    } finally {
-      for (const t of Object.values(ck.tensors)) t.dispose();
-    }
+    return DDPM.loadCheckpointed(
+      dir,
+      'DDPM',
+      (config) => {
+        const c = config as unknown as DDPMConfig;
+        return new DDPM({
+          dataShape: c.dataShape, timesteps: c.timesteps, betaSchedule: c.betaSchedule, network: c.network,
+          ...(c.dataRange ? { dataRange: c.dataRange } : {}), seed: c.seed,
+        });
+      },
+      (model, tensors) => restoreNetworks(dir, tensors, { network: model.network }),
+    );
   }
 
-  /** Frees the network and the optimiser state. The model cannot be used afterwards. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.training.dispose();
-    this.network.dispose();
+  /** The noise network's weights: what Adam updates and what a diverged fit puts back. */
+  protected variables(): tf.Variable[] {
+    return this.network.variables;
+  }
+
+  /** Frees the network (the base frees the optimiser state). */
+  protected release(): void {
+    this.network?.dispose(); // undefined when the constructor threw before building it
   }
 
   // ------------------------------------------------------------------------------------------------------
   // Internals
 
-  /** eps_theta on flat x `[n, D]` at one step t, in blocks of `batch` rows. */
+  /**
+   * One ancestral step's mean and noise scale from x_t and eps. Without clip: Ho et al.'s eps form; with clip: the
+   * posterior mean q(x_{t-1} | x_t, x_0) at the clipped predicted x_0 (the same mean when nothing is clipped).
+   */
+  private ancestralMean(x: tf.Tensor2D, eps: tf.Tensor2D, t: number, clip: boolean): { mean: tf.Tensor; sigma: number; x0: tf.Tensor | null } {
+    const c = this.scheduler.ancestralStep(t);
+    if (!clip) return { mean: x.mul(c.cXt).add(eps.mul(c.cEps)), sigma: c.sigma, x0: null }; // (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t)
+    const x0 = this.predictX0(x, eps, t, true);
+    const p = this.scheduler.posterior(t);
+    return { mean: x0.mul(p.cX0).add(x.mul(p.cXt)), sigma: c.sigma, x0 }; //           c0_t x0 + ct_t x_t
+  }
+
+  /**
+   * One DDIM step's mean and noise scale (Song et al. eq. 12): sqrt(abar_prev) x0 + sqrt(1 - abar_prev - sigma^2) eps;
+   * with clip, x0 is clipped and eps re-derived from it, eps = (x_t - sqrt(abar_t) x0) / sqrt(1 - abar_t).
+   */
+  private ddimMean(x: tf.Tensor2D, eps: tf.Tensor2D, t: number, prev: number, eta: number, clip: boolean): { mean: tf.Tensor; sigma: number; x0: tf.Tensor | null } {
+    const c = this.scheduler.ddimStep(t, prev, eta);
+    const x0 = this.predictX0(x, eps, t, clip);
+    const a = this.scheduler.alphaBar[t];
+    const e = clip ? x.sub(x0.mul(Math.sqrt(a))).div(Math.sqrt(1 - a)) : eps;
+    return { mean: x0.mul(c.cX0).add(e.mul(c.cEps)), sigma: c.sigma, x0 };
+  }
+
+  /** The predicted x_0 = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t), clipped to the working range when `clip`. */
+  private predictX0(x: tf.Tensor2D, eps: tf.Tensor2D, t: number, clip: boolean): tf.Tensor2D {
+    const a = this.scheduler.alphaBar[t];
+    const x0 = x.sub(eps.mul(Math.sqrt(1 - a))).div(Math.sqrt(a));
+    return (clip ? x0.clipByValue(WORKING_RANGE[0], WORKING_RANGE[1]) : x0) as tf.Tensor2D;
+  }
+
+  /** The squared noise-prediction error per element, `[b, D]`, of batch x0 with noise eps at steps t (coefficients a, b). */
+  private epsLoss(x0: tf.Tensor, eps: tf.Tensor, a: tf.Tensor, b: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
+    const size = x0.shape[0];
+    const xt = x0.mul(a).add(eps.mul(b)).reshape([size, ...this.dataShape]); //  x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps
+    const pred = this.network.apply(xt, t).reshape([size, this.dim]); //          eps_theta(x_t, t)
+    return tf.squaredDifference(pred, eps);
+  }
+
+  /** Steps t and noise eps for `m` validation rows, from the fixed validation seed (`eps` is added to `owned`). */
+  private validationDraws(m: number, owned: tf.Tensor[]): { ts: number[]; eps: tf.Tensor2D } {
+    const rng = new Random(DEFAULTS.validationSeed);
+    const ts = Array.from({ length: m }, () => rng.int(this.timesteps));
+    const eps = tf.tensor2d(rng.normalArray(m * this.dim), [m, this.dim]);
+    owned.push(eps);
+    return { ts, eps };
+  }
+
+  /** The simple loss on validation data (working range) at the fixed draws, in blocks of the sampling batch. */
+  private async validationLoss(x: tf.Tensor2D, draws: { ts: number[]; eps: tf.Tensor2D }): Promise<number> {
+    const m = x.shape[0];
+    let total: tf.Tensor = tf.scalar(0);
+    for (let s = 0; s < m; s += DEFAULTS.sampleBatch) {
+      const size = Math.min(DEFAULTS.sampleBatch, m - s);
+      const ts = draws.ts.slice(s, s + size);
+      const next = tf.tidy(() => {
+        const { a, b } = this.coefficients(ts);
+        const err = this.epsLoss(x.slice([s, 0], [size, this.dim]), draws.eps.slice([s, 0], [size, this.dim]), a, b, tf.tensor1d(ts, 'int32'));
+        return total.add(err.sum());
+      });
+      total.dispose();
+      total = next;
+    }
+    const [sum] = await total.data();
+    total.dispose();
+    return sum / (m * this.dim);
+  }
+
+  /** `x` checked and flat `[n, D]`, mapped to the working range; new tensors are added to `owned`. */
+  private workingData(name: string, x: tf.Tensor, owned: tf.Tensor[]): tf.Tensor2D {
+    const { x: flat, owned: isNew } = this.flatData(name, x, true);
+    if (isNew) owned.push(flat);
+    const work = this.toWorking(flat);
+    if (work !== flat) owned.push(work);
+    return work;
+  }
+
+  /** {@link flattenData} with the model's shape and (for data, not x_t) its `dataRange`. */
+  private flatData(name: string, x: unknown, finite: boolean, inRange = true): { x: tf.Tensor2D; owned: boolean } {
+    return flattenData(name, x, this.dataShape, {
+      finite,
+      range: inRange && this.range ? this.range : undefined,
+      rangeHint: "the DDPM's dataRange: rescale the data, or build the model with their range as dataRange",
+    });
+  }
+
+  /** User range -> working range (the identity without a `dataRange`). */
+  private toWorking<T extends tf.Tensor>(x: T): T {
+    return this.range ? rescale(x, this.range, WORKING_RANGE) : x;
+  }
+
+  /** Working range -> user range (the identity without a `dataRange`). */
+  private fromWorking<T extends tf.Tensor>(x: T): T {
+    return this.range ? rescale(x, WORKING_RANGE, this.range) : x;
+  }
+
+  /** eps_theta on flat x `[n, D]` (working range) at one step t, in blocks of `batch` rows. */
   private predictFlat(x: tf.Tensor2D, t: number, batch: number): tf.Tensor2D {
     const n = x.shape[0];
     return tf.tidy(() => {
@@ -420,20 +603,5 @@ export class DDPM<S extends DataShape = DataShape> {
       if (!(Number.isInteger(s) && s >= 0 && s < this.timesteps)) throw new RangeError(`t must be integers in [0, ${this.timesteps}); got ${describeValue(s)}`);
     }
     return ts;
-  }
-
-  /** Rows of x, after checking it is `[n, ...dataShape]` or `[n, D]`. */
-  private rowsOf(name: string, x: tf.Tensor): number {
-    if (!(x instanceof tf.Tensor)) throw new TypeError(`${name} must be a tensor; got ${describeValue(x)}`);
-    const rest = x.shape.slice(1);
-    const ok = rest.join(',') === this.dataShape.join(',') || (rest.length === 1 && rest[0] === this.dim);
-    if (!ok || x.shape[0] < 1) {
-      throw new RangeError(`${name} must have shape [n, ${this.dataShape.join(', ')}] or [n, ${this.dim}]; got [${x.shape.join(', ')}]`);
-    }
-    return x.shape[0];
-  }
-
-  private assertAlive(): void {
-    if (this.disposed) throw new Error('this DDPM has been disposed');
   }
 }
