@@ -7,6 +7,7 @@ export { tf } from './tf';
 export * from './backend';
 export * from './random';
 export { scope } from './scope';
-export { FUSED_ADAM_KERNEL, FusedAdamOptimizer, fusedAdam, registerFastKernels, unregisterFastKernels, fastKernelReport } from './kernels';
+export { FUSED_ADAM_KERNEL, FusedAdamOptimizer, fusedAdam } from './fused-adam';
+export { registerFastKernels, unregisterFastKernels, fastKernelReport } from './kernels';
 export type { FastKernelOptions, FastKernelReport } from './kernels';
 export { COMPILE_ENV_VAR, CompiledFunction, compilationAvailable, compileFunction, compileStats } from './tensorflow-graph';

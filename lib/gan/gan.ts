@@ -42,7 +42,7 @@ import {
   optionKeys,
 } from '../core/validate';
 import { gradientStep, resolveFitOptions, runEpochs, trainableVariables } from '../train/loop';
-import { fusedAdam } from '../engine/kernels';
+import { fusedAdam } from '../engine/fused-adam';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreOrDispose } from '../core/network-weights';
 

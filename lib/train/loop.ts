@@ -11,7 +11,7 @@
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
 import { createProgress, EpochMetrics, ProgressOptions } from '../display/progress';
-import { FusedAdamOptimizer, fusedAdam } from '../engine/kernels';
+import { FusedAdamOptimizer, fusedAdam } from '../engine/fused-adam';
 import { CompiledFunction, compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
 import { assertFiniteNumber, assertKnownOptions, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber, describeValue } from '../core/validate';
 import type { TrainingState } from './state';
@@ -96,7 +96,7 @@ export function resolveFitOptions(
 
 /**
  * An Adam optimiser for `learningRate`, reusing `current` (and its moment estimates) when the rate is unchanged.
- * It is genlab's fused Adam (lib/engine/kernels.ts): tf.train.adam's maths, one native kernel per variable when the
+ * It is genlab's fused Adam (lib/engine/fused-adam.ts): tf.train.adam's maths, one native kernel per variable when the
  * optional OpenBLAS addon is built, tfjs's own update otherwise.
  */
 export function adamFor(current: tf.Optimizer | null, currentRate: number, learningRate: number, epsilon: number): tf.Optimizer {
