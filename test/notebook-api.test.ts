@@ -11,7 +11,7 @@ import { ready, tf } from '../lib/engine/backend';
 import { scope } from '../lib/engine/scope';
 import { Random } from '../lib/engine/random';
 import { gibbsBivariateGaussian, gibbsSampler, metropolisHastings } from '../lib/mcmc/samplers';
-import { isingAutoAlgorithm, onsagerEnergy, onsagerMagnetization, onsagerSolution, onsagerSpecificHeat } from '../lib/mcmc/ising/ising';
+import { isingAutoAlgorithm, onsagerEnergy, onsagerMagnetization, onsagerSolution, onsagerSpecificHeat } from '../lib/mcmc/ising';
 import { BernoulliRBM } from '../lib/rbm/bernoulli';
 import { Autoencoder, principalAngles } from '../lib/autoencoder/autoencoder';
 import { VAE } from '../lib/vae/vae';
