@@ -5,7 +5,7 @@
  */
 import { tf } from '../lib/engine/backend';
 import { BernoulliRBM } from '../lib/rbm/bernoulli';
-import { fusedAdam } from '../lib/engine/kernels';
+import { fusedAdam } from '../lib/engine/fused-adam';
 import { Random } from '../lib/engine/random';
 import { VAE } from '../lib/vae/vae';
 

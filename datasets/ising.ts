@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IsingAlgorithm, IsingModel, ISING_CRITICAL_TEMPERATURE, isingAutoAlgorithm, measureIsing } from '../lib/mcmc/ising/ising';
+import { IsingAlgorithm, IsingModel, ISING_CRITICAL_TEMPERATURE, isingAutoAlgorithm, measureIsing } from '../lib/mcmc/ising';
 import { Random } from '../lib/engine/random';
 import {
   assertFiniteNumber,

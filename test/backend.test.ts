@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   BACKEND_CHOICES,
+  capabilities,
   describeEnvironment,
   isQuickMode,
   parseBackendChoice,
@@ -194,6 +195,9 @@ test('environment text and HTML forms carry every field and escape HTML', async 
   // Which kernels run, as the kernels module reports them (native addon or the reason it is not used).
   const k = fastKernelReport();
   assert.deepEqual(env.kernels, { native: k.native, threads: k.threads, note: k.note });
+  // The engine names the property; the display asks for it instead of comparing backend names.
+  assert.equal(env.ownKernels, env.choice === 'tensorflow');
+  assert.deepEqual(capabilities(), { ownKernels: tf.getBackend() === 'tensorflow' });
   const kernelsLine = env.choice === 'tensorflow' ? "not needed (TensorFlow's own kernels)" : k.native ? `native addon (OpenBLAS products), ${k.threads} thread` : k.note;
   assert.ok(text.includes(kernelsLine), text);
   if (env.choice === 'tensorflow') assert.ok(text.includes(`TensorFlow     ${env.versions.tensorflow} (native, CPU build`), text);

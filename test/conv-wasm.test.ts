@@ -14,7 +14,7 @@ import { maxAbsDiff } from './helpers';
 
 /**
  * This file checks genlab's ops-based WASM kernels against the CPU backend's stock kernels, so the optional native
- * kernels of lib/engine/kernels.ts (which wrap these and replace the CPU ones when the addon is built; their own tests are
+ * kernels of lib/engine/kernels/convolution.ts (which wrap these and replace the CPU ones when the addon is built; their own tests are
  * test/kernels.test.ts) are taken out first.
  */
 async function stockKernels(): Promise<void> {

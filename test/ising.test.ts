@@ -16,7 +16,7 @@ import {
   onsagerSolution,
   onsagerMagnetization,
   onsagerSpecificHeat,
-} from '../lib/mcmc/ising/ising';
+} from '../lib/mcmc/ising';
 import { assertClose } from './helpers';
 
 test('exact enumeration: 2x2 closed form, state count, Gray-code walk against brute force', () => {

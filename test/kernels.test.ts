@@ -1,5 +1,5 @@
 /**
- * genlab's replacement kernels (lib/engine/kernels.ts) compute the same functions as the kernels they replace.
+ * genlab's replacement kernels (lib/engine/kernels/) compute the same functions as the kernels they replace.
  *
  * Reference: TensorFlow.js's own pure-JS CPU kernels (float32, straightforward loops), run with every genlab
  * replacement unregistered. Each case is then recomputed on 'cpu' and 'wasm' with the replacements registered,
@@ -12,8 +12,9 @@ import * as path from 'node:path';
 import { tf, ready } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
 import {
-  registerFastKernels, unregisterFastKernels, fastKernelReport, fusedAdam, FUSED_ADAM_KERNEL, addProduct, float32Range, nativeBernoulli, uniformArray,
+  registerFastKernels, unregisterFastKernels, fastKernelReport, addProduct, float32Range, nativeBernoulli, uniformArray,
 } from '../lib/engine/kernels';
+import { fusedAdam, FUSED_ADAM_KERNEL } from '../lib/engine/fused-adam';
 import { bernoulli } from '../lib/rbm/base';
 import { assertNoLeak } from './helpers';
 // The library's own fallback for the one conv kernel WASM lacks (the VAE imports it too).

@@ -25,7 +25,7 @@ import {
   integratedAutocorrelationTime,
   meanWithError,
 } from '../lib/mcmc/diagnostics';
-import { IsingModel, isingTemperatureScan, measureIsing, onsagerSolution } from '../lib/mcmc/ising/ising';
+import { IsingModel, isingTemperatureScan, measureIsing, onsagerSolution } from '../lib/mcmc/ising';
 import {
   figureHtml,
   heatmapFigure,

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { ready, tf } from '../lib/engine/backend';
 import { readTensorflowBuild, TensorflowBuildManifest } from '../lib/engine/tensorflow-build';
 import { loadTensorflowBuild } from '../lib/engine/tensorflow-native';
-import { fusedAdam } from '../lib/engine/kernels';
+import { fusedAdam } from '../lib/engine/fused-adam';
 import { Random } from '../lib/engine/random';
 import { bernoulli } from '../lib/rbm/base';
 import { bindingGyp, missingFromWheel, parseTensorflowVariant, tensorflowIncludeDirs } from '../scripts/tensorflow';

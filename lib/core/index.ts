@@ -1,8 +1,8 @@
 /**
- * Core helpers every model uses: atomic checkpoints (save/load) and the network-weight bridge. Argument
- * validation (`./validate`) is internal: imported by modules, not part of the public API.
+ * Core helpers every model uses. Public: the output types by example shape. Internal: argument validation
+ * (`./validate`, imported by modules) and the checkpoint format under every model's save and load
+ * (lib/internal.ts, `genlab/internal`).
  */
-export * from './checkpoint';
 export * from './shapes'; // DataShape, BatchTensor, ChainTensor: output types by example shape
 export * from './model'; //  Model (the base every family extends), Generative (the sampling contract)
 export { type DataRange, flattenData } from './data';

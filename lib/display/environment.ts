@@ -31,7 +31,7 @@ function environmentRows(env: EnvironmentDescription): [string, string][] {
     ['quick mode', env.quickMode ? 'on (GENLAB_QUICK=1: small data, few epochs)' : 'off'],
     [
       'fast kernels',
-      env.choice === 'tensorflow'
+      env.ownKernels
         ? "not needed (TensorFlow's own kernels)"
         : env.kernels.native
           ? `native addon (OpenBLAS products), ${env.kernels.threads} thread${env.kernels.threads === 1 ? '' : 's'}`

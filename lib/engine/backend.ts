@@ -267,6 +267,8 @@ export interface EnvironmentDescription {
   cpu: string;
   /** Better backends that were passed over, with the reason (empty when forced or when the best one is used). */
   skipped: SkippedBackend[];
+  /** Whether the backend runs its own optimised kernels (see {@link BackendCapabilities.ownKernels}). */
+  ownKernels: boolean;
   /**
    * genlab's faster kernels (lib/engine/kernels.ts): whether the native OpenBLAS addon runs the products, and a one-line
    * note saying which kernels are active or why the addon is not (e.g. not built: install libopenblas-dev).
@@ -341,8 +343,26 @@ export async function describeEnvironment(): Promise<EnvironmentDescription> {
     platform: `${os.platform()} ${os.arch()}`,
     cpu: `${cpus[0]?.model.trim() ?? 'unknown CPU'} (${os.availableParallelism()} cores)`,
     skipped: sel.skipped,
+    ownKernels: sel.choice === 'tensorflow',
     kernels: { native: k.native, threads: k.threads, note: k.note },
   };
+}
+
+/**
+ * What the active backend brings, for code above the engine that adapts to it: that code asks for a property,
+ * never compares backend names (lib/README.md; test/architecture.test.ts).
+ */
+export interface BackendCapabilities {
+  /**
+   * The backend runs TensorFlow's own optimised kernels (the native `tensorflow` backend): genlab's faster kernels
+   * (engine/kernels/) are not used on it, and each op is one call into TensorFlow, so fewer ops win.
+   */
+  ownKernels: boolean;
+}
+
+/** The capabilities of the backend active now (`tf.getBackend()`). */
+export function capabilities(): BackendCapabilities {
+  return { ownKernels: tf.getBackend() === TF_NAME.tensorflow };
 }
 
 /**

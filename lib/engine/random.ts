@@ -48,7 +48,7 @@ export class Random {
   }
 
   /**
-   * @internal For the engine only (lib/engine/kernels.ts): the live xoshiro128** state, four 32-bit words that a
+   * @internal For the engine only (lib/engine/kernels/bernoulli.ts): the live xoshiro128** state, four 32-bit words that a
    * native sampler reads and advances in place, so that it draws exactly the stream {@link Random.nextUint32}
    * would. Not part of the public API.
    */

@@ -193,7 +193,7 @@ export function conv2dBackpropInputByOps(
 /**
  * Registers the missing convolution gradient kernel(s) for the 'wasm' backend. Called by registerFastKernels at
  * backend selection (before the native kernels, which wrap these); safe to call
- * again (a kernel already registered, e.g. genlab's native OpenBLAS kernels from lib/engine/kernels.ts, is kept). Returns the names of the kernels this call registered (empty when nothing was missing).
+ * again (a kernel already registered, e.g. genlab's native OpenBLAS kernels from lib/engine/kernels/convolution.ts, is kept). Returns the names of the kernels this call registered (empty when nothing was missing).
  */
 export function registerWasmConvGradients(): string[] {
   const added: string[] = [];
@@ -228,7 +228,7 @@ export function registerWasmConvGradients(): string[] {
   // WASM's own Conv2DBackpropInput is a scalar loop; the version above runs its work as one XNNPACK matMul plus
   // pads and adds (several times faster at the lecture model's sizes). Replaced once; NCHW goes to the original.
   // Once only: a later call must not wrap whatever is registered by then (genlab's native kernel from
-  // lib/engine/kernels.ts wraps this version and would be bypassed; measured: the conv VAE 2x slower).
+  // lib/engine/kernels/convolution.ts wraps this version and would be bypassed; measured: the conv VAE 2x slower).
   const current = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (current && replacedInput.size === 0) {
     const original = current;

@@ -29,6 +29,8 @@ import {
   assertPositiveInteger,
   assertPositiveNumber,
   describeValue,
+  optionKeys,
+  OptionKeyMap,
 } from '../core/validate';
 
 /** Defaults with their reasons. */
@@ -51,7 +53,7 @@ export interface StepSizeAdaptation {
   /** Acceptance probability to aim for, in (0, 1). Default 0.574 (MALA) or 0.65 (HMC). */
   targetAcceptance?: number;
 }
-const ADAPTATION_KEYS = ['targetAcceptance'] as const;
+const ADAPTATION_KEYS = optionKeys<StepSizeAdaptation>({ targetAcceptance: true });
 
 /** Where each chain stands, so that a run can continue (see `continueFrom`). */
 export interface GradientSamplerState {
@@ -91,7 +93,10 @@ export interface GradientSamplerOptions {
   /** Continue every chain from the last state of this result (positions, step sizes, adaptation). */
   continueFrom?: GradientSamplerResult;
 }
-const COMMON_KEYS = ['logDensity', 'initial', 'steps', 'stepSize', 'burnIn', 'seed', 'continueFrom'] as const;
+const COMMON_KEY_MAP: OptionKeyMap<GradientSamplerOptions> = {
+  logDensity: true, initial: true, steps: true, stepSize: true, burnIn: true, seed: true, continueFrom: true,
+};
+const COMMON_KEYS = optionKeys<GradientSamplerOptions>(COMMON_KEY_MAP);
 
 /** Options of {@link langevin} (unadjusted Langevin algorithm). */
 export type LangevinOptions = GradientSamplerOptions;
@@ -104,7 +109,7 @@ export interface MalaOptions extends GradientSamplerOptions {
    */
   adaptStepSize?: boolean | StepSizeAdaptation;
 }
-const MALA_KEYS = [...COMMON_KEYS, 'adaptStepSize'] as const;
+const MALA_KEYS = optionKeys<MalaOptions>({ ...COMMON_KEY_MAP, adaptStepSize: true });
 
 /** Options of {@link hmc}. */
 export interface HmcOptions extends GradientSamplerOptions {
@@ -113,7 +118,10 @@ export interface HmcOptions extends GradientSamplerOptions {
   /** As for {@link MalaOptions.adaptStepSize}; default target 0.65. Default false. */
   adaptStepSize?: boolean | StepSizeAdaptation;
 }
-const HMC_KEYS = [...COMMON_KEYS, 'adaptStepSize', 'leapfrogSteps'] as const;
+const HMC_KEYS = optionKeys<HmcOptions>({ ...COMMON_KEY_MAP, adaptStepSize: true, leapfrogSteps: true });
+
+/** The known options of each sampler. */
+const SAMPLER_KEYS: Record<GradientSamplerKind, readonly string[]> = { langevin: COMMON_KEYS, mala: MALA_KEYS, hmc: HMC_KEYS };
 
 /** Result of {@link langevin}, {@link mala} and {@link hmc}. */
 export interface GradientSamplerResult {
@@ -184,10 +192,9 @@ function resolveRun(
   kind: GradientSamplerKind,
   caller: string,
   opts: GradientSamplerOptions & { adaptStepSize?: boolean | StepSizeAdaptation },
-  known: readonly string[],
 ): Run {
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${caller} options must be an object; got ${describeValue(opts)}`);
-  assertKnownOptions(caller, opts, known);
+  assertKnownOptions(caller, opts, SAMPLER_KEYS[kind]);
   const { logDensity, steps } = opts;
   if (typeof logDensity !== 'function') {
     throw new TypeError(`logDensity must be a function (x: Tensor2D [chains, dim]) => Tensor1D [chains]; got ${describeValue(logDensity)}`);
@@ -441,7 +448,7 @@ function evaluate(run: Run, x: tf.Tensor2D): Chains {
  *   stepSize: 0.3, seed: 1 });   // r.samples[chain][draw][dim]
  */
 export function langevin(opts: LangevinOptions): GradientSamplerResult {
-  const run = resolveRun('langevin', 'langevin', opts, COMMON_KEYS);
+  const run = resolveRun('langevin', 'langevin', opts);
   return drive(
     run,
     (cur, eps) => {
@@ -465,7 +472,7 @@ export function langevin(opts: LangevinOptions): GradientSamplerResult {
  * to be stationary. One gradient per step.
  */
 export function mala(opts: MalaOptions): GradientSamplerResult {
-  const run = resolveRun('mala', 'mala', opts, MALA_KEYS);
+  const run = resolveRun('mala', 'mala', opts);
   return drive(
     run,
     (cur, eps) => {
@@ -498,7 +505,7 @@ export function mala(opts: MalaOptions): GradientSamplerResult {
  * keeps acceptance high on long moves. L gradients per step.
  */
 export function hmc(opts: HmcOptions): GradientSamplerResult {
-  const run = resolveRun('hmc', 'hmc', opts, HMC_KEYS);
+  const run = resolveRun('hmc', 'hmc', opts);
   const L = opts.leapfrogSteps ?? DEFAULTS.leapfrogSteps;
   assertPositiveInteger('leapfrogSteps', L);
   return drive(

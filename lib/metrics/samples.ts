@@ -138,7 +138,7 @@ export interface MmdOptions {
    */
   bandwidth: number;
 }
-const MMD_KEYS = ['bandwidth'] as const;
+const MMD_KEYS = optionKeys<MmdOptions>({ bandwidth: true });
 
 /** Sum over pairs of exp(-|a_i - b_j|^2 / (2 h^2)), skipping i = j (and counting each pair once) when `same`. */
 function kernelSum(a: ArrayLike<number>[], b: ArrayLike<number>[], h: number, same: boolean): { sum: number; pairs: number } {

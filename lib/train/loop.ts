@@ -11,9 +11,9 @@
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
 import { createProgress, EpochMetrics, ProgressOptions } from '../display/progress';
-import { FusedAdamOptimizer, fusedAdam } from '../engine/kernels';
+import { FusedAdamOptimizer, fusedAdam } from '../engine/fused-adam';
 import { CompiledFunction, compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
-import { assertFiniteNumber, assertKnownOptions, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber, describeValue } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber, describeValue, optionKeys } from '../core/validate';
 import type { TrainingState } from './state';
 
 /**
@@ -41,7 +41,7 @@ export interface EarlyStoppingOptions {
 }
 
 /** Known keys of {@link EarlyStoppingOptions}. */
-const EARLY_STOPPING_KEYS = ['monitor', 'patience', 'minDelta', 'mode'] as const;
+const EARLY_STOPPING_KEYS = optionKeys<EarlyStoppingOptions>({ monitor: true, patience: true, minDelta: true, mode: true });
 
 /** Options every model's `fit` takes for the loop itself, next to its own (epochs, batchSize, ...). */
 export interface LoopFitOptions {
@@ -57,7 +57,7 @@ export interface LoopFitOptions {
 }
 
 /** The keys of {@link LoopFitOptions}, for the known-options list of each model's `fit`. */
-export const LOOP_FIT_KEYS = ['reset', 'earlyStopping'] as const;
+export const LOOP_FIT_KEYS = optionKeys<LoopFitOptions>({ reset: true, earlyStopping: true });
 
 /**
  * The callback every model's `fit` takes: called after each epoch (after validation) with the epoch number
@@ -134,7 +134,7 @@ export function resolveFitOptions(
 
 /**
  * An Adam optimiser for `learningRate`, reusing `current` (and its moment estimates) when the rate is unchanged.
- * It is genlab's fused Adam (lib/engine/kernels.ts): tf.train.adam's maths, one native kernel per variable when the
+ * It is genlab's fused Adam (lib/engine/fused-adam.ts): tf.train.adam's maths, one native kernel per variable when the
  * optional OpenBLAS addon is built, tfjs's own update otherwise.
  */
 export function adamFor(

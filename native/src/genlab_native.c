@@ -18,7 +18,7 @@
  *   setThreads(n) / getThreads(): how many threads products, convolution helpers and elementwise passes use
  *       (see "Threads").
  *   config(): OpenBLAS's build string (core and threading model).
- *   abi: the version of this interface; lib/kernels.ts refuses an addon built from older sources.
+ *   abi: the version of this interface; lib/engine/native-addon.ts refuses an addon built from older sources.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 #define GENLAB_NATIVE_ABI 4

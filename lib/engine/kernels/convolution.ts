@@ -1,0 +1,105 @@
+/**
+ * Convolutions (native only): Conv2D and its input and filter gradients, NHWC, as im2col + sgemm on the backend's
+ * memory. Shapes follow tfjs's conv_util.computeConv2DInfo. (The WASM backend's missing gradients without the
+ * addon: engine/wasm-conv-grad.ts.)
+ */
+import { tf } from '../tf';
+import type { NativeAddon } from '../native-addon';
+import { Adapter, KernelArgs, TensorInfo, adapterFor } from './memory';
+
+/**
+ * Geometry for the addon's im2col/col2im, as Int32Array:
+ * [batch, inH, inW, inC, outH, outW, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft].
+ */
+function convGeometry(info: tf.backend_util.Conv2DInfo): Int32Array {
+  return Int32Array.from([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight,
+    info.dilationWidth, info.padInfo.top, info.padInfo.left,
+  ]);
+}
+
+/** Scratch buffer for im2col columns, grown as needed and reused across calls (one per process). */
+let scratch = new Float32Array(0);
+function cols(size: number): Float32Array {
+  if (scratch.length < size) scratch = new Float32Array(Math.max(size, Math.ceil(scratch.length * 1.5)));
+  return scratch;
+}
+
+function convInfo(
+  xShape: number[], filterShape: number[], attrs: Record<string, unknown>,
+): tf.backend_util.Conv2DInfo | null {
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') return null;
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    attrs.strides as number | [number, number], (attrs.dilations ?? 1) as number | [number, number],
+    attrs.pad as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined, false, 'channelsLast',
+  );
+}
+
+/** What the three native convolution kernels share: memory access, geometry and the im2col buffer. */
+interface ConvPlan {
+  ad: Adapter;
+  info: tf.backend_util.Conv2DInfo;
+  /** One im2col row per output pixel: batch * outH * outW. */
+  rows: number;
+  /** One im2col column per filter tap: fH * fW * inC. */
+  kk: number;
+  cols: Float32Array;
+  geometry: Int32Array;
+}
+
+function planConv(
+  args: KernelArgs, backendName: string, xShape: number[], filterShape: number[], operands: TensorInfo[],
+): ConvPlan | null {
+  const ad = adapterFor(backendName, args.backend);
+  const info = convInfo(xShape, filterShape, args.attrs as Record<string, unknown>);
+  if (!ad || !info || operands.some((t) => t.dtype !== 'float32')) return null;
+  const rows = info.batchSize * info.outHeight * info.outWidth;
+  const kk = info.filterHeight * info.filterWidth * info.inChannels;
+  return { ad, info, rows, kk, cols: cols(rows * kk), geometry: convGeometry(info) };
+}
+
+/** y[b,oh,ow,oc] = sum_{fh,fw,ic} x[b, oh*s+fh*d-pad, ow*s+fw*d-pad, ic] W[fh,fw,ic,oc]. */
+export function nativeConv2D(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+  const { x, filter } = args.inputs as Record<string, TensorInfo>;
+  const p = planConv(args, backendName, x.shape, filter.shape, [x, filter]);
+  if (!p) return null;
+  const out = p.ad.alloc([p.info.batchSize, p.info.outHeight, p.info.outWidth, p.info.outChannels]);
+  lib.im2col(...p.ad.view(x), p.cols, p.geometry);
+  // Y[rows, outC] = cols[rows, kk] @ W[kk, outC]   (W is [fH,fW,inC,outC] = [kk, outC] row-major)
+  const [W, wOff] = p.ad.view(filter);
+  const [Y, yOff] = p.ad.view(out);
+  lib.sgemm(p.cols, 0, 0, W, wOff, 0, Y, yOff, 1, p.rows, p.info.outChannels, p.kk, false, false);
+  return out;
+}
+
+/** dx = col2im(dy[rows,outC] @ W[kk,outC]^T): the gradient of Conv2D w.r.t. its input (= transposed conv). */
+export function nativeConv2DBackpropInput(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+  const { dy, filter } = args.inputs as Record<string, TensorInfo>;
+  const inputShape = (args.attrs as Record<string, unknown>).inputShape as number[];
+  const p = planConv(args, backendName, inputShape, filter.shape, [dy, filter]);
+  if (!p) return null;
+  const out = p.ad.alloc([p.info.batchSize, p.info.inHeight, p.info.inWidth, p.info.inChannels]);
+  // cols[rows, kk] = dy[rows, outC] @ W[kk, outC]^T; col2im then adds each entry back onto its input pixel.
+  const [DY, dyOff] = p.ad.view(dy);
+  const [W, wOff] = p.ad.view(filter);
+  lib.sgemm(DY, dyOff, 0, W, wOff, 0, p.cols, 0, 1, p.rows, p.kk, p.info.outChannels, false, true);
+  lib.col2im(p.cols, ...p.ad.view(out), p.geometry);
+  return out;
+}
+
+/** dW[kk,outC] = im2col(x)[rows,kk]^T @ dy[rows,outC]: the gradient of Conv2D w.r.t. its filter. */
+export function nativeConv2DBackpropFilter(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+  const { x, dy } = args.inputs as Record<string, TensorInfo>;
+  const filterShape = (args.attrs as Record<string, unknown>).filterShape as number[];
+  const p = planConv(args, backendName, x.shape, filterShape, [x, dy]);
+  if (!p) return null;
+  const out = p.ad.alloc(filterShape);
+  lib.im2col(...p.ad.view(x), p.cols, p.geometry);
+  const [DY, dyOff] = p.ad.view(dy);
+  const [DW, dwOff] = p.ad.view(out);
+  lib.sgemm(p.cols, 0, 0, DY, dyOff, 0, DW, dwOff, 1, p.kk, p.info.outChannels, p.rows, true, false);
+  return out;
+}
