@@ -95,7 +95,9 @@ export interface FitOptions<L extends object = Record<string, number>> extends L
 }
 
 /** The keys of {@link FitOptions} (each family adds its own). */
-export const FIT_KEYS = ['epochs', 'batchSize', 'learningRate', 'shuffle', 'validation', 'onEpoch', 'progress', ...LOOP_FIT_KEYS] as const;
+export const FIT_KEYS = optionKeys<FitOptions>({
+  epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true, reset: true, earlyStopping: true,
+});
 
 /** Checks the loop's own fit options (`reset`, `earlyStopping`); returns `reset` resolved. */
 export function resolveLoopOptions(caller: string, opts: LoopFitOptions): { reset: boolean } {
