@@ -26,19 +26,6 @@ const BACKEND_ALLOWED = new Set<string>([
 const KEYS_ALLOWED = new Set<string>([
   // (family rewrite in progress) each of these becomes optionKeys<...>({ ... }) of its options interface
   'lib/autoencoder/autoencoder.ts: CORRUPTION_KEYS',
-  'lib/diffusion/ddpm.ts: DDPM_KEYS',
-  'lib/diffusion/ddpm.ts: FIT_KEYS',
-  'lib/diffusion/ddpm.ts: SAMPLE_KEYS',
-  'lib/diffusion/ddpm.ts: NOISE_KEYS',
-  'lib/diffusion/networks.ts: MLP_KEYS',
-  'lib/diffusion/networks.ts: UNET_KEYS',
-  'lib/diffusion/schedule.ts: LINEAR_KEYS',
-  'lib/diffusion/schedule.ts: COSINE_KEYS',
-  'lib/ebm/energy-model.ts: MODEL_KEYS',
-  'lib/ebm/energy-model.ts: FIT_KEYS',
-  'lib/ebm/energy-model.ts: LANGEVIN_KEYS',
-  'lib/ebm/energy-model.ts: SAMPLE_KEYS',
-  "lib/ebm/energy-model.ts: assertKnownOptions('EnergyModel.phaseGradients')",
 ]);
 
 /** Every .ts source under `dirs` (relative to the repository), as [relative path, text]. */

@@ -194,7 +194,7 @@ const ROWS: Row[] = [
   { covers: 'EnergyModel', caller: 'EnergyModel', bad: 'hiddenUnit', hint: 'hiddenUnits', call: () => new EnergyModel({ dataShape: [2], hiddenUnit: [4] } as never) },
   { covers: 'EnergyModel.fit', caller: 'EnergyModel.fit', bad: 'bufferSise', hint: 'bufferSize', call: (f) => withEbm((m) => m.fit(f.x4, { bufferSise: 10 } as never)) },
   { covers: 'EnergyModel.sample', caller: 'EnergyModel.sample', bad: 'step', hint: 'steps', call: () => withEbm((m) => m.sample(2, { step: 3 } as never)) },
-  { covers: 'EnergyModel.phaseGradients', caller: 'EnergyModel.phaseGradients', bad: 'alpa', hint: 'alpha', call: () => withEbm((m) => m.phaseGradients(tf.zeros([2, 2]), tf.zeros([2, 2]), { alpa: 1 } as never)) },
+  { covers: 'EnergyModel.phaseGradients', caller: 'EnergyModel.phaseGradients', bad: 'alpa', hint: 'alpha', call: (f) => withEbm((m) => m.phaseGradients(f.x4, f.x4, { alpa: 1 } as never)) },
   { covers: 'langevin', caller: 'langevin', bad: 'stepsize', hint: 'stepSize', call: () => langevin({ logDensity: (x: tf.Tensor2D) => x.sum(1) as tf.Tensor1D, initial: [[0]], steps: 1, stepsize: 0.1 } as never) },
   { covers: 'mala', caller: 'mala', bad: 'burnin', hint: 'burnIn', call: () => mala({ logDensity: (x: tf.Tensor2D) => x.sum(1) as tf.Tensor1D, initial: [[0]], steps: 1, stepSize: 0.1, burnin: 1 } as never) },
   { covers: 'hmc', caller: 'hmc', bad: 'leapfrogStep', hint: 'leapfrogSteps', call: () => hmc({ logDensity: (x: tf.Tensor2D) => x.sum(1) as tf.Tensor1D, initial: [[0]], steps: 1, stepSize: 0.1, leapfrogStep: 3 } as never) },

@@ -9,7 +9,7 @@
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { assertKnownOptions, assertPositiveInteger, describeValue } from '../core/validate';
+import { assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 
 /** The MLP noise predictor for vector data: concat(x_t, emb(t)) -> hidden (SiLU) ... -> D. */
 export interface MlpNetworkOptions {
@@ -39,8 +39,8 @@ export interface UNetOptions {
 /** A network choice: `'mlp'`, `'unet'`, or their options. */
 export type NetworkOptions = 'mlp' | 'unet' | MlpNetworkOptions | UNetOptions;
 
-const MLP_KEYS = ['kind', 'hiddenUnits', 'embedDim'] as const;
-const UNET_KEYS = ['kind', 'channels', 'embedDim', 'groups'] as const;
+const MLP_KEYS = optionKeys<MlpNetworkOptions>({ kind: true, hiddenUnits: true, embedDim: true });
+const UNET_KEYS = optionKeys<UNetOptions>({ kind: true, channels: true, embedDim: true, groups: true });
 
 /** What {@link DDPM} needs from a noise predictor. */
 export interface NoiseNetwork {

@@ -16,7 +16,7 @@
  * alphaBar_{T-1} = 0.048 (sqrt = 0.22: x_T still holds 22% of x_0's amplitude); Ho et al.'s T = 1000 gives 4e-5.
  * Sampling starts from N(0, I) all the same, so a T = 300 model starts from a slightly wrong distribution.
  */
-import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 
 /** Linear betas (Ho et al. 2020): beta_t evenly spaced from `start` to `end`. */
 export interface LinearBetaSchedule {
@@ -42,8 +42,8 @@ export interface CosineBetaSchedule {
 /** A beta schedule: `{ kind: 'linear', start, end }` or `{ kind: 'cosine' }`. */
 export type BetaSchedule = LinearBetaSchedule | CosineBetaSchedule;
 
-const LINEAR_KEYS = ['kind', 'start', 'end'] as const;
-const COSINE_KEYS = ['kind', 's', 'maxBeta'] as const;
+const LINEAR_KEYS = optionKeys<LinearBetaSchedule>({ kind: true, start: true, end: true });
+const COSINE_KEYS = optionKeys<CosineBetaSchedule>({ kind: true, s: true, maxBeta: true });
 
 /** The course's schedule (Ho et al. 2020). */
 export const DEFAULT_BETA_SCHEDULE: Readonly<LinearBetaSchedule> = Object.freeze({ kind: 'linear', start: 1e-4, end: 0.02 });
