@@ -107,7 +107,7 @@ test('logLikelihoodBounds: lower (RAISE) <= exact log-likelihood <= upper (forwa
   const rbm = new BernoulliRBM({ nVisible: 12, nHidden: 8, seed: 1 });
   rbm.setWeights({ W: m.W, visibleBias: m.a, hiddenBias: m.b });
   // Test rows: samples from the model itself (a long Gibbs run), 20 of them.
-  const x = rbm.sample({ chains: 20, steps: 200, seed: 3 });
+  const x = await rbm.sample(20, { steps: 200, seed: 3 });
   const exact = rbm.logLikelihood(x);
   const seeds = 40;
   let inside = 0;
@@ -144,7 +144,7 @@ test('AIS options are checked: batches >= 2, unknown names, and a Gaussian-Berno
     hiddenBias: Array.from({ length: 6 }, () => 0.5 * r.normal()),
     sigma: Array.from({ length: 5 }, () => 0.5 + r.next()),
   });
-  const data = g.sample({ chains: 10, steps: 100, seed: 4 });
+  const data = await g.sample(10, { steps: 100, seed: 4 });
   const exact = g.logLikelihood(data);
   const b = await g.logLikelihoodBounds(data, { runs: 5, batches: 4, betas: 200, seed: 6 });
   assert.ok(b.lower <= exact && exact <= b.upper, `Gaussian: exact ${exact} outside [${b.lower}, ${b.upper}]`);

@@ -229,7 +229,7 @@ test('completion offers a genlab model\'s methods; the tooltip shows a genlab cl
   await page.keyboard.press('Shift+Tab');
   await page.waitForSelector('.jp-Tooltip', { timeout: 60000 });
   const tip = await page.evaluate(() => document.querySelector('.jp-Tooltip')?.textContent ?? '');
-  assert.match(tip, /BernoulliRBM\(opts: RBMOptions\)/, `the signature: ${tip.slice(0, 400)}`);
+  assert.match(tip, /BernoulliRBM<\[number\]>\(opts: RBMOptions<\[number\]>\)/, `the signature (S: the example shape): ${tip.slice(0, 400)}`);
   assert.match(tip, /nVisible, nHidden, seed, weightStd/, 'the doc comment');
   await page.keyboard.press('Escape');
   await command('notebook:delete-cell');

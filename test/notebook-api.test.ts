@@ -71,7 +71,7 @@ test('scope frees every tensor made inside except the result; models built or tr
   const rbm = await scope(async () => {
     const m = new BernoulliRBM({ nVisible: 4, nHidden: 3, seed: 1 });
     await m.fit(x, { epochs: 2, batchSize: 2, persistent: true, progress: false });
-    m.sample({ chains: 4, steps: 2 }); // dropped on the floor: freed by the scope
+    await m.sample(4, { steps: 2 }); // dropped on the floor: freed by the scope
     return m;
   });
   try {
@@ -88,7 +88,7 @@ test('scope frees every tensor made inside except the result; models built or tr
     dropped = new BernoulliRBM({ nVisible: 4, nHidden: 3, seed: 2 });
     return { inner: [new BernoulliRBM({ nVisible: 2, nHidden: 2, seed: 3 })] };
   });
-  assert.throws(() => (dropped as unknown as BernoulliRBM).sample({ chains: 1, steps: 1 }), /disposed/);
+  await assert.rejects((dropped as unknown as BernoulliRBM).sample(1, { steps: 1 }), /disposed/);
   assert.ok(Number.isFinite(kept2.inner[0].logPartition()), 'a returned model stays alive');
   kept2.inner[0].dispose();
   assert.equal(tf.memory().numTensors, before, 'nothing leaked');

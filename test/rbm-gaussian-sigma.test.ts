@@ -98,7 +98,7 @@ test('learnSigma on four separated clusters: sigma shrinks to their width, sampl
   const sigmas: number[][] = [];
   await learned.fit(x, {
     ...opts,
-    onEpoch: (_e, _m, rbm) => void sigmas.push(sigmaOf(rbm)),
+    onEpoch: () => void sigmas.push(sigmaOf(learned)),
   });
   const fixed = new GaussianBernoulliRBM({ nVisible: 2, nHidden: 4, seed: 1 }); // sigma = 1 throughout
   await fixed.fit(x, opts);
@@ -121,7 +121,7 @@ test('learnSigma on four separated clusters: sigma shrinks to their width, sampl
 
   // Samples of the model: 2000 Gibbs chains after burn-in, with parallel tempering (plain Gibbs chains cannot hop
   // between clusters 13 sigma apart, so they would show where they started rather than the model's weights).
-  const s = learned.sample({ chains: 2000, steps: 60, seed: 3, parallelTempering: 6 });
+  const s = await learned.sample(2000, { steps: 60, seed: 3, parallelTempering: 6 });
   const fractions = clusterFractions(s.arraySync());
   s.dispose();
   const shares = `cluster shares ${fractions.slice(0, 4).map((f) => f.toFixed(3))}, outside ${fractions[4].toFixed(3)}; ${report}`;

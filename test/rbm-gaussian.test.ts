@@ -139,7 +139,7 @@ test('Gibbs samples reproduce the exact mean and covariance of the Gaussian mixt
   );
   const rbm = modelFrom(tiny);
   const n = 20000;
-  const s = rbm.sample({ chains: n, steps: 40, seed: 9 });
+  const s = await rbm.sample(n, { steps: 40, seed: 9 });
   const rows = s.arraySync();
   s.dispose();
   const m = [0, 1].map((i) => rows.reduce((acc, v) => acc + v[i], 0) / n);
@@ -150,8 +150,8 @@ test('Gibbs samples reproduce the exact mean and covariance of the Gaussian mixt
   }
   // Parallel tempering (tempered Gaussian conditionals N(a + W h, sigma^2 / beta)) targets the same distribution.
   const nPt = 5000;
-  const ptRows = await assertNoLeak(() => {
-    const pt = rbm.sample({ chains: nPt, steps: 20, seed: 4, parallelTempering: [1, 0.7, 0.4] });
+  const ptRows = await assertNoLeak(async () => {
+    const pt = await rbm.sample(nPt, { steps: 20, seed: 4, parallelTempering: [1, 0.7, 0.4] });
     const out = pt.arraySync();
     pt.dispose();
     return out;
@@ -185,7 +185,7 @@ test('training raises the exact log-likelihood; no leaks; save/load keeps sigma'
     parallelTempering: 5,
     momentum: 0.5,
     progress: false as const,
-    onEpoch: (_e: number, _m: unknown, model: GaussianBernoulliRBM) => ({ logLikelihood: model.logLikelihood(x) }),
+    onEpoch: () => ({ logLikelihood: rbm.logLikelihood(x) }),
   };
   const hist = await rbm.fit(x, opts);
   const ll = hist.logLikelihood;
@@ -197,7 +197,7 @@ test('training raises the exact log-likelihood; no leaks; save/load keeps sigma'
   await assertNoLeak(() => rbm.reconstructionError(x), 'reconstructionError');
   await assertNoLeak(() => rbm.logLikelihood(x), 'logLikelihood');
   await assertNoLeak(() => rbm.logPartitionAIS({ runs: 5, betas: 10, data: x }), 'logPartitionAIS');
-  await assertNoLeak(() => rbm.sample({ chains: 4, steps: 3 }).dispose(), 'sample');
+  await assertNoLeak(async () => (await rbm.sample(4, { steps: 3 })).dispose(), 'sample');
   await assertNoLeak(() => rbm.gibbs(x, 2).dispose(), 'gibbs');
   await assertNoLeak(() => tf.dispose(Object.values(rbm.getWeights())), 'getWeights');
 

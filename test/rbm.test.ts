@@ -36,7 +36,7 @@ test('invalid arguments are named', async () => {
   const nan = tf.tensor2d([[0, NaN, 1, 0]]);
   const inf = tf.tensor2d([[0, Infinity, 1, 0]]);
   const big = tf.tensor2d([[0, 2, 1, 0]]);
-  await assert.rejects(rbm.fit(wide, { progress: false }), /x must have 4 columns; got shape \[1, 3\]/);
+  await assert.rejects(rbm.fit(wide, { progress: false }), /x must have shape \[n, 4\] with n >= 1; got \[1, 3\]/);
   await assert.rejects(rbm.fit(nan, { progress: false }), /x must contain only finite values/);
   await assert.rejects(rbm.fit(inf, { progress: false }), /x must contain only finite values/);
   await assert.rejects(rbm.fit(big, { progress: false }), /x must have values in \[0, 1\]; got values in \[0, 2\]/);
@@ -46,9 +46,11 @@ test('invalid arguments are named', async () => {
   await assert.rejects(rbm.fit(ok, { momentum: 1, progress: false }), /momentum/);
   await assert.rejects(rbm.fit(ok, { k: 0, progress: false }), /k must be a positive integer/);
   await assert.rejects(rbm.fit(ok, { persistent: true, chains: -1, progress: false }), /chains/);
-  assert.throws(() => rbm.transform(wide), /v must have 4 columns/);
+  assert.throws(() => rbm.transform(wide), /v must have shape \[n, 4\]/);
   assert.throws(() => rbm.freeEnergy(big), /values in \[0, 1\]/);
-  assert.throws(() => rbm.sample({ chains: 0 }), /chains must be a positive integer; got 0/);
+  await assert.rejects(rbm.sample(0), /n must be a positive integer; got 0/);
+  await assert.rejects(rbm.sample(3, { chains: 3 } as never), /BernoulliRBM\.sample takes the number of chains as its first argument/);
+  await assert.rejects(rbm.sample(2, { init: ok }), /init must have n = 2 rows; got shape \[1, 4\]/);
   assert.throws(() => rbm.gibbs(ok, 0), /steps/);
   assert.throws(() => rbm.setWeights({ W: [[1, 2]] }), /W must have shape \[4, 2\]; got \[1, 2\]/);
   assert.throws(() => rbm.setWeights({ hiddenBias: [1, NaN] }), /hiddenBias must contain only finite values/);
@@ -172,7 +174,7 @@ test('Gibbs samples of a small RBM match its exact distribution (total variation
   const exact = bruteVisibleDistribution(m);
   const rbm = modelFrom(m);
   const chains = 10000;
-  const samples = rbm.sample({ chains, steps: 30, seed: 3 });
+  const samples = await rbm.sample(chains, { steps: 30, seed: 3 });
   const s = samples.arraySync();
   samples.dispose();
   const counts = new Array<number>(16).fill(0);
@@ -206,14 +208,14 @@ test('parallel tempering mixes between modes that plain Gibbs cannot cross', asy
     return { tv: 0.5 * counts.reduce((acc, c, x) => acc + Math.abs(c / chains - exact[x]), 0), allOn: counts[255] / chains };
   };
   const init = tf.zeros([chains, 8]) as tf.Tensor2D; // every chain starts in the 'all off' mode
-  const plain = tvFrom(rbm.sample({ chains, steps: 30, seed: 2, init }));
-  const pt = await assertNoLeak(() => tvFrom(rbm.sample({ chains, steps: 30, seed: 2, init, parallelTempering: 8 })), 'parallel tempering');
+  const plain = tvFrom(await rbm.sample(chains, { steps: 30, seed: 2, init }));
+  const pt = await assertNoLeak(async () => tvFrom(await rbm.sample(chains, { steps: 30, seed: 2, init, parallelTempering: 8 })), 'parallel tempering');
   assert.ok(plain.tv > 0.25, `plain Gibbs should be stuck: TV ${plain.tv}`);
   assert.ok(pt.tv < 0.12, `parallel tempering TV ${pt.tv}`);
   assertClose(pt.allOn, exact[255], 0.04, 'P(all on) under parallel tempering');
-  assert.throws(() => rbm.sample({ parallelTempering: [1, 0.5, 0.7] }), /parallelTempering must decrease strictly/);
-  assert.throws(() => rbm.sample({ parallelTempering: [0.9, 0.5] }), /must start at beta = 1/);
-  assert.throws(() => rbm.sample({ parallelTempering: 1 }), /integer >= 2/);
+  await assert.rejects(rbm.sample(2, { parallelTempering: [1, 0.5, 0.7] }), /parallelTempering must decrease strictly/);
+  await assert.rejects(rbm.sample(2, { parallelTempering: [0.9, 0.5] }), /must start at beta = 1/);
+  await assert.rejects(rbm.sample(2, { parallelTempering: 1 }), /integer >= 2/);
   init.dispose();
   rbm.dispose();
 });
@@ -258,7 +260,7 @@ test('no tensor leaks around fit (CD, PCD, momentum, onEpoch) and every metric',
     momentum: 0.5,
     weightDecay: 1e-4,
     progress: false as const,
-    onEpoch: (_e: number, _m: unknown, model: BernoulliRBM) => ({ ll: model.logLikelihood(x) }),
+    onEpoch: () => ({ ll: rbm.logLikelihood(x) }),
   };
   await rbm.fit(x, pcd);
   await assertNoLeak(() => rbm.fit(x, pcd), 'fit PCD-2 with momentum');
@@ -275,8 +277,9 @@ test('no tensor leaks around fit (CD, PCD, momentum, onEpoch) and every metric',
   await assertNoLeak(() => rbm.logLikelihood(x), 'logLikelihood');
   await assertNoLeak(() => rbm.logPartitionAIS({ runs: 10, betas: 20 }), 'logPartitionAIS');
   await assertNoLeak(() => rbm.logPartitionAIS({ runs: 10, betas: 20, data: x }), 'logPartitionAIS with data');
-  await assertNoLeak(() => rbm.sample({ chains: 3, steps: 4 }).dispose(), 'sample');
-  await assertNoLeak(() => rbm.sample({ chains: 3, steps: 2, meanField: true }).dispose(), 'sample meanField');
+  await assertNoLeak(async () => (await rbm.sample(3, { steps: 4 })).dispose(), 'sample');
+  await assertNoLeak(async () => (await rbm.sample(3, { steps: 2, meanField: true })).dispose(), 'sample meanField');
+  await assertNoLeak(() => assert.rejects(rbm.sample(3, { init: x })), 'refused sample');
   await assertNoLeak(() => rbm.gibbs(x, 2).dispose(), 'gibbs');
   await assertNoLeak(() => tf.dispose(Object.values(rbm.getWeights())), 'getWeights');
   await assertNoLeak(() => assert.throws(() => rbm.setWeights({ W: [[1]] })), 'failed setWeights');
@@ -307,10 +310,10 @@ test('training on bars-and-stripes raises the exact log-likelihood; history and 
     k: 1,
     persistent: true,
     progress: false,
-    onEpoch: async (epoch, metrics, model) => {
+    onEpoch: async (epoch, logs) => {
       seen.push(epoch);
-      assert.ok(Number.isFinite(metrics.reconstructionError));
-      return epoch % 10 === 0 || epoch === 1 ? { logLikelihood: model.logLikelihood(x) } : undefined;
+      assert.ok(Number.isFinite(logs.reconstructionError));
+      return epoch % 10 === 0 || epoch === 1 ? { logLikelihood: rbm.logLikelihood(x) } : undefined;
     },
   });
   assert.deepEqual(hist.epoch, seen);
@@ -333,7 +336,7 @@ test('same seed, same run; different seeds differ', async () => {
   const run = async (seed: number) => {
     const rbm = new BernoulliRBM({ nVisible: 9, nHidden: 5, seed });
     await rbm.fit(x, { epochs: 3, batchSize: 4, k: 1, persistent: true, progress: false });
-    const s = rbm.sample({ chains: 2, steps: 3 });
+    const s = await rbm.sample(2, { steps: 3 });
     const w = [...readArray(rbm.getWeights().W), ...readArray(s)];
     rbm.dispose();
     return w;
@@ -365,17 +368,90 @@ test('visible biases start at the data log-odds (clipped), weights at N(0, 0.01^
   rbm.dispose();
 });
 
-test('divergence stops with a clear error', async () => {
+test('divergence stops with a clear error and loses nothing; the next fit starts new chains and velocities', async () => {
   await ready();
   const x = tf.tensor2d(barsAndStripes(3));
   const rbm = new BernoulliRBM({ nVisible: 9, nHidden: 5, seed: 0 });
   await assert.rejects(
     rbm.fit(x, { epochs: 5, batchSize: 2, learningRate: 3e38, progress: false }),
-    /BernoulliRBM\.fit diverged at epoch \d: the weights became NaN or infinite/,
+    /BernoulliRBM\.fit diverged at epoch 1: the weights became NaN or infinite\. The model is as it was before this fit/,
   );
+  // PCD chains and momentum velocities are carried between fits; a diverged fit drops them (they may hold NaN).
+  const pcd = { epochs: 2, batchSize: 4, persistent: true, chains: 6, momentum: 0.5, progress: false as const };
+  await rbm.fit(x, pcd);
+  const weightsOf = (m: BernoulliRBM): number[] => Object.values(m.getWeights()).flatMap(readArray);
+  const kept = weightsOf(rbm);
+  const carrying = tf.memory().numTensors;
+  // Weights of 1e30 are finite but dead (float32 cannot resolve a step on them): a diverged fit as well.
+  await assert.rejects(rbm.fit(x, { ...pcd, learningRate: 1e30 }), /diverged at epoch 3: .*The model is as it was before this fit \(after epoch 2\)/);
+  assert.deepEqual(weightsOf(rbm), kept, 'the weights of epoch 2 are back');
+  assert.ok(tf.memory().numTensors < carrying, 'the chains and velocities were dropped');
+  const h = await rbm.fit(x, pcd);
+  assert.deepEqual(h.epoch, [3, 4], 'the diverged fit counts no epoch');
+  assert.ok(h.reconstructionError.every(Number.isFinite));
+  assert.equal(tf.memory().numTensors, carrying, 'the next fit made new chains and velocities');
   x.dispose();
   rbm.dispose();
 });
+
+test('dataShape: images in, images out (typed), nVisible as its alias, conflicts named, checkpoints keep it', async () => {
+  await ready();
+  assert.throws(() => new BernoulliRBM({ nVisible: 5, dataShape: [2, 2, 1], nHidden: 2 }), /nVisible \(5\) and dataShape \(\[2, 2, 1\], 4 units\) disagree/);
+  assert.throws(() => new BernoulliRBM({ nHidden: 2 } as never), /nVisible or dataShape is required/);
+  assert.throws(() => new BernoulliRBM({ dataShape: [2, 0], nHidden: 2 }), /dataShape must be a non-empty array of positive integers/);
+  const flat = new BernoulliRBM({ nVisible: 4, dataShape: [4], nHidden: 2, seed: 1 }); // both, agreeing
+  assert.deepEqual(flat.dataShape, [4]);
+  assert.equal(flat.describe(), 'BernoulliRBM 4-2');
+  flat.dispose();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-rbm-shape-'));
+  const before = tf.memory().numTensors;
+  const rbm = new BernoulliRBM({ dataShape: [2, 2, 1], nHidden: 3, seed: 2 });
+  try {
+    assert.equal(rbm.nVisible, 4);
+    assert.equal(rbm.describe(), 'BernoulliRBM 2x2x1-3');
+    const images = tf.tensor4d([1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0, 0], [3, 2, 2, 1]);
+    const rows = images.reshape([3, 4]) as tf.Tensor2D;
+    const wrong = tf.zeros([3, 2, 2, 2]);
+    await assert.rejects(rbm.fit(wrong, { progress: false }), /x must have shape \[n, 4\] or \[n, 2, 2, 1\] with n >= 1; got \[3, 2, 2, 2\]/);
+    const h = await rbm.fit(images, { epochs: 2, batchSize: 3, validation: rows, progress: false }); // images and rows alike
+    assert.equal(h.valReconstructionError.length, 2);
+    const s: tf.Tensor4D = await rbm.sample(5, { steps: 3, seed: 4 }); //               typed by dataShape: no cast
+    assert.deepEqual(s.shape, [5, 2, 2, 1]);
+    const again = await rbm.sample(5, { steps: 2, init: s, seed: 5 }); //               images as start states
+    assert.deepEqual(again.shape, [5, 2, 2, 1]);
+    const r: tf.Tensor4D = rbm.reconstruct(images);
+    assert.deepEqual(r.shape, [3, 2, 2, 1]);
+    const g: tf.Tensor4D = rbm.gibbs(images, 1, { seed: 1 });
+    assert.deepEqual(g.shape, [3, 2, 2, 1]);
+    assert.deepEqual(readArray(rbm.transform(images)), readArray(rbm.transform(rows)));
+    assert.deepEqual(readArray(rbm.freeEnergy(images)), readArray(rbm.freeEnergy(rows)));
+    assertClose(rbm.logLikelihood(images), rbm.logLikelihood(rows), 1e-6, 'log-likelihood of images and of rows');
+    await rbm.save(dir);
+    const back = await BernoulliRBM.load<[number, number, number]>(dir);
+    assert.deepEqual(back.dataShape, [2, 2, 1]);
+    const fromBack: tf.Tensor4D = await back.sample(2, { steps: 1, seed: 1 });
+    assert.deepEqual(fromBack.shape, [2, 2, 2, 1]);
+    back.dispose();
+    tf.dispose([wrong, images, rows, s, again, r, g, fromBack]);
+  } finally {
+    rbm.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const vectors: tf.Tensor2D = await scopeSample(); //                                  nVisible models sample rows
+  assert.deepEqual(vectors.shape, [2, 3]);
+  vectors.dispose();
+  assert.equal(tf.memory().numTensors, before, 'no tensors left');
+});
+
+/** A model built with nVisible samples `tf.Tensor2D` (checked by the compiler at the call above). */
+async function scopeSample(): Promise<tf.Tensor2D> {
+  const m = new BernoulliRBM({ nVisible: 3, nHidden: 2, seed: 1 });
+  try {
+    return await m.sample(2, { steps: 1 });
+  } finally {
+    m.dispose();
+  }
+}
 
 test('save / load round trip; wrong kind refused', async () => {
   await ready();
@@ -457,7 +533,6 @@ test('a disposed model says so, whatever is called', async () => {
     ['reconstruct', () => rbm.reconstruct(v)],
     ['reconstructionError', () => rbm.reconstructionError(v)],
     ['gibbs', () => rbm.gibbs(v)],
-    ['sample', () => rbm.sample({ chains: 2, steps: 1 })],
     ['logPartition', () => rbm.logPartition()],
     ['logLikelihood', () => rbm.logLikelihood(v)],
     ['getWeights', () => rbm.getWeights()],
@@ -465,6 +540,7 @@ test('a disposed model says so, whatever is called', async () => {
   ];
   for (const [name, call] of calls) assert.throws(call, /this BernoulliRBM has been disposed/, name);
   await assert.rejects(rbm.fit(v, { epochs: 1, progress: false }), /has been disposed/);
+  await assert.rejects(rbm.sample(2, { steps: 1 }), /this BernoulliRBM has been disposed/);
   await assert.rejects(rbm.logPartitionAIS({ runs: 2 }), /has been disposed/);
   await assert.rejects(rbm.save(path.join(os.tmpdir(), 'genlab-disposed-rbm')), /has been disposed/);
   v.dispose();

@@ -59,10 +59,10 @@ async function main(): Promise<void> {
       persistent: true,
       chains: CONFIG.chains,
       progress: false,
-      onEpoch: (e, _m, model) => {
+      onEpoch: (e) => {
         if (!evalEpochs.includes(e)) return undefined;
-        const logZ = model.logPartition();
-        return { testLL: model.logLikelihood(test.images, logZ), trainLL: model.logLikelihood(train.images, logZ) };
+        const logZ = rbm.logPartition();
+        return { testLL: rbm.logLikelihood(test.images, logZ), trainLL: rbm.logLikelihood(train.images, logZ) };
       },
     });
     const at = (xs: number[]) => evalEpochs.map((e) => xs[e - 1]);

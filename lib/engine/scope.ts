@@ -44,9 +44,9 @@ function reachable(value: unknown, seen = new Set<unknown>()): Set<unknown> {
  * @example
  * const fantasy = await scope(async () => {
  *   await rbm.fit(train, { epochs: 5 });
- *   const v = rbm.sample({ chains: 16 });     // freed when the scope ends...
+ *   const v = await rbm.sample(16);          // freed when the scope ends...
  *   showImages(v, { cols: 8 });
- *   return rbm.sample({ chains: 4 });        // ...this one is returned and stays alive
+ *   return await rbm.sample(4);              // ...this one is returned and stays alive
  * });
  */
 export async function scope<T>(fn: () => T | Promise<T>): Promise<T> {

@@ -1,41 +1,81 @@
 /**
- * What every RBM in genlab shares: parameters, the CD-k / PCD training loop, Gibbs sampling, exact log Z by
- * enumeration (chunked), AIS, checkpoints. {@link BernoulliRBM} and {@link GaussianBernoulliRBM} fill in the
- * energy-specific parts (conditionals, free energy, sufficient statistics).
+ * What every RBM in genlab shares: parameters, `fit` by CD-k / PCD through the training loop (the update itself is
+ * in contrastive-divergence.ts), Gibbs sampling, exact log Z by enumeration (chunked), AIS, checkpoints.
+ * {@link BernoulliRBM} and {@link GaussianBernoulliRBM} fill in the energy-specific parts (conditionals, free
+ * energy, sufficient statistics).
  *
  * Notation (shapes in brackets): visible v [n, nV], hidden h [n, nH], weights W [nV, nH], visible biases a [nV],
  * hidden biases b [nH]. p(v, h) = exp(-E(v, h)) / Z, free energy F(v) = -log sum_h exp(-E(v, h)), so
  * p(v) = exp(-F(v)) / Z. The log-likelihood gradient is a difference of expectations of the sufficient statistics
  * s(v, h) = -dE/dtheta: d log p(v) / d theta = <s>_data - <s>_model (positive minus negative phase).
+ * Data may come as rows [n, nV] or, for a model built with `dataShape: [h, w, c]`, as images [n, h, w, c]; the
+ * visible layer sees them flattened to [n, nV], nV = h w c, and `sample` returns the model's `dataShape`.
  */
 import { tf } from '../engine/backend';
 import { Random, toRandom } from '../engine/random';
 import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 import { ready } from '../engine/backend';
-import { trackDisposable } from '../engine/scope';
-import { EpochMetrics, ProgressOptions } from '../display/progress';
+import { Model, type Generative, type SampleOptions } from '../core/model';
+import { flattenData, type DataChecks, type FlatData } from '../core/data';
+import type { BatchTensor, DataShape } from '../core/shapes';
 import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, logMeanExp, meanAndStderr, resolveAISOptions, ReverseAISRuns, runAIS, runReverseAIS, studentT975 } from '../mcmc/ais';
-import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { addProduct, nativeBernoulli, uniformArray } from '../engine/kernels';
-import { History, LoopFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
+import { JsonValue, saveCheckpoint } from '../core/checkpoint';
+import { nativeBernoulli, uniformArray } from '../engine/kernels';
+import { FitOptions, History, OnEpoch, resolveLoopOptions, runEpochs } from '../train/loop';
 import { compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
-import { TrainingState } from '../train/state';
+import { assignUpdate, CDUpdateOptions, contrastiveDivergence, RBMConditionals, RBMStats, StepNoise } from './contrastive-divergence';
+
+export type { RBMStats } from './contrastive-divergence';
 
 /** Largest layer `logPartition` enumerates (2^25 = 33.5 million states). */
 export const MAX_ENUMERATED_UNITS = 25;
 /** Elements per tensor in chunked computations (enumeration, pseudo-likelihood): bounds memory to ~16 MB. */
 const CHUNK_ELEMENTS = 1 << 22;
 
-/** Options shared by the RBM constructors. */
-export interface RBMOptions {
-  /** Number of visible units (input width); a positive integer. */
-  nVisible: number;
+/**
+ * Options shared by the RBM constructors. Give the visible layer's size as `dataShape` (the shape of one example,
+ * e.g. `[784]` or `[28, 28, 1]`) or as `nVisible` (the number of visible units, the same as `dataShape: [nVisible]`);
+ * when both are given they must agree (nVisible = the product of dataShape).
+ */
+export interface RBMOptions<S extends DataShape = DataShape> {
+  /**
+   * Shape of one example, e.g. `[784]` or `[28, 28, 1]`: the visible layer has their product of units, `fit` takes
+   * `[n, nVisible]` or `[n, ...dataShape]`, and `sample(n)` returns `[n, ...dataShape]`. Default `[nVisible]`.
+   */
+  dataShape?: S;
+  /** Number of visible units (input width); a positive integer. Default: the product of `dataShape`. */
+  nVisible?: number;
   /** Number of binary hidden units; a positive integer. */
   nHidden: number;
   /** Seed for weights and sampling; same seed, same run on the CPU and WASM backends. Default: random. */
   seed?: number;
   /** Standard deviation of the initial weights, drawn from N(0, weightStd^2). Default 0.01 (Hinton's guide). */
   weightStd?: number;
+}
+
+/** Every key of {@link RBMOptions} (each RBM constructor adds its own). */
+export const RBM_OPTION_KEYS = optionKeys<RBMOptions>({ dataShape: true, nVisible: true, nHidden: true, seed: true, weightStd: true });
+
+/**
+ * The visible layer of an RBM from its options: `dataShape`, `nVisible`, or both when they agree. Errors name the
+ * option: `nVisible (10) and dataShape ([28, 28, 1], 784 units) disagree`.
+ */
+export function resolveVisible(opts: { dataShape?: unknown; nVisible?: unknown }): { dataShape: number[]; nVisible: number } {
+  if (opts.dataShape === undefined) {
+    if (opts.nVisible === undefined) throw new TypeError('nVisible or dataShape is required (e.g. nVisible: 784 or dataShape: [28, 28, 1])');
+    assertPositiveInteger('nVisible', opts.nVisible);
+    return { dataShape: [opts.nVisible], nVisible: opts.nVisible };
+  }
+  const shape = opts.dataShape;
+  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new RangeError(`dataShape must be a non-empty array of positive integers, e.g. [784] or [28, 28, 1]; got ${describeValue(shape)}`);
+  }
+  const units = (shape as number[]).reduce((p, d) => p * d, 1);
+  if (opts.nVisible !== undefined) {
+    assertPositiveInteger('nVisible', opts.nVisible);
+    if (opts.nVisible !== units) throw new RangeError(`nVisible (${opts.nVisible}) and dataShape ([${shape.join(', ')}], ${units} units) disagree; give one of them`);
+  }
+  return { dataShape: [...(shape as number[])], nVisible: units };
 }
 
 /** Options of {@link RBM.logLikelihoodBounds}: those of AIS, with cheaper defaults (RAISE runs per data row). */
@@ -66,8 +106,20 @@ export interface LogLikelihoodBounds {
   logZ: AISResult;
 }
 
-/** Training options of `fit` (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
-export interface RBMFitOptions<M = RBM> extends LoopFitOptions {
+/** The metrics `fit` records each epoch (the history adds `epoch`, `seconds` and `valReconstructionError`). */
+export interface RBMEpochLogs {
+  /**
+   * Mean over the epoch's rows of the mean-field squared reconstruction error sum_i (v_i - E[v_i | h = P(h|v)])^2,
+   * measured during the epoch's updates.
+   */
+  reconstructionError: number;
+}
+
+/**
+ * Training options of `fit`: the loop's (epochs, batchSize, learningRate, shuffle, validation, onEpoch, progress,
+ * reset, earlyStopping; see {@link FitOptions}) with the RBM's defaults, and contrastive divergence's own.
+ */
+export interface RBMFitOptions extends FitOptions<RBMEpochLogs> {
   /** Passes over the data. Default 10; positive integer. */
   epochs?: number;
   /** Rows per mini-batch. Default 100; positive integer (the last batch of an epoch may be smaller). */
@@ -79,7 +131,8 @@ export interface RBMFitOptions<M = RBM> extends LoopFitOptions {
   /**
    * `false` (default): contrastive divergence, chains restart at the data of each batch. `true`: persistent CD (PCD,
    * Tieleman 2008): `chains` fantasy particles carried from batch to batch and on to the next `fit` call, started
-   * from the independent model given by the visible biases at the first `fit` (or after `reset: true`).
+   * from the independent model given by the visible biases at the first `fit` (or after `reset: true` or a diverged
+   * fit).
    */
   persistent?: boolean;
   /** PCD only: number of persistent chains (fantasy particles). Default `batchSize`. */
@@ -104,28 +157,28 @@ export interface RBMFitOptions<M = RBM> extends LoopFitOptions {
    */
   initVisibleBias?: boolean;
   /**
-   * Called after every epoch (1-based) with that epoch's metrics and the model; may be async. Numbers it returns
-   * (e.g. `{ logLikelihood: model.logLikelihood(test) }`) are added to the metrics, the history and the progress.
+   * Called after every epoch with the epoch number (1-based, continuing across resumed fits) and its metrics
+   * `{ reconstructionError, valReconstructionError?, seconds }`; may be async. Numbers it returns are added to the
+   * metrics, the history and the progress. Reach the model through the variable that holds it:
+   * `onEpoch: () => ({ testLogLikelihood: rbm.logLikelihood(test) })`.
    */
-  onEpoch?: (epoch: number, metrics: EpochMetrics, model: M) => void | EpochMetrics | Promise<void | EpochMetrics>;
-  /**
-   * `'auto'` (default): live progress bar and metric curves in notebooks, one line per epoch in terminals;
-   * `false`: silent; `'notebook'` / `'terminal'` force one form (see createProgress).
-   */
-  progress?: ProgressOptions['mode'];
+  onEpoch?: OnEpoch<RBMEpochLogs>;
   /**
    * Seed for this run's shuffling and sampling. Default: the stream of the previous `fit` continues (so a resumed
    * fit equals one long fit); the first `fit` draws one from the model's generator.
    */
   seed?: number;
-  /** Held-out data `[m, nVisible]`: its mean reconstruction error is reported per epoch as `valReconstructionError`. */
-  validation?: tf.Tensor2D;
+  /**
+   * Held-out data, `[m, nVisible]` or `[m, ...dataShape]`: its mean reconstruction error is recorded after every
+   * epoch as `valReconstructionError` (which `earlyStopping` then watches by default).
+   */
+  validation?: tf.Tensor;
 }
 
 export const RBM_FIT_OPTION_KEYS = optionKeys<RBMFitOptions>({
-  epochs: true, batchSize: true, learningRate: true, k: true, persistent: true, chains: true, parallelTempering: true,
-  momentum: true, weightDecay: true, shuffle: true, initVisibleBias: true, onEpoch: true, progress: true, seed: true,
-  validation: true, reset: true, earlyStopping: true,
+  epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
+  reset: true, earlyStopping: true, k: true, persistent: true, chains: true, parallelTempering: true, momentum: true,
+  weightDecay: true, initVisibleBias: true, seed: true,
 });
 
 /** Parameters as tensors (the caller owns and must dispose them) -- see `getWeights`. */
@@ -148,16 +201,20 @@ export interface RBMWeightsInput {
   hiddenBias?: tf.Tensor1D | number[] | Float32Array;
 }
 
-/** Options of `sample`. */
-export interface RBMSampleOptions {
-  /** Number of independent chains (samples returned). Default 100. */
-  chains?: number;
-  /** Gibbs steps (v -> h -> v) from the start. Default 1000. */
+/**
+ * Options of `sample(n, opts)`; `n`, the first argument, is the number of independent chains (samples returned).
+ * (An older `sample({ chains })` took it as an option; `chains` is refused with a pointer to `n`.)
+ */
+export interface RBMSampleOptions extends SampleOptions {
+  /** Gibbs steps (v -> h -> v) from the start. Default 1000; positive integer. */
   steps?: number;
-  /** Seed (default: drawn from the model's generator). */
+  /** Seed of this draw (same seed, same samples). Default: drawn from the model's generator, so draws differ. */
   seed?: number;
-  /** Start states [chains, nVisible] (default: samples from the independent model given by the visible biases). */
-  init?: tf.Tensor2D;
+  /**
+   * Start states, `[n, nVisible]` or `[n, ...dataShape]` (e.g. the result of an earlier `sample` to continue its
+   * chains). Default: samples from the independent model given by the visible biases.
+   */
+  init?: tf.Tensor;
   /** Return E[v | h] of the last step instead of a sample (smoother images). Default false. */
   meanField?: boolean;
   /**
@@ -172,8 +229,11 @@ export interface RBMSampleOptions {
 }
 
 const RBM_SAMPLE_OPTION_KEYS = optionKeys<RBMSampleOptions>({
-  chains: true, steps: true, seed: true, init: true, meanField: true, parallelTempering: true,
+  steps: true, seed: true, init: true, meanField: true, parallelTempering: true,
 });
+
+/** Wall-clock interval at which `sample`'s Gibbs chains yield to the event loop (notebook displays, timers). */
+const SAMPLE_YIELD_MS = 200;
 
 /** Options of `gibbs`. */
 export interface RBMGibbsOptions {
@@ -182,9 +242,6 @@ export interface RBMGibbsOptions {
 }
 
 const RBM_GIBBS_OPTION_KEYS = optionKeys<RBMGibbsOptions>({ seed: true });
-
-/** The sufficient statistics of one batch, summed over rows; keys are parameter names. */
-export type RBMStats = Record<string, tf.Tensor>;
 
 /** A non-trainable variable holding `t`'s values; `t` is disposed (tf.variable keeps its argument alive otherwise). */
 export function ownedVariable<R extends tf.Rank>(t: tf.Tensor<R>): tf.Variable<R> {
@@ -268,18 +325,18 @@ function toTensor(name: string, value: unknown, shape: number[]): tf.Tensor {
 
 /**
  * The shared machinery of genlab's RBMs. Not constructed directly: use {@link BernoulliRBM} or
- * {@link GaussianBernoulliRBM}.
+ * {@link GaussianBernoulliRBM}. `S` is the shape of one example (`[nVisible]` unless built with another
+ * `dataShape`): it types what `sample` returns (`tf.Tensor2D` for `[784]`, `tf.Tensor4D` for `[28, 28, 1]`).
  */
-export abstract class RBM {
-  /** Number of visible units. */
+export abstract class RBM<S extends DataShape = DataShape> extends Model implements Generative<S> {
+  /** Shape of one example, e.g. `[784]` or `[28, 28, 1]` (`[nVisible]` unless built with a `dataShape`). */
+  readonly dataShape: number[];
+  /** Number of visible units (the product of `dataShape`). */
   readonly nVisible: number;
   /** Number of hidden units. */
   readonly nHidden: number;
   /** The seed the model was created with. */
   readonly seed: number;
-  /** Checkpoint kind and display name ('BernoulliRBM' or 'GaussianBernoulliRBM'). */
-  abstract readonly kind: string;
-
   protected rng: Random;
   /** W [nV, nH]. */
   protected W: tf.Variable<tf.Rank.R2>;
@@ -291,21 +348,20 @@ export abstract class RBM {
   protected biasesSet = false;
   /** Base-rate visible biases from the first fit's data, for AIS. */
   protected baseRate: Float32Array | null = null;
-  private disposed = false;
   /** Bumped whenever the parameters change; keys the cache of the exact log Z. */
   protected version = 0;
   private cachedLogZ: { version: number; value: number } | null = null;
-  /** What a second `fit` continues from: epoch counter, training generator, PCD chains, velocities. */
-  protected readonly training = new TrainingState();
 
-  protected constructor(opts: RBMOptions) {
+  protected constructor(opts: RBMOptions<S>) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
-    assertPositiveInteger('nVisible', opts.nVisible);
+    const { dataShape, nVisible } = resolveVisible(opts);
     assertPositiveInteger('nHidden', opts.nHidden);
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
     const weightStd = opts.weightStd ?? 0.01;
     assertFiniteNumber('weightStd', weightStd, { min: 0 });
-    this.nVisible = opts.nVisible;
+    super(); // registers the model with the enclosing scope()
+    this.dataShape = dataShape;
+    this.nVisible = nVisible;
     this.nHidden = opts.nHidden;
     this.rng = toRandom(opts.seed);
     this.seed = this.rng.seed;
@@ -314,13 +370,12 @@ export abstract class RBM {
     this.W = ownedVariable(tf.tensor2d(w, [this.nVisible, this.nHidden]));
     this.a = ownedVariable(tf.zeros([this.nVisible]));
     this.b = ownedVariable(tf.zeros([this.nHidden]));
-    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   // ---- energy-specific parts (implemented by the subclasses) ------------------------------------------------
 
-  /** Throws unless `x` is valid data for this model (width, finite, range). */
-  protected abstract checkData(name: string, x: unknown): asserts x is tf.Tensor2D;
+  /** What valid data for this model satisfy besides the shape (finite values; binary units: values in [0, 1]). */
+  protected abstract dataChecks(): DataChecks;
   /** Input to the hidden units, [n, nH]: b + v' W with v' = v (binary) or v / sigma^2 (Gaussian). */
   protected abstract hiddenInput(v: tf.Tensor2D): tf.Tensor2D;
   /** E[v | h], [n, nV]. */
@@ -341,7 +396,8 @@ export abstract class RBM {
   protected abstract independentVisible(n: number, rng: Random): tf.Tensor2D;
   /**
    * Sufficient statistics summed over rows, s(v, P(h|v)), for each trained parameter except W, whose statistic
-   * sum_rows x h^T is formed in trainStep from {@link RBM.weightOperand} as one product for both phases.
+   * sum_rows x h^T the update forms from {@link RBM.weightOperand} as one product for both phases
+   * (contrastive-divergence.ts).
    */
   protected abstract stats(v: tf.Tensor2D, ph: tf.Tensor2D): RBMStats;
   /** x with W's sufficient statistic = x^T P(h|v) summed over rows: v (binary units) or v / sigma^2 (Gaussian). */
@@ -360,6 +416,13 @@ export abstract class RBM {
   protected abstract extraConfig(): Record<string, JsonValue>;
   /** Post-update projection (e.g. clamp log-variances); default none. */
   protected constrain(): void {}
+  /**
+   * The largest parameter magnitude a fit accepts before it counts as diverged (the training loop then puts the last
+   * sound weights back). Default Infinity: only NaN and infinite values count.
+   */
+  protected parameterLimit(): number {
+    return Infinity;
+  }
   /** The option names `fit` accepts (a subclass with extra fit options extends the list). */
   protected fitOptionKeys(): readonly string[] {
     return RBM_FIT_OPTION_KEYS;
@@ -380,47 +443,75 @@ export abstract class RBM {
     return tf.matMul(h, this.W, false, true);
   }
 
+  /** The model's conditionals and statistics, as the CD update takes them (contrastive-divergence.ts). */
+  private conditionals(): RBMConditionals {
+    return {
+      hiddenInput: (v) => this.hiddenInput(v),
+      visibleMean: (h) => this.visibleMean(h),
+      stats: (v, ph) => this.stats(v, ph),
+      weightOperand: (v) => this.weightOperand(v),
+    };
+  }
+
+  // ---- data at the boundary ----------------------------------------------------------------------------------
+
+  /**
+   * `x` checked as data for this model (shape `[n, nVisible]` or `[n, ...dataShape]`, finite, in range; errors name
+   * `name`) and flat, `[n, nVisible]`; `owned`: a reshaped copy the caller disposes.
+   */
+  protected flatData(name: string, x: unknown): FlatData {
+    return flattenData(name, x, this.dataShape, this.dataChecks());
+  }
+
+  /** `f` applied to `x` checked and flattened (see {@link RBM.flatData}); the flat copy is freed afterwards. */
+  protected withData<T>(name: string, x: unknown, f: (v: tf.Tensor2D) => T): T {
+    const { x: v, owned } = this.flatData(name, x);
+    try {
+      return f(v);
+    } finally {
+      if (owned) v.dispose();
+    }
+  }
+
   // ---- common API --------------------------------------------------------------------------------------------
 
-  /** P(h = 1 | v) for each row of `v` [n, nVisible]: [n, nHidden]. The caller owns the result. */
-  transform(v: tf.Tensor2D): tf.Tensor2D {
-    this.assertLive();
-    this.checkData('v', v);
-    return tf.tidy(() => tf.sigmoid(this.hiddenInput(v)));
+  /**
+   * P(h = 1 | v) for each row of `v` ([n, nVisible] or [n, ...dataShape]): [n, nHidden]. The caller owns the result.
+   */
+  transform(v: tf.Tensor): tf.Tensor2D {
+    this.assertAlive();
+    return this.withData('v', v, (flat) => tf.tidy(() => tf.sigmoid(this.hiddenInput(flat))));
   }
 
   /** Free energy F(v) per row, [n]: p(v) = exp(-F(v)) / Z. Numerically stable (softplus). */
-  freeEnergy(v: tf.Tensor2D): tf.Tensor1D {
-    this.assertLive();
-    this.checkData('v', v);
-    return tf.tidy(() => this.freeEnergyUnchecked(v));
+  freeEnergy(v: tf.Tensor): tf.Tensor1D {
+    this.assertAlive();
+    return this.withData('v', v, (flat) => tf.tidy(() => this.freeEnergyUnchecked(flat)));
   }
 
   /**
-   * Mean-field reconstruction of each row of `v` [n, nVisible]: E[v | h = P(h = 1 | v)], [n, nVisible] -- one
-   * deterministic pass v -> P(h|v) -> E[v|h] with no sampling. For a {@link BernoulliRBM} it is
-   * sigmoid(a + P(h|v) W^T) (probabilities in (0, 1)); for a {@link GaussianBernoulliRBM} the conditional mean
-   * a + P(h|v) W^T. `v` must be valid data for the model (width nVisible; binary models: values in [0, 1]).
+   * Mean-field reconstruction of each row of `v`: E[v | h = P(h = 1 | v)], in the shape of `v` ([n, nVisible] or
+   * [n, ...dataShape]) -- one deterministic pass v -> P(h|v) -> E[v|h] with no sampling. For a {@link BernoulliRBM}
+   * it is sigmoid(a + P(h|v) W^T) (probabilities in (0, 1)); for a {@link GaussianBernoulliRBM} the conditional
+   * mean a + P(h|v) W^T. `v` must be valid data for the model (binary models: values in [0, 1]).
    * {@link RBM.reconstructionError} is the mean over rows of sum_i (v_i - reconstruct(v)_i)^2.
    * The caller owns (must dispose) the result.
    *
    * @example
    * const vHat = rbm.reconstruct(x); // [n, nVisible]
    */
-  reconstruct(v: tf.Tensor2D): tf.Tensor2D {
-    this.assertLive();
-    this.checkData('v', v);
-    return tf.tidy(() => this.meanFieldReconstruction(v));
+  reconstruct<T extends tf.Tensor>(v: T): T {
+    this.assertAlive();
+    return this.withData('v', v, (flat) => tf.tidy(() => this.meanFieldReconstruction(flat).reshape(v.shape) as T));
   }
 
   /**
    * Mean squared reconstruction error: mean over rows of sum_i (v_i - E[v_i | h = P(h|v)])^2 (deterministic
    * mean-field pass v -> P(h|v) -> E[v|h], i.e. {@link RBM.reconstruct}). The same quantity `fit` reports per epoch.
    */
-  reconstructionError(v: tf.Tensor2D): number {
-    this.assertLive();
-    this.checkData('v', v);
-    return tf.tidy(() => this.reconstructionSum(v).div(v.shape[0]).dataSync()[0]);
+  reconstructionError(v: tf.Tensor): number {
+    this.assertAlive();
+    return this.withData('v', v, (flat) => tf.tidy(() => this.reconstructionSum(flat).div(flat.shape[0]).dataSync()[0]));
   }
 
   /** E[v | h = P(h|v)], [n, nV] (no input check; call inside a tidy). */
@@ -434,68 +525,118 @@ export abstract class RBM {
   }
 
   /**
-   * Runs `steps` full Gibbs sweeps v -> h -> v from each row of `v` and returns the final visible sample
-   * [n, nVisible] (the caller owns it).
+   * Runs `steps` full Gibbs sweeps v -> h -> v from each row of `v` and returns the final visible sample, in the
+   * shape of `v` ([n, nVisible] or [n, ...dataShape]; the caller owns it).
    */
-  gibbs(v: tf.Tensor2D, steps = 1, opts: RBMGibbsOptions = {}): tf.Tensor2D {
+  gibbs<T extends tf.Tensor>(v: T, steps = 1, opts: RBMGibbsOptions = {}): T {
     assertKnownOptions(`${this.kind}.gibbs`, opts, RBM_GIBBS_OPTION_KEYS);
-    this.assertLive();
-    this.checkData('v', v);
+    this.assertAlive();
     assertPositiveInteger('steps', steps);
     const rng = opts.seed === undefined ? this.rng : new Random(opts.seed);
-    return this.gibbsChain(v, steps, rng, false);
+    return this.withData('v', v, (flat) => {
+      let cur = flat;
+      for (let s = 0; s < steps; s++) {
+        const next = this.gibbsSweep(cur, rng, false);
+        if (cur !== flat) cur.dispose();
+        cur = next;
+      }
+      const out = cur.reshape(v.shape) as T; // a new tensor even when the shape is unchanged
+      cur.dispose();
+      return out;
+    });
   }
 
-  private gibbsChain(v: tf.Tensor2D, steps: number, rng: Random, meanField: boolean): tf.Tensor2D {
-    let cur = v;
-    for (let s = 0; s < steps; s++) {
-      const lastMean = meanField && s === steps - 1;
-      const next = tf.tidy(() => {
-        const h = bernoulli(tf.sigmoid(this.hiddenInput(cur)), rng);
-        return lastMean ? this.visibleMean(h) : this.sampleVisible(h, rng);
-      });
-      if (cur !== v) cur.dispose();
-      cur = next;
+  /** One Gibbs sweep v -> h ~ P(h|v) -> v ~ p(v|h) (with `meanField`, E[v|h] instead of the last sample), [n, nV]. */
+  private gibbsSweep(v: tf.Tensor2D, rng: Random, meanField: boolean): tf.Tensor2D {
+    return tf.tidy(() => {
+      const h = bernoulli(tf.sigmoid(this.hiddenInput(v)), rng);
+      return meanField ? this.visibleMean(h) : this.sampleVisible(h, rng);
+    });
+  }
+
+  /**
+   * `n` samples of the model ("fantasy particles"): `n` independent Gibbs chains run `steps` sweeps (default 1000)
+   * from `init` or from the independent model given by the visible biases, optionally with parallel tempering
+   * (see {@link RBMSampleOptions}). Resolves to `[n, ...dataShape]` (`[n, nVisible]` for a model built with
+   * `nVisible`); the caller owns it. The chains yield to the event loop now and then, so a notebook stays responsive.
+   *
+   * @example
+   * const fantasy = await rbm.sample(16, { steps: 1000, meanField: true, seed: 3 }); // [16, 784]
+   * const further = await rbm.sample(16, { init: fantasy, steps: 100 });              // the same chains, continued
+   */
+  async sample(n: number, opts: RBMSampleOptions = {}): Promise<BatchTensor<S>> {
+    if (opts !== null && typeof opts === 'object' && 'chains' in opts) {
+      throw new TypeError(
+        `${this.kind}.sample takes the number of chains as its first argument, sample(n, { steps, ... }); ` +
+          `got the option chains: ${describeValue((opts as { chains: unknown }).chains)}`,
+      );
     }
-    return cur === v ? v.clone() : cur;
-  }
-
-  /** Samples of the model ("fantasy particles") after `steps` Gibbs sweeps: [chains, nVisible], caller owns. */
-  sample(opts: RBMSampleOptions = {}): tf.Tensor2D {
     assertKnownOptions(`${this.kind}.sample`, opts, RBM_SAMPLE_OPTION_KEYS);
-    this.assertLive();
-    const chains = opts.chains ?? 100;
+    await ready();
+    this.assertAlive();
+    assertPositiveInteger('n', n);
     const steps = opts.steps ?? 1000;
-    assertPositiveInteger('chains', chains);
     assertPositiveInteger('steps', steps);
-    const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
-    let start: tf.Tensor2D;
-    if (opts.init !== undefined) {
-      this.checkData('init', opts.init);
-      if (opts.init.shape[0] !== chains && opts.chains !== undefined) {
-        throw new RangeError(`init must have chains = ${chains} rows; got shape [${opts.init.shape.join(', ')}]`);
-      }
-      start = opts.init;
-    } else start = this.independentVisible(chains, rng);
-    try {
-      if (opts.parallelTempering !== undefined) {
-        return this.temperedChain(start, steps, rng, opts.meanField === true, resolveTemperingBetas(opts.parallelTempering));
-      }
-      return this.gibbsChain(start, steps, rng, opts.meanField === true);
-    } finally {
-      if (start !== opts.init) start.dispose();
+    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    const betas = opts.parallelTempering === undefined ? null : resolveTemperingBetas(opts.parallelTempering);
+    const meanField = opts.meanField ?? false;
+    if (typeof meanField !== 'boolean') throw new TypeError(`meanField must be true or false; got ${describeValue(meanField)}`);
+    const init = opts.init === undefined ? null : this.flatData('init', opts.init);
+    if (init && init.x.shape[0] !== n) {
+      if (init.owned) init.x.dispose();
+      throw new RangeError(`init must have n = ${n} rows; got shape [${opts.init!.shape.join(', ')}]`);
     }
+    const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
+    const start = init ? init.x : this.independentVisible(n, rng); //                                     [n, nV]
+    let out: tf.Tensor2D;
+    try {
+      out = betas ? await this.temperedChain(start, steps, rng, meanField, betas) : await this.gibbsChain(start, steps, rng, meanField);
+    } finally {
+      if (!init || init.owned) start.dispose();
+    }
+    if (this.dataShape.length === 1) return out as BatchTensor<S>;
+    const shaped = out.reshape([n, ...this.dataShape]);
+    out.dispose();
+    return shaped as BatchTensor<S>;
+  }
+
+  /** `steps` Gibbs sweeps from `v` [n, nV] (not disposed), yielding now and then; the last one mean-field if asked. */
+  private async gibbsChain(v: tf.Tensor2D, steps: number, rng: Random, meanField: boolean): Promise<tf.Tensor2D> {
+    let cur = v;
+    let lastYield = Date.now();
+    try {
+      for (let s = 0; s < steps; s++) {
+        const next = this.gibbsSweep(cur, rng, meanField && s === steps - 1);
+        if (cur !== v) cur.dispose();
+        cur = next;
+        if (Date.now() - lastYield > SAMPLE_YIELD_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          this.assertAlive(); // the model may have been disposed meanwhile
+          lastYield = Date.now();
+        }
+      }
+    } catch (e) {
+      if (cur !== v) cur.dispose();
+      throw e;
+    }
+    return cur;
   }
 
   /** Parallel tempering from `v` (copied to every level); returns the beta = 1 level's final state. */
-  private temperedChain(v: tf.Tensor2D, steps: number, rng: Random, meanField: boolean, betas: number[]): tf.Tensor2D {
+  private async temperedChain(v: tf.Tensor2D, steps: number, rng: Random, meanField: boolean, betas: number[]): Promise<tf.Tensor2D> {
     let vs: tf.Tensor2D[] = betas.map(() => v.clone());
     let hs: tf.Tensor2D[] = [];
+    let lastYield = Date.now();
     try {
       for (let s = 0; s < steps; s++) {
         const next = tf.tidy(() => this.temperedSweep(vs, betas, rng, s % 2));
         tf.dispose([...vs, ...hs]);
         ({ vs, hs } = next);
+        if (Date.now() - lastYield > SAMPLE_YIELD_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          this.assertAlive();
+          lastYield = Date.now();
+        }
       }
       return meanField && hs.length > 0 ? tf.tidy(() => this.visibleMean(hs[0])) : vs[0].clone();
     } finally {
@@ -530,7 +671,7 @@ export abstract class RBM {
    * (so `logLikelihood(test)` and `logLikelihood(train)` after one epoch enumerate once).
    */
   logPartition(): number {
-    this.assertLive();
+    this.assertAlive();
     const n = this.enumeratedUnits();
     if (n > MAX_ENUMERATED_UNITS) {
       throw new RangeError(
@@ -579,7 +720,7 @@ export abstract class RBM {
   async logPartitionAIS(opts: AISOptions = {}): Promise<AISResult> {
     assertKnownOptions(`${this.kind}.logPartitionAIS`, opts, AIS_OPTION_KEYS);
     await ready();
-    this.assertLive();
+    this.assertAlive();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
     assertKnownOptions('logPartitionAIS', opts, AIS_OPTION_KEYS);
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
@@ -593,11 +734,8 @@ export abstract class RBM {
   }
 
   /** Visible biases of the AIS base model: from `data`, else the first fit's base rate, else the model's own. */
-  private aisBaseRate(data: tf.Tensor2D | undefined): tf.Tensor1D {
-    if (data !== undefined) {
-      this.checkData('data', data);
-      return this.visibleBiasFromData(data);
-    }
+  private aisBaseRate(data: tf.Tensor | undefined): tf.Tensor1D {
+    if (data !== undefined) return this.withData('data', data, (flat) => this.visibleBiasFromData(flat));
     return this.baseRate ? tf.tensor1d(this.baseRate) : this.a.clone();
   }
 
@@ -623,15 +761,25 @@ export abstract class RBM {
    * a 784-16 Fashion-MNIST RBM, 50 test rows, runs 2 x batches 5, 1000 temperatures: 23 s, and the exact value
    * lay inside [lower, upper] = [exact - 0.70, exact + 2.30] (bench/RESULTS.md).
    *
-   * @param x Data rows [n, nVisible] (e.g. 50-500 test images; the cost grows with n).
+   * @param x Data rows [n, nVisible] or [n, ...dataShape] (e.g. 50-500 test images; the cost grows with n).
    */
-  async logLikelihoodBounds(x: tf.Tensor2D, opts: LogLikelihoodBoundsOptions = {}): Promise<LogLikelihoodBounds> {
-    this.assertLive();
-    this.checkData('x', x);
+  async logLikelihoodBounds(x: tf.Tensor, opts: LogLikelihoodBoundsOptions = {}): Promise<LogLikelihoodBounds> {
+    this.assertAlive();
     assertKnownOptions(`${this.kind}.logLikelihoodBounds`, opts, AIS_OPTION_KEYS);
     await ready();
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
     const o: AISOptions = { ...opts, runs: opts.runs ?? 10, batches: opts.batches ?? 5, betas: opts.betas ?? 'fast' };
+    resolveAISOptions(o, `${this.kind}.logLikelihoodBounds`);
+    const data = this.flatData('x', x);
+    try {
+      return await this.boundsOn(data.x, o);
+    } finally {
+      if (data.owned) data.x.dispose();
+    }
+  }
+
+  /** {@link RBM.logLikelihoodBounds} on checked, flat rows `x` [n, nV] with its options resolved. */
+  private async boundsOn(x: tf.Tensor2D, o: AISOptions): Promise<LogLikelihoodBounds> {
     const { runs, batches, betas } = resolveAISOptions(o, `${this.kind}.logLikelihoodBounds`);
     const rng = o.seed === undefined ? this.rng.fork() : new Random(o.seed);
     const forward = await this.logPartitionAIS({ ...o, seed: rng.fork().seed });
@@ -671,24 +819,25 @@ export abstract class RBM {
    * estimate for large models -- then the result inherits AIS's bias (optimistic: AIS's log Z is biased low) and its
    * error bar is the AIS stderr; {@link RBM.logLikelihoodBounds} gives both sides.
    */
-  logLikelihood(v: tf.Tensor2D, logZ?: number): number {
-    this.assertLive();
-    this.checkData('v', v);
+  logLikelihood(v: tf.Tensor, logZ?: number): number {
+    this.assertAlive();
     if (logZ !== undefined) assertFiniteNumber('logZ', logZ);
-    const z = logZ ?? this.logPartition();
-    const meanNegF = tf.tidy(() => tf.mean(tf.neg(this.freeEnergyUnchecked(v))).dataSync()[0]);
-    return meanNegF - z;
+    return this.withData('v', v, (flat) => {
+      const z = logZ ?? this.logPartition();
+      const meanNegF = tf.tidy(() => tf.mean(tf.neg(this.freeEnergyUnchecked(flat))).dataSync()[0]);
+      return meanNegF - z;
+    });
   }
 
   /** Copies of the parameters as tensors: W [nVisible, nHidden], visibleBias [nVisible], hiddenBias [nHidden]. Caller owns them. */
   getWeights(): RBMWeights {
-    this.assertLive();
+    this.assertAlive();
     return { W: this.W.clone(), visibleBias: this.a.clone(), hiddenBias: this.b.clone() };
   }
 
   /** Sets any of W, visibleBias, hiddenBias (tensors are copied, arrays converted); shapes and finiteness checked. */
   setWeights(w: RBMWeightsInput): void {
-    this.assertLive();
+    this.assertAlive();
     if (w === null || typeof w !== 'object') throw new TypeError(`weights must be an object; got ${describeValue(w)}`);
     const staged: [tf.Variable, tf.Tensor][] = [];
     try {
@@ -713,9 +862,15 @@ export abstract class RBM {
 
   /** Saves the model atomically to the directory `dir` (see lib/checkpoint). */
   async save(dir: string): Promise<void> {
-    this.assertLive();
+    this.assertAlive();
     const tensors: Record<string, tf.Tensor> = { ...this.trainablesForSave() };
-    const config: Record<string, JsonValue> = { nVisible: this.nVisible, nHidden: this.nHidden, seed: this.seed, ...this.extraConfig() };
+    const config: Record<string, JsonValue> = {
+      dataShape: this.dataShape,
+      nVisible: this.nVisible,
+      nHidden: this.nHidden,
+      seed: this.seed,
+      ...this.extraConfig(),
+    };
     if (this.baseRate) tensors.baseRate = tf.tensor1d(this.baseRate);
     try {
       await saveCheckpoint(dir, { kind: this.kind, config, tensors });
@@ -732,39 +887,48 @@ export abstract class RBM {
     return { W: this.W, visibleBias: this.a, hiddenBias: this.b };
   }
 
-  /** Reads a checkpoint of this kind and hands config and tensors to `build` (used by the static `load`s). */
+  /**
+   * Reads a checkpoint of this kind (see {@link Model.loadCheckpointed}): `build` makes the model from the stored
+   * config and its `dataShape` (`[nVisible]` in checkpoints written before models had one), then the weights, the
+   * subclass's extra parameters and the AIS base rate are copied in.
+   */
   protected static async loadWith<T extends RBM>(
     dir: string,
     kind: string,
-    build: (config: Record<string, JsonValue>) => T,
+    build: (config: Record<string, JsonValue>, dataShape: number[]) => T,
   ): Promise<T> {
-    const { config, tensors } = await loadCheckpoint(dir, kind);
-    try {
-      if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new Error(`checkpoint at ${dir} has no model config`);
-      const model = build(config);
-      for (const name of ['W', 'visibleBias', 'hiddenBias']) {
-        if (!tensors[name]) throw new Error(`checkpoint at ${dir} lacks tensor '${name}'`);
-      }
-      model.setWeights(tensors as RBMWeightsInput);
-      model.restoreExtra(tensors, dir);
-      if (tensors.baseRate) model.baseRate = tensors.baseRate.dataSync() as Float32Array;
-      return model;
-    } finally {
-      for (const t of Object.values(tensors)) t.dispose();
-    }
+    return Model.loadCheckpointed(
+      dir,
+      kind,
+      (config) => {
+        if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new Error(`checkpoint at ${dir} has no model config`);
+        const dataShape = Array.isArray(config.dataShape) ? (config.dataShape as number[]) : [config.nVisible as number];
+        return build(config, dataShape);
+      },
+      (model, tensors) => {
+        for (const name of ['W', 'visibleBias', 'hiddenBias']) {
+          if (!tensors[name]) throw new Error(`checkpoint at ${dir} lacks tensor '${name}'`);
+        }
+        model.setWeights(tensors as RBMWeightsInput);
+        model.restoreExtra(tensors, dir);
+        if (tensors.baseRate) model.baseRate = tensors.baseRate.dataSync() as Float32Array;
+      },
+    );
   }
 
-  /** Throws a clear error once the model has been disposed (instead of tfjs' "Tensor is disposed" later). */
-  protected assertLive(): void {
-    if (this.disposed) throw new Error(`this ${this.kind} has been disposed`);
+  /** Every variable that defines the model: W, the visible and hidden biases (and the subclass's own). */
+  protected override variables(): tf.Variable[] {
+    return [this.W, this.a, this.b];
   }
 
-  /** Frees the model's tensors. The model is unusable afterwards. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.training.dispose();
-    for (const v of new Set([this.W, this.a, this.b, ...Object.values(this.trainables())])) v.dispose();
+  /** Frees the weights (the base frees the training state). Copes with a model whose constructor threw part-way. */
+  protected override release(): void {
+    for (const v of [this.W, this.a, this.b]) v?.dispose();
+  }
+
+  /** A one-line summary, e.g. `BernoulliRBM 784-500` or `BernoulliRBM 28x28x1-500` (visible shape - hidden units). */
+  override describe(): string {
+    return `${this.kind} ${this.dataShape.join('x')}-${this.nHidden}`;
   }
 
   // ---- training -----------------------------------------------------------------------------------------------
@@ -773,7 +937,11 @@ export abstract class RBM {
    * Trains by contrastive divergence (CD-k, `persistent: false`, default) or persistent contrastive divergence
    * (PCD-k, `persistent: true`) with plain SGD plus optional momentum and weight decay, through genlab's one
    * training loop (lib/train): seeded shuffling, progress, `onEpoch`, validation, early stopping, and an error if
-   * the weights become NaN or infinite.
+   * the weights become NaN or infinite. The update itself is in contrastive-divergence.ts. `x` is `[n, nVisible]` or
+   * `[n, ...dataShape]`, checked before training (finite; binary units: values in [0, 1]).
+   *
+   * A fit that diverges loses nothing: the weights are put back as they were after the last finite epoch (or before
+   * the fit), the persistent chains and velocities are dropped (the next fit starts new ones), and the error says so.
    *
    * Resuming: a second `fit` continues where the previous one stopped. The epoch numbers go on (a second 5-epoch fit
    * reports epochs 6..10), and the persistent chains (PCD, parallel tempering), the momentum velocities and the
@@ -786,11 +954,10 @@ export abstract class RBM {
    *   `valReconstructionError` with `validation`, and every metric `onEpoch` returned (NaN on epochs where it
    *   returned none).
    */
-  async fit(x: tf.Tensor2D, opts: RBMFitOptions<this> = {}): Promise<History> {
+  async fit(x: tf.Tensor, opts: RBMFitOptions = {}): Promise<History> {
     assertKnownOptions(`${this.kind}.fit`, opts, this.fitOptionKeys());
     await ready();
-    this.assertLive();
-    this.checkData('x', x);
+    this.assertAlive();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
     const epochs = opts.epochs ?? 10;
     const batchSize = opts.batchSize ?? 100;
@@ -813,10 +980,28 @@ export abstract class RBM {
     if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') {
       throw new TypeError(`onEpoch must be a function; got ${describeValue(opts.onEpoch)}`);
     }
-    if (opts.validation !== undefined) this.checkData('validation', opts.validation);
     const { reset } = resolveLoopOptions(`${this.kind}.fit`, opts);
     const tempering = opts.parallelTempering === undefined ? null : resolveTemperingBetas(opts.parallelTempering);
     if (tempering && !persistent) throw new RangeError('parallelTempering needs persistent: true (it replaces the persistent chains)');
+    const run: FitRun = { epochs, batchSize, learningRate, k, persistent, chains, momentum, weightDecay, shuffle, tempering, reset };
+    // The data, checked and flattened to [n, nV] before anything changes (a refused fit leaves the model as it was).
+    const data = this.flatData('x', x);
+    let validation: FlatData | undefined;
+    try {
+      if (opts.validation !== undefined) validation = this.flatData('validation', opts.validation);
+      return await this.fitOn(data.x, validation?.x, opts, run);
+    } catch (e) {
+      this.version++; // a diverged fit put weights back: the cached log Z is stale
+      throw e;
+    } finally {
+      if (data.owned) data.x.dispose();
+      if (validation?.owned) validation.x.dispose();
+    }
+  }
+
+  /** {@link RBM.fit} on checked, flat data `x` [n, nV] with its options resolved in `run`. */
+  private async fitOn(x: tf.Tensor2D, validation: tf.Tensor2D | undefined, opts: RBMFitOptions, run: FitRun): Promise<History> {
+    const { epochs, batchSize, learningRate, k, persistent, chains, momentum, weightDecay, shuffle, tempering, reset } = run;
     const state = this.training;
     if (reset) state.reset();
     const rng = state.generator(opts.seed, () => this.rng.fork());
@@ -882,7 +1067,6 @@ export abstract class RBM {
           return r.meanRecon;
         }
       : undefined;
-    const onEpoch = opts.onEpoch;
     return runEpochs({
       x,
       epochs,
@@ -897,46 +1081,48 @@ export abstract class RBM {
       caller: `${this.kind}.fit`,
       learningRate,
       state,
-      validationData: opts.validation,
-      validate: (v) => ({ reconstructionError: this.reconstructionError(v) }),
+      validationData: validation,
+      validate: (v) => ({ reconstructionError: tf.tidy(() => this.reconstructionSum(v).div(v.shape[0]).dataSync()[0]) }),
       earlyStopping: opts.earlyStopping,
-      parametersFinite: () =>
-        tf.tidy(() => tf.min(tf.stack(Object.values(params).map((p) => tf.all(tf.isFinite(p)).cast('float32')))).dataSync()[0]) === 1,
+      variables: this.variables(), // checked every epoch and put back if the fit diverges
+      parametersFinite: Number.isFinite(this.parameterLimit()) ? () => this.parametersSound() : undefined,
       divergenceAdvice: `Lower learningRate (got ${learningRate}) or momentum (got ${momentum}), or scale the data.`,
-      onEpoch: onEpoch && (async (epoch, logs) => (await onEpoch(epoch, logs, this)) ?? undefined),
+      onEpoch: opts.onEpoch,
     }).finally(() => compiled?.dispose());
   }
 
   /**
-   * One CD-k / PCD-k update on the batch v0 [B, nV] (call inside a tidy). The negative chain starts at v0 (CD) or
-   * at the persistent `chain` [C, nV] (PCD) and runs k sweeps; the parameters move by
-   *   velocity = momentum * velocity + lr * ( <s>_data - <s>_chain - weightDecay * W ),   theta += velocity
-   * where <s> are the sufficient statistics averaged over rows, with P(h|v) in place of h (Rao-Blackwellised).
-   * Returns the chain's final visible state (the new persistent state) and the batch's summed reconstruction error.
-   * With `negativeSample` (parallel tempering), that [C, nV] sample is the negative phase and no chain is run.
+   * One CD-k / PCD-k update on the batch v0 [B, nV] (call inside a tidy): {@link contrastiveDivergence} with noise
+   * drawn from `rng`, its new values assigned, then the model's constraint. The negative chain starts at v0 (CD) or at
+   * the persistent `chain` [C, nV] (PCD); with `negativeSample` (parallel tempering) that [C, nV] sample is the
+   * negative phase and no chain is run. Returns the chain's final visible state (the new persistent state) and the
+   * batch's summed reconstruction error.
    */
   protected trainStep(
     v0: tf.Tensor2D,
     chain: tf.Tensor2D | null,
     params: Record<string, tf.Variable>,
     velocity: Record<string, tf.Variable>,
-    opts: UpdateOptions,
+    opts: CDUpdateOptions,
     rng: Random,
     negativeSample?: tf.Tensor2D,
   ): { chain: tf.Tensor2D; recon: tf.Scalar } {
     const noise: StepNoise = { bernoulli: (p) => bernoulli(p, rng), visible: (h) => this.sampleVisible(h, rng) };
     const rates = (name: string): number => this.learningRateOf(name, opts.learningRate);
-    const r = this.cdUpdate(v0, chain, params, velocity, opts, rates, noise, negativeSample);
+    const r = contrastiveDivergence(this.conditionals(), v0, chain, params, velocity, opts, rates, noise, negativeSample);
     this.applyUpdate(params, velocity, r.next);
     return { chain: r.chain, recon: r.recon };
   }
 
-  /** Assigns the new values from {@link RBM.cdUpdate} and applies the model's constraint. */
+  /** Whether every parameter is at most {@link RBM.parameterLimit} in magnitude (one read). */
+  private parametersSound(): boolean {
+    const largest = tf.tidy(() => tf.max(tf.stack(this.variables().map((v) => tf.max(tf.abs(v))))).dataSync()[0]);
+    return largest <= this.parameterLimit(); // false for NaN too
+  }
+
+  /** Assigns an update's new values (see {@link assignUpdate}) and applies the model's constraint. */
   private applyUpdate(params: Record<string, tf.Variable>, velocity: Record<string, tf.Variable>, next: Record<string, tf.Tensor>): void {
-    for (const [key, value] of Object.entries(next)) {
-      if (key.startsWith(VELOCITY)) velocity[key.slice(VELOCITY.length)].assign(value);
-      else params[key].assign(value);
-    }
+    assignUpdate(params, velocity, next);
     this.constrain();
   }
 
@@ -949,7 +1135,7 @@ export abstract class RBM {
   private compiledTrainStep(
     params: Record<string, tf.Variable>,
     velocity: Record<string, tf.Variable>,
-    opts: UpdateOptions,
+    opts: CDUpdateOptions,
     persistent: boolean,
   ): { run(x: tf.Tensor2D, rows: tf.Tensor1D, chain: tf.Tensor2D | null, rng: Random): { chain: tf.Tensor2D; meanRecon: tf.Tensor }; dispose(): void } {
     const names = Object.keys(params);
@@ -965,7 +1151,7 @@ export abstract class RBM {
         visible: (h) => this.visibleFromNoise(h, rest[next++] as tf.Tensor2D),
       };
       const rates = (name: string): tf.Tensor => rateInputs[names.indexOf(name)];
-      const r = this.cdUpdate(v0, chain, params, velocity, opts, rates, noise);
+      const r = contrastiveDivergence(this.conditionals(), v0, chain, params, velocity, opts, rates, noise);
       keys = Object.keys(r.next);
       const meanRecon = tf.reshape(tf.div(r.recon, v0.shape[0]), [1]); // mean reconstruction error of the batch  [1]
       return [r.chain, meanRecon, ...keys.map((k) => r.next[k])];
@@ -989,91 +1175,16 @@ export abstract class RBM {
       dispose: () => fn.dispose(),
     };
   }
-
-  /**
-   * The CD-k / PCD-k update of {@link RBM.trainStep} without side effects: returns the new values of the parameters
-   * (by name) and, with momentum, of the velocities (`velocity/<name>`), the chain's final state and the batch's
-   * summed reconstruction error. Random numbers come from `noise`; learning rates per parameter from `rate`.
-   */
-  private cdUpdate(
-    v0: tf.Tensor2D,
-    chain: tf.Tensor2D | null,
-    params: Record<string, tf.Variable>,
-    velocity: Record<string, tf.Variable>,
-    opts: UpdateOptions,
-    rate: (name: string) => number | tf.Tensor,
-    noise: StepNoise,
-    negativeSample?: tf.Tensor2D,
-  ): { chain: tf.Tensor2D; recon: tf.Scalar; next: Record<string, tf.Tensor> } {
-    const B = v0.shape[0];
-    const ph0 = tf.sigmoid(this.hiddenInput(v0)); // [B, nH] positive phase
-    let v: tf.Tensor2D;
-    let phk: tf.Tensor2D;
-    if (negativeSample) {
-      v = negativeSample; // [C, nV], already drawn (parallel tempering)
-      phk = tf.sigmoid(this.hiddenInput(v));
-    } else {
-      let h = noise.bernoulli(chain ? tf.sigmoid(this.hiddenInput(chain)) : ph0); // [C, nH]
-      v = chain ?? v0;
-      phk = ph0;
-      for (let s = 0; s < opts.k; s++) {
-        v = noise.visible(h); // [C, nV]
-        phk = tf.sigmoid(this.hiddenInput(v)); // [C, nH]
-        if (s < opts.k - 1) h = noise.bernoulli(phk);
-      }
-    }
-    const C = v.shape[0];
-    const { learningRate: lr, momentum, weightDecay } = opts;
-    const recon = tf.sum(tf.squaredDifference(v0, this.visibleMean(ph0)));
-    // Every statistic from the current parameters, before any of them moves.
-    const pos = this.stats(v0, ph0);
-    const neg = this.stats(v, phk);
-    // W's statistic for both phases as one product over the stacked rows:
-    //   <x h^T>_data - <x h^T>_chain = X^T Y,  X = [x0; xk] [B + C, nV],  Y = [ph0 / B; -phk / C] [B + C, nH].
-    const X = tf.concat([this.weightOperand(v0), this.weightOperand(v)], 0) as tf.Tensor2D;
-    const W = params.W;
-    const next: Record<string, tf.Tensor> = {};
-    if (momentum === 0) {
-      // W <- (1 - lr weightDecay) W + X^T (lr Y): the product accumulates onto W (one pass with native BLAS).
-      const Y = tf.concat([tf.mul(ph0, lr / B), tf.mul(phk, -lr / C)], 0) as tf.Tensor2D;
-      const base = weightDecay > 0 ? tf.mul(W, 1 - lr * weightDecay) : W;
-      next.W = addProduct(base, X, Y, true);
-    } else {
-      // velocity <- momentum velocity + lr (X^T Y - weightDecay W);  W <- W + velocity
-      const Y = tf.concat([tf.div(ph0, B), tf.div(phk, -C)], 0) as tf.Tensor2D;
-      const grad = weightDecay > 0 ? addProduct(tf.mul(W, -weightDecay), X, Y, true) : tf.matMul(X, Y, true, false);
-      const delta = tf.add(tf.mul(velocity.W, momentum), tf.mul(grad, lr));
-      next[`${VELOCITY}W`] = delta;
-      next.W = tf.add(W, delta);
-    }
-    for (const [name, p] of Object.entries(params)) {
-      if (name === 'W') continue;
-      let delta = tf.mul(tf.sub(tf.div(pos[name], B), tf.div(neg[name], C)), rate(name));
-      if (momentum > 0) {
-        delta = tf.add(tf.mul(velocity[name], momentum), delta);
-        next[`${VELOCITY}${name}`] = delta;
-      }
-      next[name] = tf.add(p, delta);
-    }
-    return { chain: v, recon: recon as tf.Scalar, next };
-  }
 }
 
-/** The hyper-parameters of one CD-k / PCD-k update. */
-interface UpdateOptions {
-  learningRate: number;
-  momentum: number;
-  weightDecay: number;
-  k: number;
+/** The resolved settings of one `fit` call. */
+interface FitRun extends CDUpdateOptions {
+  epochs: number;
+  batchSize: number;
+  persistent: boolean;
+  chains: number;
+  shuffle: boolean;
+  /** Inverse temperatures of parallel tempering, or null. */
+  tempering: number[] | null;
+  reset: boolean;
 }
-
-/** Where a CD step's random samples come from: drawn on the spot (trainStep) or from noise handed in (compiled). */
-interface StepNoise {
-  /** A Bernoulli sample of the probabilities `p`. */
-  bernoulli(p: tf.Tensor2D): tf.Tensor2D;
-  /** A sample of the visible units given hidden states `h`. */
-  visible(h: tf.Tensor2D): tf.Tensor2D;
-}
-
-/** Prefix of the velocity entries in an update's new values. */
-const VELOCITY = 'velocity/';

@@ -10,19 +10,29 @@
 import { tf } from '../engine/backend';
 import { uniformArray } from '../engine/kernels';
 import { Random } from '../engine/random';
-import { assertMatrix, describeValue, assertFiniteNumber, assertKnownOptions, optionKeys } from '../core/validate';
+import { describeValue, assertFiniteNumber, assertKnownOptions, optionKeys } from '../core/validate';
+import type { DataChecks } from '../core/data';
+import type { DataShape } from '../core/shapes';
 import { AISTarget } from '../mcmc/ais';
 import { JsonValue } from '../core/checkpoint';
-import { bernoulli, bernoulliFrom, RBM, RBMOptions, RBMStats } from './base';
+import { bernoulli, bernoulliFrom, RBM, RBM_OPTION_KEYS, RBMOptions, RBMStats } from './base';
 
 export { RBM, MAX_ENUMERATED_UNITS } from './base';
-export type { RBMOptions, RBMFitOptions, RBMWeights, RBMWeightsInput, RBMSampleOptions } from './base';
+export type { RBMOptions, RBMFitOptions, RBMEpochLogs, RBMWeights, RBMWeightsInput, RBMSampleOptions } from './base';
 export { aisSchedule } from '../mcmc/ais';
 export type { AISOptions, AISResult, AISSchedulePreset } from '../mcmc/ais';
 export * from './gaussian';
 
 /** Visible-bias initialisation clips pixel means to [EPS, 1 - EPS] before the log-odds: biases stay within +-6.9. */
 export const RBM_LOG_ODDS_EPS = 1e-3;
+
+/**
+ * Largest parameter magnitude a {@link BernoulliRBM} fit accepts: 2^24. The data are in [0, 1] and the gradient is
+ * bounded (|<s>_data - <s>_model| <= 1), so a runaway learning rate (1e30) leaves the weights huge but finite; beyond
+ * 2^24 float32 (24-bit significand) cannot even resolve a change of 1, every learning step is lost, and the fit counts
+ * as diverged (the last sound weights are put back) instead of returning a dead model.
+ */
+export const RBM_MAX_PARAMETER = 2 ** 24;
 
 /** Options of {@link BernoulliRBM.pseudoLogLikelihood}. */
 export interface PseudoLikelihoodOptions {
@@ -38,34 +48,41 @@ export interface PseudoLikelihoodOptions {
 
 const PSEUDO_LIKELIHOOD_OPTION_KEYS = optionKeys<PseudoLikelihoodOptions>({ units: true, seed: true });
 
-/** Every key of {@link RBMOptions}, the options of the {@link BernoulliRBM} constructor. */
-const BERNOULLI_RBM_OPTION_KEYS = optionKeys<RBMOptions>({ nVisible: true, nHidden: true, seed: true, weightStd: true });
-
 /**
- * A Bernoulli-Bernoulli RBM (binary visible and hidden units).
+ * A Bernoulli-Bernoulli RBM (binary visible and hidden units). `S`, the shape of one example, follows from the
+ * options: `[number]` with `nVisible` or `dataShape: [784]` (samples are `tf.Tensor2D`), `[number, number, number]`
+ * with `dataShape: [28, 28, 1]` (samples are `tf.Tensor4D`).
  *
  * @example
  * const rbm = new BernoulliRBM({ nVisible: 784, nHidden: 16, seed: 1 });
  * const hist = await rbm.fit(train, { epochs: 5, batchSize: 100, learningRate: 0.01, k: 1, persistent: true,
- *   onEpoch: (e, m, model) => ({ testLogLikelihood: model.logLikelihood(test) }) });
+ *   onEpoch: () => ({ testLogLikelihood: rbm.logLikelihood(test) }) });
+ * const fantasy = await rbm.sample(16, { steps: 1000, seed: 2 }); // [16, 784]
  */
-export class BernoulliRBM extends RBM {
+export class BernoulliRBM<S extends DataShape = [number]> extends RBM<S> {
   /** 'BernoulliRBM'. */
   readonly kind = 'BernoulliRBM';
 
-  /** See {@link RBMOptions}: nVisible, nHidden, seed, weightStd (default 0.01). */
-  constructor(opts: RBMOptions) {
-    assertKnownOptions('BernoulliRBM', opts, BERNOULLI_RBM_OPTION_KEYS);
+  /** See {@link RBMOptions}: dataShape or nVisible, nHidden, seed, weightStd (default 0.01). */
+  constructor(opts: RBMOptions<S>) {
+    assertKnownOptions('BernoulliRBM', opts, RBM_OPTION_KEYS);
     super(opts);
   }
 
-  /** Loads a model saved with `save(dir)`; refuses corrupted checkpoints and checkpoints of other kinds. */
-  static async load(dir: string): Promise<BernoulliRBM> {
-    return RBM.loadWith(dir, 'BernoulliRBM', (c) => new BernoulliRBM({ nVisible: c.nVisible as number, nHidden: c.nHidden as number, seed: c.seed as number }));
+  /**
+   * Loads a model saved with `save(dir)`; refuses corrupted checkpoints and checkpoints of other kinds. `S` states
+   * the stored model's example shape for the types (e.g. `BernoulliRBM.load<[28, 28, 1]>(dir)`); default `[number]`.
+   */
+  static async load<S extends DataShape = [number]>(dir: string): Promise<BernoulliRBM<S>> {
+    return RBM.loadWith(dir, 'BernoulliRBM', (c, dataShape) => new BernoulliRBM<S>({ dataShape: dataShape as S, nHidden: c.nHidden as number, seed: c.seed as number }));
   }
 
-  protected checkData(name: string, x: unknown): asserts x is tf.Tensor2D {
-    assertMatrix(name, x, { width: this.nVisible, range: [0, 1] });
+  protected dataChecks(): DataChecks {
+    return { range: [0, 1] }; // binary units: data in [0, 1] (fractional values act as probabilities)
+  }
+
+  protected override parameterLimit(): number {
+    return RBM_MAX_PARAMETER;
   }
 
   protected hiddenInput(v: tf.Tensor2D): tf.Tensor2D {
@@ -143,18 +160,22 @@ export class BernoulliRBM extends RBM {
    * Not the log-likelihood: a different objective (neither bound nor estimate of log p(v)). `'all'` is exact; `'one'`
    * is an unbiased but noisy estimate of it (variance from the random unit; no error bar is returned).
    */
-  pseudoLogLikelihood(v: tf.Tensor2D, opts: PseudoLikelihoodOptions = {}): number {
+  pseudoLogLikelihood(v: tf.Tensor, opts: PseudoLikelihoodOptions = {}): number {
     assertKnownOptions('BernoulliRBM.pseudoLogLikelihood', opts, PSEUDO_LIKELIHOOD_OPTION_KEYS);
-    this.assertLive();
-    this.checkData('v', v);
+    this.assertAlive();
     const units = opts.units ?? 'all';
     if (units !== 'all' && units !== 'one') throw new RangeError(`units must be 'all' or 'one'; got ${describeValue(units)}`);
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    return this.withData('v', v, (rows) => this.pseudoLogLikelihoodOf(rows, units, opts.seed));
+  }
+
+  /** {@link BernoulliRBM.pseudoLogLikelihood} of checked rows `v` [n, nV]. */
+  private pseudoLogLikelihoodOf(v: tf.Tensor2D, units: 'all' | 'one', seed: number | undefined): number {
     const n = v.shape[0];
     const nV = this.nVisible;
     const nH = this.nHidden;
     if (units === 'one') {
-      const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
+      const rng = seed === undefined ? this.rng.fork() : new Random(seed);
       const idx = new Int32Array(n).map(() => rng.int(nV));
       return tf.tidy(() => {
         const flip = tf.oneHot(tf.tensor1d(idx, 'int32'), nV).toFloat(); // [n, nV]

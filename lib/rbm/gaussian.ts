@@ -51,26 +51,29 @@
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { assertFiniteNumber, assertKnownOptions, assertMatrix, assertNonNegativeInteger, describeValue, optionKeys } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertNonNegativeInteger, describeValue, optionKeys } from '../core/validate';
+import type { DataChecks } from '../core/data';
+import type { DataShape } from '../core/shapes';
 import { AISTarget } from '../mcmc/ais';
 import { JsonValue } from '../core/checkpoint';
-import { bernoulli, ownedVariable, RBM, RBM_FIT_OPTION_KEYS, RBMFitOptions, RBMOptions, RBMStats, RBMWeights, RBMWeightsInput } from './base';
+import { bernoulli, ownedVariable, RBM, RBM_FIT_OPTION_KEYS, RBM_OPTION_KEYS, RBMFitOptions, RBMOptions, RBMStats, RBMWeights, RBMWeightsInput, resolveVisible } from './base';
 import { History } from '../train/loop';
 
 /** Options of {@link GaussianBernoulliRBM}. */
-export interface GaussianBernoulliRBMOptions extends RBMOptions {
+export interface GaussianBernoulliRBMOptions<S extends DataShape = DataShape> extends RBMOptions<S> {
   /** Standard deviation of the visible units: one number for all, or one per unit. Default 1 (standardised data). */
   sigma?: number | number[];
   /** Learn the log-variances log sigma_i^2 too (clamped to sigma in [1e-3, 1e3]). Default false. */
   learnSigma?: boolean;
 }
 
-const GAUSSIAN_RBM_OPTION_KEYS = optionKeys<GaussianBernoulliRBMOptions>({
-  nVisible: true, nHidden: true, seed: true, weightStd: true, sigma: true, learnSigma: true,
-});
+const GAUSSIAN_RBM_OPTION_KEYS: readonly string[] = [
+  ...RBM_OPTION_KEYS,
+  ...optionKeys<Omit<GaussianBernoulliRBMOptions, keyof RBMOptions>>({ sigma: true, learnSigma: true }),
+];
 
 /** Training options of {@link GaussianBernoulliRBM.fit}: those of every RBM plus how sigma is learned. */
-export interface GaussianRBMFitOptions extends RBMFitOptions<GaussianBernoulliRBM> {
+export interface GaussianRBMFitOptions extends RBMFitOptions {
   /**
    * `learnSigma` models only: step size of z = log sigma^2 (plain SGD with the fit's momentum). Default: the fit's
    * `learningRate`; >= 0 (0 keeps sigma fixed).
@@ -118,8 +121,9 @@ const LOG_VAR_MAX = 2 * Math.log(1e3);
  * @example
  * const rbm = new GaussianBernoulliRBM({ nVisible: 2, nHidden: 8, seed: 0 });
  * await rbm.fit(standardisedData, { epochs: 50, batchSize: 50, learningRate: 0.005, k: 1, persistent: true });
+ * const points = await rbm.sample(500, { steps: 200, seed: 1 }); // [500, 2]
  */
-export class GaussianBernoulliRBM extends RBM {
+export class GaussianBernoulliRBM<S extends DataShape = [number]> extends RBM<S> {
   /** 'GaussianBernoulliRBM'. */
   readonly kind = 'GaussianBernoulliRBM';
   /** Whether `fit` learns sigma. */
@@ -128,7 +132,7 @@ export class GaussianBernoulliRBM extends RBM {
   protected logVar: tf.Variable<tf.Rank.R1>;
 
   /** See {@link GaussianBernoulliRBMOptions}. */
-  constructor(opts: GaussianBernoulliRBMOptions) {
+  constructor(opts: GaussianBernoulliRBMOptions<S>) {
     assertKnownOptions('GaussianBernoulliRBM', opts, GAUSSIAN_RBM_OPTION_KEYS);
     super(GaussianBernoulliRBM.checkOptions(opts));
     const sigma = opts.sigma ?? 1;
@@ -138,26 +142,31 @@ export class GaussianBernoulliRBM extends RBM {
   }
 
   /** Validates the Gaussian options before any tensor is made. */
-  private static checkOptions(opts: GaussianBernoulliRBMOptions): GaussianBernoulliRBMOptions {
+  private static checkOptions<S extends DataShape>(opts: GaussianBernoulliRBMOptions<S>): GaussianBernoulliRBMOptions<S> {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describeValue(opts)}`);
+    const { nVisible } = resolveVisible(opts);
     const sigma = opts.sigma ?? 1;
     const learnSigma = opts.learnSigma ?? false;
     if (typeof learnSigma !== 'boolean') throw new TypeError(`learnSigma must be true or false; got ${describeValue(learnSigma)}`);
     if (typeof sigma === 'number') assertFiniteNumber('sigma', sigma, { min: 0, exclusiveMin: true });
-    else if (Array.isArray(sigma) && sigma.length === opts.nVisible) {
+    else if (Array.isArray(sigma) && sigma.length === nVisible) {
       sigma.forEach((s, i) => assertFiniteNumber(`sigma[${i}]`, s, { min: 0, exclusiveMin: true }));
     } else {
-      throw new RangeError(`sigma must be a positive number or an array of nVisible = ${String(opts.nVisible)} positive numbers; got ${describeValue(sigma)}`);
+      throw new RangeError(`sigma must be a positive number or an array of nVisible = ${nVisible} positive numbers; got ${describeValue(sigma)}`);
     }
     return opts;
   }
 
-  /** Loads a model saved with `save(dir)`. */
-  static async load(dir: string): Promise<GaussianBernoulliRBM> {
+  /**
+   * Loads a model saved with `save(dir)`. `S` states the stored model's example shape for the types (default
+   * `[number]`), as for {@link BernoulliRBM.load}.
+   */
+  static async load<S extends DataShape = [number]>(dir: string): Promise<GaussianBernoulliRBM<S>> {
     return RBM.loadWith(
       dir,
       'GaussianBernoulliRBM',
-      (c) => new GaussianBernoulliRBM({ nVisible: c.nVisible as number, nHidden: c.nHidden as number, seed: c.seed as number, learnSigma: c.learnSigma === true }),
+      (c, dataShape) =>
+        new GaussianBernoulliRBM<S>({ dataShape: dataShape as S, nHidden: c.nHidden as number, seed: c.seed as number, learnSigma: c.learnSigma === true }),
     );
   }
 
@@ -168,8 +177,8 @@ export class GaussianBernoulliRBM extends RBM {
     this.version++;
   }
 
-  protected checkData(name: string, x: unknown): asserts x is tf.Tensor2D {
-    assertMatrix(name, x, { width: this.nVisible });
+  protected dataChecks(): DataChecks {
+    return {}; // real-valued units: any finite values (standardise them first)
   }
 
   /** 1 / sigma^2, [nV]. */
@@ -254,7 +263,7 @@ export class GaussianBernoulliRBM extends RBM {
    * const rbm = new GaussianBernoulliRBM({ nVisible: 2, nHidden: 4, learnSigma: true, seed: 1 });
    * await rbm.fit(x, { epochs: 30, batchSize: 20, learningRate: 0.02, sigmaWarmupEpochs: 10 });
    */
-  override async fit(x: tf.Tensor2D, opts: GaussianRBMFitOptions = {}): Promise<History> {
+  override async fit(x: tf.Tensor, opts: GaussianRBMFitOptions = {}): Promise<History> {
     const { sigmaLearningRate, sigmaWarmupEpochs } = opts; // unknown option names: RBM.fit checks (fitOptionKeys)
     if (sigmaLearningRate !== undefined) assertFiniteNumber('sigmaLearningRate', sigmaLearningRate, { min: 0 });
     if (sigmaWarmupEpochs !== undefined) assertNonNegativeInteger('sigmaWarmupEpochs', sigmaWarmupEpochs);
@@ -381,8 +390,18 @@ export class GaussianBernoulliRBM extends RBM {
     return { learnSigma: this.learnSigma };
   }
 
-  override dispose(): void {
-    super.dispose();
+  /** W, the biases and z = log sigma^2 (which defines the model whether or not it is learned). */
+  protected override variables(): tf.Variable[] {
+    return [...super.variables(), this.logVar];
+  }
+
+  protected override release(): void {
+    super.release();
     this.logVar?.dispose();
+  }
+
+  /** E.g. `GaussianBernoulliRBM 2-4, sigma learned` (or `sigma fixed`). */
+  override describe(): string {
+    return `${super.describe()}, sigma ${this.learnSigma ? 'learned' : 'fixed'}`;
   }
 }
