@@ -10,7 +10,6 @@
  * -[x log x_hat + (1 - x) log(1 - x_hat)], the latter computed from logits (softplus(l) - x l) for stability.
  */
 import { ready, tf } from '../engine/backend';
-import { trackDisposable } from '../engine/scope';
 import { Random } from '../engine/random';
 import {
   assertFiniteNumber,
@@ -22,11 +21,14 @@ import {
   describeValue,
   optionKeys,
 } from '../core/validate';
+import { flattenData, type FlatData } from '../core/data';
+import { resolveDataShape, shapeSize, unflatten } from '../core/data-shape';
+import { Model } from '../core/model';
+import type { BatchTensor, DataShape } from '../core/shapes';
 import { convDecoder, convEncoder, denseDecoder, HiddenActivation } from '../nets/factories';
-import { gradientStep, History, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
-import { TrainingState } from '../train/state';
-import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { networkTensors, restoreModel } from '../core/network-weights';
+import { FitOptions, gradientStep, History, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { JsonValue, saveCheckpoint } from '../core/checkpoint';
+import { networkTensors, networkVariables, restoreNetworks } from '../core/network-weights';
 
 /**
  * Input corruption of a denoising autoencoder (Vincent et al. 2008), applied to the training inputs only: the loss
@@ -38,18 +40,29 @@ import { networkTensors, restoreModel } from '../core/network-weights';
  */
 export type Corruption = { kind: 'gaussian'; std: number } | { kind: 'mask'; rate: number };
 
-/** Options for {@link Autoencoder}. */
-export interface AutoencoderOptions {
+/** Options for {@link Autoencoder}; `S` is the example shape (`[784]`, `[28, 28, 1]`), which types the outputs. */
+export interface AutoencoderOptions<S extends DataShape = DataShape> {
   /**
-   * `'dense'` (default): dense layers `inputDim -> hiddenUnits... -> codeDim` and the mirror image back.
-   * `'conv'`: the Keras lecture's convolutional stack (lib/nets `convEncoder`/`convDecoder`: stride-2 3x3
-   * convolutions with `convFilters`, a dense layer of `convDenseUnits`, the code; transposed convolutions back),
-   * on images of `inputShape`. Data is still passed flat, `[n, h*w*c]` (row-major h, w, c, as loadMnist gives it).
+   * `'dense'` (default): dense layers `D -> hiddenUnits... -> codeDim` and the mirror image back (examples of any
+   * `dataShape` are flattened). `'conv'`: the Keras lecture's convolutional stack (lib/nets `convEncoder`/`convDecoder`:
+   * stride-2 3x3 convolutions with `convFilters`, a dense layer of `convDenseUnits`, the code; transposed
+   * convolutions back), on images of `dataShape` `[height, width, channels]`.
    */
   architecture?: 'dense' | 'conv';
-  /** Input width D (e.g. 784). Integer >= 1. Required for 'dense'; for 'conv' it may be left out (= h*w*c). */
+  /**
+   * Shape of one example: `[D]` (e.g. `[784]`) or `[height, width, channels]` (e.g. `[28, 28, 1]`; a conv
+   * autoencoder needs this, with height and width divisible by 2^convFilters.length). Data may be passed as
+   * `[n, D]` (D the product, row-major h, w, c as loadMnist gives it) or `[n, ...dataShape]`; `reconstruct` and
+   * `decode` return `[n, ...dataShape]`: `tf.Tensor2D` for `[D]`, `tf.Tensor4D` for `[h, w, c]`. Give this or one of
+   * its older names, `inputDim` or `inputShape`.
+   */
+  dataShape?: S;
+  /**
+   * Older name: `inputDim: 784` is `dataShape: [784]` (the outputs are then typed `tf.Tensor`: prefer `dataShape`).
+   * Next to `dataShape` or `inputShape` it must equal their size. Integer >= 1.
+   */
   inputDim?: number;
-  /** Image shape `[height, width, channels]` for `architecture: 'conv'`, e.g. `[28, 28, 1]`; height and width divisible by 2^convFilters.length. */
+  /** Older name of `dataShape` for the images of a conv autoencoder (`architecture: 'conv'` only). */
   inputShape?: [number, number, number];
   /**
    * Hidden widths of the dense encoder, first to last (the decoder mirrors them): `[256]` is the lecture's shallow
@@ -79,8 +92,8 @@ export interface AutoencoderOptions {
 }
 
 const AUTOENCODER_OPTION_KEYS = optionKeys<AutoencoderOptions>({
-  architecture: true, inputDim: true, inputShape: true, hiddenUnits: true, convFilters: true, convDenseUnits: true, corruption: true,
-  codeDim: true, loss: true, linear: true, activation: true, codeActivation: true, seed: true,
+  architecture: true, dataShape: true, inputDim: true, inputShape: true, hiddenUnits: true, convFilters: true, convDenseUnits: true,
+  corruption: true, codeDim: true, loss: true, linear: true, activation: true, codeActivation: true, seed: true,
 });
 
 const CORRUPTION_KEYS = { gaussian: ['kind', 'std'], mask: ['kind', 'rate'] } as const;
@@ -101,8 +114,21 @@ function checkCorruption(c: unknown): Corruption {
   return { kind, rate };
 }
 
-/** Options for {@link Autoencoder.fit} (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
-export interface AutoencoderFitOptions extends LoopFitOptions {
+/** Metrics of one epoch of {@link Autoencoder.fit}. */
+export interface AutoencoderEpochLogs {
+  /** Mean per-element training loss ('mse' or 'bce'). */
+  loss: number;
+  /** Wall seconds of the epoch's training (without validation and callbacks). */
+  seconds: number;
+  /** The loss on `validation` (when given). */
+  valLoss?: number;
+}
+
+/**
+ * Options for {@link Autoencoder.fit}: the loop's (see {@link FitOptions}: `validation`, `onEpoch`, `reset`,
+ * `earlyStopping`, ...) with the autoencoder's defaults.
+ */
+export interface AutoencoderFitOptions extends FitOptions<AutoencoderEpochLogs> {
   /** Passes over the data. Integer >= 1. Default 10. */
   epochs?: number;
   /** Mini-batch size. Integer >= 1. Default 256 (the Keras lecture). */
@@ -111,12 +137,8 @@ export interface AutoencoderFitOptions extends LoopFitOptions {
   learningRate?: number;
   /** Reshuffle every epoch (seeded). Default true. */
   shuffle?: boolean;
-  /** Held-out data `[m, D]`: its loss is reported per epoch as `valLoss`. */
-  validation?: tf.Tensor2D;
-  /** Called after every epoch (awaited if it returns a promise). */
-  onEpoch?: (epoch: number, logs: { loss: number; valLoss?: number }) => void | Promise<void>;
-  /** `'auto'` (default) or `false` (silent). */
-  progress?: 'auto' | false;
+  /** Held-out data, same layout as `x`: its loss is reported per epoch as `valLoss`. */
+  validation?: tf.Tensor;
 }
 
 const AUTOENCODER_FIT_OPTION_KEYS = optionKeys<AutoencoderFitOptions>({
@@ -139,8 +161,7 @@ export interface LinearMaps {
 /** Serializable configuration (what a checkpoint stores): every constructor option, resolved. */
 interface AutoencoderConfig {
   architecture: 'dense' | 'conv';
-  inputDim: number;
-  inputShape: [number, number, number] | null;
+  dataShape: number[];
   hiddenUnits: number[];
   convFilters: number[];
   convDenseUnits: number;
@@ -165,19 +186,26 @@ const AE_DEFAULTS = {
 
 /**
  * An autoencoder, dense or convolutional, plain or denoising, one API for all (fit / encode / decode / reconstruct
- * / save / load; data always flat `[n, D]`):
- * - `new Autoencoder({ inputDim: 784, hiddenUnits: [256], codeDim: 64, loss: 'bce' })`: the lecture's Keras model;
- * - `{ inputDim: 784, codeDim: 10, loss: 'mse', linear: true }`: the one PCA explains;
- * - `{ inputDim: 784, hiddenUnits: [512, 256, 128], codeDim: 16 }`: a stacked (deep) autoencoder, trained end to
+ * / save / load):
+ * - `new Autoencoder({ dataShape: [784], hiddenUnits: [256], codeDim: 64, loss: 'bce' })`: the lecture's Keras model;
+ * - `{ dataShape: [784], codeDim: 10, loss: 'mse', linear: true }`: the one PCA explains;
+ * - `{ dataShape: [784], hiddenUnits: [512, 256, 128], codeDim: 16 }`: a stacked (deep) autoencoder, trained end to
  *   end (not greedily layer by layer);
- * - `{ architecture: 'conv', inputShape: [28, 28, 1], codeDim: 16, loss: 'bce' }`: convolutional;
+ * - `{ architecture: 'conv', dataShape: [28, 28, 1], codeDim: 16, loss: 'bce' }`: convolutional;
  * - any of these with `corruption: { kind: 'gaussian', std: 0.5 }` or `{ kind: 'mask', rate: 0.3 }`: denoising.
+ *
+ * Data are `[n, D]` or `[n, ...dataShape]` tensors ('bce': values in [0, 1]); `reconstruct` and `decode` return
+ * `[n, ...dataShape]`, typed by `S` (`tf.Tensor2D` for `dataShape: [784]`, `tf.Tensor4D` for `[28, 28, 1]`).
  */
-export class Autoencoder {
+export class Autoencoder<S extends DataShape = DataShape> extends Model {
+  readonly kind = 'Autoencoder';
   /** x -> code. */
   readonly encoder: tf.LayersModel;
   /** code -> output logits ('bce') or values ('mse'). */
   readonly decoder: tf.LayersModel;
+  /** Shape of one example, e.g. `[784]` or `[28, 28, 1]`. */
+  readonly dataShape: number[];
+  /** Values per example D (the product of `dataShape`). */
   readonly inputDim: number;
   readonly codeDim: number;
   readonly loss: 'mse' | 'bce';
@@ -190,98 +218,98 @@ export class Autoencoder {
   readonly corruption: Corruption | null;
   private readonly rng: Random;
   private readonly config: AutoencoderConfig;
-  /** What a second `fit` continues from: the epoch counter and the Adam state. */
-  private readonly training = new TrainingState();
-  private disposed = false;
 
-  constructor(opts: AutoencoderOptions) {
-    assertKnownOptions('Autoencoder', opts, AUTOENCODER_OPTION_KEYS);
-    if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
-    const architecture = opts.architecture ?? 'dense';
-    assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
-    let inputShape: [number, number, number] | null = null;
-    let inputDim: number;
-    if (architecture === 'conv') {
-      const sh = opts.inputShape;
-      if (!Array.isArray(sh) || sh.length !== 3) throw new RangeError(`inputShape must be [height, width, channels] for a conv Autoencoder; got ${describeValue(sh)}`);
-      sh.forEach((d, i) => assertPositiveInteger(`inputShape[${i}]`, d));
-      inputShape = [sh[0], sh[1], sh[2]];
-      inputDim = sh[0] * sh[1] * sh[2];
-      if (opts.inputDim !== undefined && opts.inputDim !== inputDim) throw new RangeError(`inputDim must equal h*w*c = ${inputDim} of inputShape; got ${describeValue(opts.inputDim)}`);
-      if (opts.hiddenUnits !== undefined && opts.hiddenUnits.length > 0) throw new RangeError(`hiddenUnits is for architecture 'dense'; a conv Autoencoder takes convFilters and convDenseUnits; got hiddenUnits ${describeValue(opts.hiddenUnits)}`);
-      if (opts.linear) throw new RangeError("linear: true needs architecture 'dense'");
-    } else {
-      if (opts.inputShape !== undefined) throw new RangeError(`inputShape is for architecture 'conv'; got ${describeValue(opts.inputShape)} with a dense Autoencoder`);
-      if (opts.convFilters !== undefined || opts.convDenseUnits !== undefined) throw new RangeError("convFilters and convDenseUnits are for architecture 'conv'");
-      assertPositiveInteger('inputDim', opts.inputDim);
-      inputDim = opts.inputDim;
-    }
-    assertPositiveInteger('codeDim', opts.codeDim);
-    const convFilters = [...(opts.convFilters ?? [32, 64])];
-    const convDenseUnits = opts.convDenseUnits ?? 64;
-    const corruption = opts.corruption === undefined ? null : checkCorruption(opts.corruption);
-    const hidden = opts.hiddenUnits ?? [];
-    const loss = opts.loss ?? 'mse';
-    assertOneOf('loss', loss, ['mse', 'bce'] as const);
-    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
-    const linear = opts.linear ?? false;
-    const activation: HiddenActivation = linear ? 'linear' : opts.activation ?? 'relu';
-    const codeActivation: HiddenActivation = linear ? 'linear' : opts.codeActivation ?? activation;
-    this.rng = new Random(opts.seed);
-    if (architecture === 'conv') {
-      // The lib/nets conv factories the VAE uses, with a single code output: [n, h, w, c] -> [n, k] -> [n, h, w, c].
-      this.encoder = convEncoder({
-        inputShape: inputShape!,
-        latentDim: opts.codeDim,
-        filters: convFilters,
-        denseUnits: convDenseUnits,
-        head: 'code',
-        codeActivation: opts.codeActivation ?? 'linear',
-        seed: this.rng.seedInt(),
-      });
-      this.decoder = convDecoder({ latentDim: opts.codeDim, outputShape: inputShape!, filters: [...convFilters].reverse(), seed: this.rng.seedInt() });
-    } else {
-      // The encoder is a dense stack ending in the code layer: the decoder factory builds exactly that.
-      this.encoder = denseDecoder({
-        latentDim: inputDim,
-        hiddenUnits: hidden,
-        outputDim: opts.codeDim,
+  constructor(opts: AutoencoderOptions<S>) {
+    super();
+    try {
+      assertKnownOptions('Autoencoder', opts, AUTOENCODER_OPTION_KEYS);
+      if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
+      const architecture = opts.architecture ?? 'dense';
+      assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
+      const shape = resolveDataShape(opts);
+      let inputShape: [number, number, number] | null = null;
+      if (architecture === 'conv') {
+        if (!shape || shape.length !== 3) {
+          throw new RangeError(`a conv Autoencoder needs dataShape (or inputShape) [height, width, channels]; got ${shape ? `[${shape.join(', ')}]` : 'undefined'}`);
+        }
+        inputShape = [shape[0], shape[1], shape[2]];
+        if (opts.hiddenUnits !== undefined && opts.hiddenUnits.length > 0) throw new RangeError(`hiddenUnits is for architecture 'dense'; a conv Autoencoder takes convFilters and convDenseUnits; got hiddenUnits ${describeValue(opts.hiddenUnits)}`);
+        if (opts.linear) throw new RangeError("linear: true needs architecture 'dense'");
+      } else {
+        if (opts.inputShape !== undefined) throw new RangeError(`inputShape is for architecture 'conv'; got ${describeValue(opts.inputShape)} with a dense Autoencoder (a dense one takes dataShape)`);
+        if (opts.convFilters !== undefined || opts.convDenseUnits !== undefined) throw new RangeError("convFilters and convDenseUnits are for architecture 'conv'");
+        if (!shape) throw new TypeError('dataShape (or inputDim) must be given: the shape of one example, e.g. [784]');
+      }
+      const inputDim = shapeSize(shape);
+      assertPositiveInteger('codeDim', opts.codeDim);
+      const convFilters = [...(opts.convFilters ?? [32, 64])];
+      const convDenseUnits = opts.convDenseUnits ?? 64;
+      const corruption = opts.corruption === undefined ? null : checkCorruption(opts.corruption);
+      const hidden = opts.hiddenUnits ?? [];
+      const loss = opts.loss ?? 'mse';
+      assertOneOf('loss', loss, ['mse', 'bce'] as const);
+      if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+      const linear = opts.linear ?? false;
+      const activation: HiddenActivation = linear ? 'linear' : opts.activation ?? 'relu';
+      const codeActivation: HiddenActivation = linear ? 'linear' : opts.codeActivation ?? activation;
+      this.rng = new Random(opts.seed);
+      if (inputShape) {
+        // The lib/nets conv factories the VAE uses, with a single code output: [n, h, w, c] -> [n, k] -> [n, h, w, c].
+        this.encoder = convEncoder({
+          inputShape,
+          latentDim: opts.codeDim,
+          filters: convFilters,
+          denseUnits: convDenseUnits,
+          head: 'code',
+          codeActivation: opts.codeActivation ?? 'linear',
+          seed: this.rng.seedInt(),
+        });
+        this.decoder = convDecoder({ latentDim: opts.codeDim, outputShape: inputShape, filters: [...convFilters].reverse(), seed: this.rng.seedInt() });
+      } else {
+        // The encoder is a dense stack ending in the code layer: the decoder factory builds exactly that.
+        this.encoder = denseDecoder({
+          latentDim: inputDim,
+          hiddenUnits: hidden,
+          outputDim: opts.codeDim,
+          activation,
+          outputActivation: codeActivation,
+          seed: this.rng.seedInt(),
+        });
+        this.decoder = denseDecoder({
+          latentDim: opts.codeDim,
+          hiddenUnits: [...hidden].reverse(),
+          outputDim: inputDim,
+          activation,
+          seed: this.rng.seedInt(),
+        });
+      }
+      // Every option resolved (hiddenUnits checked by the factories above): what save() writes.
+      this.config = {
+        architecture,
+        dataShape: [...shape],
+        hiddenUnits: [...hidden],
+        convFilters,
+        convDenseUnits,
+        corruption,
+        codeDim: opts.codeDim,
+        loss,
+        linear,
         activation,
-        outputActivation: codeActivation,
-        seed: this.rng.seedInt(),
-      });
-      this.decoder = denseDecoder({
-        latentDim: opts.codeDim,
-        hiddenUnits: [...hidden].reverse(),
-        outputDim: inputDim,
-        activation,
-        seed: this.rng.seedInt(),
-      });
+        codeActivation: architecture === 'conv' ? opts.codeActivation ?? 'linear' : codeActivation,
+        seed: this.rng.seed,
+      };
+      this.architecture = architecture;
+      this.dataShape = [...shape];
+      this.inputShape = inputShape;
+      this.corruption = corruption;
+      this.inputDim = inputDim;
+      this.codeDim = opts.codeDim;
+      this.loss = loss;
+      this.linear = linear;
+    } catch (e) {
+      this.dispose(); // frees a network built before the error
+      throw e;
     }
-    // Every option resolved (hiddenUnits checked by the factories above): what save() writes.
-    this.config = {
-      architecture,
-      inputDim,
-      inputShape,
-      hiddenUnits: [...hidden],
-      convFilters,
-      convDenseUnits,
-      corruption,
-      codeDim: opts.codeDim,
-      loss,
-      linear,
-      activation,
-      codeActivation: architecture === 'conv' ? opts.codeActivation ?? 'linear' : codeActivation,
-      seed: this.rng.seed,
-    };
-    this.architecture = architecture;
-    this.inputShape = inputShape;
-    this.corruption = corruption;
-    this.inputDim = inputDim;
-    this.codeDim = opts.codeDim;
-    this.loss = loss;
-    this.linear = linear;
-    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   /**
@@ -289,70 +317,91 @@ export class Autoencoder {
    *
    * Resuming: a second `fit` continues where the previous one stopped -- epoch numbers go on (6..10 after 5) and
    * the Adam moments carry over (while the learning rate is unchanged); with the same options, fit(2 epochs) then
-   * fit(3) equals fit(5). `reset: true` starts afresh (new Adam state, epoch counter 0; the weights are kept).
+   * fit(3) equals fit(5). `reset: true` starts afresh (new Adam state, epoch counter 0; the weights are kept). A fit
+   * that diverges (NaN or infinite loss or weights) throws and leaves the weights as after its last finite epoch.
+   * @param x Training data `[n, D]` or `[n, ...dataShape]`, finite ('bce': in [0, 1]).
    * @returns The {@link History}: `epoch`, `seconds`, `loss`, and `valLoss` with `validation`.
    */
-  async fit(x: tf.Tensor2D, opts: AutoencoderFitOptions = {}): Promise<History> {
+  async fit(x: tf.Tensor, opts: AutoencoderFitOptions = {}): Promise<History> {
     assertKnownOptions('Autoencoder.fit', opts, AUTOENCODER_FIT_OPTION_KEYS);
     await ready();
     this.assertAlive();
     const { epochs, batchSize, learningRate } = resolveFitOptions(opts, AE_DEFAULTS);
     const { reset } = resolveLoopOptions('Autoencoder.fit', opts);
-    this.checkData('x', x, true);
-    if (opts.validation !== undefined) this.checkData('validation', opts.validation, true);
-    if (reset) this.training.reset();
-    const optimizer = this.training.adam(learningRate, AE_DEFAULTS.adamEpsilon);
-    const vars = trainableVariables(this.encoder, this.decoder);
-    return runEpochs({
-      x,
-      epochs,
-      batchSize,
-      shuffle: opts.shuffle !== false,
-      rng: this.rng,
-      title: `${this.corruption ? 'Denoising autoencoder' : 'Autoencoder'} ${this.describe()}`,
-      progress: opts.progress ?? 'auto',
-      metricNames: ['loss'],
-      caller: 'Autoencoder.fit',
-      learningRate,
-      step: (xb) =>
-        gradientStep(optimizer, vars, () => {
-          const loss = this.lossT(xb, true, this.corruption !== null);
-          return [loss, loss.reshape([1])];
-        }),
-      validationData: opts.validation,
-      validate: (v) => ({ loss: this.meanLoss(v) }),
-      earlyStopping: opts.earlyStopping,
-      state: this.training,
-      onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
-    });
+    const data = this.flat('x', x, true);
+    let val: FlatData | null = null;
+    try {
+      if (opts.validation !== undefined) val = this.flat('validation', opts.validation, true);
+      if (reset) this.training.reset();
+      const optimizer = this.training.adam(learningRate, AE_DEFAULTS.adamEpsilon);
+      const vars = trainableVariables(this.encoder, this.decoder);
+      return await runEpochs({
+        x: data.x,
+        epochs,
+        batchSize,
+        shuffle: opts.shuffle !== false,
+        rng: this.rng,
+        title: `${this.corruption ? 'Denoising autoencoder' : 'Autoencoder'} ${this.describe()}`,
+        progress: opts.progress ?? 'auto',
+        metricNames: ['loss'],
+        caller: 'Autoencoder.fit',
+        learningRate,
+        step: (xb) =>
+          gradientStep(optimizer, vars, () => {
+            const loss = this.lossT(xb, true, this.corruption !== null);
+            return [loss, loss.reshape([1])];
+          }),
+        validationData: val?.x,
+        validate: (v) => ({ loss: this.meanLoss(v) }),
+        earlyStopping: opts.earlyStopping,
+        state: this.training,
+        variables: this.variables(),
+        onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Record<string, number> | Promise<void | Record<string, number>>) | undefined,
+      });
+    } finally {
+      if (data.owned) data.x.dispose();
+      if (val?.owned) val.x.dispose();
+    }
   }
 
-  /** The codes `[n, codeDim]` of `x` `[n, D]` (caller disposes). */
-  encode(x: tf.Tensor2D): tf.Tensor2D {
+  /** The codes `[n, codeDim]` of `x` (`[n, D]` or `[n, ...dataShape]`; caller disposes). */
+  encode(x: tf.Tensor): tf.Tensor2D {
     this.assertAlive();
-    this.checkData('x', x, false);
-    return tf.tidy(() => this.encodeT(x, false));
+    const data = this.flat('x', x, false);
+    try {
+      return tf.tidy(() => this.encodeT(data.x, false));
+    } finally {
+      if (data.owned) data.x.dispose();
+    }
   }
 
-  /** The reconstructions `[n, D]` of codes `[n, codeDim]` (sigmoid applied for 'bce'). */
-  decode(code: tf.Tensor2D): tf.Tensor2D {
+  /** The reconstructions `[n, ...dataShape]` of codes `[n, codeDim]` (sigmoid applied for 'bce'; caller disposes). */
+  decode(code: tf.Tensor2D): BatchTensor<S> {
     this.assertAlive();
     assertMatrix('code', code, { width: this.codeDim, checkFinite: false });
-    return tf.tidy(() => this.outputOf(this.decodeT(code, false)));
+    return tf.tidy(() => unflatten(this.outputOf(this.decodeT(code, false)), this.dataShape) as BatchTensor<S>);
   }
 
-  /** decode(encode(x)). */
-  reconstruct(x: tf.Tensor2D): tf.Tensor2D {
+  /** decode(encode(x)): `[n, ...dataShape]` for `x` `[n, D]` or `[n, ...dataShape]` (caller disposes). */
+  reconstruct(x: tf.Tensor): BatchTensor<S> {
     this.assertAlive();
-    this.checkData('x', x, false);
-    return tf.tidy(() => this.outputOf(this.decodeT(this.encodeT(x, false), false)));
+    const data = this.flat('x', x, false);
+    try {
+      return tf.tidy(() => unflatten(this.outputOf(this.decodeT(this.encodeT(data.x, false), false)), this.dataShape) as BatchTensor<S>);
+    } finally {
+      if (data.owned) data.x.dispose();
+    }
   }
 
   /** The mean per-element loss on `x` (the quantity `fit` reports). Synchronous, like the RBMs'. */
-  reconstructionError(x: tf.Tensor2D): number {
+  reconstructionError(x: tf.Tensor): number {
     this.assertAlive();
-    this.checkData('x', x, true);
-    return this.meanLoss(x);
+    const data = this.flat('x', x, true);
+    try {
+      return this.meanLoss(data.x);
+    } finally {
+      if (data.owned) data.x.dispose();
+    }
   }
 
   /**
@@ -385,7 +434,7 @@ export class Autoencoder {
     const noise = this.corruption === null ? '' : this.corruption.kind === 'gaussian' ? `, gaussian noise ${this.corruption.std}` : `, mask ${this.corruption.rate}`;
     if (this.architecture === 'conv') {
       const c = this.config;
-      return `conv ${c.inputShape!.join('x')} [${c.convFilters.join(',')}]-${c.convDenseUnits}-${this.codeDim} ${this.loss}${noise}`;
+      return `conv ${c.dataShape.join('x')} [${c.convFilters.join(',')}]-${c.convDenseUnits}-${this.codeDim} ${this.loss}${noise}`;
     }
     return this.describeDense() + noise;
   }
@@ -398,10 +447,10 @@ export class Autoencoder {
   /**
    * Saves the model to the directory `dir` (created if missing) atomically, through lib/core/checkpoint.ts: a crash
    * mid-save leaves the previous checkpoint there loadable, and {@link Autoencoder.load} refuses a corrupted or
-   * truncated one. Stored: the configuration (architecture, inputDim, inputShape, hiddenUnits, convFilters,
-   * convDenseUnits, corruption, codeDim, loss, linear, activation, codeActivation, seed) as JSON and the encoder's and decoder's weights in layer order. NOT stored: the Adam
-   * optimiser state -- `fit` after `load` starts a fresh Adam (moments at zero), and the shuffling generator
-   * restarts from the seed.
+   * truncated one. Stored: the configuration (architecture, dataShape, hiddenUnits, convFilters, convDenseUnits,
+   * corruption, codeDim, loss, linear, activation, codeActivation, seed) as JSON and the encoder's and decoder's
+   * weights in layer order. NOT stored: the Adam optimiser state -- `fit` after `load` starts a fresh Adam (moments
+   * at zero), and the shuffling generator restarts from the seed.
    *
    * @example
    * await ae.save('models/ae');
@@ -413,9 +462,9 @@ export class Autoencoder {
     const c = this.config;
     const config = {
       ...c,
+      dataShape: [...c.dataShape],
       hiddenUnits: [...c.hiddenUnits],
       convFilters: [...c.convFilters],
-      inputShape: c.inputShape ? [...c.inputShape] : null,
       corruption: c.corruption ? { ...c.corruption } : null,
     } as unknown as { [key: string]: JsonValue };
     await saveCheckpoint(dir, { kind: AE_KIND, config, tensors });
@@ -428,39 +477,51 @@ export class Autoencoder {
    * backend) and can be trained further with `fit` (with a fresh optimiser: see {@link Autoencoder.save}).
    */
   static async load(dir: string): Promise<Autoencoder> {
-    const ck = await loadCheckpoint(dir, AE_KIND);
-    try {
-      const c = ck.config;
-      if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new Error(`checkpoint at ${dir} has no Autoencoder config`);
-      const cfg = c as unknown as AutoencoderConfig;
-      // The constructor validates every field again (a hand-edited config is refused with the field's name).
-      // Checkpoints written before the conv and denoising options lack those fields: a dense, plain model.
-      const conv = cfg.architecture === 'conv';
-      const ae = new Autoencoder({
-        architecture: conv ? 'conv' : 'dense',
-        inputDim: cfg.inputDim,
-        ...(conv ? { inputShape: cfg.inputShape!, convFilters: cfg.convFilters, convDenseUnits: cfg.convDenseUnits } : { hiddenUnits: cfg.hiddenUnits }),
-        ...(cfg.corruption ? { corruption: cfg.corruption } : {}),
-        codeDim: cfg.codeDim,
-        loss: cfg.loss,
-        linear: cfg.linear,
-        activation: cfg.activation,
-        codeActivation: cfg.codeActivation,
-        seed: cfg.seed,
-      });
-      return restoreModel(dir, ck.tensors, ae);
-    } finally {
-      for (const t of Object.values(ck.tensors)) t.dispose();
-    }
+    return Autoencoder.loadCheckpointed(
+      dir,
+      AE_KIND,
+      (c) => {
+        if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new Error(`checkpoint at ${dir} has no Autoencoder config`);
+        // The constructor validates every field again (a hand-edited config is refused with the field's name).
+        // Checkpoints written before dataShape hold inputDim (and inputShape for conv); before the conv and
+        // denoising options, neither architecture nor corruption: a dense, plain model.
+        const cfg = c as unknown as AutoencoderConfig & { inputDim?: number; inputShape?: [number, number, number] | null };
+        const conv = cfg.architecture === 'conv';
+        return new Autoencoder({
+          architecture: conv ? 'conv' : 'dense',
+          dataShape: cfg.dataShape ?? cfg.inputShape ?? (cfg.inputDim === undefined ? undefined : [cfg.inputDim]),
+          ...(conv ? { convFilters: cfg.convFilters, convDenseUnits: cfg.convDenseUnits } : { hiddenUnits: cfg.hiddenUnits }),
+          ...(cfg.corruption ? { corruption: cfg.corruption } : {}),
+          codeDim: cfg.codeDim,
+          loss: cfg.loss,
+          linear: cfg.linear,
+          activation: cfg.activation,
+          codeActivation: cfg.codeActivation,
+          seed: cfg.seed,
+        });
+      },
+      (ae, tensors) => restoreNetworks(dir, tensors, { encoder: ae.encoder, decoder: ae.decoder }),
+    );
   }
 
-  /** Frees the weights and optimiser state. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.training.dispose();
-    this.encoder.dispose();
-    this.decoder.dispose();
+  /** Every weight of the encoder and the decoder (what a diverged `fit` puts back). */
+  protected variables(): tf.Variable[] {
+    return networkVariables(this.encoder, this.decoder);
+  }
+
+  /** Frees the networks (either may be missing when the constructor failed). */
+  protected release(): void {
+    (this.encoder as tf.LayersModel | undefined)?.dispose();
+    (this.decoder as tf.LayersModel | undefined)?.dispose();
+  }
+
+  /** Checks data (shape; with `full` also finite, and in [0, 1] for 'bce') and returns it flat `[n, D]`. */
+  private flat(name: string, x: unknown, full: boolean): FlatData {
+    return flattenData(name, x, this.dataShape, {
+      finite: full,
+      range: full && this.loss === 'bce' ? [0, 1] : undefined,
+      rangeHint: "loss 'bce' takes data in [0, 1]; use loss 'mse' for other data",
+    });
   }
 
   /** Codes `[n, k]` of flat inputs `[n, D]` (reshaped to images for conv; inside a tidy). */
@@ -503,17 +564,5 @@ export class Autoencoder {
 
   private outputOf(out: tf.Tensor2D): tf.Tensor2D {
     return this.loss === 'bce' ? (tf.sigmoid(out) as tf.Tensor2D) : out;
-  }
-
-  private checkData(name: string, x: unknown, full: boolean): asserts x is tf.Tensor2D {
-    assertMatrix(name, x, {
-      width: this.inputDim,
-      checkFinite: full,
-      range: full && this.loss === 'bce' ? [0, 1] : undefined,
-    });
-  }
-
-  private assertAlive(): void {
-    if (this.disposed) throw new Error('this Autoencoder has been disposed');
   }
 }
