@@ -196,8 +196,8 @@ async function convVae(x: tf.Tensor2D, epochs: number, seed: number): Promise<Ep
 async function libraryVae(kind: 'dense' | 'conv', x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochTimes> {
   const model =
     kind === 'dense'
-      ? new VAE({ inputDim: x.shape[1], hiddenUnits: [512, 512], latentDim: 20, seed })
-      : new VAE({ architecture: 'conv', inputShape: [28, 28, 1], latentDim: 2, seed });
+      ? new VAE({ dataShape: [x.shape[1]], hiddenUnits: [512, 512], latentDim: 20, seed })
+      : new VAE({ architecture: 'conv', dataShape: [28, 28, 1], latentDim: 2, seed });
   try {
     const r = await timeEpochs(epochs, async () => {
       const h = await model.fit(x, { epochs: 1, batchSize: 128, learningRate: 1e-3, progress: false });

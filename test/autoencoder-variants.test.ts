@@ -99,15 +99,18 @@ test('corruption and architecture options are checked, naming the field and valu
   for (const [corruption, re] of bad) {
     assert.throws(() => new Autoencoder({ inputDim: 4, codeDim: 2, corruption: corruption as Corruption }), re);
   }
-  assert.throws(() => new Autoencoder({ architecture: 'conv', codeDim: 2 }), /inputShape must be \[height, width, channels\]/);
-  assert.throws(() => new Autoencoder({ architecture: 'conv', inputShape: [28, 28, 1], inputDim: 100, codeDim: 2 }), /inputDim must equal h\*w\*c = 784/);
+  assert.throws(() => new Autoencoder({ architecture: 'conv', codeDim: 2 }), /a conv Autoencoder needs dataShape \(or inputShape\) \[height, width, channels\]/);
+  assert.throws(() => new Autoencoder({ architecture: 'conv', dataShape: [64], codeDim: 2 }), /a conv Autoencoder needs dataShape .*; got \[64\]/);
+  assert.throws(() => new Autoencoder({ architecture: 'conv', inputShape: [28, 28, 1], inputDim: 100, codeDim: 2 }), /inputDim must equal the size of inputShape \[28, 28, 1\], 784; got 100/);
+  assert.throws(() => new Autoencoder({ architecture: 'conv', dataShape: [8, 8, 1], inputShape: [8, 8, 2], codeDim: 2 }), /dataShape \[8, 8, 1\] and inputShape \[8, 8, 2\] disagree/);
+  assert.throws(() => new Autoencoder({ codeDim: 2 }), /dataShape \(or inputDim\) must be given/);
   assert.throws(() => new Autoencoder({ architecture: 'conv', inputShape: [6, 6, 1], codeDim: 2 }), /divisible by 4/);
   assert.throws(() => new Autoencoder({ architecture: 'conv', inputShape: [8, 8, 1], hiddenUnits: [4], codeDim: 2 }), /hiddenUnits is for architecture 'dense'/);
   assert.throws(() => new Autoencoder({ inputDim: 4, inputShape: [2, 2, 1], codeDim: 2 }), /inputShape is for architecture 'conv'/);
   assert.throws(() => new Autoencoder({ architecture: 'cnn' as 'conv', inputShape: [8, 8, 1], codeDim: 2 }), /architecture/);
 });
 
-test('conv autoencoder: flat data in and out, code shape, training lowers the loss, save / load round-trips every option', async () => {
+test('conv autoencoder: flat or image data in, images out, code shape, training lowers the loss, save / load round-trips every option', async () => {
   await ready();
   const rng = new Random(2);
   const x = tf.tensor2d(rng.uniformArray(32 * 64), [32, 64]);
@@ -116,7 +119,7 @@ test('conv autoencoder: flat data in and out, code shape, training lowers the lo
     await assertNoLeak(async () => {
       const ae = new Autoencoder({
         architecture: 'conv',
-        inputShape: [8, 8, 1],
+        dataShape: [8, 8, 1],
         convFilters: [4, 8],
         convDenseUnits: 12,
         codeDim: 3,
@@ -126,15 +129,21 @@ test('conv autoencoder: flat data in and out, code shape, training lowers the lo
       });
       assert.equal(ae.inputDim, 64);
       assert.deepEqual(ae.inputShape, [8, 8, 1]);
+      assert.deepEqual(ae.dataShape, [8, 8, 1]);
       assert.equal(ae.describe(), 'conv 8x8x1 [4,8]-12-3 bce, gaussian noise 0.2');
       const h = await ae.fit(x, { epochs: 5, batchSize: 8, learningRate: 1e-2, progress: false });
       assert.ok(h.loss[4] < h.loss[0], `conv loss fell: ${h.loss.join(', ')}`);
       const code = ae.encode(x);
       assert.deepEqual(code.shape, [32, 3]);
       const dec = ae.decode(code);
-      assert.deepEqual(dec.shape, [32, 64]);
+      assert.deepEqual(dec.shape, [32, 8, 8, 1]);
       const rec = ae.reconstruct(x);
-      assert.deepEqual(rec.shape, [32, 64]);
+      assert.deepEqual(rec.shape, [32, 8, 8, 1]);
+      const images = x.reshape([32, 8, 8, 1]);
+      const recImages = ae.reconstruct(images);
+      assert.deepEqual(Array.from(recImages.dataSync()), Array.from(rec.dataSync()), 'flat and image input give the same reconstructions');
+      assert.equal(ae.reconstructionError(images), ae.reconstructionError(x));
+      tf.dispose([images, recImages]);
       const r = rec.dataSync();
       assert.ok(r.every((v) => v > 0 && v < 1), 'bce outputs are sigmoids');
       await ae.save(dir);

@@ -188,7 +188,7 @@ test('VAE: the compiled step gives the op-by-op run, with the KL weight changing
     const rng = new Random(5);
     const x = tf.tidy(() => tf.cast(tf.less(tf.tensor2d(rng.uniformArray(90 * 16), [90, 16]), 0.4), 'float32') as tf.Tensor2D);
     const run = async () => {
-      const m = new VAE({ inputDim: 16, hiddenUnits: [12], latentDim: 3, seed: 4 });
+      const m = new VAE({ dataShape: [16], hiddenUnits: [12], latentDim: 3, seed: 4 });
       try {
         const h = await m.fit(x, { epochs: 3, batchSize: 32, learningRate: 1e-2, klWarmup: 2, progress: false });
         return { h, w: (m.encoder.getWeights()[0].dataSync() as Float32Array).slice() };

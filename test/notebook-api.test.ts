@@ -13,7 +13,8 @@ import { Random } from '../lib/engine/random';
 import { gibbsBivariateGaussian, gibbsSampler, metropolisHastings } from '../lib/mcmc/samplers';
 import { isingAutoAlgorithm, onsagerEnergy, onsagerMagnetization, onsagerSolution, onsagerSpecificHeat } from '../lib/mcmc/ising';
 import { BernoulliRBM } from '../lib/rbm/bernoulli';
-import { Autoencoder, principalAngles } from '../lib/autoencoder/autoencoder';
+import { Autoencoder } from '../lib/autoencoder/autoencoder';
+import { principalAngles } from '../lib/autoencoder/pca';
 import { VAE } from '../lib/vae/vae';
 import { GAN } from '../lib/gan';
 import { DDPM } from '../lib/diffusion';
@@ -121,20 +122,27 @@ test('linearMaps gives plain arrays; principalAngles takes arrays; reconstructio
   }
 });
 
-test('VAE.reconstruct is typed by its input: Tensor2D in, Tensor2D out; Tensor4D in, Tensor4D out', async () => {
+test('VAE and Autoencoder outputs are typed by dataShape: [D] gives Tensor2D, [h, w, c] Tensor4D, whatever the input layout', async () => {
   await ready();
-  const conv = new VAE({ inputShape: [8, 8, 1], architecture: 'conv', latentDim: 2, seed: 3, convFilters: [2, 2], convDenseUnits: 3 });
+  const conv = new VAE({ dataShape: [8, 8, 1], architecture: 'conv', latentDim: 2, seed: 3, convFilters: [2, 2], convDenseUnits: 3 });
+  const dense = new VAE({ dataShape: [64], hiddenUnits: [4], latentDim: 2, seed: 3 });
+  const ae = new Autoencoder({ dataShape: [8, 8, 1], architecture: 'conv', convFilters: [2, 2], convDenseUnits: 3, codeDim: 2, seed: 3 });
   const x4: tf.Tensor4D = tf.zeros([2, 8, 8, 1]);
   const x2: tf.Tensor2D = tf.zeros([2, 64]);
   try {
     const r4: tf.Tensor4D = conv.reconstruct(x4); // compiles without a cast
-    const r2: tf.Tensor2D = conv.reconstruct(x2);
-    assert.deepEqual(r4.shape, [2, 8, 8, 1]);
-    assert.deepEqual(r2.shape, [2, 64]);
-    tf.dispose([r4, r2]);
+    const r4flat: tf.Tensor4D = conv.reconstruct(x2);
+    const s4: tf.Tensor4D = await conv.sample(2, { seed: 1 });
+    const s2: tf.Tensor2D = await dense.sample(2, { seed: 1 });
+    const d2: tf.Tensor2D = dense.decode([[0, 0]]);
+    const a4: tf.Tensor4D = ae.reconstruct(x2);
+    const rows: number[][] = s2.arraySync(); // no `as number[][]`
+    assert.deepEqual([r4.shape, r4flat.shape, s4.shape, s2.shape, d2.shape, a4.shape], [[2, 8, 8, 1], [2, 8, 8, 1], [2, 8, 8, 1], [2, 64], [1, 64], [2, 8, 8, 1]]);
+    assert.equal(rows.length, 2);
+    tf.dispose([r4, r4flat, s4, s2, d2, a4]);
   } finally {
     tf.dispose([x4, x2]);
-    conv.dispose();
+    [conv, dense, ae].forEach((m) => m.dispose());
   }
 });
 

@@ -15,7 +15,8 @@ import { BernoulliRBM } from '../lib/rbm/bernoulli';
 import { GaussianBernoulliRBM } from '../lib/rbm/gaussian';
 import { VAE, latentGridPoints } from '../lib/vae/vae';
 import { jsDivergence, klDivergence } from '../lib/vae/kl';
-import { Autoencoder, pca } from '../lib/autoencoder/autoencoder';
+import { Autoencoder } from '../lib/autoencoder/autoencoder';
+import { pca } from '../lib/autoencoder/pca';
 import { embedding } from '../lib/embed/embedding';
 import { bivariateGaussianSamples, gibbsBivariateGaussian, gibbsSampler, metropolisHastings } from '../lib/mcmc/samplers';
 import {

@@ -198,36 +198,37 @@ test('Bernoulli likelihood is exact and numerically stable for binary data (larg
   }
 });
 
-test('shapes for every architecture: dense Bernoulli, dense Gaussian, conv (flat and image input)', async () => {
+test('shapes for every architecture: dense Bernoulli, dense Gaussian, conv (flat and image input); outputs in dataShape', async () => {
   await ready();
   const rng = new Random(4);
-  const dense = new VAE({ inputDim: 12, hiddenUnits: [8, 6], latentDim: 3, likelihood: 'bernoulli', seed: 1 });
-  const gauss = new VAE({ inputDim: 12, hiddenUnits: [8], latentDim: 2, likelihood: 'gaussian', sigma: 0.3, seed: 2 });
-  const conv = new VAE({ inputShape: [8, 8, 1], architecture: 'conv', latentDim: 2, likelihood: 'bernoulli', seed: 3, convFilters: [4, 8], convDenseUnits: 5 });
+  const dense = new VAE({ dataShape: [12], hiddenUnits: [8, 6], latentDim: 3, likelihood: 'bernoulli', seed: 1 });
+  const gauss = new VAE({ dataShape: [12], hiddenUnits: [8], latentDim: 2, likelihood: 'gaussian', sigma: 0.3, seed: 2 });
+  const conv = new VAE({ dataShape: [8, 8, 1], architecture: 'conv', latentDim: 2, likelihood: 'bernoulli', seed: 3, convFilters: [4, 8], convDenseUnits: 5 });
   const x12 = tf.tensor2d(rng.uniformArray(5 * 12), [5, 12]);
   const x64 = tf.tensor2d(rng.uniformArray(5 * 64), [5, 64]);
   const x8 = x64.reshape([5, 8, 8, 1]);
   try {
-    for (const [vae, x, Dd, Lz] of [
-      [dense, x12, 12, 3],
-      [gauss, x12, 12, 2],
-      [conv, x64, 64, 2],
-      [conv, x8, 64, 2],
+    for (const [vae, x, shape, Lz] of [
+      [dense, x12, [12], 3],
+      [gauss, x12, [12], 2],
+      [conv, x64, [8, 8, 1], 2],
+      [conv, x8, [8, 8, 1], 2],
     ] as const) {
       await assertNoLeak(async () => {
+        assert.deepEqual(vae.dataShape, shape);
         const { mean, logVar } = vae.encode(x);
         assert.deepEqual(mean.shape, [5, Lz]);
         assert.deepEqual(logVar.shape, [5, Lz]);
         const dec = vae.decode(mean);
-        assert.deepEqual(dec.shape, [5, Dd]);
-        const rec = vae.reconstruct(x);
-        assert.deepEqual(rec.shape, x.shape);
-        const s = vae.sample(7, { seed: 1 });
-        assert.deepEqual(s.shape, [7, Dd]);
-        const sd = vae.sample(3, { seed: 1, draw: true });
-        assert.deepEqual(sd.shape, [3, Dd]);
+        assert.deepEqual(dec.shape, [5, ...shape]);
+        const rec = vae.reconstruct(x); // [n, ...dataShape] whether x came flat or as images
+        assert.deepEqual(rec.shape, [5, ...shape]);
+        const s = await vae.sample(7, { seed: 1 });
+        assert.deepEqual(s.shape, [7, ...shape]);
+        const sd = await vae.sample(3, { seed: 1, draw: true });
+        assert.deepEqual(sd.shape, [3, ...shape]);
         const grid = vae.latentGrid({ n: 4 });
-        assert.deepEqual(grid.shape, [16, Dd]);
+        assert.deepEqual(grid.shape, [16, ...shape]);
         tf.dispose([mean, logVar, dec, rec, s, sd, grid]);
         const e = await vae.elbo(x, { samples: 2 });
         const iw = await vae.iwae(x, { samples: 60 });
@@ -241,15 +242,15 @@ test('shapes for every architecture: dense Bernoulli, dense Gaussian, conv (flat
     assert.equal(tf.getBackend(), backend);
     assert.ok(hc.loss.every(Number.isFinite) && hc.loss.length === 2);
     // Bernoulli decoder means are probabilities; drawn samples are binary.
-    const p = dense.sample(4, { seed: 2 });
+    const p = await dense.sample(4, { seed: 2 });
     const pv = p.dataSync();
     assert.ok(pv.every((v) => v >= 0 && v <= 1));
-    const d = dense.sample(4, { seed: 2, draw: true });
+    const d = await dense.sample(4, { seed: 2, draw: true });
     assert.ok(d.dataSync().every((v) => v === 0 || v === 1));
     tf.dispose([p, d]);
     // same seed, same samples
-    const a1 = dense.sample(2, { seed: 9 });
-    const a2 = dense.sample(2, { seed: 9 });
+    const a1 = await dense.sample(2, { seed: 9 });
+    const a2 = await dense.sample(2, { seed: 9 });
     assert.deepEqual(Array.from(a1.dataSync()), Array.from(a2.dataSync()));
     tf.dispose([a1, a2]);
   } finally {
@@ -358,13 +359,33 @@ test('bad arguments and data name the culprit; divergence is an error', async ()
   assert.throws(() => new VAE({ architecture: 'conv', latentDim: 2 }), /inputShape/);
   assert.throws(() => new VAE({ inputDim: 5, latentDim: 2, encoder: linearEncoder() }), /encoder/);
   assert.throws(() => new VAE({ inputDim: 4, latentDim: 3, encoder: linearEncoder(), decoder: linearDecoder() }), /encoder/);
+  // dataShape and its older names inputDim and inputShape: given together they must agree, and the error names both
+  assert.throws(() => new VAE({ dataShape: [784], inputShape: [28, 28, 1], latentDim: 2 }), /dataShape \[784\] and inputShape \[28, 28, 1\] disagree/);
+  assert.throws(() => new VAE({ dataShape: [12], inputDim: 10, latentDim: 2 }), /inputDim must equal the size of dataShape \[12\], 12; got 10/);
+  assert.throws(() => new VAE({ dataShape: [4, 0], latentDim: 2 }), /dataShape\[1\] must be a positive integer/);
+  assert.throws(() => new VAE({ dataShape: [6], architecture: 'conv', latentDim: 2 }), /a conv VAE needs dataShape \(or inputShape\) \[height, width, channels\]; got \[6\]/);
+  assert.throws(() => new VAE({ latentDim: 2 }), /dataShape must be given/);
+  {
+    const same = new VAE({ dataShape: [8, 8, 1], inputShape: [8, 8, 1], inputDim: 64, latentDim: 2, convFilters: [2, 2], convDenseUnits: 3, seed: 1 });
+    const old = new VAE({ inputShape: [8, 8, 1], latentDim: 2, convFilters: [2, 2], convDenseUnits: 3, seed: 1 });
+    const grid = new VAE({ dataShape: [2, 3], hiddenUnits: [4], latentDim: 2, seed: 1 }); // dense on 2-D examples
+    try {
+      assert.deepEqual([same.dataShape, same.architecture, old.dataShape, old.architecture, old.inputDim], [[8, 8, 1], 'conv', [8, 8, 1], 'conv', 64]);
+      assert.deepEqual([grid.dataShape, grid.architecture, grid.inputDim, grid.inputShape], [[2, 3], 'dense', 6, null]);
+      const s = await grid.sample(4, { seed: 1 });
+      assert.deepEqual(s.shape, [4, 2, 3]);
+      s.dispose();
+    } finally {
+      [same, old, grid].forEach((m) => m.dispose());
+    }
+  }
   const vae = new VAE({ inputDim: 4, hiddenUnits: [3], latentDim: 2, seed: 1 });
   const ok = tf.tensor2d([[0, 1, 0, 1]]);
   const wide = tf.zeros([2, 5]);
   const nan = tf.tensor2d([[0, NaN, 0, 1]]);
   const big = tf.tensor2d([[0, 2, 0, 1]]);
   try {
-    await assert.rejects(vae.fit(wide, { progress: false }), /x must have 4 columns/);
+    await assert.rejects(vae.fit(wide, { progress: false }), /x must have shape \[n, 4\] with n >= 1; got \[2, 5\]/);
     await assert.rejects(vae.fit(nan, { progress: false }), /x must contain only finite/);
     await assert.rejects(vae.fit(big, { progress: false }), /x must have values in \[0, 1\]/);
     await assert.rejects(vae.fit(ok, { epochs: 0, progress: false }), /epochs/);
@@ -375,7 +396,7 @@ test('bad arguments and data name the culprit; divergence is an error', async ()
     await assert.rejects(vae.elbo(ok, { samples: 0 }), /samples/);
     await assert.rejects(vae.iwae(ok, { samples: 2.5 }), /samples/);
     assert.throws(() => vae.decode(tf.zeros([1, 3])), /z must have 2 columns/);
-    assert.throws(() => vae.sample(0), /n must be a positive integer/);
+    await assert.rejects(vae.sample(0), /n must be a positive integer/);
     // Gaussian VAE trained with an absurd step size diverges: a clear error, not NaN weights in silence.
     const g = new VAE({ inputDim: 4, hiddenUnits: [8], latentDim: 2, likelihood: 'gaussian', sigma: 0.01, seed: 1 });
     const data = tf.tensor2d(new Random(1).normalArray(64 * 4), [64, 4]).mul(1e3);
@@ -411,8 +432,8 @@ test('save/load round trip (factory and custom networks); corrupted checkpoints 
       const e1 = await model.elbo(data, { samples: 3, seed: 4 });
       const e2 = await back.elbo(data, { samples: 3, seed: 4 });
       assertClose(e2, e1, 1e-5 * Math.abs(e1), `${name} ELBO after load`);
-      const s1 = model.sample(2, { seed: 1 });
-      const s2 = back.sample(2, { seed: 1 });
+      const s1 = await model.sample(2, { seed: 1 });
+      const s2 = await back.sample(2, { seed: 1 });
       assert.deepEqual(Array.from(s2.dataSync()), Array.from(s1.dataSync()));
       tf.dispose([s1, s2]);
       back.dispose();

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   for (const init of inits) {
     const g: Runs = { elbo: [], iwae: [], trainLoss: [], seconds: [] };
     for (const seed of seeds) {
-      const vae = new VAE({ inputDim: dim, hiddenUnits: [...MODEL.hiddenUnits], latentDim: MODEL.latentDim, likelihood: 'bernoulli', seed, init });
+      const vae = new VAE({ dataShape: [dim], hiddenUnits: [...MODEL.hiddenUnits], latentDim: MODEL.latentDim, likelihood: 'bernoulli', seed, init });
       const seconds: number[] = [];
       let t0 = Date.now();
       const h = await vae.fit(train.images, {

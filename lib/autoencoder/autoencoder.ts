@@ -1,16 +1,15 @@
 /**
- * Autoencoders for the recap lecture, and the exact PCA a linear autoencoder is compared with.
+ * Autoencoders for the recap lecture (the exact PCA a linear autoencoder is compared with is in ./pca.ts).
  *
  * An autoencoder x -> code = f(x) -> x_hat = g(code) is trained to reconstruct its input. With linear f and g and
  * the squared error it learns the same subspace as the top-k principal components (Baldi & Hornik 1989), though
  * not the components themselves (any invertible mixing of the code gives the same reconstructions): compare the
- * subspaces with {@link principalAngles}, or the reconstruction errors.
+ * subspaces with `principalAngles` (./pca.ts), or the reconstruction errors.
  *
  * Losses are per-element means (the Keras convention): 'mse' = mean (x - x_hat)^2, 'bce' = mean of
  * -[x log x_hat + (1 - x) log(1 - x_hat)], the latter computed from logits (softplus(l) - x l) for stability.
  */
 import { ready, tf } from '../engine/backend';
-import { trackDisposable } from '../engine/scope';
 import { Random } from '../engine/random';
 import {
   assertFiniteNumber,
@@ -22,11 +21,14 @@ import {
   describeValue,
   optionKeys,
 } from '../core/validate';
+import { flattenData, type FlatData } from '../core/data';
+import { resolveDataShape, shapeSize, unflatten } from '../core/data-shape';
+import { Model } from '../core/model';
+import type { BatchTensor, DataShape } from '../core/shapes';
 import { convDecoder, convEncoder, denseDecoder, HiddenActivation } from '../nets/factories';
-import { gradientStep, History, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
-import { TrainingState } from '../train/state';
-import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { networkTensors, restoreModel } from '../core/network-weights';
+import { FitOptions, gradientStep, History, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { JsonValue, saveCheckpoint } from '../core/checkpoint';
+import { networkTensors, networkVariables, restoreNetworks } from '../core/network-weights';
 
 /**
  * Input corruption of a denoising autoencoder (Vincent et al. 2008), applied to the training inputs only: the loss
@@ -38,18 +40,29 @@ import { networkTensors, restoreModel } from '../core/network-weights';
  */
 export type Corruption = { kind: 'gaussian'; std: number } | { kind: 'mask'; rate: number };
 
-/** Options for {@link Autoencoder}. */
-export interface AutoencoderOptions {
+/** Options for {@link Autoencoder}; `S` is the example shape (`[784]`, `[28, 28, 1]`), which types the outputs. */
+export interface AutoencoderOptions<S extends DataShape = DataShape> {
   /**
-   * `'dense'` (default): dense layers `inputDim -> hiddenUnits... -> codeDim` and the mirror image back.
-   * `'conv'`: the Keras lecture's convolutional stack (lib/nets `convEncoder`/`convDecoder`: stride-2 3x3
-   * convolutions with `convFilters`, a dense layer of `convDenseUnits`, the code; transposed convolutions back),
-   * on images of `inputShape`. Data is still passed flat, `[n, h*w*c]` (row-major h, w, c, as loadMnist gives it).
+   * `'dense'` (default): dense layers `D -> hiddenUnits... -> codeDim` and the mirror image back (examples of any
+   * `dataShape` are flattened). `'conv'`: the Keras lecture's convolutional stack (lib/nets `convEncoder`/`convDecoder`:
+   * stride-2 3x3 convolutions with `convFilters`, a dense layer of `convDenseUnits`, the code; transposed
+   * convolutions back), on images of `dataShape` `[height, width, channels]`.
    */
   architecture?: 'dense' | 'conv';
-  /** Input width D (e.g. 784). Integer >= 1. Required for 'dense'; for 'conv' it may be left out (= h*w*c). */
+  /**
+   * Shape of one example: `[D]` (e.g. `[784]`) or `[height, width, channels]` (e.g. `[28, 28, 1]`; a conv
+   * autoencoder needs this, with height and width divisible by 2^convFilters.length). Data may be passed as
+   * `[n, D]` (D the product, row-major h, w, c as loadMnist gives it) or `[n, ...dataShape]`; `reconstruct` and
+   * `decode` return `[n, ...dataShape]`: `tf.Tensor2D` for `[D]`, `tf.Tensor4D` for `[h, w, c]`. Give this or one of
+   * its older names, `inputDim` or `inputShape`.
+   */
+  dataShape?: S;
+  /**
+   * Older name: `inputDim: 784` is `dataShape: [784]` (the outputs are then typed `tf.Tensor`: prefer `dataShape`).
+   * Next to `dataShape` or `inputShape` it must equal their size. Integer >= 1.
+   */
   inputDim?: number;
-  /** Image shape `[height, width, channels]` for `architecture: 'conv'`, e.g. `[28, 28, 1]`; height and width divisible by 2^convFilters.length. */
+  /** Older name of `dataShape` for the images of a conv autoencoder (`architecture: 'conv'` only). */
   inputShape?: [number, number, number];
   /**
    * Hidden widths of the dense encoder, first to last (the decoder mirrors them): `[256]` is the lecture's shallow
@@ -79,8 +92,8 @@ export interface AutoencoderOptions {
 }
 
 const AUTOENCODER_OPTION_KEYS = optionKeys<AutoencoderOptions>({
-  architecture: true, inputDim: true, inputShape: true, hiddenUnits: true, convFilters: true, convDenseUnits: true, corruption: true,
-  codeDim: true, loss: true, linear: true, activation: true, codeActivation: true, seed: true,
+  architecture: true, dataShape: true, inputDim: true, inputShape: true, hiddenUnits: true, convFilters: true, convDenseUnits: true,
+  corruption: true, codeDim: true, loss: true, linear: true, activation: true, codeActivation: true, seed: true,
 });
 
 const CORRUPTION_KEYS = { gaussian: ['kind', 'std'], mask: ['kind', 'rate'] } as const;
@@ -101,8 +114,21 @@ function checkCorruption(c: unknown): Corruption {
   return { kind, rate };
 }
 
-/** Options for {@link Autoencoder.fit} (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
-export interface AutoencoderFitOptions extends LoopFitOptions {
+/** Metrics of one epoch of {@link Autoencoder.fit}. */
+export interface AutoencoderEpochLogs {
+  /** Mean per-element training loss ('mse' or 'bce'). */
+  loss: number;
+  /** Wall seconds of the epoch's training (without validation and callbacks). */
+  seconds: number;
+  /** The loss on `validation` (when given). */
+  valLoss?: number;
+}
+
+/**
+ * Options for {@link Autoencoder.fit}: the loop's (see {@link FitOptions}: `validation`, `onEpoch`, `reset`,
+ * `earlyStopping`, ...) with the autoencoder's defaults.
+ */
+export interface AutoencoderFitOptions extends FitOptions<AutoencoderEpochLogs> {
   /** Passes over the data. Integer >= 1. Default 10. */
   epochs?: number;
   /** Mini-batch size. Integer >= 1. Default 256 (the Keras lecture). */
@@ -111,12 +137,8 @@ export interface AutoencoderFitOptions extends LoopFitOptions {
   learningRate?: number;
   /** Reshuffle every epoch (seeded). Default true. */
   shuffle?: boolean;
-  /** Held-out data `[m, D]`: its loss is reported per epoch as `valLoss`. */
-  validation?: tf.Tensor2D;
-  /** Called after every epoch (awaited if it returns a promise). */
-  onEpoch?: (epoch: number, logs: { loss: number; valLoss?: number }) => void | Promise<void>;
-  /** `'auto'` (default) or `false` (silent). */
-  progress?: 'auto' | false;
+  /** Held-out data, same layout as `x`: its loss is reported per epoch as `valLoss`. */
+  validation?: tf.Tensor;
 }
 
 const AUTOENCODER_FIT_OPTION_KEYS = optionKeys<AutoencoderFitOptions>({
@@ -139,8 +161,7 @@ export interface LinearMaps {
 /** Serializable configuration (what a checkpoint stores): every constructor option, resolved. */
 interface AutoencoderConfig {
   architecture: 'dense' | 'conv';
-  inputDim: number;
-  inputShape: [number, number, number] | null;
+  dataShape: number[];
   hiddenUnits: number[];
   convFilters: number[];
   convDenseUnits: number;
@@ -165,19 +186,26 @@ const AE_DEFAULTS = {
 
 /**
  * An autoencoder, dense or convolutional, plain or denoising, one API for all (fit / encode / decode / reconstruct
- * / save / load; data always flat `[n, D]`):
- * - `new Autoencoder({ inputDim: 784, hiddenUnits: [256], codeDim: 64, loss: 'bce' })`: the lecture's Keras model;
- * - `{ inputDim: 784, codeDim: 10, loss: 'mse', linear: true }`: the one PCA explains;
- * - `{ inputDim: 784, hiddenUnits: [512, 256, 128], codeDim: 16 }`: a stacked (deep) autoencoder, trained end to
+ * / save / load):
+ * - `new Autoencoder({ dataShape: [784], hiddenUnits: [256], codeDim: 64, loss: 'bce' })`: the lecture's Keras model;
+ * - `{ dataShape: [784], codeDim: 10, loss: 'mse', linear: true }`: the one PCA explains;
+ * - `{ dataShape: [784], hiddenUnits: [512, 256, 128], codeDim: 16 }`: a stacked (deep) autoencoder, trained end to
  *   end (not greedily layer by layer);
- * - `{ architecture: 'conv', inputShape: [28, 28, 1], codeDim: 16, loss: 'bce' }`: convolutional;
+ * - `{ architecture: 'conv', dataShape: [28, 28, 1], codeDim: 16, loss: 'bce' }`: convolutional;
  * - any of these with `corruption: { kind: 'gaussian', std: 0.5 }` or `{ kind: 'mask', rate: 0.3 }`: denoising.
+ *
+ * Data are `[n, D]` or `[n, ...dataShape]` tensors ('bce': values in [0, 1]); `reconstruct` and `decode` return
+ * `[n, ...dataShape]`, typed by `S` (`tf.Tensor2D` for `dataShape: [784]`, `tf.Tensor4D` for `[28, 28, 1]`).
  */
-export class Autoencoder {
+export class Autoencoder<S extends DataShape = DataShape> extends Model {
+  readonly kind = 'Autoencoder';
   /** x -> code. */
   readonly encoder: tf.LayersModel;
   /** code -> output logits ('bce') or values ('mse'). */
   readonly decoder: tf.LayersModel;
+  /** Shape of one example, e.g. `[784]` or `[28, 28, 1]`. */
+  readonly dataShape: number[];
+  /** Values per example D (the product of `dataShape`). */
   readonly inputDim: number;
   readonly codeDim: number;
   readonly loss: 'mse' | 'bce';
@@ -190,98 +218,98 @@ export class Autoencoder {
   readonly corruption: Corruption | null;
   private readonly rng: Random;
   private readonly config: AutoencoderConfig;
-  /** What a second `fit` continues from: the epoch counter and the Adam state. */
-  private readonly training = new TrainingState();
-  private disposed = false;
 
-  constructor(opts: AutoencoderOptions) {
-    assertKnownOptions('Autoencoder', opts, AUTOENCODER_OPTION_KEYS);
-    if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
-    const architecture = opts.architecture ?? 'dense';
-    assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
-    let inputShape: [number, number, number] | null = null;
-    let inputDim: number;
-    if (architecture === 'conv') {
-      const sh = opts.inputShape;
-      if (!Array.isArray(sh) || sh.length !== 3) throw new RangeError(`inputShape must be [height, width, channels] for a conv Autoencoder; got ${describeValue(sh)}`);
-      sh.forEach((d, i) => assertPositiveInteger(`inputShape[${i}]`, d));
-      inputShape = [sh[0], sh[1], sh[2]];
-      inputDim = sh[0] * sh[1] * sh[2];
-      if (opts.inputDim !== undefined && opts.inputDim !== inputDim) throw new RangeError(`inputDim must equal h*w*c = ${inputDim} of inputShape; got ${describeValue(opts.inputDim)}`);
-      if (opts.hiddenUnits !== undefined && opts.hiddenUnits.length > 0) throw new RangeError(`hiddenUnits is for architecture 'dense'; a conv Autoencoder takes convFilters and convDenseUnits; got hiddenUnits ${describeValue(opts.hiddenUnits)}`);
-      if (opts.linear) throw new RangeError("linear: true needs architecture 'dense'");
-    } else {
-      if (opts.inputShape !== undefined) throw new RangeError(`inputShape is for architecture 'conv'; got ${describeValue(opts.inputShape)} with a dense Autoencoder`);
-      if (opts.convFilters !== undefined || opts.convDenseUnits !== undefined) throw new RangeError("convFilters and convDenseUnits are for architecture 'conv'");
-      assertPositiveInteger('inputDim', opts.inputDim);
-      inputDim = opts.inputDim;
-    }
-    assertPositiveInteger('codeDim', opts.codeDim);
-    const convFilters = [...(opts.convFilters ?? [32, 64])];
-    const convDenseUnits = opts.convDenseUnits ?? 64;
-    const corruption = opts.corruption === undefined ? null : checkCorruption(opts.corruption);
-    const hidden = opts.hiddenUnits ?? [];
-    const loss = opts.loss ?? 'mse';
-    assertOneOf('loss', loss, ['mse', 'bce'] as const);
-    if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
-    const linear = opts.linear ?? false;
-    const activation: HiddenActivation = linear ? 'linear' : opts.activation ?? 'relu';
-    const codeActivation: HiddenActivation = linear ? 'linear' : opts.codeActivation ?? activation;
-    this.rng = new Random(opts.seed);
-    if (architecture === 'conv') {
-      // The lib/nets conv factories the VAE uses, with a single code output: [n, h, w, c] -> [n, k] -> [n, h, w, c].
-      this.encoder = convEncoder({
-        inputShape: inputShape!,
-        latentDim: opts.codeDim,
-        filters: convFilters,
-        denseUnits: convDenseUnits,
-        head: 'code',
-        codeActivation: opts.codeActivation ?? 'linear',
-        seed: this.rng.seedInt(),
-      });
-      this.decoder = convDecoder({ latentDim: opts.codeDim, outputShape: inputShape!, filters: [...convFilters].reverse(), seed: this.rng.seedInt() });
-    } else {
-      // The encoder is a dense stack ending in the code layer: the decoder factory builds exactly that.
-      this.encoder = denseDecoder({
-        latentDim: inputDim,
-        hiddenUnits: hidden,
-        outputDim: opts.codeDim,
+  constructor(opts: AutoencoderOptions<S>) {
+    super();
+    try {
+      assertKnownOptions('Autoencoder', opts, AUTOENCODER_OPTION_KEYS);
+      if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
+      const architecture = opts.architecture ?? 'dense';
+      assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
+      const shape = resolveDataShape(opts);
+      let inputShape: [number, number, number] | null = null;
+      if (architecture === 'conv') {
+        if (!shape || shape.length !== 3) {
+          throw new RangeError(`a conv Autoencoder needs dataShape (or inputShape) [height, width, channels]; got ${shape ? `[${shape.join(', ')}]` : 'undefined'}`);
+        }
+        inputShape = [shape[0], shape[1], shape[2]];
+        if (opts.hiddenUnits !== undefined && opts.hiddenUnits.length > 0) throw new RangeError(`hiddenUnits is for architecture 'dense'; a conv Autoencoder takes convFilters and convDenseUnits; got hiddenUnits ${describeValue(opts.hiddenUnits)}`);
+        if (opts.linear) throw new RangeError("linear: true needs architecture 'dense'");
+      } else {
+        if (opts.inputShape !== undefined) throw new RangeError(`inputShape is for architecture 'conv'; got ${describeValue(opts.inputShape)} with a dense Autoencoder (a dense one takes dataShape)`);
+        if (opts.convFilters !== undefined || opts.convDenseUnits !== undefined) throw new RangeError("convFilters and convDenseUnits are for architecture 'conv'");
+        if (!shape) throw new TypeError('dataShape (or inputDim) must be given: the shape of one example, e.g. [784]');
+      }
+      const inputDim = shapeSize(shape);
+      assertPositiveInteger('codeDim', opts.codeDim);
+      const convFilters = [...(opts.convFilters ?? [32, 64])];
+      const convDenseUnits = opts.convDenseUnits ?? 64;
+      const corruption = opts.corruption === undefined ? null : checkCorruption(opts.corruption);
+      const hidden = opts.hiddenUnits ?? [];
+      const loss = opts.loss ?? 'mse';
+      assertOneOf('loss', loss, ['mse', 'bce'] as const);
+      if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+      const linear = opts.linear ?? false;
+      const activation: HiddenActivation = linear ? 'linear' : opts.activation ?? 'relu';
+      const codeActivation: HiddenActivation = linear ? 'linear' : opts.codeActivation ?? activation;
+      this.rng = new Random(opts.seed);
+      if (inputShape) {
+        // The lib/nets conv factories the VAE uses, with a single code output: [n, h, w, c] -> [n, k] -> [n, h, w, c].
+        this.encoder = convEncoder({
+          inputShape,
+          latentDim: opts.codeDim,
+          filters: convFilters,
+          denseUnits: convDenseUnits,
+          head: 'code',
+          codeActivation: opts.codeActivation ?? 'linear',
+          seed: this.rng.seedInt(),
+        });
+        this.decoder = convDecoder({ latentDim: opts.codeDim, outputShape: inputShape, filters: [...convFilters].reverse(), seed: this.rng.seedInt() });
+      } else {
+        // The encoder is a dense stack ending in the code layer: the decoder factory builds exactly that.
+        this.encoder = denseDecoder({
+          latentDim: inputDim,
+          hiddenUnits: hidden,
+          outputDim: opts.codeDim,
+          activation,
+          outputActivation: codeActivation,
+          seed: this.rng.seedInt(),
+        });
+        this.decoder = denseDecoder({
+          latentDim: opts.codeDim,
+          hiddenUnits: [...hidden].reverse(),
+          outputDim: inputDim,
+          activation,
+          seed: this.rng.seedInt(),
+        });
+      }
+      // Every option resolved (hiddenUnits checked by the factories above): what save() writes.
+      this.config = {
+        architecture,
+        dataShape: [...shape],
+        hiddenUnits: [...hidden],
+        convFilters,
+        convDenseUnits,
+        corruption,
+        codeDim: opts.codeDim,
+        loss,
+        linear,
         activation,
-        outputActivation: codeActivation,
-        seed: this.rng.seedInt(),
-      });
-      this.decoder = denseDecoder({
-        latentDim: opts.codeDim,
-        hiddenUnits: [...hidden].reverse(),
-        outputDim: inputDim,
-        activation,
-        seed: this.rng.seedInt(),
-      });
+        codeActivation: architecture === 'conv' ? opts.codeActivation ?? 'linear' : codeActivation,
+        seed: this.rng.seed,
+      };
+      this.architecture = architecture;
+      this.dataShape = [...shape];
+      this.inputShape = inputShape;
+      this.corruption = corruption;
+      this.inputDim = inputDim;
+      this.codeDim = opts.codeDim;
+      this.loss = loss;
+      this.linear = linear;
+    } catch (e) {
+      this.dispose(); // frees a network built before the error
+      throw e;
     }
-    // Every option resolved (hiddenUnits checked by the factories above): what save() writes.
-    this.config = {
-      architecture,
-      inputDim,
-      inputShape,
-      hiddenUnits: [...hidden],
-      convFilters,
-      convDenseUnits,
-      corruption,
-      codeDim: opts.codeDim,
-      loss,
-      linear,
-      activation,
-      codeActivation: architecture === 'conv' ? opts.codeActivation ?? 'linear' : codeActivation,
-      seed: this.rng.seed,
-    };
-    this.architecture = architecture;
-    this.inputShape = inputShape;
-    this.corruption = corruption;
-    this.inputDim = inputDim;
-    this.codeDim = opts.codeDim;
-    this.loss = loss;
-    this.linear = linear;
-    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   /**
@@ -289,76 +317,97 @@ export class Autoencoder {
    *
    * Resuming: a second `fit` continues where the previous one stopped -- epoch numbers go on (6..10 after 5) and
    * the Adam moments carry over (while the learning rate is unchanged); with the same options, fit(2 epochs) then
-   * fit(3) equals fit(5). `reset: true` starts afresh (new Adam state, epoch counter 0; the weights are kept).
+   * fit(3) equals fit(5). `reset: true` starts afresh (new Adam state, epoch counter 0; the weights are kept). A fit
+   * that diverges (NaN or infinite loss or weights) throws and leaves the weights as after its last finite epoch.
+   * @param x Training data `[n, D]` or `[n, ...dataShape]`, finite ('bce': in [0, 1]).
    * @returns The {@link History}: `epoch`, `seconds`, `loss`, and `valLoss` with `validation`.
    */
-  async fit(x: tf.Tensor2D, opts: AutoencoderFitOptions = {}): Promise<History> {
+  async fit(x: tf.Tensor, opts: AutoencoderFitOptions = {}): Promise<History> {
     assertKnownOptions('Autoencoder.fit', opts, AUTOENCODER_FIT_OPTION_KEYS);
     await ready();
     this.assertAlive();
     const { epochs, batchSize, learningRate } = resolveFitOptions(opts, AE_DEFAULTS);
     const { reset } = resolveLoopOptions('Autoencoder.fit', opts);
-    this.checkData('x', x, true);
-    if (opts.validation !== undefined) this.checkData('validation', opts.validation, true);
-    if (reset) this.training.reset();
-    const optimizer = this.training.adam(learningRate, AE_DEFAULTS.adamEpsilon);
-    const vars = trainableVariables(this.encoder, this.decoder);
-    return runEpochs({
-      x,
-      epochs,
-      batchSize,
-      shuffle: opts.shuffle !== false,
-      rng: this.rng,
-      title: `${this.corruption ? 'Denoising autoencoder' : 'Autoencoder'} ${this.describe()}`,
-      progress: opts.progress ?? 'auto',
-      metricNames: ['loss'],
-      caller: 'Autoencoder.fit',
-      learningRate,
-      step: (xb) =>
-        gradientStep(optimizer, vars, () => {
-          const loss = this.lossT(xb, true, this.corruption !== null);
-          return [loss, loss.reshape([1])];
-        }),
-      validationData: opts.validation,
-      validate: (v) => ({ loss: this.meanLoss(v) }),
-      earlyStopping: opts.earlyStopping,
-      state: this.training,
-      onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
-    });
+    const data = this.flat('x', x, true);
+    let val: FlatData | null = null;
+    try {
+      if (opts.validation !== undefined) val = this.flat('validation', opts.validation, true);
+      if (reset) this.training.reset();
+      const optimizer = this.training.adam(learningRate, AE_DEFAULTS.adamEpsilon);
+      const vars = trainableVariables(this.encoder, this.decoder);
+      return await runEpochs({
+        x: data.x,
+        epochs,
+        batchSize,
+        shuffle: opts.shuffle !== false,
+        rng: this.rng,
+        title: `${this.corruption ? 'Denoising autoencoder' : 'Autoencoder'} ${this.describe()}`,
+        progress: opts.progress ?? 'auto',
+        metricNames: ['loss'],
+        caller: 'Autoencoder.fit',
+        learningRate,
+        step: (xb) =>
+          gradientStep(optimizer, vars, () => {
+            const loss = this.lossT(xb, true, this.corruption !== null);
+            return [loss, loss.reshape([1])];
+          }),
+        validationData: val?.x,
+        validate: (v) => ({ loss: this.meanLoss(v) }),
+        earlyStopping: opts.earlyStopping,
+        state: this.training,
+        variables: this.variables(),
+        onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Record<string, number> | Promise<void | Record<string, number>>) | undefined,
+      });
+    } finally {
+      if (data.owned) data.x.dispose();
+      if (val?.owned) val.x.dispose();
+    }
   }
 
-  /** The codes `[n, codeDim]` of `x` `[n, D]` (caller disposes). */
-  encode(x: tf.Tensor2D): tf.Tensor2D {
+  /** The codes `[n, codeDim]` of `x` (`[n, D]` or `[n, ...dataShape]`; caller disposes). */
+  encode(x: tf.Tensor): tf.Tensor2D {
     this.assertAlive();
-    this.checkData('x', x, false);
-    return tf.tidy(() => this.encodeT(x, false));
+    const data = this.flat('x', x, false);
+    try {
+      return tf.tidy(() => this.encodeT(data.x, false));
+    } finally {
+      if (data.owned) data.x.dispose();
+    }
   }
 
-  /** The reconstructions `[n, D]` of codes `[n, codeDim]` (sigmoid applied for 'bce'). */
-  decode(code: tf.Tensor2D): tf.Tensor2D {
+  /** The reconstructions `[n, ...dataShape]` of codes `[n, codeDim]` (sigmoid applied for 'bce'; caller disposes). */
+  decode(code: tf.Tensor2D): BatchTensor<S> {
     this.assertAlive();
     assertMatrix('code', code, { width: this.codeDim, checkFinite: false });
-    return tf.tidy(() => this.outputOf(this.decodeT(code, false)));
+    return tf.tidy(() => unflatten(this.outputOf(this.decodeT(code, false)), this.dataShape) as BatchTensor<S>);
   }
 
-  /** decode(encode(x)). */
-  reconstruct(x: tf.Tensor2D): tf.Tensor2D {
+  /** decode(encode(x)): `[n, ...dataShape]` for `x` `[n, D]` or `[n, ...dataShape]` (caller disposes). */
+  reconstruct(x: tf.Tensor): BatchTensor<S> {
     this.assertAlive();
-    this.checkData('x', x, false);
-    return tf.tidy(() => this.outputOf(this.decodeT(this.encodeT(x, false), false)));
+    const data = this.flat('x', x, false);
+    try {
+      return tf.tidy(() => unflatten(this.outputOf(this.decodeT(this.encodeT(data.x, false), false)), this.dataShape) as BatchTensor<S>);
+    } finally {
+      if (data.owned) data.x.dispose();
+    }
   }
 
   /** The mean per-element loss on `x` (the quantity `fit` reports). Synchronous, like the RBMs'. */
-  reconstructionError(x: tf.Tensor2D): number {
+  reconstructionError(x: tf.Tensor): number {
     this.assertAlive();
-    this.checkData('x', x, true);
-    return this.meanLoss(x);
+    const data = this.flat('x', x, true);
+    try {
+      return this.meanLoss(data.x);
+    } finally {
+      if (data.owned) data.x.dispose();
+    }
   }
 
   /**
    * For a linear autoencoder, the end-to-end affine maps: code = x W_enc + b_enc (`W_enc` [D, k]) and
    * x_hat = code W_dec + b_dec (`W_dec` [k, D]); the rows of `W_dec` span the learned subspace (compare with PCA's
-   * components via {@link principalAngles}). Plain arrays: nothing to dispose.
+   * components via `principalAngles`, ./pca.ts). Plain arrays: nothing to dispose.
    */
   linearMaps(): LinearMaps {
     this.assertAlive();
@@ -385,7 +434,7 @@ export class Autoencoder {
     const noise = this.corruption === null ? '' : this.corruption.kind === 'gaussian' ? `, gaussian noise ${this.corruption.std}` : `, mask ${this.corruption.rate}`;
     if (this.architecture === 'conv') {
       const c = this.config;
-      return `conv ${c.inputShape!.join('x')} [${c.convFilters.join(',')}]-${c.convDenseUnits}-${this.codeDim} ${this.loss}${noise}`;
+      return `conv ${c.dataShape.join('x')} [${c.convFilters.join(',')}]-${c.convDenseUnits}-${this.codeDim} ${this.loss}${noise}`;
     }
     return this.describeDense() + noise;
   }
@@ -398,10 +447,10 @@ export class Autoencoder {
   /**
    * Saves the model to the directory `dir` (created if missing) atomically, through lib/core/checkpoint.ts: a crash
    * mid-save leaves the previous checkpoint there loadable, and {@link Autoencoder.load} refuses a corrupted or
-   * truncated one. Stored: the configuration (architecture, inputDim, inputShape, hiddenUnits, convFilters,
-   * convDenseUnits, corruption, codeDim, loss, linear, activation, codeActivation, seed) as JSON and the encoder's and decoder's weights in layer order. NOT stored: the Adam
-   * optimiser state -- `fit` after `load` starts a fresh Adam (moments at zero), and the shuffling generator
-   * restarts from the seed.
+   * truncated one. Stored: the configuration (architecture, dataShape, hiddenUnits, convFilters, convDenseUnits,
+   * corruption, codeDim, loss, linear, activation, codeActivation, seed) as JSON and the encoder's and decoder's
+   * weights in layer order. NOT stored: the Adam optimiser state -- `fit` after `load` starts a fresh Adam (moments
+   * at zero), and the shuffling generator restarts from the seed.
    *
    * @example
    * await ae.save('models/ae');
@@ -413,9 +462,9 @@ export class Autoencoder {
     const c = this.config;
     const config = {
       ...c,
+      dataShape: [...c.dataShape],
       hiddenUnits: [...c.hiddenUnits],
       convFilters: [...c.convFilters],
-      inputShape: c.inputShape ? [...c.inputShape] : null,
       corruption: c.corruption ? { ...c.corruption } : null,
     } as unknown as { [key: string]: JsonValue };
     await saveCheckpoint(dir, { kind: AE_KIND, config, tensors });
@@ -428,39 +477,51 @@ export class Autoencoder {
    * backend) and can be trained further with `fit` (with a fresh optimiser: see {@link Autoencoder.save}).
    */
   static async load(dir: string): Promise<Autoencoder> {
-    const ck = await loadCheckpoint(dir, AE_KIND);
-    try {
-      const c = ck.config;
-      if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new Error(`checkpoint at ${dir} has no Autoencoder config`);
-      const cfg = c as unknown as AutoencoderConfig;
-      // The constructor validates every field again (a hand-edited config is refused with the field's name).
-      // Checkpoints written before the conv and denoising options lack those fields: a dense, plain model.
-      const conv = cfg.architecture === 'conv';
-      const ae = new Autoencoder({
-        architecture: conv ? 'conv' : 'dense',
-        inputDim: cfg.inputDim,
-        ...(conv ? { inputShape: cfg.inputShape!, convFilters: cfg.convFilters, convDenseUnits: cfg.convDenseUnits } : { hiddenUnits: cfg.hiddenUnits }),
-        ...(cfg.corruption ? { corruption: cfg.corruption } : {}),
-        codeDim: cfg.codeDim,
-        loss: cfg.loss,
-        linear: cfg.linear,
-        activation: cfg.activation,
-        codeActivation: cfg.codeActivation,
-        seed: cfg.seed,
-      });
-      return restoreModel(dir, ck.tensors, ae);
-    } finally {
-      for (const t of Object.values(ck.tensors)) t.dispose();
-    }
+    return Autoencoder.loadCheckpointed(
+      dir,
+      AE_KIND,
+      (c) => {
+        if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new Error(`checkpoint at ${dir} has no Autoencoder config`);
+        // The constructor validates every field again (a hand-edited config is refused with the field's name).
+        // Checkpoints written before dataShape hold inputDim (and inputShape for conv); before the conv and
+        // denoising options, neither architecture nor corruption: a dense, plain model.
+        const cfg = c as unknown as AutoencoderConfig & { inputDim?: number; inputShape?: [number, number, number] | null };
+        const conv = cfg.architecture === 'conv';
+        return new Autoencoder({
+          architecture: conv ? 'conv' : 'dense',
+          dataShape: cfg.dataShape ?? cfg.inputShape ?? (cfg.inputDim === undefined ? undefined : [cfg.inputDim]),
+          ...(conv ? { convFilters: cfg.convFilters, convDenseUnits: cfg.convDenseUnits } : { hiddenUnits: cfg.hiddenUnits }),
+          ...(cfg.corruption ? { corruption: cfg.corruption } : {}),
+          codeDim: cfg.codeDim,
+          loss: cfg.loss,
+          linear: cfg.linear,
+          activation: cfg.activation,
+          codeActivation: cfg.codeActivation,
+          seed: cfg.seed,
+        });
+      },
+      (ae, tensors) => restoreNetworks(dir, tensors, { encoder: ae.encoder, decoder: ae.decoder }),
+    );
   }
 
-  /** Frees the weights and optimiser state. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.training.dispose();
-    this.encoder.dispose();
-    this.decoder.dispose();
+  /** Every weight of the encoder and the decoder (what a diverged `fit` puts back). */
+  protected variables(): tf.Variable[] {
+    return networkVariables(this.encoder, this.decoder);
+  }
+
+  /** Frees the networks (either may be missing when the constructor failed). */
+  protected release(): void {
+    (this.encoder as tf.LayersModel | undefined)?.dispose();
+    (this.decoder as tf.LayersModel | undefined)?.dispose();
+  }
+
+  /** Checks data (shape; with `full` also finite, and in [0, 1] for 'bce') and returns it flat `[n, D]`. */
+  private flat(name: string, x: unknown, full: boolean): FlatData {
+    return flattenData(name, x, this.dataShape, {
+      finite: full,
+      range: full && this.loss === 'bce' ? [0, 1] : undefined,
+      rangeHint: "loss 'bce' takes data in [0, 1]; use loss 'mse' for other data",
+    });
   }
 
   /** Codes `[n, k]` of flat inputs `[n, D]` (reshaped to images for conv; inside a tidy). */
@@ -504,306 +565,4 @@ export class Autoencoder {
   private outputOf(out: tf.Tensor2D): tf.Tensor2D {
     return this.loss === 'bce' ? (tf.sigmoid(out) as tf.Tensor2D) : out;
   }
-
-  private checkData(name: string, x: unknown, full: boolean): asserts x is tf.Tensor2D {
-    assertMatrix(name, x, {
-      width: this.inputDim,
-      checkFinite: full,
-      range: full && this.loss === 'bce' ? [0, 1] : undefined,
-    });
-  }
-
-  private assertAlive(): void {
-    if (this.disposed) throw new Error('this Autoencoder has been disposed');
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// PCA and subspace comparison
-
-/** The result of {@link pca}. Dispose it when done. */
-export interface PCAResult {
-  /** Principal directions as rows, orthonormal, by decreasing variance. `[k, D]`. */
-  components: tf.Tensor2D;
-  /** The data mean. `[D]`. */
-  mean: tf.Tensor1D;
-  /** Variance along each component (eigenvalues of the sample covariance, divisor n - 1). */
-  explainedVariance: number[];
-  /** `explainedVariance` divided by the total variance (trace of the covariance). */
-  explainedVarianceRatio: number[];
-  /** Codes `(x - mean) components^T`, `[n, k]`. */
-  project(x: tf.Tensor2D): tf.Tensor2D;
-  /** Best rank-k reconstruction `project(x) components + mean`, `[n, D]`. */
-  reconstruct(x: tf.Tensor2D): tf.Tensor2D;
-  /** Frees `components` and `mean`. */
-  dispose(): void;
-}
-
-/** Options for {@link pca}. */
-export interface PCAOptions {
-  /** Seed of the starting subspace. Default 0 (the result does not depend on it beyond float rounding). */
-  seed?: number;
-  /** Iteration cap of the subspace iteration. Default 1000. */
-  maxIterations?: number;
-  /** Stop when every Ritz residual |C v - lambda v| <= tolerance * lambda_1. Default 1e-5 (float32 data). */
-  tolerance?: number;
-}
-
-const PCA_OPTION_KEYS = optionKeys<PCAOptions>({ seed: true, maxIterations: true, tolerance: true });
-
-/**
- * Exact PCA of `x` `[n, D]`: the top-k eigenvectors of the sample covariance C = Xc^T Xc / (n - 1), found by
- * block subspace iteration on C (k + 8 vectors, products on the tfjs backend) with a Rayleigh-Ritz step solved by
- * Jacobi rotations, run until the eigen-residuals are at float precision. Component signs are fixed so that the
- * largest-magnitude entry of each is positive.
- */
-export function pca(x: tf.Tensor2D, k: number, opts: PCAOptions = {}): PCAResult {
-  assertKnownOptions('pca', opts, PCA_OPTION_KEYS);
-  assertMatrix('x', x);
-  const [n, d] = x.shape;
-  assertPositiveInteger('k', k);
-  if (k > d) throw new RangeError(`k must be at most the data width ${d}; got ${k}`);
-  if (n < 2) throw new RangeError(`x must have at least 2 rows for a covariance; got ${n}`);
-  const maxIterations = opts.maxIterations ?? 1000;
-  assertPositiveInteger('maxIterations', maxIterations);
-  const tolerance = opts.tolerance ?? 1e-5;
-  assertPositiveNumber('tolerance', tolerance);
-  const p = Math.min(d, k + 8);
-  const rng = new Random(opts.seed ?? 0);
-  const mean = tf.tidy(() => x.mean(0) as tf.Tensor1D);
-  const cov = tf.tidy(() => {
-    const xc = x.sub(mean);
-    return tf.matMul(tf.transpose(xc), xc).div(n - 1) as tf.Tensor2D; //                                 [D, D]
-  });
-  try {
-    const totalVar = tf.tidy(() => cov.mul(tf.eye(d)).sum().dataSync()[0]);
-    // Q [D, p] column-orthonormal, stored row-major as Float64Array.
-    let Q = orthonormalColumns(Float64Array.from(rng.normalArray(d * p)), d, p);
-    let ritzValues: number[] = [];
-    let ritzVectors: Float64Array = Q;
-    for (let it = 0; it < maxIterations; it++) {
-      const Z = tf.tidy(() => tf.matMul(cov, tf.tensor2d(Float32Array.from(Q), [d, p])).dataSync() as Float32Array); // C Q [D, p]
-      // Rayleigh-Ritz: T = Q^T C Q (p x p), eigenpairs (theta, y); Ritz vectors Q y, residuals C Q y - theta Q y.
-      const T = columnProducts(Q, Z, d, p, p);
-      for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) T[a * p + b] = T[b * p + a] = 0.5 * (T[a * p + b] + T[b * p + a]);
-      const eig = jacobiEigen(T, p);
-      ritzValues = eig.values;
-      ritzVectors = matMulRowMajor(Q, eig.vectors, d, p, p); //                                        [D, p]
-      const CQy = matMulRowMajor(Float64Array.from(Z), eig.vectors, d, p, p);
-      let worst = 0;
-      for (let j = 0; j < k; j++) {
-        let r2 = 0;
-        for (let r = 0; r < d; r++) {
-          const e = CQy[r * p + j] - ritzValues[j] * ritzVectors[r * p + j];
-          r2 += e * e;
-        }
-        worst = Math.max(worst, Math.sqrt(r2));
-      }
-      if (worst <= tolerance * Math.max(ritzValues[0], 1e-30)) break;
-      Q = orthonormalColumns(Float64Array.from(Z), d, p);
-    }
-    const comps = new Float32Array(k * d);
-    for (let j = 0; j < k; j++) {
-      let big = 0;
-      for (let r = 0; r < d; r++) if (Math.abs(ritzVectors[r * p + j]) > Math.abs(big)) big = ritzVectors[r * p + j];
-      const sign = big < 0 ? -1 : 1;
-      for (let r = 0; r < d; r++) comps[j * d + r] = sign * ritzVectors[r * p + j];
-    }
-    const components = tf.tensor2d(comps, [k, d]);
-    const explainedVariance = ritzValues.slice(0, k).map((v) => Math.max(0, v));
-    return {
-      components,
-      mean,
-      explainedVariance,
-      explainedVarianceRatio: explainedVariance.map((v) => (totalVar > 0 ? v / totalVar : 0)),
-      project: (data) => {
-        assertMatrix('x', data, { width: d, checkFinite: false });
-        return tf.tidy(() => tf.matMul(data.sub(mean), tf.transpose(components)) as tf.Tensor2D);
-      },
-      reconstruct: (data) => {
-        assertMatrix('x', data, { width: d, checkFinite: false });
-        return tf.tidy(() => tf.matMul(tf.matMul(data.sub(mean), tf.transpose(components)), components).add(mean) as tf.Tensor2D);
-      },
-      dispose: () => {
-        components.dispose();
-        mean.dispose();
-      },
-    };
-  } catch (e) {
-    mean.dispose();
-    throw e;
-  } finally {
-    cov.dispose();
-  }
-}
-
-/**
- * Principal angles (radians, ascending) between the subspaces spanned by the rows of `a` `[k1, D]` and `b`
- * `[k2, D]`: theta_i = arccos(sigma_i) with sigma_i the singular values of Qa Qb^T for orthonormal row bases.
- * All zeros means the same subspace. Returns min(k1, k2) angles.
- */
-export function principalAngles(a: tf.Tensor2D | number[][], b: tf.Tensor2D | number[][]): number[] {
-  const A = rowMajor('a', a);
-  const B = rowMajor('b', b, A.cols);
-  const d = A.cols;
-  const [k1, k2] = [A.rows, B.rows];
-  if (k1 > d) throw new RangeError(`a must have at most ${d} rows (its width); got ${k1}`);
-  if (k2 > d) throw new RangeError(`b must have at most ${d} rows (its width); got ${k2}`);
-  // Orthonormal bases as columns: transpose the rows into [D, k] and orthonormalise.
-  const Qa = orthonormalColumns(transposeRowMajor(A.data, k1, d), d, k1);
-  const Qb = orthonormalColumns(transposeRowMajor(B.data, k2, d), d, k2);
-  // M = Qa^T Qb [k1, k2]; its singular values are sqrt(eig(M M^T)).
-  const M = columnProducts(Qa, Qb, d, k1, k2);
-  const MMt = matMulRowMajor(M, transposeRowMajor(M, k1, k2), k1, k2, k1);
-  const sv = jacobiEigen(MMt, k1).values.map((v) => Math.sqrt(Math.max(0, v)));
-  return sv.slice(0, Math.min(k1, k2)).map((s) => Math.acos(Math.min(1, s)));
-}
-
-/** A matrix given as a tensor or as rows, flattened row-major (width checked against `width` when given). */
-function rowMajor(name: string, m: tf.Tensor2D | number[][], width?: number): { data: Float64Array; rows: number; cols: number } {
-  if (m instanceof tf.Tensor) {
-    assertMatrix(name, m, width === undefined ? {} : { width });
-    return { data: Float64Array.from(m.dataSync()), rows: m.shape[0], cols: m.shape[1] };
-  }
-  const cols = Array.isArray(m) && Array.isArray(m[0]) ? m[0].length : 0;
-  if (!Array.isArray(m) || m.length === 0 || cols === 0 || m.some((r) => !Array.isArray(r) || r.length !== cols)) {
-    throw new TypeError(`${name} must be a tf.Tensor2D or a non-empty number[][] of equal rows; got ${describeValue(m)}`);
-  }
-  if (width !== undefined && cols !== width) throw new RangeError(`${name} must have ${width} columns; got ${cols}`);
-  const data = Float64Array.from(m.flat());
-  if (!data.every(Number.isFinite)) throw new RangeError(`${name} must contain only finite values; got NaN or Infinity`);
-  return { data, rows: m.length, cols };
-}
-
-/**
- * Eigen-decomposition of a small symmetric matrix (row-major `[n, n]` array, or number[][]) by cyclic Jacobi
- * rotations: `values` descending and `vectors` as the rows of a number[][] (vectors[i] belongs to values[i]).
- */
-export function symmetricEigen(matrix: number[][]): { values: number[]; vectors: number[][] } {
-  if (!Array.isArray(matrix) || matrix.length === 0) throw new TypeError(`matrix must be a non-empty number[][]; got ${describeValue(matrix)}`);
-  const n = matrix.length;
-  const a = new Float64Array(n * n);
-  matrix.forEach((row, i) => {
-    if (!Array.isArray(row) || row.length !== n) throw new RangeError(`matrix must be square ${n}x${n}; row ${i} has ${describeValue(row)}`);
-    row.forEach((v, j) => {
-      if (!Number.isFinite(v)) throw new RangeError(`matrix[${i}][${j}] must be finite; got ${describeValue(v)}`);
-      a[i * n + j] = v;
-    });
-  });
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      if (Math.abs(a[i * n + j] - a[j * n + i]) > 1e-9 * (Math.abs(a[i * n + j]) + Math.abs(a[j * n + i]) + 1)) {
-        throw new RangeError(`matrix must be symmetric; matrix[${i}][${j}] != matrix[${j}][${i}]`);
-      }
-    }
-  }
-  const { values, vectors } = jacobiEigen(a, n);
-  return { values, vectors: values.map((_, j) => Array.from({ length: n }, (_, r) => vectors[r * n + j])) };
-}
-
-/** Cyclic Jacobi on a symmetric row-major n x n matrix (copied). Eigenvectors are the columns of `vectors`. */
-function jacobiEigen(input: Float64Array, n: number): { values: number[]; vectors: Float64Array } {
-  const A = Float64Array.from(input);
-  const V = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) V[i * n + i] = 1;
-  let norm = 0;
-  for (const v of A) norm += v * v;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p * n + q] * A[p * n + q];
-    if (off <= 1e-30 * norm || off === 0) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = A[p * n + q];
-        if (apq === 0) continue;
-        // Rotation in the (p, q) plane that zeroes A[p][q]: t = tan(phi) is the smaller root of t^2 + 2 theta t - 1.
-        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let r = 0; r < n; r++) {
-          const arp = A[r * n + p];
-          const arq = A[r * n + q];
-          A[r * n + p] = c * arp - s * arq;
-          A[r * n + q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < n; r++) {
-          const apr = A[p * n + r];
-          const aqr = A[q * n + r];
-          A[p * n + r] = c * apr - s * aqr;
-          A[q * n + r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < n; r++) {
-          const vrp = V[r * n + p];
-          const vrq = V[r * n + q];
-          V[r * n + p] = c * vrp - s * vrq;
-          V[r * n + q] = s * vrp + c * vrq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => A[j * n + j] - A[i * n + i]);
-  const vectors = new Float64Array(n * n);
-  order.forEach((src, dst) => {
-    for (let r = 0; r < n; r++) vectors[r * n + dst] = V[r * n + src];
-  });
-  return { values: order.map((i) => A[i * n + i]), vectors };
-}
-
-/** Modified Gram-Schmidt on the columns of a row-major [rows, cols] matrix (twice, for float safety). */
-function orthonormalColumns(m: Float64Array, rows: number, cols: number): Float64Array {
-  const out = Float64Array.from(m);
-  for (let pass = 0; pass < 2; pass++) {
-    for (let j = 0; j < cols; j++) {
-      for (let i = 0; i < j; i++) {
-        let dot = 0;
-        for (let r = 0; r < rows; r++) dot += out[r * cols + i] * out[r * cols + j];
-        for (let r = 0; r < rows; r++) out[r * cols + j] -= dot * out[r * cols + i];
-      }
-      let nrm = 0;
-      for (let r = 0; r < rows; r++) nrm += out[r * cols + j] * out[r * cols + j];
-      nrm = Math.sqrt(nrm);
-      if (nrm < 1e-12 && pass === 0) {
-        // A dependent column (rank-deficient data): replace it by a fixed pseudo-random direction, re-orthogonalise.
-        const fill = new Random(7919 + j);
-        for (let r = 0; r < rows; r++) out[r * cols + j] = fill.normal();
-        j--;
-        continue;
-      }
-      for (let r = 0; r < rows; r++) out[r * cols + j] /= nrm;
-    }
-  }
-  return out;
-}
-
-/** A^T B for row-major A [rows, ca] and B [rows, cb]: the dot products of their columns, [ca, cb]. */
-function columnProducts(A: Float64Array | Float32Array, B: Float64Array | Float32Array, rows: number, ca: number, cb: number): Float64Array {
-  const out = new Float64Array(ca * cb);
-  for (let r = 0; r < rows; r++) {
-    for (let a = 0; a < ca; a++) {
-      const v = A[r * ca + a];
-      if (v === 0) continue;
-      for (let b = 0; b < cb; b++) out[a * cb + b] += v * B[r * cb + b];
-    }
-  }
-  return out;
-}
-
-/** Row-major [n, k] x [k, m]. */
-function matMulRowMajor(a: Float64Array, b: Float64Array, n: number, k: number, m: number): Float64Array {
-  const out = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < k; t++) {
-      const v = a[i * k + t];
-      if (v === 0) continue;
-      for (let j = 0; j < m; j++) out[i * m + j] += v * b[t * m + j];
-    }
-  }
-  return out;
-}
-
-function transposeRowMajor(a: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
-  return out;
 }

@@ -1,3 +1,5 @@
 /** Deterministic autoencoders: dense encoder/decoder trained on reconstruction error; PCA to compare with. */
-export { Autoencoder, pca, principalAngles } from './autoencoder'; // symmetricEigen stays internal (tested directly)
-export type { AutoencoderOptions, AutoencoderFitOptions, Corruption, LinearMaps, PCAOptions, PCAResult } from './autoencoder';
+export { Autoencoder } from './autoencoder';
+export type { AutoencoderOptions, AutoencoderFitOptions, AutoencoderEpochLogs, Corruption, LinearMaps } from './autoencoder';
+export { pca, principalAngles } from './pca'; // symmetricEigen stays internal (tested directly)
+export type { PCAOptions, PCAResult } from './pca';

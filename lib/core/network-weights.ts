@@ -58,9 +58,10 @@ export function restoreOrDispose<M extends { dispose(): void }>(
   }
 }
 
-/** {@link restoreOrDispose} for a model with an `encoder` and a `decoder` (VAE, Autoencoder). */
-export function restoreModel<M extends { encoder: Network; decoder: Network; dispose(): void }>(
-  dir: string, tensors: Record<string, tf.Tensor>, model: M,
-): M {
-  return restoreOrDispose(dir, tensors, model, { encoder: model.encoder, decoder: model.decoder });
+/**
+ * Every variable of tfjs-layers networks, trainable or not (kernels, biases, BatchNorm moving statistics): the live
+ * `tf.Variable`s an optimiser updates, what a model's `variables()` lists.
+ */
+export function networkVariables(...networks: tf.LayersModel[]): tf.Variable[] {
+  return networks.flatMap((net) => net.weights.map((w) => w.read() as tf.Variable));
 }

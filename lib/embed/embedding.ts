@@ -1,6 +1,6 @@
 /**
  * 2-D maps of high-dimensional points (autoencoder codes, images) for plotting: UMAP (umap-js), t-SNE (exact,
- * here) and PCA (the exact {@link pca} of lib/autoencoder). All three are seeded, so a map reproduces.
+ * here) and PCA (the exact {@link pca} of lib/autoencoder/pca.ts). All three are seeded, so a map reproduces.
  *
  * Why a folder of its own: an embedding is a computation on data (it returns coordinates), not a rendering, so it
  * does not belong to lib/display (which draws and must stay free of model code), and it serves every model family
@@ -9,7 +9,7 @@
 import { UMAP } from 'umap-js';
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
-import { pca } from '../autoencoder/autoencoder';
+import { pca } from '../autoencoder/pca';
 import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInteger, assertPositiveNumber, describeValue, optionKeys } from '../core/validate';
 
 /** Options for {@link embedding}. */

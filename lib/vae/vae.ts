@@ -15,7 +15,6 @@
  * is exact for binary x and never takes log(0).
  */
 import { ready, tf } from '../engine/backend';
-import { trackDisposable } from '../engine/scope';
 import { normalQuantile } from '../mcmc/diagnostics';
 import { Random } from '../engine/random';
 import {
@@ -29,26 +28,46 @@ import {
   assertPositiveNumber,
   describeValue,
 } from '../core/validate';
-import { CompiledGradientStep, gradientStep, History, LoopFitOptions, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
-import { TrainingState } from '../train/state';
+import { flattenData, type FlatData } from '../core/data';
+import { resolveDataShape, shapeSize, unflatten } from '../core/data-shape';
+import { Model, type Generative, type SampleOptions } from '../core/model';
+import type { BatchTensor, DataShape } from '../core/shapes';
+import { CompiledGradientStep, FitOptions, gradientStep, History, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
 import { compilationAvailable } from '../engine/tensorflow-graph';
 import { klDiagonalGaussianUnchecked } from './kl';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from '../nets/factories';
 import { reparameterise } from '../nets/latent';
-import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { networkTensors, restoreModel } from '../core/network-weights';
+import { JsonValue, readCheckpointManifest, saveCheckpoint } from '../core/checkpoint';
+import { networkTensors, networkVariables, restoreNetworks } from '../core/network-weights';
 
 /** The decoder's observation model. */
 export type Likelihood = 'bernoulli' | 'gaussian';
 const LIKELIHOODS: readonly Likelihood[] = ['bernoulli', 'gaussian'];
 
-/** Options for {@link VAE}. Give `inputDim` + `hiddenUnits` (dense) or `inputShape` + `architecture: 'conv'`. */
-export interface VAEOptions {
-  /** `'dense'` (default: an MLP on flat inputs) or `'conv'` (the Keras lecture model on images). */
+/**
+ * Options for {@link VAE}: `dataShape` `[D]` + `hiddenUnits` (dense) or `dataShape` `[h, w, c]` (conv, the default
+ * for images without `hiddenUnits`). `S` is the example shape, which types the outputs.
+ */
+export interface VAEOptions<S extends DataShape = DataShape> {
+  /**
+   * `'dense'` (an MLP on flat inputs; the default unless `dataShape` is an image shape and `hiddenUnits` is not
+   * given) or `'conv'` (the Keras lecture model on images).
+   */
   architecture?: 'dense' | 'conv';
-  /** Dense: input width D (e.g. 784). Conv: optional, must equal h*w*c. */
+  /**
+   * Shape of one example: `[D]` (e.g. `[784]`) or `[height, width, channels]` (e.g. `[28, 28, 1]`; a conv VAE needs
+   * this, with h and w divisible by 4: two halvings; a dense VAE flattens it). Data may be passed as `[n, D]` (D the
+   * product, row-major h, w, c) or `[n, ...dataShape]`; `sample`, `decode`, `reconstruct` and `latentGrid` return
+   * `[n, ...dataShape]`: `tf.Tensor2D` for `[D]`, `tf.Tensor4D` for `[h, w, c]`. Give this or one of its older
+   * names, `inputDim` or `inputShape`.
+   */
+  dataShape?: S;
+  /**
+   * Older name: `inputDim: 784` is `dataShape: [784]` (the outputs are then typed `tf.Tensor`: prefer
+   * `dataShape`). Next to `dataShape` or `inputShape` it must equal their size. Integer >= 1.
+   */
   inputDim?: number;
-  /** Conv: image shape `[height, width, channels]`, e.g. `[28, 28, 1]`; h and w divisible by 4 (two halvings). */
+  /** Older name of `dataShape` for images: `inputShape: [28, 28, 1]` is `dataShape: [28, 28, 1]`. */
   inputShape?: [number, number, number];
   /** Dense: hidden widths of the encoder, first to last, e.g. `[400]`; the decoder mirrors them. Default `[400]`. */
   hiddenUnits?: number[];
@@ -84,12 +103,15 @@ export interface VAEOptions {
 }
 
 const VAE_OPTION_KEYS = optionKeys<VAEOptions>({
-  architecture: true, inputDim: true, inputShape: true, hiddenUnits: true, latentDim: true, likelihood: true, sigma: true,
+  architecture: true, dataShape: true, inputDim: true, inputShape: true, hiddenUnits: true, latentDim: true, likelihood: true, sigma: true,
   seed: true, init: true, activation: true, convFilters: true, convDenseUnits: true, encoder: true, decoder: true,
 });
 
-/** Options for {@link VAE.fit} (with `reset` and `earlyStopping` from the training loop, see {@link LoopFitOptions}). */
-export interface VAEFitOptions extends LoopFitOptions {
+/**
+ * Options for {@link VAE.fit}: the loop's (see {@link FitOptions}: `validation`, `onEpoch`, `reset`,
+ * `earlyStopping`, ...) with the VAE's defaults, and the KL weight and its warm-up.
+ */
+export interface VAEFitOptions extends FitOptions<VAEEpochLogs> {
   /** Passes over the data. Integer >= 1. Default 10 (the PyTorch lecture). */
   epochs?: number;
   /** Mini-batch size. Integer >= 1 (capped at the data size). Default 128 (both lectures). */
@@ -110,10 +132,6 @@ export interface VAEFitOptions extends LoopFitOptions {
    * with `valReconstruction` and `valKl`.
    */
   validation?: tf.Tensor;
-  /** Called after every epoch with that epoch's metrics (awaited if it returns a promise). */
-  onEpoch?: (epoch: number, logs: VAEEpochLogs) => void | Promise<void>;
-  /** `'auto'` (default): live bar in a notebook, one line per epoch in a terminal; `false`: silent. */
-  progress?: 'auto' | false;
 }
 
 const VAE_FIT_OPTION_KEYS = optionKeys<VAEFitOptions>({
@@ -189,7 +207,7 @@ export interface IwaeEstimate {
 }
 
 /** Options for {@link VAE.sample}. */
-export interface VAESampleOptions {
+export interface VAESampleOptions extends SampleOptions {
   /** Seed of z ~ N(0, I) (and of the pixel noise with `draw`). Default: drawn from the model's generator. */
   seed?: number;
   /**
@@ -235,8 +253,7 @@ const LOG_2PI = Math.log(2 * Math.PI);
 /** Serializable configuration (what a checkpoint stores). */
 interface VAEConfig {
   architecture: 'dense' | 'conv';
-  inputDim: number;
-  inputShape: [number, number, number] | null;
+  dataShape: number[];
   hiddenUnits: number[];
   latentDim: number;
   likelihood: Likelihood;
@@ -250,20 +267,25 @@ interface VAEConfig {
 }
 
 /**
- * A variational autoencoder. Dense: `new VAE({ inputDim: 784, hiddenUnits: [400], latentDim: 20, likelihood:
- * 'bernoulli', seed: 1 })` (the PyTorch lecture model). Convolutional: `new VAE({ inputShape: [28, 28, 1],
+ * A variational autoencoder. Dense: `new VAE({ dataShape: [784], hiddenUnits: [400], latentDim: 20, likelihood:
+ * 'bernoulli', seed: 1 })` (the PyTorch lecture model). Convolutional: `new VAE({ dataShape: [28, 28, 1],
  * architecture: 'conv', latentDim: 2, likelihood: 'bernoulli', seed: 1 })` (the Keras lecture model).
  *
- * Data are `[n, D]` tensors (a conv VAE also takes `[n, h, w, c]`); Bernoulli data must lie in [0, 1].
+ * Data are `[n, D]` or `[n, ...dataShape]` tensors; Bernoulli data must lie in [0, 1]. What it returns as data
+ * (`sample`, `decode`, `reconstruct`, `latentGrid`) is `[n, ...dataShape]`, typed by `S`: `tf.Tensor2D` for
+ * `dataShape: [784]`, `tf.Tensor4D` for `[28, 28, 1]`.
  */
-export class VAE {
+export class VAE<S extends DataShape = DataShape> extends Model implements Generative<S> {
+  readonly kind = 'VAE';
   /** The encoder network x -> (mean, logVar). */
   readonly encoder: tf.LayersModel;
   /** The decoder network z -> logits (Bernoulli) or means (Gaussian). */
   readonly decoder: tf.LayersModel;
-  /** Flattened input width D. */
+  /** Shape of one example, e.g. `[784]` or `[28, 28, 1]`. */
+  readonly dataShape: number[];
+  /** Flattened input width D (the product of `dataShape`). */
   readonly inputDim: number;
-  /** Image shape for conv models, else null. */
+  /** `dataShape` when it is an image shape `[h, w, c]`, else null. */
   readonly inputShape: [number, number, number] | null;
   /** Latent dimension L. */
   readonly latentDim: number;
@@ -277,14 +299,13 @@ export class VAE {
   private readonly rng: Random;
   /** Shape the encoder takes after the batch axis (flat [D] or [h, w, c]). */
   private readonly encoderInput: number[];
-  /** What a second `fit` continues from: epoch and batch counters (KL warm-up position), the Adam state. */
-  private readonly training = new TrainingState();
-  private disposed = false;
 
-  constructor(opts: VAEOptions) {
+  constructor(opts: VAEOptions<S>) {
+    super(); // registers the model with the enclosing scope(); this.training carries the KL warm-up and Adam state
     assertKnownOptions('VAE', opts, VAE_OPTION_KEYS);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
-    const architecture = opts.architecture ?? (opts.inputShape && !opts.hiddenUnits ? 'conv' : 'dense');
+    const shape = resolveDataShape(opts);
+    const architecture = opts.architecture ?? (shape?.length === 3 && !opts.hiddenUnits ? 'conv' : 'dense');
     assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
     assertPositiveInteger('latentDim', opts.latentDim);
     const likelihood = opts.likelihood ?? 'bernoulli';
@@ -300,23 +321,12 @@ export class VAE {
     const init = opts.init ?? 'glorot';
     assertOneOf('init', init, ['glorot', 'pytorch'] as const);
 
-    let inputShape: [number, number, number] | null = null;
-    let inputDim: number;
-    if (architecture === 'conv' || opts.inputShape !== undefined) {
-      const s = opts.inputShape;
-      if (!Array.isArray(s) || s.length !== 3) {
-        throw new RangeError(`inputShape must be [height, width, channels] for a conv VAE; got ${describeValue(s)}`);
-      }
-      s.forEach((d, i) => assertPositiveInteger(`inputShape[${i}]`, d));
-      inputShape = [s[0], s[1], s[2]];
-      inputDim = s[0] * s[1] * s[2];
-      if (opts.inputDim !== undefined && opts.inputDim !== inputDim) {
-        throw new RangeError(`inputDim must equal h*w*c = ${inputDim} of inputShape; got ${describeValue(opts.inputDim)}`);
-      }
-    } else {
-      assertPositiveInteger('inputDim', opts.inputDim);
-      inputDim = opts.inputDim;
+    if (!shape) throw new TypeError('dataShape must be given: the shape of one example, e.g. [784] or [28, 28, 1] (or its older names inputDim, inputShape)');
+    if (architecture === 'conv' && shape.length !== 3) {
+      throw new RangeError(`a conv VAE needs dataShape (or inputShape) [height, width, channels]; got [${shape.join(', ')}]`);
     }
+    const inputShape: [number, number, number] | null = shape.length === 3 ? [shape[0], shape[1], shape[2]] : null;
+    const inputDim = shapeSize(shape);
     const L = opts.latentDim;
     const encSeed = rng.seedInt();
     const decSeed = rng.seedInt();
@@ -326,43 +336,35 @@ export class VAE {
     if (opts.decoder !== undefined && !(opts.decoder instanceof tf.LayersModel)) {
       throw new TypeError(`decoder must be a tf.LayersModel; got ${describeValue(opts.decoder)}`);
     }
-    const encoder =
-      opts.encoder ??
-      (architecture === 'conv'
-        ? convEncoder({ inputShape: inputShape!, latentDim: L, filters: convFilters, denseUnits: convDenseUnits, seed: encSeed, init })
-        : denseEncoder({ inputDim, hiddenUnits, latentDim: L, activation, seed: encSeed, init }));
-    const decoder =
-      opts.decoder ??
-      (architecture === 'conv'
-        ? convDecoder({ latentDim: L, outputShape: inputShape!, filters: [...convFilters].reverse(), seed: decSeed, init })
-        : denseDecoder({ latentDim: L, hiddenUnits: [...hiddenUnits].reverse(), outputDim: inputDim, activation, seed: decSeed, init }));
-
-    // Check the networks' symbolic shapes against the contract.
-    const encIn = encoder.inputs[0].shape.slice(1);
-    if (encIn.some((d) => d === null) || product(encIn as number[]) !== inputDim) {
-      throw new RangeError(`encoder must take inputs of ${inputDim} values per example; its input shape is [${encoder.inputs[0].shape.join(', ')}]`);
+    const built: tf.LayersModel[] = []; // factory networks, freed if a check below fails (the caller's are theirs)
+    const factory = (make: () => tf.LayersModel): tf.LayersModel => {
+      const net = make();
+      built.push(net);
+      return net;
+    };
+    try {
+      const encoder =
+        opts.encoder ??
+        factory(() =>
+          architecture === 'conv'
+            ? convEncoder({ inputShape: inputShape!, latentDim: L, filters: convFilters, denseUnits: convDenseUnits, seed: encSeed, init })
+            : denseEncoder({ inputDim, hiddenUnits, latentDim: L, activation, seed: encSeed, init }),
+        );
+      const decoder =
+        opts.decoder ??
+        factory(() =>
+          architecture === 'conv'
+            ? convDecoder({ latentDim: L, outputShape: inputShape!, filters: [...convFilters].reverse(), seed: decSeed, init })
+            : denseDecoder({ latentDim: L, hiddenUnits: [...hiddenUnits].reverse(), outputDim: inputDim, activation, seed: decSeed, init }),
+        );
+      this.encoderInput = checkNetworks(encoder, decoder, inputDim, L);
+      this.encoder = encoder;
+      this.decoder = decoder;
+    } catch (e) {
+      built.forEach((net) => net.dispose());
+      throw e;
     }
-    const encOut = encoder.outputs.map((o) => o.shape.slice(1));
-    const encOk =
-      (encOut.length === 2 && encOut.every((s) => s.length === 1 && s[0] === L)) ||
-      (encOut.length === 1 && encOut[0].length === 1 && encOut[0][0] === 2 * L);
-    if (!encOk) {
-      throw new RangeError(
-        `encoder must output [mean, logVar] of shape [n, ${L}] each (or one [n, ${2 * L}]); got ${encOut.map((s) => `[n, ${s.join(', ')}]`).join(' and ')}`,
-      );
-    }
-    const decIn = decoder.inputs[0].shape.slice(1);
-    if (decIn.length !== 1 || decIn[0] !== L) {
-      throw new RangeError(`decoder must take [n, ${L}] latent inputs; its input shape is [${decoder.inputs[0].shape.join(', ')}]`);
-    }
-    const decOut = decoder.outputs[0].shape.slice(1);
-    if (decoder.outputs.length !== 1 || decOut.some((d) => d === null) || product(decOut as number[]) !== inputDim) {
-      throw new RangeError(`decoder must output ${inputDim} values per example; its output shape is [${decoder.outputs[0].shape.join(', ')}]`);
-    }
-
-    this.encoder = encoder;
-    this.decoder = decoder;
-    this.encoderInput = encIn as number[];
+    this.dataShape = [...shape];
     this.inputDim = inputDim;
     this.inputShape = inputShape;
     this.latentDim = L;
@@ -372,8 +374,7 @@ export class VAE {
     this.rng = rng;
     this.config = {
       architecture,
-      inputDim,
-      inputShape,
+      dataShape: [...shape],
       hiddenUnits,
       latentDim: L,
       likelihood,
@@ -385,7 +386,6 @@ export class VAE {
       init,
       custom: opts.encoder !== undefined || opts.decoder !== undefined,
     };
-    trackDisposable(this); // an enclosing genlab scope() frees the model unless it is returned
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -394,14 +394,14 @@ export class VAE {
   /**
    * Trains on `x` by maximising the ELBO with the reparameterisation trick (z = mean + exp(logVar/2) * eps,
    * eps ~ N(0, I), one sample per example) and Adam, through genlab's one training loop (lib/train). One
-   * tidy-wrapped step per batch; the epoch's metrics are read from the device once per epoch. Throws if the loss
-   * becomes NaN or infinite (lower the learning rate).
+   * tidy-wrapped step per batch; the epoch's metrics are read from the device once per epoch.
    *
    * Resuming: a second `fit` continues where the previous one stopped -- epoch numbers go on (6..10 after 5), the
    * Adam moments and step count carry over (while the learning rate is unchanged), and so does the KL warm-up
    * position; with the same options, fit(2 epochs) then fit(3) equals fit(5). `reset: true` starts afresh: new
-   * Adam state, warm-up from 0, epoch counter 0; the weights are kept.
-   * @param x Training data `[n, D]` (conv: or `[n, h, w, c]`); Bernoulli data in [0, 1].
+   * Adam state, warm-up from 0, epoch counter 0; the weights are kept. A fit that diverges (NaN or infinite loss or
+   * weights) throws and leaves the weights as after its last finite epoch.
+   * @param x Training data `[n, D]` or `[n, ...dataShape]`, finite; Bernoulli data in [0, 1].
    * @returns The {@link History}: `epoch`, `seconds`, `loss`, `reconstruction`, `kl` (nats per example), `beta`
    *   (the KL weight at the end of each epoch), and `valLoss`, `valReconstruction`, `valKl` with `validation`.
    */
@@ -415,8 +415,14 @@ export class VAE {
     assertFiniteNumber('beta', beta, { min: 0 });
     const klWarmup = opts.klWarmup ?? 0;
     assertNonNegativeInteger('klWarmup', klWarmup);
-    const data = this.toFlat('x', x, true);
-    const val = opts.validation !== undefined ? this.toFlat('validation', opts.validation, true) : null;
+    const data = this.flat('x', x, true);
+    let val: FlatData | null = null;
+    try {
+      if (opts.validation !== undefined) val = this.flat('validation', opts.validation, true);
+    } catch (e) {
+      if (data.owned) data.x.dispose();
+      throw e;
+    }
     const n = data.x.shape[0];
     const batches = Math.ceil(n / Math.min(batchSizeOpt, n));
     const warmupSteps = klWarmup * batches;
@@ -472,7 +478,8 @@ export class VAE {
         },
         earlyStopping: opts.earlyStopping,
         state: this.training,
-        onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Promise<void>) | undefined,
+        variables: this.variables(), // the variables the optimiser updates, and any others: put back on divergence
+        onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Record<string, number> | Promise<void | Record<string, number>>) | undefined,
       });
     } finally {
       compiled?.dispose();
@@ -504,7 +511,7 @@ export class VAE {
     const samples = opts.samples ?? 1;
     assertPositiveInteger('samples', samples);
     const rng = this.evalRng(opts.seed);
-    const data = this.toFlat('x', x, true);
+    const data = this.flat('x', x, true);
     try {
       const t = tf.tidy(() => {
         const { rec, kl } = this.elboTermsT(data.x, samples, rng);
@@ -567,7 +574,7 @@ export class VAE {
     const k = opts.samples;
     assertPositiveInteger('samples', k);
     const rng = this.evalRng(opts.seed);
-    const data = this.toFlat('x', x, true);
+    const data = this.flat('x', x, true);
     try {
       const X = data.x;
       const n = X.shape[0];
@@ -614,75 +621,88 @@ export class VAE {
 
   /**
    * The approximate posterior q(z|x) = N(mean, diag(exp(logVar))). Returns two `[n, L]` tensors (caller disposes).
-   * @param x `[n, D]` (conv: or `[n, h, w, c]`).
+   * @param x `[n, D]` or `[n, ...dataShape]`.
    */
   encode(x: tf.Tensor): { mean: tf.Tensor2D; logVar: tf.Tensor2D } {
     this.assertAlive();
-    const data = this.toFlat('x', x, false);
-    const [m, lv] = tf.tidy(() => this.encodeT(data.x, false));
-    if (data.owned) data.x.dispose();
-    return { mean: m, logVar: lv };
+    const data = this.flat('x', x, false);
+    try {
+      const [mean, logVar] = tf.tidy(() => this.encodeT(data.x, false));
+      return { mean, logVar };
+    } finally {
+      if (data.owned) data.x.dispose();
+    }
   }
 
   /**
    * The decoder's mean E[x | z] for each row of `z` `[m, L]`: pixel probabilities (Bernoulli) or means (Gaussian),
-   * as a flat `[m, D]` tensor (images are row-major h x w x c). Caller disposes.
+   * `[m, ...dataShape]`. Caller disposes.
    */
-  decode(z: tf.Tensor | number[][]): tf.Tensor2D {
+  decode(z: tf.Tensor | number[][]): BatchTensor<S> {
     this.assertAlive();
     const zt = z instanceof tf.Tensor ? z : tf.tensor2d(z as number[][]);
     try {
       assertMatrix('z', zt, { width: this.latentDim, checkFinite: false });
-      return tf.tidy(() => this.meanOf(this.decodeT(zt as tf.Tensor2D, false)));
+      return tf.tidy(() => unflatten(this.meanOf(this.decodeT(zt as tf.Tensor2D, false)), this.dataShape) as BatchTensor<S>);
     } finally {
       if (zt !== z) zt.dispose();
     }
   }
 
   /**
-   * Encodes `x` to its posterior mean and decodes it: E[x | z = mean(x)], shaped like `x` (`[n, D]` or `[n, h, w, c]`; a `Tensor2D` in gives a `Tensor2D` out, a `Tensor4D` a `Tensor4D`).
+   * Encodes `x` (`[n, D]` or `[n, ...dataShape]`) to its posterior mean and decodes it: E[x | z = mean(x)],
+   * `[n, ...dataShape]`. Caller disposes.
    */
-  reconstruct(x: tf.Tensor2D): tf.Tensor2D;
-  reconstruct(x: tf.Tensor4D): tf.Tensor4D;
-  reconstruct(x: tf.Tensor): tf.Tensor;
-  reconstruct(x: tf.Tensor): tf.Tensor {
+  reconstruct(x: tf.Tensor): BatchTensor<S> {
     this.assertAlive();
-    const data = this.toFlat('x', x, false);
-    const out = tf.tidy(() => {
-      const [m] = this.encodeT(data.x, false);
-      return this.meanOf(this.decodeT(m, false)).reshape(x.shape);
-    });
-    if (data.owned) data.x.dispose();
-    return out;
+    const data = this.flat('x', x, false);
+    try {
+      return tf.tidy(() => {
+        const [m] = this.encodeT(data.x, false);
+        return unflatten(this.meanOf(this.decodeT(m, false)), this.dataShape) as BatchTensor<S>;
+      });
+    } finally {
+      if (data.owned) data.x.dispose();
+    }
   }
 
-  /** `n` samples from the model: z ~ N(0, I), then E[x | z] (or x ~ p(x|z) with `draw`). Returns `[n, D]`. */
-  sample(n: number, opts: VAESampleOptions = {}): tf.Tensor2D {
+  /**
+   * `n` samples from the model: z ~ N(0, I), then E[x | z] (or x ~ p(x|z) with `draw`), `[n, ...dataShape]`. Same
+   * `seed`, same samples. Caller disposes.
+   */
+  async sample(n: number, opts: VAESampleOptions = {}): Promise<BatchTensor<S>> {
     assertKnownOptions('VAE.sample', opts, VAE_SAMPLE_OPTION_KEYS);
+    await ready();
     this.assertAlive();
     assertPositiveInteger('n', n);
     const rng = this.evalRng(opts.seed);
+    const D = this.inputDim;
     return tf.tidy(() => {
-      const z = tf.tensor2d(rng.normalArray(n * this.latentDim), [n, this.latentDim]);
-      const m = this.meanOf(this.decodeT(z, false));
-      if (!opts.draw) return m;
-      if (this.likelihood === 'bernoulli') {
-        return tf.tensor2d(rng.uniformArray(n * this.inputDim), [n, this.inputDim]).less(m).toFloat() as tf.Tensor2D;
+      const z = tf.tensor2d(rng.normalArray(n * this.latentDim), [n, this.latentDim]); //            [n, L]
+      const m = this.meanOf(this.decodeT(z, false)); //                                   E[x | z]  [n, D]
+      let x: tf.Tensor2D = m;
+      if (opts.draw && this.likelihood === 'bernoulli') {
+        x = tf.tensor2d(rng.uniformArray(n * D), [n, D]).less(m).toFloat() as tf.Tensor2D; // x_d ~ Bernoulli(m_d)
+      } else if (opts.draw) {
+        x = m.add(tf.tensor2d(rng.normalArray(n * D), [n, D]).mul(this.sigma)); //               x ~ N(m, sigma^2 I)
       }
-      return m.add(tf.tensor2d(rng.normalArray(n * this.inputDim), [n, this.inputDim]).mul(this.sigma)) as tf.Tensor2D;
+      return unflatten(x, this.dataShape) as BatchTensor<S>;
     });
   }
 
   /**
-   * Decoded images over a 2D grid of latent values (the "manifold" picture): `[n*n, D]`, row-major with the first
-   * latent dimension increasing left to right and the second decreasing top to bottom (so the picture has the
-   * usual axes). Other latent dimensions are 0. Pair with an image-grid display of n columns.
+   * Decoded images over a 2D grid of latent values (the "manifold" picture): `[n*n, ...dataShape]`, row-major with
+   * the first latent dimension increasing left to right and the second decreasing top to bottom (so the picture has
+   * the usual axes). Other latent dimensions are 0. Pair with an image-grid display of n columns.
    */
-  latentGrid(opts: LatentGridOptions = {}): tf.Tensor2D {
+  latentGrid(opts: LatentGridOptions = {}): BatchTensor<S> {
     assertKnownOptions('VAE.latentGrid', opts, LATENT_GRID_OPTION_KEYS);
     this.assertAlive();
     const { z } = latentGridPoints(this.latentDim, opts);
-    return tf.tidy(() => this.meanOf(this.decodeT(tf.tensor2d(z, [z.length / this.latentDim, this.latentDim]), false)));
+    return tf.tidy(() => {
+      const points = tf.tensor2d(z, [z.length / this.latentDim, this.latentDim]); //                      [n*n, L]
+      return unflatten(this.meanOf(this.decodeT(points, false)), this.dataShape) as BatchTensor<S>;
+    });
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -706,44 +726,57 @@ export class VAE {
 
   /** Loads a model written by {@link VAE.save}; refuses missing, corrupted or truncated checkpoints. */
   static async load(dir: string): Promise<VAE> {
-    const ck = await loadCheckpoint(dir, 'VAE');
-    try {
-      const c = ck.config as unknown as VAEConfig & { encoderTopology?: JsonValue; decoderTopology?: JsonValue };
-      let encoder: tf.LayersModel | undefined;
-      let decoder: tf.LayersModel | undefined;
-      if (c.custom) {
-        encoder = await tf.models.modelFromJSON({ modelTopology: c.encoderTopology as unknown as tf.io.ModelJSON['modelTopology'] });
-        decoder = await tf.models.modelFromJSON({ modelTopology: c.decoderTopology as unknown as tf.io.ModelJSON['modelTopology'] });
+    // tfjs rebuilds a saved topology asynchronously: custom networks are made from the manifest first.
+    const manifest = readCheckpointManifest(dir);
+    const saved = manifest.config as unknown as VAEConfig & { encoderTopology?: JsonValue; decoderTopology?: JsonValue };
+    const nets: tf.LayersModel[] = [];
+    if (manifest.kind === 'VAE' && saved?.custom) {
+      for (const topology of [saved.encoderTopology, saved.decoderTopology]) {
+        nets.push(await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] }));
       }
-      const vae = new VAE({
-        architecture: c.architecture,
-        inputDim: c.inputDim,
-        inputShape: c.inputShape ?? undefined,
-        hiddenUnits: c.hiddenUnits,
-        latentDim: c.latentDim,
-        likelihood: c.likelihood,
-        sigma: c.sigma,
-        seed: c.seed,
-        activation: c.activation,
-        convFilters: c.convFilters,
-        convDenseUnits: c.convDenseUnits,
-        init: c.init,
-        encoder,
-        decoder,
-      });
-      return restoreModel(dir, ck.tensors, vae);
+    }
+    let owned = true; // the networks are freed with the model once it is built
+    try {
+      return await VAE.loadCheckpointed(
+        dir,
+        'VAE',
+        (config) => {
+          // Checkpoints written before dataShape hold inputDim and inputShape (null for a flat input).
+          const c = config as unknown as VAEConfig & { inputDim?: number; inputShape?: [number, number, number] | null };
+          const vae = new VAE({
+            architecture: c.architecture,
+            dataShape: c.dataShape ?? c.inputShape ?? (c.inputDim === undefined ? undefined : [c.inputDim]),
+            hiddenUnits: c.hiddenUnits,
+            latentDim: c.latentDim,
+            likelihood: c.likelihood,
+            sigma: c.sigma,
+            seed: c.seed,
+            activation: c.activation,
+            convFilters: c.convFilters,
+            convDenseUnits: c.convDenseUnits,
+            init: c.init,
+            encoder: nets[0],
+            decoder: nets[1],
+          });
+          owned = false;
+          return vae;
+        },
+        (vae, tensors) => restoreNetworks(dir, tensors, { encoder: vae.encoder, decoder: vae.decoder }),
+      );
     } finally {
-      for (const t of Object.values(ck.tensors)) t.dispose();
+      if (owned) nets.forEach((net) => net.dispose());
     }
   }
 
-  /** Frees the networks' weights and the optimiser state. The model cannot be used afterwards. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.training.dispose();
-    this.encoder.dispose();
-    this.decoder.dispose();
+  /** Every weight of the encoder and the decoder: what the optimiser updates, and what a diverged `fit` puts back. */
+  protected variables(): tf.Variable[] {
+    return networkVariables(this.encoder, this.decoder);
+  }
+
+  /** Frees the networks (missing when the constructor failed). */
+  protected release(): void {
+    (this.encoder as tf.LayersModel | undefined)?.dispose();
+    (this.decoder as tf.LayersModel | undefined)?.dispose();
   }
 
   /** A short description, e.g. `dense 784-400-20 bernoulli`. */
@@ -751,8 +784,8 @@ export class VAE {
     const c = this.config;
     const body =
       c.architecture === 'conv'
-        ? `conv ${c.inputShape!.join('x')} [${c.convFilters.join(',')}]-${c.convDenseUnits}-${c.latentDim}`
-        : `dense ${[c.inputDim, ...c.hiddenUnits, c.latentDim].join('-')}`;
+        ? `conv ${c.dataShape.join('x')} [${c.convFilters.join(',')}]-${c.convDenseUnits}-${c.latentDim}`
+        : `dense ${[this.inputDim, ...c.hiddenUnits, c.latentDim].join('-')}`;
     return `${c.custom ? 'custom ' : ''}${body} ${c.likelihood}`;
   }
 
@@ -840,43 +873,17 @@ export class VAE {
   }
 
   /**
-   * Validates data and returns it flat `[n, D]`; `owned` says whether the returned tensor is a new one (to dispose).
-   * `full` also checks finiteness (and [0, 1] for Bernoulli), which reads the data once.
+   * Checks data and returns it flat `[n, D]` (`owned`: a new tensor, to dispose). `full` also checks finiteness
+   * (and [0, 1] for Bernoulli), which reads the data once.
    */
-  private toFlat(name: string, x: unknown, full: boolean): { x: tf.Tensor2D; owned: boolean } {
-    if (!(x instanceof tf.Tensor)) throw new TypeError(`${name} must be a tf.Tensor; got ${describeValue(x)}`);
-    let flat: tf.Tensor2D;
-    let owned = false;
-    if (x.rank === 2) {
-      flat = x as tf.Tensor2D;
-    } else if (x.rank === 4 && this.inputShape) {
-      const [, h, w, c] = x.shape;
-      const [eh, ew, ec] = this.inputShape;
-      if (h !== eh || w !== ew || c !== ec) {
-        throw new RangeError(`${name} must have shape [n, ${eh}, ${ew}, ${ec}] or [n, ${this.inputDim}]; got [${x.shape.join(', ')}]`);
-      }
-      flat = x.reshape([x.shape[0], this.inputDim]);
-      owned = true;
-    } else {
-      const expected = this.inputShape ? `[n, ${this.inputDim}] or [n, ${this.inputShape.join(', ')}]` : `[n, ${this.inputDim}]`;
-      throw new RangeError(`${name} must have shape ${expected}; got [${x.shape.join(', ')}]`);
-    }
-    try {
-      assertMatrix(name, flat, {
-        width: this.inputDim,
-        checkFinite: full,
-        range: full && this.likelihood === 'bernoulli' ? [0, 1] : undefined,
-      });
-    } catch (e) {
-      if (owned) flat.dispose();
-      throw e;
-    }
-    return { x: flat, owned };
+  private flat(name: string, x: unknown, full: boolean): FlatData {
+    return flattenData(name, x, this.dataShape, {
+      finite: full,
+      range: full && this.likelihood === 'bernoulli' ? [0, 1] : undefined,
+      rangeHint: "a Bernoulli VAE takes data in [0, 1]; use likelihood: 'gaussian' for other data",
+    });
   }
 
-  private assertAlive(): void {
-    if (this.disposed) throw new Error('this VAE has been disposed');
-  }
 }
 
 /**
@@ -927,8 +934,34 @@ export function latentGridPoints(
 /** Phi^-1(p) for the standard normal; defined with the chain diagnostics (one implementation). */
 export { normalQuantile };
 
-function product(xs: number[]): number {
-  return xs.reduce((a, b) => a * b, 1);
+/**
+ * Checks the networks' symbolic shapes against the VAE's contract (lib/nets/factories.ts): the encoder takes
+ * `inputDim` values per example and outputs `[mean, logVar]` (`[n, L]` each) or one `[n, 2L]`; the decoder takes
+ * `[n, L]` and outputs `inputDim` values per example. Returns the encoder's input shape after the batch axis.
+ */
+function checkNetworks(encoder: tf.LayersModel, decoder: tf.LayersModel, inputDim: number, L: number): number[] {
+  const encIn = encoder.inputs[0].shape.slice(1);
+  if (encIn.some((d) => d === null) || shapeSize(encIn as number[]) !== inputDim) {
+    throw new RangeError(`encoder must take inputs of ${inputDim} values per example; its input shape is [${encoder.inputs[0].shape.join(', ')}]`);
+  }
+  const encOut = encoder.outputs.map((o) => o.shape.slice(1));
+  const encOk =
+    (encOut.length === 2 && encOut.every((s) => s.length === 1 && s[0] === L)) ||
+    (encOut.length === 1 && encOut[0].length === 1 && encOut[0][0] === 2 * L);
+  if (!encOk) {
+    throw new RangeError(
+      `encoder must output [mean, logVar] of shape [n, ${L}] each (or one [n, ${2 * L}]); got ${encOut.map((s) => `[n, ${s.join(', ')}]`).join(' and ')}`,
+    );
+  }
+  const decIn = decoder.inputs[0].shape.slice(1);
+  if (decIn.length !== 1 || decIn[0] !== L) {
+    throw new RangeError(`decoder must take [n, ${L}] latent inputs; its input shape is [${decoder.inputs[0].shape.join(', ')}]`);
+  }
+  const decOut = decoder.outputs[0].shape.slice(1);
+  if (decoder.outputs.length !== 1 || decOut.some((d) => d === null) || shapeSize(decOut as number[]) !== inputDim) {
+    throw new RangeError(`decoder must output ${inputDim} values per example; its output shape is [${decoder.outputs[0].shape.join(', ')}]`);
+  }
+  return encIn as number[];
 }
 
 function mean(xs: Float32Array): number {
