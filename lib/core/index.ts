@@ -6,3 +6,4 @@
 export * from './shapes'; // DataShape, BatchTensor, ChainTensor: output types by example shape
 export * from './model'; //  Model (the base every family extends), Generative (the sampling contract)
 export { type DataRange, flattenData } from './data';
+export * from './read'; //   toNumber, toArray, toRows, last: results back to plain numbers without casts
