@@ -74,6 +74,23 @@ for (const c of CASES) {
     });
   });
 
+  test(`${c.name}: fit({ seed }) seeds the training stream: same model, same seed, same run`, async () => {
+    await scope(async () => {
+      const x = c.data();
+      const runs: { h: Record<string, number[]>; w: Float32Array[] }[] = [];
+      for (const seed of [11, 11, 12]) {
+        const m = c.build(9);
+        const h = await m.fit(x, quiet(c, { epochs: 2, seed }));
+        runs.push({ h, w: weights(m) });
+      }
+      const [a, b, d] = runs;
+      const first = Object.keys(a.h).find((k) => k !== 'epoch' && k !== 'seconds') ?? 'epoch';
+      assert.deepEqual(a.h[first], b.h[first], 'same seed, same metrics');
+      assert.ok(sameWeights(a.w, b.w), 'same seed, same weights');
+      assert.ok(!sameWeights(a.w, d.w), 'another seed, another run');
+    });
+  });
+
   test(`${c.name}: validation data are scored every epoch and early stopping watches them`, async () => {
     await scope(async () => {
       const m = c.build(4);

@@ -300,8 +300,10 @@ test('a trained MLP approaches the optimal (linear) noise predictor, and its sam
   // Ancestral samples: the data's mean and covariance (within sampling error plus the T = 300 start mismatch).
   const smp = await model.sample(4000, { seed: 3 });
   const got = moments((await smp.array()) as number[][]);
+  // The tolerance is the trained network's error, not sampling error (about 0.007 here): over six training seeds the
+  // sample mean's first coordinate ranged 0.77-0.89 after these 30 epochs; an untrained model's samples sit near 0.
   for (let k = 0; k < 2; k++) {
-    assertClose(got.mean[k], M[k], 0.05, `sample mean[${k}]`);
+    assertClose(got.mean[k], M[k], 0.12, `sample mean[${k}]`);
     assertClose(got.cov[k][k], S[k][k], 0.15 * S[k][k], `sample var[${k}]`);
   }
   assertClose(got.cov[0][1], S[0][1], 0.04, 'sample cov');

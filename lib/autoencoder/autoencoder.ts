@@ -143,7 +143,7 @@ export interface AutoencoderFitOptions extends FitOptions<AutoencoderEpochLogs> 
 
 const AUTOENCODER_FIT_OPTION_KEYS = optionKeys<AutoencoderFitOptions>({
   epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
-  reset: true, earlyStopping: true,
+  reset: true, earlyStopping: true, seed: true,
 });
 
 /** The end-to-end affine maps of a linear autoencoder, as plain arrays (see {@link Autoencoder.linearMaps}). */
@@ -334,13 +334,14 @@ export class Autoencoder<S extends DataShape = DataShape> extends Model {
       if (opts.validation !== undefined) val = this.flat('validation', opts.validation, true);
       if (reset) this.training.reset();
       const optimizer = this.training.adam(learningRate, AE_DEFAULTS.adamEpsilon);
+      const rng = this.training.generator(opts.seed, () => this.rng.fork()); // the training stream (carried across fits)
       const vars = trainableVariables(this.encoder, this.decoder);
       return await runEpochs({
         x: data.x,
         epochs,
         batchSize,
         shuffle: opts.shuffle !== false,
-        rng: this.rng,
+        rng,
         title: `${this.corruption ? 'Denoising autoencoder' : 'Autoencoder'} ${this.describe()}`,
         progress: opts.progress ?? 'auto',
         metricNames: ['loss'],
@@ -348,7 +349,7 @@ export class Autoencoder<S extends DataShape = DataShape> extends Model {
         learningRate,
         step: (xb) =>
           gradientStep(optimizer, vars, () => {
-            const loss = this.lossT(xb, true, this.corruption !== null);
+            const loss = this.lossT(xb, true, this.corruption !== null ? rng : null);
             return [loss, loss.reshape([1])];
           }),
         validationData: val?.x,
@@ -538,19 +539,19 @@ export class Autoencoder<S extends DataShape = DataShape> extends Model {
 
   /**
    * The corrupted copy x~ of a batch `[n, D]` (inside a tidy): x + std eps (gaussian) or x * m with
-   * m ~ Bernoulli(1 - rate) (mask); the seed of the tfjs draw comes from the model's generator.
+   * m ~ Bernoulli(1 - rate) (mask); the seed of the tfjs draw comes from the training stream `rng`.
    */
-  private corrupt(x: tf.Tensor2D): tf.Tensor2D {
+  private corrupt(x: tf.Tensor2D, rng: Random): tf.Tensor2D {
     const c = this.corruption;
     if (c === null) return x;
-    const seed = this.rng.seedInt();
+    const seed = rng.seedInt();
     if (c.kind === 'gaussian') return x.add(tf.randomNormal(x.shape, 0, c.std, 'float32', seed)) as tf.Tensor2D;
     return x.mul(tf.randomUniform(x.shape, 0, 1, 'float32', seed).greaterEqual(c.rate).toFloat()) as tf.Tensor2D;
   }
 
-  /** Mean per-element loss of a batch against the clean x, from corrupted inputs when `corrupt` (differentiable; inside a tidy). */
-  private lossT(x: tf.Tensor2D, training: boolean, corrupt = false): tf.Scalar {
-    const out = this.decodeT(this.encodeT(corrupt ? this.corrupt(x) : x, training), training);
+  /** Mean per-element loss of a batch against the clean x, from inputs corrupted with `corruptWith`'s draws when given (differentiable; inside a tidy). */
+  private lossT(x: tf.Tensor2D, training: boolean, corruptWith: Random | null = null): tf.Scalar {
+    const out = this.decodeT(this.encodeT(corruptWith ? this.corrupt(x, corruptWith) : x, training), training);
     if (this.loss === 'bce') return tf.softplus(out).sub(tf.mul(x, out)).mean() as tf.Scalar; // BCE from logits
     return tf.squaredDifference(x, out).mean() as tf.Scalar;
   }

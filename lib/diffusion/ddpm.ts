@@ -90,7 +90,7 @@ export interface DDPMFitOptions extends FitOptions<DDPMEpochLogs> {
 }
 const FIT_KEYS = optionKeys<DDPMFitOptions>({
   epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
-  reset: true, earlyStopping: true,
+  reset: true, earlyStopping: true, seed: true,
 });
 
 /** Options for {@link DDPM.sample}. */
@@ -317,6 +317,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
       const valDraws = held && this.validationDraws(held.shape[0], owned);
       if (reset) this.training.reset();
       const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
+      const rng = this.training.generator(opts.seed, () => this.rng.fork()); // the training stream (carried across fits)
       const T = this.timesteps;
       // The simple loss of Ho et al. on batch x0 with noise eps at steps t: one compiled step (engine/tensorflow-graph.ts).
       const step = new CompiledGradientStep(this.variables(), optimizer, ([x0, eps, a, b, t]) => {
@@ -329,15 +330,15 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
         epochs,
         batchSize,
         shuffle: opts.shuffle !== false,
-        rng: this.rng,
+        rng,
         title: `DDPM ${this.describe()}`,
         progress: opts.progress ?? 'auto',
         metricNames: ['loss'],
         caller: 'DDPM.fit',
         learningRate,
         step: (xb, size) => {
-          const ts = Array.from({ length: size }, () => this.rng.int(T)); //                      t ~ U{0..T-1}
-          const eps = tf.tensor2d(this.rng.normalArray(size * this.dim), [size, this.dim]); //   [b, D]
+          const ts = Array.from({ length: size }, () => rng.int(T)); //                      t ~ U{0..T-1}
+          const eps = tf.tensor2d(rng.normalArray(size * this.dim), [size, this.dim]); //        [b, D]
           const { a, b } = this.coefficients(ts); //                                              [b, 1] each
           return step.run([xb, eps, a, b, tf.tensor1d(ts, 'int32')]);
         },

@@ -155,7 +155,7 @@ export interface EnergyModelFitOptions extends FitOptions<EnergyModelEpochLogs> 
 }
 const FIT_OPTION_KEYS = optionKeys<EnergyModelFitOptions>({
   epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
-  reset: true, earlyStopping: true, langevin: true, alpha: true, bufferSize: true, freshFraction: true,
+  reset: true, earlyStopping: true, langevin: true, alpha: true, bufferSize: true, freshFraction: true, seed: true,
 });
 
 /**
@@ -347,7 +347,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
         this.buffer = null; // fresh chains
       }
       this.config.range ??= observedRange(data.x); // the box of fresh noise and of the chains
-      const rng = this.training.generator(undefined, () => this.rng.fork());
+      const rng = this.training.generator(opts.seed, () => this.rng.fork());
       const D = this.inputDim;
       if (!this.buffer || this.buffer.length !== bufferSize * D) this.buffer = this.uniform(bufferSize * D, rng);
       const buffer = this.buffer;

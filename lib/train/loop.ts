@@ -92,11 +92,17 @@ export interface FitOptions<L extends object = Record<string, number>> extends L
   onEpoch?: OnEpoch<L>;
   /** `'auto'` (default): a live bar in a notebook, one line per epoch in a terminal; `false`: silent. */
   progress?: 'auto' | false;
+  /**
+   * Seed of the training's random stream (shuffling, noise, negatives): same seed, same run. Default: the stream
+   * carried from the previous fit, or a fork of the model's own generator on the first fit (or after `reset`).
+   */
+  seed?: number;
 }
 
 /** The keys of {@link FitOptions} (each family adds its own). */
 export const FIT_KEYS = optionKeys<FitOptions>({
   epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true, reset: true, earlyStopping: true,
+  seed: true,
 });
 
 /** Checks the loop's own fit options (`reset`, `earlyStopping`); returns `reset` resolved. */

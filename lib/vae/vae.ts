@@ -136,7 +136,7 @@ export interface VAEFitOptions extends FitOptions<VAEEpochLogs> {
 
 const VAE_FIT_OPTION_KEYS = optionKeys<VAEFitOptions>({
   epochs: true, batchSize: true, learningRate: true, beta: true, klWarmup: true, shuffle: true, validation: true,
-  onEpoch: true, progress: true, reset: true, earlyStopping: true,
+  onEpoch: true, progress: true, reset: true, earlyStopping: true, seed: true,
 });
 
 /** Metrics of one epoch, in nats per example. */
@@ -446,14 +446,15 @@ export class VAE<S extends DataShape = DataShape> extends Model implements Gener
     const compiled = compilationAvailable()
       ? new CompiledGradientStep(vars, optimizer, ([x, rows, noise, betaS]) => lossAndMetrics(tf.gather(x, rows) as tf.Tensor2D, noise as tf.Tensor2D, betaS as tf.Scalar), 'vae_step')
       : null;
-    const drawNoise = (size: number): tf.Tensor2D => tf.tensor2d(this.rng.normalArray(size * L), [size, L]); // [b, L]
+    const rng = this.training.generator(opts.seed, () => this.rng.fork()); // the training stream (carried across fits)
+    const drawNoise = (size: number): tf.Tensor2D => tf.tensor2d(rng.normalArray(size * L), [size, L]); // [b, L]
     try {
       return await runEpochs({
         x: data.x,
         epochs,
         batchSize: batchSizeOpt,
         shuffle: opts.shuffle !== false,
-        rng: this.rng,
+        rng,
         title: `VAE ${this.describe()}`,
         progress: opts.progress ?? 'auto',
         metricNames: ['loss', 'reconstruction', 'kl'],
