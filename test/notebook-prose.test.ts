@@ -116,3 +116,73 @@ test('notebook markdown states no run-dependent numbers or outcomes (allowlist f
   const stale = ALLOWED.filter((_, i) => !used.has(i)).map((a) => `${a.notebook}: "${a.text}"`);
   assert.deepEqual(stale, [], 'allowlist entries that no longer match anything: remove them');
 });
+
+/**
+ * Development notes do not belong in lecture text (issue 26, item 5): paths into the repository's benchmarks,
+ * results files, tests and sources, timings of a reference machine, backend remarks, and quick-mode settings. Quick
+ * mode gets one footnote in a notebook's first cell; 00-getting-started is about the environment, so it may name
+ * backends.
+ */
+const DEV_NOTES: { name: string; re: RegExp; unlessFirstCell?: boolean; unlessSetup?: boolean }[] = [
+  { name: 'a benchmark path', re: /\bbench\/|\bRESULTS[-\w]*\.md\b/g },
+  { name: 'a test file', re: /\btest\/|\b[\w-]+\.test\.[jt]s\b/g },
+  { name: 'a source file', re: /\b(?:lib|scripts)\/[\w/.-]*|\b[\w-]+\.ts\b/g },
+  { name: 'a reference machine or speed ratio', re: /\breference machine\b|\b\d+(?:\.\d+)?\s?× (?:PyTorch|faster|slower)/gi },
+  { name: 'a backend remark', re: /\bWASM\b|\bWebAssembly\b|\bnative (?:TensorFlow|addon)\b|\btfjs-node\b/gi, unlessSetup: true },
+  { name: 'quick mode outside the first cell', re: /\bquick\s+mode\b|\bGENLAB_QUICK\b/gi, unlessFirstCell: true },
+];
+
+/** Every development note in one markdown cell (raw markdown: paths usually sit in code spans). */
+export function developmentNotes(markdown: string, where: { firstCell: boolean; setup: boolean }): { note: string; context: string }[] {
+  const found: { note: string; context: string }[] = [];
+  for (const { name, re, unlessFirstCell, unlessSetup } of DEV_NOTES) {
+    if ((unlessFirstCell && where.firstCell) || (unlessSetup && where.setup)) continue;
+    for (const m of markdown.matchAll(re)) {
+      const at = m.index ?? 0;
+      found.push({ note: name, context: markdown.slice(Math.max(0, at - 50), at + m[0].length + 30).replace(/\s+/g, ' ') });
+    }
+  }
+  return found;
+}
+
+test('the development-note patterns catch repository notes and leave lecture prose alone', () => {
+  const inLecture = { firstCell: false, setup: false };
+  const caught = [
+    'They need 100 epochs (`bench/quality/RESULTS-ebm.md`).',
+    'See bench/RESULTS.md for the timings.',
+    'The tests in `test/gradient-mcmc.test.ts` fail if it is removed.',
+    'checked against simulation in test/diffusion.test.ts',
+    'details in `lib/rbm/gaussian.ts`',
+    "On this notebook's reference machine one image costs 40 ms (3.4× PyTorch's time).",
+    'on the WebAssembly backend the budget allowed few steps; 2.2× on native TensorFlow',
+    'We train 20 epochs here (2 in quick mode).',
+  ];
+  for (const s of caught) assert.ok(developmentNotes(s, inLecture).length > 0, `not caught: ${s}`);
+  const clean = [
+    'The test log-likelihood is exact; test digits the model never saw.',
+    'The test bench is a linear-Gaussian model.',
+    'Time one epoch with `GENLAB_BACKEND=cpu` and with the default backend.',
+    'Adam $10^{-3}$, batch 256; a 3× larger step.',
+  ];
+  for (const s of clean) assert.deepEqual(developmentNotes(s, inLecture), [], `flagged: ${s}`);
+  const footnote = '*Runs are shortened in quick mode (`GENLAB_QUICK=1`).*';
+  assert.deepEqual(developmentNotes(footnote, { firstCell: true, setup: false }), []);
+  assert.equal(developmentNotes(footnote, inLecture).length, 2);
+  assert.deepEqual(developmentNotes('WebAssembly (`wasm`, with SIMD)', { firstCell: false, setup: true }), []);
+});
+
+test('notebook markdown carries no development notes (bench, results, test and source paths, quick mode)', () => {
+  const problems: string[] = [];
+  for (const file of listNotebooks()) {
+    const name = path.basename(file);
+    const cells = readNotebook(file).cells;
+    const first = cells.findIndex((c) => c.cell_type === 'markdown');
+    cells.forEach((cell, i) => {
+      if (cell.cell_type !== 'markdown') return;
+      for (const hit of developmentNotes(cellSource(cell), { firstCell: i === first, setup: name.startsWith('00-') })) {
+        problems.push(`${name} cell ${i}: ${hit.note}: "...${hit.context}..."`);
+      }
+    });
+  }
+  assert.deepEqual(problems, [], 'keep development notes in the repository docs; a quick-mode footnote goes in the first cell');
+});
