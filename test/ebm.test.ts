@@ -245,7 +245,7 @@ test('save / load: same energies, buffer and range restored; refuses another kin
 
 test('options are checked by name', () => {
   assert.throws(() => new EnergyModel({ dataShape: [2], hiddenunits: [4] } as never), /unknown option 'hiddenunits' for EnergyModel; did you mean 'hiddenUnits'\?/);
-  assert.throws(() => new EnergyModel({ dataShape: [2, 2] }), /dataShape must be \[d\]/);
+  assert.throws(() => new EnergyModel({ dataShape: [2, 2] }), /dataShape must be \[D\] or \[height, width, channels\]; got \[2, 2\]/);
   const model = new EnergyModel({ dataShape: [2], hiddenUnits: [4], seed: 1 });
   const x = tf.zeros([4, 2]);
   try {

@@ -396,9 +396,9 @@ test('divergence stops with a clear error and loses nothing; the next fit starts
 
 test('dataShape: images in, images out (typed), nVisible as its alias, conflicts named, checkpoints keep it', async () => {
   await ready();
-  assert.throws(() => new BernoulliRBM({ nVisible: 5, dataShape: [2, 2, 1], nHidden: 2 }), /nVisible \(5\) and dataShape \(\[2, 2, 1\], 4 units\) disagree/);
+  assert.throws(() => new BernoulliRBM({ nVisible: 5, dataShape: [2, 2, 1], nHidden: 2 }), /nVisible must equal the size of dataShape \[2, 2, 1\], 4; got 5/);
   assert.throws(() => new BernoulliRBM({ nHidden: 2 } as never), /nVisible or dataShape is required/);
-  assert.throws(() => new BernoulliRBM({ dataShape: [2, 0], nHidden: 2 }), /dataShape must be a non-empty array of positive integers/);
+  assert.throws(() => new BernoulliRBM({ dataShape: [2, 0], nHidden: 2 }), /dataShape\[1\] must be a positive integer; got 0/);
   const flat = new BernoulliRBM({ nVisible: 4, dataShape: [4], nHidden: 2, seed: 1 }); // both, agreeing
   assert.deepEqual(flat.dataShape, [4]);
   assert.equal(flat.describe(), 'BernoulliRBM 4-2');

@@ -23,6 +23,7 @@ import { Random } from '../engine/random';
 import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 import { CompiledGradientStep, FitOptions, History, resolveFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
 import { Generative, Model, SampleOptions } from '../core/model';
+import { requireDataShape } from '../core/data-shape';
 import { assertDataRange, DataRange, flattenData, rescale } from '../core/data';
 import { BatchTensor, ChainTensor, DataShape } from '../core/shapes';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
@@ -192,11 +193,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     super();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     assertKnownOptions('DDPM', opts, DDPM_KEYS);
-    const shape = opts.dataShape;
-    if (!Array.isArray(shape) || (shape.length !== 1 && shape.length !== 3)) {
-      throw new RangeError(`dataShape must be [D] or [h, w, c]; got ${describeValue(shape)}`);
-    }
-    shape.forEach((d, i) => assertPositiveInteger(`dataShape[${i}]`, d));
+    const shape = requireDataShape(opts.dataShape, [1, 3]); // [D] or [h, w, c] (lib/core/data-shape.ts)
     const timesteps = opts.timesteps ?? DEFAULTS.timesteps;
     assertPositiveInteger('timesteps', timesteps);
     if (timesteps < 2) throw new RangeError(`timesteps must be at least 2; got ${timesteps}`);

@@ -48,6 +48,7 @@ import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreNetworks } from '../core/network-weights';
 import { FlatData, flattenData, observedRange } from '../core/data';
 import { Generative, Model, SampleOptions } from '../core/model';
+import { requireDataShape } from '../core/data-shape';
 import { BatchTensor, DataShape } from '../core/shapes';
 import { convEnergyNetwork } from './networks';
 
@@ -263,11 +264,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     super();
     if (opts === null || typeof opts !== 'object') throw new TypeError(`opts must be an object; got ${describeValue(opts)}`);
     assertKnownOptions('EnergyModel', opts, MODEL_KEYS);
-    const shape: number[] = opts.dataShape;
-    if (!Array.isArray(shape) || (shape.length !== 1 && shape.length !== 3)) {
-      throw new RangeError(`dataShape must be [d] (vectors) or [height, width, channels] (images); got ${describeValue(shape)}`);
-    }
-    shape.forEach((d, i) => assertPositiveInteger(`dataShape[${i}]`, d));
+    const shape = requireDataShape(opts.dataShape, [1, 3]); // [D] or [h, w, c] (lib/core/data-shape.ts)
     const architecture = shape.length === 1 ? 'dense' : 'conv';
     const hiddenUnits = opts.hiddenUnits ?? [...DEFAULTS.hiddenUnits];
     const convFilters = opts.convFilters ?? [...DEFAULTS.convFilters];

@@ -53,6 +53,7 @@ import {
 import { FitOptions, gradientStep, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreNetworks } from '../core/network-weights';
+import { requireDataShape } from '../core/data-shape';
 import { Model, type Generative, type SampleOptions } from '../core/model';
 import { assertDataRange, DataRange, flattenData, FlatData, observedRange, rescale } from '../core/data';
 import { checkUnits, LayerInit, layerInit } from '../nets/layer-init';
@@ -295,11 +296,7 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
     assertKnownOptions('GAN', opts, GAN_OPTION_KEYS);
     const architecture = opts.architecture ?? 'dense';
     assertOneOf('architecture', architecture, ['dense', 'conv'] as const);
-    const shape = opts.dataShape;
-    if (!Array.isArray(shape) || (shape.length !== 1 && shape.length !== 3)) {
-      throw new RangeError(`dataShape must be [D] or [height, width, channels]; got ${describeValue(shape)}`);
-    }
-    shape.forEach((d, i) => assertPositiveInteger(`dataShape[${i}]`, d));
+    const shape = requireDataShape(opts.dataShape, [1, 3]); // [D] or [h, w, c] (lib/core/data-shape.ts)
     if (architecture === 'conv' && (shape.length !== 3 || shape[0] % 4 !== 0 || shape[1] % 4 !== 0)) {
       throw new RangeError(`a conv GAN needs dataShape [h, w, c] with h and w divisible by 4; got [${shape.join(', ')}]`);
     }

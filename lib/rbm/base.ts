@@ -18,6 +18,7 @@ import { ready } from '../engine/backend';
 import { Model, type Generative, type SampleOptions } from '../core/model';
 import { flattenData, type DataChecks, type FlatData } from '../core/data';
 import type { BatchTensor, DataShape } from '../core/shapes';
+import { resolveDataShape, shapeSize } from '../core/data-shape';
 import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, logMeanExp, meanAndStderr, resolveAISOptions, ReverseAISRuns, runAIS, runReverseAIS, studentT975 } from '../mcmc/ais';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { nativeBernoulli, uniformArray } from '../engine/kernels';
@@ -61,21 +62,9 @@ export const RBM_OPTION_KEYS = optionKeys<RBMOptions>({ dataShape: true, nVisibl
  * option: `nVisible (10) and dataShape ([28, 28, 1], 784 units) disagree`.
  */
 export function resolveVisible(opts: { dataShape?: unknown; nVisible?: unknown }): { dataShape: number[]; nVisible: number } {
-  if (opts.dataShape === undefined) {
-    if (opts.nVisible === undefined) throw new TypeError('nVisible or dataShape is required (e.g. nVisible: 784 or dataShape: [28, 28, 1])');
-    assertPositiveInteger('nVisible', opts.nVisible);
-    return { dataShape: [opts.nVisible], nVisible: opts.nVisible };
-  }
-  const shape = opts.dataShape;
-  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new RangeError(`dataShape must be a non-empty array of positive integers, e.g. [784] or [28, 28, 1]; got ${describeValue(shape)}`);
-  }
-  const units = (shape as number[]).reduce((p, d) => p * d, 1);
-  if (opts.nVisible !== undefined) {
-    assertPositiveInteger('nVisible', opts.nVisible);
-    if (opts.nVisible !== units) throw new RangeError(`nVisible (${opts.nVisible}) and dataShape ([${shape.join(', ')}], ${units} units) disagree; give one of them`);
-  }
-  return { dataShape: [...(shape as number[])], nVisible: units };
+  const dataShape = resolveDataShape(opts, { flatName: 'nVisible' });
+  if (!dataShape) throw new TypeError('nVisible or dataShape is required (e.g. nVisible: 784 or dataShape: [28, 28, 1])');
+  return { dataShape, nVisible: shapeSize(dataShape) };
 }
 
 /** Options of {@link RBM.logLikelihoodBounds}: those of AIS, with cheaper defaults (RAISE runs per data row). */
