@@ -1103,10 +1103,13 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     return { chain: r.chain, recon: r.recon };
   }
 
-  /** Whether every parameter is at most {@link RBM.parameterLimit} in magnitude (one read). */
-  private parametersSound(): boolean {
+  /** True when every parameter is at most {@link RBM.parameterLimit} in magnitude (one read), else the reason. */
+  private parametersSound(): true | string {
     const largest = tf.tidy(() => tf.max(tf.stack(this.variables().map((v) => tf.max(tf.abs(v))))).dataSync()[0]);
-    return largest <= this.parameterLimit(); // false for NaN too
+    if (largest <= this.parameterLimit()) return true; // NaN fails this test too
+    return Number.isFinite(largest)
+      ? `a weight reached ${largest.toExponential(1)}, beyond ${this.parameterLimit()} where float32 steps of 1 no longer register`
+      : 'the weights became NaN or infinite';
   }
 
   /** Assigns an update's new values (see {@link assignUpdate}) and applies the model's constraint. */

@@ -223,10 +223,11 @@ export interface EpochLoopSpec {
    */
   variables?: tf.Variable[];
   /**
-   * Optional: whether the model's parameters are all finite (checked once per epoch, with the loss), for state that
-   * `variables` does not cover. When it says false the loop handles it as a divergence (see `variables`).
+   * Optional: a family's own soundness check of its parameters (once per epoch, with the loss), for what `variables`'
+   * finiteness does not cover (e.g. weights too large to train further). `false` or a reason (a phrase such as `a
+   * weight reached 1e+30`) is handled as a divergence (see `variables`); `true` passes.
    */
-  parametersFinite?(): boolean;
+  parametersFinite?(): boolean | string;
   /** Optional: the advice ending a divergence message. Default: lower learningRate (with its value) or check x. */
   divergenceAdvice?: string;
 }
@@ -334,9 +335,10 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
       spec.metricNames.forEach((name, i) => (logs[name] = totals[i] / n));
       const seconds = (performance.now() - t0) / 1000;
       const loss = logs[spec.metricNames[0]];
-      const weightsFinite = (await guard.finite()) && (spec.parametersFinite?.() ?? true);
-      if (!weightsFinite || !Number.isFinite(loss)) {
-        const what = weightsFinite ? `the ${spec.metricNames[0]} is ${loss}` : 'the weights became NaN or infinite';
+      const finite = await guard.finite();
+      const sound = finite ? (spec.parametersFinite?.() ?? true) : false;
+      if (sound !== true || !Number.isFinite(loss)) {
+        const what = sound === true ? `the ${spec.metricNames[0]} is ${loss}` : typeof sound === 'string' ? sound : 'the weights became NaN or infinite';
         const kept = guard.restore(first - 1);
         const advice = spec.divergenceAdvice ?? `Lower learningRate (got ${spec.learningRate}) or check x.`;
         throw new Error([`${spec.caller} diverged at epoch ${epoch}: ${what}.`, kept, advice].filter((s) => s).join(' '));
