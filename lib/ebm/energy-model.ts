@@ -389,7 +389,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
             return out;
           },
           // NaN chains with finite weights (an overflowing step) count as a divergence too.
-          parametersFinite: () => allFinite(buffer) || 'the replay buffer's chains became NaN or infinite',
+          parametersFinite: () => allFinite(buffer) || 'the chains of the replay buffer became NaN or infinite',
           endEpoch: () => {
             lastFinite.set(buffer); // called after the loop found the epoch finite
             bufferMoments = this.energyMoments(buffer.length / D, (s, m) => tf.tensor2d(buffer.subarray(s * D, (s + m) * D), [m, D]));
