@@ -16,16 +16,10 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 /** Backend-name branches in the model folders, as `file: what` (paths relative to the repository). */
 const BACKEND_ALLOWED = new Set<string>([
-  // (family rewrite in progress) rbm bernoulli(): `tf.getBackend() === 'tensorflow'` picks cast(u < p);
-  // capabilities().ownKernels (engine/backend.ts) is the property to ask for.
-  'lib/rbm/base.ts: getBackend()',
-  'lib/rbm/base.ts: backend-name comparison',
 ]);
 
 /** Hand-written known-keys lists in the model folders, as `file: NAME` or `file: assertKnownOptions('caller')`. */
 const KEYS_ALLOWED = new Set<string>([
-  // (family rewrite in progress) each of these becomes optionKeys<...>({ ... }) of its options interface
-  'lib/autoencoder/autoencoder.ts: CORRUPTION_KEYS',
 ]);
 
 /** Every .ts source under `dirs` (relative to the repository), as [relative path, text]. */

@@ -96,7 +96,10 @@ const AUTOENCODER_OPTION_KEYS = optionKeys<AutoencoderOptions>({
   corruption: true, codeDim: true, loss: true, linear: true, activation: true, codeActivation: true, seed: true,
 });
 
-const CORRUPTION_KEYS = { gaussian: ['kind', 'std'], mask: ['kind', 'rate'] } as const;
+const CORRUPTION_KEYS = {
+  gaussian: optionKeys<Extract<Corruption, { kind: 'gaussian' }>>({ kind: true, std: true }),
+  mask: optionKeys<Extract<Corruption, { kind: 'mask' }>>({ kind: true, rate: true }),
+} as const;
 
 /** Checks a corruption option and returns a copy (what the config stores). */
 function checkCorruption(c: unknown): Corruption {

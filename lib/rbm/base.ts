@@ -14,7 +14,7 @@
 import { tf } from '../engine/backend';
 import { Random, toRandom } from '../engine/random';
 import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
-import { ready } from '../engine/backend';
+import { capabilities, ready } from '../engine/backend';
 import { Model, type Generative, type SampleOptions } from '../core/model';
 import { flattenData, type DataChecks, type FlatData } from '../core/data';
 import type { BatchTensor, DataShape } from '../core/shapes';
@@ -248,7 +248,7 @@ export function bernoulli(p: tf.Tensor2D, rng: Random): tf.Tensor2D {
   // Native TensorFlow: cast(u < p), two ops (step(p - u) is a subtraction plus two); the same samples, since p - u > 0
   // exactly when u < p in floating point. Elsewhere step(p - u) = 1 where u < p, else 0: float32 throughout (a
   // bool -> float32 cast keeps a byte buffer on the CPU backend).
-  if (tf.getBackend() === 'tensorflow') return bernoulliFrom(p, u);
+  if (capabilities().ownKernels) return bernoulliFrom(p, u);
   return tf.step(tf.sub(p, u)) as tf.Tensor2D;
 }
 
