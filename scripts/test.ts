@@ -13,8 +13,8 @@ import * as path from 'node:path';
 import { readTensorflowBuild, TENSORFLOW_VARIANTS } from '../lib/engine/tensorflow-build';
 import { repoRoot } from './jupyter';
 
-/** Test files that drive Jupyter, Chromium or the set-up, not the engine: run once, on the default backend. */
-export const ONCE_ONLY = ['notebooks.test.js', 'export.test.js', 'render.test.js', 'setup.test.js', 'slides.test.js'];
+/** Test files that drive Jupyter, Chromium, the set-up or the compiler, not the engine: run once, on the default backend. */
+export const ONCE_ONLY = ['notebooks.test.js', 'export.test.js', 'render.test.js', 'setup.test.js', 'slides.test.js', 'notebook-typecheck.test.js'];
 
 /** Runs node's test runner on `files` with `env`; returns whether it passed and how long it took. */
 function runTests(label: string, files: string[], env: NodeJS.ProcessEnv): { ok: boolean; seconds: number } {

@@ -142,6 +142,12 @@ export interface GradientSamplerResult {
   state: GradientSamplerState;
 }
 
+/** Result of {@link hmc}: as {@link GradientSamplerResult}, with the leapfrog energy errors always recorded. */
+export interface HmcResult extends GradientSamplerResult {
+  /** H(x', p') - H(x, p) of each post-burn-in proposal, `[chain][draw]` (see {@link GradientSamplerResult.energyErrors}). */
+  energyErrors: number[][];
+}
+
 /**
  * `[chain][draw]` series of coordinate `dim` from `[chain][draw][dim]` samples: the input of `rHat`, and of
  * `effectiveSampleSize` per chain.
@@ -504,11 +510,11 @@ export function mala(opts: MalaOptions): GradientSamplerResult {
  * no proposal-density term is needed; its energy error H' - H is O(eps^2) over a fixed trajectory length, which
  * keeps acceptance high on long moves. L gradients per step.
  */
-export function hmc(opts: HmcOptions): GradientSamplerResult {
+export function hmc(opts: HmcOptions): HmcResult {
   const run = resolveRun('hmc', 'hmc', opts);
   const L = opts.leapfrogSteps ?? DEFAULTS.leapfrogSteps;
   assertPositiveInteger('leapfrogSteps', L);
-  return drive(
+  const result = drive(
     run,
     (cur, eps) => {
       const p0 = normal(run.rng, run.chains, run.dim); //                                          [chains, dim]
@@ -536,4 +542,7 @@ export function hmc(opts: HmcOptions): GradientSamplerResult {
     },
     L,
   );
+  const { energyErrors } = result; // drive records them for every hmc run
+  if (!energyErrors) throw new Error('hmc: drive recorded no energy errors');
+  return { ...result, energyErrors };
 }

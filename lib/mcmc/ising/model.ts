@@ -267,7 +267,13 @@ export class IsingModel {
    * const model = new IsingModel({ L: 16, seed: 1 });
    * const run = model.sample({ temperature: 2.3, sweeps: 2000, burnIn: 200, algorithm: 'wolff' });
    * const th = isingThermodynamics(run); // energy, |m|, C and chi with error bars
+   *
+   * With `returnConfigurations: true` the result's `configurations` is typed as present (`run.configurations[0]`
+   * needs no `!`).
    */
+  sample(options: IsingSampleOptions & { returnConfigurations: true }): IsingSampleResult & { configurations: Int8Array[] };
+  /** As above; `configurations` is set only when `returnConfigurations` is true. */
+  sample(options: IsingSampleOptions): IsingSampleResult;
   sample(options: IsingSampleOptions): IsingSampleResult {
     assertKnownOptions('IsingModel.sample', options, ISING_SAMPLE_OPTION_KEYS);
     if (options === null || typeof options !== 'object') {
