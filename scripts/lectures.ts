@@ -20,6 +20,7 @@ import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ensureJupyter, jupyterEnv, KERNEL_NAME, registerKernel, repoRoot, runCli } from './jupyter';
 import { EXPORTER_CONFIG } from './jupyter-files';
+import { STRICT_OUTCOMES_ENV } from '../lib/display/checks';
 
 /** Options shared by {@link runNotebook} and {@link runLectures}. */
 export interface RunOptions {
@@ -218,6 +219,9 @@ export async function runNotebook(notebook: string, opts: RunOptions = {}): Prom
   }
   const extra: NodeJS.ProcessEnv = {};
   if (opts.quick !== undefined) extra.GENLAB_QUICK = opts.quick ? '1' : '0';
+  // The full-mode run is where the lectures' default settings must deliver: failed expectOutcome notes throw there.
+  const quickRun = opts.quick ?? ['1', 'true', 'yes'].includes((process.env.GENLAB_QUICK ?? '').toLowerCase());
+  if (!quickRun && process.env[STRICT_OUTCOMES_ENV] === undefined) extra[STRICT_OUTCOMES_ENV] = '1';
   const child = spawn(python, args, { env: jupyterEnv(extra, root), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {

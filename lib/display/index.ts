@@ -47,6 +47,7 @@ export type {
   ShowOptions,
 } from './plot';
 export * from './images';
+export { check, expectOutcome, STRICT_OUTCOMES_ENV } from './checks';
 export { tableHtml, tableText, table } from './table';
 export type { DataFrameLike, TableData, TableOptions } from './table';
 export { LiveOutput, displayBundle } from './notebook'; // live, in-place outputs (e.g. samples as a model trains)
