@@ -18,12 +18,12 @@ import * as assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { ensureJupyter, hasJupyterLab, jupyterEnv, registerKernel, repoRoot } from '../scripts/jupyter';
 import { labCommand } from '../scripts/lab';
 import { CHROMIUM, CHROMIUM_FLAGS, assertOffline, assertSelfContained, mathErrors, openPage, typeset } from './browser';
+import { freePort } from './net';
 
 const ROOT = repoRoot();
 const DIR = path.join(ROOT, 'build', 'test-lab'); // inside the checkout: `import ... from 'genlab'` resolves
@@ -42,17 +42,6 @@ let base = '';
 let browser: Browser;
 let page: Page;
 const offsite: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** GET from the Lab server with the token; resolves status and body. */
 function get(url: string): Promise<{ status: number; body: string; type: string }> {

@@ -7,7 +7,6 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -23,6 +22,7 @@ import {
 import { listNotebooks, NotebookError, runNotebook } from '../scripts/lectures';
 import { labCommand } from '../scripts/lab';
 import { venvDir } from '../scripts/python-env';
+import { freePort } from './net';
 
 const ROOT = repoRoot();
 const DIST_SCRIPTS = path.join(__dirname, '..', 'scripts');
@@ -219,17 +219,6 @@ test('a missing kernel is one clear message with the fix', async () => {
     },
   );
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function getJson(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
