@@ -28,6 +28,7 @@ import {
   TensorflowVariant,
   TFJS_NODE_VERSION,
 } from '../lib/engine/tensorflow-build';
+import { npmPack, unpackNpmTarball } from './npm-package';
 import { repoRoot } from './jupyter';
 import { ensureVenv, pipInstall } from './python-env';
 
@@ -194,27 +195,13 @@ export function tfjsNodeSources(buildsDir: string, log: (line: string) => void):
   if (fs.existsSync(path.join(dest, 'binding', 'tfjs_binding.cc')) && fs.existsSync(path.join(dest, 'dist', 'nodejs_kernel_backend.js'))) {
     return dest;
   }
-  fs.mkdirSync(buildsDir, { recursive: true });
-  const tarball = path.join(buildsDir, `tensorflow-tfjs-node-${TFJS_NODE_VERSION}.tgz`);
-  if (!fs.existsSync(tarball)) {
+  const cached = path.join(buildsDir, `tensorflow-tfjs-node-${TFJS_NODE_VERSION}.tgz`);
+  let tarball = cached;
+  if (!fs.existsSync(cached)) {
     log(`npm pack @tensorflow/tfjs-node@${TFJS_NODE_VERSION} (sources only; its install script does not run)`);
-    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const r = spawnSync(npm, ['pack', `@tensorflow/tfjs-node@${TFJS_NODE_VERSION}`, '--pack-destination', buildsDir, '--ignore-scripts'], {
-      encoding: 'utf8',
-      cwd: buildsDir,
-    });
-    if (r.status !== 0 || !fs.existsSync(tarball)) {
-      throw new Error(`genlab: 'npm pack @tensorflow/tfjs-node@${TFJS_NODE_VERSION}' failed (is the npm registry reachable?):\n${errorLines(r)}`);
-    }
+    tarball = npmPack(`@tensorflow/tfjs-node@${TFJS_NODE_VERSION}`, buildsDir);
   }
-  const tmp = `${dest}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
-  const x = spawnSync('tar', ['-xzf', tarball, '-C', tmp], { encoding: 'utf8' });
-  if (x.status !== 0) throw new Error(`genlab: could not unpack ${tarball}: ${errorLines(x)}`);
-  fs.rmSync(dest, { recursive: true, force: true });
-  fs.renameSync(path.join(tmp, 'package'), dest);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  unpackNpmTarball(tarball, dest);
   return dest;
 }
 

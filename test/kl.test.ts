@@ -96,7 +96,7 @@ test('KL argument checks name the argument; no leaks', async () => {
 /** A random distribution over n outcomes (normalised exponentials); with `zeros`, about a third of the entries are 0. */
 function randomDistribution(n: number, rng: Random, zeros = false): number[] {
   const w = Array.from({ length: n }, () => (zeros && rng.next() < 0.33 ? 0 : -Math.log(rng.nextOpen())));
-  if (w.every((v) => v === 0)) w[rng.int(n)] = 1;
+  if (!w.some((v) => v !== 0)) w[rng.int(n)] = 1; // (not `every(v => v === 0)`: TypeScript 5.5+ would narrow w to 0[])
   const s = w.reduce((a, b) => a + b, 0);
   return w.map((v) => v / s);
 }

@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
-import { ensureJupyter, hasJupyterLab, jupyterEnv, registerKernel, repoRoot } from '../scripts/jupyter';
+import { ensureJupyter, hasJupyterLab, registerKernel, repoRoot } from '../scripts/jupyter';
 import { labCommand } from '../scripts/lab';
 import { readNotebook } from '../scripts/notebook-cells';
 import { CHROMIUM, CHROMIUM_FLAGS, assertOffline, assertSelfContained, mathErrors, openPage, typeset } from './browser';
@@ -78,6 +78,7 @@ before(async () => {
     port,
     browser: false,
     token: TOKEN,
+    quick: true,
     extra: [
       '--LabApp.expose_app_in_browser=True',
       '--ServerApp.ip=127.0.0.1',
@@ -87,7 +88,7 @@ before(async () => {
     ],
   });
   assert.equal(cmd.app, 'lab');
-  server = spawn(cmd.python, ['-m', 'jupyter', ...cmd.args], { env: jupyterEnv({ GENLAB_QUICK: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(cmd.python, ['-m', 'jupyter', ...cmd.args], { env: cmd.env, stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout?.on('data', (d: Buffer) => (serverLog += d.toString()));
   server.stderr?.on('data', (d: Buffer) => (serverLog += d.toString()));
   base = `http://127.0.0.1:${port}`;

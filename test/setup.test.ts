@@ -20,13 +20,14 @@ import {
   kernelEntry,
 } from '../scripts/jupyter';
 import { listNotebooks, NotebookError, runNotebook } from '../scripts/lectures';
-import { labCommand } from '../scripts/lab';
+import { labCommand, labStateDirs, splitLabArgs } from '../scripts/lab';
 import { readNotebook, tslabNotebook } from '../scripts/notebook-cells';
 import { venvDir } from '../scripts/python-env';
 import { freePort } from './helpers';
 
 const ROOT = repoRoot();
 const DIST_SCRIPTS = path.join(__dirname, '..', 'scripts');
+const INCI = process.env.CI === 'true' || process.env.CI === '1';
 const tmp = (prefix: string): string => fs.mkdtempSync(path.join(os.tmpdir(), `genlab-${prefix}-`));
 
 test('no Jupyter and no permission to install: one message naming pip install jupyterlab', () => {
@@ -204,49 +205,163 @@ test('a missing kernel is one clear message with the fix', async () => {
   );
 });
 
-function getJson(url: string): Promise<{ status: number; body: string }> {
+/** One HTTP request to a local Jupyter; resolves status, body and headers. */
+function httpRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
+    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
   });
 }
 
-test('npm run lab serves notebooks/ with this checkout\'s tslab kernel', async () => {
-  const cmd = labCommand({ browser: false });
-  assert.ok(cmd.app === 'lab' || cmd.app === 'notebook');
+/** The processes below `pid` (from /proc), with their command line and environment. */
+function processTree(pid: number): { pid: number; cmdline: string; environ: string }[] {
+  const children = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone
+    }
+  }
+  const out: { pid: number; cmdline: string; environ: string }[] = [];
+  const walk = (p: number): void => {
+    for (const c of children.get(p) ?? []) {
+      try {
+        out.push({ pid: c, cmdline: fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').replace(/\0/g, ' '), environ: fs.readFileSync(`/proc/${c}/environ`, 'utf8') });
+      } catch {
+        // gone
+      }
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** True while `pid` runs (a zombie does not count). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+test('npm run lab\'s arguments: --notebook and --quick are genlab\'s, everything else goes to Jupyter as typed', () => {
+  assert.deepEqual(splitLabArgs(['--port', '8888', '--IdentityProvider.token=']), {
+    notebook: false,
+    quick: false,
+    jupyter: ['--port', '8888', '--IdentityProvider.token='],
+  });
+  assert.deepEqual(splitLabArgs(['--quick', '--no-browser', '--ServerApp.ip=0.0.0.0', '--notebook', '-y']), {
+    notebook: true,
+    quick: true,
+    jupyter: ['--no-browser', '--ServerApp.ip=0.0.0.0', '-y'],
+  });
+  // a `--` is dropped, and what follows it is Jupyter's even if it looks like genlab's (the old `-- -- <extra>` form)
+  assert.deepEqual(splitLabArgs(['--no-browser', '--', '--quick', 'x']).jupyter, ['--no-browser', '--quick', 'x']);
+  assert.equal(splitLabArgs(['--no-browser', '--', '--quick']).quick, false);
+  assert.throws(() => splitLabArgs(['--quick=1']), /--quick takes no value; got --quick=1/);
+  // npm passes everything after `npm run lab --` to this script unchanged
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts.lab, 'node dist/scripts/lab.js');
+  assert.equal(pkg.scripts.notebook, 'node dist/scripts/lab.js --notebook');
+});
+
+test('npm run lab as typed: Jupyter\'s flags pass through, --quick reaches the kernels, the Lab\'s state stays in the checkout, Ctrl-C ends Jupyter and its kernels', { timeout: 240_000 }, async (t) => {
+  const python = ensureJupyter({ log: () => undefined });
+  const missing = !hasJupyterLab(python)
+    ? `no JupyterLab 4 (${python}): set-up fell back to the classic Notebook`
+    : !fs.existsSync('/proc/self/environ')
+      ? 'the kernels\' processes are read from /proc (Linux)'
+      : undefined;
+  if (missing) {
+    assert.ok(!INCI, `CI must run this test: ${missing}`);
+    return t.skip(missing);
+  }
+  const cmd = labCommand({ python, browser: false });
+  assert.equal(cmd.app, 'lab');
   assert.ok(cmd.args.includes(`--notebook-dir=${path.join(ROOT, 'notebooks')}`));
   const port = await freePort();
-  const token = 'genlab-test-token';
-  const child = spawn(process.execPath, [path.join(DIST_SCRIPTS, 'lab.js'), '--no-browser', '--port', String(port)], {
-    env: { ...process.env, JUPYTER_TOKEN: token },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const base = `http://127.0.0.1:${port}`;
+  // `npm run lab -- --quick --no-browser --port N --IdentityProvider.token= --ServerApp.ip=127.0.0.1`, as a terminal
+  // runs it: in a process group of its own, which Ctrl-C signals as a whole.
+  const child = spawn(
+    process.execPath,
+    [path.join(DIST_SCRIPTS, 'lab.js'), '--quick', '--no-browser', '--port', String(port), '--IdentityProvider.token=', '--ServerApp.ip=127.0.0.1'],
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const workspaceId = `genlab-test-${port}`;
+  let workspaceFiles: string[] = [];
+  let procs: ReturnType<typeof processTree> = [];
   try {
-    let specs: { kernelspecs: Record<string, { spec: { argv: string[] } }> } | undefined;
-    for (let i = 0; i < 60 && !specs; i++) {
+    let up = false;
+    for (let i = 0; i < 120 && !up && child.exitCode === null; i++) {
       await new Promise((r) => setTimeout(r, 500));
-      try {
-        const r = await getJson(`http://127.0.0.1:${port}/api/kernelspecs?token=${token}`);
-        if (r.status === 200) specs = JSON.parse(r.body);
-      } catch {
-        // not listening yet
-      }
+      up = await httpRequest(`${base}/api/status`).then((r) => r.status === 200, () => false);
     }
-    assert.ok(specs, `Jupyter did not answer on port ${port}:\n${stderr}`);
+    assert.ok(up, `Jupyter did not answer on 127.0.0.1:${port} without a token (--port and --IdentityProvider.token= passed through?):\n${stderr}`);
+    const specs = JSON.parse((await httpRequest(`${base}/api/kernelspecs`)).body) as { kernelspecs: Record<string, { spec: { argv: string[] } }> };
     assert.equal(specs.kernelspecs.tslab.spec.argv[0], kernelEntry(ROOT));
-    const contents = await getJson(`http://127.0.0.1:${port}/api/contents?token=${token}`);
-    assert.match(contents.body, /00-getting-started\.ipynb/);
+    assert.match((await httpRequest(`${base}/api/contents`)).body, /00-getting-started\.ipynb/);
+    // Writes need the server's XSRF cookie (no token: cookie-style requests); the Lab page sets it.
+    const page = await httpRequest(`${base}/lab`);
+    const xsrf = /_xsrf=([^;]+)/.exec(String(page.headers['set-cookie']))?.[1];
+    assert.ok(xsrf, 'the Lab page sets an _xsrf cookie');
+    const write = { 'Content-Type': 'application/json', 'X-XSRFToken': xsrf, Cookie: `_xsrf=${xsrf}` };
+    for (let i = 0; i < 2; i++) {
+      const k = await httpRequest(`${base}/api/kernels`, { method: 'POST', headers: write, body: JSON.stringify({ name: 'tslab' }) });
+      assert.equal(k.status, 201, k.body);
+    }
+    // A workspace saved by this Lab lands in the checkout's .cache, not in ~/.jupyter.
+    const ws = await httpRequest(`${base}/lab/api/workspaces/${workspaceId}`, {
+      method: 'PUT',
+      headers: write,
+      body: JSON.stringify({ data: {}, metadata: { id: workspaceId } }),
+    });
+    assert.equal(ws.status, 204, ws.body);
+    const { workspaces } = labStateDirs(ROOT);
+    workspaceFiles = fs.readdirSync(workspaces).filter((f) => f.startsWith(workspaceId)).map((f) => path.join(workspaces, f));
+    assert.equal(workspaceFiles.length, 1, `the workspace is saved in ${workspaces}`);
+    // Both kernels run (tslab started), with quick mode on.
+    procs = processTree(child.pid ?? -1);
+    for (let i = 0; i < 40 && procs.filter((p) => p.cmdline.includes('tslab-kernel.js')).length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      procs = processTree(child.pid ?? -1);
+    }
+    const kernels = procs.filter((p) => p.cmdline.includes('tslab-kernel.js'));
+    assert.equal(kernels.length, 2, procs.map((p) => p.cmdline).join('\n'));
+    for (const k of kernels) assert.ok(k.environ.split('\0').includes('GENLAB_QUICK=1'), `kernel ${k.pid} runs without GENLAB_QUICK=1`);
+    // Ctrl-C: the terminal signals the foreground process group.
+    process.kill(-(child.pid ?? 0), 'SIGINT');
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running after 60 s'), 60_000))]);
+    assert.equal(code, 0, `npm run lab after Ctrl-C: ${code}\n${stderr}`);
+    const left = procs.filter((p) => running(p.pid));
+    assert.deepEqual(left.map((p) => p.cmdline), [], 'nothing the Lab started is left running');
+    assert.match(stderr, /Shutting down 2 kernels/, 'Jupyter shut its kernels down itself');
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    if (child.exitCode === null && child.signalCode === null) {
+      // (a failure above: stop it the same way, so no Jupyter outlives the test)
+      process.kill(-(child.pid ?? 0), 'SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+      if (child.exitCode === null) process.kill(-(child.pid ?? 0), 'SIGKILL');
+    }
+    for (const p of procs.filter((q) => running(q.pid))) process.kill(p.pid, 'SIGKILL'); // (after a failure)
+    for (const f of workspaceFiles) fs.rmSync(f, { force: true });
   }
 });
 

@@ -6,10 +6,12 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as nodeUtil from 'node:util';
 import { ready, tf } from '../lib/engine/backend';
 import { readTensorflowBuild, TensorflowBuildManifest } from '../lib/engine/tensorflow-build';
-import { loadTensorflowBuild } from '../lib/engine/tensorflow-native';
+import { glueUtil, loadTensorflowBuild } from '../lib/engine/tensorflow-native';
 import { fusedAdam } from '../lib/engine/fused-adam';
 import { Random } from '../lib/engine/random';
 import { bernoulli } from '../lib/rbm/base';
@@ -123,6 +125,37 @@ test('the ops genlab trains with equal the cpu backend on tensorflow (conv VAE l
     const h = tf.sigmoid(tf.add(tf.matMul(v, w), b));
     return [h, tf.matMul(v, h, true, false), tf.fused.matMul({ a: v, b: w, bias: b, activation: 'relu' })];
   }, 1e-5);
+});
+
+test('tfjs-node\'s glue gets every util function it calls on this Node (Node 23 removed util.isNullOrUndefined)', async (t) => {
+  if (!ensureTensorflow() || !build) return t.skip(NOT_BUILT);
+  // Every `require("util")` binding in the glue files genlab loads, and every name called on it.
+  const called = new Map<string, string>(); // name -> first file calling it
+  const requiring: string[] = [];
+  for (const file of Object.keys(require.cache).filter((f) => f.startsWith(build.glue + path.sep) && f.endsWith('.js'))) {
+    if (!fs.existsSync(file)) continue; // the stand-ins genlab caches (no file)
+    const src = fs.readFileSync(file, 'utf8');
+    const v = /var (\w+) = require\("util"\)/.exec(src)?.[1];
+    if (!v) continue;
+    requiring.push(file);
+    for (const m of src.matchAll(new RegExp(`\\b${v}\\.(\\w+)`, 'g'))) if (!called.has(m[1])) called.set(m[1], file);
+  }
+  assert.ok(called.has('isNullOrUndefined') && called.has('isArray'), `the scan finds the glue's util calls: ${[...called.keys()]}`);
+  for (const [name, file] of called) {
+    assert.equal(typeof (glueUtil as unknown as Record<string, unknown>)[name], 'function', `${file} calls util.${name}, which genlab's glue util lacks on ${process.version}`);
+  }
+  // Each of those files really got genlab's util (the redirect works on this Node's module loader), and Node's own
+  // util is not changed.
+  for (const file of requiring) {
+    assert.ok(require.cache[file]?.children.some((c) => c.exports === glueUtil), `${file} did not get genlab's util on ${process.version}`);
+  }
+  assert.notEqual((nodeUtil as unknown as Record<string, unknown>).isNullOrUndefined, glueUtil.isNullOrUndefined);
+  // The kernels that call them run: TopK (isNullOrUndefined on k) and every op's dtype attribute (isArray).
+  await sameOnCpu('TopK and Add', () => {
+    const x = tf.randomNormal([4, 9], 0, 1, 'float32', 21);
+    const { values, indices } = tf.topk(x, 3);
+    return [values, indices.toFloat(), tf.add(x, tf.addN([x, x]))];
+  });
 });
 
 test('TensorFlow 2.21 changes genlab guards: Round on int32 keeps the integers; Step keeps tfjs semantics', async (t) => {

@@ -6,12 +6,15 @@
  * The JavaScript glue is @tensorflow/tfjs-node's own (its kernels and NodeJSKernelBackend, from the same npm
  * tarball as the binding sources). Its `require('@tensorflow/tfjs')` and `require('@tensorflow/tfjs-core')`
  * resolve to genlab's copies while it loads, so its kernels land in genlab's kernel registry and its backend in
- * genlab's engine; its TensorBoard summary protobufs are not loaded (genlab writes no summaries).
+ * genlab's engine; its TensorBoard summary protobufs are not loaded (genlab writes no summaries); and its
+ * `require('util')` gets {@link glueUtil}: Node's util plus the two checks newer Nodes deprecate or removed, which
+ * tfjs-node 4.22 (the last release) still calls.
  */
 import { spawnSync } from 'node:child_process';
 import Module from 'node:module';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import * as nodeUtil from 'node:util';
 import { tf } from './tf';
 import { TensorflowBuildManifest } from './tensorflow-build';
 import { registerTensorflowKernels } from './tensorflow-ops';
@@ -48,13 +51,40 @@ export function prepareTensorflowEnvironment(env: NodeJS.ProcessEnv = process.en
   env.TF_CPU_ALLOCATOR_USE_BFC ??= 'true';
 }
 
-/** Runs `body` with requests for `@tensorflow/tfjs(-core)` made from files under `glueDir` resolved to genlab's. */
+/**
+ * The `util` module tfjs-node's glue sees: Node's own, with genlab's `isNullOrUndefined` and `isArray`, which the
+ * glue calls (NodeJSKernelBackend's tensor checks, TopK). Node 22 deprecated both (a warning on first use), Node 23
+ * removed `isNullOrUndefined` (tensorflow/tfjs#8609; tfjs has not released since 4.22), Node 24 still warns on
+ * `isArray`. Only the glue gets these: Node's `util` is left alone, and the same build runs on Node 20, 22 and 24
+ * without a warning.
+ */
+export const glueUtil = Object.create(nodeUtil, {
+  isNullOrUndefined: { value: (v: unknown): v is null | undefined => v === null || v === undefined, enumerable: true },
+  isArray: { value: (v: unknown): v is unknown[] => Array.isArray(v), enumerable: true },
+}) as typeof nodeUtil & GlueUtilChecks;
+
+/** The checks Node removed from `util` that tfjs-node's glue still calls. */
+interface GlueUtilChecks {
+  isNullOrUndefined(v: unknown): v is null | undefined;
+  isArray(v: unknown): v is unknown[];
+}
+
+/** Where {@link glueUtil} sits in Node's module cache (a name only; no such file exists). */
+const GLUE_UTIL_FILE = 'genlab-glue-util.js';
+
+/**
+ * Runs `body` with requests made from files under `glueDir` for `@tensorflow/tfjs(-core)` resolved to genlab's
+ * copies and for `util` to {@link glueUtil}.
+ */
 function withGenlabTfjs<T>(glueDir: string, body: () => T): T {
   const tfjsMain = require.resolve('@tensorflow/tfjs');
   const tfjsDir = path.dirname(require.resolve('@tensorflow/tfjs/package.json'));
+  const utilFile = path.join(glueDir, GLUE_UTIL_FILE);
+  cacheModule(utilFile, () => glueUtil);
   const redirect: Record<string, string> = {
     '@tensorflow/tfjs': tfjsMain,
     '@tensorflow/tfjs-core': require.resolve('@tensorflow/tfjs-core', { paths: [tfjsDir] }),
+    util: utilFile,
   };
   const M = Module as unknown as { _resolveFilename: (request: string, parent: { filename?: string } | undefined, ...rest: unknown[]) => string };
   const original = M._resolveFilename;
@@ -70,18 +100,25 @@ function withGenlabTfjs<T>(glueDir: string, body: () => T): T {
   }
 }
 
-/** Stands in for tfjs-node's TensorBoard protobuf module (needs google-protobuf; used only by summary writers). */
-function stubSummaryProtos(glueDir: string): void {
-  const file = path.join(glueDir, 'proto', 'api_pb.js');
+/** Puts a module with `exports()` into Node's module cache as `file` (once), so a `require` of `file` gets it. */
+function cacheModule(file: string, exports: () => unknown): void {
   if (require.cache[file]) return;
   const m = new Module(file);
   m.filename = file;
   m.loaded = true;
+  m.exports = exports();
+  require.cache[file] = m;
+}
+
+/** Stands in for tfjs-node's TensorBoard protobuf module (needs google-protobuf; used only by summary writers). */
+function stubSummaryProtos(glueDir: string): void {
   const unsupported = (): never => {
     throw new Error("genlab's tensorflow backend does not write TensorBoard summaries");
   };
-  m.exports = { HistogramPluginData: unsupported, SummaryMetadata: Object.assign(unsupported, { PluginData: unsupported }) };
-  require.cache[file] = m;
+  cacheModule(path.join(glueDir, 'proto', 'api_pb.js'), () => ({
+    HistogramPluginData: unsupported,
+    SummaryMetadata: Object.assign(unsupported, { PluginData: unsupported }),
+  }));
 }
 
 /**
