@@ -16,6 +16,7 @@ import { VAE } from '../lib/vae/vae';
 import { DDPM } from '../lib/diffusion/ddpm';
 import { EnergyModel } from '../lib/ebm/energy-model';
 import { Random } from '../lib/engine/random';
+import { CompiledGradientStep } from '../lib/train/loop';
 import { maxAbsDiff } from './helpers';
 
 const build = readTensorflowBuild('gpu') ?? readTensorflowBuild('cpu');
@@ -131,6 +132,61 @@ test('compiled function: a read-back falls back to op by op with the reason; ass
   });
 });
 
+test('compiled function: a gather by indices it computes is recorded (TensorFlow checks their bounds at every call)', { skip: SKIP }, async () => {
+  await onTensorflow(async () => {
+    const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const body = ([rows, picks]: tf.Tensor[]): tf.Tensor[] => [tf.gather(table, tf.gather(picks, rows))]; // table[picks[rows]]
+    const f = compileFunction(body, 'gathers_by_gathered');
+    try {
+      const stats = { ...compileStats };
+      tf.tidy(() => {
+        const out = f.call([tf.tensor1d([2, 0], 'int32'), tf.tensor1d([0, 1, 2], 'int32')])[0];
+        assert.deepEqual(out.arraySync(), [[5, 6], [1, 2]]);
+      });
+      assert.equal(f.fallback, null);
+      assert.equal(compileStats.recordings, stats.recordings + 1);
+      tf.tidy(() => {
+        const out = f.call([tf.tensor1d([1, 2], 'int32'), tf.tensor1d([2, 1, 0], 'int32')])[0]; // later values, same recording
+        assert.deepEqual(out.arraySync(), [[3, 4], [1, 2]]);
+      });
+      assert.throws(() => tf.tidy(() => f.call([tf.tensor1d([0, 1], 'int32'), tf.tensor1d([0, 7, 0], 'int32')])), /indices\[1\] = 7 is not in \[0, 3\)/);
+    } finally {
+      f.dispose();
+      table.dispose();
+    }
+  });
+});
+
+test('CompiledGradientStep with another optimiser than genlab\'s fused Adam: compiled gradients, the optimiser\'s own update', { skip: SKIP }, async () => {
+  await onTensorflow(async () => {
+    const rng = new Random(6);
+    const init = rng.normalArray(6);
+    const x = tf.tensor2d(rng.normalArray(8 * 3), [8, 3]);
+    const run = () => {
+      const w = tf.variable(tf.tensor2d(init, [3, 2]), true, 'compile_test_sgd_w');
+      const step = new CompiledGradientStep([w], tf.train.sgd(0.1), ([xb]) => {
+        const loss = tf.mean(tf.square(tf.matMul(xb as tf.Tensor2D, w))) as tf.Scalar;
+        return [loss, loss.reshape([1])];
+      }, 'sgd_step');
+      try {
+        for (let i = 0; i < 3; i++) tf.tidy(() => step.run([x]).dispose());
+        return { values: (w.dataSync() as Float32Array).slice(), fallback: step.fallback };
+      } finally {
+        step.dispose();
+        w.dispose();
+      }
+    };
+    try {
+      const compiled = run();
+      assert.equal(compiled.fallback, null);
+      const reference = await opByOp(async () => run());
+      assert.ok(maxAbsDiff(compiled.values, reference.values) <= 1e-6, `weights ${compiled.values} vs ${reference.values}`);
+    } finally {
+      x.dispose();
+    }
+  });
+});
+
 /** Trains `make()` for `epochs` and returns its history and final weights. */
 async function trainRBM(make: () => BernoulliRBM | GaussianBernoulliRBM, x: tf.Tensor2D, opts: Record<string, unknown>) {
   const model = make();
@@ -214,11 +270,11 @@ test('VAE: the compiled step gives the op-by-op run, with the KL weight changing
   });
 });
 
-test('DDPM: the compiled step gives the op-by-op run (MLP on vectors, U-Net on images)', { skip: SKIP }, async () => {
+test('DDPM: the compiled step (batch, noise, t and coefficients gathered inside) gives the op-by-op run (MLP on vectors, U-Net on images)', { skip: SKIP }, async () => {
   await onTensorflow(async () => {
     const rng = new Random(8);
     const cases: Array<[string, () => DDPM, tf.Tensor]> = [
-      ['MLP', () => new DDPM({ dataShape: [6], seed: 3, timesteps: 50, network: { kind: 'mlp', hiddenUnits: [16, 16] } }), tf.tensor2d(rng.normalArray(64 * 6), [64, 6])],
+      ['MLP', () => new DDPM({ dataShape: [6], seed: 3, timesteps: 50, network: { kind: 'mlp', hiddenUnits: [16, 16] } }), tf.tensor2d(rng.normalArray(70 * 6), [70, 6])],
       ['U-Net', () => new DDPM({ dataShape: [8, 8, 1], seed: 4, timesteps: 50, network: { kind: 'unet', channels: [4, 8, 8], groups: 2 } }), tf.tensor4d(rng.normalArray(24 * 64), [24, 8, 8, 1])],
     ];
     for (const [name, make, x] of cases) {
@@ -226,7 +282,7 @@ test('DDPM: the compiled step gives the op-by-op run (MLP on vectors, U-Net on i
         const m = make();
         try {
           const h = await m.fit(x as never, { epochs: 2, batchSize: 16, progress: false });
-          return h.loss;
+          return { loss: h.loss, weights: m.network.getWeights().map((w) => w.dataSync() as Float32Array) };
         } finally {
           m.dispose();
         }
@@ -237,7 +293,8 @@ test('DDPM: the compiled step gives the op-by-op run (MLP on vectors, U-Net on i
       assert.ok(compileStats.recordings > stats.recordings && compileStats.fallbacks === stats.fallbacks, `${name}: the step was compiled`);
       const reference = await opByOp(run);
       assert.equal(tf.memory().numTensors, before, `${name}: no leaks`);
-      assert.ok(maxAbsDiff(compiled, reference) <= 1e-4 * (1 + Math.abs(reference[0])), `${name}: losses ${compiled} vs ${reference}`);
+      assert.ok(maxAbsDiff(compiled.loss, reference.loss) <= 1e-4 * (1 + Math.abs(reference.loss[0])), `${name}: losses ${compiled.loss} vs ${reference.loss}`);
+      reference.weights.forEach((w, i) => assert.ok(maxAbsDiff(compiled.weights[i], w) <= 1e-4, `${name}: weight tensor ${i}`));
       x.dispose();
     }
   });

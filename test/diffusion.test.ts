@@ -399,6 +399,42 @@ test('validation: valLoss at fixed draws of t and eps (unchanged weights score t
   [a, b, c].forEach((m) => m.dispose());
 });
 
+test("fit's draws: each batch's t, then its eps, from the training stream (fit's seed) after the epoch's shuffle; the loss at the schedule's coefficients", async () => {
+  await ready();
+  const T = 20;
+  const D = 3;
+  const n = 45; // batches of 16, 16 and 13
+  const batchSize = 16;
+  const m = new DDPM({ dataShape: [D], timesteps: T, seed: 8, network: SMALL_MLP });
+  const x = tf.tensor2d(new Random(2).normalArray(n * D), [n, D]);
+  const stream = (model: DDPM) => (model as unknown as { training: { rng: Random } }).training.rng;
+  const rng = new Random(99); // the numbers fit({ seed: 99 }) will draw
+  // The reference: the simple loss of two epochs drawn batch by batch, scored at the initial weights through the
+  // public forward process and noise prediction (a step of 1e-12 leaves float32 weights as they are).
+  const expected: number[] = [];
+  for (let e = 0; e < 2; e++) {
+    const order = rng.permutation(n);
+    let total = 0;
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      const ts = Array.from({ length: size }, () => rng.int(T));
+      const eps = tf.tensor2d(rng.normalArray(size * D), [size, D]);
+      total += tf.tidy(() => {
+        const x0 = tf.gather(x, tf.tensor1d(order.subarray(start, start + size), 'int32'));
+        const xt = m.noise(x0, ts, { eps, seed: 0 }); // a seed: the model's stream is not touched
+        return tf.squaredDifference(m.predictNoise(xt, ts), eps).sum().dataSync()[0];
+      });
+      eps.dispose();
+    }
+    expected.push(total / (n * D));
+  }
+  const h = await m.fit(x, { epochs: 2, batchSize, learningRate: 1e-12, progress: false, seed: 99 });
+  h.loss.forEach((l, e) => assertClose(l, expected[e], 1e-5 * expected[e], `epoch ${e + 1} loss`));
+  assert.equal(stream(m).nextUint32(), rng.nextUint32(), 'fit drew exactly these numbers from the stream');
+  x.dispose();
+  m.dispose();
+});
+
 test('without clip the samplers are the documented steps op for op (bit for bit), the default without a dataRange', async () => {
   await ready();
   const m = new DDPM({ dataShape: [2], timesteps: 25, seed: 6, network: SMALL_MLP });

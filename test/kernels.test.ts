@@ -215,7 +215,7 @@ test('replacement kernels without the native addon equal the originals', async (
   const report = registerFastKernels({ native: false });
   assert.equal(report.native, false);
   if (backends.includes('wasm')) {
-    assert.deepEqual(report.kernels.sort(), ['wasm/BatchMatMul', 'wasm/Cast', 'wasm/Identity', 'wasm/_FusedMatMul']);
+    assert.deepEqual(report.kernels.sort(), ['gradient/Mean', 'gradient/Sum', 'wasm/BatchMatMul', 'wasm/Cast', 'wasm/Identity', 'wasm/_FusedMatMul']);
   }
   assert.match(report.note, /disabled/);
   await checkAgainst(cases, refs, backends, 'no addon');
@@ -537,6 +537,33 @@ test('fused Adam follows tf.train.adam step for step, with the same optimizer st
     return tf.memory().numTensors - before;
   };
   assert.ok((await leak(() => fusedAdam(0.01))) <= (await leak(() => tf.train.adam(0.01))), 'fused Adam leaks');
+});
+
+test('Mean and Sum gradients with their ones made by the backend equal tfjs\'s own bit for bit (axes, keepDims); unregisterFastKernels puts tfjs\'s back', async () => {
+  const gradCases: Array<{ shape: number[]; axis?: number | number[]; keepDims?: boolean }> = [
+    { shape: [5, 7] }, { shape: [4, 3, 6], axis: 1 }, { shape: [4, 3, 6], axis: [0, 2], keepDims: true }, { shape: [9], axis: 0 }, { shape: [3, 4], axis: -1 },
+  ];
+  const gradients = async (backend: string): Promise<Float32Array[]> => {
+    await tf.setBackend(backend);
+    return gradCases.flatMap((c, i) => (['mean', 'sum'] as const).map((op) => tf.tidy(() => {
+      const r = new Random(50 + i);
+      const x = tf.tensor(r.normalArray(c.shape.reduce((a, b) => a * b, 1)), c.shape);
+      const reduced = (v: tf.Tensor) => tf[op](v, c.axis, c.keepDims);
+      const w = tf.tensor(r.normalArray(reduced(x).size), reduced(x).shape); // a dy that differs per output
+      return tf.grad((v: tf.Tensor) => tf.sum(tf.mul(reduced(v), w)))(x).dataSync() as Float32Array;
+    })));
+  };
+  unregisterFastKernels();
+  const original = tf.getGradient('Mean')!.gradFunc;
+  for (const backend of backends) {
+    const reference = await gradients(backend);
+    const report = registerFastKernels();
+    assert.ok(report.kernels.includes('gradient/Mean') && report.kernels.includes('gradient/Sum'), 'reported');
+    assert.notEqual(tf.getGradient('Mean')!.gradFunc, original, 'replaced');
+    assert.deepEqual(await gradients(backend), reference, `${backend}: the same gradients`);
+    unregisterFastKernels();
+    assert.equal(tf.getGradient('Mean')!.gradFunc, original, 'restored');
+  }
 });
 
 test('replacement kernels leak no tensors and no backend memory', async () => {

@@ -37,3 +37,15 @@ test('permutation is a permutation; invalid seed is named', () => {
   assert.deepEqual(p, Array.from({ length: 50 }, (_, i) => i));
   assert.throws(() => new Random(NaN), /seed/);
 });
+
+test('normalArray draws exactly what successive normal() calls draw (odd lengths, the spare deviate, the state after)', () => {
+  const a = new Random(21);
+  const b = new Random(21);
+  for (const n of [0, 1, 3, 2, 1000, 7, 1, 1]) {
+    const got = a.normalArray(n);
+    const want = Float32Array.from({ length: n }, () => b.normal());
+    assert.deepEqual(got, want, `length ${n}`);
+  }
+  assert.equal(a.normal(), b.normal(), 'the spare deviate carries over');
+  assert.equal(a.nextUint32(), b.nextUint32(), 'the same state afterwards');
+});

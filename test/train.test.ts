@@ -65,6 +65,31 @@ test('runEpochs: History with epoch and seconds, validation as val*, onEpoch ext
   tf.dispose([x, v]);
 });
 
+test('runEpochs: stepRows alone gets every epoch\'s shuffled batches as rows of x; step or stepRows is required', async () => {
+  await ready();
+  const x = tf.ones([7, 2]) as tf.Tensor2D;
+  const seen: number[][] = [];
+  await runEpochs({
+    ...scripted(x, [1, 1]),
+    step: undefined,
+    batchSize: 3, // batches of 3, 3 and 1
+    rng: new Random(4),
+    stepRows: (xAll, rows) => {
+      assert.equal(xAll, x);
+      seen.push(Array.from(rows.dataSync()));
+      return tf.tensor1d([1, 2]);
+    },
+  });
+  const expected = new Random(4);
+  const want = [0, 1].flatMap(() => {
+    const order = Array.from(expected.permutation(7));
+    return [order.slice(0, 3), order.slice(3, 6), order.slice(6)];
+  });
+  assert.deepEqual(seen, want);
+  await assert.rejects(runEpochs({ ...scripted(x, [1]), step: undefined }), /Scripted.fit: runEpochs needs step or stepRows/);
+  x.dispose();
+});
+
 test('early stopping: patience, minDelta, mode, default monitor, unknown monitor named', async () => {
   await ready();
   const x = tf.ones([4, 2]) as tf.Tensor2D;

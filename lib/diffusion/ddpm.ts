@@ -316,9 +316,14 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
       const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
       const rng = this.training.generator(opts.seed, () => this.rng.fork()); // the training stream (carried across fits)
       const T = this.timesteps;
-      // The simple loss of Ho et al. on batch x0 with noise eps at steps t: one compiled step (engine/tensorflow-graph.ts).
-      const step = new CompiledGradientStep(this.variables(), optimizer, ([x0, eps, a, b, t]) => {
-        const loss = this.epsLoss(x0, eps, a, b, t as tf.Tensor1D).mean() as tf.Scalar; //  simple loss, mean over elements
+      // sqrt(alphaBar_t) and sqrt(1 - alphaBar_t) for t = 0 .. T-1, [T, 1] each, uploaded once: each step gathers its rows'.
+      const roots = this.coefficients(Array.from({ length: T }, (_, t) => t));
+      owned.push(roots.a, roots.b);
+      // The simple loss of Ho et al. on the batch's rows of x with noise eps at steps t: gathers, loss, gradients and
+      // Adam as one compiled step (engine/tensorflow-graph.ts).
+      const step = new CompiledGradientStep(this.variables(), optimizer, ([xAll, rows, eps, t, rootA, rootB]) => {
+        const err = this.epsLoss(tf.gather(xAll, rows), eps, tf.gather(rootA, t), tf.gather(rootB, t), t as tf.Tensor1D);
+        const loss = err.mean() as tf.Scalar; //                                       simple loss, mean over elements
         return [loss, loss.reshape([1])];
       }, 'ddpm_step');
       compiled = step;
@@ -333,11 +338,10 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
         metricNames: ['loss'],
         caller: 'DDPM.fit',
         learningRate,
-        step: (xb, size) => {
-          const ts = Array.from({ length: size }, () => rng.int(T)); //                      t ~ U{0..T-1}
+        stepRows: (xAll, rows, size) => {
+          const ts = Int32Array.from({ length: size }, () => rng.int(T)); //                       t ~ U{0..T-1}
           const eps = tf.tensor2d(rng.normalArray(size * this.dim), [size, this.dim]); //        [b, D]
-          const { a, b } = this.coefficients(ts); //                                              [b, 1] each
-          return step.run([xb, eps, a, b, tf.tensor1d(ts, 'int32')]);
+          return step.run([xAll, rows, eps, tf.tensor1d(ts, 'int32'), roots.a, roots.b]);
         },
         validationData: held,
         validate: valDraws && (async (xv) => ({ loss: await this.validationLoss(xv, valDraws) })),

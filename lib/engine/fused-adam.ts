@@ -28,6 +28,14 @@ interface AdamState {
  * state and weights (interchangeable with tf.AdamOptimizer); results equal to float rounding.
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
+  /**
+   * `instanceof` by the prototype chain. tf.Optimizer answers `instanceof` by its methods, so every optimizer (a plain
+   * SGD, tfjs's own Adam) would pass for a FusedAdamOptimizer and be handed its compiled update (train/loop.ts).
+   */
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, instance);
+  }
+
   /** Resource variables of the 'tensorflow' path, by gradient position (empty elsewhere). */
   private resourceSlots: Array<AdamResourceSlot | undefined> = [];
 

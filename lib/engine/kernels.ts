@@ -15,6 +15,8 @@
  * - `Add`, `Multiply` (same shape, or a bias broadcast along leading axes), `Relu`, `Step` and `Softplus` of
  *   32768 values or more, on `wasm` and `cpu`: with the addon only, one threaded native pass each.
  * - `Cast` to the tensor's own dtype on `wasm`: shares the buffer (tfjs's ReLU gradient casts a float32 step).
+ * - The gradients of `Mean` and `Sum` (every backend, kernels/gradients.ts): dy spread with ones made by the
+ *   backend instead of an array of the input's size made in JavaScript at every step.
  *
  * The addon runs every call on all cores by default: it cuts products, convolution helpers and elementwise
  * passes into parts on its own thread pool (OpenBLAS itself stays on one thread). WASM's own kernels stay

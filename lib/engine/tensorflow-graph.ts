@@ -44,10 +44,15 @@ interface GraphBinding {
   graphEnd?(functionName: string, outputIds: number[]): number[];
   graphAbort?(): void;
   removeFunction?(functionName: string): void;
+  TF_ATTR_INT: number;
+  TF_ATTR_TYPE: number;
+  TF_FLOAT: number;
+  TF_INT32: number;
 }
 
 interface NodeBackend {
   binding: GraphBinding;
+  executeSingleOutput(name: string, attrs: unknown[], inputs: Array<tf.Tensor | tf.TensorInfo>): tf.TensorInfo;
   /** Stores values made in JavaScript (a new tensor); uploaded to TensorFlow on first use. */
   write(values: ArrayLike<unknown>, shape: number[], dtype: string): object;
   getInputTensorIds(tensors: Array<tf.Tensor | tf.TensorInfo>): number[];
@@ -89,6 +94,36 @@ function allEqual(values: ArrayLike<unknown>): boolean {
   return true;
 }
 
+/**
+ * GatherV2 as it is recorded. tfjs-node's kernel reads the indices back to check their bounds before it runs the op:
+ * in a recording the indices may be values the function computes (the DDPM gathers sqrt(alphaBar_t) and the time
+ * embedding by its batch's t, itself gathered by row), which do not exist yet, and checking an input's values would
+ * vouch for the recording call only. So the recorded op goes to TensorFlow unchecked here, and TensorFlow's CPU
+ * kernel checks the bounds whenever the function runs (an error naming the index); other dtypes (none in genlab)
+ * keep tfjs-node's kernel.
+ */
+function recordedGather(be: NodeBackend, original: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
+    const b = be.binding;
+    const types: Record<string, number> = { float32: b.TF_FLOAT, int32: b.TF_INT32 };
+    if (!(x.dtype in types) || indices.dtype !== 'int32') return original.kernelFunc(args);
+    const attrs = [
+      { name: 'batch_dims', type: b.TF_ATTR_INT, value: batchDims },
+      { name: 'Tparams', type: b.TF_ATTR_TYPE, value: types[x.dtype] },
+      { name: 'Tindices', type: b.TF_ATTR_TYPE, value: b.TF_INT32 },
+      { name: 'Taxis', type: b.TF_ATTR_TYPE, value: b.TF_INT32 },
+    ];
+    const axisTensor = tf.scalar(axis, 'int32'); // frozen into the function as a constant
+    try {
+      return be.executeSingleOutput('GatherV2', attrs, [x, indices, axisTensor]);
+    } finally {
+      axisTensor.dispose();
+    }
+  };
+}
+
 /** How many recordings were made and how many failed, in this process (for tests and benchmarks). */
 export const compileStats = { recordings: 0, fallbacks: 0 };
 
@@ -102,6 +137,12 @@ interface Recorded {
 }
 
 let functionCounter = 0;
+
+/** Registers `kernelFunc` in place of `config`'s (same kernel name and backend). */
+function swapKernel(config: tf.KernelConfig, kernelFunc: tf.KernelFunc): void {
+  tf.unregisterKernel(config.kernelName, config.backendName);
+  tf.registerKernel({ ...config, kernelFunc });
+}
 
 /** A function of tensors compiled per input signature; see the file comment. Create with {@link compileFunction}. */
 export class CompiledFunction {
@@ -181,6 +222,8 @@ export class CompiledFunction {
       },
     }) as GraphBinding;
     be.binding = recorder;
+    const gather = tf.getKernel('GatherV2', 'tensorflow');
+    if (gather) swapKernel(gather, recordedGather(be, gather));
     // Tensors made from JavaScript values while recording are frozen into the function: refuse large ones.
     const write = be.write;
     const ownWrite = Object.prototype.hasOwnProperty.call(be, 'write');
@@ -224,6 +267,7 @@ export class CompiledFunction {
     } finally {
       if (!finished) b.graphAbort!();
       be.binding = b;
+      if (gather) swapKernel(gather, gather.kernelFunc);
       if (ownWrite) be.write = write;
       else delete (be as Partial<NodeBackend>).write;
     }

@@ -178,9 +178,9 @@ export interface EpochLoopSpec {
   /**
    * One optimisation step on batch `xb` (`size` rows; `step` counts batches from 0 across epochs -- and across
    * resumed fits when `state` is given). Runs inside a tidy; returns a `[metricNames.length]` tensor of the batch's
-   * metric *means* (it may be a kept tensor).
+   * metric *means* (it may be a kept tensor). Required unless `stepRows` is given.
    */
-  step(xb: tf.Tensor2D, size: number, step: number): tf.Tensor;
+  step?(xb: tf.Tensor2D, size: number, step: number): tf.Tensor;
   /**
    * Optional, used instead of `step` when given: the same step handed the whole data `x` and the batch's row
    * indices `rows` ([size], int32, uploaded from JavaScript), for a model whose compiled step gathers its batch
@@ -275,6 +275,7 @@ const YIELD_EVERY_MS = 200;
 
 /** Runs the epochs; returns the {@link History} of this call (see {@link EpochLoopSpec} for resuming). */
 export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
+  if (!spec.step && !spec.stepRows) throw new Error(`${spec.caller}: runEpochs needs step or stepRows`);
   const X = spec.x;
   const n = X.shape[0];
   const batchSize = Math.min(spec.batchSize, n);
@@ -312,7 +313,7 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
           const next = tf.tidy(() => {
             const m = spec.stepRows
               ? spec.stepRows(X, tf.tensor1d(order.subarray(start, start + size), 'int32'), size, s)
-              : spec.step(tf.gather(X, idx!.slice(start, size)) as tf.Tensor2D, size, s); //  batch xb [b, D]
+              : spec.step!(tf.gather(X, idx!.slice(start, size)) as tf.Tensor2D, size, s); // batch xb [b, D]
             const out = sums.add(m.mul(size));
             m.dispose();
             return out;

@@ -15,6 +15,7 @@ import { Elementwise, nativeBinary, nativeUnary } from './elementwise';
 import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './convolution';
 import { FUSED_ADAM_KERNEL, fusedAdamKernel } from './adam';
 import { BERNOULLI_KERNEL, bernoulliKernel } from './bernoulli';
+import { replaceGradients, restoreGradients } from './gradients';
 
 export { fastKernelReport };
 export type { FastKernelReport };
@@ -121,7 +122,7 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       }
     }
   }
-  const kernels = replacedKernels();
+  const kernels = [...replacedKernels(), ...replaceGradients()];
   setFastKernelReport({
     active: kernels.length > 0,
     kernels,
@@ -136,4 +137,5 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
 export function unregisterFastKernels(): void {
   clearTransposed();
   restoreKernels();
+  restoreGradients();
 }

@@ -10,7 +10,7 @@ import type { KernelArgs, TensorInfo } from './memory';
 export interface FastKernelReport {
   /** Whether any replacement is registered. */
   active: boolean;
-  /** Replaced kernels as `backend/KernelName`, e.g. `wasm/BatchMatMul`. Empty when none. */
+  /** Replaced kernels as `backend/KernelName` (e.g. `wasm/BatchMatMul`) and gradients as `gradient/Mean`; empty when none. */
   kernels: string[];
   /** Whether products run through the native OpenBLAS addon. */
   native: boolean;
