@@ -142,6 +142,51 @@ test('heatmapFigure and subplots: axes, domains, titles and colour bars', async 
   assert.throws(() => subplots([a, b, hm], { rows: 1, cols: 2 }), /3 figures do not fit a 1 x 2 grid/);
 });
 
+test('colour bars: right, below or none; subplots make room so bars overlap no panel and no legend', () => {
+  const z = [[0, 1], [2, 3]];
+  assert.equal(heatmapFigure(z).data[0].showscale, undefined, 'a colour bar by default');
+  assert.equal(heatmapFigure(z, { colorbar: 'none' }).data[0].showscale, false);
+  const low = heatmapFigure(z, { colorbar: 'below', colorbarTitle: 'E' });
+  assert.equal((low.data[0].colorbar as { orientation: string }).orientation, 'h');
+  assert.equal((low.data[0].colorbar as { title: { text: string } }).title.text, 'E');
+  assert.ok((low.layout.margin as { b: number }).b > (heatmapFigure(z).layout.margin as { b: number }).b, 'room under the plot');
+  assert.throws(() => heatmapFigure(z, { colorbar: 'left' as 'right' }), /colorbar must be one of 'right', 'below', 'none'; got "left"/);
+
+  // three panels with bars on the right, a legend: each bar sits in a gap of its own, left of the next panel
+  const panel = (name: string) => overlayFigures(heatmapFigure(z, { matrixOrientation: false }), scatterFigure([[0, 1]], { name }));
+  const width = 990;
+  const grid = subplots([panel('a'), panel('b'), panel('c')], { rows: 1, cols: 3, width });
+  const plotWidth = width - 60 - 30; // the grid's margins
+  const domains = ['xaxis', 'xaxis2', 'xaxis3'].map((k) => (grid.layout[k] as { domain: [number, number] }).domain);
+  const bars = grid.data.filter((t) => t.type === 'heatmap').map((t) => t.colorbar as { x: number });
+  assert.equal(bars.length, 3);
+  for (let k = 0; k < 3; k++) {
+    assert.ok(bars[k].x > domains[k][1], `bar ${k} right of its panel`);
+    // room for the bar and its labels (60 px) before the next panel's y tick labels (the old 0.08 gap) or the legend at 1
+    const next = k < 2 ? domains[k + 1][0] - 0.08 : 1;
+    assert.ok((next - bars[k].x) * plotWidth >= 60, `bar ${k}: ${((next - bars[k].x) * plotWidth).toFixed(0)} px to the next panel`);
+  }
+  const widths = domains.map(([a, b]) => b - a);
+  assert.ok(widths.every((w) => Math.abs(w - widths[0]) < 1e-9), 'equal panels');
+  // without bars the panels fill the width as before
+  const plain = subplots([panel('a'), panel('b')].map((f) => ({ ...f, data: f.data.map((t) => ({ ...t, showscale: false })) })), { rows: 1, cols: 2 });
+  assert.deepEqual((plain.layout.xaxis as { domain: number[] }).domain[0], 0);
+  assert.ok(Math.abs((plain.layout.xaxis2 as { domain: number[] }).domain[1] - 1) < 1e-9);
+  assert.ok(plain.data.every((t) => t.colorbar === undefined));
+
+  // bars below: under each panel's x-axis title, above the next row's panel
+  const titled = heatmapFigure(z, { colorbar: 'below', xTitle: 'x' });
+  const tall = subplots([titled, titled], { rows: 2, cols: 1, height: 700 });
+  const [top, bottom] = ['yaxis', 'yaxis2'].map((k) => (tall.layout[k] as { domain: [number, number] }).domain);
+  const [barTop, barBottom] = tall.data.map((t) => t.colorbar as { y: number; yanchor: string; orientation: string });
+  assert.equal(barTop.orientation, 'h');
+  const plotHeight = 700 - 40 - 50;
+  assert.ok((top[0] - barTop.y) * plotHeight >= 45, 'below the x-axis title');
+  assert.ok((barTop.y - bottom[1]) * plotHeight >= 40 + 0.22 * plotHeight - 1, 'the bar, then the usual gap to the next row');
+  assert.ok(barBottom.y >= 0, 'the last bar stays in the figure');
+  assert.throws(() => subplots([titled, titled, titled, titled], { rows: 4, cols: 1, height: 300 }), /leave no room/);
+});
+
 test('escaping: text in HTML is escaped and embedded JSON cannot close the script', () => {
   assert.equal(escapeHtml(`<a href="x">&'`), '&lt;a href=&quot;x&quot;&gt;&amp;&#39;');
   const evil = '</script><script>alert(1)</script><!-- \u2028 \u2029 &amp;';

@@ -42,6 +42,7 @@ export type {
   HistogramCountsOptions,
   HistogramFigureOptions,
   HeatmapFigureOptions,
+  ColorbarPosition,
   SubplotOptions,
   FigureHtmlOptions,
   ShowOptions,

@@ -28,7 +28,7 @@ import { tf } from '../engine/backend';
 import { escapeHtml, jsonForScript, randomId } from './html';
 import { displayBundle, MimeBundle } from './notebook';
 import { plotlyLoaderHtml } from './plotly-source';
-import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, OptionKeyMap, optionKeys } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue, OptionKeyMap, optionKeys } from '../core/validate';
 
 export { inNotebook } from './notebook';
 
@@ -462,12 +462,31 @@ export interface HeatmapFigureOptions extends FigureOptions {
   zmax?: number;
   /** Title of the colour bar. */
   colorbarTitle?: string;
+  /**
+   * Where the colour bar goes: `'right'` of the plot (default), `'below'` it (horizontal, under the x-axis title: the
+   * plot keeps the full width and a legend on the right has room), or `'none'` (no colour scale: a background density,
+   * +-1 spins). {@link subplots} puts each panel's bar beside or under its own panel and makes room for it, so it
+   * overlaps neither the neighbouring panel nor the legend.
+   */
+  colorbar?: ColorbarPosition;
   /** Draw row 0 at the top, as in an image or matrix. Default true. */
   matrixOrientation?: boolean;
 }
 
+/** Where a heatmap's colour bar goes (see {@link HeatmapFigureOptions.colorbar}). */
+export type ColorbarPosition = 'right' | 'below' | 'none';
+const COLORBAR_POSITIONS: readonly ColorbarPosition[] = ['right', 'below', 'none'];
+
+/**
+ * Room a colour bar takes, in pixels: a bar on the right (padding, the bar, its tick labels and title) and a bar
+ * below (the bar and its tick labels), and how far below the plot area a bar below starts: under the x tick labels,
+ * and under the axis title when there is one.
+ */
+const COLORBAR_PX = { right: 70, below: 40, belowOffset: 30, belowOffsetTitled: 50, thickness: 10 } as const;
+
 const HEATMAP_FIGURE_OPTION_KEYS = optionKeys<HeatmapFigureOptions>({
-  ...FIGURE_OPTION_KEY_MAP, x: true, y: true, colorscale: true, zmin: true, zmax: true, colorbarTitle: true, matrixOrientation: true,
+  ...FIGURE_OPTION_KEY_MAP, x: true, y: true, colorscale: true, zmin: true, zmax: true, colorbarTitle: true, colorbar: true,
+  matrixOrientation: true,
 });
 
 /**
@@ -500,8 +519,18 @@ export function heatmapFigure(z: tf.Tensor | ArrayLike<number>[], opts: HeatmapF
   if (y) t.y = y;
   if (opts.zmin !== undefined) t.zmin = opts.zmin;
   if (opts.zmax !== undefined) t.zmax = opts.zmax;
+  const position = opts.colorbar ?? 'right';
+  assertOneOf('colorbar', position, COLORBAR_POSITIONS);
   if (opts.colorbarTitle !== undefined) t.colorbar = { title: { text: String(opts.colorbarTitle) } };
   const layout = baseLayout(opts);
+  if (position === 'none') t.showscale = false;
+  if (position === 'below') {
+    // horizontal, at the bottom of the figure, with the bottom margin grown to hold it under the x-axis title
+    const title = opts.colorbarTitle !== undefined ? { title: { text: String(opts.colorbarTitle), side: 'right' } } : {};
+    t.colorbar = { ...title, orientation: 'h', x: 0.5, xanchor: 'center', yref: 'container', y: 0, yanchor: 'bottom', len: 1, thickness: COLORBAR_PX.thickness };
+    const margin = (layout.margin ?? {}) as { b?: number };
+    layout.margin = { ...margin, b: (margin.b ?? 50) + COLORBAR_PX.below };
+  }
   if (opts.matrixOrientation ?? true) layout.yaxis = { ...layout.yaxis, autorange: 'reversed' };
   return { data: [t], layout: { ...layout, ...(opts.layout ?? {}) }, config: { ...DEFAULT_CONFIG } };
 }
@@ -541,7 +570,8 @@ const SUBPLOT_OPTION_KEYS = optionKeys<SubplotOptions>({
 /**
  * Places several figures in one, on a `rows x cols` grid (row by row), each keeping its traces, axis titles,
  * log axes and title (shown above its panel); e.g. the Gibbs demo's three panels:
- * `subplots([truth, path, samples], { rows: 1, cols: 3 })`.
+ * `subplots([truth, path, samples], { rows: 1, cols: 3 })`. A heatmap's colour bar (see
+ * {@link HeatmapFigureOptions.colorbar}) sits beside or under its own panel, in room made for it; `'none'` makes none.
  */
 export function subplots(figures: Figure[], opts: SubplotOptions): Figure {
   assertKnownOptions('subplots', opts, SUBPLOT_OPTION_KEYS);
@@ -554,14 +584,27 @@ export function subplots(figures: Figure[], opts: SubplotOptions): Figure {
   }
   const width = opts.width ?? Math.max(480, 330 * cols);
   const height = opts.height ?? 300 * rows;
+  const margin = { l: 60, r: 30, t: opts.title ? 70 : 40, b: 50 };
   const hgap = 0.08;
   const vgap = rows > 1 ? 0.22 : 0; // room for a row's x-axis title and the next row's panel title
-  const layout: PlotlyLayout = {
-    width,
-    height,
-    margin: { l: 60, r: 30, t: opts.title ? 70 : 40, b: 50 },
-    showlegend: false,
-  };
+  // Colour bars get room of their own: a bar on the right widens the gap after its column (or, in the last column,
+  // stays inside the plotting area, left of the legend), a bar below deepens the gap under its row.
+  const bars = figures.map((fig) => colorbarPosition(fig));
+  const columnBar = Array.from({ length: cols }, (_, c) => bars.some((b, k) => k % cols === c && b === 'right'));
+  const rowBar = Array.from({ length: rows }, (_, r) => bars.some((b, k) => Math.floor(k / cols) === r && b === 'below'));
+  const right = COLORBAR_PX.right / Math.max(1, width - margin.l - margin.r); //                 in paper units
+  const below = (r: number) =>
+    (figures.slice(r * cols, (r + 1) * cols).some((f) => f.layout?.xaxis?.title) ? COLORBAR_PX.belowOffsetTitled : COLORBAR_PX.belowOffset);
+  const plotHeight = Math.max(1, height - margin.t - margin.b);
+  const rowExtra = rowBar.map((has, r) => (has ? (below(r) + COLORBAR_PX.below) / plotHeight : 0));
+  const panelWidth = (1 - hgap * (cols - 1) - columnBar.filter(Boolean).length * right) / cols;
+  const panelHeight = (1 - vgap * (rows - 1) - rowExtra.reduce((a, b) => a + b, 0)) / rows;
+  if (!(panelWidth > 0) || !(panelHeight > 0)) {
+    throw new RangeError(`subplots: ${width} x ${height} px leave no room for ${rows} x ${cols} panels and their colour bars; give a larger width or height`);
+  }
+  const columnStart = columnBar.map((_, c) => c * (panelWidth + hgap) + columnBar.slice(0, c).filter(Boolean).length * right);
+  const rowTop = rowExtra.map((_, r) => 1 - r * (panelHeight + vgap) - rowExtra.slice(0, r).reduce((a, b) => a + b, 0));
+  const layout: PlotlyLayout = { width, height, margin, showlegend: false };
   if (opts.title !== undefined) layout.title = { text: String(opts.title) };
   const annotations: Record<string, unknown>[] = [];
   const data: PlotlyTrace[] = [];
@@ -569,8 +612,8 @@ export function subplots(figures: Figure[], opts: SubplotOptions): Figure {
   figures.forEach((fig, k) => {
     const r = Math.floor(k / cols);
     const c = k % cols;
-    const xd: [number, number] = [c / cols + (c > 0 ? hgap / 2 : 0), (c + 1) / cols - (c < cols - 1 ? hgap / 2 : 0)];
-    const yd: [number, number] = [1 - (r + 1) / rows + (r < rows - 1 ? vgap / 2 : 0), 1 - r / rows - (r > 0 ? vgap / 2 : 0)];
+    const xd: [number, number] = [columnStart[c], columnStart[c] + panelWidth];
+    const yd: [number, number] = [rowTop[r] - panelHeight, rowTop[r]];
     const s = k === 0 ? '' : String(k + 1);
     const fl = fig.layout ?? {};
     layout[`xaxis${s}`] = { ...(fl.xaxis ?? {}), domain: xd, anchor: `y${s}` };
@@ -591,9 +634,13 @@ export function subplots(figures: Figure[], opts: SubplotOptions): Figure {
         if (legendNames.has(t.name)) copy.showlegend = false;
         legendNames.add(t.name);
       }
-      if (t.type === 'heatmap') {
-        // a colour bar beside its own panel
-        copy.colorbar = { ...((t.colorbar as object) ?? {}), x: xd[1] + 0.005, xanchor: 'left', y: (yd[0] + yd[1]) / 2, len: yd[1] - yd[0], thickness: 10 };
+      if (t.type === 'heatmap' && bars[k] === 'right') {
+        // a colour bar beside its own panel, in the room made for it
+        copy.colorbar = { ...((t.colorbar as object) ?? {}), x: xd[1] + 0.005, xanchor: 'left', xpad: 4, y: (yd[0] + yd[1]) / 2, len: yd[1] - yd[0], thickness: COLORBAR_PX.thickness };
+      } else if (t.type === 'heatmap' && bars[k] === 'below') {
+        // horizontal, under its own panel's x-axis title
+        const y = yd[0] - below(r) / plotHeight;
+        copy.colorbar = { ...((t.colorbar as object) ?? {}), x: (xd[0] + xd[1]) / 2, xanchor: 'center', len: xd[1] - xd[0], yref: 'paper', y, yanchor: 'top', ypad: 0, thickness: COLORBAR_PX.thickness };
       }
       data.push(copy);
     }
@@ -601,6 +648,13 @@ export function subplots(figures: Figure[], opts: SubplotOptions): Figure {
   });
   if (annotations.length) layout.annotations = annotations;
   return { data, layout, config: { ...DEFAULT_CONFIG } };
+}
+
+/** Where a figure's heatmap draws its colour bar (the first heatmap's; `'none'` without one), as heatmapFigure set it. */
+function colorbarPosition(fig: Figure): ColorbarPosition {
+  const t = (fig.data ?? []).find((d) => d.type === 'heatmap');
+  if (!t || t.showscale === false) return 'none';
+  return (t.colorbar as { orientation?: string } | undefined)?.orientation === 'h' ? 'below' : 'right';
 }
 
 // ---------------------------------------------------------------------------------------------------------
