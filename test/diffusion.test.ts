@@ -378,6 +378,33 @@ test('dataRange [0, 1]: the model is the plain one on 2x - 1, bit for bit (train
   unit.dispose();
 });
 
+test('simpleLoss: mean (eps - eps_theta(x_t, t))^2 at the given t and eps, x_t as noise() makes it; dataRange maps x0; checked', async () => {
+  await ready();
+  const plain = new DDPM({ dataShape: [2], timesteps: 20, seed: 9, network: SMALL_MLP });
+  const unit = new DDPM({ dataShape: [2], timesteps: 20, seed: 9, network: SMALL_MLP, dataRange: [0, 1] });
+  const rng = new Random(5);
+  const u = tf.tensor2d(Array.from({ length: 32 }, () => rng.next()), [16, 2]);
+  const w = tf.tidy(() => u.mul(2).sub(1));
+  const ts = Array.from({ length: 16 }, () => rng.int(20));
+  const eps = tf.tensor2d(rng.normalArray(32), [16, 2]);
+  const [loss] = await values(plain.simpleLoss(w, ts, eps));
+  // the same number from the public pieces: x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, then eps_theta(x_t, t)
+  const [byHand] = await values(tf.tidy(() => eps.sub(plain.predictNoise(plain.noise(w, ts, { eps }), ts)).square().mean()));
+  assertClose(loss, byHand, 1e-6, 'simpleLoss against noise + predictNoise');
+  assert.ok(loss > 0.05 && loss < 10, `an untrained network's loss is of order 1; got ${loss}`);
+  const [other] = await values(plain.simpleLoss(w, ts.map((t) => (t + 7) % 20), eps));
+  assert.notEqual(other, loss, 'the steps t enter the loss');
+  const [mapped] = await values(unit.simpleLoss(u, ts, eps));
+  assertClose(mapped, loss, 1e-6, 'dataRange [0, 1]: the plain model on 2x - 1');
+  assert.throws(() => plain.simpleLoss(w, ts, eps.slice([0, 0], [8, 2])), /eps must have the shape of x0 \[16, 2\]; got \[8, 2\]/);
+  assert.throws(() => plain.simpleLoss(w, 20, eps), /t must be integers in \[0, 20\); got 20/);
+  assert.throws(() => unit.simpleLoss(w, ts, eps), /x0/, 'data outside dataRange refused');
+  await assertNoLeak(async () => { plain.simpleLoss(w, 3, eps).dispose(); });
+  tf.dispose([u, w, eps]);
+  plain.dispose();
+  unit.dispose();
+});
+
 test('validation: valLoss at fixed draws of t and eps (unchanged weights score the same), training undisturbed', async () => {
   await ready();
   const make = () => new DDPM({ dataShape: [2], timesteps: 20, seed: 7, network: SMALL_MLP });

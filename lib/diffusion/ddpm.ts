@@ -114,7 +114,11 @@ export interface DDPMSampleOptions extends SampleOptions {
   clip?: boolean;
   /** Also return the chain: `{ samples, trajectory, predictedX0, times }`. Default false. */
   returnTrajectory?: boolean;
-  /** Seed of x_T and of the step noise. Default: drawn from the model's generator. */
+  /**
+   * Seed of x_T and of the step noise. Default: drawn from the model's generator. With a seed, `new Random(seed)`
+   * draws x_{T-1} first (`normalArray(n * D)`, rows in order), then one `normalArray(n * D)` z per step, also for
+   * a step that adds no noise: a hand-written sampler that draws the same way reproduces the samples.
+   */
   seed?: number;
   /** Samples per network call (memory bound for the U-Net). Default 256. */
   batchSize?: number;
@@ -248,9 +252,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     try {
       const n = flat.shape[0];
       const ts = this.stepsFor(t, n);
-      if (opts.eps !== undefined && opts.eps.shape.join(',') !== x0.shape.join(',')) {
-        throw new RangeError(`eps must have the shape of x0 [${x0.shape.join(', ')}]; got [${opts.eps.shape.join(', ')}]`);
-      }
+      if (opts.eps !== undefined) this.checkEps(opts.eps, x0);
       const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
       return tf.tidy(() => {
         const eps = opts.eps ?? tf.tensor(rng.normalArray(n * this.dim), x0.shape);
@@ -278,6 +280,31 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
       return tf.tidy(() => {
         const tt = tf.tensor1d(ts, 'int32');
         return this.network.apply(this.toWorking(flat).reshape([n, ...this.dataShape]), tt).reshape(x.shape) as T;
+      });
+    } finally {
+      if (owned) flat.dispose();
+    }
+  }
+
+  /**
+   * The simple loss on one batch at the given steps and noise: the mean over elements of
+   * (eps - eps_theta(sqrt(alphaBar_t) x0 + sqrt(1 - alphaBar_t) eps, t))^2, by the code a step of {@link DDPM.fit}
+   * runs (`fit` draws t and eps itself), so a hand-written training step can be checked against it.
+   * @param x0 `[n, ...dataShape]` or flat `[n, D]`, in `dataRange` when the model has one.
+   * @param t one step for every row, or one per row (integers in [0, T)).
+   * @param eps the noise, the shape of x0, in the working range's units (eps ~ N(0, I)).
+   * @returns the loss, a scalar tensor.
+   */
+  simpleLoss(x0: tf.Tensor, t: number | number[], eps: tf.Tensor): tf.Scalar {
+    this.assertAlive();
+    const { x: flat, owned } = this.flatData('x0', x0, true);
+    try {
+      const n = flat.shape[0];
+      const ts = this.stepsFor(t, n);
+      this.checkEps(eps, x0);
+      return tf.tidy(() => {
+        const { a, b } = this.coefficients(ts);
+        return this.epsLoss(this.toWorking(flat), eps.reshape([n, this.dim]), a, b, tf.tensor1d(ts, 'int32')).mean() as tf.Scalar;
       });
     } finally {
       if (owned) flat.dispose();
@@ -596,6 +623,14 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
       b[i] = Math.sqrt(1 - ab);
     });
     return { a: tf.tensor2d(a, [ts.length, 1]), b: tf.tensor2d(b, [ts.length, 1]) };
+  }
+
+  /** Refuses noise `eps` that is not a tensor of x0's shape. */
+  private checkEps(eps: unknown, x0: tf.Tensor): void {
+    if (!(eps instanceof tf.Tensor)) throw new TypeError(`eps must be a tensor of the shape of x0 [${x0.shape.join(', ')}]; got ${describeValue(eps)}`);
+    if (eps.shape.join(',') !== x0.shape.join(',')) {
+      throw new RangeError(`eps must have the shape of x0 [${x0.shape.join(', ')}]; got [${eps.shape.join(', ')}]`);
+    }
   }
 
   private stepsFor(t: number | number[], n: number): number[] {
