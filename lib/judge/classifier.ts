@@ -8,7 +8,9 @@
  *   x [n, 28, 28, 1] -> conv(F1) -> ReLU -> maxPool 2   [n, 14, 14, F1]
  *                    -> conv(F2) -> ReLU -> maxPool 2   [n, 7, 7, F2]
  *                    -> flatten -> dense(H) -> ReLU     [n, H]   = features(x)
- *                    -> dropout (training only) -> dense(C) logits [n, C];  predict(x) = softmax(logits)
+ *                    -> dropout (training only) -> dense(C + 1) logits [n, C + 1]
+ *   predict(x) = the first C columns of softmax(logits): p(c | x) for the C digit classes; the last output is "not a
+ *   digit", so a row sums to 1 - p(not a digit | x)
  *
  * Training minimises the cross-entropy -mean_i log softmax(l_i)[y_i] with Adam, through {@link runEpochs}: the loop
  * hands each batch's row indices to the step (`stepRows`), which gathers the digits and their labels itself. Each
@@ -18,12 +20,14 @@
  * A plain classifier names a class for anything, noise included, with high confidence: trained on digits alone, this
  * one gave 99% of independent-pixel images to class 8 with confidence >= 0.9. A judge must be able to say "no
  * digit". So each batch also shows as many non-digits made from the batch -- independent-pixel images (every pixel
- * from a random digit of the batch) and overlays max(x_i, x_j) of two digits -- whose target is the uniform
- * distribution (Outlier Exposure, Hendrycks, Mazeika & Dietterich 2019):
+ * from a random digit of the batch) and overlays max(x_i, x_j) of two digits -- labelled with an extra class, "not a
+ * digit" (a background class; Outlier Exposure, Hendrycks, Mazeika & Dietterich 2019, trains the same outliers
+ * towards the uniform distribution instead, which also flattens the judge's confidence on real digits):
  *
- *   loss = -mean_i log p(y_i | x_i)  +  lambda * (-mean_o mean_c log p(c | x_o))        (lambda = outlierWeight)
+ *   loss = -mean_i log p(y_i | x_i)  +  lambda * (-mean_o log p(not a digit | x_o))        (lambda = outlierWeight)
  *
- * The second term is the cross-entropy to the uniform distribution, at least log C (2.303 for ten classes).
+ * With `rejectClass: false` the network has C outputs and the outliers' target is the uniform distribution (the
+ * second term is then -mean_o mean_c log p(c | x_o) >= log C).
  */
 import { ready, tf } from '../engine/backend';
 import { Random } from '../engine/random';
@@ -57,6 +61,11 @@ export interface DigitClassifierOptions {
   dataShape?: [number, number, number];
   /** Number of classes C, integer >= 2. Default 10 (the digits). */
   classes?: number;
+  /**
+   * An extra output for "not a digit", trained on the outliers of `fit` (see the module comment), so that the judge
+   * gives non-digits low digit probabilities. Default true. false: C outputs, outliers trained towards uniform.
+   */
+  rejectClass?: boolean;
   /** Filters of the two 3x3 convolution blocks, `[F1, F2]`. Default `[32, 64]`. */
   filters?: [number, number];
   /** Width H of the penultimate dense layer (the {@link DigitClassifier.features}), integer >= 1. Default 128. */
@@ -67,7 +76,9 @@ export interface DigitClassifierOptions {
   seed?: number;
 }
 
-const OPTION_KEYS = optionKeys<DigitClassifierOptions>({ dataShape: true, classes: true, filters: true, featureUnits: true, dropout: true, seed: true });
+const OPTION_KEYS = optionKeys<DigitClassifierOptions>({
+  dataShape: true, classes: true, rejectClass: true, filters: true, featureUnits: true, dropout: true, seed: true,
+});
 
 /** Metrics of one epoch of {@link DigitClassifier.fit}. */
 export interface DigitClassifierEpochLogs {
@@ -75,7 +86,10 @@ export interface DigitClassifierEpochLogs {
   loss: number;
   /** Fraction of training digits classified right (with shifts and dropout). */
   accuracy: number;
-  /** Cross-entropy of the outliers' predictions to the uniform distribution (>= log C; NaN when outlierWeight is 0). */
+  /**
+   * Cross-entropy of the outliers' predictions to their target: -mean log p(not a digit | outlier) with the reject
+   * class, to the uniform distribution (>= log C) without. NaN when outlierWeight is 0.
+   */
   outlierLoss: number;
   /** Wall seconds of the epoch's training. */
   seconds: number;
@@ -99,8 +113,8 @@ export interface DigitClassifierFitOptions extends Omit<FitOptions<DigitClassifi
   augment?: number;
   /**
    * Weight lambda of the outlier term (see the module comment): each batch also shows as many non-digits
-   * (independent-pixel images and overlays of two digits, made from the batch) with the uniform distribution as
-   * target, so that the judge gives non-digits low confidence. >= 0; 0 turns it off. Default 0.5 (Hendrycks et al.).
+   * (independent-pixel images and overlays of two digits, made from the batch) labelled "not a digit" (uniform
+   * without the reject class), so that the judge gives non-digits low confidence. >= 0; 0 turns it off. Default 0.5.
    */
   outlierWeight?: number;
   /** Seed of this fit's randomness (order, shifts, dropout, outliers); default: continues the model's training stream. */
@@ -119,6 +133,7 @@ export type DigitClassifierHistory = History & { loss: number[]; accuracy: numbe
 interface ClassifierConfig {
   dataShape: [number, number, number];
   classes: number;
+  rejectClass: boolean;
   filters: [number, number];
   featureUnits: number;
   dropout: number;
@@ -138,6 +153,7 @@ const DEFAULTS = {
   adamEpsilon: 1e-7, //                                  Keras' Adam
   augment: 2, //                                         +-2 px shifts: the classic MNIST augmentation
   outlierWeight: 0.5, //                                 Outlier Exposure's lambda (Hendrycks et al. 2019)
+  rejectClass: true, //                                  keeps the confidence on real digits (see the module comment)
   chunk: 500, //                                         rows per inference batch (bounds the conv activations' memory)
   /** The pixel range the judge reads (digits in [0, 1]). */
   range: [0, 1] as DataRange,
@@ -162,8 +178,10 @@ export class DigitClassifier extends Model {
   readonly kind = 'DigitClassifier';
   /** Shape of one image, `[height, width, channels]`. */
   readonly dataShape: number[];
-  /** Number of classes. */
+  /** Number of classes C (the digits; the "not a digit" output is not counted). */
   readonly classes: number;
+  /** Outputs of the network: C, plus 1 with the reject class. */
+  private readonly outputs: number;
   /** Width of {@link DigitClassifier.features}. */
   readonly featureUnits: number;
   private readonly config: ClassifierConfig;
@@ -183,6 +201,8 @@ export class DigitClassifier extends Model {
     const classes = opts.classes ?? DEFAULTS.classes;
     assertPositiveInteger('classes', classes);
     if (classes < 2) throw new RangeError(`classes must be at least 2; got ${classes}`);
+    const rejectClass = opts.rejectClass ?? DEFAULTS.rejectClass;
+    if (typeof rejectClass !== 'boolean') throw new TypeError(`rejectClass must be true or false; got ${describeValue(rejectClass)}`);
     const filters = opts.filters ?? DEFAULTS.filters;
     if (!Array.isArray(filters) || filters.length !== 2) throw new TypeError(`filters must be [F1, F2]; got ${describeValue(filters)}`);
     filters.forEach((f, i) => assertPositiveInteger(`filters[${i}]`, f));
@@ -194,8 +214,9 @@ export class DigitClassifier extends Model {
     this.rng = new Random(opts.seed);
     this.dataShape = [...shape];
     this.classes = classes;
+    this.outputs = classes + (rejectClass ? 1 : 0);
     this.featureUnits = featureUnits;
-    this.config = { dataShape: [shape[0], shape[1], shape[2]], classes, filters: [filters[0], filters[1]], featureUnits, dropout, seed: this.rng.seed };
+    this.config = { dataShape: [shape[0], shape[1], shape[2]], classes, rejectClass, filters: [filters[0], filters[1]], featureUnits, dropout, seed: this.rng.seed };
 
     // He-uniform kernels for the ReLU layers, Glorot-uniform for the output; zero biases; drawn from genlab's
     // generator, so a seed gives the same network on every backend.
@@ -215,8 +236,8 @@ export class DigitClassifier extends Model {
       made['conv2/bias'] = zeros(f2);
       made['dense/kernel'] = uniform([flat, featureUnits], Math.sqrt(6 / flat));
       made['dense/bias'] = zeros(featureUnits);
-      made['out/kernel'] = uniform([featureUnits, classes], Math.sqrt(6 / (featureUnits + classes)));
-      made['out/bias'] = zeros(classes);
+      made['out/kernel'] = uniform([featureUnits, this.outputs], Math.sqrt(6 / (featureUnits + this.outputs)));
+      made['out/bias'] = zeros(this.outputs);
     } catch (e) {
       this.dispose();
       throw e;
@@ -227,7 +248,7 @@ export class DigitClassifier extends Model {
   // The network
 
   /**
-   * Features `[n, H]` and logits `[n, C]` of flat images `x` `[n, D]`; `mask` `[n, H]` (inverted dropout: 0 or
+   * Features `[n, H]` and logits `[n, K]` (K = C, + 1 with the reject class) of flat images `x` `[n, D]`; `mask` `[n, H]` (inverted dropout: 0 or
    * 1 / (1 - rate)) multiplies the features in training.
    */
   private forward(x: tf.Tensor2D, mask: tf.Tensor | null): { features: tf.Tensor2D; logits: tf.Tensor2D } {
@@ -242,7 +263,7 @@ export class DigitClassifier extends Model {
     a = block(a, W['conv2/kernel'], W['conv2/bias']); //                                        [n, h/4, w/4, F2]
     const features = tf.relu(tf.matMul(a.reshape([n, -1]), W['dense/kernel']).add(W['dense/bias'])) as tf.Tensor2D; //  [n, H]
     const kept = mask ? features.mul(mask) : features;
-    const logits = tf.matMul(kept, W['out/kernel']).add(W['out/bias']) as tf.Tensor2D; //                                  [n, C]
+    const logits = tf.matMul(kept, W['out/kernel']).add(W['out/bias']) as tf.Tensor2D; //                                  [n, K]
     return { features, logits };
   }
 
@@ -269,14 +290,15 @@ export class DigitClassifier extends Model {
   }
 
   /**
-   * Class probabilities softmax(logits): `[n, C]`, rows summing to 1 (caller disposes).
+   * Class probabilities p(c | x): `[n, C]` (caller disposes). With the reject class a row sums to 1 - p(not a digit |
+   * x), so a non-digit gets low probabilities for every class; without it rows sum to 1.
    * @param x Images `[n, D]` or `[n, h, w, c]` (`[n, 784]` or `[n, 28, 28, 1]` for digits), values in [0, 1].
    */
   predict(x: tf.Tensor): tf.Tensor2D {
     this.assertAlive();
     const data = this.images('x', x);
     try {
-      return this.chunked(data.x, (xb) => tf.softmax(this.forward(xb, null).logits));
+      return this.chunked(data.x, (xb) => tf.softmax(this.forward(xb, null).logits).slice([0, 0], [xb.shape[0], this.classes]));
     } finally {
       if (data.owned) data.x.dispose();
     }
@@ -298,7 +320,8 @@ export class DigitClassifier extends Model {
   }
 
   /**
-   * Mean cross-entropy (nats) and accuracy (fraction right) on labelled images, in inference mode.
+   * Mean cross-entropy (nats) and accuracy (fraction right) on labelled images, in inference mode. A digit judged
+   * "not a digit" counts as wrong.
    * @param x Images `[n, D]` or `[n, h, w, c]`, values in [0, 1].
    * @param labels The class of each row.
    */
@@ -317,7 +340,7 @@ export class DigitClassifier extends Model {
     try {
       const logits = this.chunked(x, (xb) => this.forward(xb, null).logits); //                       [n, C]
       const both = tf.tidy(() => {
-        const picked = tf.sum(tf.logSoftmax(logits).mul(tf.oneHot(y, this.classes)), 1); //      log p(y_i | x_i)  [n]
+        const picked = tf.sum(tf.logSoftmax(logits).mul(tf.oneHot(y, this.outputs)), 1); //      log p(y_i | x_i)  [n]
         return tf.stack([picked.mean().neg(), tf.equal(logits.argMax(1), y).toFloat().mean()]);
       });
       logits.dispose();
@@ -391,7 +414,11 @@ export class DigitClassifier extends Model {
       if (reset) this.training.reset();
       const rng = this.training.generator(opts.seed, () => this.rng.fork());
       const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
-      const Y = own(tf.tidy(() => tf.oneHot(y, this.classes).toFloat())); //                       [n, C]
+      const K = this.outputs;
+      const labelValues = y.dataSync();
+      const Y = own(tf.tidy(() => tf.oneHot(y, K).toFloat())); //                                  [n, K]
+      // the outliers' target: "not a digit" (one-hot on the last output), or uniform over the C classes without it
+      const target = own(tf.tensor1d(Array.from({ length: K }, (_, c) => (K > this.classes ? (c === this.classes ? 1 : 0) : 1 / K)))); // [K]
       const shifts = shiftTable(this.config.dataShape, augment);
       const H = this.featureUnits;
       const rate = this.config.dropout;
@@ -400,11 +427,11 @@ export class DigitClassifier extends Model {
       // One compiled step: gather the (shifted) batch, its labels and the outliers, forward, the loss, gradients and
       // Adam (engine/tensorflow-graph.ts; op by op on other backends). Batch and outliers come as indices into X flat,
       // made in JavaScript (integer arithmetic on tensors cannot be recorded).
-      compiled = new CompiledGradientStep(this.variables(), optimizer, ([X, Yall, rows, pixels, valid, mask, outA, outB]) => {
+      compiled = new CompiledGradientStep(this.variables(), optimizer, ([X, Yall, target, rows, pixels, valid, mask, outA, outB]) => {
         const b = rows.shape[0];
         const flat = X.reshape([-1]);
         const xb = tf.gather(flat, pixels).reshape([b, D]).mul(valid); //                           digits [b, D]
-        const yb = tf.gather(Yall, rows); //                                                         [b, C]
+        const yb = tf.gather(Yall, rows); //                                                         [b, K]
         if (lambda === 0) {
           const { logits } = this.forward(xb as tf.Tensor2D, mask);
           const loss = tf.logSoftmax(logits).mul(yb).sum().div(-b) as tf.Scalar; //      cross-entropy, mean
@@ -412,11 +439,11 @@ export class DigitClassifier extends Model {
           return [loss, tf.stack([loss, right, tf.scalar(NaN)])];
         }
         const xo = tf.maximum(tf.gather(flat, outA), tf.gather(flat, outB)).reshape([b, D]); //    outliers [b, D]
-        const { logits: both } = this.forward(tf.concat([xb, xo]) as tf.Tensor2D, mask); //               [2b, C]
-        const logits = both.slice([0, 0], [b, this.classes]);
+        const { logits: both } = this.forward(tf.concat([xb, xo]) as tf.Tensor2D, mask); //               [2b, K]
+        const logits = both.slice([0, 0], [b, K]);
         const logp = tf.logSoftmax(both);
-        const digitLoss = logp.slice([0, 0], [b, this.classes]).mul(yb).sum().div(-b) as tf.Scalar; //       -mean log p(y|x)
-        const outlierLoss = logp.slice([b, 0], [b, this.classes]).mean().neg() as tf.Scalar; //  -mean_o mean_c log p(c|x_o)
+        const digitLoss = logp.slice([0, 0], [b, K]).mul(yb).sum().div(-b) as tf.Scalar; //             -mean log p(y|x)
+        const outlierLoss = logp.slice([b, 0], [b, K]).mul(target).sum().div(-b) as tf.Scalar; //     -mean_o log p(t|x_o)
         const right = tf.equal(logits.argMax(1), yb.argMax(1)).toFloat().mean();
         return [digitLoss.add(outlierLoss.mul(lambda)) as tf.Scalar, tf.stack([digitLoss, right, outlierLoss])];
       }, 'digit_classifier_step');
@@ -450,14 +477,14 @@ export class DigitClassifier extends Model {
               valid[i * D + p] = shifts.valid[k * D + p];
             }
           }
-          const inputs = [X, Y, rows, tf.tensor1d(pixels, 'int32'), tf.tensor2d(valid, [size, D])];
+          const inputs = [X, Y, target, rows, tf.tensor1d(pixels, 'int32'), tf.tensor2d(valid, [size, D])];
           const m = lambda > 0 ? 2 * size : size; //                                      rows through the network
           inputs.push(
             rate > 0
               ? tf.tensor2d(rng.uniformArray(m * H).map((u) => (u >= rate ? 1 / (1 - rate) : 0)), [m, H]) //   dropout [m, H]
               : tf.ones([m, H]),
           );
-          if (lambda > 0) inputs.push(...outlierIndices(r, D, rng));
+          if (lambda > 0) inputs.push(...outlierIndices(r, labelValues, D, rng));
           return step.run(inputs);
         },
         validationData: val?.x,
@@ -514,32 +541,44 @@ export class DigitClassifier extends Model {
     if (this.weights) tf.dispose(Object.values(this.weights));
   }
 
-  /** A short description, e.g. `conv 28x28x1 [32,64] dense 128 -> 10 dropout 0.3`. */
+  /** A short description, e.g. `conv 28x28x1 [32,64] dense 128 -> 10 + reject dropout 0.3`. */
   describe(): string {
     const c = this.config;
-    return `conv ${c.dataShape.join('x')} [${c.filters.join(',')}] dense ${c.featureUnits} -> ${c.classes}` + (c.dropout > 0 ? ` dropout ${c.dropout}` : '');
+    return (
+      `conv ${c.dataShape.join('x')} [${c.filters.join(',')}] dense ${c.featureUnits} -> ${c.classes}` +
+      (c.rejectClass ? ' + reject' : '') + (c.dropout > 0 ? ` dropout ${c.dropout}` : '')
+    );
   }
 }
 
 /**
  * The outliers of a batch of rows `r` (one per row), as two index tensors into X flat whose element-wise maximum is
- * the outlier: even ones are independent-pixel images (pixel p from the digit of a random row; both indices equal),
- * odd ones overlays max(x_i, x_j) of two random rows of the batch.
+ * the outlier, in three kinds by turn:
+ * - independent pixels: pixel p from the digit of a random row of the batch (a grey blob with speckle);
+ * - a scrambled digit: a random row's pixels in a random order (its ink as salt-and-pepper noise);
+ * - an overlay max(x_i, x_j) of two random rows of different classes (`labels` by row of X: two digits of one class
+ *   can overlay into a digit of that class).
+ * For the first two both indices are equal (max(x, x) = x).
  */
-function outlierIndices(r: ArrayLike<number>, D: number, rng: Random): [tf.Tensor1D, tf.Tensor1D] {
+function outlierIndices(r: ArrayLike<number>, labels: ArrayLike<number>, D: number, rng: Random): [tf.Tensor1D, tf.Tensor1D] {
   const b = r.length;
   const a = new Int32Array(b * D);
   const c = new Int32Array(b * D);
   for (let o = 0; o < b; o++) {
-    if (o % 2 === 0) {
-      for (let p = 0; p < D; p++) a[o * D + p] = c[o * D + p] = r[rng.int(b)] * D + p;
+    const base = o * D;
+    if (o % 3 === 0) {
+      for (let p = 0; p < D; p++) a[base + p] = c[base + p] = r[rng.int(b)] * D + p;
+    } else if (o % 3 === 1) {
+      const k = r[rng.int(b)] * D;
+      const order = rng.permutation(D);
+      for (let p = 0; p < D; p++) a[base + p] = c[base + p] = k + order[p];
     } else {
-      const k = rng.int(b);
-      const i = r[k] * D;
-      const j = r[b > 1 ? (k + 1 + rng.int(b - 1)) % b : k] * D; //                      another row of the batch
+      const k = r[rng.int(b)];
+      let l = r[rng.int(b)];
+      for (let tries = 0; labels[l] === labels[k] && tries < 20; tries++) l = r[rng.int(b)]; //  another class, if any
       for (let p = 0; p < D; p++) {
-        a[o * D + p] = i + p;
-        c[o * D + p] = j + p;
+        a[base + p] = k * D + p;
+        c[base + p] = l * D + p;
       }
     }
   }

@@ -117,7 +117,12 @@ function missingMessage(name: PretrainedName, dir: string): string {
  * without a checkpoint (saying which `npm run pretrain -- <name>` makes it).
  */
 export function pretrainedInfo(name: PretrainedName, opts: PretrainedOptions = {}): PretrainedInfo {
-  const n = checkPretrainedName('pretrainedInfo', name, opts);
+  return readInfo('pretrainedInfo', name, opts);
+}
+
+/** {@link pretrainedInfo} with the caller named in option errors. */
+function readInfo(caller: string, name: unknown, opts: PretrainedOptions): PretrainedInfo {
+  const n = checkPretrainedName(caller, name, opts);
   const dir = modelDir(n, opts);
   const file = path.join(dir, PRETRAINED_MANIFEST);
   if (!fs.existsSync(file)) throw new Error(missingMessage(n, path.dirname(dir)));
@@ -141,7 +146,7 @@ export function pretrainedInfo(name: PretrainedName, opts: PretrainedOptions = {
  * by an enclosing `scope()` unless returned, or by `dispose()`.
  */
 export async function pretrained<N extends PretrainedName>(name: N, opts: PretrainedOptions = {}): Promise<PretrainedModels[N]> {
-  const info = pretrainedInfo(name, opts);
+  const info = readInfo('pretrained', name, opts);
   const dir = modelDir(info.name, opts);
   const stored = readCheckpointManifest(dir);
   if (stored.payloadSha256 !== info.checkpoint.sha256) {
