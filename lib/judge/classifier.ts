@@ -426,7 +426,7 @@ export class DigitClassifier extends Model {
       // One compiled step: gather the (shifted) batch, its labels and the outliers, forward, the loss, gradients and
       // Adam (engine/tensorflow-graph.ts; op by op on other backends). Batch and outliers come as indices into X flat,
       // made in JavaScript (integer arithmetic on tensors cannot be recorded).
-      compiled = new CompiledGradientStep(this.variables(), optimizer, ([X, Yall, target, rows, pixels, valid, mask, outliers]) => {
+      compiled = new CompiledGradientStep(this.variables(), optimizer, ([X, Yall, outTarget, rows, pixels, valid, mask, outliers]) => {
         const b = rows.shape[0];
         const flat = X.reshape([-1]);
         const xb = tf.gather(flat, pixels).reshape([b, D]).mul(valid); //                           digits [b, D]
@@ -442,7 +442,7 @@ export class DigitClassifier extends Model {
         const logits = both.slice([0, 0], [b, K]);
         const logp = tf.logSoftmax(both);
         const digitLoss = logp.slice([0, 0], [b, K]).mul(yb).sum().div(-b) as tf.Scalar; //             -mean log p(y|x)
-        const outlierLoss = logp.slice([b, 0], [b, K]).mul(target).sum().div(-b) as tf.Scalar; //     -mean_o log p(t|x_o)
+        const outlierLoss = logp.slice([b, 0], [b, K]).mul(outTarget).sum().div(-b) as tf.Scalar; //     -mean_o log p(t|x_o)
         const right = tf.equal(logits.argMax(1), yb.argMax(1)).toFloat().mean();
         return [digitLoss.add(outlierLoss.mul(lambda)) as tf.Scalar, tf.stack([digitLoss, right, outlierLoss])];
       }, 'digit_classifier_step');
