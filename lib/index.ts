@@ -17,5 +17,7 @@ export * from './ebm'; //         EnergyModel (deep energy-based models, Langevi
 export * from './gan'; //         GAN
 export * from './diffusion'; //   DDPM, NoiseSchedule, noise-prediction networks
 export * from './metrics'; //     energyDistance, mmd, medianBandwidth, modeCoverage
+export * from './judge'; //       DigitClassifier, digitQuality, digitQualityTable, frechetDistance
+export * from './pretrained'; //  pretrained, pretrainedInfo, listPretrained
 export * from './display'; //     figures, images, tables, progress, showEnvironment
 export * from '../datasets'; //   loadMnist, loadFashionMnist, readIdx, synthetic sets

@@ -14,6 +14,11 @@
  *
  * Loading verifies everything it reads -- the manifest's own checksum, the payload's size and SHA-256, and each
  * tensor's SHA-256 -- and refuses a corrupted or truncated checkpoint with an error naming the file.
+ *
+ * Storage: float32 tensors are stored as they are (4 bytes per element), or, with `storage: 'float16'`, as IEEE 754
+ * half-precision numbers (2 bytes, rounded to nearest, ties to even): half the size, for the pretrained weights that
+ * ship with genlab. Loading converts them back to float32. int32 tensors are always stored exactly. A manifest that
+ * stores any tensor as float16 has format version 2 (version 1 readers refuse it rather than misread it).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,6 +31,13 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 /** Tensor dtypes a checkpoint stores. */
 export type CheckpointDtype = 'float32' | 'int32';
+
+/**
+ * How float32 tensors are stored: `'float32'` (exact; the default) or `'float16'` (IEEE 754 half precision: half
+ * the bytes, about 3 significant digits -- relative rounding error at most 2^-11 -- and magnitudes up to 65504).
+ */
+export type CheckpointStorage = 'float32' | 'float16';
+const STORAGES: readonly CheckpointStorage[] = ['float32', 'float16'];
 
 /** What {@link saveCheckpoint} writes and {@link loadCheckpoint} returns. */
 export interface CheckpointData {
@@ -44,8 +56,10 @@ export interface CheckpointTensorEntry {
   shape: number[];
   /** Byte offset in the payload file. */
   offset: number;
-  /** Byte length (4 bytes per element). */
+  /** Byte length (4 bytes per element; 2 for float16 storage). */
   byteLength: number;
+  /** `'float16'` when a float32 tensor is stored in half precision (absent: stored as its dtype). */
+  storage?: 'float16';
   /** Hex SHA-256 of the tensor's bytes. */
   sha256: string;
 }
@@ -74,12 +88,20 @@ export interface SaveCheckpointOptions {
    * is swapped in. If it throws (or the process dies here), the previous checkpoint stays the one that loads.
    */
   beforeCommit?: () => void;
+  /**
+   * How float32 tensors are stored (see {@link CheckpointStorage}): `'float32'` (default) or `'float16'`. A value
+   * beyond float16's range (|x| > 65504) is refused, naming the tensor. int32 tensors are stored exactly either way.
+   */
+  storage?: CheckpointStorage;
 }
 
-const SAVE_CHECKPOINT_OPTION_KEYS = optionKeys<SaveCheckpointOptions>({ beforeCommit: true });
+const SAVE_CHECKPOINT_OPTION_KEYS = optionKeys<SaveCheckpointOptions>({ beforeCommit: true, storage: true });
 
 const FORMAT = 'genlab-checkpoint' as const;
+/** The format version written without float16 tensors (and read by every genlab since checkpoints exist). */
 const VERSION = 1;
+/** The format version written when some tensor is stored as float16 (version 1 readers refuse it). */
+const VERSION_FLOAT16 = 2;
 const MANIFEST = 'manifest.json';
 const PAYLOAD_PATTERN = /^tensors-[0-9a-f]{16}\.bin$/;
 const TEMP_PATTERN = /\.tmp-[0-9a-f]+$/;
@@ -146,8 +168,11 @@ export async function saveCheckpoint(dir: string, data: CheckpointData, options:
     throw new TypeError(`data.tensors must be an object of named tensors; got ${describeValue(data.tensors)}`);
   }
   const configJson = JSON.stringify(data.config ?? null);
+  const storage = options.storage ?? 'float32';
+  if (!STORAGES.includes(storage)) throw new RangeError(`storage must be one of 'float32', 'float16'; got ${describeValue(storage)}`);
 
-  // Gather the tensors' bytes (float32 / int32, 4 bytes per element, little-endian on every platform Node runs on).
+  // Gather the tensors' bytes (float32 / int32, 4 bytes per element, or float16, 2; little-endian on every platform
+  // Node runs on).
   const entries: CheckpointTensorEntry[] = [];
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -157,8 +182,12 @@ export async function saveCheckpoint(dir: string, data: CheckpointData, options:
       throw new TypeError(`data.tensors.${name} must have dtype float32 or int32; got ${t.dtype}`);
     }
     const values = (await t.data()) as Float32Array | Int32Array;
-    const bytes = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
-    entries.push({ name, dtype: t.dtype, shape: [...t.shape], offset, byteLength: bytes.byteLength, sha256: sha256(bytes) });
+    const half = storage === 'float16' && t.dtype === 'float32';
+    const stored = half ? toFloat16(name, values as Float32Array) : values;
+    const bytes = new Uint8Array(stored.buffer.slice(stored.byteOffset, stored.byteOffset + stored.byteLength));
+    const entry: CheckpointTensorEntry = { name, dtype: t.dtype, shape: [...t.shape], offset, byteLength: bytes.byteLength, sha256: sha256(bytes) };
+    if (half) entry.storage = 'float16';
+    entries.push(entry);
     chunks.push(bytes);
     offset += bytes.byteLength;
   }
@@ -187,7 +216,7 @@ export async function saveCheckpoint(dir: string, data: CheckpointData, options:
   // 2. The manifest to a temporary file, flushed.
   const body = {
     format: FORMAT,
-    version: VERSION,
+    version: entries.some((e) => e.storage === 'float16') ? VERSION_FLOAT16 : VERSION,
     kind: data.kind,
     config: JSON.parse(configJson) as JsonValue,
     payload: payloadName,
@@ -237,7 +266,9 @@ export function readCheckpointManifest(dir: string): CheckpointManifest {
     throw corrupt(file, `is not valid JSON (${text.length} bytes)`);
   }
   if (m === null || typeof m !== 'object' || m.format !== FORMAT) throw corrupt(file, `is not a ${FORMAT} manifest`);
-  if (m.version !== VERSION) throw new Error(`${file} has checkpoint format version ${String(m.version)}; this genlab reads version ${VERSION}`);
+  if (m.version !== VERSION && m.version !== VERSION_FLOAT16) {
+    throw new Error(`${file} has checkpoint format version ${String(m.version)}; this genlab reads versions ${VERSION} and ${VERSION_FLOAT16}`);
+  }
   if (typeof m.manifestSha256 !== 'string' || sha256(manifestBody(m)) !== m.manifestSha256) {
     throw corrupt(file, 'fails its checksum');
   }
@@ -271,13 +302,17 @@ export async function loadCheckpoint(dir: string, expectedKind?: string): Promis
   try {
     for (const e of manifest.tensors) {
       const size = e.shape.reduce((p, d) => p * d, 1);
-      if (e.byteLength !== size * 4 || e.offset < 0 || e.offset + e.byteLength > bytes.byteLength) {
+      const half = e.storage === 'float16';
+      if ((half && e.dtype !== 'float32') || (e.storage !== undefined && !half)) {
+        throw corrupt(path.join(dir, MANIFEST), `gives tensor '${e.name}' an unknown storage ${describeValue(e.storage)} for dtype ${e.dtype}`);
+      }
+      if (e.byteLength !== size * (half ? 2 : 4) || e.offset < 0 || e.offset + e.byteLength > bytes.byteLength) {
         throw corrupt(payloadFile, `has an inconsistent entry for tensor '${e.name}'`);
       }
       const slice = bytes.subarray(e.offset, e.offset + e.byteLength);
       if (sha256(slice) !== e.sha256) throw corrupt(payloadFile, `fails the checksum of tensor '${e.name}'`);
       const copy = new Uint8Array(slice).buffer; // aligned copy
-      const values = e.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy);
+      const values = e.dtype === 'int32' ? new Int32Array(copy) : half ? fromFloat16(new Uint16Array(copy)) : new Float32Array(copy);
       tensors[e.name] = tf.tensor(values, e.shape, e.dtype);
     }
   } catch (err) {
@@ -285,4 +320,69 @@ export async function loadCheckpoint(dir: string, expectedKind?: string): Promis
     throw err;
   }
   return { kind: manifest.kind, config: manifest.config, tensors, manifest };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// IEEE 754 half precision (binary16): 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits.
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The binary16 bits nearest to float32 `value` (round to nearest, ties to even); overflow gives +-Infinity. */
+function float16Bits(value: number): number {
+  f32[0] = value;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff; //                                                  float32 exponent, bias 127
+  const frac = x & 0x7fffff; //                                                                     23 bits
+  if (exp === 0xff) return sign | 0x7c00 | (frac ? 0x200 : 0); //                               Infinity, NaN
+  const e = exp - 127 + 15; //                                                          binary16 exponent field
+  if (e >= 0x1f) return sign | 0x7c00; //                                                  too large: Infinity
+  if (e <= 0) {
+    // subnormal result: value = m * 2^-24 with m = (1.frac) * 2^(e - 1 + 10), i.e. the 24-bit significand >> (14 - e)
+    if (e < -10) return sign; //                                           below half the smallest subnormal: 0
+    const significand = frac | 0x800000;
+    const shift = 14 - e;
+    const m = significand >>> shift;
+    const rest = significand & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    return sign | (rest > halfway || (rest === halfway && m & 1) ? m + 1 : m);
+  }
+  const h = (e << 10) | (frac >>> 13);
+  const rest = frac & 0x1fff; //                                                   the 13 bits rounded away
+  // rounding up may carry into the exponent, which is right (up to Infinity at the top)
+  return sign | (rest > 0x1000 || (rest === 0x1000 && h & 1) ? h + 1 : h);
+}
+
+/** The value of binary16 bits `h`. */
+function float16Value(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return sign * f * 2 ** -24; //                                                  zero, subnormal
+  if (e === 0x1f) return f ? NaN : sign * Infinity;
+  return sign * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** Largest finite binary16 value. */
+const FLOAT16_MAX = 65504;
+
+/** float32 values as binary16 bits; refuses values beyond float16's range (they would become Infinity). */
+function toFloat16(name: string, values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Math.abs(v) > FLOAT16_MAX) {
+      throw new RangeError(`data.tensors.${name} has a value ${v} beyond float16's range (|x| <= ${FLOAT16_MAX}) at index ${i}; store it as float32`);
+    }
+    out[i] = float16Bits(v);
+  }
+  return out;
+}
+
+/** binary16 bits back to float32 values (exact: every binary16 value is a float32 value). */
+function fromFloat16(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = float16Value(bits[i]);
+  return out;
 }
