@@ -16,20 +16,9 @@ import {
 } from '../lib/engine/kernels';
 import { fusedAdam, FUSED_ADAM_KERNEL } from '../lib/engine/fused-adam';
 import { bernoulli } from '../lib/rbm/base';
-import { assertNoLeak } from './helpers';
+import { assertNoLeak, ensureWasmLoaded } from './helpers';
 // The library's own fallback for the one conv kernel WASM lacks (the VAE imports it too).
 import { registerWasmConvGradients } from '../lib/engine/wasm-conv-grad';
-
-/** Loads the WASM backend's kernel table if the platform's backend selection has not already. */
-function ensureWasmLoaded(): boolean {
-  if (tf.findBackendFactory('wasm')) return true;
-  try {
-    require('@tensorflow/tfjs-backend-wasm'); // eslint-disable-line @typescript-eslint/no-require-imports
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // Where the platform selected another backend (GENLAB_BACKEND=tensorflow), load WASM's kernel table now and give
 // it the conv-gradient kernels as a WASM selection would have, before the tests below register the native ones.

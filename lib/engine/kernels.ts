@@ -14,6 +14,8 @@
  *   as im2col + `cblas_sgemm` (the WASM backend ships no `Conv2DBackpropFilter` at all).
  * - `Add`, `Multiply` (same shape, or a bias broadcast along leading axes), `Relu`, `Step` and `Softplus` of
  *   32768 values or more, on `wasm` and `cpu`: with the addon only, one threaded native pass each.
+ * - genlab's GroupNorm (+ SiLU) forward and gradient kernels on `wasm`, with the addon only: the engine op
+ *   `groupNorm` (engine/group-norm.ts) runs on them there, as tf ops elsewhere.
  * - `Cast` to the tensor's own dtype on `wasm`: shares the buffer (tfjs's ReLU gradient casts a float32 step).
  *
  * The addon runs every call on all cores by default: it cuts products, convolution helpers and elementwise

@@ -44,6 +44,20 @@ export interface NativeAddon {
     x2: Float32Array, xo2: number, m2: Float32Array, mo2: number, v2: Float32Array, vo2: number,
     n: number, params: Float64Array,
   ): void;
+  /**
+   * GroupNorm over NHWC x [n, hw, c] in `dims` [n, hw, c, groups], then SiLU when `silu`: writes y and
+   * stats [n, groups, 2] (each group's mean and 1 / sqrt(var + eps)).
+   */
+  groupNorm(
+    x: Float32Array, xOff: number, gamma: Float32Array, gOff: number, beta: Float32Array, bOff: number,
+    y: Float32Array, yOff: number, stats: Float32Array, sOff: number, dims: Int32Array, eps: number, silu: boolean,
+  ): void;
+  /** The gradients of {@link groupNorm} for dy: dx, dgamma, dbeta (from x, gamma, beta and its stats). */
+  groupNormGrad(
+    dy: Float32Array, dyOff: number, x: Float32Array, xOff: number, gamma: Float32Array, gOff: number,
+    beta: Float32Array, bOff: number, stats: Float32Array, sOff: number, dx: Float32Array, dxOff: number,
+    dgamma: Float32Array, dgOff: number, dbeta: Float32Array, dbOff: number, dims: Int32Array, silu: boolean,
+  ): void;
   /** Threads for products, convolution helpers and elementwise passes (the addon's own pool; OpenBLAS runs on 1). */
   setThreads(n: number): void;
   getThreads(): number;
@@ -52,7 +66,7 @@ export interface NativeAddon {
 
 let addon: NativeAddon | null | undefined; // undefined: not tried yet
 /** The addon interface this file expects (native/src/genlab_native.c, GENLAB_NATIVE_ABI). */
-const NATIVE_ABI = 4;
+const NATIVE_ABI = 5;
 let note = '';
 
 /** Where scripts/build-native.js puts the addon, relative to this file (lib/ or dist/lib/). */

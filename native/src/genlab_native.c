@@ -15,13 +15,14 @@
  *   transpose(...) / gatherRows(...): batched 2D transpose and row gather (4-byte elements).
  *   adam(...): one fused Adam step over a variable.
  *   elementwise(...): add, multiply (same shape or a trailing-axis broadcast), relu, step, softplus.
+ *   groupNorm(...) / groupNormGrad(...): GroupNorm (optionally followed by SiLU) and its gradients, NHWC.
  *   setThreads(n) / getThreads(): how many threads products, convolution helpers and elementwise passes use
  *       (see "Threads").
  *   config(): OpenBLAS's build string (core and threading model).
  *   abi: the version of this interface; lib/engine/native-addon.ts refuses an addon built from older sources.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
-#define GENLAB_NATIVE_ABI 4
+#define GENLAB_NATIVE_ABI 5
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <cblas.h>
@@ -717,6 +718,235 @@ static napi_value elementwise(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * GroupNorm (Wu & He 2018) on NHWC maps, optionally followed by SiLU, forward and backward. dims is an Int32Array
+ * [n, hw, c, groups]: x [n, hw, c] with its channels cut into `groups` groups of cg = c / groups, and each
+ * (example, group) normalised over its M = hw * cg values:
+ *   mean_g = sum x / M,   rstd_g = 1 / sqrt(sum (x - mean_g)^2 / M + eps),
+ *   xhat = (x - mean_g) rstd_g,   z = gamma xhat + beta,   y = z, or with SiLU y = z sigmoid(z).
+ * groupNorm(x, xOff, gamma, gOff, beta, bOff, y, yOff, stats, sOff, dims, eps, silu) writes y and
+ *   stats [n, groups, 2] = (mean_g, rstd_g), which the backward pass reads.
+ * groupNormGrad(dy, dyOff, x, xOff, gamma, gOff, beta, bOff, stats, sOff, dx, dxOff, dgamma, dgOff, dbeta, dbOff,
+ *   dims, silu), with dz = dy (after SiLU: dz = dy s (1 + z (1 - s)), s = sigmoid(z), z recomputed from x) and
+ *   dxhat = gamma dz:
+ *   dx = rstd_g (dxhat - mean_g(dxhat) - xhat mean_g(dxhat xhat)),  dgamma = sum_{n,hw} dz xhat,  dbeta = sum_{n,hw} dz.
+ * Sums are taken in double, per channel first (a vector loop over channels), then per group. Examples are
+ * independent: the pool's parts take runs of examples; the per-example sums of dgamma and dbeta are added in
+ * example order afterwards, so no result depends on the thread count.
+ */
+typedef struct {
+  const float *x, *gamma, *beta, *dy;
+  float *y, *stats, *dx;
+  double *sums;   /* backward: per example [n, 2, c]: sum dz xhat, sum dz */
+  double *acc;    /* per part: c doubles */
+  float *chan;    /* per part: 4 c floats (mean, rstd, and the backward's two group means, per channel) */
+  int64_t n, hw, c, groups;
+  float eps;
+  int silu;
+} gn_t;
+
+/* acc[ch] = sum_p x[p, ch], or with a centre sum_p (x[p, ch] - centre[ch])^2. */
+GENLAB_SIMD_CLONES
+static void gn_channel_sums(const float *restrict x, int64_t hw, int64_t c, const float *restrict centre,
+                            double *restrict acc) {
+  for (int64_t ch = 0; ch < c; ch++) acc[ch] = 0.0;
+  for (int64_t p = 0; p < hw; p++, x += c) {
+    if (centre) {
+      for (int64_t ch = 0; ch < c; ch++) {
+        const float d = x[ch] - centre[ch];
+        acc[ch] += (double)(d * d);
+      }
+    } else {
+      for (int64_t ch = 0; ch < c; ch++) acc[ch] += (double)x[ch];
+    }
+  }
+}
+
+/* Per group: value = f(sum of acc over the group's channels), broadcast back to each of its channels. */
+static void gn_per_group(const gn_t *t, const double *acc, const float *weight, float *perChannel, float *stats,
+                         int which) {
+  const int64_t cg = t->c / t->groups;
+  const double M = (double)(t->hw * cg);
+  for (int64_t g = 0; g < t->groups; g++) {
+    double s = 0.0;
+    for (int64_t j = g * cg; j < (g + 1) * cg; j++) s += weight ? (double)weight[j] * acc[j] : acc[j];
+    float v;
+    if (which == 0) v = (float)(s / M);                                      /* mean */
+    else if (which == 1) v = (float)(1.0 / sqrt(s / M + (double)t->eps));   /* rstd */
+    else v = (float)(s / M);                                                 /* a mean of dxhat terms */
+    if (stats) stats[2 * g + (which == 1)] = v;
+    for (int64_t j = g * cg; j < (g + 1) * cg; j++) perChannel[j] = v;
+  }
+}
+
+static inline float gn_sigmoid(float z) { return 1.0f / (1.0f + expf(-z)); }
+
+static void gn_forward(const gn_t *t, int64_t b, double *acc, float *mean, float *rstd) {
+  const int64_t hw = t->hw, c = t->c;
+  const float *x = t->x + b * hw * c;
+  float *y = t->y + b * hw * c;
+  float *stats = t->stats + b * t->groups * 2;
+  gn_channel_sums(x, hw, c, NULL, acc);
+  gn_per_group(t, acc, NULL, mean, stats, 0);
+  gn_channel_sums(x, hw, c, mean, acc);
+  gn_per_group(t, acc, NULL, rstd, stats, 1);
+  for (int64_t p = 0; p < hw; p++, x += c, y += c) {
+    for (int64_t ch = 0; ch < c; ch++) {
+      const float z = (x[ch] - mean[ch]) * rstd[ch] * t->gamma[ch] + t->beta[ch];
+      y[ch] = t->silu ? z * gn_sigmoid(z) : z;
+    }
+  }
+}
+
+static void gn_backward(const gn_t *t, int64_t b, float *mean, float *rstd, float *k1, float *k2) {
+  const int64_t hw = t->hw, c = t->c, G = t->groups;
+  const float *x0 = t->x + b * hw * c, *dy = t->dy + b * hw * c;
+  const float *stats = t->stats + b * G * 2;
+  float *dx0 = t->dx + b * hw * c;
+  double *sg = t->sums + b * 2 * c, *sb = sg + c;
+  const int64_t cg = c / G;
+  for (int64_t ch = 0; ch < c; ch++) {
+    mean[ch] = stats[2 * (ch / cg)];
+    rstd[ch] = stats[2 * (ch / cg) + 1];
+    sg[ch] = sb[ch] = 0.0;
+  }
+  /* Pass 1: dz (kept in dx) and the per-channel sums of dz xhat and dz. */
+  const float *x = x0;
+  float *dx = dx0;
+  for (int64_t p = 0; p < hw; p++, x += c, dy += c, dx += c) {
+    for (int64_t ch = 0; ch < c; ch++) {
+      const float xh = (x[ch] - mean[ch]) * rstd[ch];
+      float dz = dy[ch];
+      if (t->silu) {
+        const float z = xh * t->gamma[ch] + t->beta[ch], s = gn_sigmoid(z);
+        dz = dz * (s * (1.0f + z * (1.0f - s)));
+      }
+      dx[ch] = dz;
+      sg[ch] += (double)(dz * xh);
+      sb[ch] += (double)dz;
+    }
+  }
+  /* Group means of dxhat = gamma dz and of dxhat xhat. */
+  gn_per_group(t, sb, t->gamma, k1, NULL, 2);
+  gn_per_group(t, sg, t->gamma, k2, NULL, 2);
+  /* Pass 2: dx = rstd (gamma dz - k1 - xhat k2). */
+  x = x0;
+  dx = dx0;
+  for (int64_t p = 0; p < hw; p++, x += c, dx += c) {
+    for (int64_t ch = 0; ch < c; ch++) {
+      const float xh = (x[ch] - mean[ch]) * rstd[ch];
+      dx[ch] = (t->gamma[ch] * dx[ch] - k1[ch] - xh * k2[ch]) * rstd[ch];
+    }
+  }
+}
+
+static void gn_part(void *ctx, int64_t p, int64_t parts) {
+  const gn_t *t = (const gn_t *)ctx;
+  int64_t b0, b1;
+  part_range(t->n, p, parts, 1, &b0, &b1);
+  float *chan = t->chan + p * 4 * t->c;
+  for (int64_t b = b0; b < b1; b++) {
+    if (t->dy) gn_backward(t, b, chan, chan + t->c, chan + 2 * t->c, chan + 3 * t->c);
+    else gn_forward(t, b, t->acc + p * t->c, chan, chan + t->c);
+  }
+}
+
+/* Reads a (Float32Array, offset) pair whose array holds at least `need` values from the offset. */
+static int get_span(napi_env env, napi_value arr, napi_value off, int64_t need, float **ptr) {
+  float *data;
+  int64_t len, o;
+  if (!get_f32(env, arr, &data, &len) || !get_i64(env, off, &o) || o < 0 || need < 0 || o + need > len) return 0;
+  *ptr = data + o;
+  return 1;
+}
+
+/* Reads dims [n, hw, c, groups] (positive, groups dividing c). */
+static int get_gn_dims(napi_env env, napi_value v, gn_t *t) {
+  void *data;
+  int64_t length;
+  if (!get_typed(env, v, napi_int32_array, &data, &length) || length != 4) return 0;
+  const int32_t *d = (const int32_t *)data;
+  t->n = d[0]; t->hw = d[1]; t->c = d[2]; t->groups = d[3];
+  return t->n > 0 && t->hw > 0 && t->c > 0 && t->groups > 0 && t->c % t->groups == 0;
+}
+
+/* Runs the job over the pool (one part per thread, at most one per example) with per-part scratch. */
+static int gn_run(gn_t *t) {
+  int64_t parts = t->n * t->hw * t->c < 32768 ? 1 : pool.threads;
+  if (parts > t->n) parts = t->n;
+  t->acc = malloc((size_t)(parts * t->c) * sizeof(double));
+  t->chan = malloc((size_t)(parts * 4 * t->c) * sizeof(float));
+  if (!t->acc || !t->chan) {
+    free(t->acc);
+    free(t->chan);
+    return 0;
+  }
+  pool_run(gn_part, t, parts);
+  free(t->acc);
+  free(t->chan);
+  return 1;
+}
+
+static napi_value group_norm(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  gn_t t = {0};
+  double eps;
+  int silu;
+  if (argc != 13 || !get_gn_dims(env, argv[10], &t) || napi_get_value_double(env, argv[11], &eps) != napi_ok ||
+      !get_bool(env, argv[12], &silu))
+    return throw_msg(env, "genlab_native.groupNorm expects (x, xOff, gamma, gOff, beta, bOff, y, yOff, stats, sOff, "
+                          "Int32Array [n, hw, c, groups] with groups dividing c, eps, silu)");
+  const int64_t size = t.n * t.hw * t.c;
+  float *x, *gamma, *beta, *y, *stats;
+  if (!get_span(env, argv[0], argv[1], size, &x) || !get_span(env, argv[2], argv[3], t.c, &gamma) ||
+      !get_span(env, argv[4], argv[5], t.c, &beta) || !get_span(env, argv[6], argv[7], size, &y) ||
+      !get_span(env, argv[8], argv[9], t.n * t.groups * 2, &stats))
+    return throw_msg(env, "genlab_native.groupNorm: an operand is not a Float32Array or extends past its end");
+  t.x = x; t.gamma = gamma; t.beta = beta; t.y = y; t.stats = stats;
+  t.eps = (float)eps;
+  t.silu = silu;
+  if (!gn_run(&t)) return throw_msg(env, "genlab_native.groupNorm: out of memory");
+  return NULL;
+}
+
+static napi_value group_norm_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 18;
+  napi_value argv[18];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  gn_t t = {0};
+  int silu;
+  if (argc != 18 || !get_gn_dims(env, argv[16], &t) || !get_bool(env, argv[17], &silu))
+    return throw_msg(env, "genlab_native.groupNormGrad expects (dy, dyOff, x, xOff, gamma, gOff, beta, bOff, stats, "
+                          "sOff, dx, dxOff, dgamma, dgOff, dbeta, dbOff, Int32Array [n, hw, c, groups], silu)");
+  const int64_t size = t.n * t.hw * t.c;
+  float *dy, *x, *gamma, *beta, *stats, *dx, *dgamma, *dbeta;
+  if (!get_span(env, argv[0], argv[1], size, &dy) || !get_span(env, argv[2], argv[3], size, &x) ||
+      !get_span(env, argv[4], argv[5], t.c, &gamma) || !get_span(env, argv[6], argv[7], t.c, &beta) ||
+      !get_span(env, argv[8], argv[9], t.n * t.groups * 2, &stats) || !get_span(env, argv[10], argv[11], size, &dx) ||
+      !get_span(env, argv[12], argv[13], t.c, &dgamma) || !get_span(env, argv[14], argv[15], t.c, &dbeta))
+    return throw_msg(env, "genlab_native.groupNormGrad: an operand is not a Float32Array or extends past its end");
+  t.dy = dy; t.x = x; t.gamma = gamma; t.beta = beta; t.stats = stats; t.dx = dx;
+  t.silu = silu;
+  t.sums = malloc((size_t)(t.n * 2 * t.c) * sizeof(double));
+  if (!t.sums || !gn_run(&t)) {
+    free(t.sums);
+    return throw_msg(env, "genlab_native.groupNormGrad: out of memory");
+  }
+  for (int64_t ch = 0; ch < t.c; ch++) {
+    double g = 0.0, s = 0.0;
+    for (int64_t b = 0; b < t.n; b++) {
+      g += t.sums[b * 2 * t.c + ch];
+      s += t.sums[b * 2 * t.c + t.c + ch];
+    }
+    dgamma[ch] = (float)g;
+    dbeta[ch] = (float)s;
+  }
+  free(t.sums);
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -758,6 +988,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"bernoulli", NULL, bernoulli, NULL, NULL, NULL, napi_enumerable, NULL},
       {"uniform", NULL, uniform, NULL, NULL, NULL, napi_enumerable, NULL},
       {"elementwise", NULL, elementwise, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"groupNorm", NULL, group_norm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"groupNormGrad", NULL, group_norm_grad, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   napi_value abi;

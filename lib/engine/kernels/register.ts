@@ -15,6 +15,7 @@ import { Elementwise, nativeBinary, nativeUnary } from './elementwise';
 import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './convolution';
 import { FUSED_ADAM_KERNEL, fusedAdamKernel } from './adam';
 import { BERNOULLI_KERNEL, bernoulliKernel } from './bernoulli';
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, groupNormGradKernel, groupNormKernel } from './group-norm';
 
 export { fastKernelReport };
 export type { FastKernelReport };
@@ -109,6 +110,15 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       replaceKernel('Relu', backendName, (args) => nativeUnary(nativeLib, Elementwise.Relu, args, backendName));
       replaceKernel('Step', backendName, (args) => nativeUnary(nativeLib, Elementwise.Step, args, backendName));
       replaceKernel('Softplus', backendName, (args) => nativeUnary(nativeLib, Elementwise.Softplus, args, backendName));
+    }
+    if (nativeLib && backendName === 'wasm') {
+      // GroupNorm as native passes on WASM only: elsewhere the engine op runs as tf ops (engine/group-norm.ts).
+      replaceKernel(GROUP_NORM_KERNEL, backendName, (args) =>
+        groupNormKernel(nativeLib, args, backendName) as unknown as TensorInfo,
+      );
+      replaceKernel(GROUP_NORM_GRAD_KERNEL, backendName, (args) =>
+        groupNormGradKernel(nativeLib, args, backendName) as unknown as TensorInfo,
+      );
     }
     if (backendName === 'wasm') replaceKernel('Cast', backendName, (args) => sameTypeCast(args));
     if (backendName === 'wasm') replaceKernel('Identity', backendName, (args) => sharedIdentity(args));
