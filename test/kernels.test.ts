@@ -137,6 +137,19 @@ function convCases(): Case[] {
       },
     });
   }
+  // tf.layers' conv2d runs FusedConv2D: a bias per channel (folded into the product; WASM's own kernel takes no other),
+  // activations composed; its gradients are the two conv gradients and a sum.
+  for (const activation of ['linear', 'relu', 'leakyrelu'] as const) {
+    cases.push({
+      name: `fused conv2d + bias + ${activation} and its gradients`,
+      shapes: [[2, 9, 9, 3], [3, 3, 3, 4], [4]],
+      run: ([x, f, b]) => {
+        const conv = (xx: tf.Tensor, ff: tf.Tensor, bb: tf.Tensor) =>
+          tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ff as tf.Tensor4D, strides: 2, pad: 'same', bias: bb, activation, leakyreluAlpha: 0.2 });
+        return [conv(x, f, b), ...tf.grads((xx: tf.Tensor, ff: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(conv(xx, ff, bb))))([x, f, b])];
+      },
+    });
+  }
   return cases;
 }
 
@@ -220,7 +233,7 @@ test('replacement kernels with the native addon (when built) equal the originals
     return;
   }
   assert.ok(report.threads >= 1);
-  const kernels = ['BatchMatMul', '_FusedMatMul', 'Transpose', 'GatherV2', 'Sum', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
+  const kernels = ['BatchMatMul', '_FusedMatMul', 'Transpose', 'GatherV2', 'Sum', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
   for (const k of kernels) {
     for (const b of backends) assert.ok(report.kernels.includes(`${b}/${k}`), `${b}/${k} registered`);
   }
@@ -447,6 +460,30 @@ function threadedCases(): Case[] {
       run: ([x, f]) => {
         const conv = (xx: tf.Tensor, ff: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, 1, 'same');
         return [conv(x, f), ...tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.square(conv(xx, ff))))([x, f])];
+      },
+    },
+    {
+      // The DCGAN's generator (bench/quality/gan.ts, lib/gan conv): 7x7x128 -> 14x14x64 -> 28x28x1, 5x5, stride 2.
+      name: "conv2dTranspose at the DCGAN generator's shapes and its gradients (Conv2DBackpropInput, Conv2D, filter gradient)",
+      shapes: [[4, 7, 7, 128], [5, 5, 64, 128], [5, 5, 1, 64]],
+      run: ([z, f1, f2]) => {
+        const g = (zz: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
+          const h = tf.conv2dTranspose(zz as tf.Tensor4D, a as tf.Tensor4D, [4, 14, 14, 64], 2, 'same');
+          return tf.conv2dTranspose(tf.relu(h), b as tf.Tensor4D, [4, 28, 28, 1], 2, 'same');
+        };
+        return [g(z, f1, f2), ...tf.grads((zz: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(g(zz, a, b))))([z, f1, f2])];
+      },
+    },
+    {
+      // Its discriminator: tf.layers conv2d (FusedConv2D with a bias) 28x28x1 -> 14x14x64 -> 7x7x128, 5x5, stride 2.
+      name: "fused conv2d at the DCGAN discriminator's shapes and its gradients",
+      shapes: [[4, 28, 28, 1], [5, 5, 1, 64], [64], [5, 5, 64, 128], [128]],
+      run: ([x, f1, b1, f2, b2]) => {
+        const d = (xx: tf.Tensor, a: tf.Tensor, ab: tf.Tensor, b: tf.Tensor, bb: tf.Tensor) => {
+          const h = tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: a as tf.Tensor4D, strides: 2, pad: 'same', bias: ab });
+          return tf.fused.conv2d({ x: tf.leakyRelu(h, 0.2), filter: b as tf.Tensor4D, strides: 2, pad: 'same', bias: bb });
+        };
+        return [d(x, f1, b1, f2, b2), ...tf.grads((...v: tf.Tensor[]) => tf.sum(tf.square(d(v[0], v[1], v[2], v[3], v[4]))))([x, f1, b1, f2, b2])];
       },
     },
     {

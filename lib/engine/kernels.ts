@@ -10,8 +10,9 @@
  *   runs as `cblas_sgemm` directly on the WASM heap (no copies; transposes handled by BLAS); without it, a
  *   transposed operand is transposed explicitly and the original kernel runs untransposed.
  * - `BatchMatMul` and `_FusedMatMul` on `cpu`: with the addon only (the pure-JS product is ~100x slower).
- * - `Conv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter` on `wasm` and `cpu`: with the addon only,
- *   as im2col + `cblas_sgemm` (the WASM backend ships no `Conv2DBackpropFilter` at all).
+ * - `Conv2D`, `FusedConv2D` (bias folded in, activation composed), `Conv2DBackpropInput` (also conv2dTranspose's
+ *   forward pass) and `Conv2DBackpropFilter` on `wasm` and `cpu`: with the addon only, as im2col/col2im +
+ *   `cblas_sgemm` (the WASM backend ships no `Conv2DBackpropFilter` at all).
  * - `Add`, `Multiply` (same shape, or a bias broadcast along leading axes), `Relu`, `Step` and `Softplus` of
  *   32768 values or more, on `wasm` and `cpu`: with the addon only, one threaded native pass each.
  * - genlab's GroupNorm (+ SiLU) forward and gradient kernels on `wasm`, with the addon only: the engine op

@@ -58,7 +58,7 @@ export function nativeMatMul(
   if (bias && biasKind !== 'none') {
     const [BI, biOff] = ad.view(bias);
     if (biasKind === 'full') C.set(BI.subarray(biOff, biOff + g.m * g.n), cOff);
-    else for (let r = 0; r < g.m; r++) C.set(BI.subarray(biOff, biOff + g.n), cOff + r * g.n);
+    else repeatRow(C, cOff, BI.subarray(biOff, biOff + g.n), g.m);
   }
   // C_i[m,n] = op(A_i)[m,k] @ op(B_i)[k,n] (+ C_i) for each batch entry i; stride 0 reuses an unbatched operand.
   lib.sgemm(
@@ -132,14 +132,53 @@ const ACTIVATION_KERNELS: Record<string, string> = {
   relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu',
 };
 
+/** Whether {@link fusedEpilogue} can apply this activation (tfjs's fused kernels' `activation` attribute). */
+export function knownActivation(activation: string): boolean {
+  return activation === 'linear' || activation in ACTIVATION_KERNELS;
+}
+
+/** C[cOff + r*n + j] = row[j] for r < rows (n = row.length): doubling copies, log2(rows) calls. */
+export function repeatRow(C: Float32Array, cOff: number, row: Float32Array, rows: number): void {
+  if (rows === 0) return;
+  C.set(row, cOff);
+  const n = row.length;
+  for (let done = 1; done < rows; done *= 2) {
+    const copy = Math.min(done, rows - done);
+    C.copyWithin(cOff + done * n, cOff, cOff + copy * n);
+  }
+}
+
+/**
+ * The rest of a fused kernel (_FusedMatMul, FusedConv2D) after its product: `bias` added unless the product already
+ * folded it in, then the activation, each as the backend's own kernel; intermediates freed.
+ */
+export function fusedEpilogue(
+  current: TensorInfo, args: KernelArgs, backendName: string, ad: Adapter, bias: TensorInfo | undefined,
+): TensorInfo {
+  const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+  const attrs = args.attrs as Record<string, unknown>;
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  if (bias) {
+    const sum = callKernel('Add', backendName, args.backend, { a: current, b: bias });
+    ad.dispose(current);
+    current = sum;
+  }
+  if (activation !== 'linear') {
+    const kernelInputs: Record<string, TensorInfo> = { x: current };
+    if (activation === 'prelu') kernelInputs.alpha = inputs.preluActivationWeights as TensorInfo;
+    const act = callKernel(ACTIVATION_KERNELS[activation], backendName, args.backend, kernelInputs, { alpha: attrs.leakyreluAlpha });
+    ad.dispose(current);
+    current = act;
+  }
+  return current;
+}
+
 /** _FusedMatMul = activation(op(a) op(b) + bias) composed from the native product and backend kernels. */
 export function nativeFusedMatMul(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
   const inputs = args.inputs as Record<string, TensorInfo | undefined>;
   const attrs = args.attrs as Record<string, unknown>;
   const ad = adapterFor(backendName, args.backend);
-  if (!ad) return null;
-  const activation = (attrs.activation as string | undefined) ?? 'linear';
-  if (activation !== 'linear' && !(activation in ACTIVATION_KERNELS)) return null;
+  if (!ad || !knownActivation((attrs.activation as string | undefined) ?? 'linear')) return null;
   const a = inputs.a as TensorInfo;
   const b = inputs.b as TensorInfo;
   const tA = attrs.transposeA === true;
@@ -149,20 +188,7 @@ export function nativeFusedMatMul(lib: NativeAddon, args: KernelArgs, backendNam
   const folded = current !== null;
   current ??= nativeMatMul(lib, ad, a, b, tA, tB);
   if (!current) return null;
-  if (inputs.bias && !folded) {
-    const sum = callKernel('Add', backendName, args.backend, { a: current, b: inputs.bias });
-    ad.dispose(current);
-    current = sum;
-  }
-  if (activation !== 'linear') {
-    const name = ACTIVATION_KERNELS[activation];
-    const kernelInputs: Record<string, TensorInfo> = { x: current };
-    if (activation === 'prelu') kernelInputs.alpha = inputs.preluActivationWeights as TensorInfo;
-    const act = callKernel(name, backendName, args.backend, kernelInputs, { alpha: attrs.leakyreluAlpha });
-    ad.dispose(current);
-    current = act;
-  }
-  return current;
+  return fusedEpilogue(current, args, backendName, ad, folded ? undefined : inputs.bias);
 }
 
 /**

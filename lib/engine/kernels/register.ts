@@ -12,7 +12,7 @@ import { FastKernelReport, fastKernelReport, replaceKernel, replacedKernels, res
 import { clearTransposed, explicitTranspose, nativeFusedMatMul, nativeMatMul, nativeSumLeading } from './products';
 import { nativeGather, nativeTranspose, sameTypeCast, sharedIdentity } from './copies';
 import { Elementwise, nativeBinary, nativeUnary } from './elementwise';
-import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './convolution';
+import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput, nativeFusedConv2D } from './convolution';
 import { FUSED_ADAM_KERNEL, fusedAdamKernel } from './adam';
 import { BERNOULLI_KERNEL, bernoulliKernel } from './bernoulli';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, groupNormGradKernel, groupNormKernel } from './group-norm';
@@ -99,6 +99,7 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       replaceKernel('GatherV2', backendName, (args) => nativeGather(nativeLib, args, backendName));
       replaceKernel('Sum', backendName, (args) => nativeSumLeading(nativeLib, args, backendName));
       replaceKernel('Conv2D', backendName, (args) => nativeConv2D(nativeLib, args, backendName));
+      replaceKernel('FusedConv2D', backendName, (args) => nativeFusedConv2D(nativeLib, args, backendName));
       replaceKernel('Conv2DBackpropInput', backendName, (args) =>
         nativeConv2DBackpropInput(nativeLib, args, backendName),
       );
