@@ -2,7 +2,8 @@
  * Seconds per training step of the two models issue 24 is about, for measuring one engine lever at a time:
  * the DDPM U-Net (16-32-64, batch 128) and the DCGAN (genlab's conv GAN, batch 128), each fitted for one epoch on
  * `--rows` random images after a warm-up epoch, `--repeats` times; the minimum per step is the figure (the machine
- * is shared: the minimum is the least disturbed run). `--profile` adds a per-kernel table of one epoch.
+ * is shared: the minimum is the least disturbed run; the CPU seconds of all threads are printed too). `--profile`
+ * adds a per-kernel table of one epoch.
  *
  *   GENLAB_BACKEND=wasm GENLAB_BLAS_THREADS=1 node dist/bench/engine-steps.js --model unet [--rows 512] [--repeats 5]
  *   GENLAB_BACKEND=tensorflow node dist/bench/engine-steps.js --model dcgan --profile
@@ -46,16 +47,20 @@ async function main(): Promise<void> {
   const fit = () => model.fit(x, { epochs: 1, batchSize: BATCH, progress: false });
   await fit(); // warm-up: first calls of every kernel, recordings of compiled steps
   const perStep: number[] = [];
+  const cpuPerStep: number[] = [];
   for (let r = 0; r < Number(values.repeats); r++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await fit();
     perStep.push((performance.now() - t0) / 1000 / steps);
+    const c = process.cpuUsage(c0);
+    cpuPerStep.push((c.user + c.system) / 1e6 / steps);
   }
   const report = fastKernelReport();
   const min = Math.min(...perStep);
   console.log(
     `${values.model} on ${backend} (${report.native ? `addon, ${report.threads} threads` : 'no addon'}), batch ${BATCH}: ` +
-      `min ${min.toFixed(3)} s/step, all ${perStep.map((s) => s.toFixed(3)).join(' ')}`,
+      `min ${min.toFixed(3)} s/step (CPU ${Math.min(...cpuPerStep).toFixed(3)} s), all ${perStep.map((s) => s.toFixed(3)).join(' ')}`,
   );
   if (values.profile) {
     const info = await tf.profile(async () => {

@@ -85,6 +85,22 @@ function copyCases(): Case[] {
         tf.sum(y, 1),
         tf.sum(x),
         tf.sum(x, 1),
+        tf.mean(x, 0),
+        tf.mean(y, [0, 1], true),
+        tf.mean(y, [0, 2]),
+        tf.mean(y),
+      ],
+    },
+    {
+      name: 'tiles repeating the whole tensor (float, int32, reps on size-1 leading axes) and other tiles (deferred)',
+      shapes: [[1, 1, 1, 6], [1, 4, 3]],
+      run: ([c, m]) => [
+        tf.tile(c, [5, 3, 2, 1]), // a BatchNorm gradient's per-channel factor at the activations' shape
+        tf.tile(tf.cast(tf.mul(c, 100), 'int32'), [2, 2, 1, 1]).toFloat(),
+        tf.tile(m, [3, 1, 1]),
+        tf.tile(m, [1, 1, 1]),
+        tf.tile(m, [2, 2, 1]), // tiles an axis of size 4: the original kernel
+        tf.tile(c, [2, 1, 1, 3]),
       ],
     },
     {
@@ -217,7 +233,7 @@ test('replacement kernels without the native addon equal the originals', async (
   const report = registerFastKernels({ native: false });
   assert.equal(report.native, false);
   if (backends.includes('wasm')) {
-    assert.deepEqual(report.kernels.sort(), ['wasm/BatchMatMul', 'wasm/Cast', 'wasm/Identity', 'wasm/_FusedMatMul']);
+    assert.deepEqual(report.kernels.sort(), ['wasm/BatchMatMul', 'wasm/Cast', 'wasm/Identity', 'wasm/Tile', 'wasm/_FusedMatMul']);
   }
   assert.match(report.note, /disabled/);
   await checkAgainst(cases, refs, backends, 'no addon');
@@ -233,7 +249,10 @@ test('replacement kernels with the native addon (when built) equal the originals
     return;
   }
   assert.ok(report.threads >= 1);
-  const kernels = ['BatchMatMul', '_FusedMatMul', 'Transpose', 'GatherV2', 'Sum', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
+  const kernels = [
+    'BatchMatMul', '_FusedMatMul', 'Transpose', 'GatherV2', 'Sum', 'Mean', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput',
+    'Conv2DBackpropFilter',
+  ];
   for (const k of kernels) {
     for (const b of backends) assert.ok(report.kernels.includes(`${b}/${k}`), `${b}/${k} registered`);
   }
@@ -450,9 +469,9 @@ function threadedCases(): Case[] {
     { name: 'tall product (cut by rows), A transposed', shapes: [[100, 300], [100, 40]], run: ([a, b]) => tf.matMul(a, b, true) },
     { name: 'wide product (cut by columns), B transposed', shapes: [[20, 200], [400, 200]], run: ([a, b]) => tf.matMul(a, b, false, true) },
     {
-      name: 'long inner dimension (cut by k): filter-gradient and bias-gradient shapes',
+      name: 'long inner dimension (cut by k): filter-gradient, bias-gradient and batch-mean shapes',
       shapes: [[8000, 8], [8000, 24], [50000, 24]],
-      run: ([a, b, c]) => [tf.matMul(a, b, true), tf.sum(c, 0)],
+      run: ([a, b, c]) => [tf.matMul(a, b, true), tf.sum(c, 0), tf.mean(c, 0)],
     },
     {
       name: 'conv2d 8x32x32x4 * 3x3x4x8 and its gradients (im2col/col2im by image)',
@@ -487,14 +506,14 @@ function threadedCases(): Case[] {
       },
     },
     {
-      name: 'elementwise: add and multiply (same shape, bias, matrix broadcast), relu, step, softplus, with NaNs',
+      name: 'elementwise: add and multiply (same shape, bias, matrix broadcast), relu, step, softplus, leaky relu, with NaNs',
       shapes: [[64, 32, 32], [64, 32, 32], [32], [32, 32]],
       run: ([x, y, bias, m]) => {
         const wide = tf.mul(x, 60); // softplus past both of its thresholds (|x| > 13.9)
         const nan = withNaN(x);
         return [
           tf.add(x, y), tf.add(bias, x), tf.mul(x, y), tf.mul(m, x), tf.add(nan, y),
-          tf.relu(nan), tf.step(nan), tf.step(x, 0.3), tf.softplus(wide), tf.softplus(nan),
+          tf.relu(nan), tf.step(nan), tf.step(x, 0.3), tf.softplus(wide), tf.softplus(nan), tf.leakyRelu(nan, 0.2),
           tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), y)))(x), // ReLU gradient: step, cast, multiply
         ];
       },
@@ -512,7 +531,7 @@ test('native kernels on two threads equal the originals on shapes that use every
     return;
   }
   assert.equal(report.threads, 2);
-  for (const k of ['Add', 'Multiply', 'Relu', 'Step', 'Softplus']) {
+  for (const k of ['Add', 'Multiply', 'Relu', 'Step', 'Softplus', 'LeakyRelu']) {
     for (const b of backends) assert.ok(report.kernels.includes(`${b}/${k}`), `${b}/${k} registered`);
   }
   await checkAgainst(big, bigRefs, backends, 'native, 2 threads');

@@ -13,11 +13,14 @@
  * - `Conv2D`, `FusedConv2D` (bias folded in, activation composed), `Conv2DBackpropInput` (also conv2dTranspose's
  *   forward pass) and `Conv2DBackpropFilter` on `wasm` and `cpu`: with the addon only, as im2col/col2im +
  *   `cblas_sgemm` (the WASM backend ships no `Conv2DBackpropFilter` at all).
- * - `Add`, `Multiply` (same shape, or a bias broadcast along leading axes), `Relu`, `Step` and `Softplus` of
- *   32768 values or more, on `wasm` and `cpu`: with the addon only, one threaded native pass each.
+ * - `Sum` and `Mean` over leading axes (bias gradients, BatchNorm moments) on `wasm` and `cpu`: with the addon
+ *   only, as a product with ones.
+ * - `Add`, `Multiply` (same shape, or a bias broadcast along leading axes), `Relu`, `Step`, `Softplus` and
+ *   `LeakyRelu` of 32768 values or more, on `wasm` and `cpu`: with the addon only, one threaded native pass each.
  * - genlab's GroupNorm (+ SiLU) forward and gradient kernels on `wasm`, with the addon only: the engine op
  *   `groupNorm` (engine/group-norm.ts) runs on them there, as tf ops elsewhere.
  * - `Cast` to the tensor's own dtype on `wasm`: shares the buffer (tfjs's ReLU gradient casts a float32 step).
+ * - `Tile` that repeats a whole tensor along leading axes on `wasm` (tfjs's BatchNorm gradient): block copies.
  *
  * The addon runs every call on all cores by default: it cuts products, convolution helpers and elementwise
  * passes into parts on its own thread pool (OpenBLAS itself stays on one thread). WASM's own kernels stay

@@ -18,8 +18,8 @@ export interface NativeAddon {
   bernoulli(state: Int32Array, p: Float32Array, pOff: number, out: Float32Array, outOff: number, n: number): void;
   uniform(state: Int32Array, out: Float32Array, outOff: number, n: number): void;
   /**
-   * One threaded pass: op 0 add, 1 multiply (b repeats with `period`), 2 relu, 3 step(alpha), 4 softplus
-   * (b and period ignored).
+   * One threaded pass: op 0 add, 1 multiply (b repeats with `period`), 2 relu, 3 step(alpha), 4 softplus,
+   * 5 leaky relu(alpha) (b and period ignored).
    */
   elementwise(
     op: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, period: number,

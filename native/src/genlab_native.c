@@ -14,7 +14,7 @@
  *   im2col(x, xOff, cols, geometry) / col2im(cols, dx, dxOff, geometry): NHWC convolution helpers.
  *   transpose(...) / gatherRows(...): batched 2D transpose and row gather (4-byte elements).
  *   adam(...): one fused Adam step over a variable.
- *   elementwise(...): add, multiply (same shape or a trailing-axis broadcast), relu, step, softplus.
+ *   elementwise(...): add, multiply (same shape or a trailing-axis broadcast), relu, step, softplus, leaky relu.
  *   groupNorm(...) / groupNormGrad(...): GroupNorm (optionally followed by SiLU) and its gradients, NHWC.
  *   setThreads(n) / getThreads(): how many threads products, convolution helpers and elementwise passes use
  *       (see "Threads").
@@ -642,7 +642,8 @@ static napi_value uniform(napi_env env, napi_callback_info info) {
  *   op 3 step:     out[i] = a[i] > 0 ? 1 : alpha       (NaN stays NaN)
  *   op 4 softplus: out[i] = log(1 + exp(a[i])), computed as TensorFlow.js does (exp below, x above the
  *                  float32 thresholds).
- * b, bOff and period are ignored by ops 2-4 (pass a and 1).
+ *   op 5 leaky relu: out[i] = a[i] < 0 ? alpha a[i] : a[i]   (NaN stays NaN)
+ * b, bOff and period are ignored by ops 2-5 (pass a and 1).
  */
 typedef struct {
   int op;
@@ -670,6 +671,8 @@ static void ew_unary(int op, const float *restrict a, float *restrict o, int64_t
     for (int64_t i = 0; i < len; i++) o[i] = a[i] < 0.0f ? 0.0f : a[i];
   } else if (op == 3) {
     for (int64_t i = 0; i < len; i++) o[i] = a[i] != a[i] ? a[i] : a[i] > 0.0f ? 1.0f : alpha;
+  } else if (op == 5) {
+    for (int64_t i = 0; i < len; i++) o[i] = a[i] < 0.0f ? alpha * a[i] : a[i];
   } else {
     const float threshold = logf(1.1920928955078125e-7f) + 2.0f; /* as tfjs-backend-cpu's Softplus */
     for (int64_t i = 0; i < len; i++) {
@@ -705,7 +708,7 @@ static napi_value elementwise(napi_env env, napi_callback_info info) {
       napi_get_value_double(env, argv[9], &alpha) != napi_ok)
     return throw_msg(env, "genlab_native.elementwise expects (op, Float32Array, offset, Float32Array, offset, period, "
                           "Float32Array, offset, n, alpha)");
-  if (op < 0 || op > 4) return throw_msg(env, "genlab_native.elementwise: op must be 0-4");
+  if (op < 0 || op > 5) return throw_msg(env, "genlab_native.elementwise: op must be 0-5");
   if (n < 0 || aOff < 0 || bOff < 0 || outOff < 0 || aOff + n > aLen || outOff + n > outLen)
     return throw_msg(env, "genlab_native.elementwise: out of range");
   if (op <= 1 && (period < 1 || n % period != 0 || bOff + period > bLen))

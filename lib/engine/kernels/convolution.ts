@@ -6,8 +6,8 @@
  */
 import { tf } from '../tf';
 import type { NativeAddon } from '../native-addon';
-import { Adapter, KernelArgs, TensorInfo, adapterFor, sizeOf } from './memory';
-import { fusedEpilogue, knownActivation, repeatRow } from './products';
+import { Adapter, KernelArgs, TensorInfo, adapterFor, repeatRow, sizeOf } from './memory';
+import { fusedEpilogue, knownActivation } from './products';
 
 /**
  * Geometry for the addon's im2col/col2im, as Int32Array:

@@ -1,10 +1,10 @@
 /**
  * Kernels that move values without arithmetic: Identity and same-dtype Cast sharing the input's buffer on WASM,
- * the last-two-axes Transpose and row GatherV2 as native copies.
+ * the last-two-axes Transpose and row GatherV2 as native copies, a Tile along leading axes as block copies.
  */
 import { tf } from '../tf';
 import type { NativeAddon } from '../native-addon';
-import { KernelArgs, TensorInfo, adapterFor, sizeOf } from './memory';
+import { KernelArgs, TensorInfo, adapterFor, repeatRow, sizeOf } from './memory';
 
 /**
  * Identity without a copy on WASM: the output shares the input's memory (reference-counted, as Reshape already
@@ -69,4 +69,26 @@ export function nativeGather(lib: NativeAddon, args: KernelArgs, backendName: st
 export function sameTypeCast(args: KernelArgs): TensorInfo | null {
   const { x } = args.inputs as Record<string, TensorInfo>;
   return (args.attrs as Record<string, unknown>).dtype === x.dtype ? sharedIdentity(args) : null;
+}
+
+/**
+ * Tile that repeats the whole tensor: every axis tiled (reps > 1) has size 1 and comes before every axis of size
+ * > 1, so the output is prod(reps) copies of x one after another (e.g. tfjs's BatchNorm gradient tiles the
+ * per-channel 1/sqrt(var) [1, 1, 1, C] to the activations' shape). Made by doubling block copies (memmove), where
+ * WASM's Tile walks every output index (~0.1 s per DCGAN activation).
+ */
+export function blockTile(args: KernelArgs, backendName: string): TensorInfo | null {
+  const { x } = args.inputs as Record<string, TensorInfo>;
+  const reps = (args.attrs as Record<string, unknown>).reps as number[];
+  const ad = adapterFor(backendName, args.backend);
+  if (!ad || !copyable(backendName, x.dtype) || reps.length !== x.shape.length) return null;
+  const lastTiled = reps.reduce((last, r, i) => (r > 1 ? i : last), -1);
+  if (x.shape.slice(0, lastTiled + 1).some((d) => d !== 1)) return null;
+  const size = sizeOf(x.shape);
+  const copies = sizeOf(reps);
+  const out = ad.allocAs(x.shape.map((d, i) => d * reps[i]), x.dtype);
+  const [S, sOff] = ad.view(x);
+  const [D, dOff] = ad.view(out);
+  repeatRow(D, dOff, S.subarray(sOff, sOff + size), copies);
+  return out;
 }

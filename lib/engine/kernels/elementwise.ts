@@ -1,6 +1,6 @@
 /**
- * Large elementwise passes (native only): the bias adds, ReLUs, ReLU gradients and softplus of a conv step run on
- * activations of 10^5-10^6 values, where one threaded native pass beats the single-threaded WASM kernel. Smaller
+ * Large elementwise passes (native only): the bias adds, (leaky) ReLUs, ReLU gradients and softplus of a conv step
+ * run on activations of 10^5-10^6 values, where one threaded native pass beats the single-threaded WASM kernel. Smaller
  * tensors keep the original kernel (a native call costs more than it saves there).
  */
 import type { NativeAddon } from '../native-addon';
@@ -10,7 +10,7 @@ import { KernelArgs, TensorInfo, adapterFor, sizeOf } from './memory';
 const ELEMENTWISE_MIN = 32768;
 
 /** The addon's elementwise ops (its `elementwise` op codes). */
-export const enum Elementwise { Add = 0, Multiply = 1, Relu = 2, Step = 3, Softplus = 4 }
+export const enum Elementwise { Add = 0, Multiply = 1, Relu = 2, Step = 3, Softplus = 4, LeakyRelu = 5 }
 
 /**
  * When `small` broadcasts against `big` by repeating along leading axes (its shape, leading 1s dropped, is a
@@ -40,13 +40,13 @@ export function nativeBinary(lib: NativeAddon, op: Elementwise, args: KernelArgs
   return out;
 }
 
-/** Relu, Step (any alpha) and Softplus of a large float32 tensor. */
+/** Relu, Step (any alpha), Softplus and LeakyRelu (any alpha) of a large float32 tensor. */
 export function nativeUnary(lib: NativeAddon, op: Elementwise, args: KernelArgs, backendName: string): TensorInfo | null {
   const { x } = args.inputs as Record<string, TensorInfo>;
   const n = sizeOf(x.shape);
   const ad = adapterFor(backendName, args.backend);
   if (x.dtype !== 'float32' || n < ELEMENTWISE_MIN || !ad) return null;
-  const alpha = op === Elementwise.Step ? Number((args.attrs as Record<string, unknown>).alpha ?? 0) : 0;
+  const alpha = op === Elementwise.Step || op === Elementwise.LeakyRelu ? Number((args.attrs as Record<string, unknown>).alpha ?? 0) : 0;
   const out = ad.alloc(x.shape);
   const [X, xOff] = ad.view(x);
   lib.elementwise(op, X, xOff, X, xOff, 1, ...ad.view(out), n, alpha);

@@ -81,6 +81,17 @@ export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((p, d) => p * d, 1);
 }
 
+/** C[cOff + r*n + j] = row[j] for r < rows (n = row.length): doubling copies, log2(rows) calls. */
+export function repeatRow<A extends Float32Array | Int32Array>(C: A, cOff: number, row: A, rows: number): void {
+  if (rows === 0) return;
+  C.set(row, cOff);
+  const n = row.length;
+  for (let done = 1; done < rows; done *= 2) {
+    const copy = Math.min(done, rows - done);
+    C.copyWithin(cOff + done * n, cOff, cOff + copy * n);
+  }
+}
+
 /** What a kernel function receives: inputs, backend and attributes. */
 export type KernelArgs = Parameters<tf.KernelFunc>[0];
 

@@ -6,7 +6,7 @@
  */
 import { tf } from '../tf';
 import type { NativeAddon } from '../native-addon';
-import { Adapter, KernelArgs, TensorInfo, adapterFor, callKernel, sizeOf } from './memory';
+import { Adapter, KernelArgs, TensorInfo, adapterFor, callKernel, repeatRow, sizeOf } from './memory';
 import { nativeProductsActive } from './registry';
 
 /** Product geometry of matMul(a, b, transposeA, transposeB), or null when batch broadcasting is general. */
@@ -137,17 +137,6 @@ export function knownActivation(activation: string): boolean {
   return activation === 'linear' || activation in ACTIVATION_KERNELS;
 }
 
-/** C[cOff + r*n + j] = row[j] for r < rows (n = row.length): doubling copies, log2(rows) calls. */
-export function repeatRow(C: Float32Array, cOff: number, row: Float32Array, rows: number): void {
-  if (rows === 0) return;
-  C.set(row, cOff);
-  const n = row.length;
-  for (let done = 1; done < rows; done *= 2) {
-    const copy = Math.min(done, rows - done);
-    C.copyWithin(cOff + done * n, cOff, cOff + copy * n);
-  }
-}
-
 /**
  * The rest of a fused kernel (_FusedMatMul, FusedConv2D) after its product: `bias` added unless the product already
  * folded it in, then the activation, each as the backend's own kernel; intermediates freed.
@@ -192,11 +181,12 @@ export function nativeFusedMatMul(lib: NativeAddon, args: KernelArgs, backendNam
 }
 
 /**
- * Sum over the leading axes of a float32 tensor (e.g. a bias gradient: a [batch, units] tensor summed over the
- * batch) as one product ones[1, rows] @ x[rows, cols]. The stock WASM Sum transposes the reduced axes to the end
- * first (a full copy); other axis sets go to the original kernel.
+ * Sum or Mean over the leading axes of a float32 tensor (e.g. a bias gradient: a [batch, units] tensor summed over
+ * the batch; a BatchNorm's batch moments) as one product ones[1, rows] @ x[rows, cols] (scaled by 1/rows for the
+ * mean). The stock WASM kernels transpose the reduced axes to the end first (a full copy); other axis sets go to
+ * the original kernel.
  */
-export function nativeSumLeading(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+export function nativeReduceLeading(lib: NativeAddon, args: KernelArgs, backendName: string, mean: boolean): TensorInfo | null {
   const { x } = args.inputs as Record<string, TensorInfo>;
   const attrs = args.attrs as Record<string, unknown>;
   const ad = adapterFor(backendName, args.backend);
@@ -218,7 +208,7 @@ export function nativeSumLeading(lib: NativeAddon, args: KernelArgs, backendName
   O1.fill(1, o1Off, o1Off + rows);
   const [X, xOff] = ad.view(x);
   const [C, cOff] = ad.view(out);
-  lib.sgemm(O1, o1Off, 0, X, xOff, 0, C, cOff, 1, 1, cols, rows, false, false);
+  lib.sgemm(O1, o1Off, 0, X, xOff, 0, C, cOff, 1, 1, cols, rows, false, false, mean ? 1 / rows : 1, 0);
   ad.dispose(ones);
   return out;
 }

@@ -9,8 +9,8 @@ import { NativeAddon, addonNote, loadAddon } from '../native-addon';
 import { registerWasmConvGradients } from '../wasm-conv-grad';
 import { TensorInfo, adapterFor } from './memory';
 import { FastKernelReport, fastKernelReport, replaceKernel, replacedKernels, restoreKernels, setFastKernelReport } from './registry';
-import { clearTransposed, explicitTranspose, nativeFusedMatMul, nativeMatMul, nativeSumLeading } from './products';
-import { nativeGather, nativeTranspose, sameTypeCast, sharedIdentity } from './copies';
+import { clearTransposed, explicitTranspose, nativeFusedMatMul, nativeMatMul, nativeReduceLeading } from './products';
+import { blockTile, nativeGather, nativeTranspose, sameTypeCast, sharedIdentity } from './copies';
 import { Elementwise, nativeBinary, nativeUnary } from './elementwise';
 import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput, nativeFusedConv2D } from './convolution';
 import { FUSED_ADAM_KERNEL, fusedAdamKernel } from './adam';
@@ -97,7 +97,8 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       replaceKernel('Transpose', backendName, (args) => nativeTranspose(nativeLib, args, backendName));
       replaceKernel(BERNOULLI_KERNEL, backendName, (args) => bernoulliKernel(nativeLib, args, backendName));
       replaceKernel('GatherV2', backendName, (args) => nativeGather(nativeLib, args, backendName));
-      replaceKernel('Sum', backendName, (args) => nativeSumLeading(nativeLib, args, backendName));
+      replaceKernel('Sum', backendName, (args) => nativeReduceLeading(nativeLib, args, backendName, false));
+      replaceKernel('Mean', backendName, (args) => nativeReduceLeading(nativeLib, args, backendName, true));
       replaceKernel('Conv2D', backendName, (args) => nativeConv2D(nativeLib, args, backendName));
       replaceKernel('FusedConv2D', backendName, (args) => nativeFusedConv2D(nativeLib, args, backendName));
       replaceKernel('Conv2DBackpropInput', backendName, (args) =>
@@ -111,6 +112,7 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       replaceKernel('Relu', backendName, (args) => nativeUnary(nativeLib, Elementwise.Relu, args, backendName));
       replaceKernel('Step', backendName, (args) => nativeUnary(nativeLib, Elementwise.Step, args, backendName));
       replaceKernel('Softplus', backendName, (args) => nativeUnary(nativeLib, Elementwise.Softplus, args, backendName));
+      replaceKernel('LeakyRelu', backendName, (args) => nativeUnary(nativeLib, Elementwise.LeakyRelu, args, backendName));
     }
     if (nativeLib && backendName === 'wasm') {
       // GroupNorm as native passes on WASM only: elsewhere the engine op runs as tf ops (engine/group-norm.ts).
@@ -123,6 +125,7 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
     }
     if (backendName === 'wasm') replaceKernel('Cast', backendName, (args) => sameTypeCast(args));
     if (backendName === 'wasm') replaceKernel('Identity', backendName, (args) => sharedIdentity(args));
+    if (backendName === 'wasm') replaceKernel('Tile', backendName, (args) => blockTile(args, backendName));
     if (!nativeLib && backendName === 'wasm') {
       // Without the addon only the WASM transposed products need help (measured 8-15x slower).
       for (const name of ['BatchMatMul', '_FusedMatMul']) {
