@@ -27,10 +27,18 @@ export interface NativeAddon {
   ): void;
   /** Interface version of the build (see NATIVE_ABI). */
   abi?: number;
-  /** NHWC im2col: cols[b*outH*outW, fH*fW*inC] from x[b,inH,inW,inC] (zero padding). */
-  im2col(x: Float32Array, xOff: number, cols: Float32Array, geometry: Int32Array): void;
-  /** NHWC col2im: dx[b,inH,inW,inC] = sum of cols[b*outH*outW, fH*fW*inC] scattered back (dx zeroed first). */
-  col2im(cols: Float32Array, dx: Float32Array, dxOff: number, geometry: Int32Array): void;
+  /**
+   * NHWC convolution y = conv(x, W) (+ bias[outC], or null), geometry Int32Array(15): [batch, inH, inW, inC, outH,
+   * outW, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft, outC].
+   */
+  conv2d(
+    x: Float32Array, xOff: number, w: Float32Array, wOff: number, bias: Float32Array | null, bOff: number,
+    y: Float32Array, yOff: number, geometry: Int32Array,
+  ): void;
+  /** Its input gradient dx from dy (also conv2dTranspose's forward pass). */
+  conv2dBackpropInput(dy: Float32Array, dyOff: number, w: Float32Array, wOff: number, dx: Float32Array, dxOff: number, geometry: Int32Array): void;
+  /** Its filter gradient dW from x and dy. */
+  conv2dBackpropFilter(x: Float32Array, xOff: number, dy: Float32Array, dyOff: number, dw: Float32Array, dwOff: number, geometry: Int32Array): void;
   /** dst[b, c, r] = src[b, r, c] for src [batch, rows, cols] (4-byte elements). */
   transpose(src: Float32Array, srcOff: number, dst: Float32Array, dstOff: number, batch: number, rows: number, cols: number): void;
   /** dst[i, :] = src[idx[i], :]; false (nothing copied) when an index is outside [0, nRows). */

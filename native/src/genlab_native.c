@@ -11,7 +11,7 @@
  *   bernoulli(state, P, pOff, out, outOff, n): out = 1 where u < p else 0, with u drawn from genlab's xoshiro128**
  *       generator whose state (Int32Array(4)) is advanced in place: the same draws as lib/random.ts makes.
  *   uniform(state, out, outOff, n): the uniforms themselves, as Random.uniformArray(n) draws them.
- *   im2col(x, xOff, cols, geometry) / col2im(cols, dx, dxOff, geometry): NHWC convolution helpers.
+ *   conv2d(...) / conv2dBackpropInput(...) / conv2dBackpropFilter(...): NHWC convolutions and their gradients.
  *   transpose(...) / gatherRows(...): batched 2D transpose and row gather (4-byte elements).
  *   adam(...): one fused Adam step over a variable.
  *   elementwise(...): add, multiply (same shape or a trailing-axis broadcast), relu, step, softplus, leaky relu.
@@ -44,8 +44,8 @@ extern char *openblas_get_config(void);
  * channel, k = 9) ran 4x slower on two OpenBLAS threads than on one, and a product with a long inner dimension
  * (a filter gradient, k = batch * pixels) did not speed up at all. So OpenBLAS always runs single-threaded here,
  * and the addon splits the work itself: a product by batch, by rows or columns of C, or by its inner dimension;
- * im2col and col2im by image; elementwise passes by range. Each part is one single-threaded call, on a small pool
- * of worker threads that watch briefly for the next call, then sleep.
+ * convolutions by blocks of output pixels or by image; elementwise passes by range. Each part is one
+ * single-threaded call, on a small pool of worker threads that watch briefly for the next call, then sleep.
  */
 #define GENLAB_MAX_THREADS 64
 
@@ -216,6 +216,15 @@ static int get_f32(napi_env env, napi_value v, float **ptr, int64_t *len) {
   return get_typed(env, v, napi_float32_array, (void **)ptr, len);
 }
 
+/* Reads a (Float32Array, offset) pair whose array holds at least `need` values from the offset. */
+static int get_span(napi_env env, napi_value arr, napi_value off, int64_t need, float **ptr) {
+  float *data;
+  int64_t len, o;
+  if (!get_f32(env, arr, &data, &len) || !get_i64(env, off, &o) || o < 0 || need < 0 || o + need > len) return 0;
+  *ptr = data + o;
+  return 1;
+}
+
 /*
  * One sgemm call, cut into parts: by batch (split 0), by rows of C (1), by columns of C (2), or, for one product
  * with a long inner dimension and a small C (a filter or bias gradient: k = batch * pixels), by the inner
@@ -335,114 +344,194 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
 }
 
 /*
- * Convolution helpers (NHWC, as TensorFlow.js stores images). geometry is an Int32Array:
- *   [batch, inH, inW, inC, outH, outW, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft].
- * cols has one row per output pixel (b, oh, ow) and one column per filter tap (fh, fw, ic), matching the
+ * Convolutions (NHWC, as TensorFlow.js stores images). geometry is an Int32Array:
+ *   [batch, inH, inW, inC, outH, outW, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft, outC].
+ * The im2col matrix cols has one row per output pixel (b, oh, ow) and one column per filter tap (fh, fw, ic), matching the
  * filter layout [fH, fW, inC, outC], so conv2d is cols[rows, fH*fW*inC] @ W[fH*fW*inC, outC].
  */
 typedef struct {
   int64_t batch, inH, inW, inC, outH, outW, fH, fW, sH, sW, dH, dW, padT, padL;
 } geom_t;
 
-static int get_geom(napi_env env, napi_value v, geom_t *g) {
+static int get_geom(napi_env env, napi_value v, geom_t *g, int64_t *outC) {
   void *data;
   int64_t length;
-  if (!get_typed(env, v, napi_int32_array, &data, &length) || length != 14) return 0;
+  if (!get_typed(env, v, napi_int32_array, &data, &length) || length != 15) return 0;
   const int32_t *p = (const int32_t *)data;
-  for (int i = 0; i < 14; i++)
-    if (p[i] < 0 && i < 12) return 0;
+  for (int i = 0; i < 15; i++)
+    if (p[i] < 0 && (i < 12 || i == 14)) return 0;
   g->batch = p[0]; g->inH = p[1]; g->inW = p[2]; g->inC = p[3]; g->outH = p[4]; g->outW = p[5];
   g->fH = p[6]; g->fW = p[7]; g->sH = p[8]; g->sW = p[9]; g->dH = p[10]; g->dW = p[11];
   g->padT = p[12]; g->padL = p[13];
+  *outC = p[14];
   return g->sH > 0 && g->sW > 0 && g->dH > 0 && g->dW > 0;
 }
 
-/* Checks the image array (from off) and the cols array are large enough for g; returns an error or NULL. */
-static const char *check_conv(const geom_t *g, int64_t imgLen, int64_t off, int64_t colsLen) {
-  if (off < 0) return "genlab_native: negative offset";
-  if (off + g->batch * g->inH * g->inW * g->inC > imgLen) return "genlab_native: image extends past its array";
-  if (g->batch * g->outH * g->outW * g->fH * g->fW * g->inC > colsLen) return "genlab_native: cols array too small";
-  return NULL;
-}
-
 /*
- * Walks every (output pixel, filter tap) pair of g. gather: cols[(b,oh,ow), (fh,fw,ic)] = img[b, ih, iw, ic]
- * (0 outside the image). scatter: img[b, ih, iw, ic] += cols[...] (taps outside the image are dropped).
+ * The im2col rows [r0, r1) of g (row = output pixel (b, oh, ow), column = filter tap (fh, fw, ic)), starting at
+ * `row`. gather: row[(fh,fw,ic)] = img[b, ih, iw, ic] (0 outside the image). scatter: img[b, ih, iw, ic] += row[...]
+ * (taps outside the image are dropped).
  */
-static void patches(const geom_t *g, float *img0, float *cols, int scatter, int64_t b0, int64_t b1) {
-  const int64_t kk = g->fH * g->fW * g->inC;
+static void patch_rows(const geom_t *g, float *img0, float *row, int scatter, int64_t r0, int64_t r1) {
+  const int64_t kk = g->fH * g->fW * g->inC, ohw = g->outH * g->outW;
   const size_t rowBytes = (size_t)g->inC * sizeof(float);
-  float *row = cols + b0 * g->outH * g->outW * kk;
-  for (int64_t b = b0; b < b1; b++) {
+  for (int64_t r = r0; r < r1; r++, row += kk) {
+    const int64_t b = r / ohw, oh = (r % ohw) / g->outW, ow = r % g->outW;
     float *img = img0 + b * g->inH * g->inW * g->inC;
-    for (int64_t oh = 0; oh < g->outH; oh++) {
-      for (int64_t ow = 0; ow < g->outW; ow++, row += kk) {
-        float *tap = row;
-        for (int64_t fh = 0; fh < g->fH; fh++) {
-          const int64_t ih = oh * g->sH + fh * g->dH - g->padT;
-          for (int64_t fw = 0; fw < g->fW; fw++, tap += g->inC) {
-            const int64_t iw = ow * g->sW + fw * g->dW - g->padL;
-            const int inside = ih >= 0 && ih < g->inH && iw >= 0 && iw < g->inW;
-            float *pixel = img + (ih * g->inW + iw) * g->inC;
-            if (scatter) {
-              if (inside)
-                for (int64_t c = 0; c < g->inC; c++) pixel[c] += tap[c];
-            } else if (g->inC == 1) { /* one channel (a first layer): no library call per element */
-              tap[0] = inside ? pixel[0] : 0.0f;
-            } else if (inside) {
-              memcpy(tap, pixel, rowBytes);
-            } else {
-              memset(tap, 0, rowBytes);
-            }
-          }
+    float *tap = row;
+    for (int64_t fh = 0; fh < g->fH; fh++) {
+      const int64_t ih = oh * g->sH + fh * g->dH - g->padT;
+      for (int64_t fw = 0; fw < g->fW; fw++, tap += g->inC) {
+        const int64_t iw = ow * g->sW + fw * g->dW - g->padL;
+        const int inside = ih >= 0 && ih < g->inH && iw >= 0 && iw < g->inW;
+        float *pixel = img + (ih * g->inW + iw) * g->inC;
+        if (scatter) {
+          if (inside)
+            for (int64_t c = 0; c < g->inC; c++) pixel[c] += tap[c];
+        } else if (g->inC == 1) { /* one channel (a first layer): no library call per element */
+          tap[0] = inside ? pixel[0] : 0.0f;
+        } else if (inside) {
+          memcpy(tap, pixel, rowBytes);
+        } else {
+          memset(tap, 0, rowBytes);
         }
       }
     }
   }
 }
 
+/*
+ * Convolutions as products of im2col blocks, NHWC (geometry as above, outC the filter's last axis; W is
+ * [fH, fW, inC, outC] = [kk, outC] row-major, kk = fH fW inC; rows = batch outH outW):
+ *   conv2d:               y[rows, outC] = cols[rows, kk] W (+ bias per channel)
+ *   conv2dBackpropInput:  dx = col2im(dy[rows, outC] W^T)        (also conv2dTranspose's forward pass)
+ *   conv2dBackpropFilter: dW[kk, outC] = cols^T dy
+ * The im2col matrix is never made whole (for a 3x3 conv on 128 28x28x16 images it would be 58 MB, written and read
+ * back once more from memory): each part takes blocks of R output pixels, gathers (or scatters) a block's rows in
+ * its own buffer of about 256 KB, which stays in cache, and runs one single-threaded sgemm on it. Parts of
+ * conv2d take runs of blocks; of the input gradient, runs of images (scatters of different images never meet);
+ * of the filter gradient, runs of blocks each summed into its own dW, the partial dWs then added in part order.
+ */
 typedef struct {
   const geom_t *g;
-  float *img, *cols;
-  int scatter;
-} patches_t;
+  int64_t outC, kk, rows, R, blocks;
+  float *x, *dy, *dx;            /* image (conv2d, filter gradient), output gradient, input gradient */
+  const float *w, *bias;
+  float *y, *dw;
+  float *cols;                   /* parts * R * kk */
+  float *partial;                /* filter gradient: (parts - 1) * kk * outC */
+  int kind;                      /* 0 conv2d, 1 input gradient, 2 filter gradient */
+} conv_t;
 
-/* Part p of the batch: images are independent (col2im scatters only into its own image), so parts never race. */
-static void patches_part(void *ctx, int64_t p, int64_t parts) {
-  const patches_t *t = (const patches_t *)ctx;
-  int64_t b0, b1;
-  part_range(t->g->batch, p, parts, 1, &b0, &b1);
-  if (t->scatter)
-    memset(t->img + b0 * t->g->inH * t->g->inW * t->g->inC, 0,
-           (size_t)((b1 - b0) * t->g->inH * t->g->inW * t->g->inC) * sizeof(float));
-  patches(t->g, t->img, t->cols, t->scatter, b0, b1);
+static void conv_part(void *ctx, int64_t p, int64_t parts) {
+  const conv_t *t = (const conv_t *)ctx;
+  const geom_t *g = t->g;
+  const int64_t kk = t->kk, outC = t->outC, R = t->R;
+  float *cols = t->cols + p * R * kk;
+  int64_t lo, hi;
+  if (t->kind == 1) {
+    const int64_t ohw = g->outH * g->outW, img = g->inH * g->inW * g->inC;
+    part_range(g->batch, p, parts, 1, &lo, &hi);
+    memset(t->dx + lo * img, 0, (size_t)((hi - lo) * img) * sizeof(float));
+    for (int64_t r0 = lo * ohw; r0 < hi * ohw; r0 += R) {
+      const int64_t r1 = r0 + R < hi * ohw ? r0 + R : hi * ohw;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)kk, (int)outC, 1.0f,
+                  t->dy + r0 * outC, (int)outC, t->w, (int)outC, 0.0f, cols, (int)kk);
+      patch_rows(g, t->dx, cols, 1, r0, r1);
+    }
+    return;
+  }
+  part_range(t->blocks, p, parts, 1, &lo, &hi);
+  float *dw = t->kind == 2 ? (p == 0 ? t->dw : t->partial + (p - 1) * kk * outC) : NULL;
+  if (dw && lo == hi) memset(dw, 0, (size_t)(kk * outC) * sizeof(float));
+  for (int64_t blk = lo; blk < hi; blk++) {
+    const int64_t r0 = blk * R, r1 = r0 + R < t->rows ? r0 + R : t->rows;
+    patch_rows(g, t->x, cols, 0, r0, r1);
+    if (t->kind == 0) {
+      float *y = t->y + r0 * outC;
+      if (t->bias)
+        for (int64_t r = r0; r < r1; r++) memcpy(y + (r - r0) * outC, t->bias, (size_t)outC * sizeof(float));
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)outC, (int)kk, 1.0f, cols, (int)kk,
+                  t->w, (int)outC, t->bias ? 1.0f : 0.0f, y, (int)outC);
+    } else {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)outC, (int)(r1 - r0), 1.0f, cols, (int)kk,
+                  t->dy + r0 * outC, (int)outC, blk == lo ? 0.0f : 1.0f, dw, (int)outC);
+    }
+  }
 }
 
-/* im2col(x, xOff, cols, geometry) and col2im(cols, dx, dxOff, geometry) (col2im zeroes dx first). */
-static napi_value im2col_or_col2im(napi_env env, napi_callback_info info, int scatter) {
-  size_t argc = 4;
-  napi_value argv[4];
+/*
+ * conv2d(x, xOff, w, wOff, bias, bOff, y, yOff, geometry), bias a Float32Array or null;
+ * conv2dBackpropInput(dy, dyOff, w, wOff, dx, dxOff, geometry); conv2dBackpropFilter(x, xOff, dy, dyOff, dw, dwOff,
+ * geometry); geometry an Int32Array(15): the 14 values above, then outC.
+ */
+static napi_value conv_call(napi_env env, napi_callback_info info, int kind) {
+  static const char *usage[] = {
+      "genlab_native.conv2d expects (x, xOff, w, wOff, bias or null, bOff, y, yOff, Int32Array(15) geometry)",
+      "genlab_native.conv2dBackpropInput expects (dy, dyOff, w, wOff, dx, dxOff, Int32Array(15) geometry)",
+      "genlab_native.conv2dBackpropFilter expects (x, xOff, dy, dyOff, dw, dwOff, Int32Array(15) geometry)",
+  };
+  const size_t want = kind == 0 ? 9 : 7;
+  size_t argc = 9;
+  napi_value argv[9];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  float *img, *cols;
-  int64_t imgLen, colsLen, off;
   geom_t g;
-  napi_value imgArg = argv[scatter ? 1 : 0], offArg = argv[scatter ? 2 : 1], colsArg = argv[scatter ? 0 : 2];
-  if (argc != 4 || !get_f32(env, imgArg, &img, &imgLen) || !get_i64(env, offArg, &off) ||
-      !get_f32(env, colsArg, &cols, &colsLen) || !get_geom(env, argv[3], &g))
-    return throw_msg(env, scatter ? "genlab_native.col2im expects (Float32Array, Float32Array, offset, Int32Array(14))"
-                                  : "genlab_native.im2col expects (Float32Array, offset, Float32Array, Int32Array(14))");
-  const char *err = check_conv(&g, imgLen, off, colsLen);
-  if (err) return throw_msg(env, err);
-  patches_t job = {&g, img + off, cols, scatter};
-  const int64_t work = g.batch * g.outH * g.outW * g.fH * g.fW * g.inC; /* elements copied or added */
-  int64_t parts = work < 65536 ? 1 : pool.threads;
-  if (parts > g.batch) parts = g.batch;
-  pool_run(patches_part, &job, parts);
+  int64_t outC;
+  if (argc != want || !get_geom(env, argv[want - 1], &g, &outC) || outC < 1) return throw_msg(env, usage[kind]);
+  conv_t t = {&g, outC, g.fH * g.fW * g.inC, g.batch * g.outH * g.outW, 0, 0, NULL, NULL, NULL, NULL, NULL,
+              NULL, NULL, NULL, NULL, kind};
+  const int64_t image = g.batch * g.inH * g.inW * g.inC, out = t.rows * outC, filter = t.kk * outC;
+  float *w = NULL, *bias = NULL;
+  int ok;
+  if (kind == 0) {
+    napi_valuetype bt;
+    ok = get_span(env, argv[0], argv[1], image, &t.x) && get_span(env, argv[2], argv[3], filter, &w) &&
+         get_span(env, argv[6], argv[7], out, &t.y) && napi_typeof(env, argv[4], &bt) == napi_ok &&
+         (bt == napi_null || get_span(env, argv[4], argv[5], outC, &bias));
+  } else if (kind == 1) {
+    ok = get_span(env, argv[0], argv[1], out, &t.dy) && get_span(env, argv[2], argv[3], filter, &w) &&
+         get_span(env, argv[4], argv[5], image, &t.dx);
+  } else {
+    ok = get_span(env, argv[0], argv[1], image, &t.x) && get_span(env, argv[2], argv[3], out, &t.dy) &&
+         get_span(env, argv[4], argv[5], filter, &t.dw);
+  }
+  if (!ok) return throw_msg(env, usage[kind]);
+  if (t.kk > INT32_MAX || t.rows > INT32_MAX || outC > INT32_MAX) return throw_msg(env, "genlab_native: convolution too large");
+  t.w = w;
+  t.bias = bias;
+  if (t.rows == 0 || t.kk == 0) {
+    if (kind == 1) memset(t.dx, 0, (size_t)image * sizeof(float));
+    if (kind == 2) memset(t.dw, 0, (size_t)filter * sizeof(float));
+    return NULL;
+  }
+  /* Blocks of R output pixels whose im2col rows take about 256 KB (R a multiple of 8, 8 to 2048). */
+  t.R = (65536 / t.kk) & ~(int64_t)7;
+  t.R = t.R < 8 ? 8 : t.R > 2048 ? 2048 : t.R;
+  t.blocks = (t.rows + t.R - 1) / t.R;
+  const double flops = 2.0 * (double)t.rows * (double)t.kk * (double)outC;
+  int64_t parts = flops < GENLAB_PARALLEL_FLOPS ? 1 : pool.threads;
+  const int64_t units = kind == 1 ? g.batch : t.blocks;
+  if (parts > units) parts = units;
+  t.cols = malloc((size_t)(parts * t.R * t.kk) * sizeof(float));
+  t.partial = kind == 2 && parts > 1 ? malloc((size_t)((parts - 1) * filter) * sizeof(float)) : NULL;
+  if (!t.cols || (kind == 2 && parts > 1 && !t.partial)) {
+    free(t.cols);
+    free(t.partial);
+    return throw_msg(env, "genlab_native: out of memory for a convolution");
+  }
+  pool_run(conv_part, &t, parts);
+  for (int64_t p = 1; kind == 2 && p < parts; p++) {
+    const float *s = t.partial + (p - 1) * filter;
+    for (int64_t j = 0; j < filter; j++) t.dw[j] += s[j];
+  }
+  free(t.cols);
+  free(t.partial);
   return NULL;
 }
 
-static napi_value im2col(napi_env env, napi_callback_info info) { return im2col_or_col2im(env, info, 0); }
-static napi_value col2im(napi_env env, napi_callback_info info) { return im2col_or_col2im(env, info, 1); }
+static napi_value conv2d(napi_env env, napi_callback_info info) { return conv_call(env, info, 0); }
+static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) { return conv_call(env, info, 1); }
+static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) { return conv_call(env, info, 2); }
 
 /*
  * transpose(src, srcOff, dst, dstOff, batch, rows, cols): for each of `batch` matrices,
@@ -854,15 +943,6 @@ static void gn_part(void *ctx, int64_t p, int64_t parts) {
   }
 }
 
-/* Reads a (Float32Array, offset) pair whose array holds at least `need` values from the offset. */
-static int get_span(napi_env env, napi_value arr, napi_value off, int64_t need, float **ptr) {
-  float *data;
-  int64_t len, o;
-  if (!get_f32(env, arr, &data, &len) || !get_i64(env, off, &o) || o < 0 || need < 0 || o + need > len) return 0;
-  *ptr = data + o;
-  return 1;
-}
-
 /* Reads dims [n, hw, c, groups] (positive, groups dividing c). */
 static int get_gn_dims(napi_env env, napi_value v, gn_t *t) {
   void *data;
@@ -980,8 +1060,9 @@ static napi_value init(napi_env env, napi_value exports) {
   openblas_set_num_threads(1); /* see "Threads" */
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"im2col", NULL, im2col, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"col2im", NULL, col2im, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gatherRows", NULL, gather_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adam", NULL, adam, NULL, NULL, NULL, napi_enumerable, NULL},
