@@ -32,6 +32,8 @@ interface Case {
   broadcastX?: boolean;
   /** Weight the loss by a per-channel vector (dy made by a broadcast) instead of a full tensor. */
   channelWeights?: boolean;
+  /** Scale of gamma around 1 (default 0.3); large values drive SiLU into saturation (|z| near 100). */
+  gammaScale?: number;
 }
 
 const CASES: Case[] = [
@@ -41,6 +43,7 @@ const CASES: Case[] = [
   { name: 'a group per channel [3, 5, 5, 6]', shape: [3, 5, 5, 6], groups: 6 },
   { name: 'odd sizes [5, 7, 3, 12] in 3 groups, per-channel loss weights', shape: [5, 7, 3, 12], groups: 3, channelWeights: true },
   { name: 'x made by broadcasting [6, 12, 12, 64] in 4 groups', shape: [6, 12, 12, 64], groups: 4, broadcastX: true },
+  { name: 'saturated SiLU (|z| up to ~100) [2, 6, 6, 8] in 2 groups', shape: [2, 6, 6, 8], groups: 2, gammaScale: 40 },
 ];
 
 /** y, dL/dx, dL/dgamma, dL/dbeta of L = sum(w groupNorm(x)) on the active backend, for seeded inputs. */
@@ -59,7 +62,7 @@ function outputs(c: Case, silu: boolean, seed: number): Float32Array[] {
       if (c.nan) values[(n > 1 ? 1 : 0) * h * w * ch + 5 * ch + 2] = NaN;
       x = tf.tensor4d(values, c.shape);
     }
-    const gamma = tf.tensor1d(rng.normalArray(ch).map((v) => 1 + 0.3 * v));
+    const gamma = tf.tensor1d(rng.normalArray(ch).map((v) => 1 + (c.gammaScale ?? 0.3) * v));
     const beta = tf.tensor1d(rng.normalArray(ch).map((v) => 0.3 * v));
     const weights = c.channelWeights ? tf.tensor1d(rng.normalArray(ch)) : tf.tensor(rng.normalArray(size), c.shape);
     const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => groupNorm(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, c.groups, 1e-5, { silu });

@@ -92,6 +92,25 @@ function copyCases(): Case[] {
       ],
     },
     {
+      name: 'concat and split along each axis (float, int32, three inputs, an empty one) and the gradient of a concat',
+      shapes: [[2, 5, 3, 3], [2, 5, 3, 4], [2, 5, 3, 1]],
+      run: ([a, b, c]) => {
+        const ints = (t: tf.Tensor) => tf.cast(tf.mul(t, 100), 'int32');
+        const [s1, s2] = tf.split(b, [1, 3], 3);
+        const [r1, r2, r3] = tf.split(a, 3, 2);
+        const gs = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.concat([x, y], 3))))([a, b]);
+        return [
+          tf.concat([a, b, c], 3), tf.concat([a, a], 1), tf.concat([a, a], 0), tf.concat([c, tf.zeros([2, 5, 3, 0]), c], 3),
+          tf.concat([ints(a), ints(b)], -1).toFloat(), s1, s2, r1, r2, r3, tf.split(ints(b), 2, 3)[1].toFloat(), ...gs,
+        ];
+      },
+    },
+    {
+      name: 'sums and means over middle axes ([n, h, w, c] over h and w), with keepDims',
+      shapes: [[3, 4, 5, 6]],
+      run: ([x]) => [tf.sum(x, [1, 2]), tf.sum(x, [2, 1], true), tf.mean(x, 1), tf.mean(x, [1, 2], true), tf.sum(x, [0, 2]), tf.sum(x, [2, 3])],
+    },
+    {
       name: 'tiles repeating the whole tensor (float, int32, reps on size-1 leading axes) and other tiles (deferred)',
       shapes: [[1, 1, 1, 6], [1, 4, 3]],
       run: ([c, m]) => [
@@ -506,6 +525,15 @@ function threadedCases(): Case[] {
       },
     },
     {
+      name: "the U-Net's skip concatenation along channels, its split, and a per-(example, channel) shift with its gradient",
+      shapes: [[4, 28, 28, 32], [4, 28, 28, 16], [4, 1, 1, 16], [4, 1, 1, 1]],
+      run: ([a, b, t, s]) => [
+        tf.concat([a, b], 3), ...tf.split(a, [24, 8], 3),
+        tf.add(b, t), tf.mul(t, b), tf.add(b, s), // the last: a per-example scalar (rows of 1 value: deferred)
+        ...tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.add(x, y))))([b, t]),
+      ],
+    },
+    {
       name: 'elementwise: add and multiply (same shape, bias, matrix broadcast), relu, step, softplus, leaky relu, with NaNs',
       shapes: [[64, 32, 32], [64, 32, 32], [32], [32, 32]],
       run: ([x, y, bias, m]) => {
@@ -531,7 +559,7 @@ test('native kernels on two threads equal the originals on shapes that use every
     return;
   }
   assert.equal(report.threads, 2);
-  for (const k of ['Add', 'Multiply', 'Relu', 'Step', 'Softplus', 'LeakyRelu']) {
+  for (const k of ['Add', 'Multiply', 'Relu', 'Step', 'Softplus', 'LeakyRelu', 'Concat', 'SplitV']) {
     for (const b of backends) assert.ok(report.kernels.includes(`${b}/${k}`), `${b}/${k} registered`);
   }
   await checkAgainst(big, bigRefs, backends, 'native, 2 threads');

@@ -13,10 +13,12 @@
  * - `Conv2D`, `FusedConv2D` (bias folded in, activation composed), `Conv2DBackpropInput` (also conv2dTranspose's
  *   forward pass) and `Conv2DBackpropFilter` on `wasm` and `cpu`: with the addon only, as im2col/col2im +
  *   `cblas_sgemm` (the WASM backend ships no `Conv2DBackpropFilter` at all).
- * - `Sum` and `Mean` over leading axes (bias gradients, BatchNorm moments) on `wasm` and `cpu`: with the addon
- *   only, as a product with ones.
- * - `Add`, `Multiply` (same shape, or a bias broadcast along leading axes), `Relu`, `Step`, `Softplus` and
- *   `LeakyRelu` of 32768 values or more, on `wasm` and `cpu`: with the addon only, one threaded native pass each.
+ * - `Sum` and `Mean` over a run of axes before the last (bias gradients, BatchNorm moments, the gradient of a
+ *   per-example shift) on `wasm` and `cpu`: with the addon only, as products with ones.
+ * - `Concat` and `SplitV` along any axis, on `wasm` and `cpu`: with the addon only, as threaded row copies.
+ * - `Add`, `Multiply` (same shape, a bias broadcast along leading axes, or a [n, 1, 1, c] term), `Relu`, `Step`,
+ *   `Softplus` and `LeakyRelu` of 32768 values or more, on `wasm` and `cpu`: with the addon only, one threaded
+ *   native pass each.
  * - genlab's GroupNorm (+ SiLU) forward and gradient kernels on `wasm`, with the addon only: the engine op
  *   `groupNorm` (engine/group-norm.ts) runs on them there, as tf ops elsewhere.
  * - `Cast` to the tensor's own dtype on `wasm`: shares the buffer (tfjs's ReLU gradient casts a float32 step).

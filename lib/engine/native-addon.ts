@@ -18,12 +18,13 @@ export interface NativeAddon {
   bernoulli(state: Int32Array, p: Float32Array, pOff: number, out: Float32Array, outOff: number, n: number): void;
   uniform(state: Int32Array, out: Float32Array, outOff: number, n: number): void;
   /**
-   * One threaded pass: op 0 add, 1 multiply (b repeats with `period`), 2 relu, 3 step(alpha), 4 softplus,
-   * 5 leaky relu(alpha) (b and period ignored).
+   * One threaded pass: op 0 add, 1 multiply (out[i] = a[i] op b[(i / block) period + i % period]; block defaults
+   * to n: b repeats with `period`), 2 relu, 3 step(alpha), 4 softplus, 5 leaky relu(alpha) (b, period and block
+   * ignored).
    */
   elementwise(
     op: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, period: number,
-    out: Float32Array, outOff: number, n: number, alpha: number,
+    out: Float32Array, outOff: number, n: number, alpha: number, block?: number,
   ): void;
   /** Interface version of the build (see NATIVE_ABI). */
   abi?: number;
@@ -41,6 +42,11 @@ export interface NativeAddon {
   conv2dBackpropFilter(x: Float32Array, xOff: number, dy: Float32Array, dyOff: number, dw: Float32Array, dwOff: number, geometry: Int32Array): void;
   /** dst[b, c, r] = src[b, r, c] for src [batch, rows, cols] (4-byte elements). */
   transpose(src: Float32Array, srcOff: number, dst: Float32Array, dstOff: number, batch: number, rows: number, cols: number): void;
+  /** dst[r * dstStride + j] = src[r * srcStride + j] for r < rows, j < len (4-byte elements, bit for bit). */
+  copyRows(
+    src: Float32Array, srcOff: number, srcStride: number, dst: Float32Array, dstOff: number, dstStride: number,
+    rows: number, len: number,
+  ): void;
   /** dst[i, :] = src[idx[i], :]; false (nothing copied) when an index is outside [0, nRows). */
   gatherRows(
     src: Float32Array, srcOff: number, nRows: number, rowLen: number,

@@ -12,7 +12,8 @@
  *       generator whose state (Int32Array(4)) is advanced in place: the same draws as lib/random.ts makes.
  *   uniform(state, out, outOff, n): the uniforms themselves, as Random.uniformArray(n) draws them.
  *   conv2d(...) / conv2dBackpropInput(...) / conv2dBackpropFilter(...): NHWC convolutions and their gradients.
- *   transpose(...) / gatherRows(...): batched 2D transpose and row gather (4-byte elements).
+ *   transpose(...) / gatherRows(...) / copyRows(...): batched 2D transpose, row gather and strided row copies
+ *       (4-byte elements).
  *   adam(...): one fused Adam step over a variable.
  *   elementwise(...): add, multiply (same shape or a trailing-axis broadcast), relu, step, softplus, leaky relu.
  *   groupNorm(...) / groupNormGrad(...): GroupNorm (optionally followed by SiLU) and its gradients, NHWC.
@@ -602,6 +603,48 @@ static napi_value gather_rows(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * copyRows(src, srcOff, srcStride, dst, dstOff, dstStride, rows, len): dst[r * dstStride + j] = src[r * srcStride + j]
+ * for r < rows, j < len (4-byte elements, copied bit for bit): a concatenation or split along an inner axis, one
+ * row of each input or output at a time. Split over the pool's threads by rows when large.
+ */
+typedef struct {
+  const float *src;
+  float *dst;
+  int64_t srcStride, dstStride, rows, len;
+} rows_t;
+
+static void rows_part(void *ctx, int64_t p, int64_t parts) {
+  const rows_t *t = (const rows_t *)ctx;
+  int64_t lo, hi;
+  part_range(t->rows, p, parts, 1, &lo, &hi);
+  for (int64_t r = lo; r < hi; r++)
+    memcpy(t->dst + r * t->dstStride, t->src + r * t->srcStride, (size_t)t->len * sizeof(float));
+}
+
+static napi_value copy_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *src, *dst;
+  int64_t srcLen, dstLen, srcOff, srcStride, dstOff, dstStride, rows, len;
+  if (argc != 8 || !get_f32(env, argv[0], &src, &srcLen) || !get_i64(env, argv[1], &srcOff) ||
+      !get_i64(env, argv[2], &srcStride) || !get_f32(env, argv[3], &dst, &dstLen) || !get_i64(env, argv[4], &dstOff) ||
+      !get_i64(env, argv[5], &dstStride) || !get_i64(env, argv[6], &rows) || !get_i64(env, argv[7], &len))
+    return throw_msg(env, "genlab_native.copyRows expects (Float32Array, offset, stride, Float32Array, offset, stride, "
+                          "rows, len)");
+  if (rows < 0 || len < 0 || srcOff < 0 || dstOff < 0 || srcStride < len || dstStride < len)
+    return throw_msg(env, "genlab_native.copyRows: negative size, or a stride shorter than a row");
+  if (rows == 0 || len == 0) return NULL;
+  if (srcOff + (rows - 1) * srcStride + len > srcLen || dstOff + (rows - 1) * dstStride + len > dstLen)
+    return throw_msg(env, "genlab_native.copyRows: out of range");
+  rows_t job = {src + srcOff, dst + dstOff, srcStride, dstStride, rows, len};
+  int64_t parts = rows * len < 65536 ? 1 : pool.threads;
+  if (parts > rows) parts = rows;
+  pool_run(rows_part, &job, parts);
+  return NULL;
+}
+
+/*
  * adam(x, xo, m, mo, v, vo, g, go, x2, xo2, m2, mo2, v2, vo2, n, params): one fused Adam update (Kingma & Ba),
  * params = Float64Array [lr, beta1, beta2, epsilon, c1, c2] with c = 1 - beta^t the bias corrections:
  *   m2 = b1 m + (1 - b1) g,   v2 = b2 v + (1 - b2) g^2,   x2 = x - lr (m2 / c1) / (sqrt(v2 / c2) + eps).
@@ -722,11 +765,13 @@ static napi_value uniform(napi_env env, napi_callback_info info) {
 }
 
 /*
- * elementwise(op, a, aOff, b, bOff, period, out, outOff, n, alpha): one pass over n float32 values, split over
- * the pool's threads, for the large elementwise kernels of a training step (bias adds on activations, ReLU and
+ * elementwise(op, a, aOff, b, bOff, period, out, outOff, n, alpha[, block]): one pass over n float32 values, split
+ * over the pool's threads, for the large elementwise kernels of a training step (bias adds on activations, ReLU and
  * its gradient, the Bernoulli loss's softplus):
- *   op 0 add:      out[i] = a[i] + b[i % period]      (period = n: same shape; else b broadcast over rows)
- *   op 1 multiply: out[i] = a[i] * b[i % period]
+ *   op 0 add:      out[i] = a[i] + b[j],  j = (i / block) period + i % period
+ *                  (period = n: same shape; block = n (the default): b broadcast over rows; block < n: a
+ *                  different b row for each block of block / period rows, e.g. a per-(example, channel) shift)
+ *   op 1 multiply: out[i] = a[i] * b[j]
  *   op 2 relu:     out[i] = a[i] < 0 ? 0 : a[i]        (NaN stays NaN, as in tfjs)
  *   op 3 step:     out[i] = a[i] > 0 ? 1 : alpha       (NaN stays NaN)
  *   op 4 softplus: out[i] = log(1 + exp(a[i])), computed as TensorFlow.js does (exp below, x above the
@@ -738,7 +783,7 @@ typedef struct {
   int op;
   const float *a, *b;
   float *out;
-  int64_t n, period;
+  int64_t n, period, block;
   float alpha;
 } ew_t;
 
@@ -780,30 +825,39 @@ static void ew_part(void *ctx, int64_t p, int64_t parts) {
     else ew_binary(e->op, e->a + lo, e->b + lo, e->out + lo, 1, hi - lo);
     return;
   }
+  /* Rows of `period` values; the rows of one block share one row of b. */
+  const int64_t perBlock = e->block / e->period;
   part_range(e->n / e->period, p, parts, 1, &lo, &hi);
-  ew_binary(e->op, e->a + lo * e->period, e->b, e->out + lo * e->period, hi - lo, e->period);
+  for (int64_t r = lo; r < hi;) {
+    const int64_t blk = r / perBlock, end = (blk + 1) * perBlock < hi ? (blk + 1) * perBlock : hi;
+    ew_binary(e->op, e->a + r * e->period, e->b + blk * e->period, e->out + r * e->period, end - r, e->period);
+    r = end;
+  }
 }
 
 static napi_value elementwise(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
+  size_t argc = 11;
+  napi_value argv[11];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int64_t op, aOff, bOff, period, outOff, n, aLen, bLen, outLen;
+  int64_t op, aOff, bOff, period, outOff, n, aLen, bLen, outLen, block = -1;
   double alpha;
   float *a, *b, *out;
-  if (argc != 10 || !get_i64(env, argv[0], &op) || !get_f32(env, argv[1], &a, &aLen) || !get_i64(env, argv[2], &aOff) ||
+  if ((argc != 10 && argc != 11) || (argc == 11 && !get_i64(env, argv[10], &block)) || !get_i64(env, argv[0], &op) || !get_f32(env, argv[1], &a, &aLen) || !get_i64(env, argv[2], &aOff) ||
       !get_f32(env, argv[3], &b, &bLen) || !get_i64(env, argv[4], &bOff) || !get_i64(env, argv[5], &period) ||
       !get_f32(env, argv[6], &out, &outLen) || !get_i64(env, argv[7], &outOff) || !get_i64(env, argv[8], &n) ||
       napi_get_value_double(env, argv[9], &alpha) != napi_ok)
     return throw_msg(env, "genlab_native.elementwise expects (op, Float32Array, offset, Float32Array, offset, period, "
-                          "Float32Array, offset, n, alpha)");
+                          "Float32Array, offset, n, alpha[, block])");
   if (op < 0 || op > 5) return throw_msg(env, "genlab_native.elementwise: op must be 0-5");
   if (n < 0 || aOff < 0 || bOff < 0 || outOff < 0 || aOff + n > aLen || outOff + n > outLen)
     return throw_msg(env, "genlab_native.elementwise: out of range");
-  if (op <= 1 && (period < 1 || n % period != 0 || bOff + period > bLen))
-    return throw_msg(env, "genlab_native.elementwise: period must divide n and b must hold period values");
   if (n == 0) return NULL;
-  ew_t job = {(int)op, a + aOff, b + bOff, out + outOff, n, op <= 1 ? period : n, (float)alpha};
+  if (block < 0) block = n;
+  if (op <= 1 && (period < 1 || n % period != 0 || block < period || block % period != 0 || n % block != 0 ||
+                  bOff + (n / block) * period > bLen))
+    return throw_msg(env, "genlab_native.elementwise: period must divide block, block n, and b must hold "
+                          "(n / block) * period values");
+  ew_t job = {(int)op, a + aOff, b + bOff, out + outOff, n, op <= 1 ? period : n, op <= 1 ? block : n, (float)alpha};
   int64_t parts = n < 65536 ? 1 : pool.threads;
   if (op <= 1 && job.period < n && parts > n / job.period) parts = n / job.period;
   pool_run(ew_part, &job, parts);
@@ -871,65 +925,106 @@ static void gn_per_group(const gn_t *t, const double *acc, const float *weight, 
   }
 }
 
-static inline float gn_sigmoid(float z) { return 1.0f / (1.0f + expf(-z)); }
+/*
+ * exp(x) in float32, within a few ulp of expf, written so that loops calling it vectorise (expf does not): x = n ln2
+ * + r with |r| <= ln2/2 (Cody-Waite), exp(r) by Cephes' degree-6 polynomial, 2^n put into the exponent bits. x is
+ * clamped to [-87.3, 88.4] (below: ~1e-38 instead of a denormal or 0; above: ~3e38 instead of infinity, which
+ * sigmoid and SiLU do not tell apart); NaN stays NaN.
+ */
+static inline float vexpf(float x) {
+  float xc = x > 88.3762626647949f ? 88.3762626647949f : x;
+  xc = xc < -87.3365447504f ? -87.3365447504f : xc;
+  const float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round(x / ln2) */
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  p = p * r * r + r + 1.0f;
+  union { int32_t i; float f; } scale;
+  scale.i = ((int32_t)(n == n ? n : 0.0f) + 127) << 23;
+  return p * scale.f;
+}
+
+/* y = z or SiLU(z) = z / (1 + exp(-z)), z = (x - mean) rstd gamma + beta, for hw pixels of c channels. */
+GENLAB_SIMD_CLONES
+static void gn_apply(const float *restrict x, float *restrict y, int64_t hw, int64_t c, const float *restrict mean,
+                     const float *restrict rstd, const float *restrict gamma, const float *restrict beta, int silu) {
+  for (int64_t p = 0; p < hw; p++, x += c, y += c) {
+    if (silu) {
+      for (int64_t ch = 0; ch < c; ch++) {
+        const float z = (x[ch] - mean[ch]) * rstd[ch] * gamma[ch] + beta[ch];
+        y[ch] = z / (1.0f + vexpf(-z));
+      }
+    } else {
+      for (int64_t ch = 0; ch < c; ch++) y[ch] = (x[ch] - mean[ch]) * rstd[ch] * gamma[ch] + beta[ch];
+    }
+  }
+}
+
+/* Backward pass 1: dz into dz (after SiLU: dy s (1 + z (1 - s))), and per channel sg += dz xhat, sb += dz. */
+GENLAB_SIMD_CLONES
+static void gn_dz(const float *restrict x, const float *restrict dy, float *restrict dz, int64_t hw, int64_t c,
+                  const float *restrict mean, const float *restrict rstd, const float *restrict gamma,
+                  const float *restrict beta, int silu, double *restrict sg, double *restrict sb) {
+  for (int64_t p = 0; p < hw; p++, x += c, dy += c, dz += c) {
+    for (int64_t ch = 0; ch < c; ch++) {
+      const float xh = (x[ch] - mean[ch]) * rstd[ch];
+      float d = dy[ch];
+      if (silu) {
+        const float z = xh * gamma[ch] + beta[ch], s = 1.0f / (1.0f + vexpf(-z));
+        d = d * (s * (1.0f + z * (1.0f - s)));
+      }
+      dz[ch] = d;
+      sg[ch] += (double)(d * xh);
+      sb[ch] += (double)d;
+    }
+  }
+}
+
+/* Backward pass 2: dx = rstd (gamma dz - k1 - xhat k2), dz read from dx. */
+GENLAB_SIMD_CLONES
+static void gn_dx(const float *restrict x, float *restrict dx, int64_t hw, int64_t c, const float *restrict mean,
+                  const float *restrict rstd, const float *restrict gamma, const float *restrict k1,
+                  const float *restrict k2) {
+  for (int64_t p = 0; p < hw; p++, x += c, dx += c) {
+    for (int64_t ch = 0; ch < c; ch++) {
+      const float xh = (x[ch] - mean[ch]) * rstd[ch];
+      dx[ch] = (gamma[ch] * dx[ch] - k1[ch] - xh * k2[ch]) * rstd[ch];
+    }
+  }
+}
 
 static void gn_forward(const gn_t *t, int64_t b, double *acc, float *mean, float *rstd) {
   const int64_t hw = t->hw, c = t->c;
   const float *x = t->x + b * hw * c;
-  float *y = t->y + b * hw * c;
   float *stats = t->stats + b * t->groups * 2;
   gn_channel_sums(x, hw, c, NULL, acc);
   gn_per_group(t, acc, NULL, mean, stats, 0);
   gn_channel_sums(x, hw, c, mean, acc);
   gn_per_group(t, acc, NULL, rstd, stats, 1);
-  for (int64_t p = 0; p < hw; p++, x += c, y += c) {
-    for (int64_t ch = 0; ch < c; ch++) {
-      const float z = (x[ch] - mean[ch]) * rstd[ch] * t->gamma[ch] + t->beta[ch];
-      y[ch] = t->silu ? z * gn_sigmoid(z) : z;
-    }
-  }
+  gn_apply(x, t->y + b * hw * c, hw, c, mean, rstd, t->gamma, t->beta, t->silu);
 }
 
 static void gn_backward(const gn_t *t, int64_t b, float *mean, float *rstd, float *k1, float *k2) {
-  const int64_t hw = t->hw, c = t->c, G = t->groups;
-  const float *x0 = t->x + b * hw * c, *dy = t->dy + b * hw * c;
+  const int64_t hw = t->hw, c = t->c, G = t->groups, cg = c / G;
+  const float *x = t->x + b * hw * c;
   const float *stats = t->stats + b * G * 2;
-  float *dx0 = t->dx + b * hw * c;
+  float *dx = t->dx + b * hw * c;
   double *sg = t->sums + b * 2 * c, *sb = sg + c;
-  const int64_t cg = c / G;
   for (int64_t ch = 0; ch < c; ch++) {
     mean[ch] = stats[2 * (ch / cg)];
     rstd[ch] = stats[2 * (ch / cg) + 1];
     sg[ch] = sb[ch] = 0.0;
   }
-  /* Pass 1: dz (kept in dx) and the per-channel sums of dz xhat and dz. */
-  const float *x = x0;
-  float *dx = dx0;
-  for (int64_t p = 0; p < hw; p++, x += c, dy += c, dx += c) {
-    for (int64_t ch = 0; ch < c; ch++) {
-      const float xh = (x[ch] - mean[ch]) * rstd[ch];
-      float dz = dy[ch];
-      if (t->silu) {
-        const float z = xh * t->gamma[ch] + t->beta[ch], s = gn_sigmoid(z);
-        dz = dz * (s * (1.0f + z * (1.0f - s)));
-      }
-      dx[ch] = dz;
-      sg[ch] += (double)(dz * xh);
-      sb[ch] += (double)dz;
-    }
-  }
+  gn_dz(x, t->dy + b * hw * c, dx, hw, c, mean, rstd, t->gamma, t->beta, t->silu, sg, sb);
   /* Group means of dxhat = gamma dz and of dxhat xhat. */
   gn_per_group(t, sb, t->gamma, k1, NULL, 2);
   gn_per_group(t, sg, t->gamma, k2, NULL, 2);
-  /* Pass 2: dx = rstd (gamma dz - k1 - xhat k2). */
-  x = x0;
-  dx = dx0;
-  for (int64_t p = 0; p < hw; p++, x += c, dx += c) {
-    for (int64_t ch = 0; ch < c; ch++) {
-      const float xh = (x[ch] - mean[ch]) * rstd[ch];
-      dx[ch] = (t->gamma[ch] * dx[ch] - k1[ch] - xh * k2[ch]) * rstd[ch];
-    }
-  }
+  gn_dx(x, dx, hw, c, mean, rstd, t->gamma, k1, k2);
 }
 
 static void gn_part(void *ctx, int64_t p, int64_t parts) {
@@ -1065,6 +1160,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gatherRows", NULL, gather_rows, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"copyRows", NULL, copy_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adam", NULL, adam, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},

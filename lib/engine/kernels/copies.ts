@@ -1,6 +1,7 @@
 /**
  * Kernels that move values without arithmetic: Identity and same-dtype Cast sharing the input's buffer on WASM,
- * the last-two-axes Transpose and row GatherV2 as native copies, a Tile along leading axes as block copies.
+ * the last-two-axes Transpose, row GatherV2, Concat and SplitV as native copies, a Tile along leading axes as block
+ * copies.
  */
 import { tf } from '../tf';
 import type { NativeAddon } from '../native-addon';
@@ -91,4 +92,52 @@ export function blockTile(args: KernelArgs, backendName: string): TensorInfo | n
   const [D, dOff] = ad.view(out);
   repeatRow(D, dOff, S.subarray(sOff, sOff + size), copies);
   return out;
+}
+
+/**
+ * Concat along any axis: each input's rows (one per index of the axes before `axis`) copied into place by the
+ * addon, threaded. WASM's own kernel copies row by row from JavaScript (a U-Net's skip concatenation along channels
+ * is 10^5 short rows).
+ */
+export function nativeConcat(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+  const inputs = (args.inputs as unknown as TensorInfo[]).filter((t) => sizeOf(t.shape) > 0);
+  const ad = adapterFor(backendName, args.backend);
+  if (!ad || inputs.length < 2 || inputs.some((t) => t.dtype !== inputs[0].dtype) || !copyable(backendName, inputs[0].dtype)) {
+    return null;
+  }
+  const axis = tf.util.parseAxisParam((args.attrs as Record<string, unknown>).axis as number, inputs[0].shape)[0];
+  const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
+  const rows = sizeOf(outShape.slice(0, axis));
+  const inner = inputs.map((t) => sizeOf(t.shape.slice(axis)));
+  const total = inner.reduce((a, b) => a + b, 0);
+  const out = ad.allocAs(outShape, inputs[0].dtype);
+  const [D, dOff] = ad.view(out);
+  let at = 0;
+  inputs.forEach((t, i) => {
+    const [S, sOff] = ad.view(t);
+    lib.copyRows(S, sOff, inner[i], D, dOff + at, total, rows, inner[i]);
+    at += inner[i];
+  });
+  return out;
+}
+
+/** SplitV along any axis: each output's rows copied out by the addon (WASM slices every output element by element). */
+export function nativeSplitV(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo[] | null {
+  const { x } = args.inputs as Record<string, TensorInfo>;
+  const attrs = args.attrs as Record<string, unknown>;
+  const ad = adapterFor(backendName, args.backend);
+  if (!ad || !copyable(backendName, x.dtype) || sizeOf(x.shape) === 0) return null;
+  const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number | number[], axis);
+  const rows = sizeOf(x.shape.slice(0, axis));
+  const inner = sizeOf(x.shape.slice(axis + 1));
+  const outs = sizes.map((s) => ad.allocAs(x.shape.map((d, i) => (i === axis ? s : d)), x.dtype));
+  const [S, sOff] = ad.view(x);
+  let begin = 0;
+  outs.forEach((o, i) => {
+    const [D, dOff] = ad.view(o);
+    lib.copyRows(S, sOff + begin * inner, x.shape[axis] * inner, D, dOff, sizes[i] * inner, rows, sizes[i] * inner);
+    begin += sizes[i];
+  });
+  return outs;
 }

@@ -13,30 +13,38 @@ const ELEMENTWISE_MIN = 32768;
 export const enum Elementwise { Add = 0, Multiply = 1, Relu = 2, Step = 3, Softplus = 4, LeakyRelu = 5 }
 
 /**
- * When `small` broadcasts against `big` by repeating along leading axes (its shape, leading 1s dropped, is a
- * suffix of big's and no longer than it), the length of one repeat; else null.
+ * How `small` broadcasts against `big` when the addon can do it in one pass: small's shape (left-padded with 1s to
+ * big's rank) equals big's on a leading run of axes and on a trailing run, with 1s between (a bias [c] or [1, c]
+ * repeats along leading axes: block = n; a per-(example, channel) shift [n, 1, 1, c] repeats inside each example).
+ * period = the trailing run's size, block = the size of big below the leading run; null for any other broadcast.
  */
-function trailingPeriod(big: number[], small: number[]): number | null {
-  let first = 0;
-  while (first < small.length && small[first] === 1) first++;
-  const s = small.slice(first);
+function broadcastPlan(big: number[], small: number[]): { period: number; block: number } | null {
   if (small.length > big.length) return null;
-  for (let i = 1; i <= s.length; i++) if (s[s.length - i] !== big[big.length - i]) return null;
-  return sizeOf(s);
+  const s = [...Array(big.length - small.length).fill(1), ...small];
+  let trail = s.length;
+  while (trail > 0 && s[trail - 1] === big[trail - 1]) trail--;
+  let lead = 0;
+  while (lead < trail && s[lead] === big[lead]) lead++;
+  for (let i = lead; i < trail; i++) if (s[i] !== 1) return null;
+  return { period: sizeOf(big.slice(trail)), block: sizeOf(big.slice(lead)) };
 }
 
-/** Add or Multiply of float32 tensors of one shape, or one broadcast along leading axes (a bias). */
+/**
+ * Add or Multiply of float32 tensors of one shape, or with one broadcast along leading axes (a bias) or along
+ * middle axes (a per-example, per-channel term: [n, 1, 1, c] against [n, h, w, c]).
+ */
 export function nativeBinary(lib: NativeAddon, op: Elementwise, args: KernelArgs, backendName: string): TensorInfo | null {
   const { a, b } = args.inputs as Record<string, TensorInfo>;
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
   // Both ops commute exactly in floating point, so the larger operand can go first.
   const [big, small] = sizeOf(b.shape) > sizeOf(a.shape) ? [b, a] : [a, b];
   const n = sizeOf(big.shape);
-  const period = trailingPeriod(big.shape, small.shape);
+  const plan = broadcastPlan(big.shape, small.shape);
   const ad = adapterFor(backendName, args.backend);
-  if (n < ELEMENTWISE_MIN || !period || !ad) return null;
+  // Rows shorter than 8 values (e.g. a per-example scalar) would run a loop per value: the original does better.
+  if (n < ELEMENTWISE_MIN || !plan || (plan.period < 8 && plan.period !== n) || !ad) return null;
   const out = ad.alloc(big.shape);
-  lib.elementwise(op, ...ad.view(big), ...ad.view(small), period, ...ad.view(out), n, 0);
+  lib.elementwise(op, ...ad.view(big), ...ad.view(small), plan.period, ...ad.view(out), n, 0, plan.block);
   return out;
 }
 

@@ -181,12 +181,13 @@ export function nativeFusedMatMul(lib: NativeAddon, args: KernelArgs, backendNam
 }
 
 /**
- * Sum or Mean over the leading axes of a float32 tensor (e.g. a bias gradient: a [batch, units] tensor summed over
- * the batch; a BatchNorm's batch moments) as one product ones[1, rows] @ x[rows, cols] (scaled by 1/rows for the
- * mean). The stock WASM kernels transpose the reduced axes to the end first (a full copy); other axis sets go to
- * the original kernel.
+ * Sum or Mean of a float32 tensor over a run of consecutive axes that leaves the last axis alone: the leading axes
+ * (a bias gradient: [batch, units] summed over the batch; a BatchNorm's batch moments) or middle ones (the
+ * gradient of a per-example, per-channel term: [n, h, w, c] summed over h and w), as products ones[1, rows] @
+ * x_b[rows, cols] for each index b of the axes before the run (scaled by 1/rows for the mean). The stock WASM
+ * kernels transpose the reduced axes to the end first (a full copy); other axis sets go to the original kernel.
  */
-export function nativeReduceLeading(lib: NativeAddon, args: KernelArgs, backendName: string, mean: boolean): TensorInfo | null {
+export function nativeReduceAxes(lib: NativeAddon, args: KernelArgs, backendName: string, mean: boolean): TensorInfo | null {
   const { x } = args.inputs as Record<string, TensorInfo>;
   const attrs = args.attrs as Record<string, unknown>;
   const ad = adapterFor(backendName, args.backend);
@@ -196,19 +197,22 @@ export function nativeReduceLeading(lib: NativeAddon, args: KernelArgs, backendN
   if (raw === null || raw === undefined) return null; // every axis: the original reduces contiguous memory
   const axes = (Array.isArray(raw) ? raw : [raw]).map((a) => Number(a)).map((a) => (a < 0 ? a + r : a));
   axes.sort((a, b) => a - b);
-  const j = axes.length;
-  if (j === 0 || j >= r || axes.some((a, i) => a !== i)) return null;
-  const rows = sizeOf(x.shape.slice(0, j));
-  const cols = sizeOf(x.shape.slice(j));
-  if (rows === 0 || cols === 0) return null;
+  const first = axes[0];
+  const last = axes[axes.length - 1];
+  if (axes.length === 0 || last >= r - 1 || axes.some((a, i) => a !== first + i)) return null;
+  const batch = sizeOf(x.shape.slice(0, first));
+  const rows = sizeOf(x.shape.slice(first, last + 1));
+  const cols = sizeOf(x.shape.slice(last + 1));
+  if (batch === 0 || rows === 0 || cols === 0) return null;
   const ones = ad.alloc([rows]);
-  const outShape = attrs.keepDims === true ? [...x.shape.slice(0, j).map(() => 1), ...x.shape.slice(j)] : x.shape.slice(j);
-  const out = ad.alloc(outShape);
+  const kept = x.shape.map((d, i) => (i >= first && i <= last ? 1 : d));
+  const out = ad.alloc(attrs.keepDims === true ? kept : kept.filter((_, i) => i < first || i > last));
   const [O1, o1Off] = ad.view(ones);
   O1.fill(1, o1Off, o1Off + rows);
   const [X, xOff] = ad.view(x);
   const [C, cOff] = ad.view(out);
-  lib.sgemm(O1, o1Off, 0, X, xOff, 0, C, cOff, 1, 1, cols, rows, false, false, mean ? 1 / rows : 1, 0);
+  // out_b[1, cols] = ones[1, rows] @ x_b[rows, cols], the ones shared by every b (stride 0)
+  lib.sgemm(O1, o1Off, 0, X, xOff, rows * cols, C, cOff, batch, 1, cols, rows, false, false, mean ? 1 / rows : 1, 0);
   ad.dispose(ones);
   return out;
 }

@@ -9,8 +9,8 @@ import { NativeAddon, addonNote, loadAddon } from '../native-addon';
 import { registerWasmConvGradients } from '../wasm-conv-grad';
 import { TensorInfo, adapterFor } from './memory';
 import { FastKernelReport, fastKernelReport, replaceKernel, replacedKernels, restoreKernels, setFastKernelReport } from './registry';
-import { clearTransposed, explicitTranspose, nativeFusedMatMul, nativeMatMul, nativeReduceLeading } from './products';
-import { blockTile, nativeGather, nativeTranspose, sameTypeCast, sharedIdentity } from './copies';
+import { clearTransposed, explicitTranspose, nativeFusedMatMul, nativeMatMul, nativeReduceAxes } from './products';
+import { blockTile, nativeConcat, nativeGather, nativeSplitV, nativeTranspose, sameTypeCast, sharedIdentity } from './copies';
 import { Elementwise, nativeBinary, nativeUnary } from './elementwise';
 import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput, nativeFusedConv2D } from './convolution';
 import { FUSED_ADAM_KERNEL, fusedAdamKernel } from './adam';
@@ -97,8 +97,10 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       replaceKernel('Transpose', backendName, (args) => nativeTranspose(nativeLib, args, backendName));
       replaceKernel(BERNOULLI_KERNEL, backendName, (args) => bernoulliKernel(nativeLib, args, backendName));
       replaceKernel('GatherV2', backendName, (args) => nativeGather(nativeLib, args, backendName));
-      replaceKernel('Sum', backendName, (args) => nativeReduceLeading(nativeLib, args, backendName, false));
-      replaceKernel('Mean', backendName, (args) => nativeReduceLeading(nativeLib, args, backendName, true));
+      replaceKernel('Concat', backendName, (args) => nativeConcat(nativeLib, args, backendName));
+      replaceKernel('SplitV', backendName, (args) => nativeSplitV(nativeLib, args, backendName) as unknown as TensorInfo);
+      replaceKernel('Sum', backendName, (args) => nativeReduceAxes(nativeLib, args, backendName, false));
+      replaceKernel('Mean', backendName, (args) => nativeReduceAxes(nativeLib, args, backendName, true));
       replaceKernel('Conv2D', backendName, (args) => nativeConv2D(nativeLib, args, backendName));
       replaceKernel('FusedConv2D', backendName, (args) => nativeFusedConv2D(nativeLib, args, backendName));
       replaceKernel('Conv2DBackpropInput', backendName, (args) =>
