@@ -534,7 +534,7 @@ function threadedCases(): Case[] {
       ],
     },
     {
-      name: 'elementwise: add and multiply (same shape, bias, matrix broadcast), relu, step, softplus, leaky relu, with NaNs',
+      name: 'elementwise: add, multiply (same shape, bias, matrix broadcast), relu, step, softplus, leaky relu, masks, where, with NaNs',
       shapes: [[64, 32, 32], [64, 32, 32], [32], [32, 32]],
       run: ([x, y, bias, m]) => {
         const wide = tf.mul(x, 60); // softplus past both of its thresholds (|x| > 13.9)
@@ -543,6 +543,10 @@ function threadedCases(): Case[] {
           tf.add(x, y), tf.add(bias, x), tf.mul(x, y), tf.mul(m, x), tf.add(nan, y),
           tf.relu(nan), tf.step(nan), tf.step(x, 0.3), tf.softplus(wide), tf.softplus(nan), tf.leakyRelu(nan, 0.2),
           tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), y)))(x), // ReLU gradient: step, cast, multiply
+          tf.greater(nan, 0), tf.greaterEqual(nan, y), tf.greaterEqual(x, tf.scalar(0.1)), tf.greater(x, x), // masks
+          tf.where(tf.greater(nan, 0), y, nan), tf.where(tf.greaterEqual(x, y), x, y),
+          tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, 0.2), y)))(nan), // where(x > 0, dy, 0.2 dy)
+          tf.mul(x, tf.div(tf.cast(tf.greaterEqual(y, 0.3), 'float32'), 0.7)), // dropout
         ];
       },
     },
@@ -559,7 +563,7 @@ test('native kernels on two threads equal the originals on shapes that use every
     return;
   }
   assert.equal(report.threads, 2);
-  for (const k of ['Add', 'Multiply', 'Relu', 'Step', 'Softplus', 'LeakyRelu', 'Concat', 'SplitV']) {
+  for (const k of ['Add', 'Multiply', 'Relu', 'Step', 'Softplus', 'LeakyRelu', 'Greater', 'GreaterEqual', 'Select', 'Concat', 'SplitV']) {
     for (const b of backends) assert.ok(report.kernels.includes(`${b}/${k}`), `${b}/${k} registered`);
   }
   await checkAgainst(big, bigRefs, backends, 'native, 2 threads');

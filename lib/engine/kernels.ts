@@ -17,8 +17,8 @@
  *   per-example shift) on `wasm` and `cpu`: with the addon only, as products with ones.
  * - `Concat` and `SplitV` along any axis, on `wasm` and `cpu`: with the addon only, as threaded row copies.
  * - `Add`, `Multiply` (same shape, a bias broadcast along leading axes, or a [n, 1, 1, c] term), `Relu`, `Step`,
- *   `Softplus` and `LeakyRelu` of 32768 values or more, on `wasm` and `cpu`: with the addon only, one threaded
- *   native pass each.
+ *   `Softplus`, `LeakyRelu`, `Greater` and `GreaterEqual` (same shape or a scalar) and `Select` of 32768 values or
+ *   more, on `wasm` and `cpu`: with the addon only, one threaded native pass each.
  * - genlab's GroupNorm (+ SiLU) forward and gradient kernels on `wasm`, with the addon only: the engine op
  *   `groupNorm` (engine/group-norm.ts) runs on them there, as tf ops elsewhere.
  * - `Cast` to the tensor's own dtype on `wasm`: shares the buffer (tfjs's ReLU gradient casts a float32 step).

@@ -72,6 +72,16 @@ export interface NativeAddon {
     beta: Float32Array, bOff: number, stats: Float32Array, sOff: number, dx: Float32Array, dxOff: number,
     dgamma: Float32Array, dgOff: number, dbeta: Float32Array, dbOff: number, dims: Int32Array, silu: boolean,
   ): void;
+  /** out[i] = a[i] > b (op 0) or >= b (op 1) as 1 or 0 bytes, b = b[i] or, with scalarB, b[0]; NaN gives 0. */
+  compare(
+    op: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, scalarB: boolean,
+    out: Uint8Array, outOff: number, n: number,
+  ): void;
+  /** out[i] = cond[i] ? t[i] : e[i]. */
+  select(
+    cond: Uint8Array, cOff: number, t: Float32Array, tOff: number, e: Float32Array, eOff: number,
+    out: Float32Array, outOff: number, n: number,
+  ): void;
   /** Threads for products, convolution helpers and elementwise passes (the addon's own pool; OpenBLAS runs on 1). */
   setThreads(n: number): void;
   getThreads(): number;

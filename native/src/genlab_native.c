@@ -17,6 +17,7 @@
  *   adam(...): one fused Adam step over a variable.
  *   elementwise(...): add, multiply (same shape or a trailing-axis broadcast), relu, step, softplus, leaky relu.
  *   groupNorm(...) / groupNormGrad(...): GroupNorm (optionally followed by SiLU) and its gradients, NHWC.
+ *   compare(...) / select(...): greater (or equal) masks as bytes, and a select by such a mask.
  *   setThreads(n) / getThreads(): how many threads products, convolution helpers and elementwise passes use
  *       (see "Threads").
  *   config(): OpenBLAS's build string (core and threading model).
@@ -1125,6 +1126,92 @@ static napi_value group_norm_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * compare(op, a, aOff, b, bOff, scalarB, out, outOff, n): out (a Uint8Array: tfjs's bool tensors) [i] =
+ *   a[i] > b[i] (op 0) or a[i] >= b[i] (op 1), 1 or 0, with b[0] for every i when scalarB (NaN compares false);
+ * select(cond, cOff, t, tOff, e, eOff, out, outOff, n): out[i] = cond[i] ? t[i] : e[i] (cond a Uint8Array).
+ * The masks of a leaky ReLU's gradient (where(x > 0, dy, alpha dy)) and of dropout (u >= rate), split over the
+ * pool's threads by range.
+ */
+typedef struct {
+  int op, scalar;
+  const float *a, *b, *t, *e;
+  const uint8_t *cond;
+  uint8_t *mask;
+  float *out;
+  int64_t n;
+} mask_t;
+
+GENLAB_SIMD_CLONES
+static void compare_range(int op, int scalar, const float *restrict a, const float *restrict b, uint8_t *restrict o,
+                          int64_t len) {
+  const float b0 = scalar && len > 0 ? b[0] : 0.0f;
+  if (scalar && op == 0) for (int64_t i = 0; i < len; i++) o[i] = a[i] > b0;
+  else if (scalar) for (int64_t i = 0; i < len; i++) o[i] = a[i] >= b0;
+  else if (op == 0) for (int64_t i = 0; i < len; i++) o[i] = a[i] > b[i];
+  else for (int64_t i = 0; i < len; i++) o[i] = a[i] >= b[i];
+}
+
+GENLAB_SIMD_CLONES
+static void select_range(const uint8_t *restrict c, const float *restrict t, const float *restrict e,
+                         float *restrict o, int64_t len) {
+  for (int64_t i = 0; i < len; i++) o[i] = c[i] ? t[i] : e[i];
+}
+
+static void mask_part(void *ctx, int64_t p, int64_t parts) {
+  const mask_t *m = (const mask_t *)ctx;
+  int64_t lo, hi;
+  part_range(m->n, p, parts, 64, &lo, &hi);
+  if (m->cond) select_range(m->cond + lo, m->t + lo, m->e + lo, m->out + lo, hi - lo);
+  else compare_range(m->op, m->scalar, m->a + lo, m->scalar ? m->b : m->b + lo, m->mask + lo, hi - lo);
+}
+
+/* Reads a (Uint8Array, offset) pair whose array holds at least `need` bytes from the offset. */
+static int get_bytes(napi_env env, napi_value arr, napi_value off, int64_t need, uint8_t **ptr) {
+  void *data;
+  int64_t len, o;
+  if (!get_typed(env, arr, napi_uint8_array, &data, &len) || !get_i64(env, off, &o) || o < 0 || need < 0 ||
+      o + need > len)
+    return 0;
+  *ptr = (uint8_t *)data + o;
+  return 1;
+}
+
+static napi_value compare(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t op, n;
+  int scalar;
+  float *a, *b;
+  uint8_t *out;
+  if (argc != 9 || !get_i64(env, argv[0], &op) || (op != 0 && op != 1) || !get_bool(env, argv[5], &scalar) ||
+      !get_i64(env, argv[8], &n) || !get_span(env, argv[1], argv[2], n, &a) ||
+      !get_span(env, argv[3], argv[4], scalar ? 1 : n, &b) || !get_bytes(env, argv[6], argv[7], n, &out))
+    return throw_msg(env, "genlab_native.compare expects (op 0 or 1, a, aOff, b, bOff, scalarB, Uint8Array out, "
+                          "outOff, n) with every operand in range");
+  mask_t job = {(int)op, scalar, a, b, NULL, NULL, NULL, out, NULL, n};
+  pool_run(mask_part, &job, n < 65536 ? 1 : pool.threads);
+  return NULL;
+}
+
+static napi_value select_values(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n;
+  uint8_t *cond;
+  float *t, *e, *out;
+  if (argc != 9 || !get_i64(env, argv[8], &n) || !get_bytes(env, argv[0], argv[1], n, &cond) ||
+      !get_span(env, argv[2], argv[3], n, &t) || !get_span(env, argv[4], argv[5], n, &e) ||
+      !get_span(env, argv[6], argv[7], n, &out))
+    return throw_msg(env, "genlab_native.select expects (Uint8Array cond, cOff, t, tOff, e, eOff, out, outOff, n) "
+                          "with every operand in range");
+  mask_t job = {0, 0, NULL, NULL, t, e, cond, NULL, out, n};
+  pool_run(mask_part, &job, n < 65536 ? 1 : pool.threads);
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -1161,6 +1248,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gatherRows", NULL, gather_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"copyRows", NULL, copy_rows, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"compare", NULL, compare, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"select", NULL, select_values, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adam", NULL, adam, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -11,7 +11,7 @@ import { TensorInfo, adapterFor } from './memory';
 import { FastKernelReport, fastKernelReport, replaceKernel, replacedKernels, restoreKernels, setFastKernelReport } from './registry';
 import { clearTransposed, explicitTranspose, nativeFusedMatMul, nativeMatMul, nativeReduceAxes } from './products';
 import { blockTile, nativeConcat, nativeGather, nativeSplitV, nativeTranspose, sameTypeCast, sharedIdentity } from './copies';
-import { Elementwise, nativeBinary, nativeUnary } from './elementwise';
+import { Elementwise, nativeBinary, nativeCompare, nativeSelect, nativeUnary } from './elementwise';
 import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput, nativeFusedConv2D } from './convolution';
 import { FUSED_ADAM_KERNEL, fusedAdamKernel } from './adam';
 import { BERNOULLI_KERNEL, bernoulliKernel } from './bernoulli';
@@ -115,6 +115,9 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       replaceKernel('Step', backendName, (args) => nativeUnary(nativeLib, Elementwise.Step, args, backendName));
       replaceKernel('Softplus', backendName, (args) => nativeUnary(nativeLib, Elementwise.Softplus, args, backendName));
       replaceKernel('LeakyRelu', backendName, (args) => nativeUnary(nativeLib, Elementwise.LeakyRelu, args, backendName));
+      replaceKernel('Greater', backendName, (args) => nativeCompare(nativeLib, 0, args, backendName));
+      replaceKernel('GreaterEqual', backendName, (args) => nativeCompare(nativeLib, 1, args, backendName));
+      replaceKernel('Select', backendName, (args) => nativeSelect(nativeLib, args, backendName));
     }
     if (nativeLib && backendName === 'wasm') {
       // GroupNorm as native passes on WASM only: elsewhere the engine op runs as tf ops (engine/group-norm.ts).
