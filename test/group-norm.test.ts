@@ -90,7 +90,7 @@ function assertAllClose(actual: Float32Array[], expected: Float32Array[], what: 
   }
 }
 
-test('tf-ops GroupNorm: values and hand-written gradients equal the traced reference (moments) for x, gamma, beta', async () => {
+test('tf-ops GroupNorm (+ SiLU): values and hand-written gradients equal the traced reference (moments) for x, gamma, beta', async () => {
   await ready();
   await assertNoLeak(() => {
     tf.tidy(() => {
@@ -98,19 +98,22 @@ test('tf-ops GroupNorm: values and hand-written gradients equal the traced refer
       const gamma = tf.randomNormal([6], 1, 0.3, 'float32', 2) as tf.Tensor1D;
       const beta = tf.randomNormal([6], 0, 0.3, 'float32', 3) as tf.Tensor1D;
       const w = tf.randomNormal([3, 4, 5, 6], 0, 1, 'float32', 4);
-      const reference = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-        const xg = xi.reshape([3, 20, 3, 2]);
-        const { mean, variance } = tf.moments(xg, [1, 3], true);
-        return xg.sub(mean).div(variance.add(1e-5).sqrt()).reshape([3, 4, 5, 6]).mul(g).add(b);
-      };
-      const loss = (f: (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => f(a, b, c).mul(w).sum();
-      const byOps = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => groupNormByOps(a as tf.Tensor4D, b as tf.Tensor1D, c as tf.Tensor1D, 3, 1e-5);
-      const ours = tf.grads(loss(byOps))([x, gamma, beta]);
-      const ref = tf.grads(loss(reference))([x, gamma, beta]);
       const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(a.sub(b))).dataSync()[0];
-      const y = byOps(x, gamma, beta);
-      assert.ok(maxDiff(y, reference(x, gamma, beta)) < 1e-5, `values differ by ${maxDiff(y, reference(x, gamma, beta))}`);
-      ['x', 'gamma', 'beta'].forEach((name, i) => assert.ok(maxDiff(ours[i], ref[i]) < 1e-4, `d/d${name} differs by ${maxDiff(ours[i], ref[i])}`));
+      for (const silu of [false, true]) {
+        const reference = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const xg = xi.reshape([3, 20, 3, 2]);
+          const { mean, variance } = tf.moments(xg, [1, 3], true);
+          const z = xg.sub(mean).div(variance.add(1e-5).sqrt()).reshape([3, 4, 5, 6]).mul(g).add(b);
+          return silu ? z.mul(tf.sigmoid(z)) : z;
+        };
+        const byOps = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => groupNormByOps(a as tf.Tensor4D, b as tf.Tensor1D, c as tf.Tensor1D, 3, 1e-5, silu);
+        const loss = (f: (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => f(a, b, c).mul(w).sum();
+        const ours = tf.grads(loss(byOps))([x, gamma, beta]);
+        const ref = tf.grads(loss(reference))([x, gamma, beta]);
+        const y = byOps(x, gamma, beta);
+        assert.ok(maxDiff(y, reference(x, gamma, beta)) < 1e-5, `silu ${silu}: values differ by ${maxDiff(y, reference(x, gamma, beta))}`);
+        ['x', 'gamma', 'beta'].forEach((name, i) => assert.ok(maxDiff(ours[i], ref[i]) < 1e-4, `silu ${silu}: d/d${name} differs by ${maxDiff(ours[i], ref[i])}`));
+      }
       // per (example, group): mean 0 and variance 1 before the affine map
       const unit = groupNormByOps(x, tf.ones([6]) as tf.Tensor1D, tf.zeros([6]) as tf.Tensor1D, 3, 1e-5).reshape([3, 20, 3, 2]);
       const m = tf.moments(unit, [1, 3]);
