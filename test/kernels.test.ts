@@ -477,9 +477,10 @@ test('Identity and a same-dtype Cast on WASM share memory (no copy), and either 
 });
 
 /**
- * Shapes large enough for the addon's threaded paths (its thresholds: 2 MFLOP per product, 65536 values per
- * im2col/col2im or elementwise pass): every way a product is cut (by batch, rows, columns, inner dimension), the
- * convolution helpers by image, and the elementwise passes (same shape, a bias broadcast, NaN inputs).
+ * Shapes large enough for the addon's threaded paths (its thresholds: 2 MFLOP per product or convolution, 65536
+ * values per elementwise pass or copy): every way a product is cut (by batch, rows, columns, inner dimension),
+ * convolutions by blocks of output pixels (several per part) and by image, and the elementwise passes (same shape,
+ * broadcasts, NaN inputs).
  */
 function threadedCases(): Case[] {
   const withNaN = (x: tf.Tensor) => tf.where(tf.less(tf.abs(x), 0.001), tf.fill(x.shape, NaN), x);
@@ -493,7 +494,7 @@ function threadedCases(): Case[] {
       run: ([a, b, c]) => [tf.matMul(a, b, true), tf.sum(c, 0), tf.mean(c, 0)],
     },
     {
-      name: 'conv2d 8x32x32x4 * 3x3x4x8 and its gradients (im2col/col2im by image)',
+      name: 'conv2d 8x32x32x4 * 3x3x4x8 and its gradients (blocks of output pixels, images)',
       shapes: [[8, 32, 32, 4], [3, 3, 4, 8]],
       run: ([x, f]) => {
         const conv = (xx: tf.Tensor, ff: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, 1, 'same');

@@ -11,8 +11,8 @@
  *   transposed operand is transposed explicitly and the original kernel runs untransposed.
  * - `BatchMatMul` and `_FusedMatMul` on `cpu`: with the addon only (the pure-JS product is ~100x slower).
  * - `Conv2D`, `FusedConv2D` (bias folded in, activation composed), `Conv2DBackpropInput` (also conv2dTranspose's
- *   forward pass) and `Conv2DBackpropFilter` on `wasm` and `cpu`: with the addon only, as im2col/col2im +
- *   `cblas_sgemm` (the WASM backend ships no `Conv2DBackpropFilter` at all).
+ *   forward pass) and `Conv2DBackpropFilter` on `wasm` and `cpu`: with the addon only, as `cblas_sgemm` on blocks
+ *   of im2col rows that stay in cache (the WASM backend ships no `Conv2DBackpropFilter` at all).
  * - `Sum` and `Mean` over a run of axes before the last (bias gradients, BatchNorm moments, the gradient of a
  *   per-example shift) on `wasm` and `cpu`: with the addon only, as products with ones.
  * - `Concat` and `SplitV` along any axis, on `wasm` and `cpu`: with the addon only, as threaded row copies.
