@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { tf, ready } from '../lib/engine/backend';
 import { registerFastKernels } from '../lib/engine/kernels';
 import { runWorkload, WORKLOADS, WorkloadName } from './workloads';
+import { kernelTimes } from './stats';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -29,17 +30,11 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const info = await tf.profile(() => runWorkload(workload, x, 1, 2).then(() => undefined));
   const wall = performance.now() - t0;
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of info.kernels) {
-    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += Number(k.kernelTimeMs) || 0;
-    e.calls += 1;
-    byKernel.set(k.name, e);
-  }
-  const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
+  const byKernel = kernelTimes(info.kernels);
+  const total = byKernel.reduce((s, [, e]) => s + e.ms, 0);
   console.log(`${workload} on ${backend} (${report.native ? 'native' : report.active ? 'transpose-fix' : 'stock'} kernels), ` +
     `${rows} rows: wall ${wall.toFixed(0)} ms (profiled), kernels ${total.toFixed(0)} ms`);
-  for (const [name, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+  for (const [name, e] of byKernel.slice(0, 25)) {
     console.log(`  ${name.padEnd(24)} ${e.ms.toFixed(1).padStart(9)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${e.calls} calls`);
   }
   x.dispose();

@@ -7,12 +7,15 @@
  * Each group below is what a model needs from one layer (lib/README.md names the rooms).
  */
 
-// engine/: kernel registration, fused Adam's internals, compiled steps, backend capabilities, scope registration.
+// engine/: kernel registration, fused Adam's internals, compiled steps, backend capabilities, scope registration,
+// the GroupNorm op the U-Net is built from.
 export { registerFastKernels, unregisterFastKernels } from './engine/kernels';
 export type { FastKernelOptions } from './engine/kernels';
 export { FUSED_ADAM_KERNEL, FusedAdamOptimizer } from './engine/fused-adam';
 export { COMPILE_ENV_VAR, CompiledFunction, compilationAvailable, compileFunction, compileStats } from './engine/tensorflow-graph';
 export { capabilities, parseBackendChoice } from './engine/backend';
+export { groupNorm } from './engine/group-norm';
+export type { GroupNormOptions } from './engine/group-norm';
 export type { BackendCapabilities } from './engine/backend';
 export { toRandom } from './engine/random';
 export { trackDisposable } from './engine/scope';

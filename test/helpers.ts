@@ -62,3 +62,19 @@ export function simpson(f: (x: number) => number, a: number, b: number, n = 4000
   for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * f(a + i * h);
   return (s * h) / 3;
 }
+
+/**
+ * Loads the WASM backend's kernel table if the platform's backend selection has not already (e.g. under
+ * GENLAB_BACKEND=tensorflow), so tests can compare it with the cpu backend; false when the package is absent.
+ */
+export function ensureWasmLoaded(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { tf } = require('../lib/engine/tf') as typeof import('../lib/engine/tf');
+  if (tf.findBackendFactory('wasm')) return true;
+  try {
+    require('@tensorflow/tfjs-backend-wasm'); // eslint-disable-line @typescript-eslint/no-require-imports
+    return true;
+  } catch {
+    return false;
+  }
+}

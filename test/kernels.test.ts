@@ -16,20 +16,9 @@ import {
 } from '../lib/engine/kernels';
 import { fusedAdam, FUSED_ADAM_KERNEL } from '../lib/engine/fused-adam';
 import { bernoulli } from '../lib/rbm/base';
-import { assertNoLeak } from './helpers';
+import { assertNoLeak, ensureWasmLoaded } from './helpers';
 // The library's own fallback for the one conv kernel WASM lacks (the VAE imports it too).
 import { registerWasmConvGradients } from '../lib/engine/wasm-conv-grad';
-
-/** Loads the WASM backend's kernel table if the platform's backend selection has not already. */
-function ensureWasmLoaded(): boolean {
-  if (tf.findBackendFactory('wasm')) return true;
-  try {
-    require('@tensorflow/tfjs-backend-wasm'); // eslint-disable-line @typescript-eslint/no-require-imports
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // Where the platform selected another backend (GENLAB_BACKEND=tensorflow), load WASM's kernel table now and give
 // it the conv-gradient kernels as a WASM selection would have, before the tests below register the native ones.
@@ -96,6 +85,41 @@ function copyCases(): Case[] {
         tf.sum(y, 1),
         tf.sum(x),
         tf.sum(x, 1),
+        tf.mean(x, 0),
+        tf.mean(y, [0, 1], true),
+        tf.mean(y, [0, 2]),
+        tf.mean(y),
+      ],
+    },
+    {
+      name: 'concat and split along each axis (float, int32, three inputs, an empty one) and the gradient of a concat',
+      shapes: [[2, 5, 3, 3], [2, 5, 3, 4], [2, 5, 3, 1]],
+      run: ([a, b, c]) => {
+        const ints = (t: tf.Tensor) => tf.cast(tf.mul(t, 100), 'int32');
+        const [s1, s2] = tf.split(b, [1, 3], 3);
+        const [r1, r2, r3] = tf.split(a, 3, 2);
+        const gs = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.concat([x, y], 3))))([a, b]);
+        return [
+          tf.concat([a, b, c], 3), tf.concat([a, a], 1), tf.concat([a, a], 0), tf.concat([c, tf.zeros([2, 5, 3, 0]), c], 3),
+          tf.concat([ints(a), ints(b)], -1).toFloat(), s1, s2, r1, r2, r3, tf.split(ints(b), 2, 3)[1].toFloat(), ...gs,
+        ];
+      },
+    },
+    {
+      name: 'sums and means over middle axes ([n, h, w, c] over h and w), with keepDims',
+      shapes: [[3, 4, 5, 6]],
+      run: ([x]) => [tf.sum(x, [1, 2]), tf.sum(x, [2, 1], true), tf.mean(x, 1), tf.mean(x, [1, 2], true), tf.sum(x, [0, 2]), tf.sum(x, [2, 3])],
+    },
+    {
+      name: 'tiles repeating the whole tensor (float, int32, reps on size-1 leading axes) and other tiles (deferred)',
+      shapes: [[1, 1, 1, 6], [1, 4, 3]],
+      run: ([c, m]) => [
+        tf.tile(c, [5, 3, 2, 1]), // a BatchNorm gradient's per-channel factor at the activations' shape
+        tf.tile(tf.cast(tf.mul(c, 100), 'int32'), [2, 2, 1, 1]).toFloat(),
+        tf.tile(m, [3, 1, 1]),
+        tf.tile(m, [1, 1, 1]),
+        tf.tile(m, [2, 2, 1]), // tiles an axis of size 4: the original kernel
+        tf.tile(c, [2, 1, 1, 3]),
       ],
     },
     {
@@ -145,6 +169,19 @@ function convCases(): Case[] {
           tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, c.x as [number, number, number, number], c.s, c.pad);
         const [da, db] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tr(a, b))))([dy, f]);
         return [tr(dy, f), da, db];
+      },
+    });
+  }
+  // tf.layers' conv2d runs FusedConv2D: a bias per channel (folded into the product; WASM's own kernel takes no other),
+  // activations composed; its gradients are the two conv gradients and a sum.
+  for (const activation of ['linear', 'relu', 'leakyrelu'] as const) {
+    cases.push({
+      name: `fused conv2d + bias + ${activation} and its gradients`,
+      shapes: [[2, 9, 9, 3], [3, 3, 3, 4], [4]],
+      run: ([x, f, b]) => {
+        const conv = (xx: tf.Tensor, ff: tf.Tensor, bb: tf.Tensor) =>
+          tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ff as tf.Tensor4D, strides: 2, pad: 'same', bias: bb, activation, leakyreluAlpha: 0.2 });
+        return [conv(x, f, b), ...tf.grads((xx: tf.Tensor, ff: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(conv(xx, ff, bb))))([x, f, b])];
       },
     });
   }
@@ -215,7 +252,7 @@ test('replacement kernels without the native addon equal the originals', async (
   const report = registerFastKernels({ native: false });
   assert.equal(report.native, false);
   if (backends.includes('wasm')) {
-    assert.deepEqual(report.kernels.sort(), ['gradient/Mean', 'gradient/Sum', 'wasm/BatchMatMul', 'wasm/Cast', 'wasm/Identity', 'wasm/_FusedMatMul']);
+    assert.deepEqual(report.kernels.sort(), ['gradient/Mean', 'gradient/Sum', 'wasm/BatchMatMul', 'wasm/Cast', 'wasm/Identity', 'wasm/Tile', 'wasm/_FusedMatMul']);
   }
   assert.match(report.note, /disabled/);
   await checkAgainst(cases, refs, backends, 'no addon');
@@ -231,7 +268,10 @@ test('replacement kernels with the native addon (when built) equal the originals
     return;
   }
   assert.ok(report.threads >= 1);
-  const kernels = ['BatchMatMul', '_FusedMatMul', 'Transpose', 'GatherV2', 'Sum', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
+  const kernels = [
+    'BatchMatMul', '_FusedMatMul', 'Transpose', 'GatherV2', 'Sum', 'Mean', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput',
+    'Conv2DBackpropFilter',
+  ];
   for (const k of kernels) {
     for (const b of backends) assert.ok(report.kernels.includes(`${b}/${k}`), `${b}/${k} registered`);
   }
@@ -437,9 +477,10 @@ test('Identity and a same-dtype Cast on WASM share memory (no copy), and either 
 });
 
 /**
- * Shapes large enough for the addon's threaded paths (its thresholds: 2 MFLOP per product, 65536 values per
- * im2col/col2im or elementwise pass): every way a product is cut (by batch, rows, columns, inner dimension), the
- * convolution helpers by image, and the elementwise passes (same shape, a bias broadcast, NaN inputs).
+ * Shapes large enough for the addon's threaded paths (its thresholds: 2 MFLOP per product or convolution, 65536
+ * values per elementwise pass or copy): every way a product is cut (by batch, rows, columns, inner dimension),
+ * convolutions by blocks of output pixels (several per part) and by image, and the elementwise passes (same shape,
+ * broadcasts, NaN inputs).
  */
 function threadedCases(): Case[] {
   const withNaN = (x: tf.Tensor) => tf.where(tf.less(tf.abs(x), 0.001), tf.fill(x.shape, NaN), x);
@@ -448,12 +489,12 @@ function threadedCases(): Case[] {
     { name: 'tall product (cut by rows), A transposed', shapes: [[100, 300], [100, 40]], run: ([a, b]) => tf.matMul(a, b, true) },
     { name: 'wide product (cut by columns), B transposed', shapes: [[20, 200], [400, 200]], run: ([a, b]) => tf.matMul(a, b, false, true) },
     {
-      name: 'long inner dimension (cut by k): filter-gradient and bias-gradient shapes',
+      name: 'long inner dimension (cut by k): filter-gradient, bias-gradient and batch-mean shapes',
       shapes: [[8000, 8], [8000, 24], [50000, 24]],
-      run: ([a, b, c]) => [tf.matMul(a, b, true), tf.sum(c, 0)],
+      run: ([a, b, c]) => [tf.matMul(a, b, true), tf.sum(c, 0), tf.mean(c, 0)],
     },
     {
-      name: 'conv2d 8x32x32x4 * 3x3x4x8 and its gradients (im2col/col2im by image)',
+      name: 'conv2d 8x32x32x4 * 3x3x4x8 and its gradients (blocks of output pixels, images)',
       shapes: [[8, 32, 32, 4], [3, 3, 4, 8]],
       run: ([x, f]) => {
         const conv = (xx: tf.Tensor, ff: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, 1, 'same');
@@ -461,15 +502,52 @@ function threadedCases(): Case[] {
       },
     },
     {
-      name: 'elementwise: add and multiply (same shape, bias, matrix broadcast), relu, step, softplus, with NaNs',
+      // The DCGAN's generator (bench/quality/gan.ts, lib/gan conv): 7x7x128 -> 14x14x64 -> 28x28x1, 5x5, stride 2.
+      name: "conv2dTranspose at the DCGAN generator's shapes and its gradients (Conv2DBackpropInput, Conv2D, filter gradient)",
+      shapes: [[4, 7, 7, 128], [5, 5, 64, 128], [5, 5, 1, 64]],
+      run: ([z, f1, f2]) => {
+        const g = (zz: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
+          const h = tf.conv2dTranspose(zz as tf.Tensor4D, a as tf.Tensor4D, [4, 14, 14, 64], 2, 'same');
+          return tf.conv2dTranspose(tf.relu(h), b as tf.Tensor4D, [4, 28, 28, 1], 2, 'same');
+        };
+        return [g(z, f1, f2), ...tf.grads((zz: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(g(zz, a, b))))([z, f1, f2])];
+      },
+    },
+    {
+      // Its discriminator: tf.layers conv2d (FusedConv2D with a bias) 28x28x1 -> 14x14x64 -> 7x7x128, 5x5, stride 2.
+      name: "fused conv2d at the DCGAN discriminator's shapes and its gradients",
+      shapes: [[4, 28, 28, 1], [5, 5, 1, 64], [64], [5, 5, 64, 128], [128]],
+      run: ([x, f1, b1, f2, b2]) => {
+        const d = (xx: tf.Tensor, a: tf.Tensor, ab: tf.Tensor, b: tf.Tensor, bb: tf.Tensor) => {
+          const h = tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: a as tf.Tensor4D, strides: 2, pad: 'same', bias: ab });
+          return tf.fused.conv2d({ x: tf.leakyRelu(h, 0.2), filter: b as tf.Tensor4D, strides: 2, pad: 'same', bias: bb });
+        };
+        return [d(x, f1, b1, f2, b2), ...tf.grads((...v: tf.Tensor[]) => tf.sum(tf.square(d(v[0], v[1], v[2], v[3], v[4]))))([x, f1, b1, f2, b2])];
+      },
+    },
+    {
+      name: "the U-Net's skip concatenation along channels, its split, and a per-(example, channel) shift with its gradient",
+      shapes: [[4, 28, 28, 32], [4, 28, 28, 16], [4, 1, 1, 16], [4, 1, 1, 1]],
+      run: ([a, b, t, s]) => [
+        tf.concat([a, b], 3), ...tf.split(a, [24, 8], 3),
+        tf.add(b, t), tf.mul(t, b), tf.add(b, s), // the last: a per-example scalar (rows of 1 value: deferred)
+        ...tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.add(x, y))))([b, t]),
+      ],
+    },
+    {
+      name: 'elementwise: add, multiply (same shape, bias, matrix broadcast), relu, step, softplus, leaky relu, masks, where, with NaNs',
       shapes: [[64, 32, 32], [64, 32, 32], [32], [32, 32]],
       run: ([x, y, bias, m]) => {
         const wide = tf.mul(x, 60); // softplus past both of its thresholds (|x| > 13.9)
         const nan = withNaN(x);
         return [
           tf.add(x, y), tf.add(bias, x), tf.mul(x, y), tf.mul(m, x), tf.add(nan, y),
-          tf.relu(nan), tf.step(nan), tf.step(x, 0.3), tf.softplus(wide), tf.softplus(nan),
+          tf.relu(nan), tf.step(nan), tf.step(x, 0.3), tf.softplus(wide), tf.softplus(nan), tf.leakyRelu(nan, 0.2),
           tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), y)))(x), // ReLU gradient: step, cast, multiply
+          tf.greater(nan, 0), tf.greaterEqual(nan, y), tf.greaterEqual(x, tf.scalar(0.1)), tf.greater(x, x), // masks
+          tf.where(tf.greater(nan, 0), y, nan), tf.where(tf.greaterEqual(x, y), x, y),
+          tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, 0.2), y)))(nan), // where(x > 0, dy, 0.2 dy)
+          tf.mul(x, tf.div(tf.cast(tf.greaterEqual(y, 0.3), 'float32'), 0.7)), // dropout
         ];
       },
     },
@@ -486,7 +564,7 @@ test('native kernels on two threads equal the originals on shapes that use every
     return;
   }
   assert.equal(report.threads, 2);
-  for (const k of ['Add', 'Multiply', 'Relu', 'Step', 'Softplus']) {
+  for (const k of ['Add', 'Multiply', 'Relu', 'Step', 'Softplus', 'LeakyRelu', 'Greater', 'GreaterEqual', 'Select', 'Concat', 'SplitV']) {
     for (const b of backends) assert.ok(report.kernels.includes(`${b}/${k}`), `${b}/${k} registered`);
   }
   await checkAgainst(big, bigRefs, backends, 'native, 2 threads');

@@ -9,6 +9,7 @@
  */
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
+import { groupNorm } from '../engine/group-norm';
 import { assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 
 /** The MLP noise predictor for vector data: concat(x_t, emb(t)) -> hidden (SiLU) ... -> D. */
@@ -143,43 +144,9 @@ const dense = (x: tf.Tensor, l: Dense) => tf.add(tf.matMul(x as tf.Tensor2D, l.w
 const silu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
 const conv = (x: tf.Tensor, l: Conv, stride = 1) => tf.add(tf.conv2d(x as tf.Tensor4D, l.w as tf.Tensor4D, stride, 'same'), l.b);
 
-/**
- * GroupNorm (Wu & He 2018) on NHWC maps: channels split into G groups, each group normalised over (h, w, C/G) per
- * example, then scaled and shifted per channel:  y = gamma xhat + beta,  xhat = (x - mean_g) / sqrt(var_g + 1e-5).
- * The gradient is written out (tf.customGrad) rather than traced through `moments`: with m = group size,
- *   dx = (dxhat - mean_g(dxhat) - xhat mean_g(dxhat xhat)) / sqrt(var_g + 1e-5),  dxhat = gamma dy,
- *   dgamma = sum_{n,h,w} dy xhat,  dbeta = sum_{n,h,w} dy,
- * which needs fewer broadcasting ops (the slow kind on WASM). test/diffusion.test.ts checks it against autograd.
- */
-export function groupNormOp(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const shape = [n, h * w, groups, c / groups]; //                                                  [n, hw, G, C/G]
-  const f = tf.customGrad((...args: unknown[]) => {
-    const [xIn, gIn, bIn] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
-    const save = args[3] as (ts: tf.Tensor[]) => void;
-    const xg = xIn.reshape(shape);
-    const xc = xg.sub(xg.mean([1, 3], true));
-    const inv = tf.rsqrt(xc.square().mean([1, 3], true).add(1e-5)); //                            [n, 1, G, 1]
-    const xhat = xc.mul(inv);
-    save([xhat, inv, gIn]);
-    return {
-      value: xhat.reshape(xIn.shape).mul(gIn).add(bIn) as tf.Tensor4D,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xh, iv, gm] = saved;
-        const dy4 = dy.reshape([n * h * w, c]);
-        const dgamma = dy4.mul(xh.reshape([n * h * w, c])).sum(0);
-        const dbeta = dy4.sum(0);
-        const dxhat = dy.mul(gm).reshape(shape);
-        const dx = dxhat.sub(dxhat.mean([1, 3], true)).sub(xh.mul(dxhat.mul(xh).mean([1, 3], true))).mul(iv);
-        return [dx.reshape(xIn.shape), dgamma, dbeta];
-      },
-    };
-  });
-  return f(x, gamma, beta) as tf.Tensor4D;
-}
-
-function groupNorm(x: tf.Tensor4D, l: GroupNorm): tf.Tensor4D {
-  return groupNormOp(x, l.gamma as tf.Tensor1D, l.beta as tf.Tensor1D, l.groups);
+/** SiLU(GroupNorm(x)) with the layer's parameters (eps 1e-5, PyTorch's): one engine op (engine/group-norm.ts). */
+function groupNormSilu(x: tf.Tensor4D, l: GroupNorm): tf.Tensor4D {
+  return groupNorm(x, l.gamma as tf.Tensor1D, l.beta as tf.Tensor1D, l.groups, 1e-5, { silu: true });
 }
 
 /** Nearest-neighbour 2x upsampling with rank-4 broadcasts only (tfjs' tile gradient stops at rank 4). */
@@ -303,10 +270,10 @@ class UNetNetwork extends BaseNetwork implements NoiseNetwork {
 
   private block(x: tf.Tensor4D, temb: tf.Tensor2D, b: ResBlock): tf.Tensor4D {
     const n = x.shape[0];
-    let h = silu(groupNorm(conv(x, b.conv1) as tf.Tensor4D, b.gn1)) as tf.Tensor4D; //             [n, h, w, cOut]
+    let h = groupNormSilu(conv(x, b.conv1) as tf.Tensor4D, b.gn1); //                          [n, h, w, cOut]
     const c = h.shape[3];
     h = h.add(dense(silu(temb), b.time).reshape([n, 1, 1, c])); //                    time projection, broadcast
-    h = silu(groupNorm(conv(h, b.conv2) as tf.Tensor4D, b.gn2)) as tf.Tensor4D;
+    h = groupNormSilu(conv(h, b.conv2) as tf.Tensor4D, b.gn2);
     return h.add(b.skip ? conv(x, b.skip) : x) as tf.Tensor4D;
   }
 
@@ -322,7 +289,7 @@ class UNetNetwork extends BaseNetwork implements NoiseNetwork {
       m = this.block(m, temb, this.mid2);
       const u2 = this.block(tf.concat([upsample2(m), s2], 3), temb, this.up2); //                  [n, 14, 14, c2]
       const u1 = this.block(tf.concat([upsample2(u2), s1], 3), temb, this.up1); //                 [n, 28, 28, c1]
-      const out = conv(silu(groupNorm(u1, this.outGn)), this.outConv); //                          [n, 28, 28, c]
+      const out = conv(groupNormSilu(u1, this.outGn), this.outConv); //                            [n, 28, 28, c]
       return out.reshape(x.shape);
     });
   }

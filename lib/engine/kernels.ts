@@ -10,13 +10,21 @@
  *   runs as `cblas_sgemm` directly on the WASM heap (no copies; transposes handled by BLAS); without it, a
  *   transposed operand is transposed explicitly and the original kernel runs untransposed.
  * - `BatchMatMul` and `_FusedMatMul` on `cpu`: with the addon only (the pure-JS product is ~100x slower).
- * - `Conv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter` on `wasm` and `cpu`: with the addon only,
- *   as im2col + `cblas_sgemm` (the WASM backend ships no `Conv2DBackpropFilter` at all).
- * - `Add`, `Multiply` (same shape, or a bias broadcast along leading axes), `Relu`, `Step` and `Softplus` of
- *   32768 values or more, on `wasm` and `cpu`: with the addon only, one threaded native pass each.
+ * - `Conv2D`, `FusedConv2D` (bias folded in, activation composed), `Conv2DBackpropInput` (also conv2dTranspose's
+ *   forward pass) and `Conv2DBackpropFilter` on `wasm` and `cpu`: with the addon only, as `cblas_sgemm` on blocks
+ *   of im2col rows that stay in cache (the WASM backend ships no `Conv2DBackpropFilter` at all).
+ * - `Sum` and `Mean` over a run of axes before the last (bias gradients, BatchNorm moments, the gradient of a
+ *   per-example shift) on `wasm` and `cpu`: with the addon only, as products with ones.
+ * - `Concat` and `SplitV` along any axis, on `wasm` and `cpu`: with the addon only, as threaded row copies.
+ * - `Add`, `Multiply` (same shape, a bias broadcast along leading axes, or a [n, 1, 1, c] term), `Relu`, `Step`,
+ *   `Softplus`, `LeakyRelu`, `Greater` and `GreaterEqual` (same shape or a scalar) and `Select` of 32768 values or
+ *   more, on `wasm` and `cpu`: with the addon only, one threaded native pass each.
+ * - genlab's GroupNorm (+ SiLU) forward and gradient kernels on `wasm`, with the addon only: the engine op
+ *   `groupNorm` (engine/group-norm.ts) runs on them there, as tf ops elsewhere.
  * - `Cast` to the tensor's own dtype on `wasm`: shares the buffer (tfjs's ReLU gradient casts a float32 step).
  * - The gradients of `Mean` and `Sum` (every backend, kernels/gradients.ts): dy spread with ones made by the
  *   backend instead of an array of the input's size made in JavaScript at every step.
+ * - `Tile` that repeats a whole tensor along leading axes on `wasm` (tfjs's BatchNorm gradient): block copies.
  *
  * The addon runs every call on all cores by default: it cuts products, convolution helpers and elementwise
  * passes into parts on its own thread pool (OpenBLAS itself stays on one thread). WASM's own kernels stay

@@ -18,21 +18,35 @@ export interface NativeAddon {
   bernoulli(state: Int32Array, p: Float32Array, pOff: number, out: Float32Array, outOff: number, n: number): void;
   uniform(state: Int32Array, out: Float32Array, outOff: number, n: number): void;
   /**
-   * One threaded pass: op 0 add, 1 multiply (b repeats with `period`), 2 relu, 3 step(alpha), 4 softplus
-   * (b and period ignored).
+   * One threaded pass: op 0 add, 1 multiply (out[i] = a[i] op b[(i / block) period + i % period]; block defaults
+   * to n: b repeats with `period`), 2 relu, 3 step(alpha), 4 softplus, 5 leaky relu(alpha) (b, period and block
+   * ignored).
    */
   elementwise(
     op: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, period: number,
-    out: Float32Array, outOff: number, n: number, alpha: number,
+    out: Float32Array, outOff: number, n: number, alpha: number, block?: number,
   ): void;
   /** Interface version of the build (see NATIVE_ABI). */
   abi?: number;
-  /** NHWC im2col: cols[b*outH*outW, fH*fW*inC] from x[b,inH,inW,inC] (zero padding). */
-  im2col(x: Float32Array, xOff: number, cols: Float32Array, geometry: Int32Array): void;
-  /** NHWC col2im: dx[b,inH,inW,inC] = sum of cols[b*outH*outW, fH*fW*inC] scattered back (dx zeroed first). */
-  col2im(cols: Float32Array, dx: Float32Array, dxOff: number, geometry: Int32Array): void;
+  /**
+   * NHWC convolution y = conv(x, W) (+ bias[outC], or null), geometry Int32Array(15): [batch, inH, inW, inC, outH,
+   * outW, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft, outC].
+   */
+  conv2d(
+    x: Float32Array, xOff: number, w: Float32Array, wOff: number, bias: Float32Array | null, bOff: number,
+    y: Float32Array, yOff: number, geometry: Int32Array,
+  ): void;
+  /** Its input gradient dx from dy (also conv2dTranspose's forward pass). */
+  conv2dBackpropInput(dy: Float32Array, dyOff: number, w: Float32Array, wOff: number, dx: Float32Array, dxOff: number, geometry: Int32Array): void;
+  /** Its filter gradient dW from x and dy. */
+  conv2dBackpropFilter(x: Float32Array, xOff: number, dy: Float32Array, dyOff: number, dw: Float32Array, dwOff: number, geometry: Int32Array): void;
   /** dst[b, c, r] = src[b, r, c] for src [batch, rows, cols] (4-byte elements). */
   transpose(src: Float32Array, srcOff: number, dst: Float32Array, dstOff: number, batch: number, rows: number, cols: number): void;
+  /** dst[r * dstStride + j] = src[r * srcStride + j] for r < rows, j < len (4-byte elements, bit for bit). */
+  copyRows(
+    src: Float32Array, srcOff: number, srcStride: number, dst: Float32Array, dstOff: number, dstStride: number,
+    rows: number, len: number,
+  ): void;
   /** dst[i, :] = src[idx[i], :]; false (nothing copied) when an index is outside [0, nRows). */
   gatherRows(
     src: Float32Array, srcOff: number, nRows: number, rowLen: number,
@@ -44,6 +58,30 @@ export interface NativeAddon {
     x2: Float32Array, xo2: number, m2: Float32Array, mo2: number, v2: Float32Array, vo2: number,
     n: number, params: Float64Array,
   ): void;
+  /**
+   * GroupNorm over NHWC x [n, hw, c] in `dims` [n, hw, c, groups], then SiLU when `silu`: writes y and
+   * stats [n, groups, 2] (each group's mean and 1 / sqrt(var + eps)).
+   */
+  groupNorm(
+    x: Float32Array, xOff: number, gamma: Float32Array, gOff: number, beta: Float32Array, bOff: number,
+    y: Float32Array, yOff: number, stats: Float32Array, sOff: number, dims: Int32Array, eps: number, silu: boolean,
+  ): void;
+  /** The gradients of {@link groupNorm} for dy: dx, dgamma, dbeta (from x, gamma, beta and its stats). */
+  groupNormGrad(
+    dy: Float32Array, dyOff: number, x: Float32Array, xOff: number, gamma: Float32Array, gOff: number,
+    beta: Float32Array, bOff: number, stats: Float32Array, sOff: number, dx: Float32Array, dxOff: number,
+    dgamma: Float32Array, dgOff: number, dbeta: Float32Array, dbOff: number, dims: Int32Array, silu: boolean,
+  ): void;
+  /** out[i] = a[i] > b (op 0) or >= b (op 1) as 1 or 0 bytes, b = b[i] or, with scalarB, b[0]; NaN gives 0. */
+  compare(
+    op: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, scalarB: boolean,
+    out: Uint8Array, outOff: number, n: number,
+  ): void;
+  /** out[i] = cond[i] ? t[i] : e[i]. */
+  select(
+    cond: Uint8Array, cOff: number, t: Float32Array, tOff: number, e: Float32Array, eOff: number,
+    out: Float32Array, outOff: number, n: number,
+  ): void;
   /** Threads for products, convolution helpers and elementwise passes (the addon's own pool; OpenBLAS runs on 1). */
   setThreads(n: number): void;
   getThreads(): number;
@@ -52,7 +90,7 @@ export interface NativeAddon {
 
 let addon: NativeAddon | null | undefined; // undefined: not tried yet
 /** The addon interface this file expects (native/src/genlab_native.c, GENLAB_NATIVE_ABI). */
-const NATIVE_ABI = 4;
+const NATIVE_ABI = 5;
 let note = '';
 
 /** Where scripts/build-native.js puts the addon, relative to this file (lib/ or dist/lib/). */

@@ -11,17 +11,20 @@
  *   bernoulli(state, P, pOff, out, outOff, n): out = 1 where u < p else 0, with u drawn from genlab's xoshiro128**
  *       generator whose state (Int32Array(4)) is advanced in place: the same draws as lib/random.ts makes.
  *   uniform(state, out, outOff, n): the uniforms themselves, as Random.uniformArray(n) draws them.
- *   im2col(x, xOff, cols, geometry) / col2im(cols, dx, dxOff, geometry): NHWC convolution helpers.
- *   transpose(...) / gatherRows(...): batched 2D transpose and row gather (4-byte elements).
+ *   conv2d(...) / conv2dBackpropInput(...) / conv2dBackpropFilter(...): NHWC convolutions and their gradients.
+ *   transpose(...) / gatherRows(...) / copyRows(...): batched 2D transpose, row gather and strided row copies
+ *       (4-byte elements).
  *   adam(...): one fused Adam step over a variable.
- *   elementwise(...): add, multiply (same shape or a trailing-axis broadcast), relu, step, softplus.
+ *   elementwise(...): add, multiply (same shape or a trailing-axis broadcast), relu, step, softplus, leaky relu.
+ *   groupNorm(...) / groupNormGrad(...): GroupNorm (optionally followed by SiLU) and its gradients, NHWC.
+ *   compare(...) / select(...): greater (or equal) masks as bytes, and a select by such a mask.
  *   setThreads(n) / getThreads(): how many threads products, convolution helpers and elementwise passes use
  *       (see "Threads").
  *   config(): OpenBLAS's build string (core and threading model).
  *   abi: the version of this interface; lib/engine/native-addon.ts refuses an addon built from older sources.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
-#define GENLAB_NATIVE_ABI 4
+#define GENLAB_NATIVE_ABI 5
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <cblas.h>
@@ -43,8 +46,8 @@ extern char *openblas_get_config(void);
  * channel, k = 9) ran 4x slower on two OpenBLAS threads than on one, and a product with a long inner dimension
  * (a filter gradient, k = batch * pixels) did not speed up at all. So OpenBLAS always runs single-threaded here,
  * and the addon splits the work itself: a product by batch, by rows or columns of C, or by its inner dimension;
- * im2col and col2im by image; elementwise passes by range. Each part is one single-threaded call, on a small pool
- * of worker threads that watch briefly for the next call, then sleep.
+ * convolutions by blocks of output pixels or by image; elementwise passes by range. Each part is one
+ * single-threaded call, on a small pool of worker threads that watch briefly for the next call, then sleep.
  */
 #define GENLAB_MAX_THREADS 64
 
@@ -215,6 +218,15 @@ static int get_f32(napi_env env, napi_value v, float **ptr, int64_t *len) {
   return get_typed(env, v, napi_float32_array, (void **)ptr, len);
 }
 
+/* Reads a (Float32Array, offset) pair whose array holds at least `need` values from the offset. */
+static int get_span(napi_env env, napi_value arr, napi_value off, int64_t need, float **ptr) {
+  float *data;
+  int64_t len, o;
+  if (!get_f32(env, arr, &data, &len) || !get_i64(env, off, &o) || o < 0 || need < 0 || o + need > len) return 0;
+  *ptr = data + o;
+  return 1;
+}
+
 /*
  * One sgemm call, cut into parts: by batch (split 0), by rows of C (1), by columns of C (2), or, for one product
  * with a long inner dimension and a small C (a filter or bias gradient: k = batch * pixels), by the inner
@@ -334,114 +346,194 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
 }
 
 /*
- * Convolution helpers (NHWC, as TensorFlow.js stores images). geometry is an Int32Array:
- *   [batch, inH, inW, inC, outH, outW, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft].
- * cols has one row per output pixel (b, oh, ow) and one column per filter tap (fh, fw, ic), matching the
+ * Convolutions (NHWC, as TensorFlow.js stores images). geometry is an Int32Array:
+ *   [batch, inH, inW, inC, outH, outW, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft, outC].
+ * The im2col matrix cols has one row per output pixel (b, oh, ow) and one column per filter tap (fh, fw, ic), matching the
  * filter layout [fH, fW, inC, outC], so conv2d is cols[rows, fH*fW*inC] @ W[fH*fW*inC, outC].
  */
 typedef struct {
   int64_t batch, inH, inW, inC, outH, outW, fH, fW, sH, sW, dH, dW, padT, padL;
 } geom_t;
 
-static int get_geom(napi_env env, napi_value v, geom_t *g) {
+static int get_geom(napi_env env, napi_value v, geom_t *g, int64_t *outC) {
   void *data;
   int64_t length;
-  if (!get_typed(env, v, napi_int32_array, &data, &length) || length != 14) return 0;
+  if (!get_typed(env, v, napi_int32_array, &data, &length) || length != 15) return 0;
   const int32_t *p = (const int32_t *)data;
-  for (int i = 0; i < 14; i++)
-    if (p[i] < 0 && i < 12) return 0;
+  for (int i = 0; i < 15; i++)
+    if (p[i] < 0 && (i < 12 || i == 14)) return 0;
   g->batch = p[0]; g->inH = p[1]; g->inW = p[2]; g->inC = p[3]; g->outH = p[4]; g->outW = p[5];
   g->fH = p[6]; g->fW = p[7]; g->sH = p[8]; g->sW = p[9]; g->dH = p[10]; g->dW = p[11];
   g->padT = p[12]; g->padL = p[13];
+  *outC = p[14];
   return g->sH > 0 && g->sW > 0 && g->dH > 0 && g->dW > 0;
 }
 
-/* Checks the image array (from off) and the cols array are large enough for g; returns an error or NULL. */
-static const char *check_conv(const geom_t *g, int64_t imgLen, int64_t off, int64_t colsLen) {
-  if (off < 0) return "genlab_native: negative offset";
-  if (off + g->batch * g->inH * g->inW * g->inC > imgLen) return "genlab_native: image extends past its array";
-  if (g->batch * g->outH * g->outW * g->fH * g->fW * g->inC > colsLen) return "genlab_native: cols array too small";
-  return NULL;
-}
-
 /*
- * Walks every (output pixel, filter tap) pair of g. gather: cols[(b,oh,ow), (fh,fw,ic)] = img[b, ih, iw, ic]
- * (0 outside the image). scatter: img[b, ih, iw, ic] += cols[...] (taps outside the image are dropped).
+ * The im2col rows [r0, r1) of g (row = output pixel (b, oh, ow), column = filter tap (fh, fw, ic)), starting at
+ * `row`. gather: row[(fh,fw,ic)] = img[b, ih, iw, ic] (0 outside the image). scatter: img[b, ih, iw, ic] += row[...]
+ * (taps outside the image are dropped).
  */
-static void patches(const geom_t *g, float *img0, float *cols, int scatter, int64_t b0, int64_t b1) {
-  const int64_t kk = g->fH * g->fW * g->inC;
+static void patch_rows(const geom_t *g, float *img0, float *row, int scatter, int64_t r0, int64_t r1) {
+  const int64_t kk = g->fH * g->fW * g->inC, ohw = g->outH * g->outW;
   const size_t rowBytes = (size_t)g->inC * sizeof(float);
-  float *row = cols + b0 * g->outH * g->outW * kk;
-  for (int64_t b = b0; b < b1; b++) {
+  for (int64_t r = r0; r < r1; r++, row += kk) {
+    const int64_t b = r / ohw, oh = (r % ohw) / g->outW, ow = r % g->outW;
     float *img = img0 + b * g->inH * g->inW * g->inC;
-    for (int64_t oh = 0; oh < g->outH; oh++) {
-      for (int64_t ow = 0; ow < g->outW; ow++, row += kk) {
-        float *tap = row;
-        for (int64_t fh = 0; fh < g->fH; fh++) {
-          const int64_t ih = oh * g->sH + fh * g->dH - g->padT;
-          for (int64_t fw = 0; fw < g->fW; fw++, tap += g->inC) {
-            const int64_t iw = ow * g->sW + fw * g->dW - g->padL;
-            const int inside = ih >= 0 && ih < g->inH && iw >= 0 && iw < g->inW;
-            float *pixel = img + (ih * g->inW + iw) * g->inC;
-            if (scatter) {
-              if (inside)
-                for (int64_t c = 0; c < g->inC; c++) pixel[c] += tap[c];
-            } else if (g->inC == 1) { /* one channel (a first layer): no library call per element */
-              tap[0] = inside ? pixel[0] : 0.0f;
-            } else if (inside) {
-              memcpy(tap, pixel, rowBytes);
-            } else {
-              memset(tap, 0, rowBytes);
-            }
-          }
+    float *tap = row;
+    for (int64_t fh = 0; fh < g->fH; fh++) {
+      const int64_t ih = oh * g->sH + fh * g->dH - g->padT;
+      for (int64_t fw = 0; fw < g->fW; fw++, tap += g->inC) {
+        const int64_t iw = ow * g->sW + fw * g->dW - g->padL;
+        const int inside = ih >= 0 && ih < g->inH && iw >= 0 && iw < g->inW;
+        float *pixel = img + (ih * g->inW + iw) * g->inC;
+        if (scatter) {
+          if (inside)
+            for (int64_t c = 0; c < g->inC; c++) pixel[c] += tap[c];
+        } else if (g->inC == 1) { /* one channel (a first layer): no library call per element */
+          tap[0] = inside ? pixel[0] : 0.0f;
+        } else if (inside) {
+          memcpy(tap, pixel, rowBytes);
+        } else {
+          memset(tap, 0, rowBytes);
         }
       }
     }
   }
 }
 
+/*
+ * Convolutions as products of im2col blocks, NHWC (geometry as above, outC the filter's last axis; W is
+ * [fH, fW, inC, outC] = [kk, outC] row-major, kk = fH fW inC; rows = batch outH outW):
+ *   conv2d:               y[rows, outC] = cols[rows, kk] W (+ bias per channel)
+ *   conv2dBackpropInput:  dx = col2im(dy[rows, outC] W^T)        (also conv2dTranspose's forward pass)
+ *   conv2dBackpropFilter: dW[kk, outC] = cols^T dy
+ * The im2col matrix is never made whole (for a 3x3 conv on 128 28x28x16 images it would be 58 MB, written and read
+ * back once more from memory): each part takes blocks of R output pixels, gathers (or scatters) a block's rows in
+ * its own buffer of about 256 KB, which stays in cache, and runs one single-threaded sgemm on it. Parts of
+ * conv2d take runs of blocks; of the input gradient, runs of images (scatters of different images never meet);
+ * of the filter gradient, runs of blocks each summed into its own dW, the partial dWs then added in part order.
+ */
 typedef struct {
   const geom_t *g;
-  float *img, *cols;
-  int scatter;
-} patches_t;
+  int64_t outC, kk, rows, R, blocks;
+  float *x, *dy, *dx;            /* image (conv2d, filter gradient), output gradient, input gradient */
+  const float *w, *bias;
+  float *y, *dw;
+  float *cols;                   /* parts * R * kk */
+  float *partial;                /* filter gradient: (parts - 1) * kk * outC */
+  int kind;                      /* 0 conv2d, 1 input gradient, 2 filter gradient */
+} conv_t;
 
-/* Part p of the batch: images are independent (col2im scatters only into its own image), so parts never race. */
-static void patches_part(void *ctx, int64_t p, int64_t parts) {
-  const patches_t *t = (const patches_t *)ctx;
-  int64_t b0, b1;
-  part_range(t->g->batch, p, parts, 1, &b0, &b1);
-  if (t->scatter)
-    memset(t->img + b0 * t->g->inH * t->g->inW * t->g->inC, 0,
-           (size_t)((b1 - b0) * t->g->inH * t->g->inW * t->g->inC) * sizeof(float));
-  patches(t->g, t->img, t->cols, t->scatter, b0, b1);
+static void conv_part(void *ctx, int64_t p, int64_t parts) {
+  const conv_t *t = (const conv_t *)ctx;
+  const geom_t *g = t->g;
+  const int64_t kk = t->kk, outC = t->outC, R = t->R;
+  float *cols = t->cols + p * R * kk;
+  int64_t lo, hi;
+  if (t->kind == 1) {
+    const int64_t ohw = g->outH * g->outW, img = g->inH * g->inW * g->inC;
+    part_range(g->batch, p, parts, 1, &lo, &hi);
+    memset(t->dx + lo * img, 0, (size_t)((hi - lo) * img) * sizeof(float));
+    for (int64_t r0 = lo * ohw; r0 < hi * ohw; r0 += R) {
+      const int64_t r1 = r0 + R < hi * ohw ? r0 + R : hi * ohw;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)kk, (int)outC, 1.0f,
+                  t->dy + r0 * outC, (int)outC, t->w, (int)outC, 0.0f, cols, (int)kk);
+      patch_rows(g, t->dx, cols, 1, r0, r1);
+    }
+    return;
+  }
+  part_range(t->blocks, p, parts, 1, &lo, &hi);
+  float *dw = t->kind == 2 ? (p == 0 ? t->dw : t->partial + (p - 1) * kk * outC) : NULL;
+  if (dw && lo == hi) memset(dw, 0, (size_t)(kk * outC) * sizeof(float));
+  for (int64_t blk = lo; blk < hi; blk++) {
+    const int64_t r0 = blk * R, r1 = r0 + R < t->rows ? r0 + R : t->rows;
+    patch_rows(g, t->x, cols, 0, r0, r1);
+    if (t->kind == 0) {
+      float *y = t->y + r0 * outC;
+      if (t->bias)
+        for (int64_t r = r0; r < r1; r++) memcpy(y + (r - r0) * outC, t->bias, (size_t)outC * sizeof(float));
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)outC, (int)kk, 1.0f, cols, (int)kk,
+                  t->w, (int)outC, t->bias ? 1.0f : 0.0f, y, (int)outC);
+    } else {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)outC, (int)(r1 - r0), 1.0f, cols, (int)kk,
+                  t->dy + r0 * outC, (int)outC, blk == lo ? 0.0f : 1.0f, dw, (int)outC);
+    }
+  }
 }
 
-/* im2col(x, xOff, cols, geometry) and col2im(cols, dx, dxOff, geometry) (col2im zeroes dx first). */
-static napi_value im2col_or_col2im(napi_env env, napi_callback_info info, int scatter) {
-  size_t argc = 4;
-  napi_value argv[4];
+/*
+ * conv2d(x, xOff, w, wOff, bias, bOff, y, yOff, geometry), bias a Float32Array or null;
+ * conv2dBackpropInput(dy, dyOff, w, wOff, dx, dxOff, geometry); conv2dBackpropFilter(x, xOff, dy, dyOff, dw, dwOff,
+ * geometry); geometry an Int32Array(15): the 14 values above, then outC.
+ */
+static napi_value conv_call(napi_env env, napi_callback_info info, int kind) {
+  static const char *usage[] = {
+      "genlab_native.conv2d expects (x, xOff, w, wOff, bias or null, bOff, y, yOff, Int32Array(15) geometry)",
+      "genlab_native.conv2dBackpropInput expects (dy, dyOff, w, wOff, dx, dxOff, Int32Array(15) geometry)",
+      "genlab_native.conv2dBackpropFilter expects (x, xOff, dy, dyOff, dw, dwOff, Int32Array(15) geometry)",
+  };
+  const size_t want = kind == 0 ? 9 : 7;
+  size_t argc = 9;
+  napi_value argv[9];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  float *img, *cols;
-  int64_t imgLen, colsLen, off;
   geom_t g;
-  napi_value imgArg = argv[scatter ? 1 : 0], offArg = argv[scatter ? 2 : 1], colsArg = argv[scatter ? 0 : 2];
-  if (argc != 4 || !get_f32(env, imgArg, &img, &imgLen) || !get_i64(env, offArg, &off) ||
-      !get_f32(env, colsArg, &cols, &colsLen) || !get_geom(env, argv[3], &g))
-    return throw_msg(env, scatter ? "genlab_native.col2im expects (Float32Array, Float32Array, offset, Int32Array(14))"
-                                  : "genlab_native.im2col expects (Float32Array, offset, Float32Array, Int32Array(14))");
-  const char *err = check_conv(&g, imgLen, off, colsLen);
-  if (err) return throw_msg(env, err);
-  patches_t job = {&g, img + off, cols, scatter};
-  const int64_t work = g.batch * g.outH * g.outW * g.fH * g.fW * g.inC; /* elements copied or added */
-  int64_t parts = work < 65536 ? 1 : pool.threads;
-  if (parts > g.batch) parts = g.batch;
-  pool_run(patches_part, &job, parts);
+  int64_t outC;
+  if (argc != want || !get_geom(env, argv[want - 1], &g, &outC) || outC < 1) return throw_msg(env, usage[kind]);
+  conv_t t = {&g, outC, g.fH * g.fW * g.inC, g.batch * g.outH * g.outW, 0, 0, NULL, NULL, NULL, NULL, NULL,
+              NULL, NULL, NULL, NULL, kind};
+  const int64_t image = g.batch * g.inH * g.inW * g.inC, out = t.rows * outC, filter = t.kk * outC;
+  float *w = NULL, *bias = NULL;
+  int ok;
+  if (kind == 0) {
+    napi_valuetype bt;
+    ok = get_span(env, argv[0], argv[1], image, &t.x) && get_span(env, argv[2], argv[3], filter, &w) &&
+         get_span(env, argv[6], argv[7], out, &t.y) && napi_typeof(env, argv[4], &bt) == napi_ok &&
+         (bt == napi_null || get_span(env, argv[4], argv[5], outC, &bias));
+  } else if (kind == 1) {
+    ok = get_span(env, argv[0], argv[1], out, &t.dy) && get_span(env, argv[2], argv[3], filter, &w) &&
+         get_span(env, argv[4], argv[5], image, &t.dx);
+  } else {
+    ok = get_span(env, argv[0], argv[1], image, &t.x) && get_span(env, argv[2], argv[3], out, &t.dy) &&
+         get_span(env, argv[4], argv[5], filter, &t.dw);
+  }
+  if (!ok) return throw_msg(env, usage[kind]);
+  if (t.kk > INT32_MAX || t.rows > INT32_MAX || outC > INT32_MAX) return throw_msg(env, "genlab_native: convolution too large");
+  t.w = w;
+  t.bias = bias;
+  if (t.rows == 0 || t.kk == 0) {
+    if (kind == 1) memset(t.dx, 0, (size_t)image * sizeof(float));
+    if (kind == 2) memset(t.dw, 0, (size_t)filter * sizeof(float));
+    return NULL;
+  }
+  /* Blocks of R output pixels whose im2col rows take about 256 KB (R a multiple of 8, 8 to 2048). */
+  t.R = (65536 / t.kk) & ~(int64_t)7;
+  t.R = t.R < 8 ? 8 : t.R > 2048 ? 2048 : t.R;
+  t.blocks = (t.rows + t.R - 1) / t.R;
+  const double flops = 2.0 * (double)t.rows * (double)t.kk * (double)outC;
+  int64_t parts = flops < GENLAB_PARALLEL_FLOPS ? 1 : pool.threads;
+  const int64_t units = kind == 1 ? g.batch : t.blocks;
+  if (parts > units) parts = units;
+  t.cols = malloc((size_t)(parts * t.R * t.kk) * sizeof(float));
+  t.partial = kind == 2 && parts > 1 ? malloc((size_t)((parts - 1) * filter) * sizeof(float)) : NULL;
+  if (!t.cols || (kind == 2 && parts > 1 && !t.partial)) {
+    free(t.cols);
+    free(t.partial);
+    return throw_msg(env, "genlab_native: out of memory for a convolution");
+  }
+  pool_run(conv_part, &t, parts);
+  for (int64_t p = 1; kind == 2 && p < parts; p++) {
+    const float *s = t.partial + (p - 1) * filter;
+    for (int64_t j = 0; j < filter; j++) t.dw[j] += s[j];
+  }
+  free(t.cols);
+  free(t.partial);
   return NULL;
 }
 
-static napi_value im2col(napi_env env, napi_callback_info info) { return im2col_or_col2im(env, info, 0); }
-static napi_value col2im(napi_env env, napi_callback_info info) { return im2col_or_col2im(env, info, 1); }
+static napi_value conv2d(napi_env env, napi_callback_info info) { return conv_call(env, info, 0); }
+static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) { return conv_call(env, info, 1); }
+static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) { return conv_call(env, info, 2); }
 
 /*
  * transpose(src, srcOff, dst, dstOff, batch, rows, cols): for each of `batch` matrices,
@@ -509,6 +601,48 @@ static napi_value gather_rows(napi_env env, napi_callback_info info) {
     memmove(dst + dstOff + i * rowLen, src + srcOff + (int64_t)idx[i] * rowLen, (size_t)rowLen * sizeof(float));
   CHECK(env, napi_get_boolean(env, true, &result));
   return result;
+}
+
+/*
+ * copyRows(src, srcOff, srcStride, dst, dstOff, dstStride, rows, len): dst[r * dstStride + j] = src[r * srcStride + j]
+ * for r < rows, j < len (4-byte elements, copied bit for bit): a concatenation or split along an inner axis, one
+ * row of each input or output at a time. Split over the pool's threads by rows when large.
+ */
+typedef struct {
+  const float *src;
+  float *dst;
+  int64_t srcStride, dstStride, rows, len;
+} rows_t;
+
+static void rows_part(void *ctx, int64_t p, int64_t parts) {
+  const rows_t *t = (const rows_t *)ctx;
+  int64_t lo, hi;
+  part_range(t->rows, p, parts, 1, &lo, &hi);
+  for (int64_t r = lo; r < hi; r++)
+    memcpy(t->dst + r * t->dstStride, t->src + r * t->srcStride, (size_t)t->len * sizeof(float));
+}
+
+static napi_value copy_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *src, *dst;
+  int64_t srcLen, dstLen, srcOff, srcStride, dstOff, dstStride, rows, len;
+  if (argc != 8 || !get_f32(env, argv[0], &src, &srcLen) || !get_i64(env, argv[1], &srcOff) ||
+      !get_i64(env, argv[2], &srcStride) || !get_f32(env, argv[3], &dst, &dstLen) || !get_i64(env, argv[4], &dstOff) ||
+      !get_i64(env, argv[5], &dstStride) || !get_i64(env, argv[6], &rows) || !get_i64(env, argv[7], &len))
+    return throw_msg(env, "genlab_native.copyRows expects (Float32Array, offset, stride, Float32Array, offset, stride, "
+                          "rows, len)");
+  if (rows < 0 || len < 0 || srcOff < 0 || dstOff < 0 || srcStride < len || dstStride < len)
+    return throw_msg(env, "genlab_native.copyRows: negative size, or a stride shorter than a row");
+  if (rows == 0 || len == 0) return NULL;
+  if (srcOff + (rows - 1) * srcStride + len > srcLen || dstOff + (rows - 1) * dstStride + len > dstLen)
+    return throw_msg(env, "genlab_native.copyRows: out of range");
+  rows_t job = {src + srcOff, dst + dstOff, srcStride, dstStride, rows, len};
+  int64_t parts = rows * len < 65536 ? 1 : pool.threads;
+  if (parts > rows) parts = rows;
+  pool_run(rows_part, &job, parts);
+  return NULL;
 }
 
 /*
@@ -632,22 +766,25 @@ static napi_value uniform(napi_env env, napi_callback_info info) {
 }
 
 /*
- * elementwise(op, a, aOff, b, bOff, period, out, outOff, n, alpha): one pass over n float32 values, split over
- * the pool's threads, for the large elementwise kernels of a training step (bias adds on activations, ReLU and
+ * elementwise(op, a, aOff, b, bOff, period, out, outOff, n, alpha[, block]): one pass over n float32 values, split
+ * over the pool's threads, for the large elementwise kernels of a training step (bias adds on activations, ReLU and
  * its gradient, the Bernoulli loss's softplus):
- *   op 0 add:      out[i] = a[i] + b[i % period]      (period = n: same shape; else b broadcast over rows)
- *   op 1 multiply: out[i] = a[i] * b[i % period]
+ *   op 0 add:      out[i] = a[i] + b[j],  j = (i / block) period + i % period
+ *                  (period = n: same shape; block = n (the default): b broadcast over rows; block < n: a
+ *                  different b row for each block of block / period rows, e.g. a per-(example, channel) shift)
+ *   op 1 multiply: out[i] = a[i] * b[j]
  *   op 2 relu:     out[i] = a[i] < 0 ? 0 : a[i]        (NaN stays NaN, as in tfjs)
  *   op 3 step:     out[i] = a[i] > 0 ? 1 : alpha       (NaN stays NaN)
  *   op 4 softplus: out[i] = log(1 + exp(a[i])), computed as TensorFlow.js does (exp below, x above the
  *                  float32 thresholds).
- * b, bOff and period are ignored by ops 2-4 (pass a and 1).
+ *   op 5 leaky relu: out[i] = a[i] < 0 ? alpha a[i] : a[i]   (NaN stays NaN)
+ * b, bOff and period are ignored by ops 2-5 (pass a and 1).
  */
 typedef struct {
   int op;
   const float *a, *b;
   float *out;
-  int64_t n, period;
+  int64_t n, period, block;
   float alpha;
 } ew_t;
 
@@ -669,6 +806,8 @@ static void ew_unary(int op, const float *restrict a, float *restrict o, int64_t
     for (int64_t i = 0; i < len; i++) o[i] = a[i] < 0.0f ? 0.0f : a[i];
   } else if (op == 3) {
     for (int64_t i = 0; i < len; i++) o[i] = a[i] != a[i] ? a[i] : a[i] > 0.0f ? 1.0f : alpha;
+  } else if (op == 5) {
+    for (int64_t i = 0; i < len; i++) o[i] = a[i] < 0.0f ? alpha * a[i] : a[i];
   } else {
     const float threshold = logf(1.1920928955078125e-7f) + 2.0f; /* as tfjs-backend-cpu's Softplus */
     for (int64_t i = 0; i < len; i++) {
@@ -687,33 +826,389 @@ static void ew_part(void *ctx, int64_t p, int64_t parts) {
     else ew_binary(e->op, e->a + lo, e->b + lo, e->out + lo, 1, hi - lo);
     return;
   }
+  /* Rows of `period` values; the rows of one block share one row of b. */
+  const int64_t perBlock = e->block / e->period;
   part_range(e->n / e->period, p, parts, 1, &lo, &hi);
-  ew_binary(e->op, e->a + lo * e->period, e->b, e->out + lo * e->period, hi - lo, e->period);
+  for (int64_t r = lo; r < hi;) {
+    const int64_t blk = r / perBlock, end = (blk + 1) * perBlock < hi ? (blk + 1) * perBlock : hi;
+    ew_binary(e->op, e->a + r * e->period, e->b + blk * e->period, e->out + r * e->period, end - r, e->period);
+    r = end;
+  }
 }
 
 static napi_value elementwise(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
+  size_t argc = 11;
+  napi_value argv[11];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int64_t op, aOff, bOff, period, outOff, n, aLen, bLen, outLen;
+  int64_t op, aOff, bOff, period, outOff, n, aLen, bLen, outLen, block = -1;
   double alpha;
   float *a, *b, *out;
-  if (argc != 10 || !get_i64(env, argv[0], &op) || !get_f32(env, argv[1], &a, &aLen) || !get_i64(env, argv[2], &aOff) ||
+  if ((argc != 10 && argc != 11) || (argc == 11 && !get_i64(env, argv[10], &block)) || !get_i64(env, argv[0], &op) || !get_f32(env, argv[1], &a, &aLen) || !get_i64(env, argv[2], &aOff) ||
       !get_f32(env, argv[3], &b, &bLen) || !get_i64(env, argv[4], &bOff) || !get_i64(env, argv[5], &period) ||
       !get_f32(env, argv[6], &out, &outLen) || !get_i64(env, argv[7], &outOff) || !get_i64(env, argv[8], &n) ||
       napi_get_value_double(env, argv[9], &alpha) != napi_ok)
     return throw_msg(env, "genlab_native.elementwise expects (op, Float32Array, offset, Float32Array, offset, period, "
-                          "Float32Array, offset, n, alpha)");
-  if (op < 0 || op > 4) return throw_msg(env, "genlab_native.elementwise: op must be 0-4");
+                          "Float32Array, offset, n, alpha[, block])");
+  if (op < 0 || op > 5) return throw_msg(env, "genlab_native.elementwise: op must be 0-5");
   if (n < 0 || aOff < 0 || bOff < 0 || outOff < 0 || aOff + n > aLen || outOff + n > outLen)
     return throw_msg(env, "genlab_native.elementwise: out of range");
-  if (op <= 1 && (period < 1 || n % period != 0 || bOff + period > bLen))
-    return throw_msg(env, "genlab_native.elementwise: period must divide n and b must hold period values");
   if (n == 0) return NULL;
-  ew_t job = {(int)op, a + aOff, b + bOff, out + outOff, n, op <= 1 ? period : n, (float)alpha};
+  if (block < 0) block = n;
+  if (op <= 1 && (period < 1 || n % period != 0 || block < period || block % period != 0 || n % block != 0 ||
+                  bOff + (n / block) * period > bLen))
+    return throw_msg(env, "genlab_native.elementwise: period must divide block, block n, and b must hold "
+                          "(n / block) * period values");
+  ew_t job = {(int)op, a + aOff, b + bOff, out + outOff, n, op <= 1 ? period : n, op <= 1 ? block : n, (float)alpha};
   int64_t parts = n < 65536 ? 1 : pool.threads;
   if (op <= 1 && job.period < n && parts > n / job.period) parts = n / job.period;
   pool_run(ew_part, &job, parts);
+  return NULL;
+}
+
+/*
+ * GroupNorm (Wu & He 2018) on NHWC maps, optionally followed by SiLU, forward and backward. dims is an Int32Array
+ * [n, hw, c, groups]: x [n, hw, c] with its channels cut into `groups` groups of cg = c / groups, and each
+ * (example, group) normalised over its M = hw * cg values:
+ *   mean_g = sum x / M,   rstd_g = 1 / sqrt(sum (x - mean_g)^2 / M + eps),
+ *   xhat = (x - mean_g) rstd_g,   z = gamma xhat + beta,   y = z, or with SiLU y = z sigmoid(z).
+ * groupNorm(x, xOff, gamma, gOff, beta, bOff, y, yOff, stats, sOff, dims, eps, silu) writes y and
+ *   stats [n, groups, 2] = (mean_g, rstd_g), which the backward pass reads.
+ * groupNormGrad(dy, dyOff, x, xOff, gamma, gOff, beta, bOff, stats, sOff, dx, dxOff, dgamma, dgOff, dbeta, dbOff,
+ *   dims, silu), with dz = dy (after SiLU: dz = dy s (1 + z (1 - s)), s = sigmoid(z), z recomputed from x) and
+ *   dxhat = gamma dz:
+ *   dx = rstd_g (dxhat - mean_g(dxhat) - xhat mean_g(dxhat xhat)),  dgamma = sum_{n,hw} dz xhat,  dbeta = sum_{n,hw} dz.
+ * Sums are taken in double, per channel first (a vector loop over channels), then per group. Examples are
+ * independent: the pool's parts take runs of examples; the per-example sums of dgamma and dbeta are added in
+ * example order afterwards, so no result depends on the thread count.
+ */
+typedef struct {
+  const float *x, *gamma, *beta, *dy;
+  float *y, *stats, *dx;
+  double *sums;   /* backward: per example [n, 2, c]: sum dz xhat, sum dz */
+  double *acc;    /* per part: c doubles */
+  float *chan;    /* per part: 4 c floats (mean, rstd, and the backward's two group means, per channel) */
+  int64_t n, hw, c, groups;
+  float eps;
+  int silu;
+} gn_t;
+
+/* acc[ch] = sum_p x[p, ch], or with a centre sum_p (x[p, ch] - centre[ch])^2. */
+GENLAB_SIMD_CLONES
+static void gn_channel_sums(const float *restrict x, int64_t hw, int64_t c, const float *restrict centre,
+                            double *restrict acc) {
+  for (int64_t ch = 0; ch < c; ch++) acc[ch] = 0.0;
+  for (int64_t p = 0; p < hw; p++, x += c) {
+    if (centre) {
+      for (int64_t ch = 0; ch < c; ch++) {
+        const float d = x[ch] - centre[ch];
+        acc[ch] += (double)(d * d);
+      }
+    } else {
+      for (int64_t ch = 0; ch < c; ch++) acc[ch] += (double)x[ch];
+    }
+  }
+}
+
+/* Per group: value = f(sum of acc over the group's channels), broadcast back to each of its channels. */
+static void gn_per_group(const gn_t *t, const double *acc, const float *weight, float *perChannel, float *stats,
+                         int which) {
+  const int64_t cg = t->c / t->groups;
+  const double M = (double)(t->hw * cg);
+  for (int64_t g = 0; g < t->groups; g++) {
+    double s = 0.0;
+    for (int64_t j = g * cg; j < (g + 1) * cg; j++) s += weight ? (double)weight[j] * acc[j] : acc[j];
+    float v;
+    if (which == 0) v = (float)(s / M);                                      /* mean */
+    else if (which == 1) v = (float)(1.0 / sqrt(s / M + (double)t->eps));   /* rstd */
+    else v = (float)(s / M);                                                 /* a mean of dxhat terms */
+    if (stats) stats[2 * g + (which == 1)] = v;
+    for (int64_t j = g * cg; j < (g + 1) * cg; j++) perChannel[j] = v;
+  }
+}
+
+/*
+ * exp(x) in float32, within a few ulp of expf, written so that loops calling it vectorise (expf does not): x = n ln2
+ * + r with |r| <= ln2/2 (Cody-Waite), exp(r) by Cephes' degree-6 polynomial, 2^n put into the exponent bits. x is
+ * clamped to [-87.3, 88.4] (below: ~1e-38 instead of a denormal or 0; above: ~3e38 instead of infinity, which
+ * sigmoid and SiLU do not tell apart); NaN stays NaN.
+ */
+static inline float vexpf(float x) {
+  float xc = x > 88.3762626647949f ? 88.3762626647949f : x;
+  xc = xc < -87.3365447504f ? -87.3365447504f : xc;
+  const float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round(x / ln2) */
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  p = p * r * r + r + 1.0f;
+  union { int32_t i; float f; } scale;
+  scale.i = ((int32_t)(n == n ? n : 0.0f) + 127) << 23;
+  return p * scale.f;
+}
+
+/* y = z or SiLU(z) = z / (1 + exp(-z)), z = (x - mean) rstd gamma + beta, for hw pixels of c channels. */
+GENLAB_SIMD_CLONES
+static void gn_apply(const float *restrict x, float *restrict y, int64_t hw, int64_t c, const float *restrict mean,
+                     const float *restrict rstd, const float *restrict gamma, const float *restrict beta, int silu) {
+  for (int64_t p = 0; p < hw; p++, x += c, y += c) {
+    if (silu) {
+      for (int64_t ch = 0; ch < c; ch++) {
+        const float z = (x[ch] - mean[ch]) * rstd[ch] * gamma[ch] + beta[ch];
+        y[ch] = z / (1.0f + vexpf(-z));
+      }
+    } else {
+      for (int64_t ch = 0; ch < c; ch++) y[ch] = (x[ch] - mean[ch]) * rstd[ch] * gamma[ch] + beta[ch];
+    }
+  }
+}
+
+/* Backward pass 1: dz into dz (after SiLU: dy s (1 + z (1 - s))), and per channel sg += dz xhat, sb += dz. */
+GENLAB_SIMD_CLONES
+static void gn_dz(const float *restrict x, const float *restrict dy, float *restrict dz, int64_t hw, int64_t c,
+                  const float *restrict mean, const float *restrict rstd, const float *restrict gamma,
+                  const float *restrict beta, int silu, double *restrict sg, double *restrict sb) {
+  for (int64_t p = 0; p < hw; p++, x += c, dy += c, dz += c) {
+    for (int64_t ch = 0; ch < c; ch++) {
+      const float xh = (x[ch] - mean[ch]) * rstd[ch];
+      float d = dy[ch];
+      if (silu) {
+        const float z = xh * gamma[ch] + beta[ch], s = 1.0f / (1.0f + vexpf(-z));
+        d = d * (s * (1.0f + z * (1.0f - s)));
+      }
+      dz[ch] = d;
+      sg[ch] += (double)(d * xh);
+      sb[ch] += (double)d;
+    }
+  }
+}
+
+/* Backward pass 2: dx = rstd (gamma dz - k1 - xhat k2), dz read from dx. */
+GENLAB_SIMD_CLONES
+static void gn_dx(const float *restrict x, float *restrict dx, int64_t hw, int64_t c, const float *restrict mean,
+                  const float *restrict rstd, const float *restrict gamma, const float *restrict k1,
+                  const float *restrict k2) {
+  for (int64_t p = 0; p < hw; p++, x += c, dx += c) {
+    for (int64_t ch = 0; ch < c; ch++) {
+      const float xh = (x[ch] - mean[ch]) * rstd[ch];
+      dx[ch] = (gamma[ch] * dx[ch] - k1[ch] - xh * k2[ch]) * rstd[ch];
+    }
+  }
+}
+
+static void gn_forward(const gn_t *t, int64_t b, double *acc, float *mean, float *rstd) {
+  const int64_t hw = t->hw, c = t->c;
+  const float *x = t->x + b * hw * c;
+  float *stats = t->stats + b * t->groups * 2;
+  gn_channel_sums(x, hw, c, NULL, acc);
+  gn_per_group(t, acc, NULL, mean, stats, 0);
+  gn_channel_sums(x, hw, c, mean, acc);
+  gn_per_group(t, acc, NULL, rstd, stats, 1);
+  gn_apply(x, t->y + b * hw * c, hw, c, mean, rstd, t->gamma, t->beta, t->silu);
+}
+
+static void gn_backward(const gn_t *t, int64_t b, float *mean, float *rstd, float *k1, float *k2) {
+  const int64_t hw = t->hw, c = t->c, G = t->groups, cg = c / G;
+  const float *x = t->x + b * hw * c;
+  const float *stats = t->stats + b * G * 2;
+  float *dx = t->dx + b * hw * c;
+  double *sg = t->sums + b * 2 * c, *sb = sg + c;
+  for (int64_t ch = 0; ch < c; ch++) {
+    mean[ch] = stats[2 * (ch / cg)];
+    rstd[ch] = stats[2 * (ch / cg) + 1];
+    sg[ch] = sb[ch] = 0.0;
+  }
+  gn_dz(x, t->dy + b * hw * c, dx, hw, c, mean, rstd, t->gamma, t->beta, t->silu, sg, sb);
+  /* Group means of dxhat = gamma dz and of dxhat xhat. */
+  gn_per_group(t, sb, t->gamma, k1, NULL, 2);
+  gn_per_group(t, sg, t->gamma, k2, NULL, 2);
+  gn_dx(x, dx, hw, c, mean, rstd, t->gamma, k1, k2);
+}
+
+static void gn_part(void *ctx, int64_t p, int64_t parts) {
+  const gn_t *t = (const gn_t *)ctx;
+  int64_t b0, b1;
+  part_range(t->n, p, parts, 1, &b0, &b1);
+  float *chan = t->chan + p * 4 * t->c;
+  for (int64_t b = b0; b < b1; b++) {
+    if (t->dy) gn_backward(t, b, chan, chan + t->c, chan + 2 * t->c, chan + 3 * t->c);
+    else gn_forward(t, b, t->acc + p * t->c, chan, chan + t->c);
+  }
+}
+
+/* Reads dims [n, hw, c, groups] (positive, groups dividing c). */
+static int get_gn_dims(napi_env env, napi_value v, gn_t *t) {
+  void *data;
+  int64_t length;
+  if (!get_typed(env, v, napi_int32_array, &data, &length) || length != 4) return 0;
+  const int32_t *d = (const int32_t *)data;
+  t->n = d[0]; t->hw = d[1]; t->c = d[2]; t->groups = d[3];
+  return t->n > 0 && t->hw > 0 && t->c > 0 && t->groups > 0 && t->c % t->groups == 0;
+}
+
+/* Runs the job over the pool (one part per thread, at most one per example) with per-part scratch. */
+static int gn_run(gn_t *t) {
+  int64_t parts = t->n * t->hw * t->c < 32768 ? 1 : pool.threads;
+  if (parts > t->n) parts = t->n;
+  t->acc = malloc((size_t)(parts * t->c) * sizeof(double));
+  t->chan = malloc((size_t)(parts * 4 * t->c) * sizeof(float));
+  if (!t->acc || !t->chan) {
+    free(t->acc);
+    free(t->chan);
+    return 0;
+  }
+  pool_run(gn_part, t, parts);
+  free(t->acc);
+  free(t->chan);
+  return 1;
+}
+
+static napi_value group_norm(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  gn_t t = {0};
+  double eps;
+  int silu;
+  if (argc != 13 || !get_gn_dims(env, argv[10], &t) || napi_get_value_double(env, argv[11], &eps) != napi_ok ||
+      !get_bool(env, argv[12], &silu))
+    return throw_msg(env, "genlab_native.groupNorm expects (x, xOff, gamma, gOff, beta, bOff, y, yOff, stats, sOff, "
+                          "Int32Array [n, hw, c, groups] with groups dividing c, eps, silu)");
+  const int64_t size = t.n * t.hw * t.c;
+  float *x, *gamma, *beta, *y, *stats;
+  if (!get_span(env, argv[0], argv[1], size, &x) || !get_span(env, argv[2], argv[3], t.c, &gamma) ||
+      !get_span(env, argv[4], argv[5], t.c, &beta) || !get_span(env, argv[6], argv[7], size, &y) ||
+      !get_span(env, argv[8], argv[9], t.n * t.groups * 2, &stats))
+    return throw_msg(env, "genlab_native.groupNorm: an operand is not a Float32Array or extends past its end");
+  t.x = x; t.gamma = gamma; t.beta = beta; t.y = y; t.stats = stats;
+  t.eps = (float)eps;
+  t.silu = silu;
+  if (!gn_run(&t)) return throw_msg(env, "genlab_native.groupNorm: out of memory");
+  return NULL;
+}
+
+static napi_value group_norm_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 18;
+  napi_value argv[18];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  gn_t t = {0};
+  int silu;
+  if (argc != 18 || !get_gn_dims(env, argv[16], &t) || !get_bool(env, argv[17], &silu))
+    return throw_msg(env, "genlab_native.groupNormGrad expects (dy, dyOff, x, xOff, gamma, gOff, beta, bOff, stats, "
+                          "sOff, dx, dxOff, dgamma, dgOff, dbeta, dbOff, Int32Array [n, hw, c, groups], silu)");
+  const int64_t size = t.n * t.hw * t.c;
+  float *dy, *x, *gamma, *beta, *stats, *dx, *dgamma, *dbeta;
+  if (!get_span(env, argv[0], argv[1], size, &dy) || !get_span(env, argv[2], argv[3], size, &x) ||
+      !get_span(env, argv[4], argv[5], t.c, &gamma) || !get_span(env, argv[6], argv[7], t.c, &beta) ||
+      !get_span(env, argv[8], argv[9], t.n * t.groups * 2, &stats) || !get_span(env, argv[10], argv[11], size, &dx) ||
+      !get_span(env, argv[12], argv[13], t.c, &dgamma) || !get_span(env, argv[14], argv[15], t.c, &dbeta))
+    return throw_msg(env, "genlab_native.groupNormGrad: an operand is not a Float32Array or extends past its end");
+  t.dy = dy; t.x = x; t.gamma = gamma; t.beta = beta; t.stats = stats; t.dx = dx;
+  t.silu = silu;
+  t.sums = malloc((size_t)(t.n * 2 * t.c) * sizeof(double));
+  if (!t.sums || !gn_run(&t)) {
+    free(t.sums);
+    return throw_msg(env, "genlab_native.groupNormGrad: out of memory");
+  }
+  for (int64_t ch = 0; ch < t.c; ch++) {
+    double g = 0.0, s = 0.0;
+    for (int64_t b = 0; b < t.n; b++) {
+      g += t.sums[b * 2 * t.c + ch];
+      s += t.sums[b * 2 * t.c + t.c + ch];
+    }
+    dgamma[ch] = (float)g;
+    dbeta[ch] = (float)s;
+  }
+  free(t.sums);
+  return NULL;
+}
+
+/*
+ * compare(op, a, aOff, b, bOff, scalarB, out, outOff, n): out (a Uint8Array: tfjs's bool tensors) [i] =
+ *   a[i] > b[i] (op 0) or a[i] >= b[i] (op 1), 1 or 0, with b[0] for every i when scalarB (NaN compares false);
+ * select(cond, cOff, t, tOff, e, eOff, out, outOff, n): out[i] = cond[i] ? t[i] : e[i] (cond a Uint8Array).
+ * The masks of a leaky ReLU's gradient (where(x > 0, dy, alpha dy)) and of dropout (u >= rate), split over the
+ * pool's threads by range.
+ */
+typedef struct {
+  int op, scalar;
+  const float *a, *b, *t, *e;
+  const uint8_t *cond;
+  uint8_t *mask;
+  float *out;
+  int64_t n;
+} mask_t;
+
+GENLAB_SIMD_CLONES
+static void compare_range(int op, int scalar, const float *restrict a, const float *restrict b, uint8_t *restrict o,
+                          int64_t len) {
+  const float b0 = scalar && len > 0 ? b[0] : 0.0f;
+  if (scalar && op == 0) for (int64_t i = 0; i < len; i++) o[i] = a[i] > b0;
+  else if (scalar) for (int64_t i = 0; i < len; i++) o[i] = a[i] >= b0;
+  else if (op == 0) for (int64_t i = 0; i < len; i++) o[i] = a[i] > b[i];
+  else for (int64_t i = 0; i < len; i++) o[i] = a[i] >= b[i];
+}
+
+GENLAB_SIMD_CLONES
+static void select_range(const uint8_t *restrict c, const float *restrict t, const float *restrict e,
+                         float *restrict o, int64_t len) {
+  for (int64_t i = 0; i < len; i++) o[i] = c[i] ? t[i] : e[i];
+}
+
+static void mask_part(void *ctx, int64_t p, int64_t parts) {
+  const mask_t *m = (const mask_t *)ctx;
+  int64_t lo, hi;
+  part_range(m->n, p, parts, 64, &lo, &hi);
+  if (m->cond) select_range(m->cond + lo, m->t + lo, m->e + lo, m->out + lo, hi - lo);
+  else compare_range(m->op, m->scalar, m->a + lo, m->scalar ? m->b : m->b + lo, m->mask + lo, hi - lo);
+}
+
+/* Reads a (Uint8Array, offset) pair whose array holds at least `need` bytes from the offset. */
+static int get_bytes(napi_env env, napi_value arr, napi_value off, int64_t need, uint8_t **ptr) {
+  void *data;
+  int64_t len, o;
+  if (!get_typed(env, arr, napi_uint8_array, &data, &len) || !get_i64(env, off, &o) || o < 0 || need < 0 ||
+      o + need > len)
+    return 0;
+  *ptr = (uint8_t *)data + o;
+  return 1;
+}
+
+static napi_value compare(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t op, n;
+  int scalar;
+  float *a, *b;
+  uint8_t *out;
+  if (argc != 9 || !get_i64(env, argv[0], &op) || (op != 0 && op != 1) || !get_bool(env, argv[5], &scalar) ||
+      !get_i64(env, argv[8], &n) || !get_span(env, argv[1], argv[2], n, &a) ||
+      !get_span(env, argv[3], argv[4], scalar ? 1 : n, &b) || !get_bytes(env, argv[6], argv[7], n, &out))
+    return throw_msg(env, "genlab_native.compare expects (op 0 or 1, a, aOff, b, bOff, scalarB, Uint8Array out, "
+                          "outOff, n) with every operand in range");
+  mask_t job = {(int)op, scalar, a, b, NULL, NULL, NULL, out, NULL, n};
+  pool_run(mask_part, &job, n < 65536 ? 1 : pool.threads);
+  return NULL;
+}
+
+static napi_value select_values(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n;
+  uint8_t *cond;
+  float *t, *e, *out;
+  if (argc != 9 || !get_i64(env, argv[8], &n) || !get_bytes(env, argv[0], argv[1], n, &cond) ||
+      !get_span(env, argv[2], argv[3], n, &t) || !get_span(env, argv[4], argv[5], n, &e) ||
+      !get_span(env, argv[6], argv[7], n, &out))
+    return throw_msg(env, "genlab_native.select expects (Uint8Array cond, cOff, t, tOff, e, eOff, out, outOff, n) "
+                          "with every operand in range");
+  mask_t job = {0, 0, NULL, NULL, t, e, cond, NULL, out, n};
+  pool_run(mask_part, &job, n < 65536 ? 1 : pool.threads);
   return NULL;
 }
 
@@ -747,10 +1242,14 @@ static napi_value init(napi_env env, napi_value exports) {
   openblas_set_num_threads(1); /* see "Threads" */
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"im2col", NULL, im2col, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"col2im", NULL, col2im, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gatherRows", NULL, gather_rows, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"copyRows", NULL, copy_rows, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"compare", NULL, compare, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"select", NULL, select_values, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adam", NULL, adam, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -758,6 +1257,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"bernoulli", NULL, bernoulli, NULL, NULL, NULL, napi_enumerable, NULL},
       {"uniform", NULL, uniform, NULL, NULL, NULL, napi_enumerable, NULL},
       {"elementwise", NULL, elementwise, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"groupNorm", NULL, group_norm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"groupNormGrad", NULL, group_norm_grad, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   napi_value abi;

@@ -1,29 +1,24 @@
 /**
- * Convolutions (native only): Conv2D and its input and filter gradients, NHWC, as im2col + sgemm on the backend's
- * memory. Shapes follow tfjs's conv_util.computeConv2DInfo. (The WASM backend's missing gradients without the
- * addon: engine/wasm-conv-grad.ts.)
+ * Convolutions (native only): Conv2D (plain, and fused with a bias and an activation) and its input and filter
+ * gradients (the input gradient is also conv2dTranspose's forward pass), NHWC, on the backend's memory by the
+ * addon (im2col blocks times the filter: native/src/genlab_native.c). Shapes follow tfjs's
+ * conv_util.computeConv2DInfo. (The WASM backend's missing gradients without the addon: engine/wasm-conv-grad.ts.)
  */
 import { tf } from '../tf';
 import type { NativeAddon } from '../native-addon';
-import { Adapter, KernelArgs, TensorInfo, adapterFor } from './memory';
+import { Adapter, KernelArgs, TensorInfo, adapterFor, sizeOf } from './memory';
+import { fusedEpilogue, knownActivation } from './products';
 
 /**
- * Geometry for the addon's im2col/col2im, as Int32Array:
- * [batch, inH, inW, inC, outH, outW, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft].
+ * Geometry for the addon's convolutions, as Int32Array:
+ * [batch, inH, inW, inC, outH, outW, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft, outC].
  */
 function convGeometry(info: tf.backend_util.Conv2DInfo): Int32Array {
   return Int32Array.from([
     info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
     info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight,
-    info.dilationWidth, info.padInfo.top, info.padInfo.left,
+    info.dilationWidth, info.padInfo.top, info.padInfo.left, info.outChannels,
   ]);
-}
-
-/** Scratch buffer for im2col columns, grown as needed and reused across calls (one per process). */
-let scratch = new Float32Array(0);
-function cols(size: number): Float32Array {
-  if (scratch.length < size) scratch = new Float32Array(Math.max(size, Math.ceil(scratch.length * 1.5)));
-  return scratch;
 }
 
 function convInfo(
@@ -38,15 +33,10 @@ function convInfo(
   );
 }
 
-/** What the three native convolution kernels share: memory access, geometry and the im2col buffer. */
+/** What the native convolution kernels share: memory access and geometry. */
 interface ConvPlan {
   ad: Adapter;
   info: tf.backend_util.Conv2DInfo;
-  /** One im2col row per output pixel: batch * outH * outW. */
-  rows: number;
-  /** One im2col column per filter tap: fH * fW * inC. */
-  kk: number;
-  cols: Float32Array;
   geometry: Int32Array;
 }
 
@@ -56,23 +46,40 @@ function planConv(
   const ad = adapterFor(backendName, args.backend);
   const info = convInfo(xShape, filterShape, args.attrs as Record<string, unknown>);
   if (!ad || !info || operands.some((t) => t.dtype !== 'float32')) return null;
-  const rows = info.batchSize * info.outHeight * info.outWidth;
-  const kk = info.filterHeight * info.filterWidth * info.inChannels;
-  return { ad, info, rows, kk, cols: cols(rows * kk), geometry: convGeometry(info) };
+  return { ad, info, geometry: convGeometry(info) };
 }
 
-/** y[b,oh,ow,oc] = sum_{fh,fw,ic} x[b, oh*s+fh*d-pad, ow*s+fw*d-pad, ic] W[fh,fw,ic,oc]. */
+/** y[b,oh,ow,oc] = sum_{fh,fw,ic} x[b, oh*s+fh*d-pad, ow*s+fw*d-pad, ic] W[fh,fw,ic,oc] (+ bias[oc]). */
+function conv2D(lib: NativeAddon, p: ConvPlan, x: TensorInfo, filter: TensorInfo, bias?: TensorInfo): TensorInfo {
+  const out = p.ad.alloc([p.info.batchSize, p.info.outHeight, p.info.outWidth, p.info.outChannels]);
+  // Views after the allocation (the WASM heap may have moved).
+  const [B, bOff] = bias ? p.ad.view(bias) : [null, 0];
+  lib.conv2d(...p.ad.view(x), ...p.ad.view(filter), B, bOff, ...p.ad.view(out), p.geometry);
+  return out;
+}
+
 export function nativeConv2D(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
   const { x, filter } = args.inputs as Record<string, TensorInfo>;
   const p = planConv(args, backendName, x.shape, filter.shape, [x, filter]);
+  return p && conv2D(lib, p, x, filter);
+}
+
+/**
+ * FusedConv2D (tf.layers' conv2d, tf.fused.conv2d) = activation(conv2d(x, W) + bias): the bias folded into the
+ * product when it is one value per output channel, the activation as the backend's own kernel. The WASM backend's
+ * own FusedConv2D (XNNPACK, one thread) took ~40% of a DCGAN step.
+ */
+export function nativeFusedConv2D(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+  const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+  const [x, filter, bias] = [inputs.x as TensorInfo, inputs.filter as TensorInfo, inputs.bias];
+  const activation = ((args.attrs as Record<string, unknown>).activation as string | undefined) ?? 'linear';
+  if (!knownActivation(activation)) return null;
+  const p = planConv(args, backendName, x.shape, filter.shape, [x, filter]);
   if (!p) return null;
-  const out = p.ad.alloc([p.info.batchSize, p.info.outHeight, p.info.outWidth, p.info.outChannels]);
-  lib.im2col(...p.ad.view(x), p.cols, p.geometry);
-  // Y[rows, outC] = cols[rows, kk] @ W[kk, outC]   (W is [fH,fW,inC,outC] = [kk, outC] row-major)
-  const [W, wOff] = p.ad.view(filter);
-  const [Y, yOff] = p.ad.view(out);
-  lib.sgemm(p.cols, 0, 0, W, wOff, 0, Y, yOff, 1, p.rows, p.info.outChannels, p.kk, false, false);
-  return out;
+  const foldable = bias !== undefined && bias.dtype === 'float32' && sizeOf(bias.shape) === p.info.outChannels &&
+    bias.shape[bias.shape.length - 1] === p.info.outChannels;
+  const out = conv2D(lib, p, x, filter, foldable ? bias : undefined);
+  return fusedEpilogue(out, args, backendName, p.ad, foldable ? undefined : bias);
 }
 
 /** dx = col2im(dy[rows,outC] @ W[kk,outC]^T): the gradient of Conv2D w.r.t. its input (= transposed conv). */
@@ -82,11 +89,7 @@ export function nativeConv2DBackpropInput(lib: NativeAddon, args: KernelArgs, ba
   const p = planConv(args, backendName, inputShape, filter.shape, [dy, filter]);
   if (!p) return null;
   const out = p.ad.alloc([p.info.batchSize, p.info.inHeight, p.info.inWidth, p.info.inChannels]);
-  // cols[rows, kk] = dy[rows, outC] @ W[kk, outC]^T; col2im then adds each entry back onto its input pixel.
-  const [DY, dyOff] = p.ad.view(dy);
-  const [W, wOff] = p.ad.view(filter);
-  lib.sgemm(DY, dyOff, 0, W, wOff, 0, p.cols, 0, 1, p.rows, p.kk, p.info.outChannels, false, true);
-  lib.col2im(p.cols, ...p.ad.view(out), p.geometry);
+  lib.conv2dBackpropInput(...p.ad.view(dy), ...p.ad.view(filter), ...p.ad.view(out), p.geometry);
   return out;
 }
 
@@ -97,9 +100,6 @@ export function nativeConv2DBackpropFilter(lib: NativeAddon, args: KernelArgs, b
   const p = planConv(args, backendName, x.shape, filterShape, [x, dy]);
   if (!p) return null;
   const out = p.ad.alloc(filterShape);
-  lib.im2col(...p.ad.view(x), p.cols, p.geometry);
-  const [DY, dyOff] = p.ad.view(dy);
-  const [DW, dwOff] = p.ad.view(out);
-  lib.sgemm(p.cols, 0, 0, DY, dyOff, 0, DW, dwOff, 1, p.kk, p.info.outChannels, p.rows, true, false);
+  lib.conv2dBackpropFilter(...p.ad.view(x), ...p.ad.view(dy), ...p.ad.view(out), p.geometry);
   return out;
 }

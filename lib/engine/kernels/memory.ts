@@ -7,7 +7,7 @@ import { tf } from '../tf';
 export type TensorInfo = tf.TensorInfo;
 
 interface WasmBackendLike {
-  wasm: { HEAPF32: Float32Array; HEAP32: Int32Array };
+  wasm: { HEAPF32: Float32Array; HEAP32: Int32Array; HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   disposeData(dataId: object): boolean;
@@ -15,7 +15,7 @@ interface WasmBackendLike {
 
 interface CpuBackendLike {
   data: { get(dataId: object): { values?: unknown } | undefined };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): TensorInfo;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array | Uint8Array): TensorInfo;
   disposeIntermediateTensorInfo(t: TensorInfo): void;
 }
 
@@ -29,6 +29,10 @@ export interface Adapter {
   viewInt(t: TensorInfo): [Int32Array, number];
   /** An output like `alloc` with any 4-byte dtype (its values are then written through `view`'s float bits). */
   allocAs(shape: number[], dtype: tf.DataType): TensorInfo;
+  /** A bool output (one byte per value on both backends). */
+  allocBool(shape: number[]): TensorInfo;
+  /** The bytes of a bool tensor and the index of its first value. */
+  viewBool(t: TensorInfo): [Uint8Array, number];
   dispose(t: TensorInfo): void;
 }
 
@@ -42,6 +46,8 @@ export function adapterFor(backendName: string, backend: unknown): Adapter | nul
       view: (t) => [b.wasm.HEAPF32, offset(t)],
       viewInt: (t) => [b.wasm.HEAP32, offset(t)],
       allocAs: (shape, dtype) => b.makeOutput(shape, dtype),
+      allocBool: (shape) => b.makeOutput(shape, 'bool'),
+      viewBool: (t) => [b.wasm.HEAPU8, (b.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset],
       dispose: (t) => void b.disposeData(t.dataId),
     };
   }
@@ -70,6 +76,12 @@ export function adapterFor(backendName: string, backend: unknown): Adapter | nul
         if (dtype !== 'float32') throw new Error('genlab kernels: float32 expected');
         return b.makeTensorInfo(shape, 'float32', new Float32Array(sizeOf(shape)));
       },
+      allocBool: (shape) => b.makeTensorInfo(shape, 'bool', new Uint8Array(sizeOf(shape))),
+      viewBool: (t) => {
+        const values = b.data.get(t.dataId)?.values;
+        if (!(values instanceof Uint8Array)) throw new Error('genlab kernels: bool values expected');
+        return [values, 0];
+      },
       dispose: (t) => b.disposeIntermediateTensorInfo(t),
     };
   }
@@ -79,6 +91,17 @@ export function adapterFor(backendName: string, backend: unknown): Adapter | nul
 /** Number of values of a tensor of this shape. */
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((p, d) => p * d, 1);
+}
+
+/** C[cOff + r*n + j] = row[j] for r < rows (n = row.length): doubling copies, log2(rows) calls. */
+export function repeatRow<A extends Float32Array | Int32Array>(C: A, cOff: number, row: A, rows: number): void {
+  if (rows === 0) return;
+  C.set(row, cOff);
+  const n = row.length;
+  for (let done = 1; done < rows; done *= 2) {
+    const copy = Math.min(done, rows - done);
+    C.copyWithin(cOff + done * n, cOff, cOff + copy * n);
+  }
 }
 
 /** What a kernel function receives: inputs, backend and attributes. */

@@ -6,7 +6,7 @@
  */
 import { tf } from '../tf';
 import type { NativeAddon } from '../native-addon';
-import { Adapter, KernelArgs, TensorInfo, adapterFor, callKernel, sizeOf } from './memory';
+import { Adapter, KernelArgs, TensorInfo, adapterFor, callKernel, repeatRow, sizeOf } from './memory';
 import { nativeProductsActive } from './registry';
 
 /** Product geometry of matMul(a, b, transposeA, transposeB), or null when batch broadcasting is general. */
@@ -58,7 +58,7 @@ export function nativeMatMul(
   if (bias && biasKind !== 'none') {
     const [BI, biOff] = ad.view(bias);
     if (biasKind === 'full') C.set(BI.subarray(biOff, biOff + g.m * g.n), cOff);
-    else for (let r = 0; r < g.m; r++) C.set(BI.subarray(biOff, biOff + g.n), cOff + r * g.n);
+    else repeatRow(C, cOff, BI.subarray(biOff, biOff + g.n), g.m);
   }
   // C_i[m,n] = op(A_i)[m,k] @ op(B_i)[k,n] (+ C_i) for each batch entry i; stride 0 reuses an unbatched operand.
   lib.sgemm(
@@ -132,14 +132,42 @@ const ACTIVATION_KERNELS: Record<string, string> = {
   relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu',
 };
 
+/** Whether {@link fusedEpilogue} can apply this activation (tfjs's fused kernels' `activation` attribute). */
+export function knownActivation(activation: string): boolean {
+  return activation === 'linear' || activation in ACTIVATION_KERNELS;
+}
+
+/**
+ * The rest of a fused kernel (_FusedMatMul, FusedConv2D) after its product: `bias` added unless the product already
+ * folded it in, then the activation, each as the backend's own kernel; intermediates freed.
+ */
+export function fusedEpilogue(
+  current: TensorInfo, args: KernelArgs, backendName: string, ad: Adapter, bias: TensorInfo | undefined,
+): TensorInfo {
+  const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+  const attrs = args.attrs as Record<string, unknown>;
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  if (bias) {
+    const sum = callKernel('Add', backendName, args.backend, { a: current, b: bias });
+    ad.dispose(current);
+    current = sum;
+  }
+  if (activation !== 'linear') {
+    const kernelInputs: Record<string, TensorInfo> = { x: current };
+    if (activation === 'prelu') kernelInputs.alpha = inputs.preluActivationWeights as TensorInfo;
+    const act = callKernel(ACTIVATION_KERNELS[activation], backendName, args.backend, kernelInputs, { alpha: attrs.leakyreluAlpha });
+    ad.dispose(current);
+    current = act;
+  }
+  return current;
+}
+
 /** _FusedMatMul = activation(op(a) op(b) + bias) composed from the native product and backend kernels. */
 export function nativeFusedMatMul(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
   const inputs = args.inputs as Record<string, TensorInfo | undefined>;
   const attrs = args.attrs as Record<string, unknown>;
   const ad = adapterFor(backendName, args.backend);
-  if (!ad) return null;
-  const activation = (attrs.activation as string | undefined) ?? 'linear';
-  if (activation !== 'linear' && !(activation in ACTIVATION_KERNELS)) return null;
+  if (!ad || !knownActivation((attrs.activation as string | undefined) ?? 'linear')) return null;
   const a = inputs.a as TensorInfo;
   const b = inputs.b as TensorInfo;
   const tA = attrs.transposeA === true;
@@ -149,28 +177,17 @@ export function nativeFusedMatMul(lib: NativeAddon, args: KernelArgs, backendNam
   const folded = current !== null;
   current ??= nativeMatMul(lib, ad, a, b, tA, tB);
   if (!current) return null;
-  if (inputs.bias && !folded) {
-    const sum = callKernel('Add', backendName, args.backend, { a: current, b: inputs.bias });
-    ad.dispose(current);
-    current = sum;
-  }
-  if (activation !== 'linear') {
-    const name = ACTIVATION_KERNELS[activation];
-    const kernelInputs: Record<string, TensorInfo> = { x: current };
-    if (activation === 'prelu') kernelInputs.alpha = inputs.preluActivationWeights as TensorInfo;
-    const act = callKernel(name, backendName, args.backend, kernelInputs, { alpha: attrs.leakyreluAlpha });
-    ad.dispose(current);
-    current = act;
-  }
-  return current;
+  return fusedEpilogue(current, args, backendName, ad, folded ? undefined : inputs.bias);
 }
 
 /**
- * Sum over the leading axes of a float32 tensor (e.g. a bias gradient: a [batch, units] tensor summed over the
- * batch) as one product ones[1, rows] @ x[rows, cols]. The stock WASM Sum transposes the reduced axes to the end
- * first (a full copy); other axis sets go to the original kernel.
+ * Sum or Mean of a float32 tensor over a run of consecutive axes that leaves the last axis alone: the leading axes
+ * (a bias gradient: [batch, units] summed over the batch; a BatchNorm's batch moments) or middle ones (the
+ * gradient of a per-example, per-channel term: [n, h, w, c] summed over h and w), as products ones[1, rows] @
+ * x_b[rows, cols] for each index b of the axes before the run (scaled by 1/rows for the mean). The stock WASM
+ * kernels transpose the reduced axes to the end first (a full copy); other axis sets go to the original kernel.
  */
-export function nativeSumLeading(lib: NativeAddon, args: KernelArgs, backendName: string): TensorInfo | null {
+export function nativeReduceAxes(lib: NativeAddon, args: KernelArgs, backendName: string, mean: boolean): TensorInfo | null {
   const { x } = args.inputs as Record<string, TensorInfo>;
   const attrs = args.attrs as Record<string, unknown>;
   const ad = adapterFor(backendName, args.backend);
@@ -180,19 +197,22 @@ export function nativeSumLeading(lib: NativeAddon, args: KernelArgs, backendName
   if (raw === null || raw === undefined) return null; // every axis: the original reduces contiguous memory
   const axes = (Array.isArray(raw) ? raw : [raw]).map((a) => Number(a)).map((a) => (a < 0 ? a + r : a));
   axes.sort((a, b) => a - b);
-  const j = axes.length;
-  if (j === 0 || j >= r || axes.some((a, i) => a !== i)) return null;
-  const rows = sizeOf(x.shape.slice(0, j));
-  const cols = sizeOf(x.shape.slice(j));
-  if (rows === 0 || cols === 0) return null;
+  const first = axes[0];
+  const last = axes[axes.length - 1];
+  if (axes.length === 0 || last >= r - 1 || axes.some((a, i) => a !== first + i)) return null;
+  const batch = sizeOf(x.shape.slice(0, first));
+  const rows = sizeOf(x.shape.slice(first, last + 1));
+  const cols = sizeOf(x.shape.slice(last + 1));
+  if (batch === 0 || rows === 0 || cols === 0) return null;
   const ones = ad.alloc([rows]);
-  const outShape = attrs.keepDims === true ? [...x.shape.slice(0, j).map(() => 1), ...x.shape.slice(j)] : x.shape.slice(j);
-  const out = ad.alloc(outShape);
+  const kept = x.shape.map((d, i) => (i >= first && i <= last ? 1 : d));
+  const out = ad.alloc(attrs.keepDims === true ? kept : kept.filter((_, i) => i < first || i > last));
   const [O1, o1Off] = ad.view(ones);
   O1.fill(1, o1Off, o1Off + rows);
   const [X, xOff] = ad.view(x);
   const [C, cOff] = ad.view(out);
-  lib.sgemm(O1, o1Off, 0, X, xOff, 0, C, cOff, 1, 1, cols, rows, false, false);
+  // out_b[1, cols] = ones[1, rows] @ x_b[rows, cols], the ones shared by every b (stride 0)
+  lib.sgemm(O1, o1Off, 0, X, xOff, rows * cols, C, cOff, batch, 1, cols, rows, false, false, mean ? 1 / rows : 1, 0);
   ad.dispose(ones);
   return out;
 }

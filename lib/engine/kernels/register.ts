@@ -9,13 +9,14 @@ import { NativeAddon, addonNote, loadAddon } from '../native-addon';
 import { registerWasmConvGradients } from '../wasm-conv-grad';
 import { TensorInfo, adapterFor } from './memory';
 import { FastKernelReport, fastKernelReport, replaceKernel, replacedKernels, restoreKernels, setFastKernelReport } from './registry';
-import { clearTransposed, explicitTranspose, nativeFusedMatMul, nativeMatMul, nativeSumLeading } from './products';
-import { nativeGather, nativeTranspose, sameTypeCast, sharedIdentity } from './copies';
-import { Elementwise, nativeBinary, nativeUnary } from './elementwise';
-import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './convolution';
+import { clearTransposed, explicitTranspose, nativeFusedMatMul, nativeMatMul, nativeReduceAxes } from './products';
+import { blockTile, nativeConcat, nativeGather, nativeSplitV, nativeTranspose, sameTypeCast, sharedIdentity } from './copies';
+import { Elementwise, nativeBinary, nativeCompare, nativeSelect, nativeUnary } from './elementwise';
+import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput, nativeFusedConv2D } from './convolution';
 import { FUSED_ADAM_KERNEL, fusedAdamKernel } from './adam';
 import { BERNOULLI_KERNEL, bernoulliKernel } from './bernoulli';
 import { replaceGradients, restoreGradients } from './gradients';
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, groupNormGradKernel, groupNormKernel } from './group-norm';
 
 export { fastKernelReport };
 export type { FastKernelReport };
@@ -97,8 +98,12 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       replaceKernel('Transpose', backendName, (args) => nativeTranspose(nativeLib, args, backendName));
       replaceKernel(BERNOULLI_KERNEL, backendName, (args) => bernoulliKernel(nativeLib, args, backendName));
       replaceKernel('GatherV2', backendName, (args) => nativeGather(nativeLib, args, backendName));
-      replaceKernel('Sum', backendName, (args) => nativeSumLeading(nativeLib, args, backendName));
+      replaceKernel('Concat', backendName, (args) => nativeConcat(nativeLib, args, backendName));
+      replaceKernel('SplitV', backendName, (args) => nativeSplitV(nativeLib, args, backendName) as unknown as TensorInfo);
+      replaceKernel('Sum', backendName, (args) => nativeReduceAxes(nativeLib, args, backendName, false));
+      replaceKernel('Mean', backendName, (args) => nativeReduceAxes(nativeLib, args, backendName, true));
       replaceKernel('Conv2D', backendName, (args) => nativeConv2D(nativeLib, args, backendName));
+      replaceKernel('FusedConv2D', backendName, (args) => nativeFusedConv2D(nativeLib, args, backendName));
       replaceKernel('Conv2DBackpropInput', backendName, (args) =>
         nativeConv2DBackpropInput(nativeLib, args, backendName),
       );
@@ -110,9 +115,23 @@ export function registerFastKernels(options: FastKernelOptions = {}): FastKernel
       replaceKernel('Relu', backendName, (args) => nativeUnary(nativeLib, Elementwise.Relu, args, backendName));
       replaceKernel('Step', backendName, (args) => nativeUnary(nativeLib, Elementwise.Step, args, backendName));
       replaceKernel('Softplus', backendName, (args) => nativeUnary(nativeLib, Elementwise.Softplus, args, backendName));
+      replaceKernel('LeakyRelu', backendName, (args) => nativeUnary(nativeLib, Elementwise.LeakyRelu, args, backendName));
+      replaceKernel('Greater', backendName, (args) => nativeCompare(nativeLib, 0, args, backendName));
+      replaceKernel('GreaterEqual', backendName, (args) => nativeCompare(nativeLib, 1, args, backendName));
+      replaceKernel('Select', backendName, (args) => nativeSelect(nativeLib, args, backendName));
+    }
+    if (nativeLib && backendName === 'wasm') {
+      // GroupNorm as native passes on WASM only: elsewhere the engine op runs as tf ops (engine/group-norm.ts).
+      replaceKernel(GROUP_NORM_KERNEL, backendName, (args) =>
+        groupNormKernel(nativeLib, args, backendName) as unknown as TensorInfo,
+      );
+      replaceKernel(GROUP_NORM_GRAD_KERNEL, backendName, (args) =>
+        groupNormGradKernel(nativeLib, args, backendName) as unknown as TensorInfo,
+      );
     }
     if (backendName === 'wasm') replaceKernel('Cast', backendName, (args) => sameTypeCast(args));
     if (backendName === 'wasm') replaceKernel('Identity', backendName, (args) => sharedIdentity(args));
+    if (backendName === 'wasm') replaceKernel('Tile', backendName, (args) => blockTile(args, backendName));
     if (!nativeLib && backendName === 'wasm') {
       // Without the addon only the WASM transposed products need help (measured 8-15x slower).
       for (const name of ['BatchMatMul', '_FusedMatMul']) {
