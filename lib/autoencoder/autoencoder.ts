@@ -26,7 +26,7 @@ import { resolveDataShape, shapeSize, unflatten } from '../core/data-shape';
 import { Model } from '../core/model';
 import type { BatchTensor, DataShape } from '../core/shapes';
 import { convDecoder, convEncoder, denseDecoder, HiddenActivation } from '../nets/factories';
-import { FitOptions, gradientStep, History, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { FitOptions, gradientStep, History, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables, fitOptionMap } from '../train/loop';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, networkVariables, restoreNetworks } from '../core/network-weights';
 
@@ -144,10 +144,7 @@ export interface AutoencoderFitOptions extends FitOptions<AutoencoderEpochLogs> 
   validation?: tf.Tensor;
 }
 
-const AUTOENCODER_FIT_OPTION_KEYS = optionKeys<AutoencoderFitOptions>({
-  epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
-  reset: true, earlyStopping: true, seed: true,
-});
+const AUTOENCODER_FIT_OPTION_KEYS = optionKeys<AutoencoderFitOptions>({ ...fitOptionMap() });
 
 /** The end-to-end affine maps of a linear autoencoder, as plain arrays (see {@link Autoencoder.linearMaps}). */
 export interface LinearMaps {

@@ -21,7 +21,7 @@
 import { tf, ready } from '../engine/backend';
 import { Random } from '../engine/random';
 import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
-import { CompiledGradientStep, FitOptions, History, resolveFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
+import { CompiledGradientStep, FitOptions, History, resolveFitOptions, resolveLoopOptions, runEpochs, fitOptionMap } from '../train/loop';
 import { Generative, Model, SampleOptions } from '../core/model';
 import { requireDataShape } from '../core/data-shape';
 import { assertDataRange, DataRange, flattenData, rescale } from '../core/data';
@@ -89,10 +89,7 @@ export interface DDPMFitOptions extends FitOptions<DDPMEpochLogs> {
   /** `'auto'` (default): live bar in a notebook, a line per epoch in a terminal; `false`: silent. */
   progress?: 'auto' | false;
 }
-const FIT_KEYS = optionKeys<DDPMFitOptions>({
-  epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
-  reset: true, earlyStopping: true, seed: true,
-});
+const FIT_KEYS = optionKeys<DDPMFitOptions>({ ...fitOptionMap() });
 
 /** Options for {@link DDPM.sample}. */
 export interface DDPMSampleOptions extends SampleOptions {

@@ -41,7 +41,7 @@ import {
   describeValue,
   optionKeys,
 } from '../core/validate';
-import { FitOptions, History, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs, gradientStep } from '../train/loop';
+import { FitOptions, History, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs, gradientStep, fitOptionMap } from '../train/loop';
 import { denseDecoder } from '../nets/factories';
 import { WEIGHT_INITS, WeightInit } from '../nets/layer-init';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
@@ -154,10 +154,7 @@ export interface EnergyModelFitOptions extends FitOptions<EnergyModelEpochLogs> 
   /** Fraction of each batch of chains restarted from uniform noise rather than the buffer, in [0, 1]. Default 0.05. */
   freshFraction?: number;
 }
-const FIT_OPTION_KEYS = optionKeys<EnergyModelFitOptions>({
-  epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
-  reset: true, earlyStopping: true, langevin: true, alpha: true, bufferSize: true, freshFraction: true, seed: true,
-});
+const FIT_OPTION_KEYS = optionKeys<EnergyModelFitOptions>({ ...fitOptionMap(), langevin: true, alpha: true, bufferSize: true, freshFraction: true });
 
 /**
  * What {@link EnergyModel.fit} returns: one array per metric of {@link EnergyModelEpochLogs} (`valLoss` and

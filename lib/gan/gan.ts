@@ -50,7 +50,7 @@ import {
   describeValue,
   optionKeys,
 } from '../core/validate';
-import { FitOptions, gradientStep, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { FitOptions, gradientStep, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables, fitOptionMap } from '../train/loop';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreNetworks } from '../core/network-weights';
 import { requireDataShape } from '../core/data-shape';
@@ -166,10 +166,7 @@ export interface GANFitOptions extends FitOptions<GANEpochLogs> {
   onEpoch?: OnEpoch<GANEpochLogs>;
 }
 /** The keys of {@link GANFitOptions}. */
-const GAN_FIT_KEYS = optionKeys<GANFitOptions>({
-  epochs: true, batchSize: true, learningRate: true, discriminatorSteps: true, generatorSteps: true, shuffle: true,
-  validation: true, seed: true, onEpoch: true, progress: true, reset: true, earlyStopping: true,
-});
+const GAN_FIT_KEYS = optionKeys<GANFitOptions>({ ...fitOptionMap(), discriminatorSteps: true, generatorSteps: true });
 
 /** One epoch's metrics: means over its batches (D figures from the D steps, in training mode). */
 export interface GANEpochLogs {

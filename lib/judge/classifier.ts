@@ -39,7 +39,7 @@ import {
   describeValue,
   optionKeys,
 } from '../core/validate';
-import { CompiledGradientStep, FitOptions, History, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs } from '../train/loop';
+import { CompiledGradientStep, FitOptions, History, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs, fitOptionMap } from '../train/loop';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { Model } from '../core/model';
 import { DataRange, flattenData, FlatData } from '../core/data';
@@ -121,10 +121,7 @@ export interface DigitClassifierFitOptions extends Omit<FitOptions<DigitClassifi
   seed?: number;
 }
 
-const FIT_KEYS = optionKeys<DigitClassifierFitOptions>({
-  epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
-  reset: true, earlyStopping: true, augment: true, outlierWeight: true, seed: true,
-});
+const FIT_KEYS = optionKeys<DigitClassifierFitOptions>({ ...fitOptionMap(), augment: true, outlierWeight: true });
 
 /** What {@link DigitClassifier.fit} returns: per-epoch `loss`, `accuracy` (and `valLoss`, `valAccuracy`), `epoch`, `seconds`. */
 export type DigitClassifierHistory = History & { loss: number[]; accuracy: number[]; outlierLoss: number[] };

@@ -22,7 +22,7 @@ import { resolveDataShape, shapeSize } from '../core/data-shape';
 import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, logMeanExp, meanAndStderr, resolveAISOptions, ReverseAISRuns, runAIS, runReverseAIS, studentT975 } from '../mcmc/ais';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { nativeBernoulli, uniformArray } from '../engine/kernels';
-import { FitOptions, History, OnEpoch, resolveLoopOptions, runEpochs } from '../train/loop';
+import { FitOptions, History, OnEpoch, resolveLoopOptions, runEpochs, fitOptionMap } from '../train/loop';
 import { compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
 import { assignUpdate, CDUpdateOptions, contrastiveDivergence, RBMConditionals, RBMStats, StepNoise } from './contrastive-divergence';
 
@@ -165,9 +165,8 @@ export interface RBMFitOptions extends FitOptions<RBMEpochLogs> {
 }
 
 export const RBM_FIT_OPTION_KEYS = optionKeys<RBMFitOptions>({
-  epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
-  reset: true, earlyStopping: true, k: true, persistent: true, chains: true, parallelTempering: true, momentum: true,
-  weightDecay: true, initVisibleBias: true, seed: true,
+  ...fitOptionMap(), k: true, persistent: true, chains: true, parallelTempering: true, momentum: true, weightDecay: true,
+  initVisibleBias: true,
 });
 
 /** Parameters as tensors (the caller owns and must dispose them) -- see `getWeights`. */

@@ -13,7 +13,7 @@ import { Random } from '../engine/random';
 import { createProgress, EpochMetrics, ProgressOptions } from '../display/progress';
 import { FusedAdamOptimizer, fusedAdam } from '../engine/fused-adam';
 import { CompiledFunction, compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
-import { assertFiniteNumber, assertKnownOptions, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber, describeValue, optionKeys } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber, describeValue, optionKeys, type OptionKeyMap } from '../core/validate';
 import type { TrainingState } from './state';
 
 /**
@@ -100,10 +100,18 @@ export interface FitOptions<L extends object = Record<string, number>> extends L
 }
 
 /** The keys of {@link FitOptions} (each family adds its own). */
-export const FIT_KEYS = optionKeys<FitOptions>({
-  epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true, reset: true, earlyStopping: true,
-  seed: true,
-});
+export const FIT_KEYS = optionKeys<FitOptions>(fitOptionMap());
+
+/**
+ * The {@link FitOptions} keys as an `optionKeys` map, for a family to spread into its own:
+ * `optionKeys<VAEFitOptions>({ ...fitOptionMap(), beta: true, klWarmup: true })`.
+ */
+export function fitOptionMap(): OptionKeyMap<FitOptions> {
+  return {
+    epochs: true, batchSize: true, learningRate: true, shuffle: true, validation: true, onEpoch: true, progress: true,
+    reset: true, earlyStopping: true, seed: true,
+  };
+}
 
 /** Checks the loop's own fit options (`reset`, `earlyStopping`); returns `reset` resolved. */
 export function resolveLoopOptions(caller: string, opts: LoopFitOptions): { reset: boolean } {

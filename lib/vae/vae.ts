@@ -32,7 +32,7 @@ import { flattenData, type FlatData } from '../core/data';
 import { resolveDataShape, shapeSize, unflatten } from '../core/data-shape';
 import { Model, type Generative, type SampleOptions } from '../core/model';
 import type { BatchTensor, DataShape } from '../core/shapes';
-import { CompiledGradientStep, FitOptions, gradientStep, History, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables } from '../train/loop';
+import { CompiledGradientStep, FitOptions, gradientStep, History, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables, fitOptionMap } from '../train/loop';
 import { compilationAvailable } from '../engine/tensorflow-graph';
 import { klDiagonalGaussianUnchecked } from './kl';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from '../nets/factories';
@@ -134,10 +134,7 @@ export interface VAEFitOptions extends FitOptions<VAEEpochLogs> {
   validation?: tf.Tensor;
 }
 
-const VAE_FIT_OPTION_KEYS = optionKeys<VAEFitOptions>({
-  epochs: true, batchSize: true, learningRate: true, beta: true, klWarmup: true, shuffle: true, validation: true,
-  onEpoch: true, progress: true, reset: true, earlyStopping: true, seed: true,
-});
+const VAE_FIT_OPTION_KEYS = optionKeys<VAEFitOptions>({ ...fitOptionMap(), beta: true, klWarmup: true });
 
 /** Metrics of one epoch, in nats per example. */
 export interface VAEEpochLogs {
