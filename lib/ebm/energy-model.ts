@@ -132,7 +132,7 @@ export interface EnergyModelEpochLogs {
 export interface EnergyModelFitOptions extends FitOptions<EnergyModelEpochLogs> {
   /**
    * Passes over the data (positive integer). Default for vectors: enough epochs for 2500 steps (79 epochs of 8000
-   * points in batches of 256, 313 of 2000), which form all 8 ring modes on every seed measured, in about 40 s on one
+   * points in batches of 256, 313 of 2000), which form all 8 ring modes on every seed measured, in about 25 s on one
    * core (wasm; bench/quality/DEFAULTS.md). Images: 100.
    */
   epochs?: number;
@@ -246,8 +246,11 @@ interface EnergyMoments {
  * A deep energy-based model p(x) ∝ exp(-E_theta(x)) trained by maximum likelihood with short-run Langevin
  * negatives from a replay buffer. `new EnergyModel({ dataShape: [2], seed: 1 })` for points in the plane (samples
  * `tf.Tensor2D`), `new EnergyModel({ dataShape: [28, 28, 1] })` for digits (samples `tf.Tensor4D`). For vectors the
- * defaults alone train the ring to all 8 modes (2500 steps, about 40 s on one core; see each option for its default
- * and reason).
+ * defaults alone train the ring to all 8 modes (2500 steps, about 25 s on one core; see each option for its default
+ * and reason). Their Langevin settings are made for sharp modes like the ring's: on broad data such as
+ * `correlatedGaussian` (std 1) chains moving 0.005 per step do not cross the distribution and the samples stay far
+ * from the data (energy distance 0.08-0.13, where a fitted Gaussian scores 0; bench/quality/DEFAULTS.md). No one
+ * Langevin setting was found for both kinds of data.
  *
  * A genlab {@link Model}: registered with an enclosing `scope()`, `dispose()` frees the network, the optimiser
  * state, the compiled Langevin steps and the buffer; a second `fit` continues the first (epochs, Adam moments,

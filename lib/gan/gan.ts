@@ -148,7 +148,7 @@ export interface GANFitOptions extends FitOptions<GANEpochLogs> {
   /**
    * Passes over the data. Integer >= 1. Default for low-dimensional vectors (D <= 16): enough epochs for 2500 steps
    * (40 epochs of 8000 points in batches of 128, 157 of 2000), which cover 8 of 8 ring modes on every seed measured
-   * (bench/quality/DEFAULTS.md) in about 15 s on one core (wasm); otherwise 20 (the course).
+   * (bench/quality/DEFAULTS.md) in about 13 s of CPU on one core (wasm); otherwise 20 (the course).
    */
   epochs?: number;
   /** Real examples per step (and as many fakes). Integer >= 1, capped at n. Default 128 (the course). */
@@ -240,7 +240,7 @@ const DEFAULTS = {
     linearOutput: true, //                        any real values; a given dataRange asks for tanh (samples inside it)
     generatorAverage: 0.999, //      samples from G's weight average: 8/8 modes from ~950 steps, no mode hopping
     learningRate: 1e-3, //    with the average; 2e-4 needs ~3000 steps for 8/8, 1e-3 alone hops between modes
-    steps: 2500, //  8/8 modes on every seed, ~70% of samples within 3 std of a mode; ~15 s on one core (wasm)
+    steps: 2500, //  8/8 modes on every seed, ~70% of samples within 3 std of a mode; ~13 s CPU (wasm)
   },
   course: {
     latentDim: 100, generatorUnits: [256, 512, 1024], discriminatorUnits: [1024, 512, 256], // the course's MNIST GAN
@@ -294,7 +294,7 @@ interface WeightSet {
  *
  * The defaults follow the data. For low-dimensional vectors (`[D]`, D <= 16) `new GAN({ dataShape: [2] })` alone is
  * the small GAN measured on the 8-Gaussian ring (z in R^2, G 2-128-128-2 linear, D 2-128-128-1, no BatchNorm or
- * dropout, Adam 1e-3, samples from G's weight average, 2500 steps): 8 of 8 modes on every seed in about 15 s on one
+ * dropout, Adam 1e-3, samples from G's weight average, 2500 steps): 8 of 8 modes on every seed in about 13 s on one
  * core; wider vectors and images get the course's networks above. See each option for its default and reason.
  *
  * Data are `[n, D]` tensors (image models also take `[n, h, w, c]`); samples come back as `[n, ...dataShape]`.
