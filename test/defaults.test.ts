@@ -14,6 +14,7 @@ import * as assert from 'node:assert/strict';
 import { tf, ready } from '../lib/engine/backend';
 import { GAN } from '../lib/gan/gan';
 import { EnergyModel } from '../lib/ebm/energy-model';
+import { DDPM } from '../lib/diffusion/ddpm';
 import { epochsForSteps, isSmallVector, SMALL_VECTOR_MAX } from '../lib/core/defaults';
 import { DEFAULTS_CASES } from './defaults/cases';
 import { ringCheck, RING } from './defaults/ring';
@@ -58,6 +59,25 @@ test('GAN: the data shape picks the recipe; options passed win; a dataRange asks
     assert.deepEqual([bn(small), bn(course), bn(withBn)], [0, 3, 2]);
     [small, course, withBn].forEach((g) => g.dispose());
   }, 'building GANs');
+});
+
+test('DDPM: the data shape picks the recipe (input features and a weight average for small vectors); options passed win', async () => {
+  await ready();
+  await assertNoLeak(async () => {
+    const cases: Array<[ConstructorParameters<typeof DDPM>[0], string]> = [
+      [{ dataShape: [2] }, 'mlp 2+sin/cos x 6 octaves+64-128-128-128-2, T=300 linear, average 0.999'],
+      [{ dataShape: [16] }, 'mlp 16+sin/cos x 6 octaves+64-128-128-128-16, T=300 linear, average 0.999'],
+      [{ dataShape: [17] }, 'mlp 17+64-128-128-128-17, T=300 linear'],
+      [{ dataShape: [784] }, 'mlp 784+64-128-128-128-784, T=300 linear'],
+      [{ dataShape: [28, 28, 1] }, 'unet 16-32-64, T=300 linear'],
+      [{ dataShape: [2], weightAverage: 0, network: { kind: 'mlp', inputFeatures: 2 } }, 'mlp 2+sin/cos x 2 octaves+64-128-128-128-2, T=300 linear'],
+    ];
+    for (const [opts, want] of cases) {
+      const m = new DDPM({ ...opts, seed: 1 });
+      assert.equal(m.describe(), want, JSON.stringify(opts));
+      m.dispose();
+    }
+  }, 'building DDPMs');
 });
 
 test('describe() shows the data range a first fit took (GAN with tanh, EnergyModel); a linear GAN has none', async () => {

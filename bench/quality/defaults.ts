@@ -1,10 +1,11 @@
 /**
  * Defaults on the data they are given (issue #27): every family of test/defaults/cases.ts built with nothing but
  * `dataShape: [2]` and `seed`, trained with its default epochs, scored per seed (test/defaults/ring.ts), and the
- * PyTorch twin of the GAN's default (bench/quality/gan.py `ring-data`) on the same ring points. Prints the markdown
+ * PyTorch twins of the GAN's and the DDPM's defaults (bench/quality/gan.py and ddpm.py `ring-data`) on the same ring
+ * points. Prints the markdown
  * tables of bench/quality/DEFAULTS.md. Runs one model at a time (the machine is shared).
  *
- * Usage: node dist/bench/quality/defaults.js [--part ring|ring2000|gaussian|torch|all] [--family GAN|EnergyModel]
+ * Usage: node dist/bench/quality/defaults.js [--part ring|ring2000|gaussian|torch|all] [--family GAN|EnergyModel|DDPM]
  *   [--seeds 1,2,3] [--out runs.json]            the runs (appended to runs.json when given), then their tables
  *   node dist/bench/quality/defaults.js --report runs.json [more.json ...]     the tables of saved runs
  * Experiments (not in DEFAULTS.md): --part ring --n 2000 --model '{"latentDim":4}' --fit '{"epochs":60}' --eval-every 5
@@ -47,8 +48,20 @@ function option(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** The GAN default's PyTorch twin on genlab's ring points of each seed (same network, data, steps, average). */
-function torchRing(seeds: number[], n: number): Run[] {
+/**
+ * The PyTorch twins of genlab's defaults for [2] (lib/gan/gan.ts and lib/diffusion/ddpm.ts DEFAULTS.vector), each
+ * with its script's arguments after the data folder and seeds: the same network, data, steps and weight average.
+ */
+const TWINS: Record<string, { script: string; args: (epochs: number) => string[]; describe: string }> = {
+  // 2500 steps of 128, Adam 1e-3, average 0.999
+  GAN: { script: 'gan.py', args: (epochs) => [String(epochs), '1e-3', '0.999'], describe: 'dense G 2-128-128-2 linear D 2-128-128-1 non-saturating average 0.999' },
+  // 2500 steps of 128, Adam 1e-3, average 0.999, 6 octaves of input features
+  DDPM: { script: 'ddpm.py', args: (epochs) => [String(epochs), '1e-3', '0.999', '6'], describe: 'mlp 2+sin/cos x 6 octaves+64-128-128-128-2, T=300 linear, average 0.999' },
+};
+
+/** A default's PyTorch twin ({@link TWINS}) on genlab's ring points of each seed. */
+function torchRing(family: string, seeds: number[], n: number): Run[] {
+  const twin = TWINS[family];
   const python = peerPython();
   if (!python) throw new Error(`no python with torch for the PyTorch twin: ${PEER_PYTHON_HOW}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-defaults-'));
@@ -58,10 +71,9 @@ function torchRing(seeds: number[], n: number): Run[] {
       fs.writeFileSync(path.join(dir, `ring${seed}.f32`), Buffer.from(new Float32Array(x.dataSync()).buffer));
       x.dispose();
     }
-    // genlab's defaults for [2] (lib/gan/gan.ts DEFAULTS.vector): 2500 steps of 128, Adam 1e-3, average 0.999
     const epochs = epochsForSteps(2500, n, 128);
     const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-    const py = spawnSync(python, [path.join(ROOT, 'bench', 'quality', 'gan.py'), 'ring-data', dir, seeds.join(','), String(epochs), '1e-3', '0.999', String(RING.samples)], {
+    const py = spawnSync(python, [path.join(ROOT, 'bench', 'quality', twin.script), 'ring-data', dir, seeds.join(','), ...twin.args(epochs), String(RING.samples)], {
       encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (py.status !== 0) throw new Error(`PyTorch twin failed (exit ${py.status}); see its error above (${python})`);
@@ -73,8 +85,8 @@ function torchRing(seeds: number[], n: number): Run[] {
       const score = scoreRing(s, x, r.seed);
       tf.dispose([s, x]);
       return {
-        part: 'torch', family: 'GAN', side: `PyTorch ${out.torch}`, seed: r.seed, n, epochs, ...score,
-        fitSeconds: r.seconds, fitCpuSeconds: r.cpu, describe: 'dense G 2-128-128-2 linear D 2-128-128-1 non-saturating average 0.999',
+        part: 'torch', family, side: `PyTorch ${out.torch}`, seed: r.seed, n, epochs, ...score,
+        fitSeconds: r.seconds, fitCpuSeconds: r.cpu, describe: twin.describe,
       };
     });
   } finally {
@@ -174,6 +186,6 @@ runMain(async () => {
       }
     }
   }
-  if (part === 'torch' || part === 'all') torchRing(seeds, RING.n).forEach(keep);
+  if (part === 'torch' || part === 'all') families.filter((f) => TWINS[f.name]).forEach((f) => torchRing(f.name, seeds, RING.n).forEach(keep));
   console.log(tables(runs));
 });

@@ -24,8 +24,8 @@
  *   w_avg <- d_t w_avg + (1 - d_t) w,   d_t = min(beta, (1 + t) / (10 + t))   after the t-th step (t = 0, 1, ...),
  * and samples with it (Yazici et al. 2019, "The unusual effectiveness of averaging in GAN training"): G's weights
  * keep moving around the game's equilibrium, and the average cancels much of that motion, which shows in the
- * samples as speckle. The warm-up d_t (TensorFlow's ExponentialMovingAverage with num_updates) keeps the average
- * from remembering the random initial weights in short runs. The game itself trains on the current weights.
+ * samples as speckle. The game itself trains on the current weights (the average: lib/train/average.ts, which the
+ * DDPM shares).
  *
  * Data range: a tanh generator makes values in [-1, 1]; the model maps the user's `dataRange` (e.g. [0, 1] for pixel
  * intensities) affinely onto it for training and maps samples back, x_net = -1 + 2 (x - lo) / (hi - lo), so
@@ -58,6 +58,7 @@ import { Model, type Generative, type SampleOptions } from '../core/model';
 import { assertDataRange, DataRange, flattenData, FlatData, observedRange, rescale } from '../core/data';
 import { checkUnits, LayerInit, layerInit } from '../nets/layer-init';
 import { epochsForSteps, isSmallVector, rangeText } from '../core/defaults';
+import { WeightAverage } from '../train/average';
 
 /** Generator objective: `'non-saturating'` (default, -log D(G(z))) or `'minimax'` (log(1 - D(G(z))), the original). */
 export type GANLoss = 'non-saturating' | 'minimax';
@@ -313,13 +314,8 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
   readonly architecture: 'dense' | 'conv';
   private readonly config: GANConfig;
   private readonly rng: Random;
-  /** The moving average of G's weights (`generator.getWeights()` order), or null when `generatorAverage` is 0. */
-  private readonly average: tf.Variable[] | null;
-  /**
-   * Updates the average has had (t in the module comment), a scalar variable so that it is saved, and put back
-   * with the average when a fit diverges; null without averaging.
-   */
-  private readonly averageSteps: tf.Variable | null;
+  /** The moving average of G's weights with its step count (lib/train/average.ts), or null when `generatorAverage` is 0. */
+  private readonly average: WeightAverage | null;
 
   constructor(opts: GANOptions<S>) {
     super();
@@ -380,9 +376,7 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
     try {
       this.generator = architecture === 'conv' ? this.convGenerator(gInit) : this.denseGenerator(gInit);
       this.discriminator = architecture === 'conv' ? this.convDiscriminator(dInit) : this.denseDiscriminator(dInit);
-      // the average starts at the initial weights (the warm-up forgets them within a few steps)
-      this.average = generatorAverage > 0 ? this.generator.getWeights().map((w) => tf.variable(w, false)) : null;
-      this.averageSteps = generatorAverage > 0 ? tf.tidy(() => tf.variable(tf.scalar(0), false)) : null; // (frees the scalar)
+      this.average = generatorAverage > 0 ? new WeightAverage(this.generator, generatorAverage) : null;
     } catch (e) {
       this.dispose(); // frees what was built (release copes with a partly built model)
       throw e;
@@ -631,7 +625,7 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
             gSum = gSum.add(m);
             m.dispose(); // kept by gradientStep past the step's tidy
           }
-          if (kG > 0) this.updateAverage();
+          if (kG > 0) this.average?.update();
           const d = dSum.div(kD);
           const g = gSum.div(Math.max(kG, 1)).reshape([1]);
           return tf.concat([d.slice(0, 1), g, d.slice(1, 2)]); //                  [dLoss, gLoss, dReal, dFake]
@@ -705,39 +699,10 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
       z = this.sampleLatent(n, opts.seed);
     }
     try {
-      return this.withAverage(() => tf.tidy(() => this.fromNet(this.generateT(z, false)).reshape([n, ...this.dataShape]))) as BatchTensor<S>;
+      const draw = () => tf.tidy(() => this.fromNet(this.generateT(z, false)).reshape([n, ...this.dataShape])) as BatchTensor<S>;
+      return this.average ? await this.average.use(draw) : draw();
     } finally {
       if (z !== opts.z) z.dispose();
-    }
-  }
-
-  /**
-   * w_avg <- d_t w_avg + (1 - d_t) w over all of G's weights (BatchNorm statistics too), d_t = min(beta,
-   * (1 + t) / (10 + t)), then t <- t + 1, on the device; no-op without averaging.
-   */
-  private updateAverage(): void {
-    const average = this.average;
-    const steps = this.averageSteps;
-    if (!average || !steps) return;
-    const w = this.generator.getWeights();
-    tf.tidy(() => {
-      const d = tf.minimum(this.config.generatorAverage, steps.add(1).div(steps.add(10))); //        d_t  []
-      const keep = tf.sub(1, d);
-      average.forEach((a, i) => a.assign(a.mul(d).add(w[i].mul(keep))));
-      steps.assign(steps.add(1));
-    });
-  }
-
-  /** Runs `f` with G's weights swapped for their average (when averaging), then puts the current ones back. */
-  private withAverage<T>(f: () => T): T {
-    if (!this.average) return f();
-    const current = this.generator.getWeights().map((w) => w.clone());
-    this.generator.setWeights(this.average);
-    try {
-      return f();
-    } finally {
-      this.generator.setWeights(current);
-      tf.dispose(current);
     }
   }
 
@@ -789,7 +754,7 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
   /** Every variable of G and D (weights, biases, BatchNorm moving statistics) and G's average with its step count. */
   protected variables(): tf.Variable[] {
     const own = [this.generator, this.discriminator].flatMap((m) => m.weights.map((w) => w.read() as tf.Variable));
-    return this.average && this.averageSteps ? [...own, ...this.average, this.averageSteps] : own;
+    return this.average ? [...own, ...this.average.variables] : own;
   }
 
   /** Frees both networks and the average (the optimisers go with the training state). */
@@ -797,20 +762,13 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
     // fields are undefined when the constructor threw part-way
     this.generator?.dispose();
     this.discriminator?.dispose();
-    if (this.average) tf.dispose(this.average);
-    this.averageSteps?.dispose();
+    this.average?.dispose();
   }
 
   /** What a checkpoint holds: G, D and (when averaging) G's average and its step count, as weight sets. */
   private networks(): Record<string, WeightSet> {
     const nets: Record<string, WeightSet> = { generator: this.generator, discriminator: this.discriminator };
-    const avg = this.average;
-    const steps = this.averageSteps;
-    if (avg && steps) {
-      nets.generatorAverage = { getWeights: () => avg, setWeights: (w) => avg.forEach((a, i) => a.assign(w[i])) };
-      nets.generatorAverageSteps = { getWeights: () => [steps], setWeights: (w) => steps.assign(w[0]) };
-    }
-    return nets;
+    return this.average ? { ...nets, ...this.average.weightSets('generatorAverage') } : nets;
   }
 
   /**

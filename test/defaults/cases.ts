@@ -3,6 +3,7 @@
  */
 import { EnergyModel } from '../../lib/ebm/energy-model';
 import { GAN } from '../../lib/gan/gan';
+import { DDPM } from '../../lib/diffusion/ddpm';
 import type { DefaultsCase } from './ring';
 
 /** 2500 steps in batches of 128: 40 epochs of 8000 points. */
@@ -14,4 +15,7 @@ export const energyModel: DefaultsCase = {
   epochsOn8000: 79,
 };
 
-export const DEFAULTS_CASES: DefaultsCase[] = [gan, energyModel];
+/** 2500 steps in batches of 128: 40 epochs of 8000 points. */
+export const ddpm: DefaultsCase = { name: 'DDPM', build: (dataShape, seed, options) => new DDPM({ dataShape, seed, ...options }), epochsOn8000: 40 };
+
+export const DEFAULTS_CASES: DefaultsCase[] = [gan, energyModel, ddpm];
