@@ -465,8 +465,7 @@ test("fit's draws: each batch's t, then its eps, from the training stream (fit's
 
 test('without clip the samplers are the documented steps op for op (bit for bit), the default without a dataRange', async () => {
   await ready();
-  // no weight average: sample() then runs the network predictNoise shows
-  const m = new DDPM({ dataShape: [2], timesteps: 25, seed: 6, network: SMALL_MLP, weightAverage: 0 });
+  const m = new DDPM({ dataShape: [2], timesteps: 25, seed: 6, network: SMALL_MLP });
   const x = gaussianData(64, 2);
   await m.fit(x, { epochs: 1, batchSize: 16, progress: false });
   const s = m.scheduler;
@@ -733,7 +732,7 @@ test('inputFeatures: x and sin/cos(2^k pi x / s) at the MLP input, s the first f
   }
 });
 
-test('weightAverage: the average follows w_avg <- d_t w_avg + (1 - d_t) w after every step; sample uses it; saved, loaded, put back after divergence', async () => {
+test('weightAverage: the average follows w_avg <- d_t w_avg + (1 - d_t) w after every step; sample and predictNoise use it; saved, loaded, put back after divergence', async () => {
   await ready();
   const x = tf.tensor2d(new Random(4).normalArray(64), [32, 2]);
   const beta = 0.9;
@@ -766,6 +765,11 @@ test('weightAverage: the average follows w_avg <- d_t w_avg + (1 - d_t) w after 
     const s = await m.sample(6, { seed: 3 });
     const want = await plain.sample(6, { seed: 3 });
     Array.from(want.dataSync()).forEach((v, i) => assertClose(s.dataSync()[i], v, 1e-4, `sample value ${i} from the average`));
+    // predictNoise too
+    const xt = tf.tensor2d([[0.5, -0.2], [1.5, 2]]);
+    const [e1, e2] = [m.predictNoise(xt, 7), plain.predictNoise(xt, 7)];
+    Array.from(e2.dataSync()).forEach((v, i) => assertClose(e1.dataSync()[i], v, 1e-5, `predictNoise value ${i} from the average`));
+    tf.dispose([xt, e1, e2]);
     // ... and leaves the current weights in place for training
     assert.deepEqual(m.network.getWeights().map((w) => Array.from(w.dataSync())), current);
     await m.save(dir);

@@ -5,7 +5,7 @@
  * points. Prints the markdown
  * tables of bench/quality/DEFAULTS.md. Runs one model at a time (the machine is shared).
  *
- * Usage: node dist/bench/quality/defaults.js [--part ring|ring2000|gaussian|torch|all] [--family GAN|EnergyModel|DDPM]
+ * Usage: node dist/bench/quality/defaults.js [--part ring|ring2000|gaussian|torch|digits|all] [--family GAN|EnergyModel|DDPM]
  *   [--seeds 1,2,3] [--out runs.json]            the runs (appended to runs.json when given), then their tables
  *   node dist/bench/quality/defaults.js --report runs.json [more.json ...]     the tables of saved runs
  * Experiments (not in DEFAULTS.md): --part ring --n 2000 --model '{"latentDim":4}' --fit '{"epochs":60}' --eval-every 5
@@ -20,6 +20,7 @@ import { epochsForSteps } from '../../lib/core/defaults';
 import { DEFAULTS_CASES } from '../../test/defaults/cases';
 import { dataCheck, ringCheck, scoreRing, RING } from '../../test/defaults/ring';
 import { gaussianRing } from '../../datasets/synthetic';
+import { loadMnist } from '../../datasets/mnist';
 import { PEER_PYTHON_HOW, peerPython } from '../peer-python';
 import { mean, runMain } from './common';
 
@@ -91,6 +92,36 @@ function torchRing(family: string, seeds: number[], n: number): Run[] {
     });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What the image defaults cost: each family built with `dataShape: [28, 28, 1]` and seed 1, one epoch (its default
+ * recipe otherwise) on the first `rows` training digits in [0, 1], timed after a one-batch warm-up fit.
+ */
+async function digitCost(families: typeof DEFAULTS_CASES, rows: number): Promise<void> {
+  const digits = await loadMnist({ split: 'train', limit: rows });
+  const x = digits.images.reshape([rows, 28, 28, 1]);
+  try {
+    for (const family of families) {
+      const model = family.build([28, 28, 1], 1);
+      try {
+        const warm = x.slice([0, 0, 0, 0], [8, 28, 28, 1]);
+        await model.fit(warm, { epochs: 1, batchSize: 8, progress: false }); // compiles, allocates
+        warm.dispose();
+        const c0 = process.cpuUsage();
+        const t0 = Date.now();
+        await model.fit(x, { epochs: 1, progress: false });
+        const c = process.cpuUsage(c0);
+        const cpu = (c.user + c.system) / 1e6;
+        console.log(JSON.stringify({ part: 'digits', family: family.name, describe: model.describe(), rows, wallSeconds: (Date.now() - t0) / 1000, cpuSeconds: cpu, cpuPer1000: (1000 * cpu) / rows }));
+      } finally {
+        model.dispose();
+      }
+    }
+  } finally {
+    x.dispose();
+    digits.images.dispose();
   }
 }
 
@@ -186,6 +217,7 @@ runMain(async () => {
       }
     }
   }
+  if (part === 'digits') return digitCost(families, Number(option('rows') ?? 1000));
   if (part === 'torch' || part === 'all') families.filter((f) => TWINS[f.name]).forEach((f) => torchRing(f.name, seeds, RING.n).forEach(keep));
   console.log(tables(runs));
 });

@@ -67,7 +67,8 @@ export interface DDPMOptions<S extends DataShape = DataShape> {
   /**
    * Decay beta of an exponential moving average of the network's weights, in [0, 1); 0 = none. With beta > 0 every
    * training step updates the average (with the GAN's warm-up: lib/train/average.ts) and `sample` draws with the
-   * averaged network (Ho et al. use 0.9999 over 800k steps); `predictNoise` and training use the current weights.
+   * averaged network, and so does `predictNoise` (Ho et al. use 0.9999 over 800k steps); training (`fit`,
+   * `simpleLoss`) and `network` itself hold the current weights.
    * It removes the wobble Adam's last steps leave in the mixture's weights. Default 0.999 for low-dimensional vectors (D <= 16), else 0.
    */
   weightAverage?: number;
@@ -298,7 +299,8 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
   }
 
   /**
-   * The network's noise prediction eps_theta(x_t, t).
+   * The noise prediction eps_theta(x_t, t), with the averaged weights when the model keeps an average
+   * (`weightAverage`; as `sample`).
    * @param x x_t, `[n, ...dataShape]` or flat `[n, D]`, in the data's units (as {@link DDPM.noise} returns it).
    * @param t one step for all rows or one per row.
    * @returns eps, same shape as x: noise in the working range's units (eps ~ N(0, I) in the forward process).
@@ -309,10 +311,11 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     try {
       const n = flat.shape[0];
       const ts = this.stepsFor(t, n);
-      return tf.tidy(() => {
+      const predict = () => tf.tidy(() => {
         const tt = tf.tensor1d(ts, 'int32');
         return this.network.apply(this.toWorking(flat).reshape([n, ...this.dataShape]), tt).reshape(x.shape) as T;
       });
+      return this.average ? this.average.use(predict) : predict();
     } finally {
       if (owned) flat.dispose();
     }
@@ -460,7 +463,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     const keepChain = opts.returnTrajectory === true;
 
     const run = () => this.reverseChain(n, rng, sampler, times, eta, clip, batch, keepChain);
-    return this.average ? this.average.use(run) : run();
+    return this.average ? this.average.useAsync(run) : run();
   }
 
   /** The reverse chain of {@link DDPM.sample} with the network as it is (the caller swaps in the average). */

@@ -700,7 +700,7 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
     }
     try {
       const draw = () => tf.tidy(() => this.fromNet(this.generateT(z, false)).reshape([n, ...this.dataShape])) as BatchTensor<S>;
-      return this.average ? await this.average.use(draw) : draw();
+      return this.average ? this.average.use(draw) : draw();
     } finally {
       if (z !== opts.z) z.dispose();
     }

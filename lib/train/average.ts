@@ -41,19 +41,37 @@ export class WeightAverage {
     });
   }
 
-  /**
-   * Runs `f` with the network's weights swapped for the average, then puts the current ones back (also when `f`
-   * throws). Until `f` settles the network holds the average: do not train it meanwhile.
-   */
-  async use<T>(f: () => T | Promise<T>): Promise<T> {
-    const current = this.network.getWeights().map((w) => w.clone());
-    this.network.setWeights(this.weights);
+  /** Runs `f` with the network's weights swapped for the average, then puts the current ones back (also when `f` throws). */
+  use<T>(f: () => T): T {
+    const current = this.swapIn();
+    try {
+      return f();
+    } finally {
+      this.swapOut(current);
+    }
+  }
+
+  /** {@link use} for an async `f`: until it settles the network holds the average (do not train it meanwhile). */
+  async useAsync<T>(f: () => Promise<T>): Promise<T> {
+    const current = this.swapIn();
     try {
       return await f();
     } finally {
-      this.network.setWeights(current);
-      tf.dispose(current);
+      this.swapOut(current);
     }
+  }
+
+  /** Puts the average into the network; returns copies of its current weights. */
+  private swapIn(): tf.Tensor[] {
+    const current = this.network.getWeights().map((w) => w.clone());
+    this.network.setWeights(this.weights);
+    return current;
+  }
+
+  /** Puts `current` (from {@link swapIn}) back and frees it. */
+  private swapOut(current: tf.Tensor[]): void {
+    this.network.setWeights(current);
+    tf.dispose(current);
   }
 
   /** Every variable: the average, then the step count. */
