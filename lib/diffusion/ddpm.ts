@@ -387,7 +387,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
       owned.push(roots.a, roots.b);
       // The simple loss of Ho et al. on the batch's rows of x with noise eps at steps t: gathers, loss, gradients and
       // Adam as one compiled step (engine/tensorflow-graph.ts).
-      const step = new CompiledGradientStep(this.variables(), optimizer, ([xAll, rows, eps, t, rootA, rootB]) => {
+      const step = new CompiledGradientStep(this.network.variables, optimizer, ([xAll, rows, eps, t, rootA, rootB]) => {
         const err = this.epsLoss(tf.gather(xAll, rows), eps, tf.gather(rootA, t), tf.gather(rootB, t), t as tf.Tensor1D);
         const loss = err.mean() as tf.Scalar; //                                       simple loss, mean over elements
         return [loss, loss.reshape([1])];
