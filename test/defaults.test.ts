@@ -6,8 +6,8 @@
  * samples within 0.06 = 3 std), put more than half of its samples within 0.06 of a mode, and reach an energy distance
  * to held-out ring points below a quarter of a fitted single Gaussian's. The figures per seed, and the time each
  * default costs, are in bench/quality/DEFAULTS.md (`node dist/bench/quality/defaults.js --write` remakes it).
- * Slow: about 13 s per GAN and 25 s per EnergyModel (CPU seconds on one core, wasm; 2 minutes in all), one after
- * the other.
+ * Slow: about 13 s per GAN, 25 s per EnergyModel and 12 s per DDPM (7 s fit, 5 s for 2000 ancestral samples): CPU
+ * seconds on one core, wasm; under 3 minutes of CPU in all, one model after the other.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
