@@ -5,8 +5,8 @@
  * epochs on `gaussianRing({ n: 8000, seed })`, for seeds 1, 2 and 3 must cover >= 7 of the 8 modes (>= 20 of 2000
  * samples within 0.06 = 3 std), put more than half of its samples within 0.06 of a mode, and reach an energy distance
  * to held-out ring points below a quarter of a fitted single Gaussian's. The figures per seed, and the time each
- * default costs, are in bench/quality/DEFAULTS.md (`node dist/bench/quality/defaults.js --write` remakes it).
- * Slow: about 13 s per GAN, 25 s per EnergyModel and 12 s per DDPM (7 s fit, 5 s for 2000 ancestral samples): CPU
+ * default costs, are in bench/quality/DEFAULTS.md (`node dist/bench/quality/defaults.js --part all` remakes its tables).
+ * Slow: about 13 s per GAN, 25 s per EnergyModel and 7 s per DDPM fit (+ 300 steps to draw its samples): CPU
  * seconds on one core, wasm; under 3 minutes of CPU in all, one model after the other.
  */
 import { test } from 'node:test';

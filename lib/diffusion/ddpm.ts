@@ -92,9 +92,9 @@ export interface DDPMFitOptions extends FitOptions<DDPMEpochLogs> {
   /**
    * Passes over the data, integer >= 1. Default for low-dimensional vectors (D <= 16): a budget of 2500 Adam steps,
    * ceil(2500 / ceil(n / batchSize)) epochs -- 40 on 8000 points, 157 on 2000 -- which takes the 8-Gaussian ring to
-   * 8 of 8 modes with ~90% of samples within 3 std of one, in about 25 s of one CPU core (wasm; 2000 ancestral
-   * samples: 5 s more; bench/quality/DEFAULTS.md). Otherwise 20 (the course): for 28x28 digits with the default
-   * U-Net, DEFAULTS.md gives the time per epoch.
+   * 8 of 8 modes with ~90% of samples within 3 std of one, in about 7 CPU seconds (wasm, one thread; 2000
+   * ancestral samples take a few more; bench/quality/DEFAULTS.md). Otherwise 20 (the course): for 28x28 digits with
+   * the default U-Net, DEFAULTS.md gives the time per epoch.
    */
   epochs?: number;
   /** Mini-batch size, integer >= 1 (capped at n). Default 128 (the course). */
