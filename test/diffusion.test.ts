@@ -79,7 +79,7 @@ function optimalNetwork(s: NoiseSchedule): NoiseNetwork {
     variables: [],
     getWeights: () => [],
     setWeights: () => undefined,
-    options: { kind: 'mlp', hiddenUnits: [1], embedDim: 2 },
+    options: { kind: 'mlp', hiddenUnits: [1], embedDim: 2, inputFeatures: 0, inputScale: null },
     describe: () => 'optimal',
     parameterCount: 0,
     dispose: () => undefined,
@@ -112,7 +112,7 @@ function moments(x: number[][]): { mean: number[]; cov: M2 } {
   return { mean, cov: mat(c(0, 0), c(0, 1), c(1, 0), c(1, 1)) };
 }
 
-/** A DDPM on 2-D data whose network is replaced by `net` (the model's own network is freed). */
+/** A DDPM on 2-D data whose network is replaced by `net` (the model's own network is freed; build it with `weightAverage: 0`, an average follows the network it was built with). */
 function withNetwork(model: DDPM, net: NoiseNetwork): DDPM {
   model.network.dispose();
   (model as unknown as { network: NoiseNetwork }).network = net;
@@ -220,7 +220,7 @@ test('forward process: DDPM.noise and the step-by-step chain both match q(x_t | 
 
 test('ancestral sampling with the exact predictor of Gaussian data gives the exact moment recursion', async () => {
   await ready();
-  const model = withNetwork(new DDPM({ dataShape: [2], seed: 2 }), optimalNetwork(new NoiseSchedule(300)));
+  const model = withNetwork(new DDPM({ dataShape: [2], seed: 2, weightAverage: 0 }), optimalNetwork(new NoiseSchedule(300)));
   const exact = ancestralMoments(model.scheduler);
   // The exact output is not the data (x_T is not exactly N(0, I) for T = 300) but close to it:
   assertClose(exact.mean[0], M[0], 0.02, 'exact sampler mean vs data mean');
@@ -239,7 +239,7 @@ test('ancestral sampling with the exact predictor of Gaussian data gives the exa
 
 test('DDIM with eta = 1 and all steps is the ancestral sampler: same draws, same samples; and in distribution', async () => {
   await ready();
-  const model = withNetwork(new DDPM({ dataShape: [2], seed: 2 }), optimalNetwork(new NoiseSchedule(300)));
+  const model = withNetwork(new DDPM({ dataShape: [2], seed: 2, weightAverage: 0 }), optimalNetwork(new NoiseSchedule(300)));
   const a = await model.sample(3000, { seed: 9 });
   const d = await model.sample(3000, { seed: 9, sampler: 'ddim', steps: 300, eta: 1 });
   const diff = tf.max(tf.abs(a.sub(d))).dataSync()[0];
@@ -432,7 +432,8 @@ test("fit's draws: each batch's t, then its eps, from the training stream (fit's
   const D = 3;
   const n = 45; // batches of 16, 16 and 13
   const batchSize = 16;
-  const m = new DDPM({ dataShape: [D], timesteps: T, seed: 8, network: SMALL_MLP });
+  // a given inputScale: the fit does not set it from the data, so the reference's predictions see the same network
+  const m = new DDPM({ dataShape: [D], timesteps: T, seed: 8, network: { ...SMALL_MLP, inputScale: 1 } });
   const x = tf.tensor2d(new Random(2).normalArray(n * D), [n, D]);
   const stream = (model: DDPM) => (model as unknown as { training: { rng: Random } }).training.rng;
   const rng = new Random(99); // the numbers fit({ seed: 99 }) will draw
@@ -663,4 +664,136 @@ test('no leaks: fit, noise, predictNoise, both samplers, trajectories', async ()
   m.dispose();
   v.dispose();
   p.dispose();
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Defaults for low-dimensional vectors (issue #27): input features and the weight average
+
+/** The MLP eps_theta with input features, written out: x, sin/cos(2^k pi x / s), emb(t) -> SiLU layers -> D. */
+function mlpByHand(weights: number[][], widths: number[], x: number[], t: number, octaves: number, scale: number, embedDim: number, T: number): number[] {
+  const phase = x.flatMap((v) => Array.from({ length: octaves }, (_, k) => (2 ** k * Math.PI * v) / scale));
+  const emb = Array.from(sinusoidalEmbedding(T, embedDim).slice(t * embedDim, (t + 1) * embedDim));
+  let h = [...x, ...phase.map(Math.sin), ...phase.map(Math.cos), ...emb];
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const [w, b] = [weights[2 * l], weights[2 * l + 1]];
+    const out = b.map((bj, j) => h.reduce((s, hi, i) => s + hi * w[i * widths[l + 1] + j], bj));
+    h = l + 2 < widths.length ? out.map((v) => v / (1 + Math.exp(-v))) : out;
+  }
+  return h;
+}
+
+test('inputFeatures: x and sin/cos(2^k pi x / s) at the MLP input, s the first fit data\'s std (kept, saved); defaults by data shape', async () => {
+  await ready();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddpm-features-'));
+  // population std 2 over all coordinates: values 1 +- 2
+  const x = tf.tensor2d([[-1, 3], [3, -1], [-1, -1], [3, 3]]);
+  const m = new DDPM({ dataShape: [2], timesteps: 10, seed: 3, network: { kind: 'mlp', hiddenUnits: [5], embedDim: 4, inputFeatures: 3 }, weightAverage: 0 });
+  try {
+    assert.equal(m.describe(), 'mlp 2+sin/cos x 3 octaves+4-5-2, T=10 linear');
+    assert.deepEqual(m.network.getWeights()[0].shape, [2 * (1 + 2 * 3) + 4, 5]);
+    assert.equal((m.network.options as Required<MlpNetworkOptions>).inputScale, null);
+    await m.fit(x, { epochs: 1, progress: false });
+    assert.equal((m.network.options as Required<MlpNetworkOptions>).inputScale, 2);
+    const wide = tf.mul(x, 10);
+    await m.fit(wide, { epochs: 1, progress: false }); // a second fit keeps s
+    wide.dispose();
+    assert.equal((m.network.options as Required<MlpNetworkOptions>).inputScale, 2);
+    const weights = m.network.getWeights().map((w) => Array.from(w.dataSync()));
+    const p = [0.3, -1.7];
+    const point = tf.tensor2d([p]);
+    const got = Array.from(tf.tidy(() => m.predictNoise(point, 6).dataSync()));
+    const want = mlpByHand(weights, [18, 5, 2], p, 6, 3, 2, 4, 10);
+    want.forEach((v, i) => assertClose(got[i], v, 1e-4, `eps[${i}]`));
+    await m.save(dir);
+    const back = await DDPM.load(dir);
+    assert.equal((back.network.options as Required<MlpNetworkOptions>).inputScale, 2);
+    assert.deepEqual(Array.from(tf.tidy(() => back.predictNoise(point, 6).dataSync())), got);
+    back.dispose();
+    point.dispose();
+    // a given scale is kept by the fit
+    const given = new DDPM({ dataShape: [2], timesteps: 10, seed: 3, network: { kind: 'mlp', hiddenUnits: [5], inputScale: 0.5 } });
+    await given.fit(x, { epochs: 1, progress: false });
+    assert.equal((given.network.options as Required<MlpNetworkOptions>).inputScale, 0.5);
+    given.dispose();
+    // defaults: 6 octaves for [D <= 16], raw x for wider vectors; 0 turns them off
+    const opts = (shape: number[], network?: MlpNetworkOptions) => new DDPM({ dataShape: shape, timesteps: 4, seed: 1, network });
+    for (const [shape, network, octaves] of [[[2], undefined, 6], [[16], undefined, 6], [[17], undefined, 0], [[784], undefined, 0], [[2], { kind: 'mlp', inputFeatures: 0 }, 0]] as const) {
+      const d = opts([...shape], network as MlpNetworkOptions | undefined);
+      assert.equal((d.network.options as Required<MlpNetworkOptions>).inputFeatures, octaves, `${shape} ${JSON.stringify(network)}`);
+      d.dispose();
+    }
+    assert.throws(() => new DDPM({ dataShape: [2], network: { kind: 'mlp', inputFeatures: -1 } }), /network.inputFeatures must be an integer >= 0; got -1/);
+    assert.throws(() => new DDPM({ dataShape: [2], network: { kind: 'mlp', inputFeatures: 1.5 } }), /network.inputFeatures must be an integer >= 0; got 1.5/);
+    assert.throws(() => new DDPM({ dataShape: [2], network: { kind: 'mlp', inputScale: 0 } }), /network.inputScale must be .*; got 0/);
+  } finally {
+    m.dispose();
+    x.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('weightAverage: the average follows w_avg <- d_t w_avg + (1 - d_t) w after every step; sample and predictNoise use it; saved, loaded, put back after divergence', async () => {
+  await ready();
+  const x = tf.tensor2d(new Random(4).normalArray(64), [32, 2]);
+  const beta = 0.9;
+  const net: MlpNetworkOptions = { kind: 'mlp', hiddenUnits: [6], embedDim: 4 };
+  const m = new DDPM({ dataShape: [2], timesteps: 12, seed: 2, network: net, weightAverage: beta });
+  const plain = new DDPM({ dataShape: [2], timesteps: 12, seed: 2, network: net, weightAverage: 0 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddpm-avg-'));
+  try {
+    assert.match(m.describe(), /, average 0\.9$/);
+    assert.doesNotMatch(plain.describe(), /average/);
+    for (const [shape, want] of [[[2], /^mlp 2\+sin\/cos x 6 octaves\+64-128-128-128-2, T=300 linear, average 0\.999$/], [[17], /^mlp 17\+64-128-128-128-17, T=300 linear$/]] as const) {
+      const d = new DDPM({ dataShape: [...shape], seed: 1 });
+      assert.match(d.describe(), want);
+      d.dispose();
+    }
+    let avg = m.network.getWeights().map((w) => Array.from(w.dataSync()));
+    let t = 0;
+    for (let b = 0; b < 4; b++) {
+      await m.fit(x.slice([8 * b, 0], [8, 2]), { epochs: 1, batchSize: 8, shuffle: false, progress: false }); // one step
+      const d = Math.min(beta, (1 + t++) / (10 + t - 1));
+      const w = m.network.getWeights().map((v) => Array.from(v.dataSync()));
+      avg = avg.map((a, i) => a.map((v, k) => d * v + (1 - d) * w[i][k]));
+    }
+    const current = m.network.getWeights().map((w) => Array.from(w.dataSync()));
+    // sample() runs the chain with the averaged weights: as a model holding the hand-kept average
+    const avgTensors = avg.map((a, i) => tf.tensor(a, m.network.getWeights()[i].shape));
+    plain.network.setWeights(avgTensors);
+    tf.dispose(avgTensors);
+    plain.network.setInputScale?.((m.network.options as Required<MlpNetworkOptions>).inputScale ?? 1);
+    const s = await m.sample(6, { seed: 3 });
+    const want = await plain.sample(6, { seed: 3 });
+    Array.from(want.dataSync()).forEach((v, i) => assertClose(s.dataSync()[i], v, 1e-4, `sample value ${i} from the average`));
+    // predictNoise too
+    const xt = tf.tensor2d([[0.5, -0.2], [1.5, 2]]);
+    const [e1, e2] = [m.predictNoise(xt, 7), plain.predictNoise(xt, 7)];
+    Array.from(e2.dataSync()).forEach((v, i) => assertClose(e1.dataSync()[i], v, 1e-5, `predictNoise value ${i} from the average`));
+    tf.dispose([xt, e1, e2]);
+    // ... and leaves the current weights in place for training
+    assert.deepEqual(m.network.getWeights().map((w) => Array.from(w.dataSync())), current);
+    await m.save(dir);
+    const back = await DDPM.load(dir);
+    const s2 = await back.sample(6, { seed: 3 });
+    assert.deepEqual(Array.from(s2.dataSync()), Array.from(s.dataSync()), 'the average is in the checkpoint');
+    back.dispose();
+    tf.dispose([s, want, s2]);
+    await assert.rejects(m.fit(x, { epochs: 2, batchSize: 8, learningRate: 1e30, progress: false }), /diverged/);
+    assert.deepEqual(m.network.getWeights().map((w) => Array.from(w.dataSync())), current, 'the weights put back after a diverged fit');
+    const [s3, s4] = [await m.sample(4, { seed: 1 }), await plain.sample(4, { seed: 1 })];
+    Array.from(s4.dataSync()).forEach((v, i) => assertClose(s3.dataSync()[i], v, 1e-4, `sample value ${i}: the average put back too`));
+    tf.dispose([s3, s4]);
+    await m.fit(x, { epochs: 1, batchSize: 8, progress: false }); // a new optimiser state after the divergence
+    await assertNoLeak(async () => {
+      await m.fit(x, { epochs: 1, batchSize: 8, progress: false });
+      tf.dispose(await m.sample(3));
+    }, 'DDPM with an average');
+    assert.throws(() => new DDPM({ dataShape: [2], weightAverage: 1 }), /weightAverage must be .*; got 1/);
+    assert.throws(() => new DDPM({ dataShape: [2], weightAverage: -0.1 }), /weightAverage must be .*; got -0.1/);
+  } finally {
+    m.dispose();
+    plain.dispose();
+    x.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

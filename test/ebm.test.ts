@@ -230,7 +230,8 @@ test('save / load: same energies, buffer and range restored; refuses another kin
       const b = await back.sample(10, { from: 'buffer', steps: 2, seed: 9 });
       assert.deepEqual(b.arraySync(), a.arraySync(), 'the buffer and the range come back');
       tf.dispose([a, b]);
-      assert.equal(back.describe(), 'dense 2-8-1');
+      assert.equal(back.describe(), model.describe(), 'the range the first fit took comes back');
+      assert.match(back.describe(), /^dense 2-8-1, data in \[-2\.\d+, 2\.\d+\]$/);
       await saveCheckpoint(path.join(dir, 'other'), { kind: 'VAE', config: {}, tensors: {} });
       await assert.rejects(() => EnergyModel.load(path.join(dir, 'other')), /VAE/);
     } finally {

@@ -278,7 +278,7 @@ test('generatorAverage: the average follows w_avg <- d_t w_avg + (1 - d_t) w aft
   const beta = 0.9;
   // dataRange given: each one-batch fit below must not set it from its own rows
   const gan = new GAN({ dataShape: [2], dataRange: [-1, 1], latentDim: 2, generatorUnits: [8], discriminatorUnits: [8], generatorAverage: beta, seed: 2 });
-  const plain = new GAN({ dataShape: [2], dataRange: [-1, 1], latentDim: 2, generatorUnits: [8], discriminatorUnits: [8], seed: 2 });
+  const plain = new GAN({ dataShape: [2], dataRange: [-1, 1], latentDim: 2, generatorUnits: [8], discriminatorUnits: [8], generatorAverage: 0, seed: 2 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-gan-avg-'));
   try {
     assert.match(gan.describe(), /average 0\.9/);
@@ -338,7 +338,8 @@ function variablesOf(gan: GAN): number[][] {
 test('dataRange [0, 1]: fit takes pixel intensities, sample returns them, discriminate reads them (x_net = 2x - 1)', async () => {
   await ready();
   const x = tf.tensor2d(new Random(7).uniformArray(32 * 4), [32, 4]); //                              in [0, 1)
-  const gan = new GAN({ dataShape: [4], dataRange: [0, 1], latentDim: 2, generatorUnits: [8], discriminatorUnits: [8], seed: 3 });
+  // generatorAverage 0: sample() maps z through the current G, which the test reads directly
+  const gan = new GAN({ dataShape: [4], dataRange: [0, 1], latentDim: 2, generatorUnits: [8], discriminatorUnits: [8], generatorAverage: 0, seed: 3 });
   try {
     assert.deepEqual(gan.dataRange, [0, 1]);
     await gan.fit(x, { epochs: 2, batchSize: 8, progress: false });
@@ -364,7 +365,7 @@ test('dataRange [0, 1]: fit takes pixel intensities, sample returns them, discri
 test('without dataRange a tanh GAN takes it from its first fit (kept; later data outside refused); a linear GAN maps nothing', async () => {
   await ready();
   const x = tf.tensor2d([[0, 255], [128, 64], [255, 0], [10, 20]]);
-  const gan = new GAN({ dataShape: [2], latentDim: 2, generatorUnits: [4], discriminatorUnits: [4], seed: 1 });
+  const gan = new GAN({ dataShape: [2], latentDim: 2, generatorUnits: [4], discriminatorUnits: [4], outputActivation: 'tanh', seed: 1 });
   const linear = new GAN({ dataShape: [2], latentDim: 2, generatorUnits: [4], discriminatorUnits: [4], outputActivation: 'linear', seed: 1 });
   try {
     assert.deepEqual(gan.dataRange, [-1, 1], 'before any fit: the generator\'s own range');

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { ready, tf } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
-import { energyDistance, independentPixels, medianBandwidth, mmd, modeCoverage } from '../lib/metrics/samples';
+import { energyDistance, fittedGaussian, independentPixels, medianBandwidth, mmd, modeCoverage } from '../lib/metrics/samples';
 import { assertClose, assertNoLeak } from './helpers';
 
 function gaussian(n: number, d: number, mean: number[], sd: number, rng: Random): number[][] {
@@ -80,6 +80,35 @@ test('independentPixels: exact marginals, independent coordinates, seeded; error
   assert.throws(() => independentPixels([], 3), /data must be a non-empty array/);
   assert.throws(() => independentPixels(data, 0), /n must be a positive integer/);
   assert.throws(() => independentPixels([[0, 1], [1]], 2), /data\[1\] has 1 coordinates/);
+});
+
+test('fittedGaussian: draws with the data\'s mean and covariance (3-D, correlated), seeded; tensors as arrays; errors name the argument', async () => {
+  // data: 3-D, mean (1, -2, 0.5), covariance [[4, 1.2, 0], [1.2, 1, -0.3], [0, -0.3, 0.25]] (made from a known factor)
+  const rng = new Random(11);
+  const L = [[2, 0, 0], [0.6, 0.8, 0], [0, -0.375, 0.3307189]]; //                   L L^T is the covariance above
+  const mu = [1, -2, 0.5];
+  const data = Array.from({ length: 4000 }, () => {
+    const z = [rng.normal(), rng.normal(), rng.normal()];
+    return mu.map((m, i) => m + L[i].reduce((s, l, k) => s + l * z[k], 0));
+  });
+  const moments = (pts: number[][]): { mean: number[]; cov: number[][] } => {
+    const mean = [0, 1, 2].map((j) => pts.reduce((s, r) => s + r[j], 0) / pts.length);
+    const cov = [0, 1, 2].map((i) => [0, 1, 2].map((j) => pts.reduce((s, r) => s + (r[i] - mean[i]) * (r[j] - mean[j]), 0) / pts.length));
+    return { mean, cov };
+  };
+  const want = moments(data);
+  const got = moments(fittedGaussian(data, 40000, 5));
+  // standard errors of 40000 draws: mean sqrt(C_ii / n) <= 0.01, covariance entries below 0.01 of sqrt(C_ii C_jj)
+  want.mean.forEach((m, i) => assertClose(got.mean[i], m, 0.05, `mean ${i}`));
+  want.cov.forEach((row, i) => row.forEach((c, j) => assertClose(got.cov[i][j], c, 0.03 * Math.sqrt(want.cov[i][i] * want.cov[j][j]), `covariance ${i}${j}`)));
+  assert.deepEqual(fittedGaussian(data, 5, 7), fittedGaussian(data, 5, 7), 'same seed, same draws');
+  await ready();
+  const t = tf.tensor2d(data);
+  await assertNoLeak(() => assert.deepEqual(fittedGaussian(t, 5, 7).map((r) => r.map((v) => +v.toFixed(4))), fittedGaussian(data, 5, 7).map((r) => r.map((v) => +v.toFixed(4)))), 'fittedGaussian of a tensor');
+  t.dispose();
+  assert.throws(() => fittedGaussian([[1, 2]], 3), /data must hold at least 2 points/);
+  assert.throws(() => fittedGaussian(data, 0), /n must be a positive integer/);
+  assert.throws(() => fittedGaussian([Array(65).fill(0), Array(65).fill(1)], 2), /d <= 64.*got d = 65/);
 });
 
 test('every metric takes a tensor [n, ...] as well as number[][]: the same number, no tensor leaked or freed', async () => {

@@ -2,7 +2,8 @@
  * Experiments behind DDPM's vector defaults (issue 27): one fit on the 8-Gaussian ring with the given options,
  * scored by modeCoverage (radius 0.06) and energyDistance. Options as JSON: `GENLAB_BACKEND=wasm node
  * dist/bench/quality/ddpm-defaults.js '{"seed":1,"n":8000,"model":{},"phases":[{"epochs":20}]}'`: `phases` are
- * successive fits (a fit at a new learningRate starts a fresh Adam: a step decay of the rate).
+ * successive fits (a fit at a new learningRate starts a fresh Adam: a step decay of the rate). Results: the DDPM
+ * table of bench/quality/DEFAULTS.md.
  */
 import { ready } from '../../lib/engine/backend';
 import { DDPM } from '../../lib/diffusion/ddpm';

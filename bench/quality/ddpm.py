@@ -10,6 +10,15 @@ Ancestral sampling with the posterior variance betaTilde (Ho et al. Algorithm 2,
 Modes:
   quality <data.f32> <meta.json> <out.f32>   train on the points, write n samples (meta: n, d, epochs, lr, seed, samples)
   epoch <mlp|unet> <data.f32> <n> <threads>  time epochs on the n digits in data.f32 ([n, 784] in [-1, 1]); prints JSON
+  ring-data <dir> <seeds> <epochs> <lr> <average> <octaves> <samples>
+                                             genlab's default DDPM for 2-D data (bench/quality/defaults.ts drives it) on
+                                             genlab's ring points <dir>/ring<seed>.f32 [n, 2]: the MLP fed x and sin/cos
+                                             of 2^k pi x / s, k < octaves (s = the data's std over all coordinates),
+                                             with <average> = beta > 0 the weight average of lib/train/average.ts
+                                             (w_avg <- d_t w_avg + (1 - d_t) w, d_t = min(beta, (1 + t) / (10 + t))),
+                                             sampled from it; <samples> points (seed 1000 + seed) go to
+                                             <dir>/torch-ring<seed>.f32 for defaults.ts to score with lib/metrics.
+                                             -> JSON {"torch", "runs": [{seed, seconds, cpu}]}
 """
 import json
 import math
@@ -20,6 +29,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from gan import GeneratorAverage  # the weight average (lib/train/average.ts), shared with the GAN's twin
 
 T = 300
 
@@ -39,14 +50,21 @@ def sinusoidal(t, dim):
 
 
 class MLP(nn.Module):
-    def __init__(self, d, hidden=(128, 128, 128), emb=64):
+    def __init__(self, d, hidden=(128, 128, 128), emb=64, octaves=0, scale=1.0):
         super().__init__()
         self.emb = emb
-        widths = [d + emb, *hidden, d]
+        # genlab's input features: column d * octaves + k holds 2^k pi / scale in row d
+        freq = torch.zeros(d, d * octaves)
+        for i in range(d):
+            for k in range(octaves):
+                freq[i, i * octaves + k] = 2 ** k * math.pi / scale
+        self.register_buffer('freq', freq)
+        widths = [d * (1 + 2 * octaves) + emb, *hidden, d]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
 
     def forward(self, x, t):
-        h = torch.cat([x, sinusoidal(t, self.emb)], 1)
+        phase = x @ self.freq
+        h = torch.cat([x, torch.sin(phase), torch.cos(phase), sinusoidal(t, self.emb)], 1)
         for i, l in enumerate(self.layers):
             h = l(h)
             if i + 1 < len(self.layers):
@@ -105,7 +123,7 @@ class UNet(nn.Module):
         return self.out(F.silu(self.og(u1)))
 
 
-def train_epoch(net, opt, x, abar, batch=128):
+def train_epoch(net, opt, x, abar, batch=128, after_step=None):
     perm = torch.randperm(x.shape[0])
     total = 0.0
     for s in range(0, x.shape[0], batch):
@@ -118,8 +136,29 @@ def train_epoch(net, opt, x, abar, batch=128):
         opt.zero_grad()
         loss.backward()
         opt.step()
+        if after_step:
+            after_step()
         total += loss.item() * xb.shape[0]
     return total / x.shape[0]
+
+
+def ring_data(folder, seeds, epochs, lr, average, octaves, samples):
+    runs = []
+    _, _, abar = schedule()
+    for seed in seeds:
+        torch.manual_seed(seed)
+        x = torch.from_numpy(np.fromfile(f"{folder}/ring{seed}.f32", dtype="<f4").reshape(-1, 2).copy())
+        net = MLP(2, octaves=octaves, scale=float(((x - x.mean()) ** 2).mean().sqrt()))
+        opt = torch.optim.Adam(net.parameters(), lr=lr, eps=1e-8)
+        avg = GeneratorAverage(net, average) if average > 0 else None  # gan.py's: lib/train/average.ts
+        t0, c0 = time.time(), time.process_time()
+        for _ in range(epochs):
+            train_epoch(net, opt, x, abar, 128, avg.update if avg else None)
+        seconds, cpu = time.time() - t0, time.process_time() - c0
+        torch.manual_seed(1000 + seed)
+        sample(avg.avg if avg else net, samples, 2).numpy().astype("<f4").tofile(f"{folder}/torch-ring{seed}.f32")
+        runs.append({"seed": seed, "seconds": seconds, "cpu": cpu})
+    return runs
 
 
 @torch.no_grad()
@@ -177,5 +216,10 @@ def epoch(kind, data_file, n, threads):
 if __name__ == '__main__':
     if sys.argv[1] == 'quality':
         quality(*sys.argv[2:5])
+    elif sys.argv[1] == 'ring-data':
+        torch.set_num_threads(1)
+        a = sys.argv[2:]
+        print(json.dumps({'torch': torch.__version__, 'runs': ring_data(a[0], [int(v) for v in a[1].split(',')], int(a[2]), float(a[3]),
+                                                                      float(a[4]), int(a[5]), int(a[6]))}))
     else:
         epoch(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))

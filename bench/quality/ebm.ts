@@ -1,6 +1,7 @@
 /**
  * Quality check of genlab's EnergyModel (issue 14) on the 8-Gaussian ring (8000 points, radius 2, std 0.02), default
- * settings, 100 epochs, against the same short-run EBM written in PyTorch (bench/quality/ebm.py) on the same data:
+ * settings but K = 60 Langevin steps per update (the default before issue #27), 100 epochs, against the same
+ * short-run EBM written in PyTorch (bench/quality/ebm.py) on the same data:
  * samples drawn from noise must cover >= 7 of 8 modes (20+ samples within 0.06 = 3 std), at least half of them
  * that close, with an energy distance to held-out data far below that of a single Gaussian fitted to the data.
  *
@@ -20,10 +21,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ready, tf } from '../../lib/engine/backend';
-import { Random } from '../../lib/engine/random';
 import { EnergyModel } from '../../lib/ebm';
-import { energyDistance, modeCoverage } from '../../lib/metrics';
-import { gaussianRing, gaussianRingModes } from '../../datasets/synthetic';
+import { gaussianRing } from '../../datasets/synthetic';
+import { scoreRing, type RingFigures } from '../../test/defaults/ring';
 import { PEER_PYTHON_HOW, peerPython } from '../peer-python';
 import { arg, mean, publishReport, runMain, std } from './common';
 
@@ -32,15 +32,10 @@ const N_SAMPLES = 2000;
 const ROOT = path.join(__dirname, '..', '..', '..');
 
 /** One trained model's figures. */
-interface Run {
+interface Run extends RingFigures {
   side: 'genlab' | 'PyTorch';
   seed: number;
   epochs: number;
-  covered: number;
-  fractionNear: number;
-  counts: number[];
-  energyDistance: number;
-  gaussianEnergyDistance: number;
   secondsPerEpoch: number[];
   /** CPU seconds per epoch (user + system of the process): fairer than wall time on a busy machine. */
   cpuSecondsPerEpoch: number[];
@@ -52,36 +47,13 @@ function option(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** `n` draws from the Gaussian with the data's mean and covariance (Cholesky), the baseline of the check. */
-function fittedGaussian(data: number[][], n: number, seed: number): number[][] {
-  const m = [0, 1].map((j) => mean(data.map((p) => p[j])));
-  const c = [[0, 0], [0, 0]];
-  for (const p of data) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) c[i][j] += ((p[i] - m[i]) * (p[j] - m[j])) / data.length;
-  const l00 = Math.sqrt(c[0][0]);
-  const l10 = c[1][0] / l00;
-  const l11 = Math.sqrt(c[1][1] - l10 * l10);
-  const rng = new Random(seed);
-  return Array.from({ length: n }, () => {
-    const a = rng.normal();
-    const b = rng.normal();
-    return [m[0] + l00 * a, m[1] + l10 * a + l11 * b];
-  });
-}
-
+/** The ring scores of test/defaults/ring.ts (2000 held-out points of seed 100 + seed, a fitted Gaussian's draws). */
 function score(side: Run['side'], seed: number, epochs: number, samples: number[][], train: number[][], seconds: number[], cpu: number[], version: string): Run {
-  const heldOut = gaussianRing({ n: N_SAMPLES, seed: 100 + seed });
-  const test = heldOut.arraySync() as number[][];
-  heldOut.dispose();
-  const cov = modeCoverage(samples, gaussianRingModes());
   return {
     side,
     seed,
     epochs,
-    covered: cov.covered,
-    fractionNear: cov.fractionNear,
-    counts: cov.counts,
-    energyDistance: energyDistance(samples, test),
-    gaussianEnergyDistance: energyDistance(fittedGaussian(train, N_SAMPLES, 200 + seed), test),
+    ...scoreRing(samples, train, seed),
     secondsPerEpoch: seconds,
     cpuSecondsPerEpoch: cpu,
     version,
@@ -99,13 +71,14 @@ async function train(seed: number, epochs: number, side: string, evalEvery: numb
   const trainPoints = data.arraySync() as number[][];
   const runs: Run[] = [];
   if (side === 'genlab' || side === 'both') {
-    const model = new EnergyModel({ dataShape: [2], seed }); // default settings throughout
+    const model = new EnergyModel({ dataShape: [2], seed }); // default settings but K (below)
     const seconds: number[] = [];
     const cpu: number[] = [];
     let t0 = Date.now();
     let c0 = process.cpuUsage();
     await model.fit(data, {
       epochs,
+      langevin: { steps: 60 }, // K of RESULTS-ebm.md and of ebm.py (the default for vectors is now 10: DEFAULTS.md)
       progress: false,
       onEpoch: async (epoch, logs) => {
         seconds.push((Date.now() - t0) / 1000);
@@ -164,8 +137,8 @@ function report(runs: Run[]): string {
   lines.push('node dist/bench/quality/ebm.js --seeds 1,2,3 --side both --out /tmp/ebm-runs.json');
   lines.push('node dist/bench/quality/ebm.js --report /tmp/ebm-runs.json --write', '```', '');
   lines.push('**Data:** `gaussianRing({ n: 8000, seed })`: 8 modes on a circle of radius 2, std 0.02. **Model and training, both');
-  lines.push('sides:** genlab `new EnergyModel({ dataShape: [2], seed })` and `fit(x, { epochs: 100 })` with every other setting');
-  lines.push('at its default, i.e. energy MLP 2-128-128-1 (SiLU, PyTorch init), batch 256, Adam 1e-3, replay buffer 10000 with');
+  lines.push('sides:** genlab `new EnergyModel({ dataShape: [2], seed })` and `fit(x, { epochs: 100, langevin: { steps: 60 } })` with every');
+  lines.push('other setting at its default, i.e. energy MLP 2-128-128-1 (SiLU, PyTorch init), batch 256, Adam 1e-3, replay buffer 10000 with');
   lines.push('5% fresh uniform noise over the data range, K = 60 Langevin steps x <- clip(x - 0.01 grad E + 0.005 z), alpha 0.1;');
   lines.push('PyTorch: the same model written with torch ops (`bench/quality/ebm.py`, one thread). **Evaluation:** 2000 chains');
   lines.push('from uniform noise, `sample`\'s default 200 Langevin steps (PyTorch: 60) with the training step and noise; a mode is covered with 20+ samples within 0.06');

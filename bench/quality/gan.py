@@ -17,6 +17,8 @@ Usage:
   gan.py digits <dir> <seeds> <epochs> <lr> <batch> <average>
                                                     -> JSON {"torch", "runs": [{seed, ed, dReal, dFake, seconds}]}
   gan.py time <dense|conv> <rows> <epochs>          -> JSON {"torch", "seconds": [per epoch], "cpu": [per epoch]}
+  gan.py ring-data <dir> <seeds> <epochs> <lr> <average> <samples>
+                                                    -> JSON {"torch", "runs": [{seed, seconds, cpu}]}
 Ring data: 8 Gaussians on a circle of radius 2, std 0.02 (numpy, seeded); coverage as genlab's modeCoverage:
 2000 samples, a mode is covered with >= 20 samples within 0.06 of it.
 Digits: <dir> holds the data gan.ts exports (genlab's loadMnist digits scaled to [-1, 1], raw little-endian float32):
@@ -27,6 +29,10 @@ after the t-th step, over every float tensor of G's state: weights, biases, Batc
 statistics) and the samples come from it. After every epoch: 500 samples (eval mode, fixed z of seed 5) and their
 energy distance to held.f32 (`energy_distance`, genlab's energyDistance); the last epoch's samples go to
 <dir>/torch-seed<seed>.f32 so gan.ts can recompute the distance with lib/metrics.
+ring-data: genlab's default GAN for 2-D data (bench/quality/defaults.ts drives it) on genlab's own ring points:
+<dir>/ring<seed>.f32 [n, 2] (raw little-endian float32); G 2-128-128-2 linear, D 2-128-128-1, no BatchNorm or
+dropout, batch 128, Adam(lr, (0.5, 0.999)), with <average> = beta > 0 the weight average above; <samples> points
+from the average (z of seed 1000 + seed) go to <dir>/torch-ring<seed>.f32 for defaults.ts to score with lib/metrics.
 """
 import copy
 import json
@@ -192,6 +198,15 @@ def digits(folder, seeds, epochs, lr, batch, average):
     return runs
 
 
+def ring_pair(lr):
+    """The 2-D ring GAN: G 2-128-128-2 linear (no BatchNorm), D 2-128-128-1 (no dropout), each with Adam(lr, (0.5, 0.999))."""
+    G = dense_g(2, [128, 128], 2, bn=False, tanh=False)
+    D = dense_d(2, [128, 128], 0.0)
+    G.apply(glorot)
+    D.apply(glorot)
+    return G, D, torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999)), torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+
+
 def ring(seeds, epochs, lr, n):
     modes = np.array([[2 * math.cos(2 * math.pi * k / 8), 2 * math.sin(2 * math.pi * k / 8)] for k in range(8)])
     runs = []
@@ -199,12 +214,7 @@ def ring(seeds, epochs, lr, n):
         torch.manual_seed(seed)
         rng = np.random.default_rng(100 + seed)
         x = torch.tensor(modes[rng.integers(0, 8, n)] + 0.02 * rng.standard_normal((n, 2)), dtype=torch.float32)
-        G = dense_g(2, [128, 128], 2, bn=False, tanh=False)
-        D = dense_d(2, [128, 128], 0.0)
-        G.apply(glorot)
-        D.apply(glorot)
-        optG = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
-        optD = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+        G, D, optG, optD = ring_pair(lr)
         t0 = time.time()
         for _ in range(epochs):
             train_epoch(G, D, optG, optD, x, 128, 2)
@@ -216,6 +226,26 @@ def ring(seeds, epochs, lr, n):
         counts = np.bincount(d.argmin(1)[near], minlength=8)
         runs.append({"seed": seed, "covered": int((counts >= 20).sum()), "fractionNear": float(near.mean()),
                      "counts": counts.tolist(), "seconds": time.time() - t0})
+    return runs
+
+
+def ring_data(folder, seeds, epochs, lr, average, samples):
+    runs = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        x = torch.from_numpy(np.fromfile(f"{folder}/ring{seed}.f32", dtype="<f4").reshape(-1, 2).copy())
+        G, D, optG, optD = ring_pair(lr)
+        avg = GeneratorAverage(G, average) if average > 0 else None
+        t0, c0 = time.time(), time.process_time()
+        for _ in range(epochs):
+            train_epoch(G, D, optG, optD, x, 128, 2, 1.0, avg.update if avg else None)
+        seconds, cpu = time.time() - t0, time.process_time() - c0
+        sampler = avg.avg if avg else G
+        sampler.eval()
+        with torch.no_grad():
+            z = torch.randn(samples, 2, generator=torch.Generator().manual_seed(1000 + seed))
+            sampler(z).numpy().astype("<f4").tofile(f"{folder}/torch-ring{seed}.f32")
+        runs.append({"seed": seed, "seconds": seconds, "cpu": cpu})
     return runs
 
 
@@ -246,6 +276,10 @@ if __name__ == "__main__":
     if mode == "ring":
         seeds = [int(s) for s in sys.argv[2].split(",")]
         out = {"torch": torch.__version__, "runs": ring(seeds, int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))}
+    elif mode == "ring-data":
+        a = sys.argv[2:]
+        out = {"torch": torch.__version__, "runs": ring_data(a[0], [int(v) for v in a[1].split(",")], int(a[2]), float(a[3]),
+                                                              float(a[4]), int(a[5]))}
     elif mode == "digits":
         a = sys.argv[2:]
         out = {"torch": torch.__version__, "runs": digits(a[0], [int(v) for v in a[1].split(",")], int(a[2]),

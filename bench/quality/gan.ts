@@ -43,11 +43,11 @@ function torch(args: string[]): Record<string, unknown> {
   return JSON.parse(py.stdout);
 }
 
-/** The ring model of the quality check (genlab defaults for everything else). */
+/** The ring model of the quality check (the current G, no average: the game as RESULTS-gan.md measured it). */
 export function ringGan(seed: number): GAN {
   return new GAN({
     dataShape: [2], latentDim: 2, generatorUnits: [128, 128], discriminatorUnits: [128, 128],
-    outputActivation: 'linear', batchNorm: false, dropout: 0, seed,
+    outputActivation: 'linear', batchNorm: false, dropout: 0, generatorAverage: 0, seed,
   });
 }
 

@@ -14,6 +14,11 @@
  * With the course's T = 300 and linear betas 1e-4 .. 0.02, alphaBar_{T-1} = 0.048, not 0: x_T keeps
  * sqrt(0.048) = 22% of x_0's amplitude, so N(0, I) is only approximately the end of the forward process.
  *
+ * Defaults that follow the data (lib/core/defaults.ts): for low-dimensional vectors `[D]`, D <= 16 (points in the
+ * plane), the MLP gets sin/cos features of x scaled by the data's spread, `sample` uses an exponential moving average
+ * of the weights (0.999) and `fit` trains for a budget of 2500 steps; measured on the 2-D sets in
+ * bench/quality/DEFAULTS.md. Wider vectors and images keep the course's settings.
+ *
  * Data range: with `dataRange` (e.g. [0, 1] for pixels) the model maps the data affinely onto [-1, 1], the scale at
  * which the noise is drawn (Ho et al. scale images so), and maps x_t and samples back; sampling then clips the
  * predicted x_0 to [-1, 1] at every step (diffusers' `clip_sample`). Without it the data are used as given.
@@ -29,6 +34,8 @@ import { BatchTensor, ChainTensor, DataShape } from '../core/shapes';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreNetworks } from '../core/network-weights';
 import { BetaSchedule, DEFAULT_BETA_SCHEDULE, NoiseSchedule } from './schedule';
+import { epochsForSteps, isSmallVector } from '../core/defaults';
+import { WeightAverage } from '../train/average';
 import { buildNoiseNetwork, MlpNetworkOptions, NetworkOptions, NoiseNetwork, resolveNetworkOptions, UNetOptions } from './networks';
 
 /** Options for {@link DDPM}. */
@@ -44,7 +51,9 @@ export interface DDPMOptions<S extends DataShape = DataShape> {
   betaSchedule?: BetaSchedule;
   /**
    * The noise predictor: `'mlp'` (default for `[D]`), `'unet'` (default for `[h, w, c]`), or their options
-   * (`{ kind: 'mlp', hiddenUnits, embedDim }`, `{ kind: 'unet', channels, embedDim, groups }`).
+   * (`{ kind: 'mlp', hiddenUnits, embedDim, inputFeatures, inputScale }`, `{ kind: 'unet', channels, embedDim, groups }`).
+   * For low-dimensional vectors (D <= 16) the MLP also sees sin/cos features of x at 6 octaves above the data's
+   * standard deviation (taken at the first fit; see {@link MlpNetworkOptions.inputFeatures}).
    */
   network?: NetworkOptions;
   /**
@@ -55,10 +64,18 @@ export interface DDPMOptions<S extends DataShape = DataShape> {
    * e.g. the 2-D ring), nothing is mapped, checked against a range or clipped.
    */
   dataRange?: DataRange;
+  /**
+   * Decay beta of an exponential moving average of the network's weights, in [0, 1); 0 = none. With beta > 0 every
+   * training step updates the average (with the GAN's warm-up: lib/train/average.ts) and `sample` draws with the
+   * averaged network, and so does `predictNoise` (Ho et al. use 0.9999 over 800k steps); training (`fit`,
+   * `simpleLoss`) and `network` itself hold the current weights.
+   * It removes the wobble Adam's last steps leave in the mixture's weights. Default 0.999 for low-dimensional vectors (D <= 16), else 0.
+   */
+  weightAverage?: number;
   /** Seed for weights, training noise, shuffling and (unless given per call) sampling. Default: random. */
   seed?: number;
 }
-const DDPM_KEYS = optionKeys<DDPMOptions>({ dataShape: true, timesteps: true, betaSchedule: true, network: true, dataRange: true, seed: true });
+const DDPM_KEYS = optionKeys<DDPMOptions>({ dataShape: true, timesteps: true, betaSchedule: true, network: true, dataRange: true, weightAverage: true, seed: true });
 
 /** Metrics of one {@link DDPM.fit} epoch. */
 export interface DDPMEpochLogs {
@@ -72,7 +89,13 @@ export interface DDPMEpochLogs {
 
 /** Options for {@link DDPM.fit}. */
 export interface DDPMFitOptions extends FitOptions<DDPMEpochLogs> {
-  /** Passes over the data, integer >= 1. Default 20 (the course). */
+  /**
+   * Passes over the data, integer >= 1. Default for low-dimensional vectors (D <= 16): a budget of 2500 Adam steps,
+   * ceil(2500 / ceil(n / batchSize)) epochs -- 40 on 8000 points, 157 on 2000 -- which takes the 8-Gaussian ring to
+   * 8 of 8 modes with ~90% of samples within 3 std of one, in about 7 CPU seconds (wasm, one thread; 2000
+   * ancestral samples take a few more; bench/quality/DEFAULTS.md). Otherwise 20 (the course): for 28x28 digits with
+   * the default U-Net, DEFAULTS.md gives the time per epoch.
+   */
   epochs?: number;
   /** Mini-batch size, integer >= 1 (capped at n). Default 128 (the course). */
   batchSize?: number;
@@ -154,6 +177,8 @@ interface DDPMConfig {
   network: Required<MlpNetworkOptions> | Required<UNetOptions>;
   /** Absent in checkpoints written before `dataRange` existed (no map). */
   dataRange?: DataRange | null;
+  /** Absent in checkpoints written before `weightAverage` existed (none). */
+  weightAverage?: number;
   seed: number;
 }
 
@@ -170,6 +195,8 @@ const DEFAULTS = {
   ddimSteps: 50 /* the course */,
   sampleBatch: 256,
   validationSeed: 20200619 /* fixed: the validation loss draws the same t and eps every epoch */,
+  /** Low-dimensional vectors (lib/core/defaults.ts): measured on the 2-D sets (bench/quality/DEFAULTS.md). */
+  vector: { steps: 2500, weightAverage: 0.999 /* as the GAN's; 0.995 measured the same */ },
 } as const;
 
 /**
@@ -189,6 +216,8 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
   private readonly rng: Random;
   /** The user's data range, mapped onto {@link WORKING_RANGE}; null: no map. */
   private readonly range: DataRange | null;
+  /** The moving average of the network's weights (`weightAverage`), or null. */
+  private readonly average: WeightAverage | null;
 
   constructor(opts: DDPMOptions<S>) {
     super();
@@ -204,11 +233,14 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     if (opts.dataRange !== undefined) assertDataRange('dataRange', opts.dataRange);
     this.range = opts.dataRange === undefined ? null : [opts.dataRange[0], opts.dataRange[1]];
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    const weightAverage = opts.weightAverage ?? (isSmallVector(shape) ? DEFAULTS.vector.weightAverage : 0);
+    assertFiniteNumber('weightAverage', weightAverage, { min: 0, max: 1, exclusiveMax: true });
     this.rng = new Random(opts.seed);
     this.dataShape = [...shape];
     this.dim = shape.reduce((a, b) => a * b, 1);
-    this.config = { dataShape: [...shape], timesteps, betaSchedule: { ...betaSchedule }, network, dataRange: this.range && [...this.range], seed: this.rng.seed };
+    this.config = { dataShape: [...shape], timesteps, betaSchedule: { ...betaSchedule }, network, dataRange: this.range && [...this.range], weightAverage, seed: this.rng.seed };
     this.network = buildNoiseNetwork(network, this.dataShape, timesteps, this.rng.seedInt());
+    this.average = weightAverage > 0 ? new WeightAverage(this.network, weightAverage) : null;
   }
 
   /** Number of diffusion steps T. */
@@ -226,10 +258,14 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     return this.range && [this.range[0], this.range[1]];
   }
 
-  /** A short description, e.g. `mlp 2+64-128-128-128-2, T=300 linear` (`, dataRange [0, 1]` when set). */
+  /**
+   * A short description, e.g. `mlp 2+sin/cos x 6 octaves+64-128-128-128-2, T=300 linear, average 0.999` (the
+   * default for points in the plane; `, dataRange [0, 1]` when set).
+   */
   describe(): string {
     const range = this.range ? `, dataRange [${this.range[0]}, ${this.range[1]}]` : '';
-    return `${this.network.describe()}, T=${this.timesteps} ${this.config.betaSchedule.kind}${range}`;
+    const average = this.average ? `, average ${this.average.beta}` : '';
+    return `${this.network.describe()}, T=${this.timesteps} ${this.config.betaSchedule.kind}${average}${range}`;
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -263,7 +299,8 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
   }
 
   /**
-   * The network's noise prediction eps_theta(x_t, t).
+   * The noise prediction eps_theta(x_t, t), with the averaged weights when the model keeps an average
+   * (`weightAverage`; as `sample`).
    * @param x x_t, `[n, ...dataShape]` or flat `[n, D]`, in the data's units (as {@link DDPM.noise} returns it).
    * @param t one step for all rows or one per row.
    * @returns eps, same shape as x: noise in the working range's units (eps ~ N(0, I) in the forward process).
@@ -274,10 +311,11 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     try {
       const n = flat.shape[0];
       const ts = this.stepsFor(t, n);
-      return tf.tidy(() => {
+      const predict = () => tf.tidy(() => {
         const tt = tf.tensor1d(ts, 'int32');
         return this.network.apply(this.toWorking(flat).reshape([n, ...this.dataShape]), tt).reshape(x.shape) as T;
       });
+      return this.average ? this.average.use(predict) : predict();
     } finally {
       if (owned) flat.dispose();
     }
@@ -323,8 +361,11 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     assertKnownOptions('DDPM.fit', opts, FIT_KEYS);
     await ready();
     this.assertAlive();
+    const small = isSmallVector(this.dataShape);
+    const rows = x instanceof tf.Tensor && x.rank > 0 ? x.shape[0] : 1; // (the data are checked below)
     const { epochs, batchSize, learningRate } = resolveFitOptions(opts, {
-      epochs: DEFAULTS.epochs,
+      // low-dimensional vectors: a budget of steps, so that 2000 and 8000 points both converge
+      epochs: small ? epochsForSteps(DEFAULTS.vector.steps, rows, opts.batchSize ?? DEFAULTS.batchSize) : DEFAULTS.epochs,
       batchSize: DEFAULTS.batchSize,
       learningRate: this.config.network.kind === 'unet' ? DEFAULTS.learningRateUnet : DEFAULTS.learningRateMlp,
     });
@@ -336,6 +377,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
       const train = this.workingData('x', x, owned);
       const held = opts.validation === undefined ? undefined : this.workingData('validation', opts.validation, owned);
       const valDraws = held && this.validationDraws(held.shape[0], owned);
+      this.takeInputScale(train);
       if (reset) this.training.reset();
       const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
       const rng = this.training.generator(opts.seed, () => this.rng.fork()); // the training stream (carried across fits)
@@ -345,7 +387,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
       owned.push(roots.a, roots.b);
       // The simple loss of Ho et al. on the batch's rows of x with noise eps at steps t: gathers, loss, gradients and
       // Adam as one compiled step (engine/tensorflow-graph.ts).
-      const step = new CompiledGradientStep(this.variables(), optimizer, ([xAll, rows, eps, t, rootA, rootB]) => {
+      const step = new CompiledGradientStep(this.network.variables, optimizer, ([xAll, rows, eps, t, rootA, rootB]) => {
         const err = this.epsLoss(tf.gather(xAll, rows), eps, tf.gather(rootA, t), tf.gather(rootB, t), t as tf.Tensor1D);
         const loss = err.mean() as tf.Scalar; //                                       simple loss, mean over elements
         return [loss, loss.reshape([1])];
@@ -365,7 +407,9 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
         stepRows: (xAll, rows, size) => {
           const ts = Int32Array.from({ length: size }, () => rng.int(T)); //                       t ~ U{0..T-1}
           const eps = tf.tensor2d(rng.normalArray(size * this.dim), [size, this.dim]); //        [b, D]
-          return step.run([xAll, rows, eps, tf.tensor1d(ts, 'int32'), roots.a, roots.b]);
+          const metrics = step.run([xAll, rows, eps, tf.tensor1d(ts, 'int32'), roots.a, roots.b]);
+          this.average?.update();
+          return metrics;
         },
         validationData: held,
         validate: valDraws && (async (xv) => ({ loss: await this.validationLoss(xv, valDraws) })),
@@ -418,6 +462,15 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     const times = sampler === 'ancestral' ? Array.from({ length: T }, (_, i) => T - 1 - i) : this.scheduler.stridedTimesteps(steps);
     const keepChain = opts.returnTrajectory === true;
 
+    const run = () => this.reverseChain(n, rng, sampler, times, eta, clip, batch, keepChain);
+    return this.average ? this.average.useAsync(run) : run();
+  }
+
+  /** The reverse chain of {@link DDPM.sample} with the network as it is (the caller swaps in the average). */
+  private async reverseChain(
+    n: number, rng: Random, sampler: 'ancestral' | 'ddim', times: number[], eta: number, clip: boolean, batch: number, keepChain: boolean,
+  ): Promise<BatchTensor<S> | DDPMTrajectory<S>> {
+    const T = this.timesteps;
     let x = tf.tensor2d(rng.normalArray(n * this.dim), [n, this.dim]); //                           x_{T-1} ~ N(0, I)
     const frames: tf.Tensor[] = keepChain ? [x.clone()] : [];
     const predicted: tf.Tensor[] = [];
@@ -467,7 +520,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     await saveCheckpoint(dir, {
       kind: 'DDPM',
       config: this.config as unknown as JsonValue,
-      tensors: networkTensors({ network: this.network }),
+      tensors: networkTensors(this.networks()),
     });
   }
 
@@ -479,22 +532,29 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
       (config) => {
         const c = config as unknown as DDPMConfig;
         return new DDPM({
-          dataShape: c.dataShape, timesteps: c.timesteps, betaSchedule: c.betaSchedule, network: c.network,
-          ...(c.dataRange ? { dataRange: c.dataRange } : {}), seed: c.seed,
+          // checkpoints written before the MLP's input features: raw x
+          dataShape: c.dataShape, timesteps: c.timesteps, betaSchedule: c.betaSchedule, network: c.network.kind === 'mlp' ? { ...c.network, inputFeatures: (c.network as MlpNetworkOptions).inputFeatures ?? 0 } : c.network,
+          ...(c.dataRange ? { dataRange: c.dataRange } : {}), weightAverage: c.weightAverage ?? 0, seed: c.seed,
         });
       },
-      (model, tensors) => restoreNetworks(dir, tensors, { network: model.network }),
+      (model, tensors) => restoreNetworks(dir, tensors, model.networks()),
     );
   }
 
-  /** The noise network's weights: what Adam updates and what a diverged fit puts back. */
+  /** The noise network's weights (what Adam updates) and their average: what a diverged fit puts back. */
   protected variables(): tf.Variable[] {
-    return this.network.variables;
+    return this.average ? [...this.network.variables, ...this.average.variables] : this.network.variables;
   }
 
-  /** Frees the network (the base frees the optimiser state). */
+  /** What a checkpoint holds: the network and (with `weightAverage`) its average and the average's step count. */
+  private networks(): Record<string, { getWeights(): tf.Tensor[]; setWeights(w: tf.Tensor[]): void }> {
+    return { network: this.network, ...this.average?.weightSets('networkAverage') };
+  }
+
+  /** Frees the network and its average (the base frees the optimiser state). */
   protected release(): void {
     this.network?.dispose(); // undefined when the constructor threw before building it
+    this.average?.dispose();
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -537,6 +597,15 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     const xt = x0.mul(a).add(eps.mul(b)).reshape([size, ...this.dataShape]); //  x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps
     const pred = this.network.apply(xt, t).reshape([size, this.dim]); //          eps_theta(x_t, t)
     return tf.squaredDifference(pred, eps);
+  }
+
+  /** At the first fit of an MLP with input features of no given scale: the data's standard deviation is their scale. */
+  private takeInputScale(train: tf.Tensor2D): void {
+    const net = this.config.network;
+    if (net.kind !== 'mlp' || net.inputFeatures === 0 || net.inputScale !== null) return;
+    const std = tf.tidy(() => tf.moments(train).variance.sqrt().dataSync()[0]);
+    net.inputScale = std > 0 && Number.isFinite(std) ? +std.toPrecision(6) : 1;
+    this.network.setInputScale?.(net.inputScale);
   }
 
   /** Steps t and noise eps for `m` validation rows, from the fixed validation seed (`eps` is added to `owned`). */

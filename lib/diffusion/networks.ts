@@ -10,7 +10,8 @@
 import { tf } from '../engine/backend';
 import { Random } from '../engine/random';
 import { groupNorm } from '../engine/group-norm';
-import { assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
+import { isSmallVector } from '../core/defaults';
 
 /** The MLP noise predictor for vector data: concat(x_t, emb(t)) -> hidden (SiLU) ... -> D. */
 export interface MlpNetworkOptions {
@@ -19,6 +20,19 @@ export interface MlpNetworkOptions {
   hiddenUnits?: number[];
   /** Width of the sinusoidal time embedding (even). Default 64. */
   embedDim?: number;
+  /**
+   * Sinusoidal features of x at the input, F octaves: sin and cos of 2^k pi x / s for k = 0 .. F-1 beside x itself
+   * (2 D F more inputs; s = {@link inputScale}). A small MLP fed raw x learns slopes of 1 / (a mode's width) slowly
+   * (spectral bias), so its samples come out blurred; the features give it those slopes from the start, as toy
+   * diffusion code for 2-D data does. Default 6 for low-dimensional vectors (D <= 16), 0 (raw x) otherwise.
+   */
+  inputFeatures?: number;
+  /**
+   * The data's scale s of {@link inputFeatures}: the lowest frequency pi / s spans the data, the highest is 2^(F-1)
+   * times that. Default null: the standard deviation of the training data (working range, all coordinates), taken
+   * at the first fit (and then stored with the model).
+   */
+  inputScale?: number | null;
 }
 
 /**
@@ -40,7 +54,7 @@ export interface UNetOptions {
 /** A network choice: `'mlp'`, `'unet'`, or their options. */
 export type NetworkOptions = 'mlp' | 'unet' | MlpNetworkOptions | UNetOptions;
 
-const MLP_KEYS = optionKeys<MlpNetworkOptions>({ kind: true, hiddenUnits: true, embedDim: true });
+const MLP_KEYS = optionKeys<MlpNetworkOptions>({ kind: true, hiddenUnits: true, embedDim: true, inputFeatures: true, inputScale: true });
 const UNET_KEYS = optionKeys<UNetOptions>({ kind: true, channels: true, embedDim: true, groups: true });
 
 /** What {@link DDPM} needs from a noise predictor. */
@@ -59,6 +73,8 @@ export interface NoiseNetwork {
   describe(): string;
   /** Parameter count. */
   readonly parameterCount: number;
+  /** The MLP with input features: sets their scale s (see {@link MlpNetworkOptions.inputScale}). */
+  setInputScale?(scale: number): void;
   dispose(): void;
 }
 
@@ -191,15 +207,33 @@ abstract class BaseNetwork {
 class MlpNetwork extends BaseNetwork implements NoiseNetwork {
   private readonly layers: Dense[] = [];
   readonly options: Required<MlpNetworkOptions>;
+  /** `[D, D F]`: column d F + k holds 2^k pi / s in row d (the features' frequencies); null without features. */
+  private frequencies: tf.Tensor2D | null = null;
   constructor(private readonly dim: number, timesteps: number, opts: Required<MlpNetworkOptions>, seed: number) {
     super(timesteps, opts.embedDim, seed);
     this.options = opts;
-    const widths = [dim + opts.embedDim, ...opts.hiddenUnits, dim];
+    const widths = [dim * (1 + 2 * opts.inputFeatures) + opts.embedDim, ...opts.hiddenUnits, dim];
     for (let i = 0; i + 1 < widths.length; i++) this.layers.push(this.params.dense(widths[i], widths[i + 1]));
+    this.setInputScale(opts.inputScale ?? 1);
+  }
+  /** Sets the scale s of the input features (the options keep it: it is saved with the model). */
+  setInputScale(scale: number): void {
+    const F = this.options.inputFeatures;
+    if (F === 0) return;
+    const w = new Float32Array(this.dim * this.dim * F);
+    for (let d = 0; d < this.dim; d++) for (let k = 0; k < F; k++) w[d * this.dim * F + d * F + k] = (2 ** k * Math.PI) / scale;
+    this.frequencies?.dispose();
+    this.frequencies = tf.keep(tf.tensor2d(w, [this.dim, this.dim * F]));
   }
   apply(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
     return tf.tidy(() => {
-      let h: tf.Tensor = tf.concat([x.reshape([x.shape[0], this.dim]), this.embed(t)], 1); // [n, D + E]
+      const flat = x.reshape([x.shape[0], this.dim]) as tf.Tensor2D;
+      const inputs: tf.Tensor[] = [flat, this.embed(t)];
+      if (this.frequencies) {
+        const phase = tf.matMul(flat, this.frequencies); //                                       [n, D F]
+        inputs.splice(1, 0, tf.sin(phase), tf.cos(phase));
+      }
+      let h: tf.Tensor = tf.concat(inputs, 1); //                                                  [n, D (1 + 2F) + E]
       this.layers.forEach((l, i) => {
         h = dense(h, l);
         if (i + 1 < this.layers.length) h = silu(h);
@@ -208,7 +242,13 @@ class MlpNetwork extends BaseNetwork implements NoiseNetwork {
     });
   }
   describe(): string {
-    return `mlp ${this.dim}+${this.options.embedDim}-${this.options.hiddenUnits.join('-')}-${this.dim}`;
+    const features = this.options.inputFeatures > 0 ? `+sin/cos x ${this.options.inputFeatures} octaves` : '';
+    return `mlp ${this.dim}${features}+${this.options.embedDim}-${this.options.hiddenUnits.join('-')}-${this.dim}`;
+  }
+  override dispose(): void {
+    this.frequencies?.dispose();
+    this.frequencies = null;
+    super.dispose();
   }
 }
 
@@ -312,7 +352,11 @@ export function resolveNetworkOptions(network: NetworkOptions | undefined, dataS
     hiddenUnits.forEach((u, i) => assertPositiveInteger(`network.hiddenUnits[${i}]`, u));
     const embedDim = o.embedDim ?? 64;
     assertEven('network.embedDim', embedDim);
-    return { kind: 'mlp', hiddenUnits: [...hiddenUnits], embedDim };
+    const inputFeatures = o.inputFeatures ?? (isSmallVector(dataShape) ? 6 : 0);
+    if (!(Number.isInteger(inputFeatures) && inputFeatures >= 0)) throw new RangeError(`network.inputFeatures must be an integer >= 0; got ${describeValue(inputFeatures)}`);
+    const inputScale = o.inputScale ?? null;
+    if (inputScale !== null) assertFiniteNumber('network.inputScale', inputScale, { min: 0, exclusiveMin: true });
+    return { kind: 'mlp', hiddenUnits: [...hiddenUnits], embedDim, inputFeatures, inputScale };
   }
   assertKnownOptions('DDPM network (unet)', o, UNET_KEYS);
   if (dataShape.length !== 3 || dataShape[0] % 4 !== 0 || dataShape[1] % 4 !== 0) {

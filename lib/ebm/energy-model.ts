@@ -51,6 +51,7 @@ import { Generative, Model, SampleOptions } from '../core/model';
 import { requireDataShape } from '../core/data-shape';
 import { BatchTensor, DataShape } from '../core/shapes';
 import { convEnergyNetwork } from './networks';
+import { epochsForSteps, rangeText } from '../core/defaults';
 
 /** Options of {@link EnergyModel}. */
 export interface EnergyModelOptions<S extends DataShape = DataShape> {
@@ -81,7 +82,9 @@ const MODEL_KEYS = optionKeys<EnergyModelOptions>({
 /** Langevin settings shared by {@link EnergyModel.fit} and {@link EnergyModel.sample}. */
 export interface LangevinSettings {
   /**
-   * Langevin steps K per chain (non-negative integer). `fit`: default 60 (Du & Mordatch 2019; Foster ch. 7).
+   * Langevin steps K per chain (non-negative integer). `fit`: default 10 for vectors (the buffer's chains persist,
+   * so short runs suffice: on the ring K = 10 forms the 8 modes in fewer updates than K = 60 and at a third of the
+   * cost; bench/quality/DEFAULTS.md), 60 for images (Du & Mordatch 2019; Foster ch. 7).
    * `sample`: default 200 for vectors (chains from noise need longer than training's persistent buffer chains: on
    * the ring 60 steps put 41% of samples within 0.06 of a mode, 200 steps 91%), 60 for images.
    */
@@ -128,7 +131,11 @@ export interface EnergyModelEpochLogs {
 
 /** Options of {@link EnergyModel.fit}. */
 export interface EnergyModelFitOptions extends FitOptions<EnergyModelEpochLogs> {
-  /** Passes over the data (positive integer). Default 100 (the ring needs about that; see bench/quality). */
+  /**
+   * Passes over the data (positive integer). Default for vectors: enough epochs for 2500 steps (79 epochs of 8000
+   * points in batches of 256, 313 of 2000), which form all 8 ring modes on every seed measured, in about 25 s on one
+   * core (wasm; bench/quality/DEFAULTS.md). Images: 100.
+   */
   epochs?: number;
   /** Mini-batch size; also the number of negatives per step. Default 256 (vectors), 128 (images). */
   batchSize?: number;
@@ -191,12 +198,15 @@ const DEFAULTS = {
   convFilters: [16, 32, 64, 64] /* Foster ch. 7 */,
   convDenseUnits: 64 /* Foster ch. 7 */,
   init: 'pytorch' /* the reference implementations are PyTorch */,
-  epochs: 100 /* the ring forms its modes by then (bench/quality/RESULTS-ebm.md) */,
+  steps: 2500 /* vectors: the ring's 8 modes form after 1100-1600 steps (bench/quality/DEFAULTS.md); in epochs from n */,
+  epochs: 100 /* images */,
   alpha: 0.1 /* Du & Mordatch 2019 */,
   bufferSize: 10000 /* Du & Mordatch 2019 */,
   freshFraction: 0.05 /* Du & Mordatch 2019: 95% of chains persist */,
   adamEpsilon: 1e-8 /* PyTorch's Adam default */,
-  dense: { batchSize: 256, learningRate: 1e-3, steps: 60, sampleSteps: 200, stepSize: 0.01, noise: 0.005, gradientClip: Infinity },
+  // vectors: the EBM literature's 2-D settings, with K = 10 Langevin steps per update (bench/quality/DEFAULTS.md)
+  dense: { batchSize: 256, learningRate: 1e-3, steps: 10, sampleSteps: 200, stepSize: 0.01, noise: 0.005, gradientClip: Infinity },
+  // images: Foster ch. 7
   conv: { batchSize: 128, learningRate: 1e-4, steps: 60, sampleSteps: 60, stepSize: 10, noise: 0.005, gradientClip: 0.03 },
 } as const;
 
@@ -233,7 +243,12 @@ interface EnergyMoments {
 /**
  * A deep energy-based model p(x) ∝ exp(-E_theta(x)) trained by maximum likelihood with short-run Langevin
  * negatives from a replay buffer. `new EnergyModel({ dataShape: [2], seed: 1 })` for points in the plane (samples
- * `tf.Tensor2D`), `new EnergyModel({ dataShape: [28, 28, 1] })` for digits (samples `tf.Tensor4D`).
+ * `tf.Tensor2D`), `new EnergyModel({ dataShape: [28, 28, 1] })` for digits (samples `tf.Tensor4D`). For vectors the
+ * defaults alone train the ring to all 8 modes (2500 steps, about 25 s on one core; see each option for its default
+ * and reason). Their Langevin settings are made for sharp modes like the ring's: on broad data such as
+ * `correlatedGaussian` (std 1) chains moving 0.005 per step do not cross the distribution and the samples stay far
+ * from the data (energy distance 0.08-0.13, where a fitted Gaussian scores 0; bench/quality/DEFAULTS.md). No one
+ * Langevin setting was found for both kinds of data.
  *
  * A genlab {@link Model}: registered with an enclosing `scope()`, `dispose()` frees the network, the optimiser
  * state, the compiled Langevin steps and the buffer; a second `fit` continues the first (epochs, Adam moments,
@@ -324,7 +339,8 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     await ready();
     const { reset } = resolveLoopOptions('EnergyModel.fit', opts);
     const kind = DEFAULTS[this.architecture];
-    const { epochs, batchSize, learningRate } = resolveFitOptions(opts, { epochs: DEFAULTS.epochs, batchSize: kind.batchSize, learningRate: kind.learningRate });
+    const batchSize = opts.batchSize ?? kind.batchSize;
+    assertPositiveInteger('batchSize', batchSize);
     const lg = this.resolveLangevin('EnergyModel.fit langevin', opts.langevin ?? {});
     const alpha = opts.alpha ?? DEFAULTS.alpha;
     assertFiniteNumber('alpha', alpha, { min: 0 });
@@ -335,6 +351,12 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     const data = flattenData('x', x, this.dataShape, { finite: true });
     let held: FlatData | null = null;
     try {
+      const { epochs, learningRate } = resolveFitOptions(opts, {
+        // vectors: a budget of steps, so that 2000 and 8000 points both converge
+        epochs: this.architecture === 'dense' ? epochsForSteps(DEFAULTS.steps, data.x.shape[0], batchSize) : DEFAULTS.epochs,
+        batchSize,
+        learningRate: kind.learningRate,
+      });
       if (opts.validation !== undefined) held = flattenData('validation', opts.validation, this.dataShape, { finite: true });
       if (reset) {
         this.training.reset();
@@ -613,12 +635,16 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     this.buffer = null;
   }
 
-  /** A short description, e.g. `dense 2-128-128-1` or `conv 28x28x1 filters 16-32-64-64 dense 64`. */
+  /**
+   * A short description, e.g. `dense 2-128-128-1` or `conv 28x28x1 filters 16-32-64-64 dense 64`, and after the first
+   * fit the data range it took (the box of fresh noise and of the chains), e.g. `, data in [-2.07, 2.07]`.
+   */
   describe(): string {
     const c = this.config;
-    return c.architecture === 'dense'
+    const range = rangeText(c.range);
+    return (c.architecture === 'dense'
       ? `dense ${[c.dataShape[0], ...c.hiddenUnits, 1].join('-')}`
-      : `conv ${c.dataShape.join('x')} filters ${c.convFilters.join('-')} dense ${c.convDenseUnits}`;
+      : `conv ${c.dataShape.join('x')} filters ${c.convFilters.join('-')} dense ${c.convDenseUnits}`) + range;
   }
 
   // ------------------------------------------------------------------------------------------------------

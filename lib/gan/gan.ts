@@ -24,8 +24,8 @@
  *   w_avg <- d_t w_avg + (1 - d_t) w,   d_t = min(beta, (1 + t) / (10 + t))   after the t-th step (t = 0, 1, ...),
  * and samples with it (Yazici et al. 2019, "The unusual effectiveness of averaging in GAN training"): G's weights
  * keep moving around the game's equilibrium, and the average cancels much of that motion, which shows in the
- * samples as speckle. The warm-up d_t (TensorFlow's ExponentialMovingAverage with num_updates) keeps the average
- * from remembering the random initial weights in short runs. The game itself trains on the current weights.
+ * samples as speckle. The game itself trains on the current weights (the average: lib/train/average.ts, which the
+ * DDPM shares).
  *
  * Data range: a tanh generator makes values in [-1, 1]; the model maps the user's `dataRange` (e.g. [0, 1] for pixel
  * intensities) affinely onto it for training and maps samples back, x_net = -1 + 2 (x - lo) / (hi - lo), so
@@ -57,6 +57,8 @@ import { requireDataShape } from '../core/data-shape';
 import { Model, type Generative, type SampleOptions } from '../core/model';
 import { assertDataRange, DataRange, flattenData, FlatData, observedRange, rescale } from '../core/data';
 import { checkUnits, LayerInit, layerInit } from '../nets/layer-init';
+import { epochsForSteps, isSmallVector, rangeText } from '../core/defaults';
+import { WeightAverage } from '../train/average';
 
 /** Generator objective: `'non-saturating'` (default, -log D(G(z))) or `'minimax'` (log(1 - D(G(z))), the original). */
 export type GANLoss = 'non-saturating' | 'minimax';
@@ -81,28 +83,36 @@ export interface GANOptions<S extends DataShape = DataShape> {
    * the model. With a linear output no map is needed: the range then only documents (and checks) the data.
    */
   dataRange?: DataRange;
-  /** Dimension L of z, integer >= 1. Default 100 (the course). */
+  /**
+   * Dimension L of z, integer >= 1. Default: D, the size of the data, for low-dimensional vectors `[D]` (D <= 16: a
+   * ring in the plane needs no 100-dimensional latent); 100 otherwise (the course).
+   */
   latentDim?: number;
   /** `'dense'` (default: MLPs) or `'conv'` (DCGAN-style pair for images such as 28x28 digits). */
   architecture?: 'dense' | 'conv';
   /**
-   * Dense: hidden widths of G, first to last. Default `[256, 512, 1024]` (the course). Conv: channels of the
-   * 1/4- and 1/2-resolution feature maps, default `[128, 64]` (G: dense -> 7x7x128 -> 14x14x64 -> 28x28xc).
+   * Dense: hidden widths of G, first to last. Default `[128, 128]` for low-dimensional vectors (D <= 16), else
+   * `[256, 512, 1024]` (the course). Conv: channels of the 1/4- and 1/2-resolution feature maps, default `[128, 64]`
+   * (G: dense -> 7x7x128 -> 14x14x64 -> 28x28xc).
    */
   generatorUnits?: number[];
   /**
-   * Dense: hidden widths of D, first to last. Default `[1024, 512, 256]` (the course). Conv: channels of D's two
-   * stride-2 5x5 convolutions, default `[64, 128]`.
+   * Dense: hidden widths of D, first to last. Default `[128, 128]` for low-dimensional vectors (D <= 16), else
+   * `[1024, 512, 256]` (the course). Conv: channels of D's two stride-2 5x5 convolutions, default `[64, 128]`.
    */
   discriminatorUnits?: number[];
   /**
-   * G's output activation: `'tanh'` (default, the course: outputs in [-1, 1], mapped onto `dataRange`) or
-   * `'linear'` (any real data, e.g. points in the plane).
+   * G's output activation: `'tanh'` (outputs in [-1, 1], mapped onto `dataRange`) or `'linear'` (any real values).
+   * Default `'linear'` for low-dimensional vectors (D <= 16, e.g. points in the plane) without a `dataRange`;
+   * `'tanh'` otherwise (the course's images, and any data given a `dataRange`: the samples then stay inside it).
    */
   outputActivation?: 'tanh' | 'linear';
-  /** BatchNorm after each hidden layer of G (momentum 0.9, i.e. PyTorch's 0.1). Default true (the course). */
+  /**
+   * BatchNorm after each hidden layer of G (momentum 0.9, i.e. PyTorch's 0.1). Default false for low-dimensional
+   * vectors (D <= 16: with it the ring GAN covers 1 mode of 8), true otherwise (the course).
+   */
   batchNorm?: boolean;
-  /** Dropout rate after each hidden layer of D, in [0, 1). Default 0.3 (the course) dense, 0.3 conv. */
+  /** Dropout rate after each hidden layer of D, in [0, 1). Default 0 for low-dimensional vectors (D <= 16), else 0.3 (the course). */
   dropout?: number;
   /** Negative slope of the LeakyReLU activations of both networks, >= 0. Default 0.2. */
   leakySlope?: number;
@@ -118,7 +128,8 @@ export interface GANOptions<S extends DataShape = DataShape> {
   /**
    * Decay beta of an exponential moving average of G's weights (with warm-up; see the module comment), in [0, 1);
    * 0 = none. With beta > 0, `sample` uses the averaged generator, which removes much of the speckle of a dense G
-   * early in training (bench/quality/RESULTS-gan.md). Default 0 (the course does not average).
+   * early in training (bench/quality/RESULTS-gan.md). Default 0.999 for low-dimensional vectors (D <= 16: it stops
+   * the ring GAN hopping between modes at Adam 1e-3; bench/quality/DEFAULTS.md), else 0 (the course does not average).
    */
   generatorAverage?: number;
   /** Seed of the weights, shuffling, z draws and dropout masks. Default: random. */
@@ -136,15 +147,18 @@ const GAN_OPTION_KEYS = optionKeys<GANOptions>({
  * the game's (`discriminatorSteps`, `generatorSteps`).
  */
 export interface GANFitOptions extends FitOptions<GANEpochLogs> {
-  /** Passes over the data. Integer >= 1. Default 20 (the course). */
+  /**
+   * Passes over the data. Integer >= 1. Default for low-dimensional vectors (D <= 16): enough epochs for 2500 steps
+   * (40 epochs of 8000 points in batches of 128, 157 of 2000), which cover 8 of 8 ring modes on every seed measured
+   * (bench/quality/DEFAULTS.md) in about 13 s of CPU on one core (wasm); otherwise 20 (the course).
+   */
   epochs?: number;
   /** Real examples per step (and as many fakes). Integer >= 1, capped at n. Default 128 (the course). */
   batchSize?: number;
   /**
-   * Adam step size of both networks, > 0. Default per architecture: 2e-4 for conv (DCGAN's); 2e-4 for dense too,
-   * measured on the 8-Gaussian ring with 100 epochs (bench/quality/RESULTS-gan.md: 8/8 modes for 3 of 3 seeds,
-   * against 5, 5 and 8 at 1e-3). 1e-3 gets further in short runs (30 epochs: 4 modes against 1 at 2e-4) but
-   * keeps hopping between modes. The course's MNIST dense GAN also uses 2e-4.
+   * Adam step size of both networks, > 0. Default 1e-3 for low-dimensional vectors (D <= 16; with the averaged
+   * generator it covers the ring's 8 modes after about 950 steps, where 2e-4 needs about 3000;
+   * bench/quality/DEFAULTS.md), else 2e-4 (the course's MNIST GAN, and DCGAN's).
    */
   learningRate?: number;
   /** D updates per step (same real batch, fresh z each). Integer >= 1. Default 1. */
@@ -210,14 +224,30 @@ export interface GANSampleOptions extends SampleOptions {
 }
 const SAMPLE_KEYS = optionKeys<GANSampleOptions>({ z: true, seed: true });
 
+/**
+ * Defaults, each with its reason. The data shape picks the recipe (lib/core/defaults.ts): `vector` for
+ * low-dimensional vectors `[D]` (D <= 16, e.g. points in the plane), `course` for wider vectors and images (the
+ * course's MNIST GAN; `conv` has the DCGAN's networks). Options the user passes always win over these.
+ */
 const DEFAULTS = {
-  latentDim: 100,
-  dense: { generatorUnits: [256, 512, 1024], discriminatorUnits: [1024, 512, 256], learningRate: 2e-4 },
-  conv: { generatorUnits: [128, 64], discriminatorUnits: [64, 128], learningRate: 2e-4 },
-  dropout: 0.3,
+  // Measured on the 8-Gaussian ring and the correlated Gaussian of datasets/synthetic.ts, 3 seeds each, with the
+  // PyTorch twin (bench/quality/DEFAULTS.md).
+  vector: {
+    latentDim: 'data' as const, //                                   z the size of the data (a 2-D ring needs no 100-D z)
+    generatorUnits: [128, 128], discriminatorUnits: [128, 128], // small MLPs: the ring needs no more
+    batchNorm: false, dropout: 0, //   the MNIST tricks collapse the ring to 1 mode of 8 (bench/quality/RESULTS-gan.md)
+    linearOutput: true, //                        any real values; a given dataRange asks for tanh (samples inside it)
+    generatorAverage: 0.999, //      samples from G's weight average: 8/8 modes from ~950 steps, no mode hopping
+    learningRate: 1e-3, //    with the average; 2e-4 needs ~3000 steps for 8/8, 1e-3 alone hops between modes
+    steps: 2500, //  8/8 modes on every seed, ~70% of samples within 3 std of a mode; ~13 s CPU (wasm)
+  },
+  course: {
+    latentDim: 100, generatorUnits: [256, 512, 1024], discriminatorUnits: [1024, 512, 256], // the course's MNIST GAN
+    batchNorm: true, dropout: 0.3, linearOutput: false, generatorAverage: 0, learningRate: 2e-4, epochs: 20, // the course
+  },
+  conv: { generatorUnits: [128, 64], discriminatorUnits: [64, 128], learningRate: 2e-4 }, // DCGAN (Radford et al. 2016)
   leakySlope: 0.2,
-  epochs: 20,
-  batchSize: 128,
+  batchSize: 128, //                                                                      the course, both recipes
   betas: { beta1: 0.5, beta2: 0.999 }, // DCGAN's Adam (Radford et al. 2016): beta1 0.5 damps the game's oscillation
   adamEpsilon: 1e-8,
   bnMomentum: 0.9,
@@ -261,6 +291,11 @@ interface WeightSet {
  * intensities in [0, 1]; `await gan.sample(36)` gives digits in [0, 1] too. A DCGAN for digits: `new GAN({
  * dataShape: [28, 28, 1], dataRange: [0, 1], architecture: 'conv', seed: 1 })`.
  *
+ * The defaults follow the data. For low-dimensional vectors (`[D]`, D <= 16) `new GAN({ dataShape: [2] })` alone is
+ * the small GAN measured on the 8-Gaussian ring (z in R^2, G 2-128-128-2 linear, D 2-128-128-1, no BatchNorm or
+ * dropout, Adam 1e-3, samples from G's weight average, 2500 steps): 8 of 8 modes on every seed in about 13 s on one
+ * core; wider vectors and images get the course's networks above. See each option for its default and reason.
+ *
  * Data are `[n, D]` tensors (image models also take `[n, h, w, c]`); samples come back as `[n, ...dataShape]`.
  */
 export class GAN<S extends DataShape = DataShape> extends Model implements Generative<S> {
@@ -279,13 +314,8 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
   readonly architecture: 'dense' | 'conv';
   private readonly config: GANConfig;
   private readonly rng: Random;
-  /** The moving average of G's weights (`generator.getWeights()` order), or null when `generatorAverage` is 0. */
-  private readonly average: tf.Variable[] | null;
-  /**
-   * Updates the average has had (t in the module comment), a scalar variable so that it is saved, and put back
-   * with the average when a fit diverges; null without averaging.
-   */
-  private readonly averageSteps: tf.Variable | null;
+  /** The moving average of G's weights with its step count (lib/train/average.ts), or null when `generatorAverage` is 0. */
+  private readonly average: WeightAverage | null;
 
   constructor(opts: GANOptions<S>) {
     super();
@@ -298,9 +328,11 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
       throw new RangeError(`a conv GAN needs dataShape [h, w, c] with h and w divisible by 4; got [${shape.join(', ')}]`);
     }
     if (opts.dataRange !== undefined) assertDataRange('dataRange', opts.dataRange);
-    const latentDim = opts.latentDim ?? DEFAULTS.latentDim;
+    const small = isSmallVector(shape);
+    const recipe = small ? DEFAULTS.vector : DEFAULTS.course;
+    const latentDim = opts.latentDim ?? (recipe.latentDim === 'data' ? shape[0] : recipe.latentDim);
     assertPositiveInteger('latentDim', latentDim);
-    const arch = DEFAULTS[architecture];
+    const arch = architecture === 'conv' ? DEFAULTS.conv : recipe;
     const generatorUnits = opts.generatorUnits ?? [...arch.generatorUnits];
     const discriminatorUnits = opts.discriminatorUnits ?? [...arch.discriminatorUnits];
     checkUnits('generatorUnits', generatorUnits);
@@ -310,11 +342,11 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
         if (units.length !== 2) throw new RangeError(`${name} of a conv GAN must hold 2 channel counts; got ${describeValue(units)}`);
       }
     }
-    const outputActivation = opts.outputActivation ?? 'tanh';
+    const outputActivation = opts.outputActivation ?? (recipe.linearOutput && opts.dataRange === undefined ? 'linear' : 'tanh');
     assertOneOf('outputActivation', outputActivation, ['tanh', 'linear'] as const);
-    const batchNorm = opts.batchNorm ?? true;
+    const batchNorm = opts.batchNorm ?? recipe.batchNorm;
     if (typeof batchNorm !== 'boolean') throw new TypeError(`batchNorm must be true or false; got ${describeValue(batchNorm)}`);
-    const dropout = opts.dropout ?? DEFAULTS.dropout;
+    const dropout = opts.dropout ?? recipe.dropout;
     assertFiniteNumber('dropout', dropout, { min: 0, max: 1, exclusiveMax: true });
     const leakySlope = opts.leakySlope ?? DEFAULTS.leakySlope;
     assertFiniteNumber('leakySlope', leakySlope, { min: 0 });
@@ -324,7 +356,7 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
     assertFiniteNumber('labelSmoothing', labelSmoothing, { min: 0, max: 1, exclusiveMin: true });
     const latent = opts.latent ?? 'normal';
     assertOneOf('latent', latent, LATENTS);
-    const generatorAverage = opts.generatorAverage ?? 0;
+    const generatorAverage = opts.generatorAverage ?? recipe.generatorAverage;
     assertFiniteNumber('generatorAverage', generatorAverage, { min: 0, max: 1, exclusiveMax: true });
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
     const rng = new Random(opts.seed);
@@ -344,9 +376,7 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
     try {
       this.generator = architecture === 'conv' ? this.convGenerator(gInit) : this.denseGenerator(gInit);
       this.discriminator = architecture === 'conv' ? this.convDiscriminator(dInit) : this.denseDiscriminator(dInit);
-      // the average starts at the initial weights (the warm-up forgets them within a few steps)
-      this.average = generatorAverage > 0 ? this.generator.getWeights().map((w) => tf.variable(w, false)) : null;
-      this.averageSteps = generatorAverage > 0 ? tf.variable(tf.scalar(0), false) : null;
+      this.average = generatorAverage > 0 ? new WeightAverage(this.generator, generatorAverage) : null;
     } catch (e) {
       this.dispose(); // frees what was built (release copes with a partly built model)
       throw e;
@@ -523,11 +553,8 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
     await ready();
     this.assertAlive();
     assertKnownOptions('GAN.fit', opts, GAN_FIT_KEYS);
-    const { epochs, batchSize, learningRate } = resolveFitOptions(opts, {
-      epochs: DEFAULTS.epochs,
-      batchSize: DEFAULTS.batchSize,
-      learningRate: DEFAULTS[this.architecture].learningRate,
-    });
+    const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
+    assertPositiveInteger('batchSize', batchSize);
     const { reset } = resolveLoopOptions('GAN.fit', opts);
     const kD = opts.discriminatorSteps ?? 1;
     assertPositiveInteger('discriminatorSteps', kD);
@@ -538,6 +565,13 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
     const data = this.checkData('x', x, this.config.dataRange);
     let val: FlatData | null = null;
     try {
+      const small = isSmallVector(this.dataShape);
+      const { epochs, learningRate } = resolveFitOptions(opts, {
+        // low-dimensional vectors: a budget of steps, so that 2000 and 8000 points both converge
+        epochs: small ? epochsForSteps(DEFAULTS.vector.steps, data.x.shape[0], batchSize) : DEFAULTS.course.epochs,
+        batchSize,
+        learningRate: this.architecture === 'conv' ? DEFAULTS.conv.learningRate : small ? DEFAULTS.vector.learningRate : DEFAULTS.course.learningRate,
+      });
       // a tanh GAN without a dataRange takes it from its first fit's data (kept once every check has passed)
       const range = this.config.dataRange ?? (tanh ? observedRange(data.x) : null);
       if (opts.validation !== undefined) val = this.checkData('validation', opts.validation, range);
@@ -591,7 +625,7 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
             gSum = gSum.add(m);
             m.dispose(); // kept by gradientStep past the step's tidy
           }
-          if (kG > 0) this.updateAverage();
+          if (kG > 0) this.average?.update();
           const d = dSum.div(kD);
           const g = gSum.div(Math.max(kG, 1)).reshape([1]);
           return tf.concat([d.slice(0, 1), g, d.slice(1, 2)]); //                  [dLoss, gLoss, dReal, dFake]
@@ -665,39 +699,10 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
       z = this.sampleLatent(n, opts.seed);
     }
     try {
-      return this.withAverage(() => tf.tidy(() => this.fromNet(this.generateT(z, false)).reshape([n, ...this.dataShape]))) as BatchTensor<S>;
+      const draw = () => tf.tidy(() => this.fromNet(this.generateT(z, false)).reshape([n, ...this.dataShape])) as BatchTensor<S>;
+      return this.average ? this.average.use(draw) : draw();
     } finally {
       if (z !== opts.z) z.dispose();
-    }
-  }
-
-  /**
-   * w_avg <- d_t w_avg + (1 - d_t) w over all of G's weights (BatchNorm statistics too), d_t = min(beta,
-   * (1 + t) / (10 + t)), then t <- t + 1, on the device; no-op without averaging.
-   */
-  private updateAverage(): void {
-    const average = this.average;
-    const steps = this.averageSteps;
-    if (!average || !steps) return;
-    const w = this.generator.getWeights();
-    tf.tidy(() => {
-      const d = tf.minimum(this.config.generatorAverage, steps.add(1).div(steps.add(10))); //        d_t  []
-      const keep = tf.sub(1, d);
-      average.forEach((a, i) => a.assign(a.mul(d).add(w[i].mul(keep))));
-      steps.assign(steps.add(1));
-    });
-  }
-
-  /** Runs `f` with G's weights swapped for their average (when averaging), then puts the current ones back. */
-  private withAverage<T>(f: () => T): T {
-    if (!this.average) return f();
-    const current = this.generator.getWeights().map((w) => w.clone());
-    this.generator.setWeights(this.average);
-    try {
-      return f();
-    } finally {
-      this.generator.setWeights(current);
-      tf.dispose(current);
     }
   }
 
@@ -749,7 +754,7 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
   /** Every variable of G and D (weights, biases, BatchNorm moving statistics) and G's average with its step count. */
   protected variables(): tf.Variable[] {
     const own = [this.generator, this.discriminator].flatMap((m) => m.weights.map((w) => w.read() as tf.Variable));
-    return this.average && this.averageSteps ? [...own, ...this.average, this.averageSteps] : own;
+    return this.average ? [...own, ...this.average.variables] : own;
   }
 
   /** Frees both networks and the average (the optimisers go with the training state). */
@@ -757,32 +762,31 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
     // fields are undefined when the constructor threw part-way
     this.generator?.dispose();
     this.discriminator?.dispose();
-    if (this.average) tf.dispose(this.average);
-    this.averageSteps?.dispose();
+    this.average?.dispose();
   }
 
   /** What a checkpoint holds: G, D and (when averaging) G's average and its step count, as weight sets. */
   private networks(): Record<string, WeightSet> {
     const nets: Record<string, WeightSet> = { generator: this.generator, discriminator: this.discriminator };
-    const avg = this.average;
-    const steps = this.averageSteps;
-    if (avg && steps) {
-      nets.generatorAverage = { getWeights: () => avg, setWeights: (w) => avg.forEach((a, i) => a.assign(w[i])) };
-      nets.generatorAverageSteps = { getWeights: () => [steps], setWeights: (w) => steps.assign(w[0]) };
-    }
-    return nets;
+    return this.average ? { ...nets, ...this.average.weightSets('generatorAverage') } : nets;
   }
 
-  /** A short description, e.g. `dense G 100-256-512-1024-784 D 784-1024-512-256-1 non-saturating`. */
+  /**
+   * A short description with the defaults resolved, e.g. `dense G 100-256-512-1024-784 D 784-1024-512-256-1
+   * non-saturating` (the course's), `dense G 2-128-128-2 linear D 2-128-128-1 non-saturating average 0.999` (the
+   * default for points in the plane); `data in [lo, hi]` once the range is known (given, or taken by the first fit).
+   */
   describe(): string {
     const c = this.config;
     const smooth = (c.labelSmoothing < 1 ? ` smoothing ${c.labelSmoothing}` : '') + (c.generatorAverage > 0 ? ` average ${c.generatorAverage}` : '');
+    const range = rangeText(c.dataRange);
+    const linear = c.outputActivation === 'linear' ? ' linear' : '';
     if (c.architecture === 'conv') {
-      return `conv ${c.dataShape.join('x')} G [${c.generatorUnits.join(',')}] D [${c.discriminatorUnits.join(',')}] ${c.loss}${smooth}`;
+      return `conv ${c.dataShape.join('x')} G [${c.generatorUnits.join(',')}]${linear} D [${c.discriminatorUnits.join(',')}] ${c.loss}${smooth}${range}`;
     }
-    const g = [c.latentDim, ...c.generatorUnits, this.dataDim].join('-');
+    const g = [c.latentDim, ...c.generatorUnits, this.dataDim].join('-') + linear;
     const d = [this.dataDim, ...c.discriminatorUnits, 1].join('-');
-    return `dense G ${g} D ${d} ${c.loss}${smooth}`;
+    return `dense G ${g} D ${d} ${c.loss}${smooth}${range}`;
   }
 
   // ------------------------------------------------------------------------------------------------------

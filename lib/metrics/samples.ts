@@ -220,3 +220,42 @@ export function independentPixels(data: PointSet, n: number, seed?: number): num
   const m = rows.length;
   return Array.from({ length: n }, () => Array.from({ length: d }, (_, k) => rows[rng.int(m)][k]));
 }
+
+/**
+ * The single-Gaussian baseline of a sample-quality comparison: `n` draws from N(m, C), the Gaussian with the data's
+ * mean m and (maximum-likelihood) covariance C, drawn as m + L z with C = L L^T (Cholesky) and z ~ N(0, I). It has the
+ * data's first two moments and nothing else: a model of a multimodal set (e.g. the 8-Gaussian ring) must beat it by
+ * far, and on Gaussian data (e.g. `correlatedGaussian`) it is the best one can do.
+ * @param data `[m][d]` data points, m >= 2, or a tensor `[m, ...]` ({@link PointSet}); d at most 64 (O(m d^2 + d^3)).
+ * @param n Number of points to draw, integer >= 1.
+ * @param seed Seed of the draws. Default: random.
+ * @returns `[n][d]` plain arrays.
+ */
+export function fittedGaussian(data: PointSet, n: number, seed?: number): number[][] {
+  const { rows, d } = pointRows('data', data);
+  assertPositiveInteger('n', n);
+  if (seed !== undefined) assertFiniteNumber('seed', seed);
+  if (rows.length < 2) throw new RangeError(`data must hold at least 2 points to fit a Gaussian; got ${rows.length}`);
+  if (d > 64) throw new RangeError(`fittedGaussian is meant for low-dimensional data (d <= 64); got d = ${d}`);
+  const m = rows.length;
+  const mean = new Array<number>(d).fill(0);
+  for (const r of rows) for (let j = 0; j < d; j++) mean[j] += r[j] / m;
+  const cov = Array.from({ length: d }, () => new Array<number>(d).fill(0)); //                          [d, d]
+  for (const r of rows) {
+    for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) cov[i][j] += ((r[i] - mean[i]) * (r[j] - mean[j])) / m;
+  }
+  // Cholesky C = L L^T (lower triangle), with a tiny ridge so that a degenerate coordinate does not stop it
+  const L = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = cov[i][j];
+      for (let k = 0; k < j; k++) s -= L[i][k] * L[j][k];
+      L[i][j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / L[j][j];
+    }
+  }
+  const rng = new Random(seed);
+  return Array.from({ length: n }, () => {
+    const z = Array.from({ length: d }, () => rng.normal());
+    return mean.map((mu, i) => L[i].reduce((s, l, k) => (k <= i ? s + l * z[k] : s), mu));
+  });
+}
