@@ -5,6 +5,7 @@
 import { loadMnist } from '../../datasets/mnist';
 import type { ImageDataset } from '../../datasets/common';
 import type { DigitQualityRow } from '../judge/quality';
+import type { DigitGuidanceRow } from '../judge/guidance';
 import type { QualityFigure, RecipeData } from './recipe';
 
 /** The split a digit recipe trains and judges on (recorded in its settings). */
@@ -53,4 +54,17 @@ export function sampleQualityFigures(rows: DigitQualityRow[], confidence = 0.9):
     { name: 'realFid', value: real.fid, tolerance: fidTolerance(real.fid), description: `baseline: judge-FID of ${real.n} other held-out digits ${vs} (bootstrap sd ${real.fidStd.toFixed(2)})` },
     { name: 'independentPixelsFid', value: pixels.fid, tolerance: fidTolerance(pixels.fid), description: `baseline: judge-FID of ${pixels.n} independent-pixel digits ${vs} (bootstrap sd ${pixels.fidStd.toFixed(2)})` },
   ];
+}
+
+/**
+ * The guidance figures of a class-conditional digit model from its {@link digitGuidanceTable} rows: per weight w,
+ * the fraction of the samples the judge names as the digit asked for (`guidedAccuracyW<w>`).
+ */
+export function guidanceFigures(rows: DigitGuidanceRow[]): QualityFigure[] {
+  return rows.map((r) => ({
+    name: `guidedAccuracyW${r.guidance}`,
+    value: r.accuracy,
+    tolerance: 0.03,
+    description: `guidance w = ${r.guidance} (eps = (1 + w) eps_cond - w eps_uncond): fraction of ${r.n} samples (${r.n / 10} of each digit asked for) the judge names as that digit`,
+  }));
 }

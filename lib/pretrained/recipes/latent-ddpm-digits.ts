@@ -6,12 +6,12 @@
  */
 import { LatentDiffusion } from '../../diffusion/latent';
 import type { VAE } from '../../vae/vae';
-import type { DigitClassifier } from '../../judge/classifier';
 import { digitQualityTable } from '../../judge/quality';
+import { digitGuidanceTable } from '../../judge/guidance';
 import { pretrained } from '../registry';
 import { joinHistories, type PretrainRecipe, type QualityFigure } from '../recipe';
 import type { History } from '../../train/loop';
-import { loadDigitSplit, sampleQualityFigures, type DigitData, type DigitSplit } from '../digits';
+import { guidanceFigures, loadDigitSplit, sampleQualityFigures, type DigitData, type DigitSplit } from '../digits';
 
 /** The recipe's settings (recorded in the manifest). */
 type Settings = {
@@ -112,16 +112,8 @@ export const recipe: PretrainRecipe<LatentDiffusion, LatentData, Settings> = {
       } finally {
         samples.dispose();
       }
-      const guided = await guidanceAccuracy(model, judge, e);
-      return [
-        ...sampleQualityFigures(rows),
-        ...guided.map(({ w, accuracy }) => ({
-          name: `guidedAccuracyW${w}`,
-          value: accuracy,
-          tolerance: 0.03,
-          description: `guidance w = ${w} (eps = (1 + w) eps_cond - w eps_uncond): fraction of ${10 * e.perClass} samples (${e.perClass} per digit) the judge names as the digit asked for`,
-        })),
-      ];
+      const guided = await digitGuidanceTable(model, { guidance: e.guidance, perClass: e.perClass, seed: e.guidanceSeed, judge });
+      return [...sampleQualityFigures(rows), ...guidanceFigures(guided)];
     } finally {
       judge.dispose();
     }
@@ -129,25 +121,3 @@ export const recipe: PretrainRecipe<LatentDiffusion, LatentData, Settings> = {
 
   load: (dir) => LatentDiffusion.load(dir),
 };
-
-/**
- * For each guidance weight w: `perClass` samples of every digit asked for (same seed for every w), and the fraction
- * the judge classifies as the digit asked for (its most probable class).
- */
-async function guidanceAccuracy(
-  model: LatentDiffusion,
-  judge: DigitClassifier,
-  e: { guidance: number[]; perClass: number; guidanceSeed: number },
-): Promise<{ w: number; accuracy: number }[]> {
-  const asked = Array.from({ length: 10 * e.perClass }, (_, i) => Math.floor(i / e.perClass)); // 0 0 .. 1 1 .. 9
-  const out: { w: number; accuracy: number }[] = [];
-  for (const w of e.guidance) {
-    const x = await model.sample(asked.length, { labels: asked, guidance: w, seed: e.guidanceSeed });
-    try {
-      out.push({ w, accuracy: judge.evaluate(x, asked).accuracy });
-    } finally {
-      x.dispose();
-    }
-  }
-  return out;
-}
