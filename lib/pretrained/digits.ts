@@ -4,8 +4,11 @@
  */
 import { loadMnist } from '../../datasets/mnist';
 import type { ImageDataset } from '../../datasets/common';
-import type { DigitQualityRow } from '../judge/quality';
-import type { QualityFigure, RecipeData } from './recipe';
+import { digitQualityTable, type DigitQualityRow } from '../judge/quality';
+import type { Generative } from '../core/model';
+import { pretrained } from './registry';
+import { joinHistories, type QualityFigure, type RecipeData } from './recipe';
+import type { History } from '../train/loop';
 
 /** The split a digit recipe trains and judges on (recorded in its settings). */
 export type DigitSplit = { trainSize: number; splitSeed: number; trainLimit: number | null; heldOutLimit: number | null };
@@ -32,6 +35,24 @@ export async function loadDigitSplit(s: DigitSplit): Promise<DigitData> {
   };
 }
 
+/** How a recipe judges its model's samples: how many, their seed, the bootstrap resamples of their FID. */
+export type SampleJudging = { samples: number; sampleSeed: number; bootstrap: number };
+
+/**
+ * Draws `j.samples` digits from `model` (seeded) and judges them with the pretrained digit judge beside the real-digit
+ * and independent-pixel baselines (digitQualityTable against the held-out digits): {@link sampleQualityFigures}.
+ */
+export async function judgeSamples(model: Generative, reference: ImageDataset, j: SampleJudging, label: string): Promise<QualityFigure[]> {
+  const samples = await model.sample(j.samples, { seed: j.sampleSeed });
+  const judge = await pretrained('digit-classifier');
+  try {
+    return sampleQualityFigures(await digitQualityTable(samples, { reference: reference.images, judge, bootstrap: j.bootstrap, label }));
+  } finally {
+    samples.dispose();
+    judge.dispose();
+  }
+}
+
 /** A FID's tolerance: 5% of it (backends round differently; the samples and the bootstrap are seeded). */
 const fidTolerance = (v: number) => Math.max(0.05 * v, 0.1);
 
@@ -53,4 +74,14 @@ export function sampleQualityFigures(rows: DigitQualityRow[], confidence = 0.9):
     { name: 'realFid', value: real.fid, tolerance: fidTolerance(real.fid), description: `baseline: judge-FID of ${real.n} other held-out digits ${vs} (bootstrap sd ${real.fidStd.toFixed(2)})` },
     { name: 'independentPixelsFid', value: pixels.fid, tolerance: fidTolerance(pixels.fid), description: `baseline: judge-FID of ${pixels.n} independent-pixel digits ${vs} (bootstrap sd ${pixels.fidStd.toFixed(2)})` },
   ];
+}
+
+/** A recipe's schedule: one fit per phase, each continuing the one before (epoch numbers go on). */
+export type Phases = { epochs: number; learningRate: number }[];
+
+/** Runs `fitOne` for each phase in turn and joins their histories. */
+export async function fitInPhases(phases: Phases, fitOne: (phase: Phases[number]) => Promise<History>): Promise<History> {
+  const histories: History[] = [];
+  for (const phase of phases) histories.push(await fitOne(phase));
+  return joinHistories(histories);
 }
