@@ -4,9 +4,12 @@
  */
 import { loadMnist } from '../../datasets/mnist';
 import type { ImageDataset } from '../../datasets/common';
-import type { DigitQualityRow } from '../judge/quality';
+import { digitQualityTable, type DigitQualityRow } from '../judge/quality';
 import type { DigitGuidanceRow } from '../judge/guidance';
-import type { QualityFigure, RecipeData } from './recipe';
+import type { Generative } from '../core/model';
+import { pretrained } from './registry';
+import { joinHistories, type QualityFigure, type RecipeData } from './recipe';
+import type { History } from '../train/loop';
 
 /** The split a digit recipe trains and judges on (recorded in its settings). */
 export type DigitSplit = { trainSize: number; splitSeed: number; trainLimit: number | null; heldOutLimit: number | null };
@@ -31,6 +34,24 @@ export async function loadDigitSplit(s: DigitSplit): Promise<DigitData> {
       heldOut.images.dispose();
     },
   };
+}
+
+/** How a recipe judges its model's samples: how many, their seed, the bootstrap resamples of their FID. */
+export type SampleJudging = { samples: number; sampleSeed: number; bootstrap: number };
+
+/**
+ * Draws `j.samples` digits from `model` (seeded) and judges them with the pretrained digit judge beside the real-digit
+ * and independent-pixel baselines (digitQualityTable against the held-out digits): {@link sampleQualityFigures}.
+ */
+export async function judgeSamples(model: Generative, reference: ImageDataset, j: SampleJudging, label: string): Promise<QualityFigure[]> {
+  const samples = await model.sample(j.samples, { seed: j.sampleSeed });
+  const judge = await pretrained('digit-classifier');
+  try {
+    return sampleQualityFigures(await digitQualityTable(samples, { reference: reference.images, judge, bootstrap: j.bootstrap, label }));
+  } finally {
+    samples.dispose();
+    judge.dispose();
+  }
 }
 
 /** A FID's tolerance: 5% of it (backends round differently; the samples and the bootstrap are seeded). */
@@ -67,4 +88,14 @@ export function guidanceFigures(rows: DigitGuidanceRow[]): QualityFigure[] {
     tolerance: 0.03,
     description: `guidance w = ${r.guidance} (eps = (1 + w) eps_cond - w eps_uncond): fraction of ${r.n} samples (${r.n / 10} of each digit asked for) the judge names as that digit`,
   }));
+}
+
+/** A recipe's schedule: one fit per phase, each continuing the one before (epoch numbers go on). */
+export type Phases = { epochs: number; learningRate: number }[];
+
+/** Runs `fitOne` for each phase in turn and joins their histories. */
+export async function fitInPhases(phases: Phases, fitOne: (phase: Phases[number]) => Promise<History>): Promise<History> {
+  const histories: History[] = [];
+  for (const phase of phases) histories.push(await fitOne(phase));
+  return joinHistories(histories);
 }

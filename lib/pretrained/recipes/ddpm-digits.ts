@@ -3,12 +3,9 @@
  * loadMnist's fixed split (the judge's), with label dropout for classifier-free guidance, judged on the 2000 held out.
  */
 import { DDPM } from '../../diffusion/ddpm';
-import { digitQualityTable } from '../../judge/quality';
 import { digitGuidanceTable } from '../../judge/guidance';
-import { pretrained } from '../registry';
-import { joinHistories, type PretrainRecipe, type QualityFigure } from '../recipe';
-import type { History } from '../../train/loop';
-import { guidanceFigures, loadDigitSplit, sampleQualityFigures, type DigitData, type DigitSplit } from '../digits';
+import type { PretrainRecipe, QualityFigure } from '../recipe';
+import { fitInPhases, guidanceFigures, judgeSamples, loadDigitSplit, type DigitData, type DigitSplit, type Phases } from '../digits';
 
 /** The recipe's settings (recorded in the manifest). */
 type Settings = {
@@ -27,7 +24,7 @@ type Settings = {
     labelDropout: number;
   };
   /** Adam, one fit per phase (a second fit continues the first). */
-  fit: { batchSize: number; phases: { epochs: number; learningRate: number }[] };
+  fit: { batchSize: number; phases: Phases };
   /**
    * Unconditional samples judged beside the baselines, by DDIM with `ddimSteps` steps (count, seed); then, per
    * guidance weight w, `perClass` samples of each digit: how often the judge names the digit asked for.
@@ -70,41 +67,17 @@ export const recipe: PretrainRecipe<DDPM, DigitData, Settings> = {
 
   build: (s) => new DDPM({ ...s.ddpm, seed: s.seed }),
 
-  async fit(model, d, s, ctx) {
-    const histories: History[] = [];
-    for (const phase of s.fit.phases) {
-      histories.push(
-        await model.fit(d.train.images, {
-          ...phase,
-          batchSize: s.fit.batchSize,
-          labels: d.train.labels,
-          validation: d.heldOut.images,
-          validationLabels: d.heldOut.labels,
-          progress: ctx.progress,
-        }),
-      );
-    }
-    return joinHistories(histories);
-  },
+  fit: (model, d, s, ctx) =>
+    fitInPhases(s.fit.phases, (phase) =>
+      model.fit(d.train.images, { ...phase, batchSize: s.fit.batchSize, labels: d.train.labels, validation: d.heldOut.images, validationLabels: d.heldOut.labels, progress: ctx.progress }),
+    ),
 
   async evaluate(model, d, s): Promise<QualityFigure[]> {
     const e = s.evaluation;
-    const ddim = { sampler: 'ddim' as const, steps: e.ddimSteps };
-    const judge = await pretrained('digit-classifier');
-    try {
-      const samples = await model.sample(e.samples, { seed: e.sampleSeed, ...ddim });
-      let rows;
-      try {
-        rows = await digitQualityTable(samples, { reference: d.heldOut.images, judge, bootstrap: e.bootstrap, label: 'ddpm-digits' });
-      } finally {
-        samples.dispose();
-      }
-      const conditional = { sample: (n: number, o: { labels: number[]; guidance: number; seed: number }) => model.sample(n, { ...o, ...ddim }) };
-      const guided = await digitGuidanceTable(conditional, { guidance: e.guidance, perClass: e.perClass, seed: e.guidanceSeed, judge });
-      return [...sampleQualityFigures(rows), ...guidanceFigures(guided)];
-    } finally {
-      judge.dispose();
-    }
+    // DDIM with e.ddimSteps steps: the U-Net's ancestral chain of 300 steps would take minutes per figure
+    const ddim = { sample: (n: number, o: { seed?: number; labels?: number[]; guidance?: number }) => model.sample(n, { ...o, sampler: 'ddim', steps: e.ddimSteps }), dataShape: model.dataShape };
+    const guided = await digitGuidanceTable(ddim, { guidance: e.guidance, perClass: e.perClass, seed: e.guidanceSeed });
+    return [...(await judgeSamples(ddim, d.heldOut, e, 'ddpm-digits')), ...guidanceFigures(guided)];
   },
 
   load: (dir) => DDPM.load(dir),

@@ -6,12 +6,10 @@
  */
 import { LatentDiffusion } from '../../diffusion/latent';
 import type { VAE } from '../../vae/vae';
-import { digitQualityTable } from '../../judge/quality';
 import { digitGuidanceTable } from '../../judge/guidance';
 import { pretrained } from '../registry';
-import { joinHistories, type PretrainRecipe, type QualityFigure } from '../recipe';
-import type { History } from '../../train/loop';
-import { guidanceFigures, loadDigitSplit, sampleQualityFigures, type DigitData, type DigitSplit } from '../digits';
+import type { PretrainRecipe, QualityFigure } from '../recipe';
+import { fitInPhases, guidanceFigures, judgeSamples, loadDigitSplit, type DigitData, type DigitSplit, type Phases } from '../digits';
 
 /** The recipe's settings (recorded in the manifest). */
 type Settings = {
@@ -24,7 +22,7 @@ type Settings = {
   /** The DDPM on codes: an MLP, class-conditional on the digit (null label with probability labelDropout). */
   ddpm: { timesteps: number; betaSchedule: { kind: 'linear'; start: number; end: number }; network: { kind: 'mlp'; hiddenUnits: number[]; embedDim: number }; classes: number; labelDropout: number };
   /** Adam, one fit per phase (a second fit continues the first). */
-  fit: { batchSize: number; phases: { epochs: number; learningRate: number }[] };
+  fit: { batchSize: number; phases: Phases };
   /**
    * Unconditional samples judged beside the baselines (count, seed); then, per guidance weight w, `perClass` samples
    * of each digit: how often the judge names the digit asked for.
@@ -84,39 +82,15 @@ export const recipe: PretrainRecipe<LatentDiffusion, LatentData, Settings> = {
 
   build: (s, d) => new LatentDiffusion({ vae: d.vae, ddpm: { ...s.ddpm, seed: s.seed } }),
 
-  async fit(model, d, s, ctx) {
-    const histories: History[] = [];
-    for (const phase of s.fit.phases) {
-      histories.push(
-        await model.fit(d.train.images, {
-          ...phase,
-          batchSize: s.fit.batchSize,
-          labels: d.train.labels,
-          validation: d.heldOut.images,
-          validationLabels: d.heldOut.labels,
-          progress: ctx.progress,
-        }),
-      );
-    }
-    return joinHistories(histories);
-  },
+  fit: (model, d, s, ctx) =>
+    fitInPhases(s.fit.phases, (phase) =>
+      model.fit(d.train.images, { ...phase, batchSize: s.fit.batchSize, labels: d.train.labels, validation: d.heldOut.images, validationLabels: d.heldOut.labels, progress: ctx.progress }),
+    ),
 
   async evaluate(model, d, s): Promise<QualityFigure[]> {
     const e = s.evaluation;
-    const judge = await pretrained('digit-classifier');
-    try {
-      const samples = await model.sample(e.samples, { seed: e.sampleSeed });
-      let rows;
-      try {
-        rows = await digitQualityTable(samples, { reference: d.heldOut.images, judge, bootstrap: e.bootstrap, label: 'latent-ddpm-digits' });
-      } finally {
-        samples.dispose();
-      }
-      const guided = await digitGuidanceTable(model, { guidance: e.guidance, perClass: e.perClass, seed: e.guidanceSeed, judge });
-      return [...sampleQualityFigures(rows), ...guidanceFigures(guided)];
-    } finally {
-      judge.dispose();
-    }
+    const guided = await digitGuidanceTable(model, { guidance: e.guidance, perClass: e.perClass, seed: e.guidanceSeed });
+    return [...(await judgeSamples(model, d.heldOut, e, 'latent-ddpm-digits')), ...guidanceFigures(guided)];
   },
 
   load: (dir) => LatentDiffusion.load(dir),

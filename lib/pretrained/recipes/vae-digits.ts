@@ -5,11 +5,8 @@
  */
 import { tf } from '../../engine/backend';
 import { VAE } from '../../vae/vae';
-import { digitQualityTable } from '../../judge/quality';
-import { pretrained } from '../registry';
-import { joinHistories, type PretrainRecipe, type QualityFigure } from '../recipe';
-import type { History } from '../../train/loop';
-import { loadDigitSplit, sampleQualityFigures, type DigitData, type DigitSplit } from '../digits';
+import type { PretrainRecipe, QualityFigure } from '../recipe';
+import { fitInPhases, judgeSamples, loadDigitSplit, type DigitData, type DigitSplit, type Phases, type SampleJudging } from '../digits';
 
 /** The recipe's settings (recorded in the manifest). */
 type Settings = {
@@ -20,9 +17,9 @@ type Settings = {
   /** VAE options: lecture 10's convolutions, a 16-D code. */
   network: { architecture: 'conv'; dataShape: [number, number, number]; convFilters: number[]; convDenseUnits: number; latentDim: number; likelihood: 'bernoulli' };
   /** Adam, one fit per phase (a second fit continues the first). */
-  fit: { batchSize: number; phases: { epochs: number; learningRate: number }[] };
+  fit: { batchSize: number; phases: Phases };
   /** Held-out ELBO (Monte Carlo samples per digit, seed) and the judged samples (count, seed). */
-  evaluation: { elboSamples: number; seed: number; samples: number; sampleSeed: number; bootstrap: number };
+  evaluation: SampleJudging & { elboSamples: number; seed: number };
 };
 
 export const recipe: PretrainRecipe<VAE, DigitData, Settings> = {
@@ -53,15 +50,8 @@ export const recipe: PretrainRecipe<VAE, DigitData, Settings> = {
 
   build: (s) => new VAE({ ...s.network, seed: s.seed }),
 
-  async fit(model, d, s, ctx) {
-    const histories: History[] = [];
-    for (const phase of s.fit.phases) {
-      histories.push(
-        await model.fit(d.train.images, { ...phase, batchSize: s.fit.batchSize, validation: d.heldOut.images, progress: ctx.progress }),
-      );
-    }
-    return joinHistories(histories);
-  },
+  fit: (model, d, s, ctx) =>
+    fitInPhases(s.fit.phases, (phase) => model.fit(d.train.images, { ...phase, batchSize: s.fit.batchSize, validation: d.heldOut.images, progress: ctx.progress })),
 
   async evaluate(model, d, s): Promise<QualityFigure[]> {
     const e = s.evaluation;
@@ -75,19 +65,10 @@ export const recipe: PretrainRecipe<VAE, DigitData, Settings> = {
     });
     const reconstruction = (await bce.data())[0];
     bce.dispose();
-    const samples = await model.sample(e.samples, { seed: e.sampleSeed });
-    const judge = await pretrained('digit-classifier');
-    let rows;
-    try {
-      rows = await digitQualityTable(samples, { reference: d.heldOut.images, judge, bootstrap: e.bootstrap, label: 'vae-digits' });
-    } finally {
-      samples.dispose();
-      judge.dispose();
-    }
     return [
       { name: 'heldOutElbo', value: elbo, tolerance: 1.5, description: `mean ELBO of the ${n} held-out digits (${e.elboSamples} samples of z each; nats per digit, a cross-entropy bound on grey levels)` },
       { name: 'heldOutReconstruction', value: reconstruction, tolerance: 1, description: `mean reconstruction cross-entropy of the ${n} held-out digits decoded from their posterior means (nats per digit)` },
-      ...sampleQualityFigures(rows),
+      ...(await judgeSamples(model, d.heldOut, e, 'vae-digits')),
     ];
   },
 
