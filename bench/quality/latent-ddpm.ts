@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       '',
       `${info.architecture}. Both sides: the recipe's settings (${steps} steps of batch ${settings.fit.batchSize}), the same scaled codes of the ` +
         `8000 training digits, the same VAE decoder and the same judge; ${settings.evaluation.samples} unconditional samples (ancestral) judged against ` +
-        `the 2000 held-out digits; guidance: ${settings.evaluation.perClass} samples of each digit asked for per weight w, eps = (1 + w) eps_cond - w eps_uncond. ` +
+        `of the 2000 held-out digits (digitQualityTable's reference half); guidance: ${settings.evaluation.perClass} samples of each digit asked for per weight w, eps = (1 + w) eps_cond - w eps_uncond. ` +
         `genlab: the committed model (${info.machine.backend}, ${info.training.seconds} s training); twin: PyTorch ${twin.torch}, 1 thread.`,
       '',
       `| model | recognised | classes | largest class | judge-FID | ${settings.evaluation.guidance.map((w) => `asked digit, w = ${w}`).join(' | ')} | train s |`,

@@ -29,8 +29,8 @@ export interface DigitGuidanceOptions {
 }
 const KEYS = optionKeys<DigitGuidanceOptions>({ guidance: true, perClass: true, seed: true, judge: true, confidence: true });
 
-/** One row of {@link digitGuidanceTable}. */
-export interface DigitGuidanceRow {
+/** One row of {@link digitGuidanceTable} (a plain record: `table(frame(rows))` shows them). */
+export type DigitGuidanceRow = {
   /** The guidance weight w (eps = (1 + w) eps_cond - w eps_uncond). */
   guidance: number;
   /** Fraction of the samples the judge names (most probable class) as the digit asked for. */
@@ -39,7 +39,7 @@ export interface DigitGuidanceRow {
   recognised: number;
   /** Samples judged (10 x perClass). */
   n: number;
-}
+};
 
 /**
  * For each guidance weight, `perClass` samples of each digit 0..9 from `model.sample(n, { labels, guidance, seed })`
