@@ -273,15 +273,19 @@ test('VAE: the compiled step gives the op-by-op run, with the KL weight changing
 test('DDPM: the compiled step (batch, noise, t and coefficients gathered inside) gives the op-by-op run (MLP on vectors, U-Net on images)', { skip: SKIP }, async () => {
   await onTensorflow(async () => {
     const rng = new Random(8);
-    const cases: Array<[string, () => DDPM, tf.Tensor]> = [
+    const labels = (n: number) => Array.from({ length: n }, (_, i) => i % 3);
+    const cases: Array<[string, () => DDPM, tf.Tensor, number[]?]> = [
       ['MLP', () => new DDPM({ dataShape: [6], seed: 3, timesteps: 50, network: { kind: 'mlp', hiddenUnits: [16, 16] } }), tf.tensor2d(rng.normalArray(70 * 6), [70, 6])],
       ['U-Net', () => new DDPM({ dataShape: [8, 8, 1], seed: 4, timesteps: 50, network: { kind: 'unet', channels: [4, 8, 8], groups: 2 } }), tf.tensor4d(rng.normalArray(24 * 64), [24, 8, 8, 1])],
+      // class-conditional: labels gathered and dropped (null label) inside the compiled step
+      ['MLP with labels', () => new DDPM({ dataShape: [6], seed: 3, timesteps: 50, classes: 3, labelDropout: 0.3, network: { kind: 'mlp', hiddenUnits: [16, 16] } }), tf.tensor2d(rng.normalArray(70 * 6), [70, 6]), labels(70)],
+      ['U-Net with labels', () => new DDPM({ dataShape: [8, 8, 1], seed: 4, timesteps: 50, classes: 3, network: { kind: 'unet', channels: [4, 8, 8], groups: 2 } }), tf.tensor4d(rng.normalArray(24 * 64), [24, 8, 8, 1]), labels(24)],
     ];
-    for (const [name, make, x] of cases) {
+    for (const [name, make, x, y] of cases) {
       const run = async () => {
         const m = make();
         try {
-          const h = await m.fit(x as never, { epochs: 2, batchSize: 16, progress: false });
+          const h = await m.fit(x as never, { epochs: 2, batchSize: 16, progress: false, ...(y ? { labels: y } : {}) });
           return { loss: h.loss, weights: m.network.getWeights().map((w) => w.dataSync() as Float32Array) };
         } finally {
           m.dispose();

@@ -22,6 +22,15 @@
  * Data range: with `dataRange` (e.g. [0, 1] for pixels) the model maps the data affinely onto [-1, 1], the scale at
  * which the noise is drawn (Ho et al. scale images so), and maps x_t and samples back; sampling then clips the
  * predicted x_0 to [-1, 1] at every step (diffusers' `clip_sample`). Without it the data are used as given.
+ *
+ * Class-conditional generation with classifier-free guidance (Ho & Salimans 2022): with `classes: K` the network
+ * also sees a label y in 0..K-1 (a learned embedding added to the time embedding); during training each row's label
+ * is replaced by the null label K with probability `labelDropout`, so one network learns both eps(x_t, t, y) and
+ * the unconditional eps(x_t, t, null). Sampling with labels and guidance w uses
+ *
+ *   eps = (1 + w) eps(x_t, t, y) - w eps(x_t, t, null) = eps_cond + w (eps_cond - eps_uncond)
+ *
+ * (Ho & Salimans' eq. 6 form: w = 0 is the plain conditional model; diffusers' `guidance_scale` is 1 + w).
  */
 import { tf, ready } from '../engine/backend';
 import { Random } from '../engine/random';
@@ -33,6 +42,7 @@ import { assertDataRange, DataRange, flattenData, rescale } from '../core/data';
 import { BatchTensor, ChainTensor, DataShape } from '../core/shapes';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreNetworks } from '../core/network-weights';
+import { labelArray, type Labels } from '../core/labels';
 import { BetaSchedule, DEFAULT_BETA_SCHEDULE, NoiseSchedule } from './schedule';
 import { epochsForSteps, isSmallVector } from '../core/defaults';
 import { WeightAverage } from '../train/average';
@@ -74,8 +84,20 @@ export interface DDPMOptions<S extends DataShape = DataShape> {
   weightAverage?: number;
   /** Seed for weights, training noise, shuffling and (unless given per call) sampling. Default: random. */
   seed?: number;
+  /**
+   * Classes K (integer >= 1) of a class-conditional DDPM with classifier-free guidance (Ho & Salimans 2022): the
+   * network also gets a label, `fit` needs `labels` (integers in [0, K)), `sample` takes `labels` and `guidance`.
+   * Default: none (unconditional).
+   */
+  classes?: number;
+  /**
+   * With `classes`: the probability, in [0, 1), that `fit` replaces a training row's label by the null label K, so
+   * the same network learns the unconditional eps as well (what guidance needs). Default 0.1 (Ho & Salimans found
+   * 0.1 and 0.2 best).
+   */
+  labelDropout?: number;
 }
-const DDPM_KEYS = optionKeys<DDPMOptions>({ dataShape: true, timesteps: true, betaSchedule: true, network: true, dataRange: true, weightAverage: true, seed: true });
+const DDPM_KEYS = optionKeys<DDPMOptions>({ dataShape: true, timesteps: true, betaSchedule: true, network: true, dataRange: true, weightAverage: true, seed: true, classes: true, labelDropout: true });
 
 /** Metrics of one {@link DDPM.fit} epoch. */
 export interface DDPMEpochLogs {
@@ -111,8 +133,12 @@ export interface DDPMFitOptions extends FitOptions<DDPMEpochLogs> {
   validation?: tf.Tensor;
   /** `'auto'` (default): live bar in a notebook, a line per epoch in a terminal; `false`: silent. */
   progress?: 'auto' | false;
+  /** Class-conditional models (`classes`): the label of each row of x, integers in [0, K). Required there, refused otherwise. */
+  labels?: Labels;
+  /** Class-conditional models with `validation`: the label of each validation row (no label dropout on them). */
+  validationLabels?: Labels;
 }
-const FIT_KEYS = optionKeys<DDPMFitOptions>({ ...fitOptionMap() });
+const FIT_KEYS = optionKeys<DDPMFitOptions>({ ...fitOptionMap(), labels: true, validationLabels: true });
 
 /** Options for {@link DDPM.sample}. */
 export interface DDPMSampleOptions extends SampleOptions {
@@ -142,8 +168,28 @@ export interface DDPMSampleOptions extends SampleOptions {
   seed?: number;
   /** Samples per network call (memory bound for the U-Net). Default 256. */
   batchSize?: number;
+  /**
+   * Class-conditional models: the class asked for, one number for all samples or one per sample (integers in
+   * [0, K)). Without labels a class-conditional model samples unconditionally (the null label).
+   */
+  labels?: number | ArrayLike<number>;
+  /**
+   * Classifier-free guidance weight w >= 0 (needs `labels`): eps = (1 + w) eps_cond - w eps_uncond, Ho & Salimans'
+   * form, so w = 0 (the default) is the plain conditional model; diffusers' `guidance_scale` is 1 + w. Larger w gives
+   * samples more typical of their class and less diverse. Both predictions come from one batched network call.
+   */
+  guidance?: number;
 }
-const SAMPLE_KEYS = optionKeys<DDPMSampleOptions>({ sampler: true, steps: true, eta: true, clip: true, returnTrajectory: true, seed: true, batchSize: true });
+const SAMPLE_KEYS = optionKeys<DDPMSampleOptions>({ sampler: true, steps: true, eta: true, clip: true, returnTrajectory: true, seed: true, batchSize: true, labels: true, guidance: true });
+
+/** Options of {@link DDPM.predictNoise}. */
+export interface DDPMPredictOptions {
+  /** Class-conditional models: one label for all rows or one per row; default the null label (unconditional). */
+  labels?: number | ArrayLike<number>;
+  /** Guidance weight w >= 0 (needs `labels`), as in {@link DDPMSampleOptions.guidance}. Default 0. */
+  guidance?: number;
+}
+const PREDICT_KEYS = optionKeys<DDPMPredictOptions>({ labels: true, guidance: true });
 
 /** What {@link DDPM.sample} returns with `returnTrajectory: true` (every tensor in the user's range). */
 export interface DDPMTrajectory<S extends DataShape = DataShape> {
@@ -180,6 +226,9 @@ interface DDPMConfig {
   /** Absent in checkpoints written before `weightAverage` existed (none). */
   weightAverage?: number;
   seed: number;
+  /** Class-conditional models only (absent: unconditional). */
+  classes?: number;
+  labelDropout?: number;
 }
 
 /** The range the network works in: where the noise's scale puts the data (Ho et al. scale images to [-1, 1]). */
@@ -197,6 +246,7 @@ const DEFAULTS = {
   validationSeed: 20200619 /* fixed: the validation loss draws the same t and eps every epoch */,
   /** Low-dimensional vectors (lib/core/defaults.ts): measured on the 2-D sets (bench/quality/DEFAULTS.md). */
   vector: { steps: 2500, weightAverage: 0.999 /* as the GAN's; 0.995 measured the same */ },
+  labelDropout: 0.1 /* Ho & Salimans 2022: p_uncond 0.1 or 0.2 */,
 } as const;
 
 /**
@@ -218,6 +268,10 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
   private readonly range: DataRange | null;
   /** The moving average of the network's weights (`weightAverage`), or null. */
   private readonly average: WeightAverage | null;
+  /** Classes K of a class-conditional model (label K is the null label); 0 when unconditional. */
+  readonly classes: number;
+  /** Probability of the null label for a training row (class-conditional models; 0 otherwise). */
+  readonly labelDropout: number;
 
   constructor(opts: DDPMOptions<S>) {
     super();
@@ -238,8 +292,15 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     this.rng = new Random(opts.seed);
     this.dataShape = [...shape];
     this.dim = shape.reduce((a, b) => a * b, 1);
+    if (opts.classes !== undefined) assertPositiveInteger('classes', opts.classes);
+    if (opts.labelDropout !== undefined && opts.classes === undefined) throw new Error(`labelDropout needs classes (a class-conditional DDPM); got labelDropout ${describeValue(opts.labelDropout)} without classes`);
+    const labelDropout = opts.classes === undefined ? 0 : (opts.labelDropout ?? DEFAULTS.labelDropout);
+    assertFiniteNumber('labelDropout', labelDropout, { min: 0, max: 1, exclusiveMax: true });
+    this.classes = opts.classes ?? 0;
+    this.labelDropout = labelDropout;
     this.config = { dataShape: [...shape], timesteps, betaSchedule: { ...betaSchedule }, network, dataRange: this.range && [...this.range], weightAverage, seed: this.rng.seed };
-    this.network = buildNoiseNetwork(network, this.dataShape, timesteps, this.rng.seedInt());
+    if (this.classes > 0) Object.assign(this.config, { classes: this.classes, labelDropout });
+    this.network = buildNoiseNetwork(network, this.dataShape, timesteps, this.rng.seedInt(), this.classes);
     this.average = weightAverage > 0 ? new WeightAverage(this.network, weightAverage) : null;
   }
 
@@ -260,12 +321,13 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
 
   /**
    * A short description, e.g. `mlp 2+sin/cos x 6 octaves+64-128-128-128-2, T=300 linear, average 0.999` (the
-   * default for points in the plane; `, dataRange [0, 1]` when set).
+   * default for points in the plane; `, dataRange [0, 1]` when set, `, 10 classes` for a class-conditional model).
    */
   describe(): string {
     const range = this.range ? `, dataRange [${this.range[0]}, ${this.range[1]}]` : '';
     const average = this.average ? `, average ${this.average.beta}` : '';
-    return `${this.network.describe()}, T=${this.timesteps} ${this.config.betaSchedule.kind}${average}${range}`;
+    const classes = this.classes > 0 ? `, ${this.classes} classes` : '';
+    return `${this.network.describe()}, T=${this.timesteps} ${this.config.betaSchedule.kind}${average}${range}${classes}`;
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -299,22 +361,22 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
   }
 
   /**
-   * The noise prediction eps_theta(x_t, t), with the averaged weights when the model keeps an average
-   * (`weightAverage`; as `sample`).
+   * The network's noise prediction eps_theta(x_t, t) -- for a class-conditional model eps_theta(x_t, t, y), with
+   * `guidance` w the guided (1 + w) eps(x_t, t, y) - w eps(x_t, t, null) that sampling uses;
+   * with the averaged weights when the model keeps an average (`weightAverage`; as `sample`).
    * @param x x_t, `[n, ...dataShape]` or flat `[n, D]`, in the data's units (as {@link DDPM.noise} returns it).
    * @param t one step for all rows or one per row.
    * @returns eps, same shape as x: noise in the working range's units (eps ~ N(0, I) in the forward process).
    */
-  predictNoise<T extends tf.Tensor>(x: T, t: number | number[]): T {
+  predictNoise<T extends tf.Tensor>(x: T, t: number | number[], opts: DDPMPredictOptions = {}): T {
     this.assertAlive();
+    assertKnownOptions('DDPM.predictNoise', opts, PREDICT_KEYS);
     const { x: flat, owned } = this.flatData('x', x, false, false);
     try {
       const n = flat.shape[0];
       const ts = this.stepsFor(t, n);
-      const predict = () => tf.tidy(() => {
-        const tt = tf.tensor1d(ts, 'int32');
-        return this.network.apply(this.toWorking(flat).reshape([n, ...this.dataShape]), tt).reshape(x.shape) as T;
-      });
+      const { labels, guidance } = this.guidanceFor(opts, n);
+      const predict = () => tf.tidy(() => this.guidedNoise(this.toWorking(flat), tf.tensor1d(ts, 'int32'), labels, guidance).reshape(x.shape) as T);
       return this.average ? this.average.use(predict) : predict();
     } finally {
       if (owned) flat.dispose();
@@ -328,18 +390,21 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
    * @param x0 `[n, ...dataShape]` or flat `[n, D]`, in `dataRange` when the model has one.
    * @param t one step for every row, or one per row (integers in [0, T)).
    * @param eps the noise, the shape of x0, in the working range's units (eps ~ N(0, I)).
+   * @param labels class-conditional models: the label of each row (K, the null label, allowed); default the null label.
    * @returns the loss, a scalar tensor.
    */
-  simpleLoss(x0: tf.Tensor, t: number | number[], eps: tf.Tensor): tf.Scalar {
+  simpleLoss(x0: tf.Tensor, t: number | number[], eps: tf.Tensor, labels?: Labels): tf.Scalar {
     this.assertAlive();
     const { x: flat, owned } = this.flatData('x0', x0, true);
     try {
       const n = flat.shape[0];
       const ts = this.stepsFor(t, n);
       this.checkEps(eps, x0);
+      const y = labels === undefined ? undefined : this.labelsOf('labels', labels, n, true);
       return tf.tidy(() => {
         const { a, b } = this.coefficients(ts);
-        return this.epsLoss(this.toWorking(flat), eps.reshape([n, this.dim]), a, b, tf.tensor1d(ts, 'int32')).mean() as tf.Scalar;
+        const yt = y && tf.tensor1d(y, 'int32');
+        return this.epsLoss(this.toWorking(flat), eps.reshape([n, this.dim]), a, b, tf.tensor1d(ts, 'int32'), yt).mean() as tf.Scalar;
       });
     } finally {
       if (owned) flat.dispose();
@@ -354,6 +419,8 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
    * Adam on the shared loop. A second `fit` continues the first (epochs, Adam moments); `reset: true` starts afresh.
    * The data are checked first (shape, finite values, `dataRange`); a fit that diverges leaves the weights as after
    * its last finite epoch.
+   * A class-conditional model (`classes`) needs `labels`; each batch then draws t, eps, and which rows get the null
+   * label (probability `labelDropout`), in that order.
    * @param x `[n, ...dataShape]` or flat `[n, D]`, in `dataRange` when the model has one (e.g. pixels in [0, 1]).
    * @returns the history `{ epoch, seconds, loss, valLoss? ... }` (per-epoch means).
    */
@@ -376,6 +443,9 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
       // Data in the working range, [n, D]: checked (shape, finite, dataRange) before anything changes.
       const train = this.workingData('x', x, owned);
       const held = opts.validation === undefined ? undefined : this.workingData('validation', opts.validation, owned);
+      const yAll = this.fitLabels('labels', opts.labels, train.shape[0], owned);
+      const yHeld = held ? this.fitLabels('validationLabels', opts.validationLabels, held.shape[0], owned) : undefined;
+      if (!held && opts.validationLabels !== undefined) throw new Error('validationLabels needs validation (the held-out data they label)');
       const valDraws = held && this.validationDraws(held.shape[0], owned);
       this.takeInputScale(train);
       if (reset) this.training.reset();
@@ -387,8 +457,11 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
       owned.push(roots.a, roots.b);
       // The simple loss of Ho et al. on the batch's rows of x with noise eps at steps t: gathers, loss, gradients and
       // Adam as one compiled step (engine/tensorflow-graph.ts).
-      const step = new CompiledGradientStep(this.network.variables, optimizer, ([xAll, rows, eps, t, rootA, rootB]) => {
-        const err = this.epsLoss(tf.gather(xAll, rows), eps, tf.gather(rootA, t), tf.gather(rootB, t), t as tf.Tensor1D);
+      // Class-conditional: the batch's labels, with the dropped rows' (drop = 1) replaced by the null label K.
+      const K = this.classes;
+      const step = new CompiledGradientStep(this.network.variables, optimizer, ([xAll, rows, eps, t, rootA, rootB, labels, drop]) => {
+        const y = labels && (tf.gather(labels, rows).add(drop.mul(tf.scalar(K, 'int32').sub(tf.gather(labels, rows)))) as tf.Tensor1D); // y + drop (K - y)
+        const err = this.epsLoss(tf.gather(xAll, rows), eps, tf.gather(rootA, t), tf.gather(rootB, t), t as tf.Tensor1D, y);
         const loss = err.mean() as tf.Scalar; //                                       simple loss, mean over elements
         return [loss, loss.reshape([1])];
       }, 'ddpm_step');
@@ -407,12 +480,14 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
         stepRows: (xAll, rows, size) => {
           const ts = Int32Array.from({ length: size }, () => rng.int(T)); //                       t ~ U{0..T-1}
           const eps = tf.tensor2d(rng.normalArray(size * this.dim), [size, this.dim]); //        [b, D]
-          const metrics = step.run([xAll, rows, eps, tf.tensor1d(ts, 'int32'), roots.a, roots.b]);
+          const drop = yAll && Int32Array.from({ length: size }, () => (rng.next() < this.labelDropout ? 1 : 0)); // null label?
+          const inputs = [xAll, rows, eps, tf.tensor1d(ts, 'int32'), roots.a, roots.b];
+          const metrics = step.run(yAll && drop ? [...inputs, yAll, tf.tensor1d(drop, 'int32')] : inputs);
           this.average?.update();
           return metrics;
         },
         validationData: held,
-        validate: valDraws && (async (xv) => ({ loss: await this.validationLoss(xv, valDraws) })),
+        validate: valDraws && (async (xv) => ({ loss: await this.validationLoss(xv, valDraws, yHeld) })),
         onEpoch: opts.onEpoch,
         earlyStopping: opts.earlyStopping,
         state: this.training,
@@ -432,7 +507,9 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
    * sqrt(1 - alphaBar_t) eps_theta) / sqrt(alpha_t) + sqrt(betaTilde_t) z for t = T-1 .. 0 (no noise at t = 0).
    * `ddim`: the DDIM update on `steps` evenly strided steps (see {@link NoiseSchedule.ddimStep}); with eta = 1
    * and steps = T it is the ancestral sampler. With `clip` (the default when the model has a `dataRange`) each step
-   * goes through the predicted x_0 clipped to the data's range (see {@link DDPMSampleOptions.clip}).
+   * goes through the predicted x_0 clipped to the data's range (see {@link DDPMSampleOptions.clip}). A
+   * class-conditional model samples the `labels` asked for, with classifier-free `guidance` w (eps = (1 + w)
+   * eps_cond - w eps_uncond), or unconditionally (the null label) without labels.
    * @returns `[n, ...dataShape]` in the data's range, or `{ samples, trajectory, predictedX0, times }` with
    * `returnTrajectory`.
    */
@@ -456,19 +533,21 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     const clip = opts.clip ?? this.range !== null;
     if (typeof clip !== 'boolean') throw new TypeError(`clip must be true or false; got ${describeValue(clip)}`);
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    const { labels, guidance } = this.guidanceFor(opts, n);
     const rng = opts.seed === undefined ? this.rng.fork() : new Random(opts.seed);
     const T = this.timesteps;
     // ancestral: every step T-1 .. 0; DDIM: `steps` evenly strided ones (stridedTimesteps checks 1 <= steps <= T)
     const times = sampler === 'ancestral' ? Array.from({ length: T }, (_, i) => T - 1 - i) : this.scheduler.stridedTimesteps(steps);
     const keepChain = opts.returnTrajectory === true;
 
-    const run = () => this.reverseChain(n, rng, sampler, times, eta, clip, batch, keepChain);
+    const run = () => this.reverseChain(n, rng, sampler, times, eta, clip, batch, keepChain, labels, guidance);
     return this.average ? this.average.useAsync(run) : run();
   }
 
   /** The reverse chain of {@link DDPM.sample} with the network as it is (the caller swaps in the average). */
   private async reverseChain(
     n: number, rng: Random, sampler: 'ancestral' | 'ddim', times: number[], eta: number, clip: boolean, batch: number, keepChain: boolean,
+    labels: Int32Array | null, guidance: number,
   ): Promise<BatchTensor<S> | DDPMTrajectory<S>> {
     const T = this.timesteps;
     let x = tf.tensor2d(rng.normalArray(n * this.dim), [n, this.dim]); //                           x_{T-1} ~ N(0, I)
@@ -479,7 +558,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
         const t = times[i];
         const prev = i + 1 < times.length ? times[i + 1] : -1;
         const z = rng.normalArray(n * this.dim); // drawn every step (also when unused) so both samplers stay in step
-        const eps = this.predictFlat(x, t, batch); //                                                [n, D]
+        const eps = this.predictFlat(x, t, batch, labels, guidance); //                              [n, D]
         const next = tf.tidy(() => {
           const step = sampler === 'ancestral' ? this.ancestralMean(x, eps, t, clip) : this.ddimMean(x, eps, t, prev, eta, clip);
           if (keepChain) predicted.push(tf.keep(step.x0 ?? this.predictX0(x, eps, t, false)));
@@ -535,6 +614,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
           // checkpoints written before the MLP's input features: raw x
           dataShape: c.dataShape, timesteps: c.timesteps, betaSchedule: c.betaSchedule, network: c.network.kind === 'mlp' ? { ...c.network, inputFeatures: (c.network as MlpNetworkOptions).inputFeatures ?? 0 } : c.network,
           ...(c.dataRange ? { dataRange: c.dataRange } : {}), weightAverage: c.weightAverage ?? 0, seed: c.seed,
+          ...(c.classes ? { classes: c.classes, labelDropout: c.labelDropout } : {}),
         });
       },
       (model, tensors) => restoreNetworks(dir, tensors, model.networks()),
@@ -591,11 +671,14 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     return (clip ? x0.clipByValue(WORKING_RANGE[0], WORKING_RANGE[1]) : x0) as tf.Tensor2D;
   }
 
-  /** The squared noise-prediction error per element, `[b, D]`, of batch x0 with noise eps at steps t (coefficients a, b). */
-  private epsLoss(x0: tf.Tensor, eps: tf.Tensor, a: tf.Tensor, b: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
+  /**
+   * The squared noise-prediction error per element, `[b, D]`, of batch x0 with noise eps at steps t (coefficients a,
+   * b), and labels y (class-conditional models; default the null label).
+   */
+  private epsLoss(x0: tf.Tensor, eps: tf.Tensor, a: tf.Tensor, b: tf.Tensor, t: tf.Tensor1D, y?: tf.Tensor1D): tf.Tensor {
     const size = x0.shape[0];
     const xt = x0.mul(a).add(eps.mul(b)).reshape([size, ...this.dataShape]); //  x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps
-    const pred = this.network.apply(xt, t).reshape([size, this.dim]); //          eps_theta(x_t, t)
+    const pred = this.network.apply(xt, t, y).reshape([size, this.dim]); //       eps_theta(x_t, t[, y])
     return tf.squaredDifference(pred, eps);
   }
 
@@ -618,7 +701,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
   }
 
   /** The simple loss on validation data (working range) at the fixed draws, in blocks of the sampling batch. */
-  private async validationLoss(x: tf.Tensor2D, draws: { ts: number[]; eps: tf.Tensor2D }): Promise<number> {
+  private async validationLoss(x: tf.Tensor2D, draws: { ts: number[]; eps: tf.Tensor2D }, y?: tf.Tensor1D): Promise<number> {
     const m = x.shape[0];
     let total: tf.Tensor = tf.scalar(0);
     for (let s = 0; s < m; s += DEFAULTS.sampleBatch) {
@@ -626,7 +709,7 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
       const ts = draws.ts.slice(s, s + size);
       const next = tf.tidy(() => {
         const { a, b } = this.coefficients(ts);
-        const err = this.epsLoss(x.slice([s, 0], [size, this.dim]), draws.eps.slice([s, 0], [size, this.dim]), a, b, tf.tensor1d(ts, 'int32'));
+        const err = this.epsLoss(x.slice([s, 0], [size, this.dim]), draws.eps.slice([s, 0], [size, this.dim]), a, b, tf.tensor1d(ts, 'int32'), y?.slice(s, size));
         return total.add(err.sum());
       });
       total.dispose();
@@ -665,18 +748,62 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
     return this.range ? rescale(x, WORKING_RANGE, this.range) : x;
   }
 
-  /** eps_theta on flat x `[n, D]` (working range) at one step t, in blocks of `batch` rows. */
-  private predictFlat(x: tf.Tensor2D, t: number, batch: number): tf.Tensor2D {
+  /** The (guided) eps_theta on flat x `[n, D]` (working range) at one step t, in blocks of `batch` rows. */
+  private predictFlat(x: tf.Tensor2D, t: number, batch: number, labels: Int32Array | null, guidance: number): tf.Tensor2D {
     const n = x.shape[0];
     return tf.tidy(() => {
       const parts: tf.Tensor[] = [];
       for (let s = 0; s < n; s += batch) {
         const size = Math.min(batch, n - s);
-        const xb = x.slice([s, 0], [size, this.dim]).reshape([size, ...this.dataShape]);
-        parts.push(this.network.apply(xb, tf.fill([size], t, 'int32') as tf.Tensor1D).reshape([size, this.dim]));
+        parts.push(this.guidedNoise(x.slice([s, 0], [size, this.dim]), tf.fill([size], t, 'int32') as tf.Tensor1D, labels?.subarray(s, s + size) ?? null, guidance));
       }
       return (parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor2D;
     });
+  }
+
+  /**
+   * eps on flat x `[m, D]` (working range) at steps t `[m]`: without labels eps(x, t) (the null label for a
+   * class-conditional model); with labels y and w = 0 eps(x, t, y); with w != 0 the guided
+   * (1 + w) eps(x, t, y) - w eps(x, t, null), both halves from one network call on the doubled batch. Call in a tidy.
+   */
+  private guidedNoise(x: tf.Tensor2D, t: tf.Tensor1D, labels: Int32Array | null, guidance: number): tf.Tensor2D {
+    const m = x.shape[0];
+    const net = (xs: tf.Tensor, ts: tf.Tensor1D, ys?: tf.Tensor1D) => this.network.apply(xs.reshape([xs.shape[0], ...this.dataShape]), ts, ys).reshape([xs.shape[0], this.dim]);
+    if (!labels) return net(x, t) as tf.Tensor2D;
+    const y = tf.tensor1d(labels, 'int32');
+    if (guidance === 0) return net(x, t, y) as tf.Tensor2D;
+    const both = net(tf.concat([x, x], 0), tf.concat([t, t], 0), tf.concat([y, tf.fill([m], this.classes, 'int32') as tf.Tensor1D], 0)); // [2m, D]
+    const [cond, uncond] = tf.split(both, 2, 0);
+    return cond.mul(1 + guidance).sub(uncond.mul(guidance)) as tf.Tensor2D; //       (1 + w) eps_cond - w eps_uncond
+  }
+
+  /** Checks `labels` and `guidance` of a sample / predict call: labels as an Int32Array `[n]` (or null) and w. */
+  private guidanceFor(opts: { labels?: number | ArrayLike<number>; guidance?: number }, n: number): { labels: Int32Array | null; guidance: number } {
+    const guidance = opts.guidance ?? 0;
+    assertFiniteNumber('guidance', guidance, { min: 0 });
+    if (opts.labels === undefined) {
+      if (opts.guidance !== undefined) throw new Error(`guidance needs labels (the classes asked for); got guidance ${guidance} without labels`);
+      return { labels: null, guidance: 0 };
+    }
+    const given = typeof opts.labels === 'number' ? new Array<number>(n).fill(opts.labels) : opts.labels;
+    return { labels: this.labelsOf('labels', given, n, false), guidance };
+  }
+
+  /** Labels checked against the model's classes (K itself, the null label, allowed when `nullAllowed`). */
+  private labelsOf(name: string, labels: unknown, n: number, nullAllowed: boolean): Int32Array {
+    if (this.classes === 0) throw new Error(`${name} need a class-conditional DDPM (new DDPM({ ..., classes: K })); this one is unconditional`);
+    return labelArray(name, labels, n, this.classes + (nullAllowed ? 1 : 0));
+  }
+
+  /** fit's labels as an int32 tensor (added to `owned`): required for a class-conditional model, refused otherwise. */
+  private fitLabels(name: string, labels: Labels | undefined, n: number, owned: tf.Tensor[]): tf.Tensor1D | undefined {
+    if (labels === undefined) {
+      if (this.classes > 0) throw new Error(`${name} are required: this DDPM is class-conditional (classes ${this.classes}); give one label in [0, ${this.classes}) per row`);
+      return undefined;
+    }
+    const y = tf.tensor1d(this.labelsOf(name, labels, n, false), 'int32');
+    owned.push(y);
+    return y;
   }
 
   /** sqrt(alphaBar_t) and sqrt(1 - alphaBar_t) per row, `[n, 1]` each. */

@@ -6,3 +6,4 @@
 export * from './schedule'; //  NoiseSchedule, makeBetas, BetaSchedule
 export * from './networks'; //  sinusoidalEmbedding, NoiseNetwork, MlpNetworkOptions, UNetOptions
 export * from './ddpm'; //      DDPM
+export * from './latent'; //    LatentDiffusion: a DDPM on a VAE's codes, decoded

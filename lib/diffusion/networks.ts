@@ -1,6 +1,7 @@
 /**
  * Noise-prediction networks eps_theta(x_t, t) for {@link DDPM}: an MLP for vectors and a small residual U-Net for
- * images, both conditioned on a sinusoidal embedding of the integer step t. They are plain tf.Variables and ops
+ * images, both conditioned on a sinusoidal embedding of the integer step t (a class-conditional one also on a learned
+ * embedding of the label: K + 1 rows, the last the null label of classifier-free guidance). They are plain tf.Variables and ops
  * (no tfjs-layers model: tfjs has no GroupNorm layer, and the time projection is added with broadcasting), with
  * `getWeights` / `setWeights` so checkpoints (lib/core/network-weights.ts) treat them as any network.
  *
@@ -59,8 +60,14 @@ const UNET_KEYS = optionKeys<UNetOptions>({ kind: true, channels: true, embedDim
 
 /** What {@link DDPM} needs from a noise predictor. */
 export interface NoiseNetwork {
-  /** eps_theta(x_t, t): `x` `[n, ...dataShape]`, `t` int32 `[n]` in [0, T) -> `[n, ...dataShape]`. */
-  apply(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor;
+  /**
+   * eps_theta(x_t, t[, y]): `x` `[n, ...dataShape]`, `t` int32 `[n]` in [0, T) -> `[n, ...dataShape]`. A
+   * class-conditional network also takes `y`, int32 `[n]` in [0, K] (K = {@link classes}: the null label); without
+   * `y` every row gets the null label. An unconditional network ignores `y`.
+   */
+  apply(x: tf.Tensor, t: tf.Tensor1D, y?: tf.Tensor1D): tf.Tensor;
+  /** Classes K of a class-conditional network (its label embedding has K + 1 rows); 0 or absent when unconditional. */
+  readonly classes?: number;
   /** The trainable variables, in a fixed order. */
   readonly variables: tf.Variable[];
   /** Copies of nothing: the variables themselves (checkpoint order). */
@@ -113,6 +120,15 @@ class Params {
     const init = tf.tensor(u, shape, 'float32');
     const v = tf.variable(init, true);
     init.dispose(); // the variable holds its own reference to the data
+    this.list.push(v);
+    return v;
+  }
+
+  /** N(0, 1) of `shape` (torch.nn.Embedding's initialisation). */
+  normal(shape: number[]): tf.Variable {
+    const init = tf.tensor(this.rng.normalArray(shape.reduce((a, b) => a * b, 1)), shape, 'float32');
+    const v = tf.variable(init, true);
+    init.dispose();
     this.list.push(v);
     return v;
   }
@@ -176,9 +192,24 @@ function upsample2(x: tf.Tensor4D): tf.Tensor4D {
 abstract class BaseNetwork {
   protected readonly embTable: tf.Tensor2D; // [T, E], constant
   protected readonly params: Params;
-  constructor(timesteps: number, embedDim: number, seed: number) {
+  /** The label embedding `[K + 1, width]` (row K: the null label), made last so unconditional weights keep their order. */
+  private labelTable: tf.Variable | null = null;
+  constructor(timesteps: number, embedDim: number, seed: number, readonly classes: number) {
     this.embTable = tf.keep(tf.tensor2d(sinusoidalEmbedding(timesteps, embedDim), [timesteps, embedDim]));
     this.params = new Params(new Random(seed));
+  }
+  /** Subclasses call this last: the learned label embedding of a class-conditional network, `width` wide. */
+  protected addLabelEmbedding(width: number): void {
+    if (this.classes > 0) this.labelTable = this.params.normal([this.classes + 1, width]);
+  }
+  /** `emb` `[n, width]` plus the embedding of each row's label (the null label K without `y`); `emb` when unconditional. */
+  protected withLabel(emb: tf.Tensor, y: tf.Tensor1D | undefined): tf.Tensor {
+    if (!this.labelTable) return emb;
+    const labels = y ?? (tf.fill([emb.shape[0]], this.classes, 'int32') as tf.Tensor1D);
+    // one-hot times the table rather than a gather: its gradient is a matMul on every backend (WASM has no
+    // UnsortedSegmentSum, the gradient of gather)
+    const rows = tf.matMul(tf.oneHot(labels, this.classes + 1).toFloat(), this.labelTable as tf.Tensor2D); //  c(y)  [n, width]
+    return emb.add(rows); //                                                                    emb(t) + c(y)
   }
   get variables(): tf.Variable[] {
     return this.params.list;
@@ -209,11 +240,12 @@ class MlpNetwork extends BaseNetwork implements NoiseNetwork {
   readonly options: Required<MlpNetworkOptions>;
   /** `[D, D F]`: column d F + k holds 2^k pi / s in row d (the features' frequencies); null without features. */
   private frequencies: tf.Tensor2D | null = null;
-  constructor(private readonly dim: number, timesteps: number, opts: Required<MlpNetworkOptions>, seed: number) {
-    super(timesteps, opts.embedDim, seed);
+  constructor(private readonly dim: number, timesteps: number, opts: Required<MlpNetworkOptions>, seed: number, classes: number) {
+    super(timesteps, opts.embedDim, seed, classes);
     this.options = opts;
     const widths = [dim * (1 + 2 * opts.inputFeatures) + opts.embedDim, ...opts.hiddenUnits, dim];
     for (let i = 0; i + 1 < widths.length; i++) this.layers.push(this.params.dense(widths[i], widths[i + 1]));
+    this.addLabelEmbedding(opts.embedDim); //                    added to the sinusoidal emb(t)
     this.setInputScale(opts.inputScale ?? 1);
   }
   /** Sets the scale s of the input features (the options keep it: it is saved with the model). */
@@ -225,10 +257,10 @@ class MlpNetwork extends BaseNetwork implements NoiseNetwork {
     this.frequencies?.dispose();
     this.frequencies = tf.keep(tf.tensor2d(w, [this.dim, this.dim * F]));
   }
-  apply(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
+  apply(x: tf.Tensor, t: tf.Tensor1D, y?: tf.Tensor1D): tf.Tensor {
     return tf.tidy(() => {
       const flat = x.reshape([x.shape[0], this.dim]) as tf.Tensor2D;
-      const inputs: tf.Tensor[] = [flat, this.embed(t)];
+      const inputs: tf.Tensor[] = [flat, this.withLabel(this.embed(t), y)];
       if (this.frequencies) {
         const phase = tf.matMul(flat, this.frequencies); //                                       [n, D F]
         inputs.splice(1, 0, tf.sin(phase), tf.cos(phase));
@@ -279,8 +311,8 @@ class UNetNetwork extends BaseNetwork implements NoiseNetwork {
   private readonly outGn: GroupNorm;
   private readonly outConv: Conv;
 
-  constructor(private readonly shape: [number, number, number], timesteps: number, opts: Required<UNetOptions>, seed: number) {
-    super(timesteps, opts.embedDim, seed);
+  constructor(private readonly shape: [number, number, number], timesteps: number, opts: Required<UNetOptions>, seed: number, classes: number) {
+    super(timesteps, opts.embedDim, seed, classes);
     this.options = opts;
     const [c1, c2, c3] = opts.channels;
     const e = opts.embedDim;
@@ -306,6 +338,7 @@ class UNetNetwork extends BaseNetwork implements NoiseNetwork {
     this.up1 = res(c2 + c1, c1);
     this.outGn = p.groupNorm(c1, opts.groups);
     this.outConv = p.conv(3, c1, shape[2]);
+    this.addLabelEmbedding(e); //                                added to the time MLP's output
   }
 
   private block(x: tf.Tensor4D, temb: tf.Tensor2D, b: ResBlock): tf.Tensor4D {
@@ -317,11 +350,11 @@ class UNetNetwork extends BaseNetwork implements NoiseNetwork {
     return h.add(b.skip ? conv(x, b.skip) : x) as tf.Tensor4D;
   }
 
-  apply(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
+  apply(x: tf.Tensor, t: tf.Tensor1D, y?: tf.Tensor1D): tf.Tensor {
     return tf.tidy(() => {
       const n = x.shape[0];
       const img = x.reshape([n, ...this.shape]) as tf.Tensor4D; //                                  [n, 28, 28, 1]
-      const temb = dense(silu(dense(this.embed(t), this.t1)), this.t2) as tf.Tensor2D; //          [n, E]
+      const temb = this.withLabel(dense(silu(dense(this.embed(t), this.t1)), this.t2), y) as tf.Tensor2D; // [n, E]
       const h0 = conv(img, this.inConv) as tf.Tensor4D; //                                         [n, 28, 28, c1]
       const s1 = this.block(h0, temb, this.down1); //                                              [n, 28, 28, c1]
       const s2 = this.block(conv(s1, this.pool1, 2) as tf.Tensor4D, temb, this.down2); //          [n, 14, 14, c2]
@@ -376,13 +409,17 @@ function assertEven(name: string, v: unknown): asserts v is number {
   if (!(typeof v === 'number' && Number.isInteger(v) && v >= 2 && v % 2 === 0)) throw new RangeError(`${name} must be an even integer >= 2; got ${describeValue(v)}`);
 }
 
-/** Builds the noise predictor for `dataShape` (resolved options from {@link resolveNetworkOptions}). */
+/**
+ * Builds the noise predictor for `dataShape` (resolved options from {@link resolveNetworkOptions}); `classes` K > 0
+ * makes it class-conditional (a learned label embedding of K + 1 rows, the last the null label).
+ */
 export function buildNoiseNetwork(
   opts: Required<MlpNetworkOptions> | Required<UNetOptions>,
   dataShape: number[],
   timesteps: number,
   seed: number,
+  classes = 0,
 ): NoiseNetwork {
-  if (opts.kind === 'mlp') return new MlpNetwork(dataShape.reduce((a, b) => a * b, 1), timesteps, opts, seed);
-  return new UNetNetwork(dataShape as [number, number, number], timesteps, opts, seed);
+  if (opts.kind === 'mlp') return new MlpNetwork(dataShape.reduce((a, b) => a * b, 1), timesteps, opts, seed, classes);
+  return new UNetNetwork(dataShape as [number, number, number], timesteps, opts, seed, classes);
 }

@@ -43,9 +43,9 @@ import { CompiledGradientStep, FitOptions, History, OnEpoch, resolveFitOptions, 
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { Model } from '../core/model';
 import { DataRange, flattenData, FlatData } from '../core/data';
+import { labelArray, type Labels } from '../core/labels';
 
-/** Class labels: one integer in 0..classes-1 per row (a plain array, an Int32Array or an int32 `tf.Tensor1D`). */
-export type Labels = ArrayLike<number> | tf.Tensor1D;
+export type { Labels } from '../core/labels';
 
 /** Digits with their labels (a classifier's held-out data). */
 export interface LabelledData {
@@ -351,23 +351,7 @@ export class DigitClassifier extends Model {
 
   /** Checks `labels` (n integers in 0..C-1) and returns them as a new int32 tensor `[n]`. */
   private labelTensor(name: string, labels: unknown, n: number): tf.Tensor1D {
-    let values: ArrayLike<number>;
-    if (labels instanceof tf.Tensor) {
-      if (labels.rank !== 1) throw new RangeError(`${name} must be a rank-1 tensor [n]; got shape [${labels.shape.join(', ')}]`);
-      values = labels.dataSync();
-    } else if (labels !== null && typeof labels === 'object' && typeof (labels as ArrayLike<number>).length === 'number') {
-      values = labels as ArrayLike<number>;
-    } else {
-      throw new TypeError(`${name} must be an array, an Int32Array or a tf.Tensor1D of class indices; got ${describeValue(labels)}`);
-    }
-    if (values.length !== n) throw new RangeError(`${name} must hold one label per row (${n}); got ${values.length}`);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (!Number.isInteger(v) || v < 0 || v >= this.classes) {
-        throw new RangeError(`${name} must be integers in 0..${this.classes - 1}; got ${describeValue(v)} at index ${i}`);
-      }
-    }
-    return tf.tensor1d(Int32Array.from(values), 'int32');
+    return tf.tensor1d(labelArray(name, labels, n, this.classes), 'int32');
   }
 
   // ------------------------------------------------------------------------------------------------------

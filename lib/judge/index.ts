@@ -8,5 +8,7 @@ export { DigitClassifier } from './classifier';
 export type { DigitClassifierOptions, DigitClassifierFitOptions, DigitClassifierEpochLogs, DigitClassifierHistory, Labels, LabelledData } from './classifier';
 export { digitQuality, digitQualityTable } from './quality';
 export type { DigitQuality, DigitQualityOptions, DigitQualityRow, DigitQualityTableOptions } from './quality';
+export { digitGuidanceTable } from './guidance';
+export type { DigitGuidanceOptions, DigitGuidanceRow, GuidedDigitModel } from './guidance';
 export { frechetDistance } from './frechet';
 export type { GaussianFit } from './frechet';

@@ -88,7 +88,7 @@ async function run(
   try {
     // 1. Train.
     const startedAt = new Date().toISOString();
-    const model = recipe.build(settings);
+    const model = recipe.build(settings, data);
     let architecture: string;
     let history;
     const t0 = performance.now();

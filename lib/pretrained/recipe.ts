@@ -7,12 +7,13 @@
 import type { JsonValue } from '../core/checkpoint';
 import type { CheckpointStorage } from '../core/checkpoint';
 import type { DataRange } from '../core/data';
-import type { Generative, Model } from '../core/model';
+import type { Model } from '../core/model';
 import type { History } from '../train/loop';
 import type { DigitClassifier } from '../judge/classifier';
 import type { VAE } from '../vae/vae';
 import type { GAN } from '../gan/gan';
 import type { DDPM } from '../diffusion/ddpm';
+import type { LatentDiffusion } from '../diffusion/latent';
 import type { EnergyModel } from '../ebm/energy-model';
 
 /**
@@ -31,8 +32,8 @@ export interface PretrainedModels {
   'vae-digits': VAE;
   'gan-digits': GAN;
   'ddpm-digits': DDPM;
-  /** A DDPM in a latent space (its class is decided with its recipe). */
-  'latent-ddpm-digits': Model & Generative;
+  /** A class-conditional DDPM on the codes of 'vae-digits', decoded to digits (Rombach et al.'s latent diffusion). */
+  'latent-ddpm-digits': LatentDiffusion<[number, number, number]>;
   'ebm-digits': EnergyModel;
 }
 
@@ -153,8 +154,8 @@ export interface PretrainRecipe<M extends PretrainableModel = PretrainableModel,
   settings(quick: boolean): S;
   /** Loads the data. */
   data(settings: S): Promise<D>;
-  /** Builds the untrained model. */
-  build(settings: S): M;
+  /** Builds the untrained model (from the data too, e.g. a pretrained network the data step loaded). */
+  build(settings: S, data: D): M;
   /** Trains it with genlab's training loop; returns the history (several fits' histories joined). */
   fit(model: M, data: D, settings: S, ctx: PretrainContext): Promise<History>;
   /** Measures the model (a few seconds to a minute: the tests run it on the committed weights). */

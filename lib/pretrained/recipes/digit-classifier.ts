@@ -2,11 +2,10 @@
  * Recipe of `'digit-classifier'`, the digit judge (lib/judge): a small convolutional classifier trained on the 8000
  * training digits of the fixed split of the 10 000 MNIST digits genlab ships, judged on the 2000 held out.
  */
-import { loadMnist } from '../../../datasets/mnist';
-import type { ImageDataset } from '../../../datasets/common';
 import { DigitClassifier } from '../../judge/classifier';
 import { digitQualityBaselines } from '../../judge/quality';
-import { joinHistories, type PretrainRecipe, type QualityFigure, type RecipeData } from '../recipe';
+import { joinHistories, type PretrainRecipe, type QualityFigure } from '../recipe';
+import { loadDigitSplit, type DigitData, type DigitSplit } from '../digits';
 import type { History } from '../../train/loop';
 
 /** The recipe's settings (recorded in the manifest). */
@@ -14,19 +13,13 @@ type Settings = {
   /** Seed of the weights and of the training randomness. */
   seed: number;
   /** loadMnist's split of the bundled digits: `trainSize` train, the rest held out, by a permutation of `splitSeed`. */
-  data: { trainSize: number; splitSeed: number; trainLimit: number | null; heldOutLimit: number | null };
+  data: DigitSplit;
   network: { filters: [number, number]; featureUnits: number; dropout: number; rejectClass: boolean };
   /** Adam, one fit per phase (a second fit continues the first: epoch numbers go on). */
   fit: { batchSize: number; augment: number; outlierWeight: number; phases: { epochs: number; learningRate: number }[] };
   /** digitQuality's settings for the baseline figures. */
   evaluation: { confidence: number; bootstrap: number };
 };
-
-/** The training digits and the held-out ones. */
-interface DigitData extends RecipeData {
-  train: ImageDataset;
-  heldOut: ImageDataset;
-}
 
 const SPLIT = { trainSize: 8000, splitSeed: 0 }; // loadMnist's default split: 8000 train / 2000 held out
 
@@ -59,20 +52,7 @@ export const recipe: PretrainRecipe<DigitClassifier, DigitData, Settings> = {
     evaluation: { confidence: 0.9, bootstrap: quick ? 2 : 10 },
   }),
 
-  async data(s) {
-    const split = { trainSize: s.data.trainSize, seed: s.data.splitSeed };
-    const train = await loadMnist({ split: 'train', ...split, limit: s.data.trainLimit ?? undefined });
-    const heldOut = await loadMnist({ split: 'test', ...split, limit: s.data.heldOutLimit ?? undefined });
-    return {
-      train,
-      heldOut,
-      description: { train: train.source, heldOut: heldOut.source, trainDigits: train.labels.length, heldOutDigits: heldOut.labels.length },
-      dispose() {
-        train.images.dispose();
-        heldOut.images.dispose();
-      },
-    };
-  },
+  data: (s) => loadDigitSplit(s.data),
 
   build: (s) => new DigitClassifier({ ...s.network, seed: s.seed }),
 

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""PyTorch twin of the DDPM of genlab's 'latent-ddpm-digits' recipe (bench/quality/latent-ddpm.ts drives it).
+
+genlab hands over the scaled codes of the training digits (the 'vae-digits' encoder's posterior means times the
+recipe's scale) and their labels; this trains the same class-conditional noise predictor with the same settings and
+writes sampled codes back, which genlab decodes with the same VAE decoder and judges with the same digit judge.
+
+The network (lib/diffusion/networks.ts, MLP): h = concat(z_t, emb(t) + c(y)) -> 256 -> 256 -> 256 (SiLU) -> L, emb the
+64 sinusoidal features of the integer t (ddpm.py's `sinusoidal`), c a learned nn.Embedding of K + 1 rows (N(0, 1)
+init; row K is the null label). Training: T = 300 linear betas 1e-4 .. 0.02, the simple eps-MSE loss with t uniform,
+each row's label replaced by K with probability labelDropout, Adam (eps 1e-8) batch 128, a fresh optimiser per phase.
+Sampling: ancestral (posterior variance betaTilde, ddpm.py's `sample`) with eps = (1 + w) eps(z, t, y) - w eps(z, t, K).
+
+Usage: latent-ddpm.py <dir>
+  <dir>/settings.json: the recipe's settings; <dir>/codes.f32 [n, L] float32, <dir>/labels.i32 [n] int32.
+  Writes <dir>/samples.f32 (evaluation.samples unconditional codes) and <dir>/guided-<w>.f32 (perClass codes of each
+  digit 0..9, in order, per guidance weight w); prints JSON {torch, seconds, steps, loss}.
+"""
+import json
+import math
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ddpm import sinusoidal
+
+torch.set_num_threads(1)
+
+
+class ConditionalMLP(nn.Module):
+    def __init__(self, d, hidden, emb, classes):
+        super().__init__()
+        self.emb, self.classes = emb, classes
+        widths = [d + emb, *hidden, d]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.label = nn.Embedding(classes + 1, emb)  # N(0, 1) init, as genlab's
+
+    def forward(self, x, t, y):
+        h = torch.cat([x, sinusoidal(t, self.emb) + self.label(y)], 1)
+        for i, l in enumerate(self.layers):
+            h = l(h)
+            if i + 1 < len(self.layers):
+                h = F.silu(h)
+        return h
+
+
+def schedule(s):
+    b = s['ddpm']['betaSchedule']
+    betas = torch.linspace(b['start'], b['end'], s['ddpm']['timesteps'], dtype=torch.float64)
+    alphas = 1 - betas
+    return betas, alphas, torch.cumprod(alphas, 0)
+
+
+@torch.no_grad()
+def sample(net, n, d, s, labels=None, w=0.0):
+    betas, alphas, abar = schedule(s)
+    T = s['ddpm']['timesteps']
+    K = net.classes
+    x = torch.randn(n, d)
+    null = torch.full((n,), K, dtype=torch.long)
+    for t in range(T - 1, -1, -1):
+        tt = torch.full((n,), t, dtype=torch.long)
+        if labels is None:
+            eps = net(x, tt, null)
+        elif w == 0:
+            eps = net(x, tt, labels)
+        else:  # one call on the doubled batch, as genlab
+            both = net(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([labels, null]))
+            cond, uncond = both[:n], both[n:]
+            eps = (1 + w) * cond - w * uncond
+        a, ab = alphas[t].item(), abar[t].item()
+        ab_prev = abar[t - 1].item() if t > 0 else 1.0
+        mean = (x - betas[t].item() / math.sqrt(1 - ab) * eps) / math.sqrt(a)
+        var = (1 - ab_prev) / (1 - ab) * betas[t].item()
+        x = mean + math.sqrt(var) * torch.randn_like(x) if t > 0 else mean
+    return x
+
+
+def main(d):
+    s = json.load(open(f'{d}/settings.json'))
+    torch.manual_seed(s['seed'])
+    labels = torch.from_numpy(np.fromfile(f'{d}/labels.i32', dtype=np.int32).astype(np.int64))
+    n = labels.shape[0]
+    z = torch.from_numpy(np.fromfile(f'{d}/codes.f32', dtype=np.float32).reshape(n, -1))
+    L = z.shape[1]
+    p = s['ddpm']
+    net = ConditionalMLP(L, p['network']['hiddenUnits'], p['network']['embedDim'], p['classes'])
+    _, _, abar = schedule(s)
+    T, K, drop, batch = p['timesteps'], p['classes'], p['labelDropout'], s['fit']['batchSize']
+    steps, loss = 0, float('nan')
+    t0 = time.time()
+    for phase in s['fit']['phases']:
+        opt = torch.optim.Adam(net.parameters(), lr=phase['learningRate'], eps=1e-8)
+        for _ in range(phase['epochs']):
+            perm = torch.randperm(n)
+            total = 0.0
+            for i in range(0, n, batch):
+                rows = perm[i:i + batch]
+                zb, yb = z[rows], labels[rows].clone()
+                yb[torch.rand(len(rows)) < drop] = K  # label dropout: the null label
+                t = torch.randint(0, T, (len(rows),))
+                eps = torch.randn_like(zb)
+                a = abar[t].float().view(-1, 1)
+                loss_b = F.mse_loss(net(a.sqrt() * zb + (1 - a).sqrt() * eps, t, yb), eps)
+                opt.zero_grad()
+                loss_b.backward()
+                opt.step()
+                total += loss_b.item() * len(rows)
+                steps += 1
+            loss = total / n
+    seconds = time.time() - t0
+    net.eval()
+    e = s['evaluation']
+    sample(net, e['samples'], L, s).numpy().astype(np.float32).tofile(f'{d}/samples.f32')
+    asked = torch.arange(10).repeat_interleave(e['perClass'])
+    for w in e['guidance']:
+        sample(net, len(asked), L, s, asked, float(w)).numpy().astype(np.float32).tofile(f'{d}/guided-{w}.f32')
+    print(json.dumps({'torch': torch.__version__, 'seconds': seconds, 'steps': steps, 'loss': loss}))
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])
