@@ -16,7 +16,8 @@ written independently with torch ops (float32 training, float64 evaluation):
     a += lr_t (mean(v0 - a) - mean(vk - a))                    (sigma^2-preconditioned)
     b += lr_t (mean ph0 - mean phk)
     z += rz_t (mean q(v0) - mean q(vk)),  q(v) = ((v - a)^2 / 2 - v (W ph)) / s,
-         rz_t = 0 for the first `warmup` epochs, then sigmaLr * lr_t / lr;   z clamped to [2 log 1e-3, 2 log 1e3].
+         rz_t = 0 for the first `warmup` epochs, then sigmaLr * lr_t / lr;   z clamped to [2 log 1e-3, 2 log 1e3];
+    (with config "momentum" mu > 0 each step is a velocity mu vel + rate g, as genlab's `momentum`; the recipe uses 0).
   mass    p(v) = exp(-F(v)) / Z with log Z exact (2^nH hidden states, float64), integrated on the grid the driver
           gives; the fraction inside each disc of radius 3 std (raw units) around a centre, and the rest.
 Usage: /usr/bin/python3 bench/quality/gbrbm.py <job.json>   (written by gbrbm.ts: data, grid, config, seeds)
