@@ -133,6 +133,13 @@ export interface RBMFitOptions extends FitOptions<RBMEpochLogs> {
    * replicas. Costs K times PCD per update; helps when the model grows separated modes. Default: off.
    */
   parallelTempering?: number[] | number;
+  /**
+   * Step size at the end of this `fit` call: the step decays linearly, update by update, from `learningRate` at the
+   * first update to `finalLearningRate` at the last (Tieleman 2008 decays PCD's rate to zero). A decaying step
+   * averages out the noise of the negative phase, which otherwise keeps moving the relative weights of separated
+   * modes (PCD and parallel tempering). Default: `learningRate` (constant); >= 0.
+   */
+  finalLearningRate?: number;
   /** Momentum in [0, 1): velocity = momentum * velocity + learningRate * gradient. Default 0. */
   momentum?: number;
   /** L2 penalty on W: gradient -= weightDecay * W. Default 0; >= 0. */
@@ -165,8 +172,8 @@ export interface RBMFitOptions extends FitOptions<RBMEpochLogs> {
 }
 
 export const RBM_FIT_OPTION_KEYS = optionKeys<RBMFitOptions>({
-  ...fitOptionMap(), k: true, persistent: true, chains: true, parallelTempering: true, momentum: true, weightDecay: true,
-  initVisibleBias: true,
+  ...fitOptionMap(), k: true, persistent: true, chains: true, parallelTempering: true, finalLearningRate: true, momentum: true,
+  weightDecay: true, initVisibleBias: true,
 });
 
 /** Parameters as tensors (the caller owns and must dispose them) -- see `getWeights`. */
@@ -416,10 +423,11 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     return RBM_FIT_OPTION_KEYS;
   }
   /**
-   * Step size of parameter `name` in the update about to run (`lr`: fit's learningRate). Default `lr` for every
-   * parameter; {@link GaussianBernoulliRBM} scales and delays its log-variances.
+   * Step size of parameter `name` in the update about to run (`lr`: the fit's learningRate at this update, i.e.
+   * `decay` times the fit's `learningRate`, see `finalLearningRate`). Default `lr` for every parameter;
+   * {@link GaussianBernoulliRBM} scales and delays its log-variances.
    */
-  protected learningRateOf(_name: string, lr: number): number {
+  protected learningRateOf(_name: string, lr: number, _decay: number): number {
     return lr;
   }
 
@@ -950,6 +958,7 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     const epochs = opts.epochs ?? 10;
     const batchSize = opts.batchSize ?? 100;
     const learningRate = opts.learningRate ?? 0.01;
+    const finalLearningRate = opts.finalLearningRate ?? learningRate;
     const k = opts.k ?? 1;
     const persistent = opts.persistent ?? false;
     const chains = opts.chains ?? batchSize;
@@ -959,6 +968,7 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     assertPositiveInteger('epochs', epochs);
     assertPositiveInteger('batchSize', batchSize);
     assertFiniteNumber('learningRate', learningRate, { min: 0 });
+    assertFiniteNumber('finalLearningRate', finalLearningRate, { min: 0 });
     assertPositiveInteger('k', k);
     if (typeof persistent !== 'boolean') throw new TypeError(`persistent must be true or false; got ${describeValue(persistent)}`);
     assertPositiveInteger('chains', chains);
@@ -971,7 +981,7 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     const { reset } = resolveLoopOptions(`${this.kind}.fit`, opts);
     const tempering = opts.parallelTempering === undefined ? null : resolveTemperingBetas(opts.parallelTempering);
     if (tempering && !persistent) throw new RangeError('parallelTempering needs persistent: true (it replaces the persistent chains)');
-    const run: FitRun = { epochs, batchSize, learningRate, k, persistent, chains, momentum, weightDecay, shuffle, tempering, reset };
+    const run: FitRun = { epochs, batchSize, learningRate, finalLearningRate, k, persistent, chains, momentum, weightDecay, shuffle, tempering, reset };
     // The data, checked and flattened to [n, nV] before anything changes (a refused fit leaves the model as it was).
     const data = this.flatData('x', x);
     let validation: FlatData | undefined;
@@ -989,7 +999,7 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
 
   /** {@link RBM.fit} on checked, flat data `x` [n, nV] with its options resolved in `run`. */
   private async fitOn(x: tf.Tensor2D, validation: tf.Tensor2D | undefined, opts: RBMFitOptions, run: FitRun): Promise<History> {
-    const { epochs, batchSize, learningRate, k, persistent, chains, momentum, weightDecay, shuffle, tempering, reset } = run;
+    const { epochs, batchSize, learningRate, finalLearningRate, k, persistent, chains, momentum, weightDecay, shuffle, tempering, reset } = run;
     const state = this.training;
     if (reset) state.reset();
     const rng = state.generator(opts.seed, () => this.rng.fork());
@@ -1026,9 +1036,19 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     }
 
     const update = { learningRate, momentum, weightDecay, k };
+    // The step size of each update: linear from learningRate to finalLearningRate over this call's updates
+    // (stepIndex counts on across resumed fits: the decay starts at this call's first update).
+    const updates = epochs * Math.ceil(x.shape[0] / batchSize);
+    let firstStep: number | undefined;
+    const rateAt = (stepIndex: number): CDUpdateOptions => {
+      firstStep ??= stepIndex;
+      const t = Math.min(1, (stepIndex - firstStep) / Math.max(1, updates - 1));
+      return { ...update, learningRate: learningRate + (finalLearningRate - learningRate) * t };
+    };
     // On the native TensorFlow backend the CD/PCD update runs as one recorded TensorFlow function per batch shape
-    // (engine/tensorflow-graph.ts); parallel tempering's sweeps stay op by op.
-    const compiled = !tempering && compilationAvailable() ? this.compiledTrainStep(params, velocity ?? {}, update, persistent) : null;
+    // (engine/tensorflow-graph.ts) with a constant step; parallel tempering's sweeps and a decaying step stay op by op.
+    const decaying = finalLearningRate !== learningRate;
+    const compiled = !tempering && !decaying && compilationAvailable() ? this.compiledTrainStep(params, velocity ?? {}, update, persistent) : null;
     const step = (v0: tf.Tensor2D, size: number, stepIndex: number): tf.Tensor => {
       let negative: tf.Tensor2D | undefined;
       if (tempering) {
@@ -1040,7 +1060,7 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
         negative = vs[0];
       }
       const chain = persistent && !tempering ? state.get<tf.Tensor2D>('chain')! : null;
-      const r = this.trainStep(v0, chain, params, velocity ?? {}, update, rng, negative);
+      const r = this.trainStep(v0, chain, params, velocity ?? {}, rateAt(stepIndex), rng, negative, learningRate);
       if (chain) state.set('chain', tf.keep(r.chain)); // the new persistent state; the old one is disposed
       this.version++;
       return tf.reshape(tf.div(r.recon, size), [1]); // mean reconstruction error of the batch   [1]
@@ -1083,8 +1103,9 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
    * One CD-k / PCD-k update on the batch v0 [B, nV] (call inside a tidy): {@link contrastiveDivergence} with noise
    * drawn from `rng`, its new values assigned, then the model's constraint. The negative chain starts at v0 (CD) or at
    * the persistent `chain` [C, nV] (PCD); with `negativeSample` (parallel tempering) that [C, nV] sample is the
-   * negative phase and no chain is run. Returns the chain's final visible state (the new persistent state) and the
-   * batch's summed reconstruction error.
+   * negative phase and no chain is run. `opts.learningRate` is this update's step, `baseRate` the fit's
+   * `learningRate` (they differ while the step decays). Returns the chain's final visible state (the new persistent
+   * state) and the batch's summed reconstruction error.
    */
   protected trainStep(
     v0: tf.Tensor2D,
@@ -1094,9 +1115,11 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     opts: CDUpdateOptions,
     rng: Random,
     negativeSample?: tf.Tensor2D,
+    baseRate = opts.learningRate,
   ): { chain: tf.Tensor2D; recon: tf.Scalar } {
     const noise: StepNoise = { bernoulli: (p) => bernoulli(p, rng), visible: (h) => this.sampleVisible(h, rng) };
-    const rates = (name: string): number => this.learningRateOf(name, opts.learningRate);
+    const decay = baseRate > 0 ? opts.learningRate / baseRate : 1;
+    const rates = (name: string): number => this.learningRateOf(name, opts.learningRate, decay);
     const r = contrastiveDivergence(this.conditionals(), v0, chain, params, velocity, opts, rates, noise, negativeSample);
     this.applyUpdate(params, velocity, r.next);
     return { chain: r.chain, recon: r.recon };
@@ -1156,7 +1179,7 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
           noise.push(this.visibleNoise(rng, C));
           if (s < opts.k - 1) noise.push(hiddenNoise());
         }
-        const rates = names.map((name) => tf.scalar(this.learningRateOf(name, opts.learningRate)));
+        const rates = names.map((name) => tf.scalar(this.learningRateOf(name, opts.learningRate, 1)));
         const [newChain, meanRecon, ...values] = fn.call([x, rows, ...(chain ? [chain] : []), ...rates, ...noise]);
         const next: Record<string, tf.Tensor> = {};
         keys.forEach((k, i) => (next[k] = values[i]));
@@ -1170,6 +1193,8 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
 
 /** The resolved settings of one `fit` call. */
 interface FitRun extends CDUpdateOptions {
+  /** Step size at the last update (linear decay from learningRate). */
+  finalLearningRate: number;
   epochs: number;
   batchSize: number;
   persistent: boolean;
