@@ -1,6 +1,8 @@
 /** What the quality checks against PyTorch (rbm16.ts, vae.ts) share: arguments, statistics, the report file. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { PEER_PYTHON_HOW, peerPython } from '../peer-python';
 
 /** The number after `--name` on the command line, else `fallback`. */
 export function arg(name: string, fallback: number): number {
@@ -32,4 +34,20 @@ export function runMain(main: () => Promise<void>): void {
     console.error(err);
     process.exit(1);
   });
+}
+
+/**
+ * Runs the PyTorch twin bench/quality/<script> with `args` on one thread (the first Python with torch: see
+ * bench/peer-python.ts) and returns the JSON it prints; its stderr passes through.
+ */
+export function runTwin(script: string, args: string[]): Record<string, unknown> {
+  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const python = peerPython();
+  if (!python) throw new Error(`no python with torch for the PyTorch twin: ${PEER_PYTHON_HOW}`);
+  // compiled to dist/bench/quality: the repository root is three levels up
+  const py = spawnSync(python, [path.join(__dirname, '..', '..', '..', 'bench', 'quality', script), ...args], {
+    encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
+  });
+  if (py.status !== 0) throw new Error(`PyTorch twin failed (exit ${py.status}); see its error above (${python})`);
+  return JSON.parse(py.stdout);
 }
