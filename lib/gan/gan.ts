@@ -346,7 +346,7 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
       this.discriminator = architecture === 'conv' ? this.convDiscriminator(dInit) : this.denseDiscriminator(dInit);
       // the average starts at the initial weights (the warm-up forgets them within a few steps)
       this.average = generatorAverage > 0 ? this.generator.getWeights().map((w) => tf.variable(w, false)) : null;
-      this.averageSteps = generatorAverage > 0 ? tf.variable(tf.scalar(0), false) : null;
+      this.averageSteps = generatorAverage > 0 ? tf.tidy(() => tf.variable(tf.scalar(0), false)) : null; // tidy frees the initial scalar
     } catch (e) {
       this.dispose(); // frees what was built (release copes with a partly built model)
       throw e;
