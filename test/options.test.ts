@@ -47,6 +47,8 @@ import { DDPM } from '../lib/diffusion/ddpm';
 import { EnergyModel } from '../lib/ebm/energy-model';
 import { DigitClassifier } from '../lib/judge/classifier';
 import { digitQuality, digitQualityBaselines, digitQualityTable } from '../lib/judge/quality';
+import { digitGuidanceTable } from '../lib/judge/guidance';
+import { LatentDiffusion } from '../lib/diffusion/latent';
 import { listPretrained, pretrained, pretrainedInfo } from '../lib/pretrained/registry';
 import { pretrain } from '../lib/pretrained/pretrain';
 import { hmc, langevin, mala } from '../lib/mcmc/gradient';
@@ -75,6 +77,16 @@ async function withDdpm(fn: (m: DDPM) => unknown): Promise<unknown> {
     return await fn(m);
   } finally {
     m.dispose();
+  }
+}
+
+/** Calls `fn` on a LatentDiffusion over the fixtures' VAE (its own DDPM freed after; the VAE is the fixtures'). */
+async function withLatent(f: Fixtures, fn: (m: LatentDiffusion) => unknown): Promise<unknown> {
+  const m = new LatentDiffusion({ vae: f.vae, ddpm: { timesteps: 10, network: { kind: 'mlp', hiddenUnits: [8] }, seed: 1 }, scale: 1 });
+  try {
+    return await fn(m);
+  } finally {
+    m.ddpm.dispose();
   }
 }
 
@@ -214,6 +226,11 @@ const ROWS: Row[] = [
   },
   { covers: 'digitQuality', caller: 'digitQuality', bad: 'confidance', hint: 'confidence', call: (f) => digitQuality(f.x4, { reference: f.x4, confidance: 0.9 } as never) },
   { covers: 'digitQualityTable', caller: 'digitQualityTable', bad: 'labl', hint: 'label', call: (f) => digitQualityTable(f.x4, { reference: f.x4, labl: 'x' } as never) },
+  { covers: 'digitGuidanceTable', caller: 'digitGuidanceTable', bad: 'guidence', hint: 'guidance', call: () => digitGuidanceTable({} as never, { guidence: [0] } as never) },
+  { covers: 'DDPM.predictNoise', caller: 'DDPM.predictNoise', bad: 'guidence', hint: 'guidance', call: (f) => withDdpm((m) => tf.tidy(() => m.predictNoise(tf.zeros([1, 2]), 1, { guidence: 1 } as never))) },
+  { covers: 'LatentDiffusion', caller: 'LatentDiffusion', bad: 'sclae', hint: 'scale', call: (f) => new LatentDiffusion({ vae: f.vae, sclae: 1 } as never) },
+  { covers: 'LatentDiffusion.fit', caller: 'LatentDiffusion.fit', bad: 'epoch', hint: 'epochs', call: (f) => withLatent(f, (m) => m.fit(f.x4, { epoch: 1 } as never)) },
+  { covers: 'LatentDiffusion.sample', caller: 'LatentDiffusion.sample', bad: 'guidence', hint: 'guidance', call: (f) => withLatent(f, (m) => m.sample(2, { guidence: 1 } as never)) },
   { covers: 'digitQualityBaselines', caller: 'digitQualityBaselines', bad: 'bootstrp', hint: 'bootstrap', call: (f) => digitQualityBaselines({ reference: f.x4, bootstrp: 2 } as never) },
   { covers: 'listPretrained', caller: 'listPretrained', bad: 'dirs', hint: 'dir', call: () => listPretrained({ dirs: 'x' } as never) },
   { covers: 'pretrainedInfo', caller: 'pretrainedInfo', bad: 'dirs', hint: 'dir', call: () => pretrainedInfo('digit-classifier', { dirs: 'x' } as never) },

