@@ -20,7 +20,7 @@ type Settings = {
   /** loadMnist's split of the bundled digits: `trainSize` train, the rest held out, by a permutation of `splitSeed`. */
   data: DigitSplit;
   /** The DDPM on codes: an MLP, class-conditional on the digit (null label with probability labelDropout). */
-  ddpm: { timesteps: number; betaSchedule: { kind: 'linear'; start: number; end: number }; network: { kind: 'mlp'; hiddenUnits: number[]; embedDim: number }; classes: number; labelDropout: number };
+  ddpm: { timesteps: number; betaSchedule: { kind: 'linear'; start: number; end: number }; network: { kind: 'mlp'; hiddenUnits: number[]; embedDim: number; inputFeatures: number }; weightAverage: number; classes: number; labelDropout: number };
   /** Adam, one fit per phase (a second fit continues the first). */
   fit: { batchSize: number; phases: Phases };
   /**
@@ -58,7 +58,9 @@ export const recipe: PretrainRecipe<LatentDiffusion, LatentData, Settings> = {
     ddpm: {
       timesteps: 300,
       betaSchedule: { kind: 'linear', start: 1e-4, end: 0.02 },
-      network: { kind: 'mlp', hiddenUnits: [256, 256, 256], embedDim: 64 },
+      // raw codes and no weight average: as trained (the vector defaults' input features and average came later)
+      network: { kind: 'mlp', hiddenUnits: [256, 256, 256], embedDim: 64, inputFeatures: 0 },
+      weightAverage: 0,
       classes: 10,
       labelDropout: 0.1,
     },
