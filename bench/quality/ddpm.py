@@ -35,11 +35,21 @@ from gan import GeneratorAverage  # the weight average (lib/train/average.ts), s
 T = 300
 
 
-def schedule():
-    betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)
+def schedule(start=1e-4, end=0.02, steps=None):
+    """Linear betas from start to end over `steps` (default T, the course's), their alphas and cumulative products."""
+    betas = torch.linspace(start, end, T if steps is None else steps, dtype=torch.float64)
     alphas = 1 - betas
     abar = torch.cumprod(alphas, 0)
     return betas, alphas, abar
+
+
+def ancestral_step(x, eps, t, betas, alphas, abar):
+    """x_{t-1} from x_t and the predicted noise (Ho et al. Algorithm 2); no noise at t = 0."""
+    a, ab = alphas[t].item(), abar[t].item()
+    ab_prev = abar[t - 1].item() if t > 0 else 1.0
+    mean = (x - betas[t].item() / math.sqrt(1 - ab) * eps) / math.sqrt(a)
+    var = (1 - ab_prev) / (1 - ab) * betas[t].item()
+    return mean + math.sqrt(var) * torch.randn_like(x) if t > 0 else mean
 
 
 def sinusoidal(t, dim):
@@ -167,11 +177,7 @@ def sample(net, n, d):
     x = torch.randn(n, d)
     for t in range(T - 1, -1, -1):
         eps = net(x, torch.full((n,), t, dtype=torch.long))
-        a, ab = alphas[t].item(), abar[t].item()
-        ab_prev = abar[t - 1].item() if t > 0 else 1.0
-        mean = (x - betas[t].item() / math.sqrt(1 - ab) * eps) / math.sqrt(a)
-        var = (1 - ab_prev) / (1 - ab) * betas[t].item()
-        x = mean + math.sqrt(var) * torch.randn_like(x) if t > 0 else mean
+        x = ancestral_step(x, eps, t, betas, alphas, abar)
     return x
 
 

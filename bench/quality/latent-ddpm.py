@@ -17,7 +17,6 @@ Usage: latent-ddpm.py <dir>
   digit 0..9, in order, per guidance weight w); prints JSON {torch, seconds, steps, loss}.
 """
 import json
-import math
 import sys
 import time
 
@@ -26,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ddpm import sinusoidal
+from ddpm import ancestral_step, sinusoidal, schedule as linear_schedule
 
 torch.set_num_threads(1)
 
@@ -50,9 +49,7 @@ class ConditionalMLP(nn.Module):
 
 def schedule(s):
     b = s['ddpm']['betaSchedule']
-    betas = torch.linspace(b['start'], b['end'], s['ddpm']['timesteps'], dtype=torch.float64)
-    alphas = 1 - betas
-    return betas, alphas, torch.cumprod(alphas, 0)
+    return linear_schedule(b['start'], b['end'], s['ddpm']['timesteps'])
 
 
 @torch.no_grad()
@@ -72,11 +69,7 @@ def sample(net, n, d, s, labels=None, w=0.0):
             both = net(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([labels, null]))
             cond, uncond = both[:n], both[n:]
             eps = (1 + w) * cond - w * uncond
-        a, ab = alphas[t].item(), abar[t].item()
-        ab_prev = abar[t - 1].item() if t > 0 else 1.0
-        mean = (x - betas[t].item() / math.sqrt(1 - ab) * eps) / math.sqrt(a)
-        var = (1 - ab_prev) / (1 - ab) * betas[t].item()
-        x = mean + math.sqrt(var) * torch.randn_like(x) if t > 0 else mean
+        x = ancestral_step(x, eps, t, betas, alphas, abar)
     return x
 
 
