@@ -59,7 +59,7 @@ export const recipe: PretrainRecipe<DDPM, DigitData, Settings> = {
       classes: 10,
       labelDropout: 0.1,
     },
-    fit: { batchSize: quick ? 32 : 128, phases: quick ? [{ epochs: 1, learningRate: 1e-3 }] : [{ epochs: 25, learningRate: 1e-3 }, { epochs: 5, learningRate: 2e-4 }] },
+    fit: { batchSize: quick ? 32 : 128, phases: quick ? [{ epochs: 1, learningRate: 1e-3 }] : [{ epochs: 60, learningRate: 1e-3 }, { epochs: 20, learningRate: 2e-4 }] },
     evaluation: { samples: quick ? 20 : 300, sampleSeed: 11, ddimSteps: quick ? 3 : 25, bootstrap: quick ? 2 : 10, guidance: [0, 1, 3, 7], perClass: quick ? 1 : 5, guidanceSeed: 12 },
   }),
 

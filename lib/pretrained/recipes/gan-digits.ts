@@ -64,7 +64,7 @@ export const recipe: PretrainRecipe<GAN, DigitData, Settings> = {
       labelSmoothing: 1,
       generatorAverage: 0.999,
     },
-    fit: { batchSize: 64, phases: [{ epochs: quick ? 1 : 24, learningRate: 5e-4 }] },
+    fit: { batchSize: 64, phases: quick ? [{ epochs: 1, learningRate: 5e-4 }] : [{ epochs: 40, learningRate: 5e-4 }, { epochs: 16, learningRate: 1e-4 }] },
     evaluation: { samples: quick ? 64 : 1000, sampleSeed: 11, bootstrap: quick ? 2 : 10 },
   }),
 
