@@ -17,7 +17,6 @@ export const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs
 export const std = (xs: number[]): number =>
   Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
 
-/** Prints the report and, with `--write`, stores it as bench/quality/<file> in the repository. */
 /**
  * `report` followed by the sections of `previous` that another script owns and `report` does not hold: blocks
  * `<!-- name -->` ... `<!-- /name -->` (e.g. latent-ddpm.ts writes its rows between such markers in a file that
@@ -28,14 +27,38 @@ function withOwnedSections(previous: string, report: string): string {
   return owned.length === 0 ? report : `${report.trimEnd()}\n\n${owned.map((m) => m[0].trimEnd()).join('\n\n')}\n`;
 }
 
+/** `previous` with `body` as its section `name` (between `<!-- name -->` and `<!-- /name -->`): in place, or added at the end. */
+function withSection(previous: string, name: string, body: string): string {
+  const [begin, end] = [`<!-- ${name} -->`, `<!-- /${name} -->`];
+  const block = `${begin}\n${body.trim()}\n\n${end}`;
+  const i = previous.indexOf(begin);
+  const j = previous.indexOf(end);
+  if (i >= 0 && j > i) return previous.slice(0, i) + block + previous.slice(j + end.length);
+  return previous.trim() === '' ? `${block}\n` : `${previous.trimEnd()}\n\n${block}\n`;
+}
+
+/** With `--write`: bench/quality/<file> in the repository becomes `edit` of its contents ('' when absent). */
+function writeResults(file: string, edit: (previous: string) => string): void {
+  if (!process.argv.includes('--write')) return;
+  // compiled to dist/bench/quality: the repository root is three levels up
+  const out = path.join(__dirname, '..', '..', '..', 'bench', 'quality', file);
+  fs.writeFileSync(out, edit(fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : ''));
+  console.log(`wrote ${out}`);
+}
+
+/** Prints the report and, with `--write`, stores it as bench/quality/<file> (keeping the sections other scripts own). */
 export function publishReport(report: string, file: string): void {
   console.log(report);
-  if (process.argv.includes('--write')) {
-    // compiled to dist/bench/quality: the repository root is three levels up
-    const out = path.join(__dirname, '..', '..', '..', 'bench', 'quality', file);
-    fs.writeFileSync(out, withOwnedSections(fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '', report));
-    console.log(`wrote ${out}`);
-  }
+  writeResults(file, (previous) => withOwnedSections(previous, report));
+}
+
+/**
+ * Prints `body` and, with `--write`, puts it into bench/quality/<file> as the section `name` this script owns
+ * (`<!-- name -->` ... `<!-- /name -->`, replaced in place or added at the end; the rest of the file stays).
+ */
+export function publishSection(name: string, body: string, file: string): void {
+  console.log(body);
+  writeResults(file, (previous) => withSection(previous, name, body));
 }
 
 /** Runs an async main, exiting with status 1 and the error when it throws. */

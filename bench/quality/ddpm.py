@@ -3,9 +3,13 @@
 The same model and settings as genlab's defaults: T = 300, linear betas 1e-4 .. 0.02, the simple eps-MSE loss with
 t uniform on 0..T-1, Adam (eps 1e-8), batch 128; the noise predictor is
   - 'mlp':  concat(x_t, emb(t)) -> 128 -> 128 -> 128 (SiLU) -> D, emb = 64 sinusoidal features of the integer t
-  - 'unet': genlab's small U-Net (channels 16-32-64, residual blocks conv-GroupNorm-SiLU + time projection, 1x1
-            skips, stride-2 conv down, nearest up, skip concatenations)
-Ancestral sampling with the posterior variance betaTilde (Ho et al. Algorithm 2, diffusers 'fixed_small').
+  - 'unet': genlab's small U-Net (lib/diffusion/networks.ts: channels 16-32-64, residual blocks conv-GroupNorm-SiLU
+            + time projection, 1x1 skips, stride-2 conv down padded as TensorFlow's 'same' (0 before, 1 after), nearest
+            up, skip concatenations; with classes K a learned label embedding of K + 1 rows, row K the null label, added
+            to the time MLP's output); torch.nn's default initialisers, which genlab's networks follow
+Ancestral sampling with the posterior variance betaTilde (Ho et al. Algorithm 2, diffusers 'fixed_small'); DDIM
+(eta 0, genlab's strided steps and clipping of the predicted x0) and classifier-free guidance for the class-conditional
+twins (pretrained.py, latent-ddpm.py).
 
 Modes:
   quality <data.f32> <meta.json> <out.f32>   train on the points, write n samples (meta: n, d, epochs, lr, seed, samples)
@@ -52,11 +56,43 @@ def ancestral_step(x, eps, t, betas, alphas, abar):
     return mean + math.sqrt(var) * torch.randn_like(x) if t > 0 else mean
 
 
+def strided_timesteps(T, steps):
+    """genlab's DDIM steps (NoiseSchedule.stridedTimesteps): `steps` evenly spaced from T-1 down to 0 (JS rounding)."""
+    if steps == 1:
+        return [T - 1]
+    return [int(math.floor((T - 1) * (steps - 1 - i) / (steps - 1) + 0.5)) for i in range(steps)]
+
+
+def ddim_step(x, eps, t, prev, abar, clip=True):
+    """x_prev from x_t by DDIM with eta 0 (Song et al. eq. 12; prev = -1 ends at x_0), as genlab's ddimMean: the
+    predicted x0 clipped to [-1, 1] and eps re-derived from it when `clip` (diffusers' clip_sample)."""
+    a = abar[t].item()
+    a_prev = abar[prev].item() if prev >= 0 else 1.0
+    x0 = (x - math.sqrt(1 - a) * eps) / math.sqrt(a)
+    if clip:
+        x0 = x0.clamp(-1, 1)
+        eps = (x - math.sqrt(a) * x0) / math.sqrt(1 - a)
+    return math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps
+
+
+def guided_eps(net, x, t, labels, w, classes):
+    """genlab's guidedNoise: eps(x, t, null) without labels, eps(x, t, y) at w = 0, else (1 + w) eps_cond - w eps_uncond
+    with both halves from one call on the doubled batch."""
+    null = torch.full((x.shape[0],), classes, dtype=torch.long)
+    if labels is None:
+        return net(x, t, null)
+    if w == 0:
+        return net(x, t, labels)
+    cond, uncond = net(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null])).chunk(2)
+    return (1 + w) * cond - w * uncond
+
+
 def sinusoidal(t, dim):
+    """genlab's sinusoidalEmbedding (computed in float64 as there, then float32)."""
     half = dim // 2
-    w = torch.pow(10000.0, -torch.arange(half, dtype=torch.float32) / max(1, half - 1))
-    a = t.float()[:, None] * w[None, :]
-    return torch.cat([torch.sin(a), torch.cos(a)], 1)
+    w = torch.pow(10000.0, -torch.arange(half, dtype=torch.float64) / max(1, half - 1))
+    a = t.double()[:, None] * w[None, :]
+    return torch.cat([torch.sin(a), torch.cos(a)], 1).float()
 
 
 class MLP(nn.Module):
@@ -83,6 +119,7 @@ class MLP(nn.Module):
 
 
 def groups(c, g=8):
+    """genlab's GroupNorm groups: the largest divisor of c not above g."""
     g = min(g, c)
     while c % g:
         g -= 1
@@ -90,13 +127,13 @@ def groups(c, g=8):
 
 
 class Res(nn.Module):
-    def __init__(self, cin, cout, emb):
+    def __init__(self, cin, cout, emb, g=8):
         super().__init__()
         self.c1 = nn.Conv2d(cin, cout, 3, padding=1)
-        self.g1 = nn.GroupNorm(groups(cout), cout)
+        self.g1 = nn.GroupNorm(groups(cout, g), cout)
         self.t = nn.Linear(emb, cout)
         self.c2 = nn.Conv2d(cout, cout, 3, padding=1)
-        self.g2 = nn.GroupNorm(groups(cout), cout)
+        self.g2 = nn.GroupNorm(groups(cout, g), cout)
         self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
 
     def forward(self, x, temb):
@@ -106,25 +143,41 @@ class Res(nn.Module):
         return h + self.skip(x)
 
 
+class Down(nn.Conv2d):
+    """A 3x3 stride-2 convolution padded as TensorFlow's 'same' on an even size: 0 rows/columns before, 1 after
+    (PyTorch's padding=1 would pad 1 on both sides and shift the grid by half a pixel)."""
+
+    def __init__(self, c):
+        super().__init__(c, c, 3, stride=2, padding=0)
+
+    def forward(self, x):
+        return super().forward(F.pad(x, (0, 1, 0, 1)))
+
+
 class UNet(nn.Module):
-    def __init__(self, c=(16, 32, 64), emb=64, cin=1):
+    """genlab's U-Net; with classes K > 0 class-conditional (forward's y in 0..K, K the null label, default null)."""
+
+    def __init__(self, c=(16, 32, 64), emb=64, cin=1, g=8, classes=0):
         super().__init__()
         c1, c2, c3 = c
-        self.emb = emb
+        self.emb, self.classes = emb, classes
         self.t1, self.t2 = nn.Linear(emb, emb), nn.Linear(emb, emb)
         self.inc = nn.Conv2d(cin, c1, 3, padding=1)
-        self.d1 = Res(c1, c1, emb)
-        self.p1 = nn.Conv2d(c1, c1, 3, stride=2, padding=1)
-        self.d2 = Res(c1, c2, emb)
-        self.p2 = nn.Conv2d(c2, c2, 3, stride=2, padding=1)
-        self.m1, self.m2 = Res(c2, c3, emb), Res(c3, c3, emb)
-        self.u2 = Res(c3 + c2, c2, emb)
-        self.u1 = Res(c2 + c1, c1, emb)
-        self.og = nn.GroupNorm(groups(c1), c1)
+        self.d1 = Res(c1, c1, emb, g)
+        self.p1 = Down(c1)
+        self.d2 = Res(c1, c2, emb, g)
+        self.p2 = Down(c2)
+        self.m1, self.m2 = Res(c2, c3, emb, g), Res(c3, c3, emb, g)
+        self.u2 = Res(c3 + c2, c2, emb, g)
+        self.u1 = Res(c2 + c1, c1, emb, g)
+        self.og = nn.GroupNorm(groups(c1, g), c1)
         self.out = nn.Conv2d(c1, cin, 3, padding=1)
+        self.label = nn.Embedding(classes + 1, emb) if classes > 0 else None  # N(0, 1) init, as genlab's
 
-    def forward(self, x, t):
+    def forward(self, x, t, y=None):
         temb = self.t2(F.silu(self.t1(sinusoidal(t, self.emb))))
+        if self.label is not None:
+            temb = temb + self.label(torch.full_like(t, self.classes) if y is None else y)
         s1 = self.d1(self.inc(x), temb)
         s2 = self.d2(self.p1(s1), temb)
         m = self.m2(self.m1(self.p2(s2), temb), temb)
@@ -150,6 +203,46 @@ def train_epoch(net, opt, x, abar, batch=128, after_step=None):
             after_step()
         total += loss.item() * xb.shape[0]
     return total / x.shape[0]
+
+
+def recipe_schedule(s):
+    """The linear schedule of a recipe's settings (s['ddpm']: timesteps, betaSchedule)."""
+    b = s['ddpm']['betaSchedule']
+    assert b['kind'] == 'linear', f"the twins know linear betas only; got {b['kind']}"
+    return schedule(b['start'], b['end'], s['ddpm']['timesteps'])
+
+
+def fit_conditional(net, x, labels, s):
+    """genlab's DDPM.fit of a class-conditional model over a recipe's phases (s['fit']: batchSize, phases of epochs
+    and learningRate; s['ddpm']: timesteps, classes, labelDropout): per batch of a fresh permutation t ~ U{0..T-1},
+    eps ~ N(0, I), each row's label replaced by the null label K with probability labelDropout, the simple loss (mean
+    over elements); Adam (eps 1e-8), a fresh optimiser per phase (genlab's fit makes one when the step size changes).
+    x: [n, ...] in the working range, labels: [n] int64. Returns (steps, the last epoch's mean loss)."""
+    p = s['ddpm']
+    _, _, abar = recipe_schedule(s)
+    T, K, drop, batch = p['timesteps'], p['classes'], p['labelDropout'], s['fit']['batchSize']
+    n = x.shape[0]
+    steps, loss = 0, float('nan')
+    for phase in s['fit']['phases']:
+        opt = torch.optim.Adam(net.parameters(), lr=phase['learningRate'], eps=1e-8)
+        for _ in range(phase['epochs']):
+            perm = torch.randperm(n)
+            total = 0.0
+            for i in range(0, n, batch):
+                rows = perm[i:i + batch]
+                xb, yb = x[rows], labels[rows].clone()
+                yb[torch.rand(len(rows)) < drop] = K  # label dropout: the null label
+                t = torch.randint(0, T, (len(rows),))
+                eps = torch.randn_like(xb)
+                a = abar[t].float().view(-1, *([1] * (xb.dim() - 1)))
+                loss_b = F.mse_loss(net(a.sqrt() * xb + (1 - a).sqrt() * eps, t, yb), eps)
+                opt.zero_grad()
+                loss_b.backward()
+                opt.step()
+                total += loss_b.item() * len(rows)
+                steps += 1
+            loss = total / n
+    return steps, loss
 
 
 def ring_data(folder, seeds, epochs, lr, average, octaves, samples):

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ddpm import ancestral_step, sinusoidal, schedule as linear_schedule
+from ddpm import ancestral_step, fit_conditional, guided_eps, recipe_schedule, sinusoidal
 
 torch.set_num_threads(1)
 
@@ -47,28 +47,13 @@ class ConditionalMLP(nn.Module):
         return h
 
 
-def schedule(s):
-    b = s['ddpm']['betaSchedule']
-    return linear_schedule(b['start'], b['end'], s['ddpm']['timesteps'])
-
-
 @torch.no_grad()
 def sample(net, n, d, s, labels=None, w=0.0):
-    betas, alphas, abar = schedule(s)
+    betas, alphas, abar = recipe_schedule(s)
     T = s['ddpm']['timesteps']
-    K = net.classes
     x = torch.randn(n, d)
-    null = torch.full((n,), K, dtype=torch.long)
     for t in range(T - 1, -1, -1):
-        tt = torch.full((n,), t, dtype=torch.long)
-        if labels is None:
-            eps = net(x, tt, null)
-        elif w == 0:
-            eps = net(x, tt, labels)
-        else:  # one call on the doubled batch, as genlab
-            both = net(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([labels, null]))
-            cond, uncond = both[:n], both[n:]
-            eps = (1 + w) * cond - w * uncond
+        eps = guided_eps(net, x, torch.full((n,), t, dtype=torch.long), labels, w, net.classes)
         x = ancestral_step(x, eps, t, betas, alphas, abar)
     return x
 
@@ -82,29 +67,8 @@ def main(d):
     L = z.shape[1]
     p = s['ddpm']
     net = ConditionalMLP(L, p['network']['hiddenUnits'], p['network']['embedDim'], p['classes'])
-    _, _, abar = schedule(s)
-    T, K, drop, batch = p['timesteps'], p['classes'], p['labelDropout'], s['fit']['batchSize']
-    steps, loss = 0, float('nan')
     t0 = time.time()
-    for phase in s['fit']['phases']:
-        opt = torch.optim.Adam(net.parameters(), lr=phase['learningRate'], eps=1e-8)
-        for _ in range(phase['epochs']):
-            perm = torch.randperm(n)
-            total = 0.0
-            for i in range(0, n, batch):
-                rows = perm[i:i + batch]
-                zb, yb = z[rows], labels[rows].clone()
-                yb[torch.rand(len(rows)) < drop] = K  # label dropout: the null label
-                t = torch.randint(0, T, (len(rows),))
-                eps = torch.randn_like(zb)
-                a = abar[t].float().view(-1, 1)
-                loss_b = F.mse_loss(net(a.sqrt() * zb + (1 - a).sqrt() * eps, t, yb), eps)
-                opt.zero_grad()
-                loss_b.backward()
-                opt.step()
-                total += loss_b.item() * len(rows)
-                steps += 1
-            loss = total / n
+    steps, loss = fit_conditional(net, z, labels, s)
     seconds = time.time() - t0
     net.eval()
     e = s['evaluation']

@@ -22,11 +22,9 @@ import { judgeSamples, guidanceFigures, loadDigitSplit, type DigitSplit } from '
 import { digitGuidanceTable } from '../../lib/judge/guidance';
 import type { QualityFigure } from '../../lib/pretrained/recipe';
 import { peerPython, PEER_PYTHON_HOW } from '../peer-python';
-import { runMain } from './common';
+import { publishSection, runMain } from './common';
 
 const NAME = 'latent-ddpm-digits';
-const BEGIN = `<!-- ${NAME} -->`;
-const END = `<!-- /${NAME} -->`;
 
 const fig = (figures: QualityFigure[]) => Object.fromEntries(figures.map((q) => [q.name, q.value]));
 
@@ -76,7 +74,6 @@ async function main(): Promise<void> {
       `| ${side} | ${pct(f.samplesRecognised)} | ${f.samplesClassesPresent} | ${pct(f.samplesLargestClassShare)} | ${f.samplesFid.toFixed(1)} | ` +
       settings.evaluation.guidance.map((w) => pct(f[`guidedAccuracyW${w}`])).join(' | ') + ` | ${secs.toFixed(0)} |`;
     const report = [
-      BEGIN,
       `## ${NAME}${quick ? ' (quick settings: a test of the twin)' : ''}`,
       '',
       `${info.architecture}. Both sides: the recipe's settings (${steps} steps of batch ${settings.fit.batchSize}), the same scaled codes of the ` +
@@ -90,19 +87,8 @@ async function main(): Promise<void> {
       row('PyTorch twin', theirs, twin.seconds),
       `| real held-out digits | ${pct(ours.realRecognised)} | 10 | | ${ours.realFid.toFixed(1)} | ${settings.evaluation.guidance.map(() => '').join(' | ')} | |`,
       `| independent pixels | | | | ${ours.independentPixelsFid.toFixed(1)} | ${settings.evaluation.guidance.map(() => '').join(' | ')} | |`,
-      '',
-      END,
     ].join('\n');
-    console.log(report);
-    if (process.argv.includes('--write')) {
-      const file = path.join(__dirname, '..', '..', '..', 'bench', 'quality', 'RESULTS-pretrained.md');
-      const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Pretrained models against their PyTorch twins\n';
-      const i = old.indexOf(BEGIN);
-      const j = old.indexOf(END);
-      const next = i >= 0 && j > i ? old.slice(0, i) + report + old.slice(j + END.length) : `${old.trimEnd()}\n\n${report}\n`;
-      fs.writeFileSync(file, next);
-      console.log(`wrote ${file}`);
-    }
+    publishSection(NAME, report, 'RESULTS-pretrained.md');
   } finally {
     model.dispose();
     data.dispose();

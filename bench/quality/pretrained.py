@@ -14,11 +14,20 @@ twin's samples, which come back through a file.
 - gan-digits: gan.py's conv_g / conv_d (the DCGAN of lib/gan/gan.ts), its train_epoch (D then G per batch,
   non-saturating loss) and GeneratorAverage (genlab's generatorAverage); digits scaled to [-1, 1], samples from the
   averaged G in eval mode, mapped back to [0, 1].
+- ddpm-digits: ddpm.py's UNet (genlab's residual U-Net, layer for layer, torch.nn's initialisers as genlab's) with
+  the class embedding (K + 1 rows, N(0, 1), row K the null label, added to the time MLP's output), trained by
+  ddpm.py's fit_conditional (label dropout, the simple loss, Adam per phase) on the digits mapped onto [-1, 1]; the
+  parameter count is checked against genlab's before training. Samples by DDIM (eta 0, genlab's strided steps,
+  predicted x0 clipped to [-1, 1]) mapped back to [0, 1]: evaluation.samples unconditional (the null label), and per
+  guidance weight w perClass of each digit 0..9 in order with eps = (1 + w) eps_cond - w eps_uncond (the same noise
+  for every w, as digitGuidanceTable's one seed).
 
-Usage: pretrained.py <vae-digits|gan-digits> <dir>
+Usage: pretrained.py <vae-digits|gan-digits|ddpm-digits> <dir> [<genlab's parameter count>]
   <dir>/settings.json: the recipe's settings (lib/pretrained/recipes/<name>.ts, settings(quick)), <dir>/train.f32 and
-  <dir>/held.f32: genlab's loadMnist split, raw little-endian float32 [n, 784] in [0, 1].
-  Writes <dir>/samples.f32 ([evaluation.samples, 784] in [0, 1]) and prints JSON {torch, seconds, steps, ...}.
+  <dir>/held.f32: genlab's loadMnist split, raw little-endian float32 [n, 784] in [0, 1]; <dir>/labels.i32: the
+  training digits' labels, int32 [n].
+  Writes <dir>/samples.f32 ([evaluation.samples, 784] in [0, 1]; ddpm-digits also <dir>/guided-<w>.f32 [10 perClass,
+  784]) and prints JSON {torch, seconds, steps, ...}.
 """
 import json
 import sys
@@ -29,6 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ddpm import UNet, ddim_step, fit_conditional, guided_eps, recipe_schedule, strided_timesteps
 from gan import GeneratorAverage, Reshape, conv_d, conv_g, glorot, train_epoch
 
 torch.set_num_threads(1)
@@ -120,11 +130,53 @@ def gan_digits(s, x, held):
     return samples, {"seconds": seconds, "steps": steps}
 
 
+@torch.no_grad()
+def ddim_sample(net, s, n, seed, labels=None, w=0.0, batch=256):
+    """genlab's DDPM.sample(n, { sampler: 'ddim', steps: evaluation.ddimSteps, seed[, labels, guidance] }) with eta 0
+    and clipping, in blocks of `batch` rows: [n, 784] in [0, 1]."""
+    _, _, abar = recipe_schedule(s)
+    times = strided_timesteps(s["ddpm"]["timesteps"], s["evaluation"]["ddimSteps"])
+    x = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+    for i, t in enumerate(times):
+        prev = times[i + 1] if i + 1 < len(times) else -1
+        tt = torch.full((n,), t, dtype=torch.long)
+        eps = torch.cat([guided_eps(net, x[j:j + batch], tt[j:j + batch], None if labels is None else labels[j:j + batch], w, net.classes)
+                         for j in range(0, n, batch)])
+        x = ddim_step(x, eps, t, prev, abar)
+    return ((x + 1) / 2).clamp(0, 1).reshape(n, 784).numpy()
+
+
+def ddpm_digits(s, x, labels, folder, genlab_parameters=None):
+    p, e = s["ddpm"], s["evaluation"]
+    net_o = p["network"]
+    assert p["dataShape"] == [28, 28, 1] and p["dataRange"] == [0, 1] and net_o["kind"] == "unet", "the twin is for [28, 28, 1] digits in [0, 1]"
+    torch.manual_seed(s["seed"])
+    net = UNet(tuple(net_o["channels"]), net_o["embedDim"], 1, net_o["groups"], p["classes"])
+    parameters = sum(q.numel() for q in net.parameters())
+    print(f"ddpm-digits twin: {parameters} parameters (genlab: {genlab_parameters})", file=sys.stderr)
+    if genlab_parameters is not None:
+        assert parameters == genlab_parameters, f"the twin's U-Net has {parameters} parameters, genlab's {genlab_parameters}"
+    t0 = time.time()
+    steps, loss = fit_conditional(net, (x * 2 - 1).reshape(-1, 1, 28, 28), labels, s)  # [0, 1] onto [-1, 1]
+    seconds = time.time() - t0
+    net.eval()
+    samples = ddim_sample(net, s, e["samples"], e["sampleSeed"])
+    asked = torch.arange(10).repeat_interleave(e["perClass"])
+    for w in e["guidance"]:
+        ddim_sample(net, s, len(asked), e["guidanceSeed"], asked, float(w)).astype("<f4").tofile(f"{folder}/guided-{w}.f32")
+    return samples, {"seconds": seconds, "steps": steps, "loss": loss, "parameters": parameters}
+
+
 if __name__ == "__main__":
     name, folder = sys.argv[1], sys.argv[2]
     settings = json.load(open(f"{folder}/settings.json"))
     load = lambda f: torch.from_numpy(np.fromfile(f"{folder}/{f}", dtype="<f4").reshape(-1, 784).copy())
-    run = {"vae-digits": vae_digits, "gan-digits": gan_digits}[name]
-    samples, out = run(settings, load("train.f32"), load("held.f32"))
+    if name == "ddpm-digits":
+        labels = torch.from_numpy(np.fromfile(f"{folder}/labels.i32", dtype="<i4").astype(np.int64))
+        expected = int(sys.argv[3]) if len(sys.argv) > 3 else None
+        samples, out = ddpm_digits(settings, load("train.f32"), labels, folder, expected)
+    else:
+        run = {"vae-digits": vae_digits, "gan-digits": gan_digits}[name]
+        samples, out = run(settings, load("train.f32"), load("held.f32"))
     samples.astype("<f4").tofile(f"{folder}/samples.f32")
     print(json.dumps({"torch": torch.__version__, **out}))
