@@ -26,7 +26,7 @@ import { resolveDataShape, shapeSize, unflatten } from '../core/data-shape';
 import { Model } from '../core/model';
 import type { BatchTensor, DataShape } from '../core/shapes';
 import { convDecoder, convEncoder, denseDecoder, HiddenActivation } from '../nets/factories';
-import { FitOptions, gradientStep, History, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables, fitOptionMap } from '../train/loop';
+import { FitOptions, gradientStep, History, resolveFitOptions, resolveLoopOptions, trainableVariables, fitOptionMap } from '../train/loop';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, networkVariables, restoreNetworks } from '../core/network-weights';
 
@@ -336,16 +336,13 @@ export class Autoencoder<S extends DataShape = DataShape> extends Model {
       const optimizer = this.training.adam(learningRate, AE_DEFAULTS.adamEpsilon);
       const rng = this.training.generator(opts.seed, () => this.rng.fork()); // the training stream (carried across fits)
       const vars = trainableVariables(this.encoder, this.decoder);
-      return await runEpochs({
+      return await this.fitLoop(opts, {
         x: data.x,
         epochs,
         batchSize,
-        shuffle: opts.shuffle !== false,
         rng,
         title: `${this.corruption ? 'Denoising autoencoder' : 'Autoencoder'} ${this.describe()}`,
-        progress: opts.progress ?? 'auto',
         metricNames: ['loss'],
-        caller: 'Autoencoder.fit',
         learningRate,
         step: (xb) =>
           gradientStep(optimizer, vars, () => {
@@ -354,10 +351,6 @@ export class Autoencoder<S extends DataShape = DataShape> extends Model {
           }),
         validationData: val?.x,
         validate: (v) => ({ loss: this.meanLoss(v) }),
-        earlyStopping: opts.earlyStopping,
-        state: this.training,
-        variables: this.variables(),
-        onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Record<string, number> | Promise<void | Record<string, number>>) | undefined,
       });
     } finally {
       if (data.owned) data.x.dispose();

@@ -17,6 +17,7 @@ import type { tf } from '../engine/tf';
 import { trackDisposable } from '../engine/scope';
 import { assertBackendReady } from '../engine/backend';
 import { TrainingState } from '../train/state';
+import { runEpochs, type EpochLoopSpec, type FitOptions, type History, type OnEpoch } from '../train/loop';
 import { loadCheckpoint, type JsonValue } from './checkpoint';
 import type { BatchTensor, DataShape } from './shapes';
 
@@ -70,6 +71,27 @@ export abstract class Model {
   abstract describe(): string;
 
   /**
+   * Runs a `fit`'s epochs through the one training loop ({@link runEpochs}). What every family passes alike is
+   * filled in here: the user's `shuffle`, `progress`, `onEpoch` and `earlyStopping`; the model's training state
+   * (a second fit continues the first) and its variables (put back if the fit diverges); `` `${kind}.fit` `` in
+   * messages and `` `${kind} ${describe()}` `` as the progress title. The family gives its step, metrics and
+   * validation, and may override any of the filled-in fields (e.g. a title naming the sampler).
+   */
+  protected fitLoop<L extends object>(opts: Pick<FitOptions<L>, 'shuffle' | 'progress' | 'onEpoch' | 'earlyStopping'>, spec: ModelLoopSpec): Promise<History> {
+    return runEpochs({
+      shuffle: opts.shuffle !== false,
+      progress: opts.progress ?? 'auto',
+      onEpoch: opts.onEpoch as OnEpoch | undefined, // the family's typed logs are a record of numbers to the loop
+      earlyStopping: opts.earlyStopping,
+      title: `${this.kind} ${this.describe()}`,
+      caller: `${this.kind}.fit`,
+      state: this.training,
+      variables: this.variables(),
+      ...spec,
+    });
+  }
+
+  /**
    * Loads a checkpoint of `kind` from `dir` and builds the model from it: `build(config)` makes the model,
    * `fill(model, tensors)` copies the weights in. The checkpoint's tensors are freed afterwards, and the model is
    * disposed when `fill` throws (e.g. a shape mismatch), so a failed load leaks nothing.
@@ -95,6 +117,10 @@ export abstract class Model {
     }
   }
 }
+
+/** What a family gives {@link Model.fitLoop}: the loop's spec without the fields the model fills in (which it may still override). */
+export type ModelLoopSpec = Omit<EpochLoopSpec, 'shuffle' | 'progress' | 'onEpoch' | 'earlyStopping' | 'title' | 'caller' | 'state' | 'variables'> &
+  Partial<Pick<EpochLoopSpec, 'shuffle' | 'title' | 'variables'>>;
 
 /** Options every generative model's `sample` takes (families add their own). */
 export interface SampleOptions {

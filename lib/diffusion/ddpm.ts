@@ -35,7 +35,7 @@
 import { tf, ready } from '../engine/backend';
 import { Random } from '../engine/random';
 import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
-import { CompiledGradientStep, FitOptions, History, resolveFitOptions, resolveLoopOptions, runEpochs, fitOptionMap } from '../train/loop';
+import { CompiledGradientStep, FitOptions, History, resolveFitOptions, resolveLoopOptions, fitOptionMap } from '../train/loop';
 import { Generative, Model, SampleOptions } from '../core/model';
 import { requireDataShape } from '../core/data-shape';
 import { assertDataRange, DataRange, flattenData, rescale } from '../core/data';
@@ -466,16 +466,12 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
         return [loss, loss.reshape([1])];
       }, 'ddpm_step');
       compiled = step;
-      return await runEpochs({
+      return await this.fitLoop(opts, {
         x: train,
         epochs,
         batchSize,
-        shuffle: opts.shuffle !== false,
         rng,
-        title: `DDPM ${this.describe()}`,
-        progress: opts.progress ?? 'auto',
         metricNames: ['loss'],
-        caller: 'DDPM.fit',
         learningRate,
         stepRows: (xAll, rows, size) => {
           const ts = Int32Array.from({ length: size }, () => rng.int(T)); //                       t ~ U{0..T-1}
@@ -488,10 +484,6 @@ export class DDPM<S extends DataShape = DataShape> extends Model implements Gene
         },
         validationData: held,
         validate: valDraws && (async (xv) => ({ loss: await this.validationLoss(xv, valDraws, yHeld) })),
-        onEpoch: opts.onEpoch,
-        earlyStopping: opts.earlyStopping,
-        state: this.training,
-        variables: this.variables(),
       });
     } finally {
       compiled?.dispose();

@@ -41,7 +41,7 @@ import {
   describeValue,
   optionKeys,
 } from '../core/validate';
-import { FitOptions, History, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs, gradientStep, fitOptionMap } from '../train/loop';
+import { FitOptions, History, OnEpoch, resolveFitOptions, resolveLoopOptions, gradientStep, fitOptionMap } from '../train/loop';
 import { denseDecoder } from '../nets/factories';
 import { WEIGHT_INITS, WeightInit } from '../nets/layer-init';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
@@ -372,16 +372,12 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
       const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
       let bufferMoments: EnergyMoments = { mean: NaN, meanSquare: NaN };
       try {
-        return (await runEpochs({
+        return (await this.fitLoop(opts, {
           x: data.x,
           epochs,
           batchSize,
-          shuffle: opts.shuffle !== false,
           rng,
-          title: `EnergyModel ${this.describe()}`,
-          progress: opts.progress ?? 'auto',
           metricNames: ['loss', 'energyPositive', 'energyNegative', 'langevinMove', 'scoreNorm'],
-          caller: 'EnergyModel.fit',
           learningRate,
           step: (xb, size) => {
             // 1. Chains: buffer entries, a fresh-noise share restarted.                                [b, D]
@@ -421,9 +417,6 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
             const loss = e.mean - bufferMoments.mean + alpha * (e.meanSquare + bufferMoments.meanSquare);
             return { loss, energyPositive: e.mean };
           },
-          onEpoch: opts.onEpoch,
-          earlyStopping: opts.earlyStopping,
-          state: this.training,
           variables: vars,
         })) as EnergyModelHistory;
       } catch (e) {

@@ -50,7 +50,7 @@ import {
   describeValue,
   optionKeys,
 } from '../core/validate';
-import { FitOptions, gradientStep, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables, fitOptionMap } from '../train/loop';
+import { FitOptions, gradientStep, OnEpoch, resolveFitOptions, resolveLoopOptions, trainableVariables, fitOptionMap } from '../train/loop';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { networkTensors, restoreNetworks } from '../core/network-weights';
 import { requireDataShape } from '../core/data-shape';
@@ -584,19 +584,13 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
       const dVars = trainableVariables(this.discriminator);
       const gVars = trainableVariables(this.generator);
       const minimax = this.config.loss === 'minimax';
-      const history = await runEpochs({
+      const history = await this.fitLoop(opts, {
         x: data.x,
         epochs,
         batchSize,
-        shuffle: opts.shuffle !== false,
         rng,
-        title: `GAN ${this.describe()}`,
-        progress: opts.progress ?? 'auto',
         metricNames: ['dLoss', 'gLoss', 'dReal', 'dFake'],
-        caller: 'GAN.fit',
         learningRate,
-        state: this.training,
-        variables: this.variables(),
         step: (batch, size) => {
           const xb = this.toNet(batch); //                                                    [b, D], network range
           let dSum: tf.Tensor = tf.zeros([3]); //                                      [dLoss, dReal, dFake] summed
@@ -632,8 +626,6 @@ export class GAN<S extends DataShape = DataShape> extends Model implements Gener
         },
         validationData: val?.x,
         validate: (v) => this.heldOutScores(v, this.rng.fork()),
-        earlyStopping: opts.earlyStopping,
-        onEpoch: opts.onEpoch as OnEpoch | undefined,
       });
       return history as GANHistory;
     } finally {

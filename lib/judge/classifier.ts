@@ -39,7 +39,7 @@ import {
   describeValue,
   optionKeys,
 } from '../core/validate';
-import { CompiledGradientStep, FitOptions, History, OnEpoch, resolveFitOptions, resolveLoopOptions, runEpochs, fitOptionMap } from '../train/loop';
+import { CompiledGradientStep, FitOptions, History, resolveFitOptions, resolveLoopOptions, runEpochs, fitOptionMap } from '../train/loop';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { Model } from '../core/model';
 import { DataRange, flattenData, FlatData } from '../core/data';
@@ -429,19 +429,13 @@ export class DigitClassifier extends Model {
       }, 'digit_classifier_step');
       const step = compiled;
 
-      const history = await runEpochs({
+      const history = await this.fitLoop(opts, {
         x: data.x,
         epochs,
         batchSize,
-        shuffle: opts.shuffle !== false,
         rng,
-        title: `DigitClassifier ${this.describe()}`,
-        progress: opts.progress ?? 'auto',
         metricNames: ['loss', 'accuracy', 'outlierLoss'],
-        caller: 'DigitClassifier.fit',
         learningRate,
-        state: this.training,
-        variables: this.variables(),
         step: () => {
           throw new Error('DigitClassifier trains through stepRows');
         },
@@ -469,8 +463,6 @@ export class DigitClassifier extends Model {
         },
         validationData: val?.x,
         validate: (vx) => this.scores(vx, valY!.clone() as tf.Tensor1D),
-        earlyStopping: opts.earlyStopping,
-        onEpoch: opts.onEpoch as OnEpoch | undefined,
       });
       return history as DigitClassifierHistory;
     } finally {

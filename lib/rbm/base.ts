@@ -22,7 +22,7 @@ import { resolveDataShape, shapeSize } from '../core/data-shape';
 import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, logMeanExp, meanAndStderr, resolveAISOptions, ReverseAISRuns, runAIS, runReverseAIS, studentT975 } from '../mcmc/ais';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { nativeBernoulli, uniformArray } from '../engine/kernels';
-import { FitOptions, History, OnEpoch, resolveLoopOptions, runEpochs, fitOptionMap } from '../train/loop';
+import { FitOptions, History, OnEpoch, resolveLoopOptions, fitOptionMap } from '../train/loop';
 import { compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
 import { assignUpdate, CDUpdateOptions, contrastiveDivergence, RBMConditionals, RBMStats, StepNoise } from './contrastive-divergence';
 
@@ -1075,27 +1075,21 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
           return r.meanRecon;
         }
       : undefined;
-    return runEpochs({
+    return this.fitLoop(opts, {
       x,
       epochs,
       batchSize,
       shuffle,
       rng,
       title: `${this.kind} ${persistent ? 'PCD' : 'CD'}-${k}`,
-      progress: opts.progress ?? 'auto',
       metricNames: ['reconstructionError'],
       step,
       stepRows,
-      caller: `${this.kind}.fit`,
       learningRate,
-      state,
       validationData: validation,
       validate: (v) => ({ reconstructionError: tf.tidy(() => this.reconstructionSum(v).div(v.shape[0]).dataSync()[0]) }),
-      earlyStopping: opts.earlyStopping,
-      variables: this.variables(), // checked every epoch and put back if the fit diverges
       parametersFinite: Number.isFinite(this.parameterLimit()) ? () => this.parametersSound() : undefined,
       divergenceAdvice: `Lower learningRate (got ${learningRate}) or momentum (got ${momentum}), or scale the data.`,
-      onEpoch: opts.onEpoch,
     }).finally(() => compiled?.dispose());
   }
 

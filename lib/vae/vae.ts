@@ -32,7 +32,7 @@ import { flattenData, type FlatData } from '../core/data';
 import { resolveDataShape, shapeSize, unflatten } from '../core/data-shape';
 import { Model, type Generative, type SampleOptions } from '../core/model';
 import type { BatchTensor, DataShape } from '../core/shapes';
-import { CompiledGradientStep, FitOptions, gradientStep, History, resolveFitOptions, resolveLoopOptions, runEpochs, trainableVariables, fitOptionMap } from '../train/loop';
+import { CompiledGradientStep, FitOptions, gradientStep, History, resolveFitOptions, resolveLoopOptions, trainableVariables, fitOptionMap } from '../train/loop';
 import { compilationAvailable } from '../engine/tensorflow-graph';
 import { klDiagonalGaussianUnchecked } from './kl';
 import { convDecoder, convEncoder, denseDecoder, denseEncoder, HiddenActivation, WeightInit } from '../nets/factories';
@@ -446,16 +446,12 @@ export class VAE<S extends DataShape = DataShape> extends Model implements Gener
     const rng = this.training.generator(opts.seed, () => this.rng.fork()); // the training stream (carried across fits)
     const drawNoise = (size: number): tf.Tensor2D => tf.tensor2d(rng.normalArray(size * L), [size, L]); // [b, L]
     try {
-      return await runEpochs({
+      return await this.fitLoop(opts, {
         x: data.x,
         epochs,
         batchSize: batchSizeOpt,
-        shuffle: opts.shuffle !== false,
         rng,
-        title: `VAE ${this.describe()}`,
-        progress: opts.progress ?? 'auto',
         metricNames: ['loss', 'reconstruction', 'kl'],
-        caller: 'VAE.fit',
         learningRate,
         step: (xb, size, step) => {
           betaT = betaAt(step);
@@ -474,10 +470,6 @@ export class VAE<S extends DataShape = DataShape> extends Model implements Gener
           const t = this.elboTermsMean(v, 1, this.rng.fork()); // beta = 1: the negative ELBO
           return { loss: t.rec + t.kl, reconstruction: t.rec, kl: t.kl };
         },
-        earlyStopping: opts.earlyStopping,
-        state: this.training,
-        variables: this.variables(), // the variables the optimiser updates, and any others: put back on divergence
-        onEpoch: opts.onEpoch as ((epoch: number, logs: Record<string, number>) => void | Record<string, number> | Promise<void | Record<string, number>>) | undefined,
       });
     } finally {
       compiled?.dispose();
