@@ -102,15 +102,16 @@ test('gradient of the log-likelihood: CD-50 update matches finite differences of
     return (ll(plus) - ll(minus)) / (2 * h);
   });
   // genlab's CD-50 update on the whole data set as one batch, divided by the step size. With learnSigma the steps
-  // of row i of W and of a_i are preconditioned by sigma_i^2 (see lib/rbm/gaussian.ts); sigma learns from the first
-  // update here (no warm-up) with the same learning rate.
+  // of row i of W and of a_i are preconditioned by sigma_i^2 and those of b by mean_i 1 / sigma_i^2 (see
+  // lib/rbm/gaussian.ts); sigma learns from the first update here (no warm-up) with the same learning rate.
   const rbm = modelFrom(tiny, true);
   const lr = 1e-3;
   await rbm.fit(x, { epochs: 1, batchSize: 2000, learningRate: lr, k: 50, progress: false, seed: 3, sigmaWarmupEpochs: 0 });
   const w = rbm.getWeights();
   const after = [...readArray(w.W), ...readArray(w.visibleBias), ...readArray(w.hiddenBias), ...readArray(w.sigma).map((s) => 2 * Math.log(s))];
   const s2 = tiny.sigma.map((s) => s * s);
-  const stepOf = [...s2.flatMap((v) => [v, v, v]), ...s2, 1, 1, 1, 1, 1].map((f) => f * lr); // W [2, 3] row-major, a, b, z
+  const meanPrecision = (1 / s2[0] + 1 / s2[1]) / 2;
+  const stepOf = [...s2.flatMap((v) => [v, v, v]), ...s2, ...[0, 1, 2].map(() => meanPrecision), 1, 1].map((f) => f * lr); // W [2, 3] row-major, a, b, z
   const estimate = after.map((v, i) => (v - base[i]) / stepOf[i]);
   const cmp = compareVectors(estimate, exact);
   assert.ok(cmp.cosine > 0.98 && cmp.relError < 0.2, `CD-50 vs exact: ${JSON.stringify(cmp)}\n${estimate.map((e, i) => `${e.toFixed(3)}/${exact[i].toFixed(3)}`).join(' ')}`);

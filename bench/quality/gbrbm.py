@@ -14,14 +14,14 @@ written independently with torch ops (float32 training, float64 evaluation):
     ph = sigmoid(b + (v / s) W) on the batch v0 and on vk;
     W += lr_t (v0^T ph0 / B - vk^T phk / C)                    (sigma^2-preconditioned: v, not v / s)
     a += lr_t (mean(v0 - a) - mean(vk - a))                    (sigma^2-preconditioned)
-    b += lr_t (mean ph0 - mean phk)
+    b += lr_t mean(1 / s) (mean ph0 - mean phk)                (scaled by the mean precision, as genlab's)
     z += rz_t (mean q(v0) - mean q(vk)),  q(v) = ((v - a)^2 / 2 - v (W ph)) / s,
          rz_t = 0 for the first `warmup` epochs, then sigmaLr * lr_t / lr;   z clamped to [2 log 1e-3, 2 log 1e3];
     (with config "momentum" mu > 0 each step is a velocity mu vel + rate g, as genlab's `momentum`; the recipe uses 0).
   mass    p(v) = exp(-F(v)) / Z with log Z exact (2^nH hidden states, float64), integrated on the grid the driver
           gives; the fraction inside each disc of radius 3 std (raw units) around a centre, and the rest.
 Usage: /usr/bin/python3 bench/quality/gbrbm.py <job.json>   (written by gbrbm.ts: data, grid, config, seeds)
-Prints one JSON object: {"runs": [{"mixture", "seed", "shares", "away", "sigma", "seconds"}]}.
+Prints one JSON object: {"runs": [{"mixture", "seed", "shares", "away", "sigma", "largestBias", "seconds"}]}.
 """
 import json
 import math
@@ -82,7 +82,7 @@ def train(x, cfg, seed):
             db = ph0.mean(0) - phk.mean(0)
             dz = q0.mean(0) - qk.mean(0)
             mu = cfg.get("momentum", 0.0)
-            vel = [mu * v + r * g for v, r, g in zip(vel, (lr, lr, lr, rz), (dW, da, db, dz))]
+            vel = [mu * v + r * g for v, r, g in zip(vel, (lr, lr, lr * (1 / s).mean(), rz), (dW, da, db, dz))]
             W, a, b = W + vel[0], a + vel[1], b + vel[2]
             z = (z + vel[3]).clamp(2 * math.log(1e-3), 2 * math.log(1e3))
             t += 1
@@ -123,7 +123,7 @@ def main():
             seconds = time.time() - t0
             shares, away = masses(W, a, b, z, job, mix)
             runs.append({"mixture": mix["seed"], "seed": seed, "shares": shares, "away": away,
-                         "sigma": (z / 2).exp().tolist(), "seconds": seconds})
+                         "sigma": (z / 2).exp().tolist(), "largestBias": b.abs().max().item(), "seconds": seconds})
     print(json.dumps({"runs": runs}))
 
 

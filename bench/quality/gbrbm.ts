@@ -3,20 +3,24 @@
  * held-out mixtures of four separated 2-D clusters, the exact mass the trained model puts on each cluster, for
  * several training seeds, in genlab and in the same algorithm written with torch ops (bench/quality/gbrbm.py).
  *
- * "Held-out": the mixtures used here (seeds 101-103) were not used to choose the recipe; those were seeds 1-3.
+ * "Held-out": the mixtures used here were not used to choose the recipe (seeds 1-3 were). Seeds 101-103 held out from
+ * the first recipe, whose failure on 101 led to the scaled hidden-bias steps of lib/rbm/gaussian.ts; seeds 104-106
+ * (`--mixtures 6`) were first trained on only after that change was settled.
  *
  * Run (from the repository root):
  *   node scripts/build.js && node dist/bench/quality/gbrbm.js [--seeds 5] [--mixtures 3] [--baseline] [--write]
  * `--baseline` also trains the lecture's former recipe (CD-1, 4 hidden units) for the "before" column.
- * `--write` rewrites bench/quality/RESULTS-gbrbm.md. Needs /usr/bin/python3 with torch (Debian's python3-torch).
+ * `--write` rewrites bench/quality/RESULTS-gbrbm.md. PyTorch: the first Python with torch of GENLAB_PEER_PYTHON,
+ * GENLAB_TORCH_PYTHON, .venv-peers, .venv (bench/peer-python.ts), on one thread.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { peerPython } from '../peer-python';
 import { tf, ready } from '../../lib/engine/backend';
 import { GaussianBernoulliRBM, type GaussianBernoulliRBMOptions, type GaussianRBMFitOptions } from '../../lib/rbm/gaussian';
-import { arg, mean, publishReport, runMain } from './common';
+import { arg, mean, publishReport, runMain, runTwin } from './common';
 import { clusterMass, clusterMixture, MASS_GRID, type ClusterMass, type ClusterMixture } from './gbrbm-mixtures';
 import { GBRBM_RECIPE } from './gbrbm-recipe';
 
@@ -30,6 +34,8 @@ interface Run extends ClusterMass {
   mixture: number;
   seed: number;
   sigma: number[];
+  /** Largest |hidden bias|: the units' thresholds (lib/rbm/gaussian.ts, scaled hidden-bias steps). */
+  largestBias: number;
   seconds: number;
 }
 
@@ -43,9 +49,10 @@ async function genlabRun(m: ClusterMixture, seed: number, recipe: typeof BASELIN
   const mass = clusterMass(rbm, m);
   const w = rbm.getWeights();
   const sigma = Array.from(w.sigma.dataSync());
+  const largestBias = Math.max(...Array.from(w.hiddenBias.dataSync(), Math.abs));
   tf.dispose([x, ...Object.values(w)]);
   rbm.dispose();
-  return { ...mass, mixture: m.seed, seed, sigma, seconds };
+  return { ...mass, mixture: m.seed, seed, sigma, largestBias, seconds };
 }
 
 /** A run holds when every cluster has 15-35 % of the mass and at most 20 % is away from every cluster. */
@@ -53,7 +60,7 @@ const holds = (r: { shares: number[]; away: number }) => r.shares.every((s) => s
 
 function rows(name: string, runs: Run[]): string[] {
   return runs.map((r) => `| ${name} | ${r.mixture} | ${r.seed} | ${r.shares.map((s) => s.toFixed(3)).join(', ')} | ${r.away.toFixed(3)} | ` +
-    `${r.sigma.map((s) => s.toFixed(3)).join(', ')} | ${holds(r) ? 'yes' : '**no**'} |`);
+    `${r.sigma.map((s) => s.toFixed(3)).join(', ')} | ${r.largestBias.toFixed(1)} | ${holds(r) ? 'yes' : '**no**'} |`);
 }
 
 function summary(name: string, runs: Run[]): string {
@@ -88,12 +95,10 @@ async function main(): Promise<void> {
     sigmaLearningRate: fit.sigmaLearningRate, warmup: fit.sigmaWarmupEpochs,
   };
   fs.writeFileSync(job, JSON.stringify({ mixtures, seeds, config, grid: MASS_GRID }));
-  const py = spawnSync('/usr/bin/python3', [path.join(__dirname, '..', '..', '..', 'bench', 'quality', 'gbrbm.py'), job], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (py.status !== 0) throw new Error(`gbrbm.py failed: ${py.stderr}`);
-  const torchRuns: Run[] = JSON.parse(py.stdout).runs.map((r: Run) => ({ ...r, total: NaN }));
+  const torchRuns: Run[] = (runTwin('gbrbm.py', [job]).runs as Run[]).map((r) => ({ ...r, total: NaN }));
   fs.rmSync(dir, { recursive: true });
 
-  const header = '| implementation | mixture | seed | mass per cluster | away | learned sigma | 15-35 % each, away < 20 % |\n|---|---|---|---|---|---|---|';
+  const header = '| implementation | mixture | seed | mass per cluster | away | learned sigma | largest abs(b) | 15-35 % each, away < 20 % |\n|---|---|---|---|---|---|---|---|';
   const sumHeader = '| recipe | runs that hold | smallest cluster share | largest | mean away | largest away | seconds per fit |\n|---|---|---|---|---|---|---|';
   const report = `# Gaussian-Bernoulli RBM with learned sigma: mass per cluster, genlab vs PyTorch
 
@@ -105,7 +110,7 @@ node scripts/build.js && node dist/bench/quality/gbrbm.js --seeds ${seeds.length
 
 **Mixtures** (bench/quality/gbrbm-mixtures.ts): 4 equal clusters of std 0.12, centres uniform in [-1, 1]^2 at least
 0.8 apart, 1000 points, standardised per coordinate; seeds ${mixtures.map((m) => m.seed).join(', ')} (held out: the recipe was chosen on
-seeds 1-3). **Mass**: p(v) = exp(-F(v) - log Z), log Z exact (2^nH hidden states), summed on a ${MASS_GRID.n} x ${MASS_GRID.n} grid
+seeds 1-3; see the notes for 101 and 104-106). **Mass**: p(v) = exp(-F(v) - log Z), log Z exact (2^nH hidden states), summed on a ${MASS_GRID.n} x ${MASS_GRID.n} grid
 of step ${MASS_GRID.step} over [-4, 4]^2 (standardised units); a cluster's share is the mass within 3 cluster std of its
 centre. The truth: 0.247 per cluster, 0.011 away.
 
@@ -118,21 +123,41 @@ ops, its own random numbers), torch ${'{torch}'}.
 ${sumHeader}
 ${summary('genlab', genlab)}
 ${summary('PyTorch', torchRuns)}
+${mixtures.flatMap((m) => [['genlab', genlab], ['PyTorch', torchRuns]].map(([name, runs]) => summary(`${name}, mixture ${m.seed}`, (runs as Run[]).filter((r) => r.mixture === m.seed)))).join('\n')}
 ${baseline.length ? summary('before (CD-1, 4 hidden)', baseline) : ''}
 
 ## Notes
 
-- Both implementations give the same figures, layout by layout: the algorithm, not its implementation, decides the
-  outcome. The recipe gives every cluster its share with 2 % of the mass away on mixtures 102 and 103, but not on
-  101 (one cluster under 10 %, 35-40 % away, sigma twice the clusters' width in one coordinate), in genlab and
-  PyTorch alike: its four centres are far from a parallelogram, and the RBM's component means a + W h (sums of
-  weight columns) fit such layouts badly; a larger shared sigma is then the likelier model.
-- On the tuning mixtures the steps that paid were, in order: a step decaying linearly to 0 (the cluster weights
-  drifted by +-0.2 between epochs with a constant step under PCD with tempering), parallel tempering for the
-  negative chains, sigma started below the clusters' width with W at 0.1 (started at 0.5 with W at 0.01, sigma grew
-  towards the data's spread before W broke the symmetry on some mixtures and seeds), and 16 hidden units with
-  150 epochs.
-- Seconds per fit are wall-clock on a machine shared by several jobs (load average 13-17 on 2 cores).
+- **What went wrong on mixture 101, and the fix.** The previous recipe failed there on every seed in both
+  implementations (one cluster 8-9 % of the mass, 36-40 % away, sigma 0.34 / 0.22). Its trained models (PyTorch twin,
+  seed 1): 11 of the 16 weight columns were near-copies, +-(0.14, 0.07), along the line through the two outer
+  clusters; all hidden biases stayed within +-1.5; two complementary codes of 8 units each put 0.20 and 0.09 of the
+  mass on the two outer clusters, and the two middle clusters were drawn by many partial codes of at most 0.03 each,
+  a binomial smear along that line, which sigma grew to twice the clusters' width to cover (log-likelihood -1.67 per
+  point; the true mixture's is -0.74). During training the cluster shares swung widely (0.56 of the mass on one
+  cluster at epoch 15, 0.49 on another at epoch 30) and sigma went from 0.3 to 0.41 in x before slowly shrinking. The model can do far better:
+  maximising the exact log-likelihood (log Z enumerated) with Adam reached -0.78 with 8 hidden units and 3 % away,
+  using hidden biases of -18 to +8. The exact gradient with the recipe's own steps failed like PCD did (-1.69): the
+  step sizes, not the sampler nor the model, were at fault. The hidden biases must offset the coupling
+  (v / sigma^2) W, which grows as 1 / sigma^2 as sigma shrinks, yet took plain steps of at most the learning rate;
+  scaling their step by the mean precision mean_i 1 / sigma_i^2 (now GaussianBernoulliRBM's rule with learnSigma,
+  lib/rbm/gaussian.ts, and the twin's) fixed 101 with the recipe otherwise unchanged.
+- Levers tried on mixture 101 (PyTorch twin, 2 seeds each) before that, none of which helped (away 0.25-0.54):
+  sigma started at 0.15 or 0.1, a 75-epoch warm-up, sigma held at 0.17, W's columns set to random training points
+  (with biases matched to them or not), 8 or 20 hidden units, learning rate 0.01 for 300 epochs, batches of 20,
+  no tempering. The previous report's explanation (component means a + W h cannot fit four centres far from a
+  parallelogram) was wrong: the exact-likelihood fit above puts a component on each of 101's centres. Nor is its code
+  one unit per cluster (biases cannot keep two units with roughly parallel weights from switching on together: the
+  weight of that pair's component carries a factor exp(W_j . W_k / sigma^2)): the four codes were {0, 2, 5, 6, 7},
+  {1, 3, 4}, {3, 6} and {1, 2, 3}, with 0.22-0.29 of the mass each and no other code above 0.003.
+- Mixtures 104-106 were first trained on after the rule was settled (only their centres had been printed); they were
+  not used to choose anything. Seeds 1-3 were the tuning mixtures of the first recipe. One run misses the criterion:
+  genlab on 104 with seed 4 leaves one cluster 0.140 of the mass (another has 0.324; 3.8 % away). That is an error in
+  the weights of well-placed components, not 101's smear; 104 has the narrowest clusters of the six (std 0.137 in
+  standardised units along y), and the twin's smallest share there is 0.159, also near the bound. It was left as is:
+  changing the recipe for it would be tuning on 104.
+- Both implementations give the same figures, layout by layout.
+- Seconds per fit are wall-clock on a machine shared by several jobs.
 
 ## Every run
 
@@ -141,7 +166,7 @@ ${rows('genlab', genlab).join('\n')}
 ${rows('PyTorch', torchRuns).join('\n')}
 ${baseline.length ? rows('before', baseline).join('\n') : ''}
 `;
-  const torchVersion = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
+  const torchVersion = spawnSync(peerPython() ?? 'python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
   publishReport(report.replace('{torch}', torchVersion), 'RESULTS-gbrbm.md');
 }
 
