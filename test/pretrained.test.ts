@@ -85,9 +85,7 @@ test('committed checkpoints: hash matches the manifest, the model loads, and its
  * Recipes whose full run has not been made yet, and why (each still runs end to end in quick mode below). A name
  * here with a committed model fails the test, so the list cannot go stale.
  */
-const NOT_YET_TRAINED: Record<string, string> = {
-  'ddpm-digits': 'its full run takes about an hour on 2 shared cores (2.1 s per U-Net step); not yet run',
-};
+const NOT_YET_TRAINED: Record<string, string> = {};
 
 test('every recipe has its committed model; generative ones sample [n, ...dataShape] in their manifest\'s dataRange, the same for the same seed', async () => {
   await ready();
