@@ -216,7 +216,7 @@ test('conv energy for images: shapes, a training step, score', async () => {
   }
 });
 
-test('save / load: same energies, buffer and range restored; refuses another kind', async () => {
+test('save / load: same energies, buffer and range restored; without the buffer it samples from noise; refuses another kind', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-ebm-'));
   const x = tf.tidy(() => tf.randomNormal([200, 2], 0, 1, 'float32', 5) as tf.Tensor2D);
   const model = new EnergyModel({ dataShape: [2], hiddenUnits: [8], seed: 2 });
@@ -232,6 +232,19 @@ test('save / load: same energies, buffer and range restored; refuses another kin
       tf.dispose([a, b]);
       assert.equal(back.describe(), model.describe(), 'the range the first fit took comes back');
       assert.match(back.describe(), /^dense 2-8-1, data in \[-2\.\d+, 2\.\d+\]$/);
+      await model.save(path.join(dir, 'light'), { buffer: false });
+      const light = await EnergyModel.load(path.join(dir, 'light'));
+      try {
+        assert.deepEqual(light.energy(x).arraySync(), model.energy(x).arraySync(), 'the weights without the buffer');
+        const c = await model.sample(10, { steps: 2, seed: 9 });
+        const d = await light.sample(10, { steps: 2, seed: 9 });
+        assert.deepEqual(d.arraySync(), c.arraySync(), 'samples from noise need no buffer');
+        tf.dispose([c, d]);
+        await assert.rejects(() => light.sample(2, { from: 'buffer' }), /needs a replay buffer/);
+        await assert.rejects(() => model.save(path.join(dir, 'bad'), { buffer: 1 as unknown as boolean }), /buffer must be a boolean; got 1/);
+      } finally {
+        light.dispose();
+      }
       await saveCheckpoint(path.join(dir, 'other'), { kind: 'VAE', config: {}, tensors: {} });
       await assert.rejects(() => EnergyModel.load(path.join(dir, 'other')), /VAE/);
     } finally {
@@ -254,7 +267,7 @@ test('options are checked by name', () => {
       assert.rejects(() => model.fit(x, { epochs: 1, learningrate: 1 } as never), /did you mean 'learningRate'/),
       assert.rejects(() => model.fit(x, { epochs: 1, langevin: { stepsize: 1 } } as never), /unknown option 'stepsize' for EnergyModel.fit langevin/),
       assert.rejects(() => model.fit(x, { epochs: 1, freshFraction: 2 }), /freshFraction must be in \[0, 1\]/),
-      assert.rejects(() => model.sample(2, { from: 'buffer' }), /needs a trained model/),
+      assert.rejects(() => model.sample(2, { from: 'buffer' }), /needs a replay buffer/),
       assert.rejects(() => model.sample(2, { form: 'noise' } as never), /did you mean 'from'/),
     ]).then(() => {
       assert.throws(() => model.energy(tf.zeros([3, 5])), /x must have shape \[n, 2\]/);

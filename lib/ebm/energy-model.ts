@@ -183,6 +183,16 @@ const SAMPLE_KEYS = optionKeys<EnergyModelSampleOptions>({
   steps: true, stepSize: true, noise: true, gradientClip: true, from: true, seed: true,
 });
 
+/** Options of {@link EnergyModel.save}. */
+export interface EnergyModelSaveOptions {
+  /**
+   * Whether the checkpoint holds the replay buffer (bufferSize x D floats: 31 MB for 10 000 digits). Default true;
+   * false keeps only the network and the data range (a model that samples from noise).
+   */
+  buffer?: boolean;
+}
+const SAVE_KEYS = optionKeys<EnergyModelSaveOptions>({ buffer: true });
+
 /** Options of {@link EnergyModel.phaseGradients}. */
 export interface PhaseGradientOptions {
   /** Weights of the negatives `[m]` (summing to 1). Default uniform, 1/m. */
@@ -500,7 +510,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
       assertOneOf('from', from, ['noise', 'buffer'] as const);
       const start = new Float32Array(n * D);
       if (from === 'buffer') {
-        if (!this.buffer) throw new Error("sample from 'buffer' needs a trained model: call fit first (or load a saved one)");
+        if (!this.buffer) throw new Error("sample from 'buffer' needs a replay buffer: call fit first (or load a checkpoint saved with its buffer)");
         const size = this.buffer.length / D;
         for (let i = 0; i < n; i++) {
           const j = rng.int(size);
@@ -583,11 +593,18 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
   // ------------------------------------------------------------------------------------------------------
   // Save and load
 
-  /** Saves the network, the data range and the replay buffer to `dir` atomically (lib/core/checkpoint.ts). */
-  async save(dir: string): Promise<void> {
+  /**
+   * Saves the network, the data range and (unless `buffer: false`) the replay buffer to `dir` atomically
+   * (lib/core/checkpoint.ts). A model loaded without its buffer samples from noise (the default `from`); sampling
+   * `from: 'buffer'` or a further `fit` then starts from fresh noise chains.
+   */
+  async save(dir: string, opts: EnergyModelSaveOptions = {}): Promise<void> {
     this.assertAlive();
+    assertKnownOptions('EnergyModel.save', opts, SAVE_KEYS);
+    const keepBuffer = opts.buffer ?? true;
+    if (typeof keepBuffer !== 'boolean') throw new TypeError(`buffer must be a boolean; got ${describeValue(keepBuffer)}`);
     const tensors: Record<string, tf.Tensor> = networkTensors({ network: this.network });
-    const buffer = this.buffer ? tf.tensor2d(this.buffer, [this.buffer.length / this.inputDim, this.inputDim]) : null;
+    const buffer = this.buffer && keepBuffer ? tf.tensor2d(this.buffer, [this.buffer.length / this.inputDim, this.inputDim]) : null;
     if (buffer) tensors.buffer = buffer;
     try {
       await saveCheckpoint(dir, { kind: 'EnergyModel', config: { ...(this.config as unknown as { [key: string]: JsonValue }) }, tensors });
