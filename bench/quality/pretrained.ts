@@ -103,7 +103,7 @@ async function compare(name: PretrainedName, quick: boolean): Promise<Comparison
       const model = await pretrained(name, committed);
       try {
         const figures = await recipe.evaluate(model as never, data, settings as never);
-        rows.push({ model: name, side: `genlab (${info.machine.backend}, ${info.machine.threads} threads)`, steps, seconds: info.training.seconds, figures: fig(figures), fidStd: fidSd(figures) });
+        rows.push({ model: name, side: `genlab (${info.machine.backend}, ${info.machine.threads} thread${info.machine.threads === 1 ? "" : "s"})`, steps, seconds: info.training.seconds, figures: fig(figures), fidStd: fidSd(figures) });
       } finally {
         model.dispose();
       }
