@@ -211,6 +211,7 @@ const ROWS: Row[] = [
   { covers: 'EnergyModel', caller: 'EnergyModel', bad: 'hiddenUnit', hint: 'hiddenUnits', call: () => new EnergyModel({ dataShape: [2], hiddenUnit: [4] } as never) },
   { covers: 'EnergyModel.fit', caller: 'EnergyModel.fit', bad: 'bufferSise', hint: 'bufferSize', call: (f) => withEbm((m) => m.fit(f.x4, { bufferSise: 10 } as never)) },
   { covers: 'EnergyModel.sample', caller: 'EnergyModel.sample', bad: 'step', hint: 'steps', call: () => withEbm((m) => m.sample(2, { step: 3 } as never)) },
+  { covers: 'EnergyModel.save', caller: 'EnergyModel.save', bad: 'buffers', hint: 'buffer', call: () => withEbm((m) => m.save('/tmp/genlab-options-ebm-save', { buffers: false } as never)) },
   // The digit judge and the pretrained models
   { covers: 'DigitClassifier', caller: 'DigitClassifier', bad: 'filter', hint: 'filters', call: () => new DigitClassifier({ filter: [8] } as never) },
   {
