@@ -95,7 +95,7 @@ async function run(
     try {
       history = await recipe.fit(model, data, settings, { quick: o.quick, progress: o.progress });
       architecture = model.describe();
-      await model.save(path.join(staging, 'model'));
+      await (recipe.save ? recipe.save(model, path.join(staging, 'model')) : model.save(path.join(staging, 'model')));
     } finally {
       model.dispose();
     }

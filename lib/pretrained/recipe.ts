@@ -160,7 +160,12 @@ export interface PretrainRecipe<M extends PretrainableModel = PretrainableModel,
   fit(model: M, data: D, settings: S, ctx: PretrainContext): Promise<History>;
   /** Measures the model (a few seconds to a minute: the tests run it on the committed weights). */
   evaluate(model: M, data: D, settings: S): Promise<QualityFigure[]>;
-  /** Loads a checkpoint written by the model's `save`. */
+  /**
+   * Writes the trained model's checkpoint to `dir`; default `model.save(dir)`. A recipe that stores less than the
+   * model's default checkpoint (e.g. `'ebm-digits'`: no replay buffer) says so here.
+   */
+  save?(model: M, dir: string): Promise<void>;
+  /** Loads a checkpoint written by {@link PretrainRecipe.save} (or the model's `save`). */
   load(dir: string): Promise<M>;
 }
 

@@ -25,13 +25,6 @@ type Settings = {
   evaluation: SampleJudging;
 };
 
-/** The recipe's model: an EnergyModel whose checkpoint leaves out the replay buffer (see the description). */
-class BufferlessEnergyModel extends EnergyModel<[number, number, number]> {
-  override save(dir: string): Promise<void> {
-    return super.save(dir, { buffer: false });
-  }
-}
-
 export const recipe: PretrainRecipe<EnergyModel, DigitData, Settings> = {
   name: 'ebm-digits',
   dataRange: [0, 1],
@@ -75,7 +68,7 @@ export const recipe: PretrainRecipe<EnergyModel, DigitData, Settings> = {
 
   data: (s) => loadDigitSplit(s.data),
 
-  build: (s) => new BufferlessEnergyModel({ ...s.network, seed: s.seed }),
+  build: (s) => new EnergyModel({ ...s.network, seed: s.seed }),
 
   fit: (model, d, s, ctx) =>
     fitInPhases(s.fit.phases, (phase) =>
@@ -92,6 +85,9 @@ export const recipe: PretrainRecipe<EnergyModel, DigitData, Settings> = {
     ),
 
   evaluate: (model, d, s): Promise<QualityFigure[]> => judgeSamples(model, d.heldOut, s.evaluation, 'ebm-digits'),
+
+  // the checkpoint leaves out the replay buffer: sampling starts from noise (see the description)
+  save: (model, dir) => model.save(dir, { buffer: false }),
 
   load: (dir) => EnergyModel.load(dir),
 };
