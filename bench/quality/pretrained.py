@@ -21,11 +21,24 @@ twin's samples, which come back through a file.
   predicted x0 clipped to [-1, 1]) mapped back to [0, 1]: evaluation.samples unconditional (the null label), and per
   guidance weight w perClass of each digit 0..9 in order with eps = (1 + w) eps_cond - w eps_uncond (the same noise
   for every w, as digitGuidanceTable's one seed).
+- ebm-digits: the convolutional energy network of lib/ebm/networks.ts (convEnergyNetwork): Conv2d(1, f1, 5, s2) ->
+  SiLU -> Conv2d(., f, 3, s2) -> SiLU per further filter count, each padded as TensorFlow's 'same' (28 -> 14 -> 7 ->
+  4 -> 2; the padding a layer needs, rows/columns before = half of it rounded down, the rest after) -> flatten in
+  TensorFlow's [h, w, c] order -> Linear(., U) -> SiLU -> Linear(U, 1) = E(x); torch.nn's default initialisers, which
+  are genlab's 'pytorch' init (U(+-1/sqrt(fan_in)) kernels and biases). Before training the twin loads genlab's
+  initial weights (<dir>/init.f32) and checks that its energies and grad_x E on probe digits (<dir>/probe.f32) match
+  genlab's (<dir>/probe-energy.f32, <dir>/probe-grad.f32) within float tolerance, and checks the parameter count;
+  then it trains from its own seeded initialisation. Training as EnergyModel.fit with the recipe's settings: per
+  batch of shuffled data, as many chains from uniform noise over the data's range (freshFraction 1: no replay
+  buffer), K Langevin steps x <- clip(x - step clip(grad_x E, +-c) + noise z, lo, hi), then an Adam step (eps
+  1e-8, a fresh optimiser per phase, as genlab's fit when the step size changes) on mean E(x+) - mean E(x-) +
+  alpha (mean E(x+)^2 + mean E(x-)^2). Samples: evaluation.samples chains from uniform noise, EnergyModel.sample's
+  image settings (60 steps, step 10, gradient clip 0.03, noise 0.005: the recipe's training chains).
 
-Usage: pretrained.py <vae-digits|gan-digits|ddpm-digits> <dir> [<genlab's parameter count>]
+Usage: pretrained.py <vae-digits|gan-digits|ddpm-digits|ebm-digits> <dir> [<genlab's parameter count>]
   <dir>/settings.json: the recipe's settings (lib/pretrained/recipes/<name>.ts, settings(quick)), <dir>/train.f32 and
   <dir>/held.f32: genlab's loadMnist split, raw little-endian float32 [n, 784] in [0, 1]; <dir>/labels.i32: the
-  training digits' labels, int32 [n].
+  training digits' labels, int32 [n]. ebm-digits also reads the parity check's files (above).
   Writes <dir>/samples.f32 ([evaluation.samples, 784] in [0, 1]; ddpm-digits also <dir>/guided-<w>.f32 [10 perClass,
   784]) and prints JSON {torch, seconds, steps, ...}.
 """
@@ -167,6 +180,124 @@ def ddpm_digits(s, x, labels, folder, genlab_parameters=None):
     return samples, {"seconds": seconds, "steps": steps, "loss": loss, "parameters": parameters}
 
 
+class ConvEnergy(nn.Module):
+    """genlab's convEnergyNetwork (lib/ebm/networks.ts) on [n, 1, 28, 28]: E(x) [n]."""
+
+    def __init__(self, shape, filters, dense):
+        super().__init__()
+        h, w, c = shape
+        self.convs, self.pads = nn.ModuleList(), []
+        for i, f in enumerate(filters):
+            k = 5 if i == 0 else 3
+            self.convs.append(nn.Conv2d(c, f, k, stride=2))
+            ho, wo = -(-h // 2), -(-w // 2)  # 'same': ceil(size / stride)
+            ph, pw = max((ho - 1) * 2 + k - h, 0), max((wo - 1) * 2 + k - w, 0)
+            self.pads.append((pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))  # TensorFlow: the odd one after
+            h, w, c = ho, wo, f
+        self.dense = nn.Linear(h * w * c, dense)
+        self.out = nn.Linear(dense, 1)
+
+    def forward(self, x):
+        for conv, pad in zip(self.convs, self.pads):
+            x = F.silu(conv(F.pad(x, pad)))
+        x = x.permute(0, 2, 3, 1).flatten(1)  # TensorFlow's flatten order [h, w, c]
+        return self.out(F.silu(self.dense(x))).squeeze(1)
+
+    def load_genlab(self, flat):
+        """genlab's weights in network.getWeights() order (conv kernels [k, k, in, out], dense kernels [in, out], biases)."""
+        at = 0
+        with torch.no_grad():
+            for layer in [*self.convs, self.dense, self.out]:
+                for q, kind in ((layer.weight, "kernel"), (layer.bias, "bias")):
+                    if kind == "bias":
+                        shape, perm = q.shape, None
+                    elif q.dim() == 4:
+                        shape, perm = (q.shape[2], q.shape[3], q.shape[1], q.shape[0]), (3, 2, 0, 1)
+                    else:
+                        shape, perm = (q.shape[1], q.shape[0]), (1, 0)
+                    t = flat[at:at + q.numel()].reshape(shape)
+                    q.copy_(t if perm is None else t.permute(*perm))
+                    at += q.numel()
+        assert at == flat.numel(), f"genlab's initial weights hold {flat.numel()} numbers, the twin's network {at}"
+
+
+def energy_grad(net, x):
+    """grad_x of sum E: each chain's own gradient (the chains are independent)."""
+    x = x.detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(net(x).sum(), x)
+    return g
+
+
+def langevin(net, x, lg, lo, hi, gen):
+    """K steps of x <- clip(x - stepSize clip(grad E, +-gradientClip) + noise z, lo, hi), as EnergyModel's langevinStep."""
+    for _ in range(lg["steps"]):
+        g = energy_grad(net, x).clamp(-lg["gradientClip"], lg["gradientClip"])
+        x = (x - lg["stepSize"] * g + lg["noise"] * torch.randn(x.shape, generator=gen)).clamp(lo, hi)
+    return x.detach()
+
+
+def ebm_parity(net, folder):
+    """genlab's initial weights in the twin's network: the largest energy and grad_x E differences on the probe digits."""
+    probe = torch.from_numpy(np.fromfile(f"{folder}/probe.f32", dtype="<f4").reshape(-1, 1, 28, 28).copy())
+    energy = torch.from_numpy(np.fromfile(f"{folder}/probe-energy.f32", dtype="<f4").copy())
+    grad = torch.from_numpy(np.fromfile(f"{folder}/probe-grad.f32", dtype="<f4").reshape(-1, 784).copy())
+    net.load_genlab(torch.from_numpy(np.fromfile(f"{folder}/init.f32", dtype="<f4").copy()))
+    e = net(probe).detach()
+    g = energy_grad(net, probe).reshape(-1, 784)
+    de, dg = (e - energy).abs().max().item(), (g - grad).abs().max().item()
+    scale_e, scale_g = energy.abs().max().item(), grad.abs().max().item()
+    print(f"ebm-digits twin: genlab's initial weights: energies differ by <= {de:.2e} (|E| <= {scale_e:.3f}), "
+          f"grad_x E by <= {dg:.2e} (|grad| <= {scale_g:.2e})", file=sys.stderr)
+    assert de <= 1e-4 * max(1.0, scale_e) and dg <= 1e-4 * max(scale_g, 1e-6) + 1e-7, \
+        f"the twin's network is not genlab's: energies differ by {de}, gradients by {dg}"
+    return {"energyDiff": de, "gradDiff": dg, "probes": probe.shape[0]}
+
+
+# EnergyModel.sample's settings for images (DEFAULTS.conv of lib/ebm/energy-model.ts: sampleSteps, stepSize, noise,
+# gradientClip), which the recipe's evaluation uses: sample(n, { seed }) from uniform noise.
+IMAGE_SAMPLING = {"steps": 60, "stepSize": 10, "noise": 0.005, "gradientClip": 0.03}
+
+
+def ebm_digits(s, x, folder, genlab_parameters=None):
+    net_o, fit, e = s["network"], s["fit"], s["evaluation"]
+    assert net_o["dataShape"] == [28, 28, 1], "the twin is for [28, 28, 1] digits"
+    assert fit["freshFraction"] == 1, "the twin runs chains from noise only (freshFraction 1: no replay buffer)"
+    torch.manual_seed(s["seed"])
+    gen = torch.Generator().manual_seed(s["seed"])  # chains' starts and noise, shuffling
+    net = ConvEnergy(net_o["dataShape"], net_o["convFilters"], net_o["convDenseUnits"])
+    parameters = sum(q.numel() for q in net.parameters())
+    print(f"ebm-digits twin: {parameters} parameters (genlab: {genlab_parameters})", file=sys.stderr)
+    if genlab_parameters is not None:
+        assert parameters == genlab_parameters, f"the twin's network has {parameters} parameters, genlab's {genlab_parameters}"
+    parity = ebm_parity(ConvEnergy(net_o["dataShape"], net_o["convFilters"], net_o["convDenseUnits"]), folder)
+    x = x.reshape(-1, 1, 28, 28)
+    lo, hi = float(x.min()), float(x.max())  # genlab's observedRange: the box of the noise and of the chains
+    lg, alpha, b = fit["langevin"], fit["alpha"], fit["batchSize"]
+    steps, t0, losses = 0, time.time(), []
+    for phase in fit["phases"]:
+        opt = torch.optim.Adam(net.parameters(), lr=phase["learningRate"], eps=1e-8)
+        for epoch in range(phase["epochs"]):
+            perm = torch.randperm(x.shape[0], generator=gen)
+            for i in range(0, x.shape[0], b):
+                pos = x[perm[i:i + b]]
+                neg = langevin(net, lo + (hi - lo) * torch.rand(pos.shape, generator=gen), lg, lo, hi, gen)
+                en = net(torch.cat([pos, neg]))
+                ep, eg = en[:pos.shape[0]], en[pos.shape[0]:]
+                loss = ep.mean() - eg.mean() + alpha * (ep.pow(2).mean() + eg.pow(2).mean())
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                steps += 1
+                losses.append(loss.item())
+            print(f"ebm-digits twin: epoch {len(losses) // -(-x.shape[0] // b)}, step {steps}, mean loss "
+                  f"{np.mean(losses[-(-(-x.shape[0] // b)):]):.4f}, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
+    seconds = time.time() - t0
+    sgen = torch.Generator().manual_seed(e["sampleSeed"])
+    start = lo + (hi - lo) * torch.rand((e["samples"], 1, 28, 28), generator=sgen)
+    samples = langevin(net, start, IMAGE_SAMPLING, lo, hi, sgen).reshape(e["samples"], 784).numpy()
+    return samples, {"seconds": seconds, "steps": steps, "loss": float(np.mean(losses[-10:])), "parameters": parameters, "parity": parity}
+
+
 if __name__ == "__main__":
     name, folder = sys.argv[1], sys.argv[2]
     settings = json.load(open(f"{folder}/settings.json"))
@@ -175,6 +306,8 @@ if __name__ == "__main__":
         labels = torch.from_numpy(np.fromfile(f"{folder}/labels.i32", dtype="<i4").astype(np.int64))
         expected = int(sys.argv[3]) if len(sys.argv) > 3 else None
         samples, out = ddpm_digits(settings, load("train.f32"), labels, folder, expected)
+    elif name == "ebm-digits":
+        samples, out = ebm_digits(settings, load("train.f32"), folder, int(sys.argv[3]) if len(sys.argv) > 3 else None)
     else:
         run = {"vae-digits": vae_digits, "gan-digits": gan_digits}[name]
         samples, out = run(settings, load("train.f32"), load("held.f32"))

@@ -6,19 +6,21 @@
  * class share, judge-FID, beside real digits and independent pixels). genlab's row is the committed model's manifest
  * (pretrained/<name>/pretrained.json), re-measured here on the committed weights.
  *
- * A class-conditional model (its recipe's evaluation has `guidance` weights: 'ddpm-digits') gets a section of its own
- * between `<!-- <name> -->` markers: the same table, and digitGuidanceTable's figure per weight w (the fraction of the
- * samples the judge names as the digit asked for) on both sides; the twin checks its network's parameter count
- * against genlab's before it trains.
+ * Each model has a section of its own in the results, between `<!-- <name> -->` markers: what both sides ran and the
+ * table. A class-conditional model's (its recipe's evaluation has `guidance` weights: 'ddpm-digits') adds
+ * digitGuidanceTable's figure per weight w (the fraction of the samples the judge names as the digit asked for) on
+ * both sides. The DDPM's and the EBM's twins check their network's parameter count against genlab's before they
+ * train; the EBM's twin also loads genlab's initial weights and checks that its energies and grad_x E on probe
+ * digits are genlab's (writeParityFiles).
  *
  * Run (from the repository root):
- *   node scripts/build.js && node dist/bench/quality/pretrained.js [--models vae-digits,gan-digits,ddpm-digits] [--quick] [--reuse] [--pretrained <dir>] [--write]
+ *   node scripts/build.js && node dist/bench/quality/pretrained.js [--models vae-digits,gan-digits,ddpm-digits,ebm-digits] [--quick] [--reuse] [--pretrained <dir>] [--write]
  * Each twin's run is kept in build/twins/; `--reuse` scores a kept run again instead of training (a model not yet
  * committed has only its twin's row; a class-conditional one says so in its genlab row). `--pretrained <dir>` reads
  * the committed models from another `pretrained/` folder (e.g. a checkout where one was just trained).
- * `--write` rewrites bench/quality/RESULTS-pretrained.md: the table of the unconditional models run (when any), then
- * the sections of the class-conditional ones, in place (the other sections stay). `--quick` runs the recipes' quick
- * settings (a test of the twin, seconds; twin rows only). PyTorch: see bench/peer-python.ts.
+ * `--write` puts into bench/quality/RESULTS-pretrained.md the sections of the models run (in place; the other models'
+ * sections stay) and its head (the `about` section: what the tables mean). `--quick` runs the recipes' quick settings
+ * (a test of the twin, seconds; twin rows only). PyTorch: see bench/peer-python.ts.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -29,10 +31,11 @@ import { findRecipe, listPretrained, pretrained, pretrainedInfo } from '../../li
 import { guidanceFigures, judgeSamples, type DigitData } from '../../lib/pretrained/digits';
 import { digitGuidanceTable } from '../../lib/judge/guidance';
 import { DDPM } from '../../lib/diffusion/ddpm';
-import { publishReport, publishSection, runMain, runTwin } from './common';
+import { EnergyModel } from '../../lib/ebm/energy-model';
+import { publishSection, runMain, runTwin } from './common';
 
 /** The models compared: those with a recipe and a twin. */
-const MODELS: PretrainedName[] = ['vae-digits', 'gan-digits', 'ddpm-digits'];
+const MODELS: PretrainedName[] = ['vae-digits', 'gan-digits', 'ddpm-digits', 'ebm-digits'];
 
 /** Where the twins' runs are kept (samples and figures), so that `--reuse` scores them again without training. */
 const twinDir = path.join(__dirname, '..', '..', '..', 'build', 'twins');
@@ -75,13 +78,34 @@ interface Comparison {
   settings: TwinSettings;
   /** Guidance weights of a class-conditional model (its section's second table); absent otherwise. */
   guidance?: number[];
-  /** Parameters of genlab's network and of the twin's (class-conditional DDPM only). */
+  /** Parameters of genlab's network and of the twin's (the DDPM and the EBM). */
   parameters?: { genlab: number; twin: number };
+  /** The EBM's check of its network: the largest differences from genlab's energies and grad_x E, same weights. */
+  parity?: { energyDiff: number; gradDiff: number; probes: number };
 }
 
 /** genlab's parameter count of the recipe's network, for the twin to check; null for a model without one. */
 function genlabParameters(model: unknown): number | null {
-  return model instanceof DDPM ? model.network.parameterCount : null;
+  if (model instanceof DDPM) return model.network.parameterCount;
+  if (model instanceof EnergyModel) return model.network.countParams();
+  return null;
+}
+
+/**
+ * For the EBM's twin, the evidence that its network is genlab's: genlab's initial weights (network.getWeights() order,
+ * concatenated: init.f32), probe digits (the first 16 training digits and 16 of uniform noise: probe.f32) and genlab's
+ * energies (probe-energy.f32) and grad_x E (probe-grad.f32) there. The twin loads the weights and compares.
+ */
+function writeParityFiles(model: unknown, train: tf.Tensor, dir: string): void {
+  if (!(model instanceof EnergyModel)) return;
+  const put = (file: string, t: tf.Tensor) => fs.writeFileSync(path.join(dir, file), Buffer.from((t.dataSync() as Float32Array).buffer));
+  tf.tidy(() => {
+    put('init.f32', tf.concat(model.network.getWeights().map((w) => w.reshape([-1]))));
+    const probe = tf.concat([train.slice([0, 0], [16, 784]), tf.randomUniform([16, 784], 0, 1, 'float32', 3)]).reshape([32, 28, 28, 1]);
+    put('probe.f32', probe);
+    put('probe-energy.f32', model.energy(probe));
+    put('probe-grad.f32', model.score(probe).neg());
+  });
 }
 
 async function compare(name: PretrainedName, quick: boolean): Promise<Comparison> {
@@ -93,6 +117,7 @@ async function compare(name: PretrainedName, quick: boolean): Promise<Comparison
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `genlab-twin-${name}-`));
   const rows: Row[] = [];
   let parameters: Comparison['parameters'];
+  let parity: Comparison['parity'];
   try {
     const batch = settings.fit.batchSize;
     const epochs = settings.fit.phases.reduce((s, p) => s + p.epochs, 0);
@@ -117,8 +142,12 @@ async function compare(name: PretrainedName, quick: boolean): Promise<Comparison
     // the network genlab builds from these settings: the twin refuses to train one of another size
     const built = recipe.build(settings as never, data);
     const count = genlabParameters(built);
-    built.dispose();
-    let out: { torch: string; seconds: number; steps: number; parameters?: number; [k: string]: unknown };
+    try {
+      writeParityFiles(built, data.train.images, dir);
+    } finally {
+      built.dispose();
+    }
+    let out: { torch: string; seconds: number; steps: number; parameters?: number; parity?: Comparison['parity']; [k: string]: unknown };
     if (reuse && [kept, ...outputs.map(keptFile)].every((f) => fs.existsSync(f))) {
       out = JSON.parse(fs.readFileSync(kept, 'utf8'));
       for (const o of outputs) fs.copyFileSync(keptFile(o), path.join(dir, o));
@@ -139,6 +168,7 @@ async function compare(name: PretrainedName, quick: boolean): Promise<Comparison
       console.log(`${name}: parameters: genlab ${count}, PyTorch twin ${out.parameters}`);
       parameters = { genlab: count, twin: out.parameters };
     }
+    parity = out.parity;
     const x = readDigits(path.join(dir, 'samples.f32'));
     try {
       const figures = await judgeSamples(fixedSamples(x), data.heldOut, settings.evaluation, `${name} (PyTorch)`);
@@ -155,7 +185,7 @@ async function compare(name: PretrainedName, quick: boolean): Promise<Comparison
     data.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  return { name, rows, settings, guidance, parameters };
+  return { name, rows, settings, guidance, parameters, parity };
 }
 
 const f = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
@@ -169,21 +199,67 @@ function table(rows: Row[]): string {
   return [head, '|---|---|---|---|---|---|---|---|---|---|---|---|', ...lines].join('\n');
 }
 
+/** The recipe's training phases in words: `10 epochs at 0.0002, then 2 epochs at 0.00005`. */
+const phasesText = (s: TwinSettings) => s.fit.phases.map((p) => `${p.epochs} epochs at ${p.learningRate}`).join(', then ');
+
+/** The recipe's EBM settings as far as the section describes them (lib/pretrained/recipes/ebm-digits.ts). */
+type EbmSettings = {
+  seed: number;
+  network: { convFilters: number[]; convDenseUnits: number };
+  fit: { langevin: { steps: number; stepSize: number; noise: number; gradientClip: number }; alpha: number; freshFraction: number };
+};
+
+/** The lines of a section that say what both sides ran: the recipe's steps and phases, and per kind of model its specifics. */
+function settingsText(c: Comparison): string[] {
+  const s = c.settings;
+  const e = s.evaluation;
+  const phases = phasesText(s);
+  const steps = `the same ${c.rows[c.rows.length - 1].steps} steps (Adam, batch ${s.fit.batchSize}: ${phases}) on the same training digits`;
+  if (c.name === 'ebm-digits') {
+    const { seed, network: n, fit } = c.settings as unknown as EbmSettings;
+    const lg = fit.langevin;
+    const p = c.parity;
+    return [
+      `Both sides: the recipe's network (conv ${n.convFilters.join('-')} with 'same' padding, dense ${n.convDenseUnits}, SiLU), ` +
+        `${c.parameters ? `${c.parameters.genlab} parameters on both sides (checked before the twin trains)` : 'parameters not counted'}` +
+        (p ? `; genlab's initial weights loaded into the twin's network give the same energies (largest difference ${p.energyDiff.toExponential(1)}) and grad_x E (${p.gradDiff.toExponential(1)}) on ${p.probes} probe digits (16 training digits, 16 of noise);` : ';'),
+      `${steps}; each step's negatives are K = ${lg.steps} Langevin steps x <- clip(x - ${lg.stepSize} clip(grad E, +-${lg.gradientClip}) + ${lg.noise} z, 0, 1)`,
+      `from uniform noise (freshFraction ${fit.freshFraction}: no replay buffer); the loss mean E(x+) - mean E(x-) + ${fit.alpha} (mean E(x+)^2 + mean E(x-)^2).`,
+      `Samples: ${e.samples} chains from uniform noise run as EnergyModel.sample runs them for images (60 Langevin steps, step 10, gradient clip`,
+      `0.03, noise 0.005), judged against the held-out digits. Seed ${seed} on both sides, each library drawing with its own generator`,
+      `(different initial weights).`,
+    ];
+  }
+  return [`Both sides: the recipe's settings, ${steps}; ${e.samples} samples (seed ${e.sampleSeed}) judged against the held-out digits.`];
+}
+
+/** The section of an unconditional model: what was run, then its table. */
+function plainSection(c: Comparison, quick: boolean, generated: string): string {
+  return [
+    `## ${c.name}${quick ? ' (quick settings: a test of the twin)' : ''}`,
+    '',
+    `${findRecipe(c.name)!.title}. ${generated} Reproduce: \`node scripts/build.js && node dist/bench/quality/pretrained.js --models ${c.name}${quick ? ' --quick' : ''} --write\`.`,
+    ...settingsText(c),
+    '',
+    table(c.rows),
+  ].join('\n');
+}
+
 /** The section of a class-conditional model: the table, the guidance table (a column per side), the settings. */
-function section(c: Comparison, quick: boolean): string {
+function guidedSection(c: Comparison, quick: boolean, generated: string): string {
   const s = c.settings;
   const e = s.evaluation;
   const w = c.guidance ?? [];
   const pct = (v: number | undefined) => (v === undefined ? '–' : `${(100 * v).toFixed(1)}%`);
-  const phases = s.fit.phases.map((p) => `${p.epochs} epochs at ${p.learningRate}`).join(', then ');
+  const phases = phasesText(s);
   const params = c.parameters ? `${c.parameters.genlab} parameters on both sides (checked before the twin trains)` : 'parameters not counted';
   return [
     `## ${c.name}${quick ? ' (quick settings: a test of the twin)' : ''}`,
     '',
-    `${findRecipe(c.name)!.title}. Reproduce: \`node scripts/build.js && node dist/bench/quality/pretrained.js --models ${c.name}${quick ? ' --quick' : ''} --write\`.`,
+    `${findRecipe(c.name)!.title}. ${generated} Reproduce: \`node scripts/build.js && node dist/bench/quality/pretrained.js --models ${c.name}${quick ? ' --quick' : ''} --write\`.`,
     `Both sides: the recipe's network, ${params}, the same ${c.rows[c.rows.length - 1].steps} steps (Adam, batch ${s.fit.batchSize}: ${phases}) on the same`,
     `training digits, sampled by DDIM (${e.ddimSteps} steps, eta 0, the predicted x0 clipped to the data range); ${e.samples} unconditional samples`,
-    `judged like the models of the first table (digitQualityTable against the held-out digits); then, per guidance weight w,`,
+    `judged like the other models' (digitQualityTable against the held-out digits); then, per guidance weight w,`,
     `${e.perClass} samples of each digit asked for (eps = (1 + w) eps_cond - w eps_uncond, the same seed for every w): the`,
     `fraction the judge names as the digit asked for (digitGuidanceTable). genlab's row is the committed checkpoint`,
     `re-measured; "not committed yet" until pretrained/${c.name} exists.`,
@@ -196,25 +272,8 @@ function section(c: Comparison, quick: boolean): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
-  await ready();
-  const env = await describeEnvironment();
-  const quick = process.argv.includes('--quick');
-  const i = process.argv.indexOf('--models');
-  const models = (i >= 0 ? process.argv[i + 1].split(',') : MODELS) as PretrainedName[];
-  const compared: Comparison[] = [];
-  for (const name of models) compared.push(await compare(name, quick));
-  // the unconditional models share the table; a class-conditional one has its own section
-  const plain = compared.filter((c) => !c.guidance);
-  const rows = plain.flatMap((c) => c.rows);
-  if (plain.length > 0) {
-    const report = `# Pretrained generative models: genlab against PyTorch twins
-
-Generated by \`bench/quality/pretrained.ts\` on ${new Date().toISOString().slice(0, 10)} (${env.cpu}). Reproduce:
-
-\`\`\`sh
-node scripts/build.js && node dist/bench/quality/pretrained.js --models ${plain.map((c) => c.name).join(',')}${quick ? ' --quick' : ''} --write
-\`\`\`
+/** The head of RESULTS-pretrained.md: what every model's table means. */
+const ABOUT = `# Pretrained generative models: genlab against PyTorch twins
 
 Each recipe (lib/pretrained/recipes/<name>.ts; \`npm run pretrain -- <name>\`) and its PyTorch twin
 (bench/quality/pretrained.py) train the same network on the same 8000 training digits (loadMnist's split: seed 0,
@@ -228,11 +287,21 @@ fraction over the real digits' (issue #25's bar: >= 0.8); classes: of 10, among 
 10); largest share: the commonest class's share of all samples (bar: <= 0.2). FID sd: bootstrap over the samples.
 The ELBO (VAE only) is the held-out mean in nats per digit, a Bernoulli cross-entropy bound on grey levels.
 
-${table(rows)}
-`;
-    publishReport(report, 'RESULTS-pretrained.md');
-  }
-  for (const c of compared.filter((c) => c.guidance)) publishSection(c.name, section(c, quick), 'RESULTS-pretrained.md');
+Each model has its own section below (between \`<!-- <name> -->\` markers), which \`--write\` replaces when the
+script runs that model (\`--models <name>\`); the other sections stay as they are.`;
+
+async function main(): Promise<void> {
+  await ready();
+  const env = await describeEnvironment();
+  const quick = process.argv.includes('--quick');
+  const i = process.argv.indexOf('--models');
+  const models = (i >= 0 ? process.argv[i + 1].split(',') : MODELS) as PretrainedName[];
+  const compared: Comparison[] = [];
+  for (const name of models) compared.push(await compare(name, quick));
+  // the explanation every table shares, then each model's own section (the other models' sections stay)
+  publishSection('about', ABOUT, 'RESULTS-pretrained.md');
+  const generated = `Generated by \`bench/quality/pretrained.ts\` on ${new Date().toISOString().slice(0, 10)} (${env.cpu}).`;
+  for (const c of compared) publishSection(c.name, c.guidance ? guidedSection(c, quick, generated) : plainSection(c, quick, generated), 'RESULTS-pretrained.md');
 }
 
 runMain(main);
