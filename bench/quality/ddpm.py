@@ -56,6 +56,19 @@ def ancestral_step(x, eps, t, betas, alphas, abar):
     return mean + math.sqrt(var) * torch.randn_like(x) if t > 0 else mean
 
 
+def ancestral_step_clipped(x, eps, t, betas, alphas, abar):
+    """x_{t-1} from x_t as genlab's ancestral sampler with clip (ancestralMean): x0 = (x_t - sqrt(1 - abar_t) eps) /
+    sqrt(abar_t) clipped to [-1, 1], then the posterior mean of q(x_{t-1} | x_t, x0) plus sqrt(betaTilde_t) z; at t = 0
+    the clipped x0 itself."""
+    a, ab, beta = alphas[t].item(), abar[t].item(), betas[t].item()
+    x0 = ((x - math.sqrt(1 - ab) * eps) / math.sqrt(ab)).clamp(-1, 1)
+    if t == 0:
+        return x0
+    ab_prev = abar[t - 1].item()
+    mean = (math.sqrt(ab_prev) * beta / (1 - ab)) * x0 + (math.sqrt(a) * (1 - ab_prev) / (1 - ab)) * x
+    return mean + math.sqrt((1 - ab_prev) / (1 - ab) * beta) * torch.randn_like(x)
+
+
 def strided_timesteps(T, steps):
     """genlab's DDIM steps (NoiseSchedule.stridedTimesteps): `steps` evenly spaced from T-1 down to 0 (JS rounding)."""
     if steps == 1:
@@ -217,8 +230,11 @@ def fit_conditional(net, x, labels, s):
     and learningRate; s['ddpm']: timesteps, classes, labelDropout): per batch of a fresh permutation t ~ U{0..T-1},
     eps ~ N(0, I), each row's label replaced by the null label K with probability labelDropout, the simple loss (mean
     over elements); Adam (eps 1e-8), a fresh optimiser per phase (genlab's fit makes one when the step size changes).
-    x: [n, ...] in the working range, labels: [n] int64. Returns (steps, the last epoch's mean loss)."""
+    With s['ddpm']['weightAverage'] > 0 a moving average of the weights follows every step (genlab's
+    lib/train/average.ts, as GeneratorAverage); it is returned as the third value (None without).
+    x: [n, ...] in the working range, labels: [n] int64. Returns (steps, the last epoch's mean loss, the average)."""
     p = s['ddpm']
+    avg = GeneratorAverage(net, p['weightAverage']) if p.get('weightAverage', 0) > 0 else None
     _, _, abar = recipe_schedule(s)
     T, K, drop, batch = p['timesteps'], p['classes'], p['labelDropout'], s['fit']['batchSize']
     n = x.shape[0]
@@ -239,10 +255,12 @@ def fit_conditional(net, x, labels, s):
                 opt.zero_grad()
                 loss_b.backward()
                 opt.step()
+                if avg:
+                    avg.update()
                 total += loss_b.item() * len(rows)
                 steps += 1
             loss = total / n
-    return steps, loss
+    return steps, loss, avg
 
 
 def ring_data(folder, seeds, epochs, lr, average, octaves, samples):

@@ -51,7 +51,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ddpm import UNet, ddim_step, fit_conditional, guided_eps, recipe_schedule, strided_timesteps
+from ddpm import UNet, ancestral_step_clipped, ddim_step, fit_conditional, guided_eps, recipe_schedule, strided_timesteps
 from gan import GeneratorAverage, Reshape, conv_d, conv_g, glorot, train_epoch
 
 torch.set_num_threads(1)
@@ -159,6 +159,20 @@ def ddim_sample(net, s, n, seed, labels=None, w=0.0, batch=256):
     return ((x + 1) / 2).clamp(0, 1).reshape(n, 784).numpy()
 
 
+@torch.no_grad()
+def ancestral_sample(net, s, n, seed, batch=256):
+    """genlab's DDPM.sample(n, { seed }): the ancestral chain over all T steps with clipping, unconditional (the null
+    label), in blocks of `batch` rows: [n, 784] in [0, 1]."""
+    betas, alphas, abar = recipe_schedule(s)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, 28, 28, generator=g)
+    for t in range(s["ddpm"]["timesteps"] - 1, -1, -1):
+        tt = torch.full((n,), t, dtype=torch.long)
+        eps = torch.cat([guided_eps(net, x[j:j + batch], tt[j:j + batch], None, 0.0, net.classes) for j in range(0, n, batch)])
+        x = ancestral_step_clipped(x, eps, t, betas, alphas, abar)
+    return ((x + 1) / 2).clamp(0, 1).reshape(n, 784).numpy()
+
+
 def ddpm_digits(s, x, labels, folder, genlab_parameters=None):
     p, e = s["ddpm"], s["evaluation"]
     net_o = p["network"]
@@ -170,10 +184,13 @@ def ddpm_digits(s, x, labels, folder, genlab_parameters=None):
     if genlab_parameters is not None:
         assert parameters == genlab_parameters, f"the twin's U-Net has {parameters} parameters, genlab's {genlab_parameters}"
     t0 = time.time()
-    steps, loss = fit_conditional(net, (x * 2 - 1).reshape(-1, 1, 28, 28), labels, s)  # [0, 1] onto [-1, 1]
+    steps, loss, avg = fit_conditional(net, (x * 2 - 1).reshape(-1, 1, 28, 28), labels, s)  # [0, 1] onto [-1, 1]
     seconds = time.time() - t0
+    net = avg.avg if avg else net  # genlab samples with the average when the recipe keeps one
     net.eval()
-    samples = ddim_sample(net, s, e["samples"], e["sampleSeed"])
+    # the unconditional figures by the recipe's sampler (ancestral, or DDIM in older recipes); guidance by DDIM
+    sampler = ancestral_sample if e.get("sampler") == "ancestral" else ddim_sample
+    samples = sampler(net, s, e["samples"], e["sampleSeed"])
     asked = torch.arange(10).repeat_interleave(e["perClass"])
     for w in e["guidance"]:
         ddim_sample(net, s, len(asked), e["guidanceSeed"], asked, float(w)).astype("<f4").tofile(f"{folder}/guided-{w}.f32")

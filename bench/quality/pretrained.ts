@@ -67,8 +67,9 @@ function readDigits(file: string): tf.Tensor2D {
 
 /** The recipe's settings as far as this script reads them. */
 type TwinSettings = {
+  ddpm?: { weightAverage?: number };
   fit: { batchSize: number; phases: { epochs: number; learningRate: number }[] };
-  evaluation: { samples: number; sampleSeed: number; bootstrap: number; guidance?: number[]; perClass?: number; ddimSteps?: number };
+  evaluation: { samples: number; sampleSeed: number; bootstrap: number; guidance?: number[]; perClass?: number; ddimSteps?: number; sampler?: 'ancestral' };
 };
 
 /** One model compared: its table rows and, for a class-conditional one, what its section says besides. */
@@ -258,9 +259,9 @@ function guidedSection(c: Comparison, quick: boolean, generated: string): string
     '',
     `${findRecipe(c.name)!.title}. ${generated} Reproduce: \`node scripts/build.js && node dist/bench/quality/pretrained.js --models ${c.name}${quick ? ' --quick' : ''} --write\`.`,
     `Both sides: the recipe's network, ${params}, the same ${c.rows[c.rows.length - 1].steps} steps (Adam, batch ${s.fit.batchSize}: ${phases}) on the same`,
-    `training digits, sampled by DDIM (${e.ddimSteps} steps, eta 0, the predicted x0 clipped to the data range); ${e.samples} unconditional samples`,
-    `judged like the other models' (digitQualityTable against the held-out digits); then, per guidance weight w,`,
-    `${e.perClass} samples of each digit asked for (eps = (1 + w) eps_cond - w eps_uncond, the same seed for every w): the`,
+    `training digits${s.ddpm?.weightAverage ? `, sampling with a moving average of the weights (decay ${s.ddpm.weightAverage})` : ''}; ${e.samples} unconditional samples`,
+    `${e.sampler === 'ancestral' ? `by the ancestral sampler (all T steps` : `by DDIM (${e.ddimSteps} steps, eta 0`}, the predicted x0 clipped to the data range), judged like the other models' (digitQualityTable`,
+    `against the held-out digits); then, per guidance weight w, by DDIM (${e.ddimSteps} steps, eta 0), ${e.perClass} samples of each digit asked for (eps = (1 + w) eps_cond - w eps_uncond, the same seed for every w): the`,
     `fraction the judge names as the digit asked for (digitGuidanceTable). genlab's row is the committed checkpoint`,
     `re-measured; "not committed yet" until pretrained/${c.name} exists.`,
     '',
