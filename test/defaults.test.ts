@@ -16,8 +16,8 @@ import { GAN } from '../lib/gan/gan';
 import { EnergyModel } from '../lib/ebm/energy-model';
 import { DDPM } from '../lib/diffusion/ddpm';
 import { epochsForSteps, isSmallVector, SMALL_VECTOR_MAX } from '../lib/core/defaults';
-import { DEFAULTS_CASES } from './defaults/cases';
-import { ringCheck, RING } from './defaults/ring';
+import { DEFAULTS_CASES, energyModel } from './defaults/cases';
+import { dataCheck, ringCheck, RING } from './defaults/ring';
 import { assertNoLeak } from './helpers';
 
 /** What the slow check asks of every family, per seed. */
@@ -93,7 +93,7 @@ test('describe() shows the data range a first fit took (GAN with tanh, EnergyMod
     await ebm.fit(x, { epochs: 1, bufferSize: 8, progress: false });
     assert.match(tanh.describe(), /, data in \[0, 255\]$/);
     assert.doesNotMatch(linear.describe(), /data in/);
-    assert.equal(ebm.describe(), 'dense 2-4-1, data in [0, 255]');
+    assert.match(ebm.describe(), /^dense 2-4-1, data in \[0, 255\], Langevin step [\d.]+ noise [\d.]+$/);
   } finally {
     [tanh, linear, ebm].forEach((m) => m.dispose());
     x.dispose();
@@ -117,3 +117,18 @@ for (const family of DEFAULTS_CASES) {
     assert.deepEqual(failures, [], `runs below ${PASS.minModes}/8 modes, ${100 * PASS.minFractionNear}% near or ${PASS.maxEnergyDistanceRatio} x the Gaussian's energy distance`);
   });
 }
+
+test(`EnergyModel: defaults alone on the correlated Gaussian (rho 0.8, ${RING.n} points, default epochs), seed 1`, { timeout: 900_000 }, async () => {
+  // Broad data: the Langevin settings taken from the data must let the chains cross it. The fixed ring settings gave
+  // energy distance 0.08-0.13 and a correlation near 0; the data-dependent ones give 0.037 / 0.016 / 0.014 on seeds
+  // 1-3, correlation 0.76-0.78 (bench/quality/DEFAULTS.md). Issue #27 asks for the real-vs-real floor (about -0.001):
+  // a shift of the whole sample along the major axis remains, so this checks the mixing, not that floor. Seed 1 (the
+  // worst of the three) only, to keep the suite's time; the other seeds are in DEFAULTS.md.
+  await ready();
+  const r = await assertNoLeak(() => dataCheck(energyModel, 'correlatedGaussian', 1), 'EnergyModel seed 1');
+  const line =
+    `EnergyModel seed 1 (${r.describe}, ${r.epochs} epochs): energy distance ${r.energyDistance.toFixed(4)} ` +
+    `(real vs real ${r.realEnergyDistance.toFixed(4)}), correlation ${r.correlation.toFixed(3)}`;
+  console.log(line);
+  assert.ok(r.energyDistance < 0.06 && Math.abs(r.correlation - 0.8) < 0.1, `chains from noise do not cross the data: ${line}`);
+});

@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { ready, tf } from '../lib/engine/backend';
 import { EnergyModel } from '../lib/ebm';
 import { trainableVariables } from '../lib/train/loop';
-import { saveCheckpoint } from '../lib/core/checkpoint';
+import { JsonValue, loadCheckpoint, saveCheckpoint } from '../lib/core/checkpoint';
+import { correlatedGaussian, gaussianRing } from '../datasets/synthetic';
 import { assertNoLeak } from './helpers';
 
 before(async () => {
@@ -231,7 +232,7 @@ test('save / load: same energies, buffer and range restored; without the buffer 
       assert.deepEqual(b.arraySync(), a.arraySync(), 'the buffer and the range come back');
       tf.dispose([a, b]);
       assert.equal(back.describe(), model.describe(), 'the range the first fit took comes back');
-      assert.match(back.describe(), /^dense 2-8-1, data in \[-2\.\d+, 2\.\d+\]$/);
+      assert.match(back.describe(), /^dense 2-8-1, data in \[-2\.\d+, 2\.\d+\], Langevin step [\d.]+ noise [\d.]+$/);
       await model.save(path.join(dir, 'light'), { buffer: false });
       const light = await EnergyModel.load(path.join(dir, 'light'));
       try {
@@ -253,6 +254,58 @@ test('save / load: same energies, buffer and range restored; without the buffer 
   } finally {
     model.dispose();
     x.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('small vectors: Langevin step and noise from the data at the first fit; options passed win; old checkpoints keep the fixed ones', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-ebm-'));
+  const ring = gaussianRing({ n: 1000, seed: 1 });
+  const broad = correlatedGaussian({ n: 1000, rho: 0.8, seed: 1 });
+  const fitOpts = { epochs: 1, batchSize: 500, bufferSize: 20, langevin: { steps: 1 }, progress: false } as const;
+  const settings = (m: EnergyModel): number[] => {
+    const got = /, Langevin step ([\d.e-]+) noise ([\d.e-]+)$/.exec(m.describe());
+    assert.ok(got, `no Langevin settings in ${m.describe()}`);
+    return [Number(got[1]), Number(got[2])];
+  };
+  const onRing = new EnergyModel({ dataShape: [2], hiddenUnits: [8], seed: 3 });
+  const onBroad = new EnergyModel({ dataShape: [2], hiddenUnits: [8], seed: 3 });
+  try {
+    assert.doesNotMatch(onRing.describe(), /Langevin/, 'none before fit');
+    await onRing.fit(ring, fitOpts);
+    await onBroad.fit(broad, fitOpts);
+    // the ring's modes (0.02 wide): about the fixed 0.005 noise at temperature ~0.00125; std 1: sigma / 4 at 0.5
+    const [ringStep, ringNoise] = settings(onRing);
+    assert.ok(ringNoise > 0.004 && ringNoise < 0.007 && ringStep > 0.007 && ringStep < 0.015, `ring: step ${ringStep} noise ${ringNoise}`);
+    const [broadStep, broadNoise] = settings(onBroad);
+    assert.ok(Math.abs(broadNoise - 0.25) < 0.02 && Math.abs(broadStep - 0.0625) < 0.01, `broad: step ${broadStep} noise ${broadNoise}`);
+    // a second fit keeps them; options passed win over them
+    await onBroad.fit(broad, fitOpts);
+    assert.deepEqual(settings(onBroad), [broadStep, broadNoise]);
+    const fixed = { steps: 3, stepSize: 0.01, noise: 0.005, seed: 9 };
+    const mine = await onBroad.sample(20, { steps: 3, seed: 9 });
+    const asked = await onBroad.sample(20, fixed);
+    assert.notDeepEqual(mine.arraySync(), asked.arraySync(), 'the data-dependent defaults differ from the fixed ones');
+    // a checkpoint written before the data-dependent settings (no `langevin` in its config) samples with the fixed ones
+    await onBroad.save(path.join(dir, 'new'), { buffer: false });
+    const saved = await loadCheckpoint(path.join(dir, 'new'), 'EnergyModel');
+    const { langevin, ...oldConfig } = saved.config as Record<string, JsonValue>;
+    assert.ok(langevin !== undefined);
+    await saveCheckpoint(path.join(dir, 'old'), { kind: 'EnergyModel', config: oldConfig, tensors: saved.tensors });
+    tf.dispose(Object.values(saved.tensors));
+    const old = await EnergyModel.load(path.join(dir, 'old'));
+    try {
+      assert.match(old.describe(), /data in \[[^\]]+\]$/);
+      const oldSamples = await old.sample(20, { steps: 3, seed: 9 });
+      assert.deepEqual(oldSamples.arraySync(), asked.arraySync());
+      oldSamples.dispose();
+    } finally {
+      old.dispose();
+    }
+    tf.dispose([mine, asked]);
+  } finally {
+    [onRing, onBroad].forEach((m) => m.dispose());
+    tf.dispose([ring, broad]);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -51,7 +51,7 @@ import { Generative, Model, SampleOptions } from '../core/model';
 import { requireDataShape } from '../core/data-shape';
 import { BatchTensor, DataShape } from '../core/shapes';
 import { convEnergyNetwork } from './networks';
-import { epochsForSteps, rangeText } from '../core/defaults';
+import { epochsForSteps, isSmallVector, rangeText } from '../core/defaults';
 
 /** Options of {@link EnergyModel}. */
 export interface EnergyModelOptions<S extends DataShape = DataShape> {
@@ -90,11 +90,17 @@ export interface LangevinSettings {
    */
   steps?: number;
   /**
-   * Gradient step size in x <- x - stepSize * grad E + noise * z (> 0). Default 0.01 for vectors (the 2-D
-   * reference settings; 0.1 smears the ring), 10 for images (Foster ch. 7, with `gradientClip` 0.03).
+   * Gradient step size in x <- x - stepSize * grad E + noise * z (> 0). Default for small vectors (up to 16
+   * coordinates): taken from the data at the first fit with `noise` (temperature noise^2 / (2 stepSize) =
+   * 10 (l / sigma)^2, at most 0.5; see {@link EnergyModel}): about 0.01 on the ring (the 2-D reference setting), 0.06
+   * on a Gaussian of std 1. Wider vectors 0.01; images 10 (Foster ch. 7, with `gradientClip` 0.03).
    */
   stepSize?: number;
-  /** Standard deviation of the added noise (>= 0). Default 0.005 (both references). */
+  /**
+   * Standard deviation of the added noise (>= 0). Default for small vectors: taken from the data at the first fit,
+   * 3 l sqrt(l / sigma), at most sigma / 4 (see {@link EnergyModel}): about 0.005 on the ring (the references'
+   * value), 0.25 on a Gaussian of std 1. Wider vectors and images 0.005 (both references).
+   */
   noise?: number;
   /**
    * Clip each coordinate of grad_x E to [-gradientClip, gradientClip] before the step (> 0, or `Infinity` for none).
@@ -234,6 +240,11 @@ interface EnergyModelConfig {
   seed: number;
   /** Range of the training data, [lo, hi]: the box of fresh noise and of the sample clip. null before fit. */
   range: [number, number] | null;
+  /**
+   * Default Langevin step and noise taken from the data at the first fit (small vectors; {@link langevinFromData}),
+   * or null: the fixed defaults (images, wide vectors, before fit, and checkpoints written before this field).
+   */
+  langevin?: { stepSize: number; noise: number } | null;
 }
 
 /** Resolved Langevin settings. */
@@ -255,10 +266,11 @@ interface EnergyMoments {
  * negatives from a replay buffer. `new EnergyModel({ dataShape: [2], seed: 1 })` for points in the plane (samples
  * `tf.Tensor2D`), `new EnergyModel({ dataShape: [28, 28, 1] })` for digits (samples `tf.Tensor4D`). For vectors the
  * defaults alone train the ring to all 8 modes (2500 steps, about 25 s on one core; see each option for its default
- * and reason). Their Langevin settings are made for sharp modes like the ring's: on broad data such as
- * `correlatedGaussian` (std 1) chains moving 0.005 per step do not cross the distribution and the samples stay far
- * from the data (energy distance 0.08-0.13, where a fitted Gaussian scores 0; bench/quality/DEFAULTS.md). No one
- * Langevin setting was found for both kinds of data.
+ * and reason). For small vectors the first fit takes the Langevin noise and step from two widths of the data, its
+ * std sigma and its local width l (the median distance from a point to its nearest 2%): the noise 3 l sqrt(l / sigma)
+ * (at most sigma / 4) resolves sharp modes (0.005 on the ring) yet crosses broad data in tens of steps (0.25 on
+ * `correlatedGaussian`), and the temperature 10 (l / sigma)^2 (at most 0.5) keeps the energy's range over the data
+ * near 1. They are saved with the model (`describe()` shows them); checkpoints from before keep the fixed 0.01 / 0.005.
  *
  * A genlab {@link Model}: registered with an enclosing `scope()`, `dispose()` frees the network, the optimiser
  * state, the compiled Langevin steps and the buffer; a second `fit` continues the first (epochs, Adam moments,
@@ -305,7 +317,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     this.inputDim = shape.reduce((a, b) => a * b, 1);
     this.architecture = architecture;
     this.rng = rng;
-    this.config = { dataShape: shape.slice(), architecture, hiddenUnits, convFilters, convDenseUnits, init, seed: rng.seed, range: null };
+    this.config = { dataShape: shape.slice(), architecture, hiddenUnits, convFilters, convDenseUnits, init, seed: rng.seed, range: null, langevin: null };
   }
 
   /** The energy network's weights and biases (every variable of the model). */
@@ -351,7 +363,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     const kind = DEFAULTS[this.architecture];
     const batchSize = opts.batchSize ?? kind.batchSize;
     assertPositiveInteger('batchSize', batchSize);
-    const lg = this.resolveLangevin('EnergyModel.fit langevin', opts.langevin ?? {});
+    this.resolveLangevin('EnergyModel.fit langevin', opts.langevin ?? {}); // checked before any work
     const alpha = opts.alpha ?? DEFAULTS.alpha;
     assertFiniteNumber('alpha', alpha, { min: 0 });
     const bufferSize = opts.bufferSize ?? DEFAULTS.bufferSize;
@@ -372,7 +384,12 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
         this.training.reset();
         this.buffer = null; // fresh chains
       }
-      this.config.range ??= observedRange(data.x); // the box of fresh noise and of the chains
+      if (!this.config.range) {
+        this.config.range = observedRange(data.x); // the box of fresh noise and of the chains
+        // small vectors: the Langevin step and noise from the data's widths (langevinFromData)
+        if (isSmallVector(this.dataShape)) this.config.langevin = langevinFromData(data.x);
+      }
+      const lg = this.resolveLangevin('EnergyModel.fit langevin', opts.langevin ?? {});
       const rng = this.training.generator(opts.seed, () => this.rng.fork());
       const D = this.inputDim;
       if (!this.buffer || this.buffer.length !== bufferSize * D) this.buffer = this.uniform(bufferSize * D, rng);
@@ -622,6 +639,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
         const c = config as unknown as EnergyModelConfig;
         const model = new EnergyModel({ dataShape: c.dataShape, hiddenUnits: c.hiddenUnits, convFilters: c.convFilters, convDenseUnits: c.convDenseUnits, init: c.init, seed: c.seed });
         model.config.range = c.range;
+        model.config.langevin = c.langevin ?? null; // absent before data-dependent settings: the fixed ones
         return model;
       },
       (model, tensors) => {
@@ -647,14 +665,16 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
 
   /**
    * A short description, e.g. `dense 2-128-128-1` or `conv 28x28x1 filters 16-32-64-64 dense 64`, and after the first
-   * fit the data range it took (the box of fresh noise and of the chains), e.g. `, data in [-2.07, 2.07]`.
+   * fit the data range it took (the box of fresh noise and of the chains), e.g. `, data in [-2.07, 2.07]`, and for
+   * small vectors the default Langevin settings it took from the data, e.g. `, Langevin step 0.0102 noise 0.00510`.
    */
   describe(): string {
     const c = this.config;
     const range = rangeText(c.range);
+    const lg = c.langevin ? `, Langevin step ${c.langevin.stepSize.toPrecision(3)} noise ${c.langevin.noise.toPrecision(3)}` : '';
     return (c.architecture === 'dense'
       ? `dense ${[c.dataShape[0], ...c.hiddenUnits, 1].join('-')}`
-      : `conv ${c.dataShape.join('x')} filters ${c.convFilters.join('-')} dense ${c.convDenseUnits}`) + range;
+      : `conv ${c.dataShape.join('x')} filters ${c.convFilters.join('-')} dense ${c.convDenseUnits}`) + range + lg;
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -736,10 +756,11 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     if (s === null || typeof s !== 'object') throw new TypeError(`${caller} settings must be an object; got ${describeValue(s)}`);
     assertKnownOptions(caller, s, LANGEVIN_KEYS);
     const d = DEFAULTS[this.architecture];
+    const fromData = this.config.langevin ?? d;
     const out: Langevin = {
       steps: s.steps ?? d.steps,
-      stepSize: s.stepSize ?? d.stepSize,
-      noise: s.noise ?? d.noise,
+      stepSize: s.stepSize ?? fromData.stepSize,
+      noise: s.noise ?? fromData.noise,
       gradientClip: s.gradientClip ?? d.gradientClip,
     };
     assertNonNegativeInteger('steps', out.steps);
@@ -754,6 +775,52 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     return flattenData(name, x, this.dataShape, { finite: false }).x;
   }
 }
+
+/**
+ * Default Langevin step and noise for small vectors, from two widths of the data `[n, D]`: sigma, the root mean
+ * square of the coordinates' standard deviations, and the local width l, the median distance from a point to its
+ * nearest 2% (of at most 1000 evenly spaced rows). The noise per step is 3 l sqrt(l / sigma), at most sigma / 4:
+ * about l / 3 on clustered data (l << sigma: the ring's 0.005 for modes 0.02 wide) so that chains resolve the modes,
+ * sigma / 4 on broad data (l ~ sigma / 5: a Gaussian) so that they cross it in tens of steps. The temperature
+ * noise^2 / (2 stepSize) is 10 (l / sigma)^2, at most 0.5: the ring's 0.00125 (sharp samples), about 0.5 on a
+ * Gaussian (the energy then spans about 1 over the data, where the network is precise). Null when a width is 0.
+ */
+function langevinFromData(x: tf.Tensor2D): { stepSize: number; noise: number } | null {
+  const [n, D] = x.shape;
+  const values = x.dataSync();
+  let variance = 0;
+  for (let j = 0; j < D; j++) {
+    let sum = 0;
+    let sumSquare = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i * D + j];
+      sum += v;
+      sumSquare += v * v;
+    }
+    variance += Math.max(0, sumSquare / n - (sum / n) ** 2) / D;
+  }
+  const sigma = Math.sqrt(variance);
+  const m = Math.min(n, LOCAL_WIDTH.rows);
+  const k = Math.max(1, Math.round(LOCAL_WIDTH.fraction * (m - 1)));
+  const rows = Array.from({ length: m }, (_, i) => Math.floor((i * n) / m));
+  const radii = rows.map((a) => {
+    const d = rows.filter((b) => b !== a).map((b) => {
+      let s = 0;
+      for (let j = 0; j < D; j++) s += (values[a * D + j] - values[b * D + j]) ** 2;
+      return s;
+    });
+    return Math.sqrt(d.sort((p, q) => p - q)[k - 1] ?? 0);
+  });
+  const local = radii.sort((p, q) => p - q)[m >> 1] ?? 0;
+  if (!(sigma > 0 && local > 0)) return null;
+  const ratio = Math.min(1, local / sigma);
+  const noise = Math.min(sigma / 4, 3 * local * Math.sqrt(ratio));
+  const temperature = Math.min(0.5, 10 * ratio * ratio);
+  return { stepSize: (noise * noise) / (2 * temperature), noise };
+}
+
+/** The local width's neighbourhood ({@link langevinFromData}): the nearest 2% of at most 1000 rows. */
+const LOCAL_WIDTH = { rows: 1000, fraction: 0.02 } as const;
 
 /** Whether every value is finite (a scan on the host). */
 function allFinite(values: Float32Array): boolean {

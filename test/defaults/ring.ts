@@ -118,14 +118,15 @@ export async function ringCheck(
 
 /**
  * As {@link ringCheck} on any of {@link DATA_SETS} (experiments): the energy distance of the samples, of a fitted
- * Gaussian's draws and of other real points (`real`, seed 300 + seed) to held-out points; mode coverage on the ring.
+ * Gaussian's draws and of other real points (`real`, seed 300 + seed) to held-out points, the samples' correlation of
+ * the two coordinates; mode coverage on the ring.
  */
 export async function dataCheck(
   family: DefaultsCase,
   data: string,
   seed: number,
   opts: { n?: number; options?: Record<string, unknown>; fit?: Record<string, unknown> } = {},
-): Promise<{ energyDistance: number; gaussianEnergyDistance: number; realEnergyDistance: number; covered?: number; fractionNear?: number; fitCpuSeconds: number; epochs: number; describe: string }> {
+): Promise<{ energyDistance: number; gaussianEnergyDistance: number; realEnergyDistance: number; correlation: number; covered?: number; fractionNear?: number; fitCpuSeconds: number; epochs: number; describe: string }> {
   const make = DATA_SETS[data];
   const x = make(opts.n ?? RING.n, seed);
   const held = make(RING.heldOut, 100 + seed);
@@ -141,6 +142,7 @@ export async function dataCheck(
       energyDistance: energyDistance(s, held),
       gaussianEnergyDistance: energyDistance(fittedGaussian(x, RING.heldOut, 200 + seed), held),
       realEnergyDistance: energyDistance(real, held),
+      correlation: correlation(s),
       covered: cov?.covered,
       fractionNear: cov?.fractionNear,
       fitCpuSeconds: (c.user + c.system) / 1e6,
@@ -153,4 +155,27 @@ export async function dataCheck(
     model.dispose();
     tf.dispose([x, held, real]);
   }
+}
+
+/** The correlation of the two coordinates of points `[m, 2]`. */
+export function correlation(points: tf.Tensor): number {
+  const a = points.dataSync();
+  const m = a.length / 2;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < m; i++) {
+    mx += a[2 * i] / m;
+    my += a[2 * i + 1] / m;
+  }
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  for (let i = 0; i < m; i++) {
+    const u = a[2 * i] - mx;
+    const v = a[2 * i + 1] - my;
+    sxx += u * u;
+    syy += v * v;
+    sxy += u * v;
+  }
+  return sxy / Math.sqrt(sxx * syy);
 }
