@@ -89,7 +89,7 @@ function main(): number {
       failed ||= inCI();
       continue;
     }
-    run(`unit tests on Node ${major}, wasm`, otherUnits, { ...env, GENLAB_BACKEND: 'wasm' }, node);
+    run(`unit tests on Node ${major}, wasm`, otherUnits, { ...env, GENLAB_BACKEND: 'wasm', GENLAB_TEST_RERUN: 'other-node' }, node);
     if (built) run(`engine tests on Node ${major}, tensorflow`, engine, { ...env, GENLAB_BACKEND: 'tensorflow' }, node);
   }
   process.stdout.write(`\n== summary (Node ${process.version} unless named)\n`);

@@ -18,7 +18,7 @@ import { DDPM } from '../lib/diffusion/ddpm';
 import { epochsForSteps, isSmallVector, SMALL_VECTOR_MAX } from '../lib/core/defaults';
 import { DEFAULTS_CASES, energyModel } from './defaults/cases';
 import { dataCheck, ringCheck, RING } from './defaults/ring';
-import { assertNoLeak } from './helpers';
+import { assertNoLeak, sameEngineRerun } from './helpers';
 
 /** What the slow check asks of every family, per seed. */
 const PASS = { minModes: 7, minFractionNear: 0.5, maxEnergyDistanceRatio: 0.25 } as const;
@@ -101,7 +101,7 @@ test('describe() shows the data range a first fit took (GAN with tanh, EnergyMod
 });
 
 for (const family of DEFAULTS_CASES) {
-  test(`${family.name}: defaults alone on the 8-Gaussian ring (${RING.n} points, default epochs), seeds ${SEEDS.join(', ')}`, { timeout: 900_000 }, async () => {
+  test(`${family.name}: defaults alone on the 8-Gaussian ring (${RING.n} points, default epochs), seeds ${SEEDS.join(', ')}`, { timeout: 900_000, skip: sameEngineRerun() }, async () => {
     await ready();
     const failures: string[] = [];
     for (const seed of SEEDS) {
@@ -118,7 +118,7 @@ for (const family of DEFAULTS_CASES) {
   });
 }
 
-test(`EnergyModel: defaults alone on the correlated Gaussian (rho 0.8, ${RING.n} points, default epochs), seed 1`, { timeout: 900_000 }, async () => {
+test(`EnergyModel: defaults alone on the correlated Gaussian (rho 0.8, ${RING.n} points, default epochs), seed 1`, { timeout: 900_000, skip: sameEngineRerun() }, async () => {
   // Broad data: the Langevin settings taken from the data must let the chains cross it. The fixed ring settings gave
   // energy distance 0.08-0.13 and a correlation near 0; the data-dependent ones give 0.037 / 0.016 / 0.014 on seeds
   // 1-3, correlation 0.76-0.78 (bench/quality/DEFAULTS.md). Issue #27 asks for the real-vs-real floor (about -0.001):

@@ -78,3 +78,15 @@ export function ensureWasmLoaded(): boolean {
     return false;
   }
 }
+
+/**
+ * `npm test` runs the unit tests again on other Node majors (scripts/test.ts) with `GENLAB_TEST_RERUN=other-node`.
+ * There the engine, backend and seeds are those of the wasm run on the main Node, so a test that only re-measures
+ * what a model learns (minutes of training, the same figures) checks nothing new: it passes this as its `skip`.
+ * Returns the reason to skip, or false on the main runs.
+ */
+export function sameEngineRerun(): string | false {
+  return process.env.GENLAB_TEST_RERUN === 'other-node'
+    ? 'the same engine and seeds as the wasm run on the main Node, which measured this (scripts/test.ts)'
+    : false;
+}
