@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf, ready } from '../lib/engine/backend';
-import { BernoulliRBM } from '../lib/rbm/bernoulli';
+import { BernoulliRBM, GaussianBernoulliRBM } from '../lib/rbm/bernoulli';
+import { Random } from '../lib/engine/random';
 import { assertClose, assertNoLeak, readArray } from './helpers';
 import {
   allStates,
@@ -328,6 +329,44 @@ test('training on bars-and-stripes raises the exact log-likelihood; history and 
   assertClose(hist.reconstructionError[599], r, 0.2 * r, 'reconstruction error: history vs method');
   x.dispose();
   rbm.dispose();
+});
+
+test("measureEvery: 'epoch' (default) records the last full batch's reconstruction error, 'batch' every batch's; training is the same", async () => {
+  await ready();
+  const x = tf.tensor2d(barsAndStripes(3)); // 14 rows; batches of 4, 4, 4, 2: the last full batch is rows 8..11
+  // learningRate 0: the parameters stay put, so the recorded values are the method's on the measured rows.
+  const still = new BernoulliRBM({ nVisible: 9, nHidden: 6, seed: 3 });
+  const fixed = { epochs: 1, batchSize: 4, learningRate: 0, shuffle: false, progress: false as const };
+  const byEpoch = await still.fit(x, fixed);
+  const byBatch = await assertNoLeak(() => still.fit(x, { ...fixed, measureEvery: 'batch' }), 'fit measuring every batch');
+  const measured = x.slice([8, 0], [4, 9]);
+  assertClose(byEpoch.reconstructionError[0], still.reconstructionError(measured), 1e-5, 'one batch: rows 8..11');
+  assertClose(byBatch.reconstructionError[0], still.reconstructionError(x), 1e-5, 'every batch: all 14 rows');
+  assert.notEqual(byEpoch.reconstructionError[0], byBatch.reconstructionError[0]);
+  await assert.rejects(still.fit(x, { measureEvery: 'sometimes' as never, progress: false }), /measureEvery must be 'epoch' or 'batch'; got "sometimes"/);
+  // The measurement draws no noise and moves nothing: the same seed trains to the same parameters either way
+  // (CD, PCD with momentum, the Gaussian RBM), and the recorded errors are finite.
+  const real = tf.tensor2d(new Random(5).normalArray(30 * 3), [30, 3]);
+  const cases: Array<[string, () => BernoulliRBM | GaussianBernoulliRBM, tf.Tensor2D, Record<string, unknown>]> = [
+    ['CD-1', () => new BernoulliRBM({ nVisible: 9, nHidden: 5, seed: 7 }), x, { batchSize: 4, learningRate: 0.1 }],
+    ['PCD-2, momentum', () => new BernoulliRBM({ nVisible: 9, nHidden: 5, seed: 8 }), x, { batchSize: 4, k: 2, persistent: true, chains: 5, momentum: 0.5 }],
+    ['Gaussian CD-1', () => new GaussianBernoulliRBM({ nVisible: 3, nHidden: 4, seed: 9, learnSigma: true }), real, { batchSize: 8, sigmaWarmupEpochs: 1 }],
+  ];
+  for (const [name, make, data, opts] of cases) {
+    const train = async (measureEvery?: 'epoch' | 'batch') => {
+      const m = make();
+      const h = await m.fit(data, { epochs: 3, progress: false, ...opts, ...(measureEvery ? { measureEvery } : {}) });
+      const values = (Object.values(m.getWeights()) as tf.Tensor[]).flatMap(readArray); // readArray disposes
+      m.dispose();
+      return { h, values };
+    };
+    const [plain, epoch, batch] = [await train(), await train('epoch'), await train('batch')];
+    assert.deepEqual(epoch.values, batch.values, `${name}: same parameters`);
+    assert.deepEqual(plain.h.reconstructionError, epoch.h.reconstructionError, `${name}: 'epoch' is the default`);
+    assert.ok([...epoch.h.reconstructionError, ...batch.h.reconstructionError].every(Number.isFinite), `${name}: finite errors`);
+  }
+  tf.dispose([x, measured, real]);
+  still.dispose();
 });
 
 test('same seed, same run; different seeds differ', async () => {

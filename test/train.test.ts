@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { tf, ready } from '../lib/engine/backend';
 import { Random } from '../lib/engine/random';
-import { History, resolveLoopOptions, runEpochs, EpochLoopSpec } from '../lib/train/loop';
+import { History, measuredBatch, resolveLoopOptions, runEpochs, EpochLoopSpec } from '../lib/train/loop';
 import { TrainingState } from '../lib/train/state';
 import { BernoulliRBM, GaussianBernoulliRBM } from '../lib/rbm/bernoulli';
 import { VAE } from '../lib/vae/vae';
@@ -87,6 +87,31 @@ test('runEpochs: stepRows alone gets every epoch\'s shuffled batches as rows of 
   });
   assert.deepEqual(seen, want);
   await assert.rejects(runEpochs({ ...scripted(x, [1]), step: undefined }), /Scripted.fit: runEpochs needs step or stepRows/);
+  x.dispose();
+});
+
+test("runEpochs measureEvery: 'epoch' asks the step to measure the last full batch only and records its means", async () => {
+  await ready();
+  assert.deepEqual([measuredBatch(7, 3), measuredBatch(6, 3), measuredBatch(5, 100), measuredBatch(10000, 100)], [1, 1, 0, 99]);
+  const x = tf.ones([7, 2]) as tf.Tensor2D; // batches of 3, 3 and 1 rows: the last full batch is the second
+  const asked: boolean[] = [];
+  // metric = 10 * rows + step index, so the recorded mean says which batch was measured
+  const step = (_xb: tf.Tensor2D, size: number, s: number, measure: boolean) => (asked.push(measure), measure ? tf.tensor1d([10 * size + s, 1]) : null);
+  const h = await assertNoLeak(() => runEpochs(scripted(x, [1, 1], { batchSize: 3, measureEvery: 'epoch', step })));
+  assert.deepEqual(asked, [false, true, false, false, true, false]);
+  assert.deepEqual(h.loss, [31, 34]);
+  assert.deepEqual(h.other, [1, 1]);
+  // metrics a step returns for a batch not measured are ignored (and freed)
+  const always = await assertNoLeak(() =>
+    runEpochs(scripted(x, [1], { batchSize: 3, measureEvery: 'epoch', step: (_xb, size, s) => tf.tensor1d([10 * size + s, 1]) })),
+  );
+  assert.deepEqual(always.loss, [31]);
+  // the default measures every batch: row-weighted means over the epoch
+  asked.length = 0;
+  const every = await runEpochs(scripted(x, [1], { batchSize: 3, step }));
+  assert.deepEqual(asked, [true, true, true]);
+  assert.deepEqual(every.loss, [(3 * 30 + 3 * 31 + 1 * 12) / 7]);
+  await assert.rejects(runEpochs(scripted(x, [1], { step: () => null })), /Scripted.fit: the training step returned no metrics for a measured batch/);
   x.dispose();
 });
 

@@ -22,8 +22,8 @@ import { resolveDataShape, shapeSize } from '../core/data-shape';
 import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, logMeanExp, meanAndStderr, resolveAISOptions, ReverseAISRuns, runAIS, runReverseAIS, studentT975 } from '../mcmc/ais';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { nativeBernoulli, uniformArray } from '../engine/kernels';
-import { FitOptions, History, OnEpoch, resolveLoopOptions, fitOptionMap } from '../train/loop';
-import { compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
+import { FitOptions, History, MeasureEvery, OnEpoch, resolveLoopOptions, fitOptionMap } from '../train/loop';
+import { CompiledFunction, compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
 import { assignUpdate, CDUpdateOptions, contrastiveDivergence, RBMConditionals, RBMStats, StepNoise } from './contrastive-divergence';
 
 export type { RBMStats } from './contrastive-divergence';
@@ -98,8 +98,11 @@ export interface LogLikelihoodBounds {
 /** The metrics `fit` records each epoch (the history adds `epoch`, `seconds` and `valReconstructionError`). */
 export interface RBMEpochLogs {
   /**
-   * Mean over the epoch's rows of the mean-field squared reconstruction error sum_i (v_i - E[v_i | h = P(h|v)])^2,
-   * measured during the epoch's updates.
+   * The mean-field squared reconstruction error sum_i (v_i - E[v_i | h = P(h|v)])^2 (what
+   * {@link RBM.reconstructionError} computes), measured during the epoch's updates: by default (`measureEvery:
+   * 'epoch'`) the mean over the rows of one batch, the epoch's last full batch, with the parameters its update
+   * starts from; with `measureEvery: 'batch'` the mean over all the epoch's rows, each batch before its update.
+   * (Before `measureEvery` existed it was always the latter.)
    */
   reconstructionError: number;
 }
@@ -169,11 +172,20 @@ export interface RBMFitOptions extends FitOptions<RBMEpochLogs> {
    * epoch as `valReconstructionError` (which `earlyStopping` then watches by default).
    */
   validation?: tf.Tensor;
+  /**
+   * Which batches the recorded `reconstructionError` is measured on. CD does not need it: measuring a batch costs a
+   * product P(h|v0) W^T [B, nH] x [nH, nV] on top of CD-1's five of that size. `'epoch'` (default): one batch per
+   * epoch, the last full one, before its update -- nearly free, a noisier curve (the mean over one batch's rows).
+   * `'batch'`: every batch before its update, averaged over the epoch's rows -- a smoother curve, for about a fifth
+   * more time per epoch (what `fit` always did before this option). For the error of the trained model on all the
+   * data call {@link RBM.reconstructionError}; for held-out data after every epoch pass `validation`.
+   */
+  measureEvery?: 'epoch' | 'batch';
 }
 
 export const RBM_FIT_OPTION_KEYS = optionKeys<RBMFitOptions>({
   ...fitOptionMap(), k: true, persistent: true, chains: true, parallelTempering: true, finalLearningRate: true, momentum: true,
-  weightDecay: true, initVisibleBias: true,
+  weightDecay: true, initVisibleBias: true, measureEvery: true,
 });
 
 /** Parameters as tensors (the caller owns and must dispose them) -- see `getWeights`. */
@@ -443,7 +455,6 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
   private conditionals(): RBMConditionals {
     return {
       hiddenInput: (v) => this.hiddenInput(v),
-      visibleMean: (h) => this.visibleMean(h),
       stats: (v, ph) => this.stats(v, ph),
       weightOperand: (v) => this.weightOperand(v),
     };
@@ -503,7 +514,8 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
 
   /**
    * Mean squared reconstruction error: mean over rows of sum_i (v_i - E[v_i | h = P(h|v)])^2 (deterministic
-   * mean-field pass v -> P(h|v) -> E[v|h], i.e. {@link RBM.reconstruct}). The same quantity `fit` reports per epoch.
+   * mean-field pass v -> P(h|v) -> E[v|h], i.e. {@link RBM.reconstruct}). The quantity `fit` records per epoch as
+   * `reconstructionError`, there on one batch (or every batch) during the updates (see `measureEvery`).
    */
   reconstructionError(v: tf.Tensor): number {
     this.assertAlive();
@@ -517,7 +529,17 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
 
   /** Sum over rows of the mean-field squared reconstruction error (scalar tensor). */
   protected reconstructionSum(v: tf.Tensor2D): tf.Scalar {
-    return tf.sum(tf.squaredDifference(v, this.meanFieldReconstruction(v)));
+    return this.reconstructionSumFrom(v, tf.sigmoid(this.hiddenInput(v)));
+  }
+
+  /** {@link RBM.reconstructionSum} of `v` [n, nV] given its P(h = 1 | v) `ph` [n, nH]: sum (v - E[v | ph])^2. */
+  private reconstructionSumFrom(v: tf.Tensor2D, ph: tf.Tensor2D): tf.Scalar {
+    return tf.sum(tf.squaredDifference(v, this.visibleMean(ph)));
+  }
+
+  /** The mean reconstruction error of a training batch v0 [B, nV] from its positive phase `ph0` [B, nH]: [1]. */
+  private batchReconstruction(v0: tf.Tensor2D, ph0: tf.Tensor2D): tf.Tensor1D {
+    return tf.reshape(tf.div(this.reconstructionSumFrom(v0, ph0), v0.shape[0]), [1]);
   }
 
   /**
@@ -946,7 +968,8 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
    * starts afresh: new chains and velocities, epoch counter 0; the weights are kept.
    *
    * @returns The {@link History} of this call: `epoch`, `seconds`, `reconstructionError` (mean over rows of the
-   *   squared error sum_i (v_i - E[v_i | h = P(h|v)])^2, mean-field, averaged over the epoch's batches),
+   *   squared error sum_i (v_i - E[v_i | h = P(h|v)])^2, mean-field, during the updates: on the epoch's last full
+   *   batch by default, over all its batches with `measureEvery: 'batch'`; see {@link RBMEpochLogs}),
    *   `valReconstructionError` with `validation`, and every metric `onEpoch` returned (NaN on epochs where it
    *   returned none).
    */
@@ -965,6 +988,7 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     const momentum = opts.momentum ?? 0;
     const weightDecay = opts.weightDecay ?? 0;
     const shuffle = opts.shuffle ?? true;
+    const measureEvery = opts.measureEvery ?? 'epoch';
     assertPositiveInteger('epochs', epochs);
     assertPositiveInteger('batchSize', batchSize);
     assertFiniteNumber('learningRate', learningRate, { min: 0 });
@@ -975,13 +999,14 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     assertFiniteNumber('momentum', momentum, { min: 0, max: 1, exclusiveMax: true });
     assertFiniteNumber('weightDecay', weightDecay, { min: 0 });
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
+    if (measureEvery !== 'epoch' && measureEvery !== 'batch') throw new RangeError(`measureEvery must be 'epoch' or 'batch'; got ${describeValue(measureEvery)}`);
     if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') {
       throw new TypeError(`onEpoch must be a function; got ${describeValue(opts.onEpoch)}`);
     }
     const { reset } = resolveLoopOptions(`${this.kind}.fit`, opts);
     const tempering = opts.parallelTempering === undefined ? null : resolveTemperingBetas(opts.parallelTempering);
     if (tempering && !persistent) throw new RangeError('parallelTempering needs persistent: true (it replaces the persistent chains)');
-    const run: FitRun = { epochs, batchSize, learningRate, finalLearningRate, k, persistent, chains, momentum, weightDecay, shuffle, tempering, reset };
+    const run: FitRun = { epochs, batchSize, learningRate, finalLearningRate, k, persistent, chains, momentum, weightDecay, shuffle, tempering, reset, measureEvery };
     // The data, checked and flattened to [n, nV] before anything changes (a refused fit leaves the model as it was).
     const data = this.flatData('x', x);
     let validation: FlatData | undefined;
@@ -999,7 +1024,7 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
 
   /** {@link RBM.fit} on checked, flat data `x` [n, nV] with its options resolved in `run`. */
   private async fitOn(x: tf.Tensor2D, validation: tf.Tensor2D | undefined, opts: RBMFitOptions, run: FitRun): Promise<History> {
-    const { epochs, batchSize, learningRate, finalLearningRate, k, persistent, chains, momentum, weightDecay, shuffle, tempering, reset } = run;
+    const { epochs, batchSize, learningRate, finalLearningRate, k, persistent, chains, momentum, weightDecay, shuffle, tempering, reset, measureEvery } = run;
     const state = this.training;
     if (reset) state.reset();
     const rng = state.generator(opts.seed, () => this.rng.fork());
@@ -1049,7 +1074,8 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     // (engine/tensorflow-graph.ts) with a constant step; parallel tempering's sweeps and a decaying step stay op by op.
     const decaying = finalLearningRate !== learningRate;
     const compiled = !tempering && !decaying && compilationAvailable() ? this.compiledTrainStep(params, velocity ?? {}, update, persistent) : null;
-    const step = (v0: tf.Tensor2D, size: number, stepIndex: number): tf.Tensor => {
+    // Each step returns the batch's mean reconstruction error [1] when the loop measures the batch (measureEvery), else null.
+    const step = (v0: tf.Tensor2D, _size: number, stepIndex: number, measure: boolean): tf.Tensor | null => {
       let negative: tf.Tensor2D | undefined;
       if (tempering) {
         // k tempered sweeps of the replicas; the beta = 1 replicas are this update's negative phase.
@@ -1060,16 +1086,16 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
         negative = vs[0];
       }
       const chain = persistent && !tempering ? state.get<tf.Tensor2D>('chain')! : null;
-      const r = this.trainStep(v0, chain, params, velocity ?? {}, rateAt(stepIndex), rng, negative, learningRate);
+      const r = this.trainStep(v0, chain, params, velocity ?? {}, rateAt(stepIndex), rng, measure, negative, learningRate);
       if (chain) state.set('chain', tf.keep(r.chain)); // the new persistent state; the old one is disposed
       this.version++;
-      return tf.reshape(tf.div(r.recon, size), [1]); // mean reconstruction error of the batch   [1]
+      return r.meanRecon;
     };
-    // The compiled step gathers its batch itself and returns the batch's mean reconstruction error.
+    // The compiled step gathers its batch itself.
     const stepRows = compiled
-      ? (data: tf.Tensor2D, rows: tf.Tensor1D): tf.Tensor => {
+      ? (data: tf.Tensor2D, rows: tf.Tensor1D, _size: number, _stepIndex: number, measure: boolean): tf.Tensor | null => {
           const chain = persistent ? state.get<tf.Tensor2D>('chain')! : null;
-          const r = compiled.run(data, rows, chain, rng);
+          const r = compiled.run(data, rows, chain, rng, measure);
           if (chain) state.set('chain', tf.keep(r.chain));
           this.version++;
           return r.meanRecon;
@@ -1083,6 +1109,7 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
       rng,
       title: `${this.kind} ${persistent ? 'PCD' : 'CD'}-${k}`,
       metricNames: ['reconstructionError'],
+      measureEvery,
       step,
       stepRows,
       learningRate,
@@ -1099,7 +1126,8 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
    * the persistent `chain` [C, nV] (PCD); with `negativeSample` (parallel tempering) that [C, nV] sample is the
    * negative phase and no chain is run. `opts.learningRate` is this update's step, `baseRate` the fit's
    * `learningRate` (they differ while the step decays). Returns the chain's final visible state (the new persistent
-   * state) and the batch's summed reconstruction error.
+   * state) and, when `measure`, the batch's mean reconstruction error [1] with the parameters before the update
+   * (else null: CD does not need it).
    */
   protected trainStep(
     v0: tf.Tensor2D,
@@ -1108,15 +1136,17 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     velocity: Record<string, tf.Variable>,
     opts: CDUpdateOptions,
     rng: Random,
+    measure: boolean,
     negativeSample?: tf.Tensor2D,
     baseRate = opts.learningRate,
-  ): { chain: tf.Tensor2D; recon: tf.Scalar } {
+  ): { chain: tf.Tensor2D; meanRecon: tf.Tensor1D | null } {
     const noise: StepNoise = { bernoulli: (p) => bernoulli(p, rng), visible: (h) => this.sampleVisible(h, rng) };
     const decay = baseRate > 0 ? opts.learningRate / baseRate : 1;
     const rates = (name: string): number => this.learningRateOf(name, opts.learningRate, decay);
     const r = contrastiveDivergence(this.conditionals(), v0, chain, params, velocity, opts, rates, noise, negativeSample);
+    const meanRecon = measure ? this.batchReconstruction(v0, r.positive) : null; // before the parameters move
     this.applyUpdate(params, velocity, r.next);
-    return { chain: r.chain, recon: r.recon };
+    return { chain: r.chain, meanRecon };
   }
 
   /** True when every parameter is at most {@link RBM.parameterLimit} in magnitude (one read), else the reason. */
@@ -1145,27 +1175,33 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     velocity: Record<string, tf.Variable>,
     opts: CDUpdateOptions,
     persistent: boolean,
-  ): { run(x: tf.Tensor2D, rows: tf.Tensor1D, chain: tf.Tensor2D | null, rng: Random): { chain: tf.Tensor2D; meanRecon: tf.Tensor }; dispose(): void } {
+  ): {
+    run(x: tf.Tensor2D, rows: tf.Tensor1D, chain: tf.Tensor2D | null, rng: Random, measure: boolean): { chain: tf.Tensor2D; meanRecon: tf.Tensor | null };
+    dispose(): void;
+  } {
     const names = Object.keys(params);
     let keys: string[] = []; // the update's output names, in output order (fixed when recorded)
-    const fn = compileFunction((inputs) => {
-      const [x, rows, ...rest] = inputs;
-      const v0 = tf.gather(x, rows) as tf.Tensor2D; //                                                      [B, nV]
-      const chain = persistent ? (rest.shift() as tf.Tensor2D) : null;
-      const rateInputs = rest.splice(0, names.length);
-      let next = 0;
-      const noise: StepNoise = {
-        bernoulli: (p) => bernoulliFrom(p, rest[next++] as tf.Tensor2D),
-        visible: (h) => this.visibleFromNoise(h, rest[next++] as tf.Tensor2D),
-      };
-      const rates = (name: string): tf.Tensor => rateInputs[names.indexOf(name)];
-      const r = contrastiveDivergence(this.conditionals(), v0, chain, params, velocity, opts, rates, noise);
-      keys = Object.keys(r.next);
-      const meanRecon = tf.reshape(tf.div(r.recon, v0.shape[0]), [1]); // mean reconstruction error of the batch  [1]
-      return [r.chain, meanRecon, ...keys.map((k) => r.next[k])];
-    }, `${this.kind}_cd${opts.k}`);
+    // Two recordings: the update alone, and the update with the batch's reconstruction error (measured batches).
+    const record = (measure: boolean): CompiledFunction =>
+      compileFunction((inputs) => {
+        const [x, rows, ...rest] = inputs;
+        const v0 = tf.gather(x, rows) as tf.Tensor2D; //                                                    [B, nV]
+        const chain = persistent ? (rest.shift() as tf.Tensor2D) : null;
+        const rateInputs = rest.splice(0, names.length);
+        let next = 0;
+        const noise: StepNoise = {
+          bernoulli: (p) => bernoulliFrom(p, rest[next++] as tf.Tensor2D),
+          visible: (h) => this.visibleFromNoise(h, rest[next++] as tf.Tensor2D),
+        };
+        const rates = (name: string): tf.Tensor => rateInputs[names.indexOf(name)];
+        const r = contrastiveDivergence(this.conditionals(), v0, chain, params, velocity, opts, rates, noise);
+        keys = Object.keys(r.next);
+        const monitor = measure ? [this.batchReconstruction(v0, r.positive)] : []; // mean reconstruction error  [1]
+        return [r.chain, ...monitor, ...keys.map((k) => r.next[k])];
+      }, `${this.kind}_cd${opts.k}${measure ? '_measured' : ''}`);
+    const fns = new Map<boolean, CompiledFunction>();
     return {
-      run: (x, rows, chain, rng) => {
+      run: (x, rows, chain, rng, measure) => {
         const C = chain ? chain.shape[0] : rows.shape[0];
         const hiddenNoise = () => tf.tensor2d(uniformArray(rng, C * this.nHidden), [C, this.nHidden]);
         const noise: tf.Tensor[] = [hiddenNoise()];
@@ -1174,13 +1210,16 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
           if (s < opts.k - 1) noise.push(hiddenNoise());
         }
         const rates = names.map((name) => tf.scalar(this.learningRateOf(name, opts.learningRate, 1)));
-        const [newChain, meanRecon, ...values] = fn.call([x, rows, ...(chain ? [chain] : []), ...rates, ...noise]);
+        let fn = fns.get(measure);
+        if (!fn) fns.set(measure, (fn = record(measure)));
+        const [newChain, ...outputs] = fn.call([x, rows, ...(chain ? [chain] : []), ...rates, ...noise]);
+        const meanRecon = measure ? outputs.shift()! : null;
         const next: Record<string, tf.Tensor> = {};
-        keys.forEach((k, i) => (next[k] = values[i]));
+        keys.forEach((k, i) => (next[k] = outputs[i]));
         this.applyUpdate(params, velocity, next);
         return { chain: newChain as tf.Tensor2D, meanRecon };
       },
-      dispose: () => fn.dispose(),
+      dispose: () => fns.forEach((fn) => fn.dispose()),
     };
   }
 }
@@ -1197,4 +1236,6 @@ interface FitRun extends CDUpdateOptions {
   /** Inverse temperatures of parallel tempering, or null. */
   tempering: number[] | null;
   reset: boolean;
+  /** Which batches `reconstructionError` is measured on. */
+  measureEvery: MeasureEvery;
 }

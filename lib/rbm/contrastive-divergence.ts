@@ -37,8 +37,6 @@ export type RBMStats = Record<string, tf.Tensor>;
 export interface RBMConditionals {
   /** Input to the hidden units, [n, nH]: P(h = 1 | v) = sigmoid(hiddenInput(v)). */
   hiddenInput(v: tf.Tensor2D): tf.Tensor2D;
-  /** E[v | h], [n, nV] (for the reconstruction error). */
-  visibleMean(h: tf.Tensor2D): tf.Tensor2D;
   /** s(v, P(h|v)) summed over rows for every trained parameter but W (W's comes from `weightOperand`). */
   stats(v: tf.Tensor2D, ph: tf.Tensor2D): RBMStats;
   /** x with W's statistic = x^T P(h|v) summed over rows: v (binary units) or v / sigma^2 (Gaussian), [n, nV]. */
@@ -66,8 +64,11 @@ export interface CDUpdateOptions {
 export interface CDUpdate {
   /** Where the negative chains ended, vk [C, nV]: the new persistent state under PCD. */
   chain: tf.Tensor2D;
-  /** The batch's summed mean-field reconstruction error sum_rows sum_i (v0_i - E[v_i | P(h | v0)])^2. */
-  recon: tf.Scalar;
+  /**
+   * The positive phase's P(h = 1 | v0) [B, nH], from the parameters before the update: the batch's mean-field
+   * reconstruction E[v | P(h | v0)] (a monitor, not part of the update) starts from it, one product instead of two.
+   */
+  positive: tf.Tensor2D;
   /** New parameter values by name and, with momentum, new velocities under `velocity/<name>`. */
   next: Record<string, tf.Tensor>;
 }
@@ -155,10 +156,7 @@ export function contrastiveDivergence(
     }
     next[name] = tf.add(p, delta);
   }
-
-  // Monitor: the mean-field reconstruction error of the batch (not part of the update).
-  const recon = tf.sum(tf.squaredDifference(v0, model.visibleMean(ph0))) as tf.Scalar;
-  return { chain: vk, recon, next };
+  return { chain: vk, positive: ph0, next };
 }
 
 /** Writes an update's new values into the parameters and velocities (see {@link CDUpdate.next}). */

@@ -1,9 +1,9 @@
 /**
  * The one training loop of genlab: every gradient- or CD-trained model (RBM, VAE, Autoencoder, and the families
  * to come) plugs into {@link runEpochs} with a `step` and its metric names. The loop owns seeded shuffling, one
- * tidy-wrapped step per batch, metrics summed on the device and read once per epoch, progress reporting,
- * divergence detection, validation, early stopping, the epoch counter of resumed fits, and the {@link History};
- * it leaks no tensors.
+ * tidy-wrapped step per batch, metrics (of every batch, or of one per epoch) summed on the device and read once per
+ * epoch, progress reporting, divergence detection, validation, early stopping, the epoch counter of resumed fits,
+ * and the {@link History}; it leaks no tensors.
  *
  * Data flow per epoch:  x [n, D] --permutation(rng)--> batches xb [b, D] --step--> metric means [k]
  *   --sum on device--> one read --> logs {metric: mean} (+ validation val*, + onEpoch extras) --> History.
@@ -184,17 +184,26 @@ export interface EpochLoopSpec {
   /** Names of the metrics `step` returns, in order; the first is the loss checked for divergence. */
   metricNames: string[];
   /**
+   * Optional: which batches the step measures its metrics on. `'batch'` (default): every batch; an epoch's metrics
+   * are the means over all its rows. `'epoch'`: one batch per epoch, the epoch's last full batch (see
+   * {@link measuredBatch}); an epoch's metrics are that batch's means. For a model whose metrics cost work the
+   * update does not need (the RBM's reconstruction error), so that an epoch costs what the bare update costs.
+   */
+  measureEvery?: MeasureEvery;
+  /**
    * One optimisation step on batch `xb` (`size` rows; `step` counts batches from 0 across epochs -- and across
    * resumed fits when `state` is given). Runs inside a tidy; returns a `[metricNames.length]` tensor of the batch's
-   * metric *means* (it may be a kept tensor). Required unless `stepRows` is given.
+   * metric *means* (it may be a kept tensor). `measure` says whether the loop wants this batch's metrics (always
+   * true unless `measureEvery` is `'epoch'`): when it is false the step may skip them and return null, and what it
+   * returns is ignored. Required unless `stepRows` is given.
    */
-  step?(xb: tf.Tensor2D, size: number, step: number): tf.Tensor;
+  step?(xb: tf.Tensor2D, size: number, step: number, measure: boolean): tf.Tensor | null;
   /**
    * Optional, used instead of `step` when given: the same step handed the whole data `x` and the batch's row
    * indices `rows` ([size], int32, uploaded from JavaScript), for a model whose compiled step gathers its batch
    * itself (on the native backend an eager gather between compiled steps costs more than the gather inside one).
    */
-  stepRows?(x: tf.Tensor2D, rows: tf.Tensor1D, size: number, step: number): tf.Tensor;
+  stepRows?(x: tf.Tensor2D, rows: tf.Tensor1D, size: number, step: number, measure: boolean): tf.Tensor | null;
   /**
    * Called after each epoch with the epoch's metric means (weighted by batch rows); returns extra metrics (e.g.
    * the current KL weight) to report and record.
@@ -238,6 +247,21 @@ export interface EpochLoopSpec {
   parametersFinite?(): boolean | string;
   /** Optional: the advice ending a divergence message. Default: lower learningRate (with its value) or check x. */
   divergenceAdvice?: string;
+}
+
+/**
+ * Which batches a training step measures its metrics on (see {@link EpochLoopSpec.measureEvery}): `'batch'`, every
+ * batch; `'epoch'`, one batch per epoch ({@link measuredBatch}).
+ */
+export type MeasureEvery = 'batch' | 'epoch';
+
+/**
+ * The batch measured under `measureEvery: 'epoch'`, 0-based: the epoch's last full batch (`batchSize` rows, with
+ * `batchSize` capped at `n`), i.e. the last batch, or the one before it when the last is a short remainder.
+ */
+export function measuredBatch(n: number, batchSize: number): number {
+  const size = Math.min(batchSize, n);
+  return Math.floor(n / size) - 1;
 }
 
 /** `valLoss` for `loss`: the history name of a validation metric. */
@@ -306,28 +330,39 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
   let step = state?.step ?? 0;
   let lastYield = Date.now();
   const guard = new DivergenceGuard(spec.variables ?? [], state);
+  const measured = spec.measureEvery === 'epoch' ? measuredBatch(n, batchSize) : -1; // -1: every batch
   try {
     for (let e = 0; e < spec.epochs; e++) {
       const epoch = first + e;
       const t0 = performance.now();
       const order = spec.shuffle ? spec.rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
       const idx = spec.stepRows ? null : tf.tensor1d(order, 'int32');
-      let sums: tf.Tensor = tf.zeros([k]); // running sum of metric * rows
+      let sums: tf.Tensor = tf.zeros([k]); // running sum of metric * rows, over the measured batches
+      let rows = 0; // rows of the measured batches
       try {
         for (let b = 0; b < batches; b++) {
           const start = b * batchSize;
           const size = Math.min(batchSize, n - start);
           const s = step++;
+          const measure = measured < 0 || b === measured;
           const next = tf.tidy(() => {
             const m = spec.stepRows
-              ? spec.stepRows(X, tf.tensor1d(order.subarray(start, start + size), 'int32'), size, s)
-              : spec.step!(tf.gather(X, idx!.slice(start, size)) as tf.Tensor2D, size, s); // batch xb [b, D]
+              ? spec.stepRows(X, tf.tensor1d(order.subarray(start, start + size), 'int32'), size, s, measure)
+              : spec.step!(tf.gather(X, idx!.slice(start, size)) as tf.Tensor2D, size, s, measure); // batch xb [b, D]
+            if (!measure) {
+              m?.dispose();
+              return undefined;
+            }
+            if (!m) throw new Error(`${spec.caller}: the training step returned no metrics for a measured batch`);
             const out = sums.add(m.mul(size));
             m.dispose();
             return out;
           });
-          sums.dispose();
-          sums = next;
+          if (next) {
+            sums.dispose();
+            sums = next;
+            rows += size;
+          }
           if (state) state.step = step;
           reporter.batch(b + 1);
           if (Date.now() - lastYield > YIELD_EVERY_MS) {
@@ -341,7 +376,7 @@ export async function runEpochs(spec: EpochLoopSpec): Promise<History> {
       const totals = await sums.data();
       sums.dispose();
       const logs: Record<string, number> = {};
-      spec.metricNames.forEach((name, i) => (logs[name] = totals[i] / n));
+      spec.metricNames.forEach((name, i) => (logs[name] = totals[i] / rows));
       const seconds = (performance.now() - t0) / 1000;
       const loss = logs[spec.metricNames[0]];
       const finite = await guard.finite();
