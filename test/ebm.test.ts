@@ -1,7 +1,7 @@
 /**
  * EnergyModel (lib/ebm): the log-likelihood gradient equals positive minus negative phase on an enumerable set
  * (exact, and against finite differences), the hand-written input gradient against tf.grad, training bookkeeping
- * (metrics, leaks, seeds), conv models, save/load, option checks.
+ * (metrics, leaks, seeds), conv models, save/load, the weights' moving average, option checks.
  */
 import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -177,9 +177,10 @@ test('a diverged fit puts the replay buffer back with the weights; validation sc
     return v;
   };
   try {
-    // alpha 0: valLoss = mean E(held-out) - mean E(buffer), the buffer as it stands after the epoch.
+    // alpha 0: valLoss = mean E(held-out) - mean E(buffer), the buffer as it stands after the epoch, both with the
+    // current weights (the network's; `energy` would use their average)
     const h = await model.fit(x, { ...opts, epochs: 1, alpha: 0, validation: held });
-    const eHeld = tf.tidy(() => model.energy(held).mean().dataSync()[0]);
+    const eHeld = tf.tidy(() => (model.network.predict(held) as tf.Tensor).mean().dataSync()[0]);
     assert.ok(Math.abs(h.valEnergyPositive[0] - eHeld) < 1e-5, `valEnergyPositive ${h.valEnergyPositive[0]} vs mean E(held-out) ${eHeld}`);
     assert.ok(Math.abs(h.valLoss[0] - (eHeld - h.bufferEnergy[0])) < 1e-5, `valLoss ${h.valLoss[0]} = mean E(held-out) - bufferEnergy`);
     const before = await bufferDraw();
@@ -232,7 +233,7 @@ test('save / load: same energies, buffer and range restored; without the buffer 
       assert.deepEqual(b.arraySync(), a.arraySync(), 'the buffer and the range come back');
       tf.dispose([a, b]);
       assert.equal(back.describe(), model.describe(), 'the range the first fit took comes back');
-      assert.match(back.describe(), /^dense 2-8-1, data in \[-2\.\d+, 2\.\d+\], Langevin step [\d.]+ noise [\d.]+$/);
+      assert.match(back.describe(), /^dense 2-8-1, average 0\.999, data in \[-2\.\d+, 2\.\d+\], Langevin step [\d.]+ noise [\d.]+$/);
       await model.save(path.join(dir, 'light'), { buffer: false });
       const light = await EnergyModel.load(path.join(dir, 'light'));
       try {
@@ -310,9 +311,87 @@ test('small vectors: Langevin step and noise from the data at the first fit; opt
   }
 });
 
+test('weightAverage: fit keeps an average of the weights; energy, score and sample use it; saved and loaded; old checkpoints load without it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-ebm-'));
+  const x = correlatedGaussian({ n: 200, rho: 0.8, seed: 4 });
+  const model = new EnergyModel({ dataShape: [2], hiddenUnits: [8], seed: 2 });
+  const live = (m: EnergyModel): number[] => tf.tidy(() => Array.from((m.network.predict(x) as tf.Tensor).dataSync()));
+  const energies = (m: EnergyModel): number[] => tf.tidy(() => Array.from(m.energy(x).dataSync()));
+  const draw = async (m: EnergyModel): Promise<number[]> => {
+    const s = await m.sample(20, { steps: 5, seed: 9 });
+    const v = Array.from(s.dataSync());
+    s.dispose();
+    return v;
+  };
+  /** `saved`'s checkpoint rewritten as one without the average (as before `weightAverage`), `net` as its network. */
+  const withoutAverage = async (saved: string, to: string, net: 'network' | 'networkAverage'): Promise<EnergyModel> => {
+    const c = await loadCheckpoint(path.join(dir, saved), 'EnergyModel');
+    const { weightAverage, ...config } = c.config as Record<string, JsonValue>;
+    assert.equal(weightAverage, 0.999);
+    const tensors = Object.fromEntries(Object.entries(c.tensors).filter(([k]) => k.startsWith(`${net}/`)).map(([k, t]) => [k.replace(`${net}/`, 'network/'), t]));
+    await saveCheckpoint(path.join(dir, to), { kind: 'EnergyModel', config, tensors });
+    tf.dispose(Object.values(c.tensors));
+    return EnergyModel.load(path.join(dir, to));
+  };
+  try {
+    assert.match(model.describe(), /^dense 2-8-1, average 0\.999$/, 'the default for small vectors');
+    const wide = new EnergyModel({ dataShape: [17], hiddenUnits: [4], seed: 1 });
+    assert.equal(wide.describe(), 'dense 17-4-1', 'none for wider vectors');
+    wide.dispose();
+    assert.deepEqual(energies(model), live(model), 'before fit: no average yet, the weights as they are');
+    await model.fit(x, { epochs: 2, batchSize: 50, bufferSize: 100, langevin: { steps: 2 }, progress: false }); // 8 Adam steps
+    const gap = Math.max(...energies(model).map((e, i) => Math.abs(e - live(model)[i])));
+    assert.ok(gap > 1e-4, `energy uses the average, not the current weights: largest difference ${gap}`);
+    await model.save(path.join(dir, 'new'), { buffer: false });
+    const saved = await loadCheckpoint(path.join(dir, 'new'), 'EnergyModel');
+    assert.deepEqual(saved.tensors['networkAverageSteps/0'].arraySync(), 8, 'one update per Adam step');
+    tf.dispose(Object.values(saved.tensors));
+    const back = await EnergyModel.load(path.join(dir, 'new'));
+    // the average's weights as a plain network, and the current weights as a plain network (an old checkpoint)
+    const averaged = await withoutAverage('new', 'averaged', 'networkAverage');
+    const old = await withoutAverage('new', 'old', 'network');
+    try {
+      assert.deepEqual(energies(back), energies(model), 'the average comes back');
+      assert.deepEqual(live(back), live(model), 'the current weights come back');
+      assert.equal(back.describe(), model.describe());
+      assert.deepEqual(energies(averaged), energies(model), 'energy is the averaged network');
+      const s = tf.tensor2d([[0.3, -0.2], [1, 1]]);
+      assert.deepEqual(tf.tidy(() => averaged.score(s).arraySync()), tf.tidy(() => model.score(s).arraySync()), 'score too');
+      s.dispose();
+      const mine = await draw(model);
+      assert.deepEqual(await draw(averaged), mine, 'sample runs Langevin on the averaged network');
+      assert.deepEqual(await draw(back), mine);
+      assert.notDeepEqual(await draw(old), mine, 'the current weights sample differently');
+      // a checkpoint without the option and the average loads as before: no average, its network as it is
+      assert.doesNotMatch(old.describe(), /average/);
+      assert.deepEqual(energies(old), live(model));
+      // training continues from the current weights and the saved count
+      await back.fit(x, { epochs: 1, batchSize: 50, bufferSize: 100, langevin: { steps: 2 }, progress: false });
+      await back.save(path.join(dir, 'again'), { buffer: false });
+      const again = await loadCheckpoint(path.join(dir, 'again'), 'EnergyModel');
+      assert.deepEqual(again.tensors['networkAverageSteps/0'].arraySync(), 12);
+      tf.dispose(Object.values(again.tensors));
+    } finally {
+      [back, averaged, old].forEach((m) => m.dispose());
+    }
+    // disposed while sampling: the model's own error, nothing left behind by the swapped-in average
+    const base = tf.memory().numTensors;
+    const doomed = await EnergyModel.load(path.join(dir, 'new'));
+    const long = doomed.sample(500, { steps: 100000, seed: 1 });
+    setTimeout(() => doomed.dispose(), 300);
+    await assert.rejects(long, /this EnergyModel has been disposed/);
+    assert.equal(tf.memory().numTensors, base, 'a sample interrupted by dispose leaves no tensor');
+  } finally {
+    model.dispose();
+    x.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('options are checked by name', () => {
   assert.throws(() => new EnergyModel({ dataShape: [2], hiddenunits: [4] } as never), /unknown option 'hiddenunits' for EnergyModel; did you mean 'hiddenUnits'\?/);
   assert.throws(() => new EnergyModel({ dataShape: [2, 2] }), /dataShape must be \[D\] or \[height, width, channels\]; got \[2, 2\]/);
+  assert.throws(() => new EnergyModel({ dataShape: [2], weightAverage: 1 }), /weightAverage must be .*; got 1/);
   const model = new EnergyModel({ dataShape: [2], hiddenUnits: [4], seed: 1 });
   const x = tf.zeros([4, 2]);
   try {

@@ -45,7 +45,8 @@ import { FitOptions, History, OnEpoch, resolveFitOptions, resolveLoopOptions, gr
 import { denseDecoder } from '../nets/factories';
 import { WEIGHT_INITS, WeightInit } from '../nets/layer-init';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
-import { networkTensors, restoreNetworks } from '../core/network-weights';
+import { networkTensors, networkVariables, restoreNetworks } from '../core/network-weights';
+import { WeightAverage } from '../train/average';
 import { FlatData, flattenData, observedRange } from '../core/data';
 import { Generative, Model, SampleOptions } from '../core/model';
 import { requireDataShape } from '../core/data-shape';
@@ -72,11 +73,23 @@ export interface EnergyModelOptions<S extends DataShape = DataShape> {
   convDenseUnits?: number;
   /** Weight initialisation, see lib/nets. Default `'pytorch'` (the reference implementations are PyTorch). */
   init?: WeightInit;
+  /**
+   * Decay beta of an exponential moving average of the energy network's weights, in [0, 1); 0 = none. With beta > 0
+   * `fit` starts the average at the weights it starts from and updates it after every Adam step (the GAN's and the
+   * DDPM's warm-up: lib/train/average.ts); from then on `sample`, `energy` and `score` use the averaged network (the
+   * model's energy, as the DDPM's `predictNoise`). Training uses the current weights: the replay buffer's chains,
+   * the loss, `phaseGradients`, the logged energies and `validation`; `network` holds them. A model that `fit` has
+   * not trained (new, or trained by hand through `network`) has no average yet and uses its weights as they are.
+   * The average removes the random tilt Adam's last steps leave in the energy, which shifts samples of broad data
+   * (bench/quality/DEFAULTS.md). Default 0.999 for small vectors (up to 16 coordinates), as the GAN's and the
+   * DDPM's; 0 for wider vectors and images.
+   */
+  weightAverage?: number;
   /** Seed of the weights, the buffer, the Langevin noise and the shuffling. Default: random. */
   seed?: number;
 }
 const MODEL_KEYS = optionKeys<EnergyModelOptions>({
-  dataShape: true, hiddenUnits: true, convFilters: true, convDenseUnits: true, init: true, seed: true,
+  dataShape: true, hiddenUnits: true, convFilters: true, convDenseUnits: true, init: true, weightAverage: true, seed: true,
 });
 
 /** Langevin settings shared by {@link EnergyModel.fit} and {@link EnergyModel.sample}. */
@@ -220,6 +233,7 @@ const DEFAULTS = {
   bufferSize: 10000 /* Du & Mordatch 2019 */,
   freshFraction: 0.05 /* Du & Mordatch 2019: 95% of chains persist */,
   adamEpsilon: 1e-8 /* PyTorch's Adam default */,
+  weightAverage: 0.999 /* small vectors: as the GAN's and the DDPM's (bench/quality/DEFAULTS.md) */,
   // vectors: the EBM literature's 2-D settings, with K = 10 Langevin steps per update (bench/quality/DEFAULTS.md)
   dense: { batchSize: 256, learningRate: 1e-3, steps: 10, sampleSteps: 200, stepSize: 0.01, noise: 0.005, gradientClip: Infinity },
   // images: Foster ch. 7
@@ -245,6 +259,8 @@ interface EnergyModelConfig {
    * or null: the fixed defaults (images, wide vectors, before fit, and checkpoints written before this field).
    */
   langevin?: { stepSize: number; noise: number } | null;
+  /** Decay of the weights' moving average, 0 = none (`weightAverage`). Absent in checkpoints written before it: 0. */
+  weightAverage?: number;
 }
 
 /** Resolved Langevin settings. */
@@ -271,14 +287,17 @@ interface EnergyMoments {
  * (at most sigma / 4) resolves sharp modes (0.005 on the ring) yet crosses broad data in tens of steps (0.25 on
  * `correlatedGaussian`), and the temperature 10 (l / sigma)^2 (at most 0.5) keeps the energy's range over the data
  * near 1. They are saved with the model (`describe()` shows them); checkpoints from before keep the fixed 0.01 / 0.005.
+ * Small vectors also sample from a moving average of the energy's weights (`weightAverage` 0.999), which takes
+ * out the tilt Adam's last steps leave in the energy.
  *
- * A genlab {@link Model}: registered with an enclosing `scope()`, `dispose()` frees the network, the optimiser
- * state, the compiled Langevin steps and the buffer; a second `fit` continues the first (epochs, Adam moments,
- * buffer), `fit(x, { reset: true })` starts afresh (new optimiser and a fresh-noise buffer; the weights are kept).
+ * A genlab {@link Model}: registered with an enclosing `scope()`, `dispose()` frees the network, its average, the
+ * optimiser state, the compiled Langevin steps and the buffer; a second `fit` continues the first (epochs, Adam
+ * moments, buffer, average), `fit(x, { reset: true })` starts afresh (new optimiser and a fresh-noise buffer; the
+ * weights and their average are kept).
  */
 export class EnergyModel<S extends DataShape = DataShape> extends Model implements Generative<S> {
   readonly kind = 'EnergyModel';
-  /** The energy network x -> E(x), `[n, ...dataShape]` -> `[n, 1]`. */
+  /** The energy network x -> E(x), `[n, ...dataShape]` -> `[n, 1]`, with the current (training) weights, not their average (`weightAverage`). */
   readonly network: tf.LayersModel;
   /** Shape of one example. */
   readonly dataShape: number[];
@@ -293,6 +312,8 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
   private buffer: Float32Array | null = null;
   /** Compiled Langevin steps by setting (see {@link EnergyModel.langevinStep}); freed with the model. */
   private readonly langevinSteps = new Map<string, CompiledFunction>();
+  /** The moving average of the network's weights (`weightAverage`; lib/train/average.ts), made by the first fit, or null. */
+  private average: WeightAverage | null = null;
 
   constructor(opts: EnergyModelOptions<S>) {
     super();
@@ -305,6 +326,8 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     const convDenseUnits = opts.convDenseUnits ?? DEFAULTS.convDenseUnits;
     const init = opts.init ?? DEFAULTS.init;
     assertOneOf('init', init, WEIGHT_INITS);
+    const weightAverage = opts.weightAverage ?? (isSmallVector(shape) ? DEFAULTS.weightAverage : 0);
+    assertFiniteNumber('weightAverage', weightAverage, { min: 0, max: 1, exclusiveMax: true });
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
     const rng = new Random(opts.seed);
     const netSeed = rng.seedInt();
@@ -317,30 +340,39 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     this.inputDim = shape.reduce((a, b) => a * b, 1);
     this.architecture = architecture;
     this.rng = rng;
-    this.config = { dataShape: shape.slice(), architecture, hiddenUnits, convFilters, convDenseUnits, init, seed: rng.seed, range: null, langevin: null };
+    this.config = { dataShape: shape.slice(), architecture, hiddenUnits, convFilters, convDenseUnits, init, seed: rng.seed, range: null, langevin: null, weightAverage };
   }
 
-  /** The energy network's weights and biases (every variable of the model). */
+  /** The energy network's weights and biases and (after the first fit, with `weightAverage`) their average: what a diverged fit puts back. */
   protected variables(): tf.Variable[] {
-    return this.network.weights.map((w) => w.read() as tf.Variable);
+    const own = networkVariables(this.network);
+    return this.average ? [...own, ...this.average.variables] : own;
+  }
+
+  /** Runs `f` with the averaged weights in the network when the model keeps an average (see `weightAverage`). */
+  private averaged<T>(f: () => T): T {
+    return this.average ? this.average.use(f) : f();
   }
 
   // ------------------------------------------------------------------------------------------------------
   // Energy and score
 
-  /** E_theta(x) of each example: `[n, D]` or `[n, ...dataShape]` -> `[n]`. */
+  /**
+   * E_theta(x) of each example: `[n, D]` or `[n, ...dataShape]` -> `[n]`; with the averaged weights once `fit` keeps
+   * an average (`weightAverage`; the energy `sample` draws from).
+   */
   energy(x: tf.Tensor): tf.Tensor1D {
     this.assertAlive();
-    return tf.tidy(() => this.energyT(this.flat('x', x)));
+    return this.averaged(() => tf.tidy(() => this.energyT(this.flat('x', x))));
   }
 
   /**
    * The score s(x) = grad_x log p(x) = -grad_x E(x), same shape as `x` (`[n, D]` or `[n, ...dataShape]`). Z does not
-   * depend on x, so it drops out.
+   * depend on x, so it drops out. With the averaged weights once `fit` keeps an average (as {@link energy}).
    */
   score<T extends tf.Tensor>(x: T): T {
     this.assertAlive();
-    return tf.tidy(() => this.energyGrad(this.flat('x', x)).neg().reshape(x.shape)) as T;
+    return this.averaged(() => tf.tidy(() => this.energyGrad(this.flat('x', x)).neg().reshape(x.shape)) as T);
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -395,7 +427,9 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
       if (!this.buffer || this.buffer.length !== bufferSize * D) this.buffer = this.uniform(bufferSize * D, rng);
       const buffer = this.buffer;
       const lastFinite = buffer.slice(); // the buffer as after the last finite epoch (before this fit, at first)
-      const vars = this.variables();
+      const vars = networkVariables(this.network); // what Adam updates
+      const decay = this.config.weightAverage ?? 0;
+      if (decay > 0 && !this.average) this.average = new WeightAverage(this.network, decay); // starts at these weights
       const optimizer = this.training.adam(learningRate, DEFAULTS.adamEpsilon);
       let bufferMoments: EnergyMoments = { mean: NaN, meanSquare: NaN };
       try {
@@ -426,6 +460,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
               const { loss, ePos, eNeg } = this.contrastiveLoss(xb, neg, alpha);
               return [loss, tf.stack([loss, ePos, eNeg])];
             });
+            this.average?.update();
             const out = tf.concat([metrics, move.reshape([1]), tf.scalar(scoreNorm).reshape([1])]);
             tf.dispose([neg, move, metrics]);
             return out;
@@ -444,7 +479,6 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
             const loss = e.mean - bufferMoments.mean + alpha * (e.meanSquare + bufferMoments.meanSquare);
             return { loss, energyPositive: e.mean };
           },
-          variables: vars,
         })) as EnergyModelHistory;
       } catch (e) {
         buffer.set(lastFinite); // the loop put the weights back; the chains go back with them
@@ -485,7 +519,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     assertKnownOptions('EnergyModel.phaseGradients', opts, PHASE_KEYS);
     const alpha = opts.alpha ?? 0;
     assertFiniteNumber('alpha', alpha, { min: 0 });
-    const vars = this.variables();
+    const vars = networkVariables(this.network); // the current weights (training's gradient), not the average
     return tf.tidy(() => {
       const p = this.flat('pos', pos);
       const n = this.flat('neg', neg);
@@ -504,6 +538,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
    * n samples by Langevin dynamics on the learned energy, `[n, ...dataShape]` (`tf.Tensor2D` `[n, d]` for vectors,
    * `tf.Tensor4D` for images). Starts from uniform noise over the training data's range (default), from the replay
    * buffer, or from given points; long runs let the notebook breathe between steps. Same seed, same samples.
+   * With the averaged weights once `fit` keeps an average (`weightAverage`).
    */
   async sample(n: number, opts: EnergyModelSampleOptions = {}): Promise<BatchTensor<S>> {
     this.assertAlive();
@@ -538,7 +573,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
       }
       x = tf.tensor2d(start, [n, D]);
     }
-    try {
+    const chains = async (): Promise<void> => {
       let lastYield = Date.now();
       for (let k = 0; k < lg.steps; k++) {
         if (Date.now() - lastYield > YIELD_EVERY_MS) {
@@ -550,6 +585,9 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
         x.dispose();
         x = next;
       }
+    };
+    try {
+      await (this.average ? this.average.useAsync(chains) : chains());
       return tf.tidy(() => x.reshape([n, ...this.dataShape])) as BatchTensor<S>;
     } finally {
       x.dispose();
@@ -611,7 +649,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
   // Save and load
 
   /**
-   * Saves the network, the data range and (unless `buffer: false`) the replay buffer to `dir` atomically
+   * Saves the network (with its average, once fit keeps one), the data range and (unless `buffer: false`) the replay buffer to `dir` atomically
    * (lib/core/checkpoint.ts). A model loaded without its buffer samples from noise (the default `from`); sampling
    * `from: 'buffer'` or a further `fit` then starts from fresh noise chains.
    */
@@ -620,7 +658,7 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     assertKnownOptions('EnergyModel.save', opts, SAVE_KEYS);
     const keepBuffer = opts.buffer ?? true;
     if (typeof keepBuffer !== 'boolean') throw new TypeError(`buffer must be a boolean; got ${describeValue(keepBuffer)}`);
-    const tensors: Record<string, tf.Tensor> = networkTensors({ network: this.network });
+    const tensors: Record<string, tf.Tensor> = networkTensors(this.networks());
     const buffer = this.buffer && keepBuffer ? tf.tensor2d(this.buffer, [this.buffer.length / this.inputDim, this.inputDim]) : null;
     if (buffer) tensors.buffer = buffer;
     try {
@@ -637,14 +675,20 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
       'EnergyModel',
       (config) => {
         const c = config as unknown as EnergyModelConfig;
-        const model = new EnergyModel({ dataShape: c.dataShape, hiddenUnits: c.hiddenUnits, convFilters: c.convFilters, convDenseUnits: c.convDenseUnits, init: c.init, seed: c.seed });
+        const model = new EnergyModel({
+          dataShape: c.dataShape, hiddenUnits: c.hiddenUnits, convFilters: c.convFilters, convDenseUnits: c.convDenseUnits, init: c.init,
+          weightAverage: c.weightAverage ?? 0, seed: c.seed, // absent before the average: none
+        });
         model.config.range = c.range;
         model.config.langevin = c.langevin ?? null; // absent before data-dependent settings: the fixed ones
         return model;
       },
       (model, tensors) => {
         const { buffer, ...weights } = tensors;
-        restoreNetworks(dir, weights, { network: model.network });
+        // the average, when the saved model had one (a model saved before its first fit has none yet)
+        const decay = model.config.weightAverage ?? 0;
+        if (decay > 0 && 'networkAverage/0' in weights) model.average = new WeightAverage(model.network, decay);
+        restoreNetworks(dir, weights, model.networks());
         if (buffer) {
           if (buffer.rank !== 2 || buffer.shape[1] !== model.inputDim) {
             throw new Error(`checkpoint at ${dir}: the buffer has shape [${buffer.shape.join(', ')}]; expected [n, ${model.inputDim}]`);
@@ -655,26 +699,33 @@ export class EnergyModel<S extends DataShape = DataShape> extends Model implemen
     );
   }
 
-  /** Frees the network, the compiled Langevin steps and the buffer (the base frees the training state). */
+  /** What a checkpoint holds besides the buffer: the network and (once fit keeps one) its average with the step count. */
+  private networks(): Record<string, { getWeights(): tf.Tensor[]; setWeights(w: tf.Tensor[]): void }> {
+    return { network: this.network, ...this.average?.weightSets('networkAverage') };
+  }
+
+  /** Frees the network, its average, the compiled Langevin steps and the buffer (the base frees the training state). */
   protected release(): void {
     for (const step of this.langevinSteps?.values() ?? []) step.dispose();
     this.langevinSteps?.clear();
     this.network?.dispose();
+    this.average?.dispose();
     this.buffer = null;
   }
 
   /**
-   * A short description, e.g. `dense 2-128-128-1` or `conv 28x28x1 filters 16-32-64-64 dense 64`, and after the first
-   * fit the data range it took (the box of fresh noise and of the chains), e.g. `, data in [-2.07, 2.07]`, and for
+   * A short description, e.g. `dense 2-128-128-1, average 0.999` (with `weightAverage`) or `conv 28x28x1 filters
+   * 16-32-64-64 dense 64`, and after the first fit the data range it took (the box of fresh noise and of the chains), e.g. `, data in [-2.07, 2.07]`, and for
    * small vectors the default Langevin settings it took from the data, e.g. `, Langevin step 0.0102 noise 0.00510`.
    */
   describe(): string {
     const c = this.config;
     const range = rangeText(c.range);
     const lg = c.langevin ? `, Langevin step ${c.langevin.stepSize.toPrecision(3)} noise ${c.langevin.noise.toPrecision(3)}` : '';
+    const average = c.weightAverage ? `, average ${c.weightAverage}` : '';
     return (c.architecture === 'dense'
       ? `dense ${[c.dataShape[0], ...c.hiddenUnits, 1].join('-')}`
-      : `conv ${c.dataShape.join('x')} filters ${c.convFilters.join('-')} dense ${c.convDenseUnits}`) + range + lg;
+      : `conv ${c.dataShape.join('x')} filters ${c.convFilters.join('-')} dense ${c.convDenseUnits}`) + average + range + lg;
   }
 
   // ------------------------------------------------------------------------------------------------------

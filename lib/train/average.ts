@@ -6,8 +6,8 @@
  *
  * The weights an optimiser leaves keep moving with its step noise; the average cancels much of that motion. The
  * warm-up d_t (TensorFlow's ExponentialMovingAverage with num_updates) keeps the average from remembering the random
- * initial weights in short runs. Training itself runs on the current weights. Used by the GAN (`generatorAverage`)
- * and the DDPM (`weightAverage`). Internal: plumbing for genlab's models.
+ * initial weights in short runs. Training itself runs on the current weights. Used by the GAN (`generatorAverage`),
+ * the DDPM and the EnergyModel (`weightAverage`). Internal: plumbing for genlab's models.
  */
 import { tf } from '../engine/backend';
 
@@ -68,10 +68,17 @@ export class WeightAverage {
     return current;
   }
 
-  /** Puts `current` (from {@link swapIn}) back and frees it. */
+  /**
+   * Puts `current` (from {@link swapIn}) back and frees it. When the owner was disposed while `f` ran (a model
+   * disposed during an async `sample`: it frees its network with the average) there is nothing to put back, and the
+   * caller's own error ("has been disposed") stays the one thrown.
+   */
   private swapOut(current: tf.Tensor[]): void {
-    this.network.setWeights(current);
-    tf.dispose(current);
+    try {
+      if (!this.steps.isDisposed) this.network.setWeights(current);
+    } finally {
+      tf.dispose(current);
+    }
   }
 
   /** Every variable: the average, then the step count. */

@@ -119,14 +119,14 @@ export async function ringCheck(
 /**
  * As {@link ringCheck} on any of {@link DATA_SETS} (experiments): the energy distance of the samples, of a fitted
  * Gaussian's draws and of other real points (`real`, seed 300 + seed) to held-out points, the samples' correlation of
- * the two coordinates; mode coverage on the ring.
+ * the two coordinates and their mean; mode coverage on the ring.
  */
 export async function dataCheck(
   family: DefaultsCase,
   data: string,
   seed: number,
   opts: { n?: number; options?: Record<string, unknown>; fit?: Record<string, unknown> } = {},
-): Promise<{ energyDistance: number; gaussianEnergyDistance: number; realEnergyDistance: number; correlation: number; covered?: number; fractionNear?: number; fitCpuSeconds: number; epochs: number; describe: string }> {
+): Promise<{ energyDistance: number; gaussianEnergyDistance: number; realEnergyDistance: number; correlation: number; mean: number[]; covered?: number; fractionNear?: number; fitCpuSeconds: number; epochs: number; describe: string }> {
   const make = DATA_SETS[data];
   const x = make(opts.n ?? RING.n, seed);
   const held = make(RING.heldOut, 100 + seed);
@@ -143,6 +143,7 @@ export async function dataCheck(
       gaussianEnergyDistance: energyDistance(fittedGaussian(x, RING.heldOut, 200 + seed), held),
       realEnergyDistance: energyDistance(real, held),
       correlation: correlation(s),
+      mean: Array.from(tf.tidy(() => s.mean(0).dataSync())),
       covered: cov?.covered,
       fractionNear: cov?.fractionNear,
       fitCpuSeconds: (c.user + c.system) / 1e6,
