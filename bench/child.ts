@@ -4,8 +4,10 @@
  *   node dist/bench/child.js prepare --dataset mnist10k|fashion60k --out FILE
  *       writes the data set as raw little-endian float32 [n, 784] (binarised at 0.5), the file both genlab and
  *       the PyTorch peers read, so both train on identical data;
- *   node dist/bench/child.js train --workload rbm|dense_vae|conv_vae --data FILE --epochs E [--seed S]
- *       trains and prints one line `BENCH_RESULT {json}`.
+ *   node dist/bench/child.js train --workload NAME --data FILE --epochs E [--seed S]
+ *       trains and prints one line `BENCH_RESULT {json}` (NAME: one of bench/workload-plan.ts' WORKLOADS);
+ *   node dist/bench/child.js params --workload NAME[,NAME...]
+ *       prints `BENCH_RESULT {name: trainable parameters of genlab's model}`, what the PyTorch twins check theirs against.
  *
  * Environment: GENLAB_FAST_KERNELS / GENLAB_NATIVE / GENLAB_BLAS_THREADS select the kernel levers
  * (lib/engine/kernels.ts), GENLAB_BACKEND the backend.
@@ -16,7 +18,7 @@ import { tf, ready } from '../lib/engine/backend';
 import { registerFastKernels } from '../lib/engine/kernels';
 import { loadMnist } from '../datasets/mnist';
 import { loadFashionMnist } from '../datasets/fashion-mnist';
-import { runWorkload, WORKLOADS, WorkloadName } from './workloads';
+import { parameterCount, runWorkload, WORKLOADS, WorkloadName } from './workloads';
 
 export const RESULT_PREFIX = 'BENCH_RESULT ';
 const WIDTH = 784;
@@ -54,8 +56,14 @@ async function main(): Promise<void> {
     console.log(RESULT_PREFIX + JSON.stringify({ rows: n }));
     return;
   }
-  const workload = values.workload as WorkloadName;
-  if (!WORKLOADS.includes(workload)) throw new Error(`--workload must be one of ${WORKLOADS.join(', ')}`);
+  const names = (values.workload ?? '').split(',') as WorkloadName[];
+  for (const w of names) if (!WORKLOADS.includes(w)) throw new Error(`--workload must be one of ${WORKLOADS.join(', ')}; got ${w}`);
+  if (positionals[0] === 'params') {
+    console.log(RESULT_PREFIX + JSON.stringify(Object.fromEntries(names.map((w) => [w, parameterCount(w)]))));
+    return;
+  }
+  if (names.length !== 1) throw new Error(`train takes one --workload; got ${values.workload}`);
+  const [workload] = names;
   const buf = fs.readFileSync(values.data ?? '');
   const flat = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
   const x = tf.tensor2d(flat, [flat.length / WIDTH, WIDTH]);

@@ -1,6 +1,6 @@
 /**
- * The Python that runs the PyTorch twins of the quality checks (bench/quality/*.py) and of bench/ddpm-epoch.ts.
- * (bench/engines.ts runs its torch and Keras peers with the project's .venv; bench/run.ts with /usr/bin/python3.)
+ * The Python that runs the PyTorch twins of the quality checks (bench/quality/*.py), of bench/ddpm-epoch.ts and of
+ * bench/engines.ts (its Keras twins run with the project's .venv; bench/run.ts's peers with /usr/bin/python3).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

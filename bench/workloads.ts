@@ -1,17 +1,20 @@
 /**
  * genlab's side of each benchmark workload: build the model with genlab's public API, train `epochs` epochs on
  * the given data, and report seconds per epoch. Each workload has a PyTorch twin in bench/peers/ that does the
- * same arithmetic (same architecture, batch size, optimiser, loss and per-epoch bookkeeping).
+ * same arithmetic (same architecture, batch size, optimiser and loss; the twins are the lean loops a user would
+ * write, so where genlab's fit does more by default, such as its per-epoch metrics, genlab pays for it).
  */
 import { tf } from '../lib/engine/backend';
 import { BernoulliRBM } from '../lib/rbm/bernoulli';
 import { fusedAdam } from '../lib/engine/fused-adam';
 import { Random } from '../lib/engine/random';
 import { VAE } from '../lib/vae/vae';
+import { GAN } from '../lib/gan/gan';
+import { DDPM } from '../lib/diffusion/ddpm';
+import { EnergyModel } from '../lib/ebm/energy-model';
+import { WORKLOADS, WorkloadName } from './workload-plan';
 
-/** Names of the workloads (also the peer scripts' names, bench/peers/<name>.py). */
-export const WORKLOADS = ['rbm', 'dense_vae', 'conv_vae'] as const;
-export type WorkloadName = (typeof WORKLOADS)[number];
+export { WORKLOADS, WorkloadName };
 
 /** What one training run measured. */
 export interface EpochTimes {
@@ -31,24 +34,50 @@ export interface EpochTimes {
 
 const rssMB = () => process.memoryUsage().rss / 2 ** 20;
 
+/** Wall and CPU time, RSS and live tensors at each `mark()`, counted from the previous mark (the first: from the start). */
+function epochClock(): { times: Omit<EpochTimes, 'implementation' | 'finalLoss'>; mark: () => void } {
+  const times = { seconds: [] as number[], cpuSeconds: [] as number[], rssAfterEpoch: [] as number[], tensorsAfterEpoch: [] as number[] };
+  let t0 = performance.now();
+  let c0 = process.cpuUsage();
+  const mark = (): void => {
+    const c = process.cpuUsage(c0);
+    times.seconds.push((performance.now() - t0) / 1000);
+    times.cpuSeconds.push((c.user + c.system) / 1e6);
+    times.rssAfterEpoch.push(rssMB());
+    times.tensorsAfterEpoch.push(tf.memory().numTensors);
+    t0 = performance.now();
+    c0 = process.cpuUsage();
+  };
+  return { times, mark };
+}
+
 /** Calls `epoch()` `epochs` times and records wall time, RSS and live tensors after each. */
 async function timeEpochs(epochs: number, epoch: () => Promise<number>): Promise<Omit<EpochTimes, 'implementation'>> {
-  const seconds: number[] = [];
-  const cpuSeconds: number[] = [];
-  const rssAfterEpoch: number[] = [];
-  const tensorsAfterEpoch: number[] = [];
   let finalLoss = NaN;
+  const clock = epochClock();
   for (let e = 0; e < epochs; e++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
     finalLoss = await epoch();
-    seconds.push((performance.now() - t0) / 1000);
-    const c = process.cpuUsage(c0);
-    cpuSeconds.push((c.user + c.system) / 1e6);
-    rssAfterEpoch.push(rssMB());
-    tensorsAfterEpoch.push(tf.memory().numTensors);
+    clock.mark();
   }
-  return { seconds, cpuSeconds, finalLoss, rssAfterEpoch, tensorsAfterEpoch };
+  return { ...clock.times, finalLoss };
+}
+
+/**
+ * Trains `model` by one `fit` (the model keeps its optimiser and compiled step across epochs, as a user's single fit
+ * does), timing each epoch through its `onEpoch` callback: an epoch is the time from the previous callback (the
+ * first: from the call, so it pays the fit's set-up). The final loss is the last epoch's `history[lossKey]`. Disposes
+ * the model.
+ */
+async function timeFit<M extends { dispose(): void }>(
+  model: M, implementation: string, lossKey: string, fit: (onEpoch: () => void) => Promise<Record<string, number[]>>,
+): Promise<EpochTimes> {
+  try {
+    const clock = epochClock();
+    const history = await fit(() => clock.mark());
+    return { ...clock.times, finalLoss: history[lossKey].at(-1) ?? NaN, implementation };
+  } finally {
+    model.dispose();
+  }
 }
 
 /** RBM 784x500, CD-1, batch 100, SGD lr 0.1 (the lecture's model), through BernoulliRBM.fit. */
@@ -192,12 +221,16 @@ async function convVae(x: tf.Tensor2D, epochs: number, seed: number): Promise<Ep
   }
 }
 
+/** The dense VAE 784-512-512-20 or the conv lecture model (latent 2). */
+function vae(kind: 'dense' | 'conv', seed: number): VAE {
+  return kind === 'dense'
+    ? new VAE({ dataShape: [784], hiddenUnits: [512, 512], latentDim: 20, seed })
+    : new VAE({ architecture: 'conv', dataShape: [28, 28, 1], latentDim: 2, seed });
+}
+
 /** The library's VAE: dense 784-512-512-20 or the conv lecture model, Bernoulli, Adam 1e-3, batch 128. */
 async function libraryVae(kind: 'dense' | 'conv', x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochTimes> {
-  const model =
-    kind === 'dense'
-      ? new VAE({ dataShape: [x.shape[1]], hiddenUnits: [512, 512], latentDim: 20, seed })
-      : new VAE({ architecture: 'conv', dataShape: [28, 28, 1], latentDim: 2, seed });
+  const model = vae(kind, seed);
   try {
     const r = await timeEpochs(epochs, async () => {
       const h = await model.fit(x, { epochs: 1, batchSize: 128, learningRate: 1e-3, progress: false });
@@ -206,6 +239,94 @@ async function libraryVae(kind: 'dense' | 'conv', x: tf.Tensor2D, epochs: number
     return { ...r, implementation: 'VAE.fit' };
   } finally {
     model.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// GANs, DDPMs and the conv EBM: one fit of `epochs` epochs each, timed through onEpoch. The digits come in [0, 1];
+// each model maps them onto its working range itself (`dataRange: [0, 1]`), the twins once before training.
+
+/** The course's dense GAN (G 100-256-512-1024-784 with BatchNorm, D 784-1024-512-256-1 with dropout 0.3) or the DCGAN. */
+function gan(kind: 'dense' | 'conv', seed: number): GAN {
+  return kind === 'dense'
+    ? new GAN({ dataShape: [784], dataRange: [0, 1], labelSmoothing: 0.9, seed })
+    : new GAN({ dataShape: [28, 28, 1], dataRange: [0, 1], architecture: 'conv', labelSmoothing: 0.9, seed });
+}
+
+/** The U-Nets' sizes: the DDPM's default (and 'ddpm-digits'') and lecture 14's. */
+const UNETS = {
+  ddpm_unet: { channels: [16, 32, 64], embedDim: 64 },
+  ddpm_unet_notebook: { channels: [8, 16, 32], embedDim: 32 },
+} as const;
+
+/** The DDPM MLP noise predictor on flat digits (the default: concat(x, 64 sinusoidal) -> 128 -> 128 -> 128 -> 784) or a U-Net. */
+function ddpm(kind: 'ddpm_mlp' | keyof typeof UNETS, seed: number): DDPM {
+  if (kind === 'ddpm_mlp') return new DDPM({ dataShape: [784], dataRange: [0, 1], network: 'mlp', seed });
+  const { channels, embedDim } = UNETS[kind];
+  return new DDPM({ dataShape: [28, 28, 1], dataRange: [0, 1], network: { kind: 'unet', channels: [...channels], embedDim, groups: 8 }, seed });
+}
+
+/** The network of 'ebm-digits' (lib/pretrained/recipes/ebm-digits.ts): conv 16-32-64-64, dense 64. */
+const ebm = (seed: number) => new EnergyModel({ dataShape: [28, 28, 1], convFilters: [16, 32, 64, 64], convDenseUnits: 64, seed });
+
+/** The GANs, DDPMs and the EBM: builds the model, trains it `epochs` epochs in one fit and times the epochs. */
+function fitNew(name: Exclude<WorkloadName, 'rbm' | 'dense_vae' | 'conv_vae'>, x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochTimes> {
+  const base = { epochs, batchSize: 128, progress: false as const };
+  switch (name) {
+    case 'dense_gan':
+    case 'dcgan': {
+      const model = gan(name === 'dense_gan' ? 'dense' : 'conv', seed);
+      return timeFit(model, 'GAN.fit', 'dLoss', (onEpoch) => model.fit(x, { ...base, learningRate: 2e-4, onEpoch }));
+    }
+    case 'ddpm_mlp':
+    case 'ddpm_unet':
+    case 'ddpm_unet_notebook': {
+      const model = ddpm(name, seed);
+      return timeFit(model, 'DDPM.fit', 'loss', (onEpoch) => model.fit(x, { ...base, learningRate: name === 'ddpm_mlp' ? 1e-3 : 2e-4, onEpoch }));
+    }
+    case 'conv_ebm': {
+      // the recipe's first phase: fresh chains from noise only (freshFraction 1; the buffer is one batch, unused)
+      const model = ebm(seed);
+      const langevin = { steps: 60, stepSize: 10, noise: 0.005, gradientClip: 0.03 };
+      return timeFit(model, 'EnergyModel.fit', 'loss', (onEpoch) =>
+        model.fit(x, { ...base, learningRate: 2e-4, langevin, alpha: 0.1, bufferSize: 128, freshFraction: 1, onEpoch }),
+      );
+    }
+  }
+}
+
+/** Sum of the sizes of trainable weights (PyTorch's parameters(); BatchNorm's moving statistics are not counted). */
+const trainable = (...nets: tf.LayersModel[]) => nets.reduce((s, n) => s + n.trainableWeights.reduce((t, w) => t + w.read().size, 0), 0);
+
+/** The number of trainable parameters of the workload's genlab model (the twins check theirs against it). */
+export function parameterCount(name: WorkloadName, seed = 1): number {
+  const models: Array<{ dispose(): void }> = [];
+  const keep = <M extends { dispose(): void }>(m: M): M => (models.push(m), m);
+  try {
+    switch (name) {
+      case 'rbm': {
+        const m = keep(new BernoulliRBM({ nVisible: 784, nHidden: 500, seed }));
+        return m.nVisible * m.nHidden + m.nVisible + m.nHidden;
+      }
+      case 'dense_vae':
+      case 'conv_vae': {
+        const m = keep(vae(name === 'dense_vae' ? 'dense' : 'conv', seed));
+        return trainable(m.encoder, m.decoder);
+      }
+      case 'dense_gan':
+      case 'dcgan': {
+        const m = keep(gan(name === 'dense_gan' ? 'dense' : 'conv', seed));
+        return trainable(m.generator, m.discriminator);
+      }
+      case 'ddpm_mlp':
+      case 'ddpm_unet':
+      case 'ddpm_unet_notebook':
+        return keep(ddpm(name, seed)).network.parameterCount;
+      case 'conv_ebm':
+        return trainable(keep(ebm(seed)).network);
+    }
+  } finally {
+    models.forEach((m) => m.dispose());
   }
 }
 
@@ -218,5 +339,7 @@ export function runWorkload(name: WorkloadName, x: tf.Tensor2D, epochs: number, 
       return denseVae(x, epochs, seed);
     case 'conv_vae':
       return convVae(x, epochs, seed);
+    default:
+      return fitNew(name, x, epochs, seed);
   }
 }

@@ -4,7 +4,7 @@ logits. Bernoulli likelihood, Adam 1e-3, batch 128, one thread."""
 import torch
 from torch import nn
 
-from torch_common import load, parse_args, run, vae_epoch
+from torch_common import count, load, parse_args, run, vae_epoch
 
 
 class ConvVAE(nn.Module):
@@ -37,7 +37,7 @@ def main():
     torch.manual_seed(args.seed)
     model = ConvVAE()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    run(lambda x: vae_epoch(model, opt, x, 128, 2), x, args, "torch nn conv VAE (bench/peers/conv_vae.py)")
+    run(lambda x: vae_epoch(model, opt, x, 128, 2), x, args, "torch nn conv VAE (bench/peers/conv_vae.py)", count(model))
 
 
 if __name__ == "__main__":

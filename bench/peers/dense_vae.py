@@ -3,7 +3,7 @@ batch 128, one thread."""
 import torch
 from torch import nn
 
-from torch_common import load, parse_args, run, vae_epoch
+from torch_common import count, load, parse_args, run, vae_epoch
 
 
 class DenseVAE(nn.Module):
@@ -27,7 +27,7 @@ def main():
     torch.manual_seed(args.seed)
     model = DenseVAE(d=x.shape[1])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    run(lambda x: vae_epoch(model, opt, x, 128, 20), x, args, "torch nn dense VAE (bench/peers/dense_vae.py)")
+    run(lambda x: vae_epoch(model, opt, x, 128, 20), x, args, "torch nn dense VAE (bench/peers/dense_vae.py)", count(model))
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def main():
             assert all(torch.isfinite(t).all() for t in (W, a, b))
         return recon
 
-    run(epoch, x, args, "torch CD-1 (bench/peers/rbm.py)")
+    run(epoch, x, args, "torch CD-1 (bench/peers/rbm.py)", W.numel() + a.numel() + b.numel())
 
 
 if __name__ == "__main__":

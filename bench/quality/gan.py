@@ -107,10 +107,11 @@ def conv_d(f1=64, f2=128, dropout=0.3):
 
 
 def train_epoch(G, D, optG, optD, x, batch, latent, smooth=1.0, after_step=None, track=False):
-    """One pass over x; with `track`, returns the epoch's mean D(x) and D(G(z)) from the D steps (else None)."""
+    """One pass over x; with `track`, returns the epoch's mean D(x) and D(G(z)) from the D steps, else the epoch's
+    mean D loss."""
     n = x.shape[0]
     perm = torch.randperm(n)
-    d_real, d_fake = [], []
+    d_real, d_fake, d_sum = [], [], 0.0
     for s in range(0, n, batch):
         xb = x[perm[s:s + batch]]
         b = xb.shape[0]
@@ -120,6 +121,7 @@ def train_epoch(G, D, optG, optD, x, batch, latent, smooth=1.0, after_step=None,
         optD.zero_grad()
         d_loss.backward()
         optD.step()
+        d_sum = d_sum + d_loss.detach() * b
         g_loss = F.softplus(-D(G(torch.randn(b, latent))).squeeze(1)).mean()
         optG.zero_grad()
         g_loss.backward()
@@ -129,7 +131,7 @@ def train_epoch(G, D, optG, optD, x, batch, latent, smooth=1.0, after_step=None,
             d_fake.append(torch.sigmoid(lf.detach()).mean().item())
         if after_step is not None:
             after_step()
-    return (float(np.mean(d_real)), float(np.mean(d_fake))) if track else None
+    return (float(np.mean(d_real)), float(np.mean(d_fake))) if track else float(d_sum) / n
 
 
 class GeneratorAverage:

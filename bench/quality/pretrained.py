@@ -270,6 +270,25 @@ def ebm_parity(net, folder):
     return {"energyDiff": de, "gradDiff": dg, "probes": probe.shape[0]}
 
 
+def ebm_epoch(net, opt, x, b, lg, alpha, lo, hi, gen):
+    """One epoch of EnergyModel.fit with fresh chains: per batch of shuffled data, as many chains from uniform noise
+    on [lo, hi], K Langevin steps (`lg`), then an Adam step on mean E(x+) - mean E(x-) + alpha (mean E(x+)^2 +
+    mean E(x-)^2). Returns the steps' losses."""
+    losses = []
+    perm = torch.randperm(x.shape[0], generator=gen)
+    for i in range(0, x.shape[0], b):
+        pos = x[perm[i:i + b]]
+        neg = langevin(net, lo + (hi - lo) * torch.rand(pos.shape, generator=gen), lg, lo, hi, gen)
+        en = net(torch.cat([pos, neg]))
+        ep, eg = en[:pos.shape[0]], en[pos.shape[0]:]
+        loss = ep.mean() - eg.mean() + alpha * (ep.pow(2).mean() + eg.pow(2).mean())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
 # EnergyModel.sample's settings for images (DEFAULTS.conv of lib/ebm/energy-model.ts: sampleSteps, stepSize, noise,
 # gradientClip), which the recipe's evaluation uses: sample(n, { seed }) from uniform noise.
 IMAGE_SAMPLING = {"steps": 60, "stepSize": 10, "noise": 0.005, "gradientClip": 0.03}
@@ -293,19 +312,10 @@ def ebm_digits(s, x, folder, genlab_parameters=None):
     steps, t0, losses = 0, time.time(), []
     for phase in fit["phases"]:
         opt = torch.optim.Adam(net.parameters(), lr=phase["learningRate"], eps=1e-8)
-        for epoch in range(phase["epochs"]):
-            perm = torch.randperm(x.shape[0], generator=gen)
-            for i in range(0, x.shape[0], b):
-                pos = x[perm[i:i + b]]
-                neg = langevin(net, lo + (hi - lo) * torch.rand(pos.shape, generator=gen), lg, lo, hi, gen)
-                en = net(torch.cat([pos, neg]))
-                ep, eg = en[:pos.shape[0]], en[pos.shape[0]:]
-                loss = ep.mean() - eg.mean() + alpha * (ep.pow(2).mean() + eg.pow(2).mean())
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                steps += 1
-                losses.append(loss.item())
+        for _ in range(phase["epochs"]):
+            epoch_losses = ebm_epoch(net, opt, x, b, lg, alpha, lo, hi, gen)
+            steps += len(epoch_losses)
+            losses += epoch_losses
             print(f"ebm-digits twin: epoch {len(losses) // -(-x.shape[0] // b)}, step {steps}, mean loss "
                   f"{np.mean(losses[-(-(-x.shape[0] // b)):]):.4f}, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
     seconds = time.time() - t0
