@@ -13,7 +13,7 @@ import { EnergyModel } from '../lib/ebm';
 import { trainableVariables } from '../lib/train/loop';
 import { JsonValue, loadCheckpoint, saveCheckpoint } from '../lib/core/checkpoint';
 import { correlatedGaussian, gaussianRing } from '../datasets/synthetic';
-import { assertNoLeak } from './helpers';
+import { assertNoLeak, maxAbsDiff } from './helpers';
 
 before(async () => {
   await ready();
@@ -338,7 +338,8 @@ test('weightAverage: fit keeps an average of the weights; energy, score and samp
     const wide = new EnergyModel({ dataShape: [17], hiddenUnits: [4], seed: 1 });
     assert.equal(wide.describe(), 'dense 17-4-1', 'none for wider vectors');
     wide.dispose();
-    assert.deepEqual(energies(model), live(model), 'before fit: no average yet, the weights as they are');
+    // energy() and predict() may take different kernels (the tensorflow backend's compiled graph): equal to float32 rounding
+    assert.ok(maxAbsDiff(energies(model), live(model)) < 1e-6, 'before fit: no average yet, the weights as they are');
     await model.fit(x, { epochs: 2, batchSize: 50, bufferSize: 100, langevin: { steps: 2 }, progress: false }); // 8 Adam steps
     const gap = Math.max(...energies(model).map((e, i) => Math.abs(e - live(model)[i])));
     assert.ok(gap > 1e-4, `energy uses the average, not the current weights: largest difference ${gap}`);
@@ -364,7 +365,7 @@ test('weightAverage: fit keeps an average of the weights; energy, score and samp
       assert.notDeepEqual(await draw(old), mine, 'the current weights sample differently');
       // a checkpoint without the option and the average loads as before: no average, its network as it is
       assert.doesNotMatch(old.describe(), /average/);
-      assert.deepEqual(energies(old), live(model));
+      assert.ok(maxAbsDiff(energies(old), live(model)) < 1e-6, 'an old checkpoint: energy is its network');
       // training continues from the current weights and the saved count
       await back.fit(x, { epochs: 1, batchSize: 50, bufferSize: 100, langevin: { steps: 2 }, progress: false });
       await back.save(path.join(dir, 'again'), { buffer: false });
