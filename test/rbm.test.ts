@@ -343,7 +343,7 @@ test("measureEvery: 'epoch' (default) records the last full batch's reconstructi
   assertClose(byEpoch.reconstructionError[0], still.reconstructionError(measured), 1e-5, 'one batch: rows 8..11');
   assertClose(byBatch.reconstructionError[0], still.reconstructionError(x), 1e-5, 'every batch: all 14 rows');
   assert.notEqual(byEpoch.reconstructionError[0], byBatch.reconstructionError[0]);
-  await assert.rejects(still.fit(x, { measureEvery: 'sometimes' as never, progress: false }), /measureEvery must be 'epoch' or 'batch'; got "sometimes"/);
+  await assert.rejects(still.fit(x, { measureEvery: 'sometimes' as never, progress: false }), /measureEvery must be one of 'epoch', 'batch'; got "sometimes"/);
   // The measurement draws no noise and moves nothing: the same seed trains to the same parameters either way
   // (CD, PCD with momentum, the Gaussian RBM), and the recorded errors are finite.
   const real = tf.tensor2d(new Random(5).normalArray(30 * 3), [30, 3]);

@@ -13,7 +13,7 @@
  */
 import { tf } from '../engine/backend';
 import { Random, toRandom } from '../engine/random';
-import { assertFiniteNumber, assertKnownOptions, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
+import { assertFiniteNumber, assertKnownOptions, assertOneOf, assertPositiveInteger, describeValue, optionKeys } from '../core/validate';
 import { capabilities, ready } from '../engine/backend';
 import { Model, type Generative, type SampleOptions } from '../core/model';
 import { flattenData, type DataChecks, type FlatData } from '../core/data';
@@ -22,7 +22,7 @@ import { resolveDataShape, shapeSize } from '../core/data-shape';
 import { AIS_OPTION_KEYS, AISOptions, AISResult, AISTarget, logMeanExp, meanAndStderr, resolveAISOptions, ReverseAISRuns, runAIS, runReverseAIS, studentT975 } from '../mcmc/ais';
 import { JsonValue, saveCheckpoint } from '../core/checkpoint';
 import { nativeBernoulli, uniformArray } from '../engine/kernels';
-import { FitOptions, History, MeasureEvery, OnEpoch, resolveLoopOptions, fitOptionMap } from '../train/loop';
+import { FitOptions, History, MEASURE_EVERY, MeasureEvery, OnEpoch, resolveLoopOptions, fitOptionMap } from '../train/loop';
 import { CompiledFunction, compilationAvailable, compileFunction } from '../engine/tensorflow-graph';
 import { assignUpdate, CDUpdateOptions, contrastiveDivergence, RBMConditionals, RBMStats, StepNoise } from './contrastive-divergence';
 
@@ -180,7 +180,7 @@ export interface RBMFitOptions extends FitOptions<RBMEpochLogs> {
    * more time per epoch (what `fit` always did before this option). For the error of the trained model on all the
    * data call {@link RBM.reconstructionError}; for held-out data after every epoch pass `validation`.
    */
-  measureEvery?: 'epoch' | 'batch';
+  measureEvery?: MeasureEvery;
 }
 
 export const RBM_FIT_OPTION_KEYS = optionKeys<RBMFitOptions>({
@@ -999,7 +999,7 @@ export abstract class RBM<S extends DataShape = DataShape> extends Model impleme
     assertFiniteNumber('momentum', momentum, { min: 0, max: 1, exclusiveMax: true });
     assertFiniteNumber('weightDecay', weightDecay, { min: 0 });
     if (opts.seed !== undefined) assertFiniteNumber('seed', opts.seed);
-    if (measureEvery !== 'epoch' && measureEvery !== 'batch') throw new RangeError(`measureEvery must be 'epoch' or 'batch'; got ${describeValue(measureEvery)}`);
+    assertOneOf('measureEvery', measureEvery, MEASURE_EVERY);
     if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') {
       throw new TypeError(`onEpoch must be a function; got ${describeValue(opts.onEpoch)}`);
     }

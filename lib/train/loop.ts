@@ -255,6 +255,9 @@ export interface EpochLoopSpec {
  */
 export type MeasureEvery = 'batch' | 'epoch';
 
+/** The values of {@link MeasureEvery}, for checking an option. */
+export const MEASURE_EVERY: readonly MeasureEvery[] = ['epoch', 'batch'];
+
 /**
  * The batch measured under `measureEvery: 'epoch'`, 0-based: the epoch's last full batch (`batchSize` rows, with
  * `batchSize` capped at `n`), i.e. the last batch, or the one before it when the last is a short remainder.
