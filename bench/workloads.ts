@@ -12,6 +12,7 @@ import { VAE } from '../lib/vae/vae';
 import { GAN } from '../lib/gan/gan';
 import { DDPM } from '../lib/diffusion/ddpm';
 import { EnergyModel } from '../lib/ebm/energy-model';
+import { recipe as ebmDigits } from '../lib/pretrained/recipes/ebm-digits';
 import { WORKLOADS, WorkloadName } from './workload-plan';
 
 export { WORKLOADS, WorkloadName };
@@ -266,8 +267,10 @@ function ddpm(kind: 'ddpm_mlp' | keyof typeof UNETS, seed: number): DDPM {
   return new DDPM({ dataShape: [28, 28, 1], dataRange: [0, 1], network: { kind: 'unet', channels: [...channels], embedDim, groups: 8 }, seed });
 }
 
-/** The network of 'ebm-digits' (lib/pretrained/recipes/ebm-digits.ts): conv 16-32-64-64, dense 64. */
-const ebm = (seed: number) => new EnergyModel({ dataShape: [28, 28, 1], convFilters: [16, 32, 64, 64], convDenseUnits: 64, seed });
+/** The settings of 'ebm-digits' (lib/pretrained/recipes/ebm-digits.ts), read from the recipe so the two cannot drift. */
+const EBM = ebmDigits.settings(false);
+/** The network of 'ebm-digits': conv 16-32-64-64, dense 64. */
+const ebm = (seed: number) => new EnergyModel({ ...EBM.network, seed });
 
 /** The GANs, DDPMs and the EBM: builds the model, trains it `epochs` epochs in one fit and times the epochs. */
 function fitNew(name: Exclude<WorkloadName, 'rbm' | 'dense_vae' | 'conv_vae'>, x: tf.Tensor2D, epochs: number, seed: number): Promise<EpochTimes> {
@@ -287,9 +290,9 @@ function fitNew(name: Exclude<WorkloadName, 'rbm' | 'dense_vae' | 'conv_vae'>, x
     case 'conv_ebm': {
       // the recipe's first phase: fresh chains from noise only (freshFraction 1; the buffer is one batch, unused)
       const model = ebm(seed);
-      const langevin = { steps: 60, stepSize: 10, noise: 0.005, gradientClip: 0.03 };
+      const { langevin, alpha, bufferSize, freshFraction, batchSize, phases } = EBM.fit;
       return timeFit(model, 'EnergyModel.fit', 'loss', (onEpoch) =>
-        model.fit(x, { ...base, learningRate: 2e-4, langevin, alpha: 0.1, bufferSize: 128, freshFraction: 1, onEpoch }),
+        model.fit(x, { ...base, batchSize, learningRate: phases[0].learningRate, langevin, alpha, bufferSize, freshFraction, onEpoch }),
       );
     }
   }
